@@ -1,0 +1,11 @@
+# Script mode helper of embed_migrations.cmake: writes OUT from FILES.
+set(content "// Generated from migrations/*.sql; do not edit.\n#include <vector>\n#include \"common/migrations.h\"\n\nnamespace genesis {\nstd::vector<Migration> ${FUNCTION}() {\n  return {\n")
+foreach(f IN LISTS FILES)
+  get_filename_component(name ${f} NAME)
+  string(REGEX MATCH "^[0-9]+" version ${name})
+  math(EXPR version "${version}")
+  file(READ ${f} sql)
+  string(APPEND content "      {${version}, \"${name}\", R\"genesis_sql(${sql})genesis_sql\"},\n")
+endforeach()
+string(APPEND content "  };\n}\n}  // namespace genesis\n")
+file(WRITE ${OUT} "${content}")

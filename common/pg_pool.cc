@@ -1,0 +1,153 @@
+#include "common/pg_pool.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace genesis {
+namespace {
+
+// libpq reads connect_timeout (whole seconds) from the DSN in either syntax.
+std::string WithConnectTimeout(const std::string& dsn, absl::Duration timeout) {
+  if (absl::StrContains(dsn, "connect_timeout")) return dsn;
+  const int64_t secs = std::max<int64_t>(1, absl::ToInt64Seconds(timeout));
+  if (absl::StartsWith(dsn, "postgres://") || absl::StartsWith(dsn, "postgresql://")) {
+    return absl::StrCat(dsn, absl::StrContains(dsn, "?") ? "&" : "?", "connect_timeout=", secs);
+  }
+  return absl::StrCat(dsn, dsn.empty() ? "" : " ", "connect_timeout=", secs);
+}
+
+}  // namespace
+
+PgPool::PgPool(PgPoolOptions options, MetricsRegistry* registry)
+    : options_(std::move(options)),
+      dsn_with_timeout_(WithConnectTimeout(options_.dsn, options_.connect_timeout)) {
+  if (registry == nullptr) return;
+  const std::string suffix = "{pool=\"" + options_.name + "\"}";
+  registry->AddCallbackGauge("genesis_pg_pool_size" + suffix,
+                             "Maximum connections in the PostgreSQL pool.",
+                             [this] { return options_.size; });
+  registry->AddCallbackGauge("genesis_pg_pool_open" + suffix, "Open PostgreSQL connections.",
+                             [this] {
+                               std::lock_guard<std::mutex> lock(mu_);
+                               return static_cast<double>(open_);
+                             });
+  registry->AddCallbackGauge("genesis_pg_pool_in_use" + suffix,
+                             "PostgreSQL connections leased to callers.", [this] {
+                               std::lock_guard<std::mutex> lock(mu_);
+                               return static_cast<double>(in_use_);
+                             });
+  registry->AddCallbackGauge("genesis_pg_pool_waiting" + suffix,
+                             "Callers waiting for a PostgreSQL connection.", [this] {
+                               std::lock_guard<std::mutex> lock(mu_);
+                               return static_cast<double>(waiting_);
+                             });
+}
+
+PgPool::~PgPool() = default;
+
+std::string PgPool::StatementTimeoutSql(absl::Time deadline, absl::Duration max) {
+  absl::Duration left = std::min(max, deadline - absl::Now());
+  const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(left));
+  return absl::StrCat("SET LOCAL statement_timeout = ", ms);
+}
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time deadline) {
+  const absl::Time wait_until = std::min(deadline, absl::Now() + options_.acquire_timeout);
+  std::unique_lock<std::mutex> lock(mu_);
+  ++waiting_;
+  for (;;) {
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      --waiting_;
+      ++in_use_;
+      return conn;
+    }
+    if (open_ < options_.size) break;
+    if (cv_.wait_until(lock, absl::ToChronoTime(wait_until)) == std::cv_status::timeout &&
+        idle_.empty() && open_ >= options_.size) {
+      --waiting_;
+      if (wait_until >= deadline) {
+        return absl::DeadlineExceededError("deadline passed while waiting for a database connection");
+      }
+      return absl::UnavailableError(absl::StrCat("all ", options_.size,
+                                                 " database connections are busy; retry later"));
+    }
+  }
+  --waiting_;
+  ++open_;
+  ++in_use_;
+  lock.unlock();
+  try {
+    auto conn = std::make_unique<pqxx::connection>(dsn_with_timeout_);
+    return conn;
+  } catch (const std::exception& e) {
+    lock.lock();
+    --open_;
+    --in_use_;
+    lock.unlock();
+    cv_.notify_one();
+    return absl::UnavailableError(absl::StrCat("database unavailable: ", e.what()));
+  }
+}
+
+void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_use_;
+    if (broken || !conn || !conn->is_open()) {
+      --open_;
+    } else {
+      idle_.push_back(std::move(conn));
+    }
+  }
+  cv_.notify_one();
+}
+
+absl::Status PgPool::Ping(absl::Time deadline) {
+  return ReadOnly(deadline, [](pqxx::read_transaction& tx) -> absl::Status {
+    tx.exec1("SELECT 1");
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgPool::StatusFromException(const std::exception& e) {
+  const std::string what = e.what();
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+    return absl::UnavailableError("database connection lost: " + what);
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
+    return absl::UnavailableError("database commit outcome unknown: " + what);
+  }
+  if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
+    return absl::AlreadyExistsError(what);
+  }
+  if (dynamic_cast<const pqxx::foreign_key_violation*>(&e) != nullptr ||
+      dynamic_cast<const pqxx::restrict_violation*>(&e) != nullptr) {
+    return absl::FailedPreconditionError(what);
+  }
+  if (dynamic_cast<const pqxx::check_violation*>(&e) != nullptr ||
+      dynamic_cast<const pqxx::not_null_violation*>(&e) != nullptr ||
+      dynamic_cast<const pqxx::data_exception*>(&e) != nullptr) {
+    return absl::InvalidArgumentError(what);
+  }
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    return absl::AbortedError("transaction conflict, retry: " + what);
+  }
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    if (sql->sqlstate() == "57014") {
+      return absl::DeadlineExceededError("database statement timed out");
+    }
+    if (sql->sqlstate().rfind("08", 0) == 0 || sql->sqlstate() == "57P01" ||
+        sql->sqlstate() == "57P03") {
+      return absl::UnavailableError("database unavailable: " + what);
+    }
+    return absl::InternalError(absl::StrCat("database error ", sql->sqlstate(), ": ", what));
+  }
+  return absl::InternalError("database client error: " + what);
+}
+
+}  // namespace genesis

@@ -1,0 +1,131 @@
+// A bounded pool of PostgreSQL connections (libpqxx 6.4).
+//
+// At most `size` connections exist; a caller waits for one until its deadline
+// (or acquire_timeout) and then gets DEADLINE_EXCEEDED/UNAVAILABLE instead of
+// piling up. Connections are opened lazily, so a service starts (and reports
+// NOT_SERVING) while its database is down, and broken ones are dropped and
+// reopened. Every transaction runs with SET LOCAL statement_timeout bounded by
+// the caller's deadline. libpqxx exceptions become absl::Status here, once:
+//   broken_connection -> UNAVAILABLE     query canceled (57014) -> DEADLINE_EXCEEDED
+//   unique_violation  -> ALREADY_EXISTS  foreign_key/restrict   -> FAILED_PRECONDITION
+//   check/not_null/data_exception -> INVALID_ARGUMENT
+//   serialization_failure/deadlock -> ABORTED                other -> INTERNAL
+// Stores may catch specific exceptions first to give a more precise message.
+// Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/metrics.h"
+
+namespace genesis {
+
+struct PgPoolOptions {
+  std::string dsn;
+  int size = 8;
+  absl::Duration acquire_timeout = absl::Seconds(2);
+  absl::Duration connect_timeout = absl::Seconds(3);
+  absl::Duration statement_timeout = absl::Seconds(5);
+  // Label for metrics (e.g. the service name).
+  std::string name = "default";
+};
+
+class PgPool {
+ public:
+  // Never connects; `registry` may be null. Pool gauges:
+  // genesis_pg_pool_{size,in_use,idle,waiting}{pool=name}.
+  PgPool(PgPoolOptions options, MetricsRegistry* registry);
+  ~PgPool();
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  // Runs `fn(pqxx::work&)` in one transaction and commits when it returns OK.
+  // `fn` returns absl::Status or absl::StatusOr<T>; a non-OK result rolls back.
+  template <typename Fn>
+  auto Transaction(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, pqxx::work&>;
+
+  // Like Transaction() but read-only (pqxx::read_transaction).
+  template <typename Fn>
+  auto ReadOnly(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, pqxx::read_transaction&>;
+
+  // SELECT 1 within `deadline`: OK when the database answers.
+  absl::Status Ping(absl::Time deadline);
+
+  // Maps a libpqxx/std exception to a status (see the table above).
+  static absl::Status StatusFromException(const std::exception& e);
+
+  [[nodiscard]] const PgPoolOptions& options() const { return options_; }
+
+ private:
+  struct Lease {
+    std::unique_ptr<pqxx::connection> conn;
+  };
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire(absl::Time deadline);
+  void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
+  static std::string StatementTimeoutSql(absl::Time deadline, absl::Duration max);
+
+  template <typename Tx, typename Fn>
+  auto Run(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, Tx&>;
+
+  const PgPoolOptions options_;
+  std::string dsn_with_timeout_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  int open_ = 0;     // connections that exist (idle + leased + being opened)
+  int waiting_ = 0;  // callers waiting for a connection
+  int in_use_ = 0;
+};
+
+template <typename Tx, typename Fn>
+auto PgPool::Run(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, Tx&> {
+  using Result = std::invoke_result_t<Fn, Tx&>;
+  auto conn = Acquire(deadline);
+  if (!conn.ok()) return Result(conn.status());
+  bool broken = false;
+  Result result = absl::UnknownError("transaction did not run");
+  try {
+    Tx tx(**conn);
+    tx.exec0(StatementTimeoutSql(deadline, options_.statement_timeout));
+    result = fn(tx);
+    bool ok;
+    if constexpr (std::is_same_v<Result, absl::Status>) {
+      ok = result.ok();
+    } else {
+      ok = result.ok();
+    }
+    if (ok) tx.commit();
+  } catch (const pqxx::broken_connection& e) {
+    broken = true;
+    result = Result(StatusFromException(e));
+  } catch (const std::exception& e) {
+    broken = !(*conn)->is_open();
+    result = Result(StatusFromException(e));
+  }
+  Release(std::move(*conn), broken);
+  return result;
+}
+
+template <typename Fn>
+auto PgPool::Transaction(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, pqxx::work&> {
+  return Run<pqxx::work>(deadline, std::forward<Fn>(fn));
+}
+
+template <typename Fn>
+auto PgPool::ReadOnly(absl::Time deadline, Fn&& fn)
+    -> std::invoke_result_t<Fn, pqxx::read_transaction&> {
+  return Run<pqxx::read_transaction>(deadline, std::forward<Fn>(fn));
+}
+
+}  // namespace genesis

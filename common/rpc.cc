@@ -1,0 +1,104 @@
+#include "common/rpc.h"
+
+#include "absl/strings/ascii.h"
+#include "common/logging.h"
+#include "common/status.h"
+
+namespace genesis {
+namespace {
+
+constexpr char kRequestIdHeader[] = "x-request-id";
+
+// Accepts caller-chosen ids that are safe to log; anything else is replaced.
+bool UsableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+        c != ':') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
+
+}  // namespace
+
+RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
+                             absl::Duration max_deadline)
+    : service_(std::move(service)),
+      pool_(pool),
+      max_deadline_(max_deadline),
+      handled_(registry->AddCounter("genesis_grpc_server_handled_total",
+                                    "RPCs completed on the server, by method and status code.",
+                                    {"grpc_service", "grpc_method", "grpc_code"})),
+      latency_(registry->AddHistogram("genesis_grpc_server_handling_seconds",
+                                      "Time from receiving an RPC to finishing it, in seconds.",
+                                      {"grpc_service", "grpc_method", "grpc_code"})) {
+  registry->AddCallbackGauge("genesis_worker_queue_depth", "Calls waiting for a worker thread.",
+                             [pool] { return pool->queued(); });
+  registry->AddCallbackGauge("genesis_worker_busy", "Worker threads running a call.",
+                             [pool] { return pool->busy(); });
+}
+
+void RpcDispatcher::Record(const std::string& method, absl::StatusCode code,
+                           absl::Duration elapsed) {
+  std::vector<std::string> labels{service_, method, CodeName(code)};
+  handled_.WithLabels(labels).Inc();
+  latency_.WithLabels(labels).Observe(absl::ToDoubleSeconds(elapsed));
+}
+
+grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx,
+                                               const char* method, Work work) {
+  const absl::Time start = absl::Now();
+  auto* reactor = ctx->DefaultReactor();
+
+  CallContext call;
+  const auto& md = ctx->client_metadata();
+  if (auto it = md.find(kRequestIdHeader);
+      it != md.end() && UsableRequestId(std::string_view(it->second.data(), it->second.size()))) {
+    call.request_id.assign(it->second.data(), it->second.size());
+  } else {
+    call.request_id = NewRequestId();
+  }
+  ctx->AddInitialMetadata(kRequestIdHeader, call.request_id);
+  call.deadline = std::min(absl::FromChrono(ctx->deadline()), start + max_deadline_);
+  call.is_cancelled = [ctx] { return ctx->IsCancelled(); };
+
+  std::string method_name(method);
+  auto task = [this, reactor, call = std::move(call), work = std::move(work), method_name,
+               start]() mutable {
+    RequestIdScope scope(call.request_id);
+    absl::Status status;
+    if (call.Cancelled()) {
+      status = absl::CancelledError("the call was cancelled before it was served");
+    } else if (call.Expired()) {
+      status = absl::DeadlineExceededError("the deadline passed before the call was served");
+    } else {
+      status = work(call);
+    }
+    const absl::Duration elapsed = absl::Now() - start;
+    Record(method_name, status.code(), elapsed);
+    auto log = Logger("rpc");
+    if (status.code() == absl::StatusCode::kInternal ||
+        status.code() == absl::StatusCode::kUnknown ||
+        status.code() == absl::StatusCode::kDataLoss) {
+      log->error("{}/{} {} in {:.3f} ms: {}", service_, method_name, CodeName(status.code()),
+                 absl::ToDoubleMilliseconds(elapsed), status.message());
+    } else {
+      log->debug("{}/{} {} in {:.3f} ms", service_, method_name, CodeName(status.code()),
+                 absl::ToDoubleMilliseconds(elapsed));
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  };
+  if (!pool_->TrySubmit(std::move(task))) {
+    absl::Status busy = absl::ResourceExhaustedError(
+        "server overloaded: too many calls queued; retry with backoff");
+    Record(method_name, busy.code(), absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(busy));
+  }
+  return reactor;
+}
+
+}  // namespace genesis

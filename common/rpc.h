@@ -1,0 +1,48 @@
+// Runs the work of unary callback RPCs on a WorkerPool, with the same
+// treatment for every method of every service:
+//   * request id from the `x-request-id` metadata (or a new one), sent back
+//     as initial metadata and set on every log line of the call;
+//   * the call's deadline (capped by a server default) passed to the work;
+//   * work for calls that were cancelled or expired while queued is skipped;
+//   * RESOURCE_EXHAUSTED at once when the pool's queue is full;
+//   * absl::Status converted once (ToGrpcStatus) and counted in
+//     genesis_grpc_server_handled_total / genesis_grpc_server_handling_seconds.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/call_context.h"
+#include "common/metrics.h"
+#include "common/worker_pool.h"
+
+namespace genesis {
+
+class RpcDispatcher {
+ public:
+  using Work = std::function<absl::Status(const CallContext&)>;
+
+  // `service` is the full proto service name, used as a metric label.
+  // Pointers must outlive the dispatcher.
+  RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
+                absl::Duration max_deadline);
+
+  // Returns the reactor for a unary callback method. `work` fills the
+  // response (captured by the caller) and returns the call's status.
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method, Work work);
+
+ private:
+  void Record(const std::string& method, absl::StatusCode code, absl::Duration elapsed);
+
+  const std::string service_;
+  WorkerPool* pool_;
+  const absl::Duration max_deadline_;
+  Family<Counter>& handled_;
+  Family<Histogram>& latency_;
+};
+
+}  // namespace genesis

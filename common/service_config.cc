@@ -1,0 +1,83 @@
+#include "common/service_config.h"
+
+#include <gflags/gflags.h>
+
+DEFINE_string(host, "127.0.0.1", "Address to listen on (gRPC and metrics).");
+DEFINE_int32(grpc_port, 0, "gRPC port; 0 picks a free one (printed at start).");
+DEFINE_int32(metrics_port, 0,
+             "Port of /metrics, /healthz and /readyz; 0 picks a free one, -1 disables.");
+DEFINE_string(pg_dsn, "", "PostgreSQL connection string (libpq URI or key=value).");
+DEFINE_int32(pg_pool_size, 8, "Maximum PostgreSQL connections.");
+DEFINE_int32(pg_statement_timeout_ms, 5000, "Upper bound for one SQL transaction's statements.");
+DEFINE_int32(pg_acquire_timeout_ms, 2000, "How long a call waits for a free connection.");
+DEFINE_string(redis_url, "", "Redis URL redis://[:password@]host:port[/db]; empty disables the cache.");
+DEFINE_int32(redis_pool_size, 8, "Maximum Redis connections.");
+DEFINE_int32(redis_timeout_ms, 100, "Redis connect and command timeout.");
+DEFINE_string(log_format, "text", "Log line format: text or json.");
+DEFINE_string(log_level, "info", "Log level: trace, debug, info, warn, err, critical, off.");
+DEFINE_int32(worker_threads, 16, "Threads that run RPC work (database and cache calls).");
+DEFINE_int32(max_queued_calls, 1024, "Calls waiting for a worker before RESOURCE_EXHAUSTED.");
+DEFINE_int32(max_call_deadline_ms, 30000, "Deadline applied to calls that set none (or a longer one).");
+DEFINE_int32(max_message_bytes, 8 << 20, "Largest gRPC message accepted or sent.");
+DEFINE_int32(shutdown_grace_ms, 10000, "On SIGTERM, how long in-flight calls may finish.");
+DEFINE_int32(keepalive_time_ms, 60000, "Interval of server keepalive pings.");
+DEFINE_int32(keepalive_timeout_ms, 20000, "How long to wait for a keepalive ack.");
+DEFINE_bool(migrate, true, "Apply pending schema migrations at start.");
+DEFINE_bool(migrate_only, false, "Apply pending schema migrations, then exit.");
+
+namespace genesis {
+
+ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* errors) {
+  ServiceConfig c;
+  c.service = service;
+  c.server.host = FLAGS_host;
+  c.server.grpc_port = FLAGS_grpc_port;
+  c.server.metrics_port = FLAGS_metrics_port;
+  c.server.max_message_bytes = FLAGS_max_message_bytes;
+  c.server.shutdown_grace = absl::Milliseconds(FLAGS_shutdown_grace_ms);
+  c.server.keepalive_time = absl::Milliseconds(FLAGS_keepalive_time_ms);
+  c.server.keepalive_timeout = absl::Milliseconds(FLAGS_keepalive_timeout_ms);
+  c.pg.dsn = FLAGS_pg_dsn;
+  c.pg.size = FLAGS_pg_pool_size;
+  c.pg.statement_timeout = absl::Milliseconds(FLAGS_pg_statement_timeout_ms);
+  c.pg.acquire_timeout = absl::Milliseconds(FLAGS_pg_acquire_timeout_ms);
+  c.pg.name = service;
+  c.redis.url = FLAGS_redis_url;
+  c.redis.pool_size = FLAGS_redis_pool_size;
+  c.redis.connect_timeout = absl::Milliseconds(FLAGS_redis_timeout_ms);
+  c.redis.command_timeout = absl::Milliseconds(FLAGS_redis_timeout_ms);
+  c.redis.name = service;
+  c.log_format = FLAGS_log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+  c.log_level = FLAGS_log_level;
+  c.worker_threads = FLAGS_worker_threads;
+  c.max_queued_calls = FLAGS_max_queued_calls;
+  c.max_call_deadline = absl::Milliseconds(FLAGS_max_call_deadline_ms);
+  c.migrate = FLAGS_migrate || FLAGS_migrate_only;
+  c.migrate_only = FLAGS_migrate_only;
+
+  errors->RequireNonEmpty("host", FLAGS_host);
+  errors->RequirePort("grpc_port", FLAGS_grpc_port);
+  if (FLAGS_metrics_port != -1) errors->RequirePort("metrics_port", FLAGS_metrics_port);
+  errors->RequireNonEmpty("pg_dsn", FLAGS_pg_dsn);
+  errors->RequireRange("pg_pool_size", FLAGS_pg_pool_size, 1, 1000);
+  errors->RequireRange("pg_statement_timeout_ms", FLAGS_pg_statement_timeout_ms, 1, 3600000);
+  errors->RequireRange("pg_acquire_timeout_ms", FLAGS_pg_acquire_timeout_ms, 1, 600000);
+  if (!FLAGS_redis_url.empty() && FLAGS_redis_url.rfind("redis://", 0) != 0) {
+    errors->Add("redis_url", "must start with redis://, got '" + FLAGS_redis_url + "'");
+  }
+  errors->RequireRange("redis_pool_size", FLAGS_redis_pool_size, 1, 1000);
+  errors->RequireRange("redis_timeout_ms", FLAGS_redis_timeout_ms, 1, 60000);
+  errors->RequireOneOf("log_format", FLAGS_log_format, {"text", "json"});
+  errors->RequireOneOf("log_level", FLAGS_log_level,
+                       {"trace", "debug", "info", "warn", "err", "critical", "off"});
+  errors->RequireRange("worker_threads", FLAGS_worker_threads, 1, 1024);
+  errors->RequireRange("max_queued_calls", FLAGS_max_queued_calls, 1, 1000000);
+  errors->RequireRange("max_call_deadline_ms", FLAGS_max_call_deadline_ms, 1, 3600000);
+  errors->RequireRange("max_message_bytes", FLAGS_max_message_bytes, 1024, 1 << 30);
+  errors->RequireRange("shutdown_grace_ms", FLAGS_shutdown_grace_ms, 0, 600000);
+  errors->RequireRange("keepalive_time_ms", FLAGS_keepalive_time_ms, 1000, 86400000);
+  errors->RequireRange("keepalive_timeout_ms", FLAGS_keepalive_timeout_ms, 100, 3600000);
+  return c;
+}
+
+}  // namespace genesis

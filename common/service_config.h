@@ -1,0 +1,36 @@
+// The flags every Genesis service shares (listening ports, PostgreSQL, Redis,
+// logging, worker pool, limits), turned into one validated, immutable struct.
+// Each flag can also be set by the environment: --pg_dsn or GENESIS_PG_DSN.
+// Service-specific flags live in that service's main.cc.
+#pragma once
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/pg_pool.h"
+#include "common/redis.h"
+#include "common/server.h"
+
+namespace genesis {
+
+struct ServiceConfig {
+  std::string service;  // e.g. "catalog"
+  ServerOptions server;
+  PgPoolOptions pg;
+  RedisOptions redis;
+  LogFormat log_format = LogFormat::kText;
+  std::string log_level = "info";
+  int worker_threads = 16;
+  int max_queued_calls = 1024;
+  absl::Duration max_call_deadline = absl::Seconds(30);
+  bool migrate = true;        // apply migrations at start
+  bool migrate_only = false;  // apply migrations and exit
+};
+
+// Reads the shared flags (after ParseFlagsWithEnv) into a ServiceConfig,
+// adding a problem to `errors` for every bad value.
+ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* errors);
+
+}  // namespace genesis

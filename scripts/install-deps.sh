@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what Genesis needs to build, run and test, and nothing else.
+# Idempotent: when every package is present it only checks and returns (well under a second).
+#   Debian packages via apt-get; the buf CLI via npm into .genesis/tools (no global install).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+DEB_PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  libabsl-dev libpqxx-dev libhiredis-dev libspdlog-dev libfmt-dev libssl-dev libgflags-dev
+  nlohmann-json3-dev libcurl4-openssl-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql postgresql-contrib redis-server golang-github-gogo-googleapis-dev
+  nodejs npm procps iproute2 jq ninja-build
+)
+BUF_VERSION="${GENESIS_BUF_VERSION:-1.61.0}"
+
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    # A package may be satisfied by an equivalent that provides it (e.g. nodejs/npm from elsewhere).
+    case "$p" in
+      nodejs) command -v node >/dev/null && continue ;;
+      npm) command -v npm >/dev/null && continue ;;
+    esac
+    missing+=("$p")
+  fi
+done
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# PostgreSQL and Redis are run privately by scripts/lib/infra.sh; stop any system instances
+# that the package install may have tried to start is unnecessary (no systemd here).
+
+TOOLS="$ROOT/.genesis/tools"
+if [ ! -x "$TOOLS/node_modules/.bin/buf" ]; then
+  echo "install-deps: installing buf CLI @bufbuild/buf@$BUF_VERSION (npm) into .genesis/tools"
+  mkdir -p "$TOOLS"
+  (cd "$TOOLS" && { [ -f package.json ] || echo '{"name":"genesis-tools","private":true}' > package.json; } \
+    && npm install --no-audit --no-fund --silent "@bufbuild/buf@$BUF_VERSION" >/dev/null)
+fi
+exit 0

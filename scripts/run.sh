@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Runs the whole Genesis mesh on this machine: builds (Release), starts a private PostgreSQL
+# and Redis in .genesis/run (data kept between runs), migrates and starts every service in
+# build/services/*/genesis-* (and build/gateway/genesis-gateway when it exists), prints the
+# endpoints, then waits. Ctrl-C or SIGTERM stops everything and exits 0.
+# Ports are remembered in .genesis/run/ports.env, so endpoints stay the same between runs
+# while those ports are free.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source-path=SCRIPTDIR source=lib/infra.sh
+source scripts/lib/infra.sh
+
+GENESIS_BUILD_TYPE=Release scripts/build.sh
+
+STATE="$ROOT/.genesis/run"
+LOGS="$STATE/logs"
+mkdir -p "$LOGS"
+# A second run.sh would share the servers and then stop them under the first one's feet.
+exec 9>"$STATE/run.lock"
+flock -n 9 || { echo "run: another scripts/run.sh is already running" >&2; exit 1; }
+
+names=() pids=() ports=() urls=() metrics=() logs=()
+
+stopped=0
+stop_all() {
+  [ "$stopped" = 0 ] || return 0
+  stopped=1
+  trap '' INT TERM # a second Ctrl-C must not cut the shutdown short
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    genesis__poll 15 genesis__dead "$pid" || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true # reap it
+  done
+  rm -f "$STATE/services.pids"
+  genesis_redis_stop "$STATE" || true
+  genesis_pg_stop "$STATE" || true
+}
+trap stop_all EXIT
+trap 'stop_all; exit 0' INT TERM
+
+fail() { # NAME LOG MESSAGE
+  echo "run: $1: $3; last lines of ${2#"$ROOT"/}:" >&2
+  tail -n 30 "$2" >&2
+  exit 1 # the EXIT trap stops everything else
+}
+
+# Services orphaned by a run.sh that was killed outright would hold their ports and
+# connections. The command-line check guards against a recycled pid.
+while read -r pid; do
+  if genesis__alive "$pid" && [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *build/*genesis-* ]]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    genesis__poll 15 genesis__dead "$pid" || kill -KILL "$pid" 2>/dev/null || true
+  fi
+done < <(cat "$STATE/services.pids" 2>/dev/null)
+: >"$STATE/services.pids"
+
+# `9>&-` everywhere below: daemons and services must not inherit the lock, or they would
+# keep it after this script dies.
+export GENESIS_PERSIST=1
+genesis_pg_start "$STATE" 9>&-
+genesis_redis_start "$STATE" 9>&-
+
+# start NAME BINARY ENDPOINT_KIND PORT_FLAG [FLAGS...]: starts one program in the background.
+start() {
+  local name="$1" bin="$2" kind="$3" flag="$4" key port mport log="$LOGS/$1.log"
+  shift 4
+  key="$(tr 'a-z-' 'A-Z_' <<<"$name")"
+  port="$(genesis_port_for "$STATE" "${key}_${kind^^}_PORT")"
+  mport="$(genesis_port_for "$STATE" "${key}_METRICS_PORT")"
+  "$bin" "$flag=$port" --metrics_port="$mport" "$@" >>"$log" 2>&1 9>&- &
+  pids+=("$!") names+=("$name") ports+=("$port") metrics+=("$mport") logs+=("$log")
+  echo "$!" >>"$STATE/services.pids"
+  if [ "$kind" = grpc ]; then
+    urls+=("127.0.0.1:$port")
+    export "GENESIS_${key}_ADDR=127.0.0.1:$port" # for the gateway, started after the services
+  else
+    urls+=("http://127.0.0.1:$port")
+  fi
+}
+
+db_flags=(--pg_dsn="$GENESIS_PG_DSN" --redis_url="$GENESIS_REDIS_URL")
+for bin in build/services/*/genesis-*; do
+  name="${bin##*/}"
+  name="${name#genesis-}"
+  if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
+  case "$name" in *_test | *-test | *_tests | *_bench | *_benchmark) continue ;; esac
+  log="$LOGS/$name.log"
+  : >"$log"
+  timeout --foreground 120 "$bin" --migrate_only "${db_flags[@]}" >>"$log" 2>&1 9>&- \
+    || fail "$name" "$log" "--migrate_only failed"
+  start "$name" "$bin" grpc --grpc_port "${db_flags[@]}"
+done
+[ "${#pids[@]}" -gt 0 ] || { echo "run: no service binaries in build/services/*/genesis-*" >&2; exit 1; }
+
+gateway=build/gateway/genesis-gateway
+if [ -x "$gateway" ]; then
+  : >"$LOGS/gateway.log"
+  start gateway "$gateway" http --http_port "${db_flags[@]}"
+fi
+
+# Ready means the process itself listens on its port (ss shows the owning pid to root and
+# to the owner), not merely that something does.
+listening() { ss -ltnpH "sport = :$2" | grep -q "pid=$1,"; }
+for i in "${!pids[@]}"; do
+  deadline=$((SECONDS + 30))
+  until listening "${pids[$i]}" "${ports[$i]}"; do
+    genesis__alive "${pids[$i]}" || fail "${names[$i]}" "${logs[$i]}" "exited during start-up"
+    [ "$SECONDS" -lt "$deadline" ] || fail "${names[$i]}" "${logs[$i]}" "not listening on ${ports[$i]} after 30 s"
+    sleep 0.05
+  done
+done
+
+row='%-14s %-24s %-38s %s\n'
+echo
+# shellcheck disable=SC2059  # the format is ours
+printf "$row" SERVICE ENDPOINT METRICS LOG
+for i in "${!pids[@]}"; do
+  # shellcheck disable=SC2059
+  printf "$row" "${names[$i]}" "${urls[$i]}" "http://127.0.0.1:${metrics[$i]}/metrics" "${logs[$i]#"$ROOT"/}"
+done
+echo
+echo "PostgreSQL  $GENESIS_PG_DSN  (log: .genesis/run/pg/pg.log)"
+echo "Redis       $GENESIS_REDIS_URL  (log: .genesis/run/redis/redis.log)"
+echo
+echo "Try: .genesis/tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge http://${urls[0]}/grpc.health.v1.Health/Check"
+echo "Ctrl-C stops everything."
+
+# Wake up when any service exits on its own: that is a crash as far as the mesh goes.
+while :; do
+  wait -n || true
+  for i in "${!pids[@]}"; do
+    genesis__alive "${pids[$i]}" || fail "${names[$i]}" "${logs[$i]}" "exited unexpectedly"
+  done
+done

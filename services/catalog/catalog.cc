@@ -1,0 +1,378 @@
+#include "services/catalog/catalog.h"
+
+#include <random>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "common/logging.h"
+#include "common/migrations.h"
+#include "common/status.h"
+#include "services/catalog/filter.h"
+#include "services/catalog/search_query.h"
+#include "services/catalog/validation.h"
+
+namespace genesis::catalog {
+namespace {
+
+// Page tokens are opaque to callers: base64url("<kind>|<query fingerprint>|<position>").
+// The fingerprint ties a token to the query that produced it.
+std::string EncodePageToken(absl::string_view kind, const std::string& fingerprint,
+                            const std::string& position) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kind, "|", fingerprint, "|", position));
+}
+
+absl::StatusOr<std::string> DecodePageToken(const std::string& token, absl::string_view kind,
+                                            const std::string& fingerprint) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) {
+    return InvalidField("page_token", "is not a token this service issued");
+  }
+  std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 2));
+  if (parts.size() != 3 || parts[0] != kind) {
+    return InvalidField("page_token", "is not a token this service issued");
+  }
+  if (parts[1] != fingerprint) {
+    return InvalidField("page_token",
+                        "belongs to a different query; send the same type, filter and query "
+                        "as the request that returned it");
+  }
+  return parts[2];
+}
+
+absl::StatusOr<int> PageSize(int requested, int def, int max, const char* field) {
+  if (requested < 0) return InvalidField(field, "must not be negative");
+  if (requested == 0) return def;
+  return std::min(requested, max);
+}
+
+}  // namespace
+
+std::string EtagOf(int64_t version) { return absl::StrCat(version); }
+
+Catalog::Catalog(std::unique_ptr<CatalogStore> store, std::unique_ptr<ItemCache> cache,
+                 CatalogOptions options, CatalogMetrics metrics)
+    : store_(std::move(store)),
+      cache_(cache ? std::move(cache) : std::make_unique<NoItemCache>()),
+      options_(std::move(options)),
+      metrics_(metrics) {}
+
+absl::StatusOr<std::string> Catalog::TypeIdFromName(const std::string& name,
+                                                    const std::string& field, bool allow_bare) {
+  if (name.empty()) return InvalidField(field, "is required, e.g. \"types/lead\"");
+  auto id = ParseTypeName(name, allow_bare);
+  if (!id) {
+    return InvalidField(field, absl::StrCat("'", name, "' is not a type name like \"types/lead\""));
+  }
+  return *id;
+}
+
+absl::StatusOr<std::string> Catalog::ItemIdFromName(const std::string& name,
+                                                    const std::string& field) {
+  if (name.empty()) return InvalidField(field, "is required, e.g. \"items/0193a...\"");
+  auto id = ParseItemName(name);
+  if (!id) return InvalidField(field, absl::StrCat("'", name, "' is not an item name like \"items/{id}\""));
+  return *id;
+}
+
+absl::Status Catalog::CheckEtag(const std::string& etag, int64_t version,
+                                const std::string& field) {
+  if (etag.empty() || etag == EtagOf(version)) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat(field, " '", etag,
+                                         "' is stale: the resource changed (current etag '",
+                                         EtagOf(version), "'); read it again and retry"));
+}
+
+std::string Catalog::NewItemId() {
+  // Time-ordered (UUIDv7 layout) so new rows land at the end of the index.
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  const uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(options_.now()));
+  const uint64_t r1 = rng(), r2 = rng();
+  return absl::StrFormat("%08x-%04x-7%03x-%04x-%012x", (ms >> 16) & 0xffffffff, ms & 0xffff,
+                         r1 & 0xfff, 0x8000 | ((r1 >> 12) & 0x3fff), r2 & 0xffffffffffff);
+}
+
+// ---- types ------------------------------------------------------------------
+
+absl::StatusOr<ItemType> Catalog::CreateItemType(const std::string& type_id, ItemType type,
+                                                 const CallContext& ctx) {
+  FieldViolations v;
+  ValidateItemType(type_id, type, "item_type", &v);
+  GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  type.id = type_id;
+  auto created = store_->CreateType(type, ctx);
+  if (created.status().code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError(absl::StrCat("type 'types/", type_id, "' already exists"));
+  }
+  return created;
+}
+
+absl::StatusOr<ItemType> Catalog::GetItemType(const std::string& name, const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(std::string id, TypeIdFromName(name, "name", false));
+  return store_->GetType(id, ctx);
+}
+
+absl::StatusOr<Page<ItemType>> Catalog::ListItemTypes(int page_size,
+                                                      const std::string& page_token,
+                                                      const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, options_.default_page_size,
+                                               options_.max_page_size, "page_size"));
+  std::string after;
+  if (!page_token.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(after, DecodePageToken(page_token, "types", "-"));
+  }
+  GENESIS_ASSIGN_OR_RETURN(TypePage page, store_->ListTypes(after, limit, ctx));
+  Page<ItemType> out;
+  out.values = std::move(page.types);
+  if (page.more && !out.values.empty()) {
+    out.next_page_token = EncodePageToken("types", "-", out.values.back().id);
+  }
+  return out;
+}
+
+absl::StatusOr<ItemType> Catalog::UpdateItemType(const std::string& name, const ItemType& type,
+                                                 const std::vector<std::string>& mask,
+                                                 const std::string& etag,
+                                                 const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(std::string id, TypeIdFromName(name, "item_type.name", false));
+  bool set_display = mask.empty(), set_attributes = mask.empty();
+  for (const auto& path : mask) {
+    if (path == "display_name") set_display = true;
+    else if (path == "attributes") set_attributes = true;
+    else {
+      return InvalidField("update_mask", absl::StrCat("'", path,
+                                                      "' cannot be updated; use display_name "
+                                                      "and/or attributes"));
+    }
+  }
+  GENESIS_ASSIGN_OR_RETURN(ItemType current, store_->GetType(id, ctx));
+  GENESIS_RETURN_IF_ERROR(CheckEtag(etag, current.version, "item_type.etag"));
+  ItemType updated = current;
+  if (set_display) updated.display_name = type.display_name;
+  if (set_attributes) updated.attributes = type.attributes;
+  FieldViolations v;
+  ValidateItemType(id, updated, "item_type", &v);
+  GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  const bool compatible = CompatibleAttributeChange(current, updated);
+  auto result = store_->UpdateType(updated, current.version, !compatible, ctx);
+  if (result.status().code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "type 'types/", id,
+        "' has items: its attributes may only gain optional ones (existing definitions and "
+        "required flags cannot change until its items are deleted)"));
+  }
+  return result;
+}
+
+absl::Status Catalog::DeleteItemType(const std::string& name, const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(std::string id, TypeIdFromName(name, "name", false));
+  return store_->DeleteType(id, ctx);
+}
+
+// ---- items ------------------------------------------------------------------
+
+absl::StatusOr<Item> Catalog::CreateItem(Item item, const std::string& request_id,
+                                         const CallContext& ctx) {
+  FieldViolations v;
+  if (request_id.size() > 128 || !StorableText(request_id)) {
+    v.Add("request_id", "must be at most 128 characters without NUL");
+  }
+  if (item.type_id.empty()) {
+    v.Add("item.type", "is required, e.g. \"types/lead\"");
+    return v.ToStatus();
+  }
+  auto type_id = ParseTypeName(item.type_id, /*allow_bare=*/true);
+  if (!type_id) {
+    v.Add("item.type", absl::StrCat("'", item.type_id, "' is not a type name like \"types/lead\""));
+    return v.ToStatus();
+  }
+  GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  auto type = store_->GetType(*type_id, ctx);
+  if (type.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat("type 'types/", *type_id,
+                                            "' does not exist; create it with CreateItemType"));
+  }
+  GENESIS_RETURN_IF_ERROR(type.status());
+  item.type_id = *type_id;
+  ValidateItem(&item, *type, "item", &v);
+  GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  if (size_t size = ItemSize(item); size > options_.max_item_bytes) {
+    return InvalidField("item", absl::StrCat("is ", size, " bytes; the limit is ",
+                                             options_.max_item_bytes, " bytes"));
+  }
+  item.id = NewItemId();
+  std::optional<IdempotencyKey> key;
+  if (!request_id.empty()) {
+    nlohmann::json fingerprint = {item.type_id, item.title, item.body, item.attributes,
+                                  item.labels};
+    key = IdempotencyKey{request_id, MigrationChecksum(fingerprint.dump())};
+  }
+  return store_->CreateItem(item, type->version, key, ctx);
+}
+
+absl::StatusOr<Item> Catalog::GetItem(const std::string& name, const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(std::string id, ItemIdFromName(name, "name"));
+  if (auto cached = cache_->Get(id, ctx)) {
+    if (metrics_.cache_hits) metrics_.cache_hits->Inc();
+    return *std::move(cached);
+  }
+  if (metrics_.cache_misses) metrics_.cache_misses->Inc();
+  GENESIS_ASSIGN_OR_RETURN(Item item, store_->GetItem(id, ctx));
+  if (item.delete_time) {
+    return absl::NotFoundError(absl::StrCat("item '", name,
+                                            "' is deleted; UndeleteItem restores it until ",
+                                            absl::FormatTime(PurgeTime(*item.delete_time))));
+  }
+  cache_->Put(item, ctx);
+  return item;
+}
+
+absl::StatusOr<Page<Item>> Catalog::ListItems(const ListItemsParams& params,
+                                              const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(params.page_size, options_.default_page_size,
+                                               options_.max_page_size, "page_size"));
+  ListItemsQuery q;
+  q.limit = limit;
+  q.show_deleted = params.show_deleted;
+  if (!params.type.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(q.type_id, TypeIdFromName(params.type, "type", true));
+  }
+  GENESIS_ASSIGN_OR_RETURN(q.filter, ParseFilter(params.filter));
+  const std::string fingerprint = MigrationChecksum(
+      nlohmann::json({q.type_id.value_or(""), params.filter, params.show_deleted}).dump());
+  if (!params.page_token.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(std::string pos, DecodePageToken(params.page_token, "items", fingerprint));
+    if (!absl::SimpleAtoi(pos, &q.after_seq)) {
+      return InvalidField("page_token", "is not a token this service issued");
+    }
+  }
+  GENESIS_ASSIGN_OR_RETURN(ItemPage page, store_->ListItems(q, ctx));
+  Page<Item> out;
+  out.values = std::move(page.items);
+  if (page.more) out.next_page_token = EncodePageToken("items", fingerprint, absl::StrCat(page.last_seq));
+  return out;
+}
+
+absl::StatusOr<Item> Catalog::UpdateItem(const std::string& name, Item item,
+                                         const std::vector<std::string>& mask,
+                                         const std::string& etag, const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(std::string id, ItemIdFromName(name, "item.name"));
+  bool title = false, body = false, attributes = false, labels = false;
+  for (const auto& path : mask) {
+    if (path == "title") title = true;
+    else if (path == "body") body = true;
+    else if (path == "attributes") attributes = true;
+    else if (path == "labels") labels = true;
+    else if (path == "type") {
+      return InvalidField("update_mask", "'type' is immutable; create a new item instead");
+    } else {
+      return InvalidField("update_mask",
+                          absl::StrCat("'", path, "' cannot be updated; use title, body, "
+                                                  "attributes and/or labels"));
+    }
+  }
+  GENESIS_ASSIGN_OR_RETURN(Item current, store_->GetItem(id, ctx));
+  if (current.delete_time) {
+    return absl::NotFoundError(absl::StrCat("item '", name, "' is deleted; undelete it first"));
+  }
+  if (!item.type_id.empty()) {
+    auto given = ParseTypeName(item.type_id, true);
+    if (!given || *given != current.type_id) {
+      return InvalidField("item.type", "is immutable: the item is of type 'types/" +
+                                           current.type_id + "'");
+    }
+  }
+  GENESIS_RETURN_IF_ERROR(CheckEtag(etag, current.version, "item.etag"));
+  Item updated = current;
+  if (title) updated.title = std::move(item.title);
+  if (body) updated.body = std::move(item.body);
+  if (attributes) updated.attributes = std::move(item.attributes);
+  if (labels) updated.labels = std::move(item.labels);
+  GENESIS_ASSIGN_OR_RETURN(ItemType type, store_->GetType(current.type_id, ctx));
+  FieldViolations v;
+  ValidateItem(&updated, type, "item", &v);
+  GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  if (size_t size = ItemSize(updated); size > options_.max_item_bytes) {
+    return InvalidField("item", absl::StrCat("is ", size, " bytes; the limit is ",
+                                             options_.max_item_bytes, " bytes"));
+  }
+  auto result = store_->UpdateItem(updated, current.version, type.version, ctx);
+  cache_->Invalidate(id, ctx);
+  return result;
+}
+
+absl::StatusOr<Item> Catalog::DeleteItem(const std::string& name, const std::string& etag,
+                                         const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(std::string id, ItemIdFromName(name, "name"));
+  GENESIS_ASSIGN_OR_RETURN(Item current, store_->GetItem(id, ctx));
+  if (current.delete_time) {
+    return absl::NotFoundError(absl::StrCat("item '", name, "' is already deleted"));
+  }
+  GENESIS_RETURN_IF_ERROR(CheckEtag(etag, current.version, "etag"));
+  auto result = store_->SetDeleteTime(id, options_.now(), current.version, ctx);
+  cache_->Invalidate(id, ctx);
+  return result;
+}
+
+absl::StatusOr<Item> Catalog::UndeleteItem(const std::string& name, const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(std::string id, ItemIdFromName(name, "name"));
+  GENESIS_ASSIGN_OR_RETURN(Item current, store_->GetItem(id, ctx));
+  if (!current.delete_time) {
+    return absl::FailedPreconditionError(absl::StrCat("item '", name, "' is not deleted"));
+  }
+  if (options_.now() >= PurgeTime(*current.delete_time)) {
+    return absl::NotFoundError(absl::StrCat("item '", name,
+                                            "' was deleted more than ",
+                                            absl::FormatDuration(options_.undelete_window),
+                                            " ago and can no longer be restored"));
+  }
+  auto result = store_->SetDeleteTime(id, std::nullopt, current.version, ctx);
+  cache_->Invalidate(id, ctx);
+  return result;
+}
+
+absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
+                                                     const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(int limit,
+                           PageSize(params.page_size, options_.default_search_page_size,
+                                    options_.max_search_page_size, "page_size"));
+  SearchQuery q;
+  q.limit = limit;
+  if (params.query.empty()) return InvalidField("query", "is required");
+  GENESIS_ASSIGN_OR_RETURN(q.tsquery, BuildTsQuery(params.query));
+  if (!params.type.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(q.type_id, TypeIdFromName(params.type, "type", true));
+  }
+  GENESIS_ASSIGN_OR_RETURN(q.filter, ParseFilter(params.filter));
+  const std::string fingerprint = MigrationChecksum(
+      nlohmann::json({params.query, q.type_id.value_or(""), params.filter}).dump());
+  if (!params.page_token.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(std::string pos, DecodePageToken(params.page_token, "search", fingerprint));
+    if (!absl::SimpleAtoi(pos, &q.offset) || q.offset < 0) {
+      return InvalidField("page_token", "is not a token this service issued");
+    }
+  }
+  GENESIS_ASSIGN_OR_RETURN(SearchPage page, store_->SearchItems(q, ctx));
+  Page<SearchHit> out;
+  out.values = std::move(page.hits);
+  if (page.more) {
+    out.next_page_token = EncodePageToken("search", fingerprint,
+                                          absl::StrCat(q.offset + static_cast<int>(out.values.size())));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> Catalog::PurgeExpired(const CallContext& ctx) {
+  const absl::Time now = options_.now();
+  auto purged = store_->Purge(now - options_.undelete_window, now - options_.request_id_retention, ctx);
+  if (purged.ok() && *purged > 0) {
+    if (metrics_.items_purged) metrics_.items_purged->Inc(static_cast<double>(*purged));
+    Logger("catalog")->info("purged {} items deleted more than {} ago", *purged,
+                            absl::FormatDuration(options_.undelete_window));
+  }
+  return purged;
+}
+
+}  // namespace genesis::catalog

@@ -1,0 +1,124 @@
+// The Catalog's logic: item types, items, filters, search and the item cache.
+//
+// Plain domain types in, absl::Status out; no gRPC here (grpc_service.h is
+// the transport). Storage, cache and clock are injected. Errors:
+//   INVALID_ARGUMENT with field violations for bad input (names, sizes,
+//     attributes that do not match the type, bad filters or page tokens);
+//   NOT_FOUND for an unknown type or item (deleted items included);
+//   ALREADY_EXISTS for a taken type id or a reused request id;
+//   ABORTED for a stale etag; FAILED_PRECONDITION when the state forbids a
+//   change (deleting a type with items, undeleting a live item);
+//   UNAVAILABLE / DEADLINE_EXCEEDED from storage. The cache never fails a call.
+// Thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/call_context.h"
+#include "services/catalog/cache.h"
+#include "services/catalog/metrics.h"
+#include "services/catalog/model.h"
+#include "services/catalog/store.h"
+
+namespace genesis::catalog {
+
+struct CatalogOptions {
+  size_t max_item_bytes = 1 << 20;
+  absl::Duration undelete_window = absl::Hours(24 * 30);
+  absl::Duration request_id_retention = absl::Hours(24 * 7);
+  int default_page_size = 50;
+  int max_page_size = 1000;
+  int default_search_page_size = 20;
+  int max_search_page_size = 100;
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> values;
+  std::string next_page_token;  // empty on the last page
+};
+
+struct ListItemsParams {
+  std::string type;    // "types/x", "x" or empty
+  std::string filter;  // see filter.h
+  int page_size = 0;
+  std::string page_token;
+  bool show_deleted = false;
+};
+
+struct SearchParams {
+  std::string query;  // see search_query.h
+  std::string type;
+  std::string filter;
+  int page_size = 0;
+  std::string page_token;
+};
+
+class Catalog {
+ public:
+  Catalog(std::unique_ptr<CatalogStore> store, std::unique_ptr<ItemCache> cache,
+          CatalogOptions options, CatalogMetrics metrics = {});
+
+  absl::StatusOr<ItemType> CreateItemType(const std::string& type_id, ItemType type,
+                                          const CallContext& ctx);
+  absl::StatusOr<ItemType> GetItemType(const std::string& name, const CallContext& ctx);
+  absl::StatusOr<Page<ItemType>> ListItemTypes(int page_size, const std::string& page_token,
+                                               const CallContext& ctx);
+  // `type.id` is ignored; `name` says which. `mask` paths: display_name,
+  // attributes (empty: both). A non-empty `etag` must match.
+  absl::StatusOr<ItemType> UpdateItemType(const std::string& name, const ItemType& type,
+                                          const std::vector<std::string>& mask,
+                                          const std::string& etag, const CallContext& ctx);
+  absl::Status DeleteItemType(const std::string& name, const CallContext& ctx);
+
+  // `item.type_id` may be "types/x" or "x". `request_id` may be empty.
+  absl::StatusOr<Item> CreateItem(Item item, const std::string& request_id,
+                                  const CallContext& ctx);
+  absl::StatusOr<Item> GetItem(const std::string& name, const CallContext& ctx);
+  absl::StatusOr<Page<Item>> ListItems(const ListItemsParams& params, const CallContext& ctx);
+  // `mask` paths: title, body, attributes, labels (the caller resolves an
+  // empty mask). `item.type_id`, if set, must equal the stored type.
+  absl::StatusOr<Item> UpdateItem(const std::string& name, Item item,
+                                  const std::vector<std::string>& mask, const std::string& etag,
+                                  const CallContext& ctx);
+  absl::StatusOr<Item> DeleteItem(const std::string& name, const std::string& etag,
+                                  const CallContext& ctx);
+  absl::StatusOr<Item> UndeleteItem(const std::string& name, const CallContext& ctx);
+  absl::StatusOr<Page<SearchHit>> SearchItems(const SearchParams& params, const CallContext& ctx);
+
+  // Removes items whose undelete window has passed; returns how many.
+  absl::StatusOr<int64_t> PurgeExpired(const CallContext& ctx);
+  // OK when storage answers (readiness).
+  absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
+
+  // When a soft-deleted item is purged.
+  [[nodiscard]] absl::Time PurgeTime(absl::Time delete_time) const {
+    return delete_time + options_.undelete_window;
+  }
+  [[nodiscard]] const CatalogOptions& options() const { return options_; }
+
+ private:
+  absl::StatusOr<std::string> TypeIdFromName(const std::string& name, const std::string& field,
+                                             bool allow_bare);
+  absl::StatusOr<std::string> ItemIdFromName(const std::string& name, const std::string& field);
+  absl::Status CheckEtag(const std::string& etag, int64_t version, const std::string& field);
+  std::string NewItemId();
+
+  std::unique_ptr<CatalogStore> store_;
+  std::unique_ptr<ItemCache> cache_;
+  const CatalogOptions options_;
+  CatalogMetrics metrics_;
+};
+
+// The etag of a version, and back.
+std::string EtagOf(int64_t version);
+
+}  // namespace genesis::catalog

@@ -1,0 +1,142 @@
+#include "services/catalog/filter.h"
+
+#include <cctype>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace genesis::catalog {
+namespace {
+
+class Parser {
+ public:
+  Parser(absl::string_view text, absl::string_view field) : text_(text), field_(field) {}
+
+  absl::StatusOr<std::vector<Condition>> Parse() {
+    std::vector<Condition> out;
+    SkipSpace();
+    if (pos_ == text_.size()) return out;
+    for (;;) {
+      auto cond = ParseCondition();
+      if (!cond.ok()) return cond.status();
+      out.push_back(std::move(*cond));
+      SkipSpace();
+      if (pos_ == text_.size()) break;
+      if (!ConsumeWord("AND")) return Error("expected AND or the end of the filter");
+    }
+    if (out.size() > 32) return Error("at most 32 conditions are allowed");
+    return out;
+  }
+
+ private:
+  absl::Status Error(absl::string_view what) const {
+    return InvalidField(std::string(field_),
+                        absl::StrCat(what, " at position ", pos_ + 1, " of \"", text_, "\""));
+  }
+
+  void SkipSpace() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+
+  bool ConsumeWord(absl::string_view w) {
+    SkipSpace();
+    if (text_.substr(pos_, w.size()) != w) return false;
+    size_t end = pos_ + w.size();
+    if (end < text_.size() && !std::isspace(static_cast<unsigned char>(text_[end]))) return false;
+    pos_ = end;
+    return true;
+  }
+
+  static bool KeyChar(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  }
+
+  absl::StatusOr<Condition> ParseCondition() {
+    SkipSpace();
+    Condition c;
+    if (text_.substr(pos_, 11) == "attributes.") {
+      c.target = Condition::Target::kAttribute;
+      pos_ += 11;
+    } else if (text_.substr(pos_, 7) == "labels.") {
+      c.target = Condition::Target::kLabel;
+      pos_ += 7;
+    } else {
+      return Error("a condition must start with attributes.<name> or labels.<key>");
+    }
+    size_t start = pos_;
+    while (pos_ < text_.size() && KeyChar(text_[pos_])) ++pos_;
+    c.key = std::string(text_.substr(start, pos_ - start));
+    if (c.key.empty()) return Error("missing attribute or label name");
+    SkipSpace();
+    absl::string_view rest = text_.substr(pos_);
+    if (rest.substr(0, 2) == "!=") { c.op = Condition::Op::kNe; pos_ += 2; }
+    else if (rest.substr(0, 2) == "<=") { c.op = Condition::Op::kLe; pos_ += 2; }
+    else if (rest.substr(0, 2) == ">=") { c.op = Condition::Op::kGe; pos_ += 2; }
+    else if (rest.substr(0, 1) == "=") { c.op = Condition::Op::kEq; pos_ += 1; }
+    else if (rest.substr(0, 1) == "<") { c.op = Condition::Op::kLt; pos_ += 1; }
+    else if (rest.substr(0, 1) == ">") { c.op = Condition::Op::kGt; pos_ += 1; }
+    else if (rest.substr(0, 1) == ":") { c.op = Condition::Op::kHas; pos_ += 1; }
+    else return Error("expected an operator (=, !=, <, <=, >, >=, :)");
+    SkipSpace();
+    if (c.op == Condition::Op::kHas && pos_ < text_.size() && text_[pos_] == '*') {
+      ++pos_;
+      c.value = std::monostate{};
+      return c;
+    }
+    auto value = ParseValue();
+    if (!value.ok()) return value.status();
+    c.value = std::move(*value);
+    if (c.target == Condition::Target::kLabel && !std::holds_alternative<std::string>(c.value)) {
+      // Labels are strings: compare the literal text the caller wrote.
+      if (std::holds_alternative<double>(c.value)) c.value = last_literal_;
+      else if (auto* b = std::get_if<bool>(&c.value)) c.value = std::string(*b ? "true" : "false");
+    }
+    bool ordering = c.op == Condition::Op::kLt || c.op == Condition::Op::kLe ||
+                    c.op == Condition::Op::kGt || c.op == Condition::Op::kGe;
+    if (ordering && std::holds_alternative<bool>(c.value)) {
+      return Error("booleans can only be compared with = or !=");
+    }
+    return c;
+  }
+
+  absl::StatusOr<std::variant<std::monostate, std::string, double, bool>> ParseValue() {
+    if (pos_ >= text_.size()) return Error("missing value");
+    if (text_[pos_] == '"') {
+      ++pos_;
+      std::string s;
+      while (pos_ < text_.size() && text_[pos_] != '"') {
+        if (text_[pos_] == '\\' && pos_ + 1 < text_.size()) ++pos_;
+        s += text_[pos_++];
+      }
+      if (pos_ >= text_.size()) return Error("unterminated string");
+      ++pos_;
+      return s;
+    }
+    size_t start = pos_;
+    while (pos_ < text_.size() && !std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    std::string word(text_.substr(start, pos_ - start));
+    last_literal_ = word;
+    if (word == "true") return true;
+    if (word == "false") return false;
+    char* end = nullptr;
+    double d = std::strtod(word.c_str(), &end);
+    if (end != nullptr && *end == '\0' && !word.empty()) return d;
+    return word;
+  }
+
+  absl::string_view text_;
+  absl::string_view field_;
+  size_t pos_ = 0;
+  std::string last_literal_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<Condition>> ParseFilter(absl::string_view filter,
+                                                   absl::string_view field_name) {
+  if (filter.size() > 4096) return InvalidField(std::string(field_name), "longer than 4096 characters");
+  return Parser(filter, field_name).Parse();
+}
+
+}  // namespace genesis::catalog
