@@ -7,6 +7,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "common/logging.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace genesis {
 namespace {
@@ -36,6 +37,10 @@ void ServiceHost::SetReadinessProbe(std::function<absl::Status()> probe) {
 }
 
 absl::Status ServiceHost::Start() {
+  // Referencing the generated health descriptors links them in, so reflection
+  // clients can describe grpc.health.v1.Health (gRPC's built-in service
+  // registers none).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 

@@ -1,0 +1,63 @@
+#include "services/catalog/filter.h"
+
+#include <gtest/gtest.h>
+
+#include "common/status.h"
+
+namespace genesis::catalog {
+namespace {
+
+TEST(FilterTest, EmptyFilterHasNoConditions) {
+  auto r = ParseFilter("   ");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+TEST(FilterTest, ParsesConditionsJoinedByAnd) {
+  auto r = ParseFilter(
+      R"(attributes.city = "São Paulo" AND attributes.price <= 500000 AND labels.stage:* )"
+      R"(AND attributes.tags:"vip" AND attributes.active != true)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 5u);
+  EXPECT_EQ((*r)[0].target, Condition::Target::kAttribute);
+  EXPECT_EQ((*r)[0].key, "city");
+  EXPECT_EQ(std::get<std::string>((*r)[0].value), "São Paulo");
+  EXPECT_EQ((*r)[1].op, Condition::Op::kLe);
+  EXPECT_DOUBLE_EQ(std::get<double>((*r)[1].value), 500000);
+  EXPECT_EQ((*r)[2].target, Condition::Target::kLabel);
+  EXPECT_EQ((*r)[2].op, Condition::Op::kHas);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>((*r)[2].value));
+  EXPECT_EQ(std::get<std::string>((*r)[3].value), "vip");
+  EXPECT_EQ((*r)[4].op, Condition::Op::kNe);
+  EXPECT_TRUE(std::get<bool>((*r)[4].value));
+}
+
+TEST(FilterTest, LabelsCompareAsTheLiteralText) {
+  auto r = ParseFilter("labels.year = 2024 AND labels.flag = true");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(std::get<std::string>((*r)[0].value), "2024");
+  EXPECT_EQ(std::get<std::string>((*r)[1].value), "true");
+}
+
+TEST(FilterTest, QuotedStringsKeepEscapedQuotes) {
+  auto r = ParseFilter(R"(attributes.name = "a \"b\" c")");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(std::get<std::string>((*r)[0].value), R"(a "b" c)");
+}
+
+TEST(FilterTest, ErrorsNameTheFieldAndPosition) {
+  for (const char* bad : {"city = x", "attributes.= 1", "attributes.a ~ 1", "attributes.a = \"open",
+                          "attributes.a = 1 OR attributes.b = 2", "attributes.a > true",
+                          "attributes.a ="}) {
+    auto r = ParseFilter(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    auto v = FieldViolationsOf(r.status());
+    ASSERT_EQ(v.size(), 1u) << bad;
+    EXPECT_EQ(v[0].first, "filter");
+    EXPECT_NE(v[0].second.find("position"), std::string::npos) << v[0].second;
+  }
+}
+
+}  // namespace
+}  // namespace genesis::catalog
