@@ -44,8 +44,8 @@ void ConfigErrors::Add(const std::string& flag, const std::string& problem) {
 
 void ConfigErrors::RequirePort(const std::string& flag, int64_t value, bool allow_zero) {
   if (value < (allow_zero ? 0 : 1) || value > 65535) {
-    Add(flag, "must be a TCP port " + std::string(allow_zero ? "0" : "1") +
-                  "-65535, got " + std::to_string(value));
+    Add(flag, "must be a TCP port " + std::string(allow_zero ? "0" : "1") + "-65535, got " +
+                  std::to_string(value));
   }
 }
 
@@ -55,8 +55,8 @@ void ConfigErrors::RequireNonEmpty(const std::string& flag, const std::string& v
 
 void ConfigErrors::RequireRange(const std::string& flag, int64_t value, int64_t min, int64_t max) {
   if (value < min || value > max) {
-    Add(flag, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                  ", got " + std::to_string(value));
+    Add(flag, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                  std::to_string(value));
   }
 }
 

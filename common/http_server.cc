@@ -75,9 +75,10 @@ struct OpsHttpServer::Impl {
   }
 };
 
-absl::StatusOr<std::unique_ptr<OpsHttpServer>> OpsHttpServer::Start(
-    const std::string& host, int port, const MetricsRegistry* registry,
-    std::function<bool()> ready) {
+absl::StatusOr<std::unique_ptr<OpsHttpServer>> OpsHttpServer::Start(const std::string& host,
+                                                                    int port,
+                                                                    const MetricsRegistry* registry,
+                                                                    std::function<bool()> ready) {
   auto impl = std::make_unique<Impl>();
   impl->registry = registry;
   impl->ready = std::move(ready);

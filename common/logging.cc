@@ -16,7 +16,8 @@ std::mutex g_logger_mu;
 
 class RequestIdFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     const std::string& id = t_request_id;
     if (id.empty()) {
       dest.push_back('-');
@@ -33,11 +34,21 @@ void AppendJsonEscaped(std::string_view in, spdlog::memory_buf_t& dest) {
   for (char ch : in) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': dest.append(std::string_view("\\\"")); break;
-      case '\\': dest.append(std::string_view("\\\\")); break;
-      case '\n': dest.append(std::string_view("\\n")); break;
-      case '\r': dest.append(std::string_view("\\r")); break;
-      case '\t': dest.append(std::string_view("\\t")); break;
+      case '"':
+        dest.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        dest.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        dest.append(std::string_view("\\n"));
+        break;
+      case '\r':
+        dest.append(std::string_view("\\r"));
+        break;
+      case '\t':
+        dest.append(std::string_view("\\t"));
+        break;
       default:
         if (c < 0x20) {
           std::string esc = absl::StrFormat("\\u%04x", c);
@@ -64,7 +75,8 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
 // The request id, escaped for a JSON string (ids come from callers).
 class JsonRequestIdFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     AppendJsonEscaped(t_request_id, dest);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {

@@ -28,10 +28,9 @@ absl::Status ApplyMigrations(const std::string& dsn, const std::string& schema,
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
   for (size_t i = 1; i < migrations.size(); ++i) {
     if (migrations[i].version == migrations[i - 1].version) {
-      return absl::FailedPreconditionError(absl::StrCat("two migrations have version ",
-                                                        migrations[i].version, ": ",
-                                                        migrations[i - 1].name, " and ",
-                                                        migrations[i].name));
+      return absl::FailedPreconditionError(
+          absl::StrCat("two migrations have version ", migrations[i].version, ": ",
+                       migrations[i - 1].name, " and ", migrations[i].name));
     }
   }
   auto log = Logger("migrations");
@@ -50,8 +49,8 @@ absl::Status ApplyMigrations(const std::string& dsn, const std::string& schema,
       ~Unlock() {
         try {
           pqxx::nontransaction tx(conn);
-          tx.exec_params(
-              "SELECT pg_advisory_unlock(hashtext('genesis.migrations'), hashtext($1))", schema);
+          tx.exec_params("SELECT pg_advisory_unlock(hashtext('genesis.migrations'), hashtext($1))",
+                         schema);
         } catch (const std::exception&) {
           // The lock dies with the session anyway.
         }

@@ -71,10 +71,11 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time dea
         idle_.empty() && open_ >= options_.size) {
       --waiting_;
       if (wait_until >= deadline) {
-        return absl::DeadlineExceededError("deadline passed while waiting for a database connection");
+        return absl::DeadlineExceededError(
+            "deadline passed while waiting for a database connection");
       }
-      return absl::UnavailableError(absl::StrCat("all ", options_.size,
-                                                 " database connections are busy; retry later"));
+      return absl::UnavailableError(
+          absl::StrCat("all ", options_.size, " database connections are busy; retry later"));
     }
   }
   --waiting_;

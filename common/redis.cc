@@ -26,15 +26,29 @@ timeval TimevalOf(absl::Duration d) {
 RedisReply Copy(const redisReply* r) {
   RedisReply out;
   switch (r->type) {
-    case REDIS_REPLY_STRING: out.type = RedisReply::Type::kString; out.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_STATUS: out.type = RedisReply::Type::kStatus; out.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_ERROR: out.type = RedisReply::Type::kError; out.str.assign(r->str, r->len); break;
-    case REDIS_REPLY_INTEGER: out.type = RedisReply::Type::kInteger; out.integer = r->integer; break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::kError;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = r->integer;
+      break;
     case REDIS_REPLY_ARRAY:
       out.type = RedisReply::Type::kArray;
       for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Copy(r->element[i]));
       break;
-    default: out.type = RedisReply::Type::kNil; break;
+    default:
+      out.type = RedisReply::Type::kNil;
+      break;
   }
   return out;
 }
@@ -49,10 +63,11 @@ struct RedisClient::Conn {
 };
 
 absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions options,
-                                                                  MetricsRegistry* registry) {
+                                                                 MetricsRegistry* registry) {
   absl::string_view rest = options.url;
   if (!absl::ConsumePrefix(&rest, "redis://")) {
-    return absl::InvalidArgumentError("redis url must start with redis://, got '" + options.url + "'");
+    return absl::InvalidArgumentError("redis url must start with redis://, got '" + options.url +
+                                      "'");
   }
   std::string password;
   if (auto at = rest.rfind('@'); at != absl::string_view::npos) {
@@ -69,7 +84,8 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions op
     absl::string_view db_text = rest.substr(slash + 1);
     rest = rest.substr(0, slash);
     if (!db_text.empty() && !absl::SimpleAtoi(db_text, &db)) {
-      return absl::InvalidArgumentError("redis url database must be a number: '" + options.url + "'");
+      return absl::InvalidArgumentError("redis url database must be a number: '" + options.url +
+                                        "'");
     }
   }
   std::string host(rest);
@@ -80,15 +96,16 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions op
       return absl::InvalidArgumentError("redis url port is invalid: '" + options.url + "'");
     }
   }
-  if (host.empty()) return absl::InvalidArgumentError("redis url has no host: '" + options.url + "'");
+  if (host.empty())
+    return absl::InvalidArgumentError("redis url has no host: '" + options.url + "'");
   auto client = std::unique_ptr<RedisClient>(
       new RedisClient(std::move(options), host, port, std::move(password), db));
   if (registry != nullptr) {
-    client->errors_ = &registry
-                           ->AddCounter("genesis_redis_errors_total",
-                                        "Redis calls that failed (unreachable, timeout, broken).",
-                                        {"client"})
-                           .WithLabels({client->options_.name});
+    client->errors_ =
+        &registry
+             ->AddCounter("genesis_redis_errors_total",
+                          "Redis calls that failed (unreachable, timeout, broken).", {"client"})
+             .WithLabels({client->options_.name});
   }
   return client;
 }
@@ -146,10 +163,9 @@ absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Acquire(absl::Ti
       return conn;
     }
     if (absl::Now() < down_until_) {
-      return absl::UnavailableError(absl::StrCat("redis ", host_, ":", port_,
-                                                 " is down (retrying in ",
-                                                 absl::FormatDuration(down_until_ - absl::Now()),
-                                                 ")"));
+      return absl::UnavailableError(
+          absl::StrCat("redis ", host_, ":", port_, " is down (retrying in ",
+                       absl::FormatDuration(down_until_ - absl::Now()), ")"));
     }
     if (open_ < options_.pool_size) break;
     if (cv_.wait_until(lock, absl::ToChronoTime(deadline)) == std::cv_status::timeout &&
@@ -188,7 +204,8 @@ void RedisClient::Release(std::unique_ptr<Conn> conn, bool broken) {
 absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& argv,
                                                 absl::Time deadline) {
   if (argv.empty()) return absl::InvalidArgumentError("empty redis command");
-  if (absl::Now() >= deadline) return absl::DeadlineExceededError("deadline passed before redis call");
+  if (absl::Now() >= deadline)
+    return absl::DeadlineExceededError("deadline passed before redis call");
   auto conn = Acquire(deadline);
   if (!conn.ok()) return conn.status();
   redisContext* ctx = (*conn)->ctx;
@@ -222,17 +239,20 @@ absl::StatusOr<std::optional<std::string>> RedisClient::Get(const std::string& k
   auto reply = Command({"GET", key}, deadline);
   if (!reply.ok()) return reply.status();
   switch (reply->type) {
-    case RedisReply::Type::kNil: return std::optional<std::string>();
-    case RedisReply::Type::kString: return std::optional<std::string>(std::move(reply->str));
-    default: return absl::InternalError("redis GET: unexpected reply " + reply->str);
+    case RedisReply::Type::kNil:
+      return std::optional<std::string>();
+    case RedisReply::Type::kString:
+      return std::optional<std::string>(std::move(reply->str));
+    default:
+      return absl::InternalError("redis GET: unexpected reply " + reply->str);
   }
 }
 
-absl::Status RedisClient::Set(const std::string& key, const std::string& value,
-                              absl::Duration ttl, absl::Time deadline) {
-  auto reply = Command(
-      {"SET", key, value, "PX", std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(ttl)))},
-      deadline);
+absl::Status RedisClient::Set(const std::string& key, const std::string& value, absl::Duration ttl,
+                              absl::Time deadline) {
+  auto reply = Command({"SET", key, value, "PX",
+                        std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(ttl)))},
+                       deadline);
   if (!reply.ok()) return reply.status();
   if (reply->type != RedisReply::Type::kStatus) {
     return absl::InternalError("redis SET: unexpected reply " + reply->str);

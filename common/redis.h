@@ -47,7 +47,7 @@ class RedisClient {
  public:
   // Parses the URL; connects lazily. INVALID_ARGUMENT on a malformed URL.
   static absl::StatusOr<std::unique_ptr<RedisClient>> Create(RedisOptions options,
-                                                              MetricsRegistry* registry);
+                                                             MetricsRegistry* registry);
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;

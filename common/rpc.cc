@@ -49,8 +49,8 @@ void RpcDispatcher::Record(const std::string& method, absl::StatusCode code,
   latency_.WithLabels(labels).Observe(absl::ToDoubleSeconds(elapsed));
 }
 
-grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx,
-                                               const char* method, Work work) {
+grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx, const char* method,
+                                               Work work) {
   const absl::Time start = absl::Now();
   auto* reactor = ctx->DefaultReactor();
 

@@ -21,9 +21,9 @@ void OnSignal(int) { sem_post(&g_signal_sem); }  // async-signal-safe
 
 ServiceHost::ServiceHost(ServerOptions options, MetricsRegistry* registry)
     : options_(std::move(options)), registry_(registry) {
-  ready_gauge_ = &registry_->AddGauge("genesis_ready",
-                                      "1 while the service reports SERVING, else 0.")
-                      .WithLabels({});
+  ready_gauge_ =
+      &registry_->AddGauge("genesis_ready", "1 while the service reports SERVING, else 0.")
+           .WithLabels({});
 }
 
 ServiceHost::~ServiceHost() { Shutdown(); }
@@ -104,7 +104,8 @@ void ServiceHost::ProbeLoop() {
     if (shutdown_requested_) break;
     lock.unlock();
     absl::Status st = probe_();
-    if (!st.ok() && ready_.load()) Logger("server")->warn("readiness probe failed: {}", st.message());
+    if (!st.ok() && ready_.load())
+      Logger("server")->warn("readiness probe failed: {}", st.message());
     SetServing(st.ok());
     lock.lock();
   }
@@ -136,7 +137,8 @@ void ServiceHost::Shutdown() {
   if (probe_thread_.joinable()) probe_thread_.join();
   if (server_) {
     auto log = Logger("server");
-    log->info("shutting down: draining calls for up to {}", absl::FormatDuration(options_.shutdown_grace));
+    log->info("shutting down: draining calls for up to {}",
+              absl::FormatDuration(options_.shutdown_grace));
     ready_ = false;
     ready_gauge_->Set(0);
     if (auto* health = server_->GetHealthCheckService()) health->Shutdown();

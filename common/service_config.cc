@@ -10,14 +10,16 @@ DEFINE_string(pg_dsn, "", "PostgreSQL connection string (libpq URI or key=value)
 DEFINE_int32(pg_pool_size, 8, "Maximum PostgreSQL connections.");
 DEFINE_int32(pg_statement_timeout_ms, 5000, "Upper bound for one SQL transaction's statements.");
 DEFINE_int32(pg_acquire_timeout_ms, 2000, "How long a call waits for a free connection.");
-DEFINE_string(redis_url, "", "Redis URL redis://[:password@]host:port[/db]; empty disables the cache.");
+DEFINE_string(redis_url, "",
+              "Redis URL redis://[:password@]host:port[/db]; empty disables the cache.");
 DEFINE_int32(redis_pool_size, 8, "Maximum Redis connections.");
 DEFINE_int32(redis_timeout_ms, 100, "Redis connect and command timeout.");
 DEFINE_string(log_format, "text", "Log line format: text or json.");
 DEFINE_string(log_level, "info", "Log level: trace, debug, info, warn, err, critical, off.");
 DEFINE_int32(worker_threads, 16, "Threads that run RPC work (database and cache calls).");
 DEFINE_int32(max_queued_calls, 1024, "Calls waiting for a worker before RESOURCE_EXHAUSTED.");
-DEFINE_int32(max_call_deadline_ms, 30000, "Deadline applied to calls that set none (or a longer one).");
+DEFINE_int32(max_call_deadline_ms, 30000,
+             "Deadline applied to calls that set none (or a longer one).");
 DEFINE_int32(max_message_bytes, 8 << 20, "Largest gRPC message accepted or sent.");
 DEFINE_int32(shutdown_grace_ms, 10000, "On SIGTERM, how long in-flight calls may finish.");
 DEFINE_int32(keepalive_time_ms, 60000, "Interval of server keepalive pings.");

@@ -54,11 +54,11 @@ class FieldViolations {
 [[nodiscard]] google::rpc::Status RpcStatusOf(const grpc::Status& status);
 
 // Evaluates `expr` (an absl::Status) and returns it from the caller when not OK.
-#define GENESIS_RETURN_IF_ERROR(expr)                  \
-  do {                                                 \
-    if (::absl::Status _st = (expr); !_st.ok()) {      \
-      return _st;                                      \
-    }                                                  \
+#define GENESIS_RETURN_IF_ERROR(expr)             \
+  do {                                            \
+    if (::absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                                 \
+    }                                             \
   } while (0)
 
 #define GENESIS_CONCAT_INNER_(a, b) a##b

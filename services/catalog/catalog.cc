@@ -73,7 +73,9 @@ absl::StatusOr<std::string> Catalog::ItemIdFromName(const std::string& name,
                                                     const std::string& field) {
   if (name.empty()) return InvalidField(field, "is required, e.g. \"items/0193a...\"");
   auto id = ParseItemName(name);
-  if (!id) return InvalidField(field, absl::StrCat("'", name, "' is not an item name like \"items/{id}\""));
+  if (!id)
+    return InvalidField(field,
+                        absl::StrCat("'", name, "' is not an item name like \"items/{id}\""));
   return *id;
 }
 
@@ -114,8 +116,7 @@ absl::StatusOr<ItemType> Catalog::GetItemType(const std::string& name, const Cal
   return store_->GetType(id, ctx);
 }
 
-absl::StatusOr<Page<ItemType>> Catalog::ListItemTypes(int page_size,
-                                                      const std::string& page_token,
+absl::StatusOr<Page<ItemType>> Catalog::ListItemTypes(int page_size, const std::string& page_token,
                                                       const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, options_.default_page_size,
                                                options_.max_page_size, "page_size"));
@@ -134,13 +135,14 @@ absl::StatusOr<Page<ItemType>> Catalog::ListItemTypes(int page_size,
 
 absl::StatusOr<ItemType> Catalog::UpdateItemType(const std::string& name, const ItemType& type,
                                                  const std::vector<std::string>& mask,
-                                                 const std::string& etag,
-                                                 const CallContext& ctx) {
+                                                 const std::string& etag, const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(std::string id, TypeIdFromName(name, "item_type.name", false));
   bool set_display = mask.empty(), set_attributes = mask.empty();
   for (const auto& path : mask) {
-    if (path == "display_name") set_display = true;
-    else if (path == "attributes") set_attributes = true;
+    if (path == "display_name")
+      set_display = true;
+    else if (path == "attributes")
+      set_attributes = true;
     else {
       return InvalidField("update_mask", absl::StrCat("'", path,
                                                       "' cannot be updated; use display_name "
@@ -191,8 +193,8 @@ absl::StatusOr<Item> Catalog::CreateItem(Item item, const std::string& request_i
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   auto type = store_->GetType(*type_id, ctx);
   if (type.status().code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError(absl::StrCat("type 'types/", *type_id,
-                                            "' does not exist; create it with CreateItemType"));
+    return absl::NotFoundError(
+        absl::StrCat("type 'types/", *type_id, "' does not exist; create it with CreateItemType"));
   }
   GENESIS_RETURN_IF_ERROR(type.status());
   item.type_id = *type_id;
@@ -243,7 +245,8 @@ absl::StatusOr<Page<Item>> Catalog::ListItems(const ListItemsParams& params,
   const std::string fingerprint = MigrationChecksum(
       nlohmann::json({q.type_id.value_or(""), params.filter, params.show_deleted}).dump());
   if (!params.page_token.empty()) {
-    GENESIS_ASSIGN_OR_RETURN(std::string pos, DecodePageToken(params.page_token, "items", fingerprint));
+    GENESIS_ASSIGN_OR_RETURN(std::string pos,
+                             DecodePageToken(params.page_token, "items", fingerprint));
     if (!absl::SimpleAtoi(pos, &q.after_seq)) {
       return InvalidField("page_token", "is not a token this service issued");
     }
@@ -251,7 +254,8 @@ absl::StatusOr<Page<Item>> Catalog::ListItems(const ListItemsParams& params,
   GENESIS_ASSIGN_OR_RETURN(ItemPage page, store_->ListItems(q, ctx));
   Page<Item> out;
   out.values = std::move(page.items);
-  if (page.more) out.next_page_token = EncodePageToken("items", fingerprint, absl::StrCat(page.last_seq));
+  if (page.more)
+    out.next_page_token = EncodePageToken("items", fingerprint, absl::StrCat(page.last_seq));
   return out;
 }
 
@@ -261,16 +265,20 @@ absl::StatusOr<Item> Catalog::UpdateItem(const std::string& name, Item item,
   GENESIS_ASSIGN_OR_RETURN(std::string id, ItemIdFromName(name, "item.name"));
   bool title = false, body = false, attributes = false, labels = false;
   for (const auto& path : mask) {
-    if (path == "title") title = true;
-    else if (path == "body") body = true;
-    else if (path == "attributes") attributes = true;
-    else if (path == "labels") labels = true;
+    if (path == "title")
+      title = true;
+    else if (path == "body")
+      body = true;
+    else if (path == "attributes")
+      attributes = true;
+    else if (path == "labels")
+      labels = true;
     else if (path == "type") {
       return InvalidField("update_mask", "'type' is immutable; create a new item instead");
     } else {
-      return InvalidField("update_mask",
-                          absl::StrCat("'", path, "' cannot be updated; use title, body, "
-                                                  "attributes and/or labels"));
+      return InvalidField("update_mask", absl::StrCat("'", path,
+                                                      "' cannot be updated; use title, body, "
+                                                      "attributes and/or labels"));
     }
   }
   GENESIS_ASSIGN_OR_RETURN(Item current, store_->GetItem(id, ctx));
@@ -280,8 +288,8 @@ absl::StatusOr<Item> Catalog::UpdateItem(const std::string& name, Item item,
   if (!item.type_id.empty()) {
     auto given = ParseTypeName(item.type_id, true);
     if (!given || *given != current.type_id) {
-      return InvalidField("item.type", "is immutable: the item is of type 'types/" +
-                                           current.type_id + "'");
+      return InvalidField("item.type",
+                          "is immutable: the item is of type 'types/" + current.type_id + "'");
     }
   }
   GENESIS_RETURN_IF_ERROR(CheckEtag(etag, current.version, "item.etag"));
@@ -323,8 +331,7 @@ absl::StatusOr<Item> Catalog::UndeleteItem(const std::string& name, const CallCo
     return absl::FailedPreconditionError(absl::StrCat("item '", name, "' is not deleted"));
   }
   if (options_.now() >= PurgeTime(*current.delete_time)) {
-    return absl::NotFoundError(absl::StrCat("item '", name,
-                                            "' was deleted more than ",
+    return absl::NotFoundError(absl::StrCat("item '", name, "' was deleted more than ",
                                             absl::FormatDuration(options_.undelete_window),
                                             " ago and can no longer be restored"));
   }
@@ -335,9 +342,8 @@ absl::StatusOr<Item> Catalog::UndeleteItem(const std::string& name, const CallCo
 
 absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
                                                      const CallContext& ctx) {
-  GENESIS_ASSIGN_OR_RETURN(int limit,
-                           PageSize(params.page_size, options_.default_search_page_size,
-                                    options_.max_search_page_size, "page_size"));
+  GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(params.page_size, options_.default_search_page_size,
+                                               options_.max_search_page_size, "page_size"));
   SearchQuery q;
   q.limit = limit;
   if (params.query.empty()) return InvalidField("query", "is required");
@@ -349,7 +355,8 @@ absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
   const std::string fingerprint = MigrationChecksum(
       nlohmann::json({params.query, q.type_id.value_or(""), params.filter}).dump());
   if (!params.page_token.empty()) {
-    GENESIS_ASSIGN_OR_RETURN(std::string pos, DecodePageToken(params.page_token, "search", fingerprint));
+    GENESIS_ASSIGN_OR_RETURN(std::string pos,
+                             DecodePageToken(params.page_token, "search", fingerprint));
     if (!absl::SimpleAtoi(pos, &q.offset) || q.offset < 0) {
       return InvalidField("page_token", "is not a token this service issued");
     }
@@ -358,15 +365,16 @@ absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
   Page<SearchHit> out;
   out.values = std::move(page.hits);
   if (page.more) {
-    out.next_page_token = EncodePageToken("search", fingerprint,
-                                          absl::StrCat(q.offset + static_cast<int>(out.values.size())));
+    out.next_page_token = EncodePageToken(
+        "search", fingerprint, absl::StrCat(q.offset + static_cast<int>(out.values.size())));
   }
   return out;
 }
 
 absl::StatusOr<int64_t> Catalog::PurgeExpired(const CallContext& ctx) {
   const absl::Time now = options_.now();
-  auto purged = store_->Purge(now - options_.undelete_window, now - options_.request_id_retention, ctx);
+  auto purged =
+      store_->Purge(now - options_.undelete_window, now - options_.request_id_retention, ctx);
   if (purged.ok() && *purged > 0) {
     if (metrics_.items_purged) metrics_.items_purged->Inc(static_cast<double>(*purged));
     Logger("catalog")->info("purged {} items deleted more than {} ago", *purged,

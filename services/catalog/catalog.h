@@ -80,8 +80,7 @@ class Catalog {
   absl::Status DeleteItemType(const std::string& name, const CallContext& ctx);
 
   // `item.type_id` may be "types/x" or "x". `request_id` may be empty.
-  absl::StatusOr<Item> CreateItem(Item item, const std::string& request_id,
-                                  const CallContext& ctx);
+  absl::StatusOr<Item> CreateItem(Item item, const std::string& request_id, const CallContext& ctx);
   absl::StatusOr<Item> GetItem(const std::string& name, const CallContext& ctx);
   absl::StatusOr<Page<Item>> ListItems(const ListItemsParams& params, const CallContext& ctx);
   // `mask` paths: title, body, attributes, labels (the caller resolves an

@@ -27,12 +27,20 @@ absl::Time GetTime(const google::protobuf::Timestamp& t) {
 
 void JsonToValue(const nlohmann::json& j, Value* out) {
   switch (j.type()) {
-    case nlohmann::json::value_t::null: out->set_null_value(google::protobuf::NULL_VALUE); break;
-    case nlohmann::json::value_t::boolean: out->set_bool_value(j.get<bool>()); break;
+    case nlohmann::json::value_t::null:
+      out->set_null_value(google::protobuf::NULL_VALUE);
+      break;
+    case nlohmann::json::value_t::boolean:
+      out->set_bool_value(j.get<bool>());
+      break;
     case nlohmann::json::value_t::number_integer:
     case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: out->set_number_value(j.get<double>()); break;
-    case nlohmann::json::value_t::string: out->set_string_value(j.get<std::string>()); break;
+    case nlohmann::json::value_t::number_float:
+      out->set_number_value(j.get<double>());
+      break;
+    case nlohmann::json::value_t::string:
+      out->set_string_value(j.get<std::string>());
+      break;
     case nlohmann::json::value_t::array:
       for (const auto& e : j) JsonToValue(e, out->mutable_list_value()->add_values());
       break;
@@ -41,15 +49,20 @@ void JsonToValue(const nlohmann::json& j, Value* out) {
         JsonToValue(v, &(*out->mutable_struct_value()->mutable_fields())[k]);
       }
       break;
-    default: out->set_null_value(google::protobuf::NULL_VALUE); break;
+    default:
+      out->set_null_value(google::protobuf::NULL_VALUE);
+      break;
   }
 }
 
 nlohmann::json ValueToJson(const Value& v) {
   switch (v.kind_case()) {
-    case Value::kBoolValue: return v.bool_value();
-    case Value::kNumberValue: return v.number_value();
-    case Value::kStringValue: return v.string_value();
+    case Value::kBoolValue:
+      return v.bool_value();
+    case Value::kNumberValue:
+      return v.number_value();
+    case Value::kStringValue:
+      return v.string_value();
     case Value::kListValue: {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& e : v.list_value().values()) arr.push_back(ValueToJson(e));
@@ -60,29 +73,42 @@ nlohmann::json ValueToJson(const Value& v) {
       for (const auto& [k, e] : v.struct_value().fields()) obj[k] = ValueToJson(e);
       return obj;
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
 AttributeKind KindFromProto(v1::AttributeKind k) {
   switch (k) {
-    case v1::ATTRIBUTE_KIND_STRING: return AttributeKind::kString;
-    case v1::ATTRIBUTE_KIND_NUMBER: return AttributeKind::kNumber;
-    case v1::ATTRIBUTE_KIND_BOOL: return AttributeKind::kBool;
-    case v1::ATTRIBUTE_KIND_STRING_LIST: return AttributeKind::kStringList;
-    case v1::ATTRIBUTE_KIND_TIMESTAMP: return AttributeKind::kTimestamp;
-    default: return AttributeKind::kUnspecified;
+    case v1::ATTRIBUTE_KIND_STRING:
+      return AttributeKind::kString;
+    case v1::ATTRIBUTE_KIND_NUMBER:
+      return AttributeKind::kNumber;
+    case v1::ATTRIBUTE_KIND_BOOL:
+      return AttributeKind::kBool;
+    case v1::ATTRIBUTE_KIND_STRING_LIST:
+      return AttributeKind::kStringList;
+    case v1::ATTRIBUTE_KIND_TIMESTAMP:
+      return AttributeKind::kTimestamp;
+    default:
+      return AttributeKind::kUnspecified;
   }
 }
 
 v1::AttributeKind KindToProto(AttributeKind k) {
   switch (k) {
-    case AttributeKind::kString: return v1::ATTRIBUTE_KIND_STRING;
-    case AttributeKind::kNumber: return v1::ATTRIBUTE_KIND_NUMBER;
-    case AttributeKind::kBool: return v1::ATTRIBUTE_KIND_BOOL;
-    case AttributeKind::kStringList: return v1::ATTRIBUTE_KIND_STRING_LIST;
-    case AttributeKind::kTimestamp: return v1::ATTRIBUTE_KIND_TIMESTAMP;
-    default: return v1::ATTRIBUTE_KIND_UNSPECIFIED;
+    case AttributeKind::kString:
+      return v1::ATTRIBUTE_KIND_STRING;
+    case AttributeKind::kNumber:
+      return v1::ATTRIBUTE_KIND_NUMBER;
+    case AttributeKind::kBool:
+      return v1::ATTRIBUTE_KIND_BOOL;
+    case AttributeKind::kStringList:
+      return v1::ATTRIBUTE_KIND_STRING_LIST;
+    case AttributeKind::kTimestamp:
+      return v1::ATTRIBUTE_KIND_TIMESTAMP;
+    default:
+      return v1::ATTRIBUTE_KIND_UNSPECIFIED;
   }
 }
 

@@ -70,14 +70,29 @@ class Parser {
     if (c.key.empty()) return Error("missing attribute or label name");
     SkipSpace();
     absl::string_view rest = text_.substr(pos_);
-    if (rest.substr(0, 2) == "!=") { c.op = Condition::Op::kNe; pos_ += 2; }
-    else if (rest.substr(0, 2) == "<=") { c.op = Condition::Op::kLe; pos_ += 2; }
-    else if (rest.substr(0, 2) == ">=") { c.op = Condition::Op::kGe; pos_ += 2; }
-    else if (rest.substr(0, 1) == "=") { c.op = Condition::Op::kEq; pos_ += 1; }
-    else if (rest.substr(0, 1) == "<") { c.op = Condition::Op::kLt; pos_ += 1; }
-    else if (rest.substr(0, 1) == ">") { c.op = Condition::Op::kGt; pos_ += 1; }
-    else if (rest.substr(0, 1) == ":") { c.op = Condition::Op::kHas; pos_ += 1; }
-    else return Error("expected an operator (=, !=, <, <=, >, >=, :)");
+    if (rest.substr(0, 2) == "!=") {
+      c.op = Condition::Op::kNe;
+      pos_ += 2;
+    } else if (rest.substr(0, 2) == "<=") {
+      c.op = Condition::Op::kLe;
+      pos_ += 2;
+    } else if (rest.substr(0, 2) == ">=") {
+      c.op = Condition::Op::kGe;
+      pos_ += 2;
+    } else if (rest.substr(0, 1) == "=") {
+      c.op = Condition::Op::kEq;
+      pos_ += 1;
+    } else if (rest.substr(0, 1) == "<") {
+      c.op = Condition::Op::kLt;
+      pos_ += 1;
+    } else if (rest.substr(0, 1) == ">") {
+      c.op = Condition::Op::kGt;
+      pos_ += 1;
+    } else if (rest.substr(0, 1) == ":") {
+      c.op = Condition::Op::kHas;
+      pos_ += 1;
+    } else
+      return Error("expected an operator (=, !=, <, <=, >, >=, :)");
     SkipSpace();
     if (c.op == Condition::Op::kHas && pos_ < text_.size() && text_[pos_] == '*') {
       ++pos_;
@@ -89,8 +104,10 @@ class Parser {
     c.value = std::move(*value);
     if (c.target == Condition::Target::kLabel && !std::holds_alternative<std::string>(c.value)) {
       // Labels are strings: compare the literal text the caller wrote.
-      if (std::holds_alternative<double>(c.value)) c.value = last_literal_;
-      else if (auto* b = std::get_if<bool>(&c.value)) c.value = std::string(*b ? "true" : "false");
+      if (std::holds_alternative<double>(c.value))
+        c.value = last_literal_;
+      else if (auto* b = std::get_if<bool>(&c.value))
+        c.value = std::string(*b ? "true" : "false");
     }
     bool ordering = c.op == Condition::Op::kLt || c.op == Condition::Op::kLe ||
                     c.op == Condition::Op::kGt || c.op == Condition::Op::kGe;
@@ -135,7 +152,8 @@ class Parser {
 
 absl::StatusOr<std::vector<Condition>> ParseFilter(absl::string_view filter,
                                                    absl::string_view field_name) {
-  if (filter.size() > 4096) return InvalidField(std::string(field_name), "longer than 4096 characters");
+  if (filter.size() > 4096)
+    return InvalidField(std::string(field_name), "longer than 4096 characters");
   return Parser(filter, field_name).Parse();
 }
 

@@ -10,9 +10,9 @@
 // string list contains "vip". Labels compare as strings only.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <string_view>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "services/catalog/model.h"

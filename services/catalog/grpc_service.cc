@@ -60,9 +60,9 @@ grpc::ServerUnaryReactor* CatalogGrpcService::UpdateItemType(grpc::CallbackServe
                                                              const v1::UpdateItemTypeRequest* req,
                                                              v1::ItemType* resp) {
   return dispatcher_->Unary(ctx, "UpdateItemType", [=, this](const CallContext& call) {
-    auto type = catalog_->UpdateItemType(req->item_type().name(), FromProto(req->item_type()),
-                                         MaskPaths(req->update_mask()), req->item_type().etag(),
-                                         call);
+    auto type =
+        catalog_->UpdateItemType(req->item_type().name(), FromProto(req->item_type()),
+                                 MaskPaths(req->update_mask()), req->item_type().etag(), call);
     if (type.ok()) *resp = ToProto(*type);
     return type.status();
   });

@@ -32,8 +32,8 @@ class CatalogGrpcService final : public v1::CatalogService::CallbackService {
                                            google::protobuf::Empty* resp) override;
   grpc::ServerUnaryReactor* CreateItem(grpc::CallbackServerContext* ctx,
                                        const v1::CreateItemRequest* req, v1::Item* resp) override;
-  grpc::ServerUnaryReactor* GetItem(grpc::CallbackServerContext* ctx,
-                                    const v1::GetItemRequest* req, v1::Item* resp) override;
+  grpc::ServerUnaryReactor* GetItem(grpc::CallbackServerContext* ctx, const v1::GetItemRequest* req,
+                                    v1::Item* resp) override;
   grpc::ServerUnaryReactor* ListItems(grpc::CallbackServerContext* ctx,
                                       const v1::ListItemsRequest* req,
                                       v1::ListItemsResponse* resp) override;

@@ -15,7 +15,8 @@
 #include "services/catalog/redis_cache.h"
 
 DEFINE_int32(item_cache_ttl_s, 3600, "How long GetItem keeps an item in Redis, in seconds.");
-DEFINE_int32(max_item_bytes, 1 << 20, "Largest item (title + body + attributes + labels), in bytes.");
+DEFINE_int32(max_item_bytes, 1 << 20,
+             "Largest item (title + body + attributes + labels), in bytes.");
 DEFINE_int32(purge_interval_s, 3600,
              "How often soft-deleted items past their 30-day undelete window are purged; 0 never.");
 
@@ -63,8 +64,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     redis = std::move(*client);
-    cache = std::make_unique<catalog::RedisItemCache>(redis.get(),
-                                                      absl::Seconds(FLAGS_item_cache_ttl_s), metrics);
+    cache = std::make_unique<catalog::RedisItemCache>(
+        redis.get(), absl::Seconds(FLAGS_item_cache_ttl_s), metrics);
   } else {
     log->warn("--redis_url is empty: GetItem reads PostgreSQL every time");
     cache = std::make_unique<catalog::NoItemCache>();
@@ -81,7 +82,8 @@ int main(int argc, char** argv) {
 
   ServiceHost host(config.server, &registry);
   host.AddService(&service, "genesis.catalog.v1.CatalogService");
-  host.SetReadinessProbe([&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  host.SetReadinessProbe(
+      [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
   ServiceHost::InstallSignalHandlers(&host);
   if (auto st = host.Start(); !st.ok()) {
     log->critical("{}", st.message());

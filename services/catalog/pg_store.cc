@@ -20,12 +20,18 @@ constexpr char kTypeColumns[] =
 
 const char* KindToText(AttributeKind k) {
   switch (k) {
-    case AttributeKind::kString: return "STRING";
-    case AttributeKind::kNumber: return "NUMBER";
-    case AttributeKind::kBool: return "BOOL";
-    case AttributeKind::kStringList: return "STRING_LIST";
-    case AttributeKind::kTimestamp: return "TIMESTAMP";
-    default: return "UNSPECIFIED";
+    case AttributeKind::kString:
+      return "STRING";
+    case AttributeKind::kNumber:
+      return "NUMBER";
+    case AttributeKind::kBool:
+      return "BOOL";
+    case AttributeKind::kStringList:
+      return "STRING_LIST";
+    case AttributeKind::kTimestamp:
+      return "TIMESTAMP";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
@@ -41,7 +47,9 @@ AttributeKind KindFromText(const std::string& s) {
 std::string AttributesJson(const std::vector<AttributeDef>& defs) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& d : defs) {
-    arr.push_back({{"name", d.name}, {"kind", KindToText(d.kind)}, {"required", d.required},
+    arr.push_back({{"name", d.name},
+                   {"kind", KindToText(d.kind)},
+                   {"required", d.required},
                    {"description", d.description}});
   }
   return arr.dump();
@@ -107,11 +115,16 @@ std::string JsonOf(const std::variant<std::monostate, std::string, double, bool>
 
 const char* SqlOp(Condition::Op op) {
   switch (op) {
-    case Condition::Op::kLt: return "<";
-    case Condition::Op::kLe: return "<=";
-    case Condition::Op::kGt: return ">";
-    case Condition::Op::kGe: return ">=";
-    default: return "=";
+    case Condition::Op::kLt:
+      return "<";
+    case Condition::Op::kLe:
+      return "<=";
+    case Condition::Op::kGt:
+      return ">";
+    case Condition::Op::kGe:
+      return ">=";
+    default:
+      return "=";
   }
 }
 
@@ -122,8 +135,8 @@ std::string ConditionSql(const Condition& c, Params* p) {
   const std::string key = p->Add(c.key);
   switch (c.op) {
     case Condition::Op::kEq:
-      return absl::StrCat(column, " @> jsonb_build_object(", key, "::text, ", p->Add(JsonOf(c.value)),
-                          "::jsonb)");
+      return absl::StrCat(column, " @> jsonb_build_object(", key, "::text, ",
+                          p->Add(JsonOf(c.value)), "::jsonb)");
     case Condition::Op::kNe:
       return absl::StrCat("NOT (", column, " @> jsonb_build_object(", key, "::text, ",
                           p->Add(JsonOf(c.value)), "::jsonb))");
@@ -131,8 +144,8 @@ std::string ConditionSql(const Condition& c, Params* p) {
       if (std::holds_alternative<std::monostate>(c.value)) return absl::StrCat(column, " ? ", key);
       const std::string v = p->Add(JsonOf(c.value));
       return absl::StrCat("(", column, " @> jsonb_build_object(", key, "::text, jsonb_build_array(",
-                          v, "::jsonb)) OR ", column, " @> jsonb_build_object(", key, "::text, ",
-                          v, "::jsonb))");
+                          v, "::jsonb)) OR ", column, " @> jsonb_build_object(", key, "::text, ", v,
+                          "::jsonb))");
     }
     default: {
       if (const double* d = std::get_if<double>(&c.value)) {
@@ -167,10 +180,11 @@ absl::Status TypeVersionCheck(pqxx::transaction_base& tx, const std::string& typ
                               int64_t type_version, const char* lock) {
   auto r = tx.exec_params(
       absl::StrCat("SELECT version FROM catalog.item_types WHERE id = $1 ", lock), type_id);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("type 'types/", type_id, "' does not exist"));
+  if (r.empty())
+    return absl::NotFoundError(absl::StrCat("type 'types/", type_id, "' does not exist"));
   if (r[0][0].as<int64_t>() != type_version) {
-    return absl::AbortedError(absl::StrCat("type 'types/", type_id,
-                                           "' changed while the item was checked; retry"));
+    return absl::AbortedError(
+        absl::StrCat("type 'types/", type_id, "' changed while the item was checked; retry"));
   }
   return absl::OkStatus();
 }
@@ -184,7 +198,8 @@ absl::StatusOr<ItemType> PgCatalogStore::CreateType(const ItemType& type, const 
                      "VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING RETURNING ",
                      kTypeColumns),
         type.id, type.display_name, AttributesJson(type.attributes));
-    if (r.empty()) return absl::AlreadyExistsError(absl::StrCat("type 'types/", type.id, "' already exists"));
+    if (r.empty())
+      return absl::AlreadyExistsError(absl::StrCat("type 'types/", type.id, "' already exists"));
     return TypeFromRow(r[0]);
   });
 }
@@ -218,12 +233,12 @@ absl::StatusOr<TypePage> PgCatalogStore::ListTypes(const std::string& after_id, 
 }
 
 absl::StatusOr<ItemType> PgCatalogStore::UpdateType(const ItemType& type, int64_t expected_version,
-                                                    bool require_no_items,
-                                                    const CallContext& ctx) {
+                                                    bool require_no_items, const CallContext& ctx) {
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<ItemType> {
     GENESIS_RETURN_IF_ERROR(TypeVersionCheck(tx, type.id, expected_version, "FOR UPDATE"));
     if (require_no_items) {
-      auto n = tx.exec_params("SELECT EXISTS (SELECT 1 FROM catalog.items WHERE type_id = $1)", type.id);
+      auto n =
+          tx.exec_params("SELECT EXISTS (SELECT 1 FROM catalog.items WHERE type_id = $1)", type.id);
       if (n[0][0].as<bool>()) {
         return absl::FailedPreconditionError(absl::StrCat("type 'types/", type.id, "' has items"));
       }
@@ -287,9 +302,10 @@ absl::StatusOr<Item> PgCatalogStore::CreateItem(const Item& item, int64_t type_v
     }
     GENESIS_RETURN_IF_ERROR(TypeVersionCheck(tx, item.type_id, type_version, "FOR SHARE"));
     auto r = tx.exec_params(
-        absl::StrCat("INSERT INTO catalog.items AS i (id, type_id, title, body, attributes, labels) "
-                     "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb) RETURNING ",
-                     kItemColumns),
+        absl::StrCat(
+            "INSERT INTO catalog.items AS i (id, type_id, title, body, attributes, labels) "
+            "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb) RETURNING ",
+            kItemColumns),
         item.id, item.type_id, item.title, item.body, item.attributes.dump(),
         LabelsJson(item.labels));
     return ItemFromRow(r[0]);
@@ -344,12 +360,13 @@ absl::StatusOr<Item> PgCatalogStore::SetDeleteTime(const std::string& id,
   });
 }
 
-absl::StatusOr<ItemPage> PgCatalogStore::ListItems(const ListItemsQuery& q, const CallContext& ctx) {
+absl::StatusOr<ItemPage> PgCatalogStore::ListItems(const ListItemsQuery& q,
+                                                   const CallContext& ctx) {
   return pool_->ReadOnly(ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<ItemPage> {
     Params p;
-    std::string sql = absl::StrCat("SELECT i.seq, ", kItemColumns,
-                                   " FROM catalog.items i WHERE i.seq > ",
-                                   p.Add(absl::StrCat(q.after_seq)), "::bigint");
+    std::string sql =
+        absl::StrCat("SELECT i.seq, ", kItemColumns, " FROM catalog.items i WHERE i.seq > ",
+                     p.Add(absl::StrCat(q.after_seq)), "::bigint");
     if (!q.show_deleted) sql += " AND i.delete_time IS NULL";
     sql += FilterSql(q.type_id, q.filter, &p);
     absl::StrAppend(&sql, " ORDER BY i.seq LIMIT ", p.Add(absl::StrCat(q.limit + 1)), "::int");
@@ -366,45 +383,48 @@ absl::StatusOr<ItemPage> PgCatalogStore::ListItems(const ListItemsQuery& q, cons
   });
 }
 
-absl::StatusOr<SearchPage> PgCatalogStore::SearchItems(const SearchQuery& q, const CallContext& ctx) {
-  return pool_->ReadOnly(ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<SearchPage> {
-    Params p;
-    const std::string query = p.Add(q.tsquery);
-    std::string sql = absl::StrCat(
-        "WITH q AS (SELECT to_tsquery('catalog.genesis_pt', ", query,
-        ") || to_tsquery('catalog.genesis_en', ", query,
-        ") AS query), hits AS (SELECT i.seq, ts_rank_cd(i.search_vector, q.query) AS score "
-        "FROM catalog.items i, q WHERE i.search_vector @@ q.query AND i.delete_time IS NULL",
-        FilterSql(q.type_id, q.filter, &p));
-    absl::StrAppend(&sql, " ORDER BY score DESC, i.seq DESC LIMIT ",
-                    p.Add(absl::StrCat(q.limit + 1)), "::int OFFSET ",
-                    p.Add(absl::StrCat(q.offset)), "::int) SELECT ", kItemColumns,
-                    ", h.score, ts_headline('catalog.genesis_pt', CASE WHEN i.body = '' THEN "
-                    "i.title ELSE left(i.body, 20000) END, q.query, 'StartSel=<mark>, "
-                    "StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2, "
-                    "FragmentDelimiter=\" … \"') FROM hits h JOIN catalog.items i ON i.seq = "
-                    "h.seq, q ORDER BY h.score DESC, h.seq DESC");
-    SearchPage page;
-    for (const auto& row : p.Exec(tx, sql)) {
-      if (static_cast<int>(page.hits.size()) == q.limit) {
-        page.more = true;
-        break;
-      }
-      SearchHit hit;
-      hit.item = ItemFromRow(row);
-      hit.score = row[kItemColumnCount].as<double>();
-      hit.snippet = row[kItemColumnCount + 1].as<std::string>();
-      page.hits.push_back(std::move(hit));
-    }
-    return page;
-  });
+absl::StatusOr<SearchPage> PgCatalogStore::SearchItems(const SearchQuery& q,
+                                                       const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<SearchPage> {
+        Params p;
+        const std::string query = p.Add(q.tsquery);
+        std::string sql = absl::StrCat(
+            "WITH q AS (SELECT to_tsquery('catalog.genesis_pt', ", query,
+            ") || to_tsquery('catalog.genesis_en', ", query,
+            ") AS query), hits AS (SELECT i.seq, ts_rank_cd(i.search_vector, q.query) AS score "
+            "FROM catalog.items i, q WHERE i.search_vector @@ q.query AND i.delete_time IS NULL",
+            FilterSql(q.type_id, q.filter, &p));
+        absl::StrAppend(&sql, " ORDER BY score DESC, i.seq DESC LIMIT ",
+                        p.Add(absl::StrCat(q.limit + 1)), "::int OFFSET ",
+                        p.Add(absl::StrCat(q.offset)), "::int) SELECT ", kItemColumns,
+                        ", h.score, ts_headline('catalog.genesis_pt', CASE WHEN i.body = '' THEN "
+                        "i.title ELSE left(i.body, 20000) END, q.query, 'StartSel=<mark>, "
+                        "StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2, "
+                        "FragmentDelimiter=\" … \"') FROM hits h JOIN catalog.items i ON i.seq = "
+                        "h.seq, q ORDER BY h.score DESC, h.seq DESC");
+        SearchPage page;
+        for (const auto& row : p.Exec(tx, sql)) {
+          if (static_cast<int>(page.hits.size()) == q.limit) {
+            page.more = true;
+            break;
+          }
+          SearchHit hit;
+          hit.item = ItemFromRow(row);
+          hit.score = row[kItemColumnCount].as<double>();
+          hit.snippet = row[kItemColumnCount + 1].as<std::string>();
+          page.hits.push_back(std::move(hit));
+        }
+        return page;
+      });
 }
 
 absl::StatusOr<int64_t> PgCatalogStore::Purge(absl::Time cutoff, absl::Time keys_cutoff,
                                               const CallContext& ctx) {
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
     auto items = tx.exec_params(
-        "DELETE FROM catalog.items WHERE delete_time < to_timestamp($1::double precision / 1000000)",
+        "DELETE FROM catalog.items WHERE delete_time < to_timestamp($1::double precision / "
+        "1000000)",
         absl::ToUnixMicros(cutoff));
     tx.exec_params(
         "DELETE FROM catalog.create_requests WHERE create_time < "
@@ -416,9 +436,9 @@ absl::StatusOr<int64_t> PgCatalogStore::Purge(absl::Time cutoff, absl::Time keys
 
 absl::Status PgCatalogStore::BulkInsert(const std::vector<Item>& items, absl::Time deadline) {
   return pool_->Transaction(deadline, [&](pqxx::work& tx) -> absl::Status {
-    pqxx::stream_to out(tx, "catalog.items",
-                        std::vector<std::string>{"id", "type_id", "title", "body", "attributes",
-                                                 "labels"});
+    pqxx::stream_to out(
+        tx, "catalog.items",
+        std::vector<std::string>{"id", "type_id", "title", "body", "attributes", "labels"});
     for (const auto& it : items) {
       out << std::make_tuple(it.id, it.type_id, it.title, it.body, it.attributes.dump(),
                              LabelsJson(it.labels));

@@ -23,8 +23,8 @@ class PgCatalogStore final : public CatalogStore {
                                   const std::optional<IdempotencyKey>& key,
                                   const CallContext& ctx) override;
   absl::StatusOr<Item> GetItem(const std::string& id, const CallContext& ctx) override;
-  absl::StatusOr<Item> UpdateItem(const Item& item, int64_t expected_version,
-                                  int64_t type_version, const CallContext& ctx) override;
+  absl::StatusOr<Item> UpdateItem(const Item& item, int64_t expected_version, int64_t type_version,
+                                  const CallContext& ctx) override;
   absl::StatusOr<Item> SetDeleteTime(const std::string& id, std::optional<absl::Time> delete_time,
                                      int64_t expected_version, const CallContext& ctx) override;
   absl::StatusOr<ItemPage> ListItems(const ListItemsQuery& query, const CallContext& ctx) override;

@@ -17,9 +17,12 @@ bool WordByte(unsigned char c) {
 std::string Quote(absl::string_view word) {
   std::string out = "'";
   for (char c : word) {
-    if (c == '\'') out += "''";
-    else if (c == '\\') out += "\\\\";
-    else out += c;
+    if (c == '\'')
+      out += "''";
+    else if (c == '\\')
+      out += "\\\\";
+    else
+      out += c;
   }
   out += "'";
   return out;
@@ -65,8 +68,8 @@ absl::StatusOr<std::string> BuildTsQuery(absl::string_view query) {
     }
     if (c == '"') {
       size_t end = query.find('"', i + 1);
-      absl::string_view phrase =
-          query.substr(i + 1, end == absl::string_view::npos ? absl::string_view::npos : end - i - 1);
+      absl::string_view phrase = query.substr(
+          i + 1, end == absl::string_view::npos ? absl::string_view::npos : end - i - 1);
       i = end == absl::string_view::npos ? query.size() : end + 1;
       auto words = Words(phrase);
       if (words.empty()) continue;

@@ -11,9 +11,9 @@
 // left to the text search configuration that reads the result.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <string>
 #include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 

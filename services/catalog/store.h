@@ -99,8 +99,7 @@ class CatalogStore {
   // version is `expected_version`; bumps the version.
   virtual absl::StatusOr<Item> SetDeleteTime(const std::string& id,
                                              std::optional<absl::Time> delete_time,
-                                             int64_t expected_version,
-                                             const CallContext& ctx) = 0;
+                                             int64_t expected_version, const CallContext& ctx) = 0;
   virtual absl::StatusOr<ItemPage> ListItems(const ListItemsQuery& query,
                                              const CallContext& ctx) = 0;
   virtual absl::StatusOr<SearchPage> SearchItems(const SearchQuery& query,

@@ -38,12 +38,18 @@ bool ValidLabelKey(absl::string_view k) {
 
 const char* KindName(AttributeKind k) {
   switch (k) {
-    case AttributeKind::kString: return "a string";
-    case AttributeKind::kNumber: return "a number";
-    case AttributeKind::kBool: return "a boolean";
-    case AttributeKind::kStringList: return "a list of strings";
-    case AttributeKind::kTimestamp: return "an RFC 3339 timestamp string";
-    default: return "unspecified";
+    case AttributeKind::kString:
+      return "a string";
+    case AttributeKind::kNumber:
+      return "a number";
+    case AttributeKind::kBool:
+      return "a boolean";
+    case AttributeKind::kStringList:
+      return "a list of strings";
+    case AttributeKind::kTimestamp:
+      return "an RFC 3339 timestamp string";
+    default:
+      return "unspecified";
   }
 }
 
@@ -65,9 +71,15 @@ bool JsonHasNul(const nlohmann::json& v) {
 std::string CheckKind(const nlohmann::json& v, AttributeKind kind) {
   bool ok = false;
   switch (kind) {
-    case AttributeKind::kString: ok = v.is_string(); break;
-    case AttributeKind::kNumber: ok = v.is_number(); break;
-    case AttributeKind::kBool: ok = v.is_boolean(); break;
+    case AttributeKind::kString:
+      ok = v.is_string();
+      break;
+    case AttributeKind::kNumber:
+      ok = v.is_number();
+      break;
+    case AttributeKind::kBool:
+      ok = v.is_boolean();
+      break;
     case AttributeKind::kStringList:
       ok = v.is_array();
       for (const auto& e : v) ok = ok && e.is_string();
@@ -79,7 +91,8 @@ std::string CheckKind(const nlohmann::json& v, AttributeKind kind) {
       if (absl::ParseTime(absl::RFC3339_full, v.get<std::string>(), &t, &err)) return "";
       return "must be an RFC 3339 timestamp such as \"2026-01-31T12:00:00Z\"";
     }
-    default: break;
+    default:
+      break;
   }
   return ok ? "" : absl::StrCat("must be ", KindName(kind));
 }
@@ -87,8 +100,10 @@ std::string CheckKind(const nlohmann::json& v, AttributeKind kind) {
 }  // namespace
 
 std::optional<std::string> ParseTypeName(absl::string_view name, bool allow_bare) {
-  if (absl::StartsWith(name, kTypePrefix)) name.remove_prefix(kTypePrefix.size());
-  else if (!allow_bare) return std::nullopt;
+  if (absl::StartsWith(name, kTypePrefix))
+    name.remove_prefix(kTypePrefix.size());
+  else if (!allow_bare)
+    return std::nullopt;
   if (!ValidTypeId(name)) return std::nullopt;
   return std::string(name);
 }
@@ -139,8 +154,7 @@ void ValidateItemType(const std::string& id, const ItemType& type, absl::string_
     const auto& a = type.attributes[i];
     const std::string f = absl::StrCat(p, ".attributes[", i, "]");
     if (!ValidAttributeName(a.name)) {
-      v->Add(f + ".name",
-             "must be 1-63 lower case letters, digits or '_', starting with a letter");
+      v->Add(f + ".name", "must be 1-63 lower case letters, digits or '_', starting with a letter");
     } else if (!seen.insert(a.name).second) {
       v->Add(f + ".name", "duplicate attribute name '" + a.name + "'");
     }
@@ -169,11 +183,11 @@ void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, Fi
   }
   for (const auto& [key, value] : item->labels) {
     if (!ValidLabelKey(key)) {
-      v->Add(p + ".labels", "key '" + key +
-                                "' must be 1-63 lower case letters, digits, '_', '-' or '.'");
+      v->Add(p + ".labels",
+             "key '" + key + "' must be 1-63 lower case letters, digits, '_', '-' or '.'");
     } else if (value.size() > kMaxLabelValueBytes || !StorableText(value)) {
-      v->Add(absl::StrCat(p, ".labels.", key),
-             absl::StrCat("must be at most ", kMaxLabelValueBytes, " bytes without NUL characters"));
+      v->Add(absl::StrCat(p, ".labels.", key), absl::StrCat("must be at most ", kMaxLabelValueBytes,
+                                                            " bytes without NUL characters"));
     }
   }
   if (!item->attributes.is_object()) {
@@ -182,8 +196,10 @@ void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, Fi
   }
   // A null value means "not set".
   for (auto it = item->attributes.begin(); it != item->attributes.end();) {
-    if (it->is_null()) it = item->attributes.erase(it);
-    else ++it;
+    if (it->is_null())
+      it = item->attributes.erase(it);
+    else
+      ++it;
   }
   std::vector<std::string> known;
   for (const auto& def : type.attributes) known.push_back(def.name);

@@ -3,10 +3,10 @@
 // FieldViolations; none touches storage.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <optional>
 #include <string>
 #include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "common/status.h"
 #include "services/catalog/model.h"

@@ -40,7 +40,10 @@ TEST(MetricsTest, CountersAreThreadSafe) {
   MetricsRegistry r;
   auto& c = r.AddCounter("n", "h").WithLabels({});
   std::vector<std::thread> ts;
-  for (int i = 0; i < 4; ++i) ts.emplace_back([&] { for (int j = 0; j < 10000; ++j) c.Inc(); });
+  for (int i = 0; i < 4; ++i)
+    ts.emplace_back([&] {
+      for (int j = 0; j < 10000; ++j) c.Inc();
+    });
   for (auto& t : ts) t.join();
   EXPECT_EQ(c.Value(), 40000);
 }

@@ -84,7 +84,8 @@ TEST_F(CatalogTest, CreateTypeTwiceIsAlreadyExists) {
 TEST_F(CatalogTest, GetTypeNeedsAResourceName) {
   CreateLeadType();
   EXPECT_TRUE(catalog_->GetItemType("types/lead", ctx_).ok());
-  EXPECT_EQ(catalog_->GetItemType("lead", ctx_).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalog_->GetItemType("lead", ctx_).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(catalog_->GetItemType("types/nope", ctx_).status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -112,8 +113,11 @@ TEST_F(CatalogTest, ItemAttributesAreCheckedAgainstTheType) {
   Item it;
   it.type_id = "lead";
   it.title = "";
-  it.attributes = {{"price", "cheap"}, {"tags", {"a", 1}}, {"vip", "yes"},
-                   {"contacted_at", "yesterday"}, {"color", "blue"}};
+  it.attributes = {{"price", "cheap"},
+                   {"tags", {"a", 1}},
+                   {"vip", "yes"},
+                   {"contacted_at", "yesterday"},
+                   {"color", "blue"}};
   auto st = catalog_->CreateItem(it, "", ctx_).status();
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(ViolatedFields(st),
@@ -293,10 +297,9 @@ TEST_F(CatalogTest, TypeUpdatesWhileItemsExistMayOnlyAddOptionalAttributes) {
   ASSERT_TRUE(display.ok());
   EXPECT_EQ(display->display_name, "Leads");
   EXPECT_THAT(display->attributes, SizeIs(6)) << "attributes outside the mask are kept";
-  EXPECT_EQ(catalog_->UpdateItemType("types/lead", renamed, {"display_name"}, "1", ctx_)
-                .status()
-                .code(),
-            absl::StatusCode::kAborted);
+  EXPECT_EQ(
+      catalog_->UpdateItemType("types/lead", renamed, {"display_name"}, "1", ctx_).status().code(),
+      absl::StatusCode::kAborted);
 }
 
 TEST_F(CatalogTest, ListItemsPagesAreStableWhileOthersInsert) {
@@ -359,7 +362,8 @@ TEST_F(CatalogTest, ListItemsFiltersByTypeAttributesAndLabels) {
 
 TEST_F(CatalogTest, SearchValidatesQueryAndPaginates) {
   CreateLeadType();
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(catalog_->CreateItem(NewLead("casa praia"), "", ctx_).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(catalog_->CreateItem(NewLead("casa praia"), "", ctx_).ok());
   SearchParams p;
   EXPECT_THAT(ViolatedFields(catalog_->SearchItems(p, ctx_).status()), ElementsAre("query"));
   p.query = "   \"\" ";

@@ -29,7 +29,8 @@ class FakeCatalogStore final : public CatalogStore {
   absl::StatusOr<ItemType> GetType(const std::string& id, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
     auto it = types_.find(id);
-    if (it == types_.end()) return absl::NotFoundError(absl::StrCat("type 'types/", id, "' does not exist"));
+    if (it == types_.end())
+      return absl::NotFoundError(absl::StrCat("type 'types/", id, "' does not exist"));
     return it->second;
   }
   absl::StatusOr<TypePage> ListTypes(const std::string& after_id, int limit,
@@ -93,7 +94,8 @@ class FakeCatalogStore final : public CatalogStore {
     std::lock_guard<std::mutex> l(mu_);
     ++get_item_calls;
     auto it = items_.find(id);
-    if (it == items_.end()) return absl::NotFoundError(absl::StrCat("item 'items/", id, "' does not exist"));
+    if (it == items_.end())
+      return absl::NotFoundError(absl::StrCat("item 'items/", id, "' does not exist"));
     return it->second.item;
   }
   absl::StatusOr<Item> UpdateItem(const Item& item, int64_t expected_version, int64_t type_version,
@@ -146,8 +148,8 @@ class FakeCatalogStore final : public CatalogStore {
     std::lock_guard<std::mutex> l(mu_);
     last_tsquery = q.tsquery;
     std::vector<std::string> words;
-    for (absl::string_view w : absl::StrSplit(q.tsquery, absl::ByAnyChar(" '&|!():*<->"),
-                                              absl::SkipEmpty())) {
+    for (absl::string_view w :
+         absl::StrSplit(q.tsquery, absl::ByAnyChar(" '&|!():*<->"), absl::SkipEmpty())) {
       words.push_back(absl::AsciiStrToLower(w));
     }
     SearchPage page;
@@ -219,9 +221,11 @@ class FakeCatalogStore final : public CatalogStore {
       }
       if (std::holds_alternative<std::monostate>(c.value)) continue;
       nlohmann::json want;
-      std::visit([&](const auto& v) {
-        if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) want = v;
-      }, c.value);
+      std::visit(
+          [&](const auto& v) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) want = v;
+          },
+          c.value);
       bool ok = value == want;
       if (c.op == Condition::Op::kHas && value.is_array()) {
         ok = std::find(value.begin(), value.end(), want) != value.end();

@@ -46,9 +46,9 @@ TEST(FilterTest, QuotedStringsKeepEscapedQuotes) {
 }
 
 TEST(FilterTest, ErrorsNameTheFieldAndPosition) {
-  for (const char* bad : {"city = x", "attributes.= 1", "attributes.a ~ 1", "attributes.a = \"open",
-                          "attributes.a = 1 OR attributes.b = 2", "attributes.a > true",
-                          "attributes.a ="}) {
+  for (const char* bad :
+       {"city = x", "attributes.= 1", "attributes.a ~ 1", "attributes.a = \"open",
+        "attributes.a = 1 OR attributes.b = 2", "attributes.a > true", "attributes.a ="}) {
     auto r = ParseFilter(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;

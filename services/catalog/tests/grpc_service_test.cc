@@ -3,8 +3,8 @@
 // google.rpc.BadRequest details, request ids, health, field-mask defaults.
 #include "services/catalog/grpc_service.h"
 
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include "common/server.h"
 #include "common/status.h"
@@ -107,7 +107,8 @@ TEST_F(CatalogGrpcTest, UpdateWithoutMaskChangesOnlyPopulatedFields) {
     req.mutable_item()->set_type("lead");
     req.mutable_item()->set_title("title");
     req.mutable_item()->set_body("body");
-    (*req.mutable_item()->mutable_attributes()->mutable_fields())["city"].set_string_value("Recife");
+    (*req.mutable_item()->mutable_attributes()->mutable_fields())["city"].set_string_value(
+        "Recife");
     ASSERT_TRUE(stub_->CreateItem(&ctx, req, &created).ok());
   }
   grpc::ClientContext ctx;

@@ -142,7 +142,7 @@ TEST_F(PgStoreTest, SearchIgnoresAccentsAndCaseAndStems) {
   EXPECT_THAT(SearchTitles("razao"), ElementsAre("Contrato social"));
   EXPECT_THAT(SearchTitles("RAZÃO imobiliaria"), ElementsAre("Contrato social"));
   EXPECT_THAT(SearchTitles("sao joao"), ElementsAre("Contrato social"));
-  EXPECT_THAT(SearchTitles("run"), ElementsAre("Running shoes"));       // English stem
+  EXPECT_THAT(SearchTitles("run"), ElementsAre("Running shoes"));          // English stem
   EXPECT_THAT(SearchTitles("contratos"), ElementsAre("Contrato social"));  // Portuguese stem
 }
 

@@ -70,7 +70,8 @@ TEST_F(RedisCacheTest, EntriesExpireAfterTheTtl) {
   EXPECT_GT(ttl->integer, 0);
   EXPECT_LE(ttl->integer, 50);
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (cache.Get(id, ctx_).has_value() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  while (cache.Get(id, ctx_).has_value() && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(10));
   EXPECT_FALSE(cache.Get(id, ctx_).has_value());
 }
 
