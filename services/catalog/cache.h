@@ -1,5 +1,9 @@
 // A read-through cache of items for GetItem. The cache never fails a call:
 // implementations count and log their errors and behave as a miss.
+//
+// Invalidate() records the version the item reached, and Put() of an older
+// version is ignored: a reader that loaded version N before a writer
+// committed N+1 cannot put N back into the cache after the invalidation.
 // RedisItemCache (redis_cache.h) is the real one. Thread-safe.
 #pragma once
 
@@ -16,7 +20,8 @@ class ItemCache {
   virtual ~ItemCache() = default;
   virtual std::optional<Item> Get(const std::string& id, const CallContext& ctx) = 0;
   virtual void Put(const Item& item, const CallContext& ctx) = 0;
-  virtual void Invalidate(const std::string& id, const CallContext& ctx) = 0;
+  // `version`: the item's version after the write (or an upper bound of it).
+  virtual void Invalidate(const std::string& id, int64_t version, const CallContext& ctx) = 0;
 };
 
 // For deployments without Redis: always a miss.
@@ -24,7 +29,7 @@ class NoItemCache final : public ItemCache {
  public:
   std::optional<Item> Get(const std::string&, const CallContext&) override { return std::nullopt; }
   void Put(const Item&, const CallContext&) override {}
-  void Invalidate(const std::string&, const CallContext&) override {}
+  void Invalidate(const std::string&, int64_t, const CallContext&) override {}
 };
 
 }  // namespace genesis::catalog

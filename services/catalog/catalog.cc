@@ -137,7 +137,7 @@ absl::StatusOr<ItemType> Catalog::UpdateItemType(const std::string& name, const 
                                                  const std::vector<std::string>& mask,
                                                  const std::string& etag, const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(std::string id, TypeIdFromName(name, "item_type.name", false));
-  bool set_display = mask.empty(), set_attributes = mask.empty();
+  bool set_display = false, set_attributes = false;
   for (const auto& path : mask) {
     if (path == "display_name")
       set_display = true;
@@ -307,7 +307,8 @@ absl::StatusOr<Item> Catalog::UpdateItem(const std::string& name, Item item,
                                              options_.max_item_bytes, " bytes"));
   }
   auto result = store_->UpdateItem(updated, current.version, type.version, ctx);
-  cache_->Invalidate(id, ctx);
+  // On an unknown outcome the next version is the bound to invalidate up to.
+  cache_->Invalidate(id, result.ok() ? result->version : current.version + 1, ctx);
   return result;
 }
 
@@ -320,7 +321,8 @@ absl::StatusOr<Item> Catalog::DeleteItem(const std::string& name, const std::str
   }
   GENESIS_RETURN_IF_ERROR(CheckEtag(etag, current.version, "etag"));
   auto result = store_->SetDeleteTime(id, options_.now(), current.version, ctx);
-  cache_->Invalidate(id, ctx);
+  // On an unknown outcome the next version is the bound to invalidate up to.
+  cache_->Invalidate(id, result.ok() ? result->version : current.version + 1, ctx);
   return result;
 }
 
@@ -336,7 +338,8 @@ absl::StatusOr<Item> Catalog::UndeleteItem(const std::string& name, const CallCo
                                             " ago and can no longer be restored"));
   }
   auto result = store_->SetDeleteTime(id, std::nullopt, current.version, ctx);
-  cache_->Invalidate(id, ctx);
+  // On an unknown outcome the next version is the bound to invalidate up to.
+  cache_->Invalidate(id, result.ok() ? result->version : current.version + 1, ctx);
   return result;
 }
 

@@ -73,7 +73,7 @@ class Catalog {
   absl::StatusOr<Page<ItemType>> ListItemTypes(int page_size, const std::string& page_token,
                                                const CallContext& ctx);
   // `type.id` is ignored; `name` says which. `mask` paths: display_name,
-  // attributes (empty: both). A non-empty `etag` must match.
+  // attributes (the caller resolves an empty mask). A non-empty `etag` must match.
   absl::StatusOr<ItemType> UpdateItemType(const std::string& name, const ItemType& type,
                                           const std::vector<std::string>& mask,
                                           const std::string& etag, const CallContext& ctx);

@@ -10,15 +10,24 @@ std::vector<std::string> MaskPaths(const google::protobuf::FieldMask& mask) {
   return {mask.paths().begin(), mask.paths().end()};
 }
 
-// https://google.aip.dev/134: without a mask, update the fields the caller set.
+// https://google.aip.dev/134: a mask without paths (or none) means the fields
+// the caller set.
 std::vector<std::string> ItemMaskOrPopulated(const v1::UpdateItemRequest& req) {
-  if (req.has_update_mask()) return MaskPaths(req.update_mask());
+  if (req.update_mask().paths_size() > 0) return MaskPaths(req.update_mask());
   std::vector<std::string> paths;
   const auto& item = req.item();
   if (!item.title().empty()) paths.push_back("title");
   if (!item.body().empty()) paths.push_back("body");
   if (item.has_attributes()) paths.push_back("attributes");
   if (!item.labels().empty()) paths.push_back("labels");
+  return paths;
+}
+
+std::vector<std::string> TypeMaskOrPopulated(const v1::UpdateItemTypeRequest& req) {
+  if (req.update_mask().paths_size() > 0) return MaskPaths(req.update_mask());
+  std::vector<std::string> paths;
+  if (!req.item_type().display_name().empty()) paths.push_back("display_name");
+  if (req.item_type().attributes_size() > 0) paths.push_back("attributes");
   return paths;
 }
 
@@ -60,9 +69,8 @@ grpc::ServerUnaryReactor* CatalogGrpcService::UpdateItemType(grpc::CallbackServe
                                                              const v1::UpdateItemTypeRequest* req,
                                                              v1::ItemType* resp) {
   return dispatcher_->Unary(ctx, "UpdateItemType", [=, this](const CallContext& call) {
-    auto type =
-        catalog_->UpdateItemType(req->item_type().name(), FromProto(req->item_type()),
-                                 MaskPaths(req->update_mask()), req->item_type().etag(), call);
+    auto type = catalog_->UpdateItemType(req->item_type().name(), FromProto(req->item_type()),
+                                         TypeMaskOrPopulated(*req), req->item_type().etag(), call);
     if (type.ok()) *resp = ToProto(*type);
     return type.status();
   });

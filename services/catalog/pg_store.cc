@@ -13,6 +13,23 @@ constexpr char kItemColumns[] =
     "(extract(epoch from i.delete_time) * 1000000)::bigint";
 constexpr int kItemColumnCount = 10;
 
+// A highlighted excerpt (s4.snippet) of the body where it matches, else of the
+// title; Portuguese stems first, English ones when only those match. Each
+// step runs only when the previous one highlighted nothing.
+#define GENESIS_HEADLINE(config, text)                                                       \
+  "ts_headline('catalog.genesis_" config "', " text                                          \
+  ", q.query, 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2, " \
+  "FragmentDelimiter=\" … \"')"
+constexpr char kSnippetSql[] =
+    " CROSS JOIN LATERAL (SELECT " GENESIS_HEADLINE("pt", "left(i.body, 20000)") " AS snippet) s1"
+    " CROSS JOIN LATERAL (SELECT CASE WHEN strpos(s1.snippet, '<mark>') > 0 THEN s1.snippet ELSE "
+    GENESIS_HEADLINE("en", "left(i.body, 20000)") " END AS snippet) s2"
+    " CROSS JOIN LATERAL (SELECT CASE WHEN strpos(s2.snippet, '<mark>') > 0 THEN s2.snippet ELSE "
+    GENESIS_HEADLINE("pt", "i.title") " END AS snippet) s3"
+    " CROSS JOIN LATERAL (SELECT CASE WHEN strpos(s3.snippet, '<mark>') > 0 THEN s3.snippet ELSE "
+    GENESIS_HEADLINE("en", "i.title") " END AS snippet) s4";
+#undef GENESIS_HEADLINE
+
 constexpr char kTypeColumns[] =
     "t.id, t.display_name, t.attributes::text, t.version, "
     "(extract(epoch from t.create_time) * 1000000)::bigint, "
@@ -398,11 +415,9 @@ absl::StatusOr<SearchPage> PgCatalogStore::SearchItems(const SearchQuery& q,
         absl::StrAppend(&sql, " ORDER BY score DESC, i.seq DESC LIMIT ",
                         p.Add(absl::StrCat(q.limit + 1)), "::int OFFSET ",
                         p.Add(absl::StrCat(q.offset)), "::int) SELECT ", kItemColumns,
-                        ", h.score, ts_headline('catalog.genesis_pt', CASE WHEN i.body = '' THEN "
-                        "i.title ELSE left(i.body, 20000) END, q.query, 'StartSel=<mark>, "
-                        "StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2, "
-                        "FragmentDelimiter=\" … \"') FROM hits h JOIN catalog.items i ON i.seq = "
-                        "h.seq, q ORDER BY h.score DESC, h.seq DESC");
+                        ", h.score, s4.snippet FROM hits h JOIN catalog.items i ON i.seq = h.seq "
+                        "CROSS JOIN q",
+                        kSnippetSql, " ORDER BY h.score DESC, h.seq DESC");
         SearchPage page;
         for (const auto& row : p.Exec(tx, sql)) {
           if (static_cast<int>(page.hits.size()) == q.limit) {

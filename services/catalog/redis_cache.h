@@ -1,5 +1,7 @@
 // ItemCache on Redis: key "catalog:item:{id}" holds a serialized
-// genesis.catalog.v1.Item with a TTL (default 1 h). Errors are counted in
+// genesis.catalog.v1.Item with a TTL (default 1 h), or after a write a
+// tombstone "T:{version}"; a Lua script refuses to fill an entry with a
+// version older than its tombstone, atomically. Errors are counted in
 // genesis_catalog_item_cache_total{result="error"}, logged at most once a
 // second, and treated as misses.
 #pragma once
@@ -20,7 +22,7 @@ class RedisItemCache final : public ItemCache {
 
   std::optional<Item> Get(const std::string& id, const CallContext& ctx) override;
   void Put(const Item& item, const CallContext& ctx) override;
-  void Invalidate(const std::string& id, const CallContext& ctx) override;
+  void Invalidate(const std::string& id, int64_t version, const CallContext& ctx) override;
 
   static std::string Key(const std::string& id) { return "catalog:item:" + id; }
 

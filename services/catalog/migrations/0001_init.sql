@@ -35,12 +35,13 @@ CREATE TABLE catalog.items (
   delete_time  timestamptz,
   -- The index: Portuguese and English stems, accent-insensitive, title (A)
   -- weighted above body (B). A stored generated column changes in the same
-  -- statement, hence the same transaction, as the row.
+  -- statement, hence the same transaction, as the row. Only the first 100,000
+  -- characters of a body are indexed: a tsvector holds at most 1 MB.
   search_vector tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('catalog.genesis_pt'::regconfig, title), 'A') ||
     setweight(to_tsvector('catalog.genesis_en'::regconfig, title), 'A') ||
-    setweight(to_tsvector('catalog.genesis_pt'::regconfig, body), 'B') ||
-    setweight(to_tsvector('catalog.genesis_en'::regconfig, body), 'B')
+    setweight(to_tsvector('catalog.genesis_pt'::regconfig, left(body, 100000)), 'B') ||
+    setweight(to_tsvector('catalog.genesis_en'::regconfig, left(body, 100000)), 'B')
   ) STORED
 );
 

@@ -253,13 +253,17 @@ class FakeItemCache final : public ItemCache {
   }
   void Put(const Item& item, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
+    if (auto t = tombstones.find(item.id); t != tombstones.end() && t->second > item.version)
+      return;
     items[item.id] = item;
   }
-  void Invalidate(const std::string& id, const CallContext&) override {
+  void Invalidate(const std::string& id, int64_t version, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
     items.erase(id);
+    tombstones[id] = version;
     ++invalidations;
   }
+  std::map<std::string, int64_t> tombstones;
   std::map<std::string, Item> items;
   int invalidations = 0;
 

@@ -175,6 +175,39 @@ TEST_F(PgStoreTest, SnippetHighlightsMatches) {
   EXPECT_GT(r->values[0].score, 0);
 }
 
+TEST_F(PgStoreTest, SnippetFallsBackToEnglishStemsAndToTheTitle) {
+  Create("Dogs", "The dogs were running in the park");
+  Create("Piscina aquecida", "texto sem a palavra");
+  SearchParams p;
+  p.query = "run";
+  auto en = catalog_->SearchItems(p, ctx_);
+  ASSERT_TRUE(en.ok());
+  ASSERT_THAT(en->values, SizeIs(1));
+  EXPECT_THAT(en->values[0].snippet, HasSubstr("<mark>running</mark>"));
+  p.query = "piscina";
+  auto title = catalog_->SearchItems(p, ctx_);
+  ASSERT_TRUE(title.ok());
+  ASSERT_THAT(title->values, SizeIs(1));
+  EXPECT_THAT(title->values[0].snippet, HasSubstr("<mark>Piscina</mark>"));
+}
+
+TEST_F(PgStoreTest, LargeBodyUnderTheSizeLimitIsStoredAndSearchable) {
+  // 100,000 distinct words (~900 KB) would overflow a tsvector; the index
+  // covers the first 100,000 characters and the item is stored whole.
+  std::string body = "marcador ";
+  for (int i = 0; i < 100000; ++i) {
+    std::string w(8, 'a');
+    int n = i;
+    for (int k = 0; k < 8; ++k, n /= 26) w[k] = static_cast<char>('a' + n % 26);
+    body += w + " ";
+  }
+  ASSERT_LT(body.size(), 1u << 20);
+  auto name = Create("Grande", body);
+  ASSERT_FALSE(name.empty());
+  EXPECT_EQ(catalog_->GetItem(name, ctx_)->body, body);
+  EXPECT_THAT(SearchTitles("marcador"), ElementsAre("Grande"));
+}
+
 TEST_F(PgStoreTest, SearchQuerySyntaxCharactersAreData) {
   Create("Special", "preço 100% garantido & outras coisas");
   EXPECT_THAT(SearchTitles("100% & | ! ( ) ' \\"), ElementsAre("Special"));

@@ -56,8 +56,25 @@ TEST_F(RedisCacheTest, PutGetInvalidate) {
   EXPECT_EQ(got->labels, it.labels);
   EXPECT_EQ(got->version, 7);
   EXPECT_EQ(got->create_time, it.create_time);
-  cache.Invalidate(id, ctx_);
+  cache.Invalidate(id, 8, ctx_);
   EXPECT_FALSE(cache.Get(id, ctx_).has_value());
+  EXPECT_EQ(metrics_.cache_errors->Value(), 0);
+}
+
+TEST_F(RedisCacheTest, AStaleFillAfterAnInvalidationIsIgnored) {
+  // A reader loaded version 7, then a writer committed version 8 and
+  // invalidated; the reader's late fill must not bring version 7 back.
+  RedisItemCache cache(redis_.get(), absl::Hours(1), metrics_);
+  const std::string id = "race-" + std::to_string(absl::ToUnixNanos(absl::Now()));
+  cache.Invalidate(id, 8, ctx_);
+  cache.Put(SampleItem(id), ctx_);  // version 7
+  EXPECT_FALSE(cache.Get(id, ctx_).has_value());
+  Item fresh = SampleItem(id);
+  fresh.version = 8;
+  cache.Put(fresh, ctx_);
+  auto got = cache.Get(id, ctx_);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->version, 8);
   EXPECT_EQ(metrics_.cache_errors->Value(), 0);
 }
 
