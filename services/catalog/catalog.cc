@@ -349,6 +349,7 @@ absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
                                                options_.max_search_page_size, "page_size"));
   SearchQuery q;
   q.limit = limit;
+  q.rank_window = options_.search_rank_window;
   if (params.query.empty()) return InvalidField("query", "is required");
   GENESIS_ASSIGN_OR_RETURN(q.tsquery, BuildTsQuery(params.query));
   if (!params.type.empty()) {

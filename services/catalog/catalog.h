@@ -37,6 +37,8 @@ struct CatalogOptions {
   int max_page_size = 1000;
   int default_search_page_size = 20;
   int max_search_page_size = 100;
+  // Searches rank at most this many matching items (0: all); see SearchItems.
+  int search_rank_window = 10000;
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };
 

@@ -17,6 +17,9 @@
 DEFINE_int32(item_cache_ttl_s, 3600, "How long GetItem keeps an item in Redis, in seconds.");
 DEFINE_int32(max_item_bytes, 1 << 20,
              "Largest item (title + body + attributes + labels), in bytes.");
+DEFINE_int32(search_rank_window, 10000,
+             "SearchItems ranks at most this many matching items (0: all); bounds the cost "
+             "of words that match a large share of the catalog.");
 DEFINE_int32(purge_interval_s, 3600,
              "How often soft-deleted items past their 30-day undelete window are purged; 0 never.");
 
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   errors.RequireRange("item_cache_ttl_s", FLAGS_item_cache_ttl_s, 1, 30 * 86400);
   errors.RequireRange("max_item_bytes", FLAGS_max_item_bytes, 1024, 64 << 20);
   errors.RequireRange("purge_interval_s", FLAGS_purge_interval_s, 0, 30 * 86400);
+  errors.RequireRange("search_rank_window", FLAGS_search_rank_window, 0, 100000000);
   if (FLAGS_max_item_bytes + (64 << 10) > config.server.max_message_bytes) {
     errors.Add("max_item_bytes", "must be at least 64 KiB below --max_message_bytes");
   }
@@ -72,6 +76,7 @@ int main(int argc, char** argv) {
   }
   catalog::CatalogOptions options;
   options.max_item_bytes = static_cast<size_t>(FLAGS_max_item_bytes);
+  options.search_rank_window = FLAGS_search_rank_window;
   catalog::Catalog logic(std::make_unique<catalog::PgCatalogStore>(&pool), std::move(cache),
                          options, metrics);
 

@@ -409,10 +409,15 @@ absl::StatusOr<SearchPage> PgCatalogStore::SearchItems(const SearchQuery& q,
         std::string sql = absl::StrCat(
             "WITH q AS (SELECT to_tsquery('catalog.genesis_pt', ", query,
             ") || to_tsquery('catalog.genesis_en', ", query,
-            ") AS query), hits AS (SELECT i.seq, ts_rank_cd(i.search_vector, q.query) AS score "
-            "FROM catalog.items i, q WHERE i.search_vector @@ q.query AND i.delete_time IS NULL",
+            ") AS query), matches AS (SELECT i.seq, i.search_vector FROM catalog.items i, q "
+            "WHERE i.search_vector @@ q.query AND i.delete_time IS NULL",
             FilterSql(q.type_id, q.filter, &p));
-        absl::StrAppend(&sql, " ORDER BY score DESC, i.seq DESC LIMIT ",
+        if (q.rank_window > 0) {
+          absl::StrAppend(&sql, " LIMIT ", p.Add(absl::StrCat(q.rank_window)), "::int");
+        }
+        absl::StrAppend(&sql,
+                        "), hits AS (SELECT m.seq, ts_rank_cd(m.search_vector, q.query) AS score "
+                        "FROM matches m, q ORDER BY score DESC, m.seq DESC LIMIT ",
                         p.Add(absl::StrCat(q.limit + 1)), "::int OFFSET ",
                         p.Add(absl::StrCat(q.offset)), "::int) SELECT ", kItemColumns,
                         ", h.score, s4.snippet FROM hits h JOIN catalog.items i ON i.seq = h.seq "

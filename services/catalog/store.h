@@ -45,6 +45,9 @@ struct SearchQuery {
   std::vector<Condition> filter;
   int offset = 0;
   int limit = 20;
+  // At most this many matches are ranked (0: all). Bounds the cost of words
+  // that match a large share of the catalog.
+  int rank_window = 0;
 };
 
 struct SearchHit {

@@ -164,6 +164,20 @@ TEST_F(PgStoreTest, TitleMatchesRankAboveBodyMatches) {
   EXPECT_EQ(titles[0], "Piscina aquecida");
 }
 
+TEST_F(PgStoreTest, RankWindowBoundsHowManyMatchesAreRanked) {
+  for (int i = 0; i < 5; ++i) Create("casa " + std::to_string(i), "");
+  SearchQuery q;
+  q.tsquery = "'casa'";
+  q.limit = 10;
+  q.rank_window = 3;
+  auto bounded = store_->SearchItems(q, ctx_);
+  ASSERT_TRUE(bounded.ok()) << bounded.status();
+  EXPECT_THAT(bounded->hits, SizeIs(3));
+  EXPECT_FALSE(bounded->more);
+  q.rank_window = 0;
+  EXPECT_THAT(store_->SearchItems(q, ctx_)->hits, SizeIs(5));
+}
+
 TEST_F(PgStoreTest, SnippetHighlightsMatches) {
   Create("T", "Um apartamento espaçoso perto da praia de Boa Viagem");
   SearchParams p;
