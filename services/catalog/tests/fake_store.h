@@ -4,6 +4,7 @@
 // stemming are tested on PostgreSQL in pg_store_test.cc).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <mutex>
 
@@ -35,6 +36,10 @@ class FakeCatalogStore final : public CatalogStore {
   }
   absl::StatusOr<TypePage> ListTypes(const std::string& after_id, int limit,
                                      const CallContext&) override {
+    if (list_types_delay > absl::ZeroDuration()) {
+      ++list_types_started;
+      absl::SleepFor(list_types_delay);
+    }
     std::lock_guard<std::mutex> l(mu_);
     TypePage page;
     for (auto it = types_.upper_bound(after_id); it != types_.end(); ++it) {
@@ -186,6 +191,8 @@ class FakeCatalogStore final : public CatalogStore {
 
   // Test hooks.
   absl::Status ping_status = absl::OkStatus();
+  absl::Duration list_types_delay = absl::ZeroDuration();  // simulates a slow query
+  std::atomic<int> list_types_started{0};
   int get_item_calls = 0;
   std::string last_tsquery;
 

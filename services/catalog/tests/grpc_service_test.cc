@@ -148,6 +148,32 @@ TEST_F(CatalogGrpcTest, HealthFollowsTheReadinessProbe) {
   EXPECT_EQ(check(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
 }
 
+TEST_F(CatalogGrpcTest, ShutdownLetsACallInFlightFinish) {
+  store_->list_types_delay = absl::Milliseconds(300);
+  grpc::Status in_flight;
+  std::thread caller([&] {
+    grpc::ClientContext ctx;
+    v1::ListItemTypesRequest req;
+    v1::ListItemTypesResponse resp;
+    in_flight = stub_->ListItemTypes(&ctx, req, &resp);
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (store_->list_types_started == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(store_->list_types_started, 1);
+  host_->Shutdown();  // grace period 10 s: the call must complete, not be cut
+  caller.join();
+  EXPECT_TRUE(in_flight.ok()) << in_flight.error_message();
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  v1::ListItemTypesRequest req;
+  v1::ListItemTypesResponse resp;
+  EXPECT_EQ(stub_->ListItemTypes(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "no new calls after shutdown";
+}
+
 TEST_F(CatalogGrpcTest, CallsAreCountedByMethodAndCode) {
   grpc::ClientContext ctx;
   v1::GetItemRequest req;
