@@ -57,6 +57,9 @@ RedisReply Copy(const redisReply* r) {
 
 struct RedisClient::Conn {
   redisContext* ctx = nullptr;
+  // The socket timeout last set; setting it costs two syscalls, so it is
+  // only changed when a call needs a different one.
+  absl::Duration timeout = absl::ZeroDuration();
   ~Conn() {
     if (ctx != nullptr) redisFree(ctx);
   }
@@ -145,6 +148,7 @@ absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Connect(absl::Ti
     return absl::OkStatus();
   };
   redisSetTimeout(conn->ctx, TimevalOf(budget));
+  conn->timeout = budget;
   if (!password_.empty()) {
     if (auto st = setup({"AUTH", password_}); !st.ok()) return st;
   }
@@ -209,7 +213,11 @@ absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& 
   auto conn = Acquire(deadline);
   if (!conn.ok()) return conn.status();
   redisContext* ctx = (*conn)->ctx;
-  redisSetTimeout(ctx, TimevalOf(std::min(options_.command_timeout, deadline - absl::Now())));
+  const absl::Duration timeout = std::min(options_.command_timeout, deadline - absl::Now());
+  if (timeout != (*conn)->timeout) {
+    redisSetTimeout(ctx, TimevalOf(timeout));
+    (*conn)->timeout = timeout;
+  }
   std::vector<const char*> args;
   std::vector<size_t> lens;
   args.reserve(argv.size());

@@ -29,6 +29,7 @@ RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegis
                              absl::Duration max_deadline)
     : service_(std::move(service)),
       pool_(pool),
+      log_(Logger("rpc")),
       max_deadline_(max_deadline),
       handled_(registry->AddCounter("genesis_grpc_server_handled_total",
                                     "RPCs completed on the server, by method and status code.",
@@ -80,15 +81,14 @@ grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx,
     }
     const absl::Duration elapsed = absl::Now() - start;
     Record(method_name, status.code(), elapsed);
-    auto log = Logger("rpc");
     if (status.code() == absl::StatusCode::kInternal ||
         status.code() == absl::StatusCode::kUnknown ||
         status.code() == absl::StatusCode::kDataLoss) {
-      log->error("{}/{} {} in {:.3f} ms: {}", service_, method_name, CodeName(status.code()),
-                 absl::ToDoubleMilliseconds(elapsed), status.message());
+      log_->error("{}/{} {} in {:.3f} ms: {}", service_, method_name, CodeName(status.code()),
+                  absl::ToDoubleMilliseconds(elapsed), status.message());
     } else {
-      log->debug("{}/{} {} in {:.3f} ms", service_, method_name, CodeName(status.code()),
-                 absl::ToDoubleMilliseconds(elapsed));
+      log_->debug("{}/{} {} in {:.3f} ms", service_, method_name, CodeName(status.code()),
+                  absl::ToDoubleMilliseconds(elapsed));
     }
     reactor->Finish(ToGrpcStatus(status));
   };

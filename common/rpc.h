@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
+#include "common/logging.h"
 #include "common/metrics.h"
 #include "common/worker_pool.h"
 
@@ -40,6 +41,7 @@ class RpcDispatcher {
 
   const std::string service_;
   WorkerPool* pool_;
+  std::shared_ptr<spdlog::logger> log_;
   const absl::Duration max_deadline_;
   Family<Counter>& handled_;
   Family<Histogram>& latency_;
