@@ -1,0 +1,63 @@
+#include "gateway/errors.h"
+
+#include "common/status.h"
+
+namespace genesis::gateway {
+
+int HttpStatusFromCode(int grpc_code) {
+  switch (static_cast<grpc::StatusCode>(grpc_code)) {
+    case grpc::StatusCode::OK:
+      return 200;
+    case grpc::StatusCode::CANCELLED:
+      return 499;
+    case grpc::StatusCode::UNKNOWN:
+      return 500;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return 400;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return 409;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return 400;
+    case grpc::StatusCode::ABORTED:
+      return 409;
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 400;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
+    case grpc::StatusCode::INTERNAL:
+      return 500;
+    case grpc::StatusCode::UNAVAILABLE:
+      return 503;
+    case grpc::StatusCode::DATA_LOSS:
+      return 500;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    default:
+      return 500;
+  }
+}
+
+google::rpc::Status RpcStatusFromAbsl(const absl::Status& status) {
+  return RpcStatusFromGrpc(ToGrpcStatus(status));
+}
+
+google::rpc::Status RpcStatusFromGrpc(const grpc::Status& status) {
+  google::rpc::Status out = RpcStatusOf(status);
+  if (out.code() != static_cast<int>(status.error_code())) {
+    // No (or inconsistent) details: the status line is the truth.
+    out.Clear();
+    out.set_code(static_cast<int>(status.error_code()));
+    out.set_message(status.error_message());
+  }
+  return out;
+}
+
+}  // namespace genesis::gateway

@@ -1,0 +1,256 @@
+#include "gateway/gateway.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/logging.h"
+#include "gateway/errors.h"
+#include "gateway/url.h"
+
+namespace genesis::gateway {
+namespace {
+
+google::rpc::Status MakeStatus(grpc::StatusCode code, std::string message) {
+  google::rpc::Status s;
+  s.set_code(static_cast<int>(code));
+  s.set_message(std::move(message));
+  return s;
+}
+
+// A caller's X-Request-Id when it is sane (printable ASCII, at most 128), else a new one.
+std::string RequestIdFrom(const std::map<std::string, std::string>& headers) {
+  auto it = headers.find("x-request-id");
+  if (it != headers.end() && !it->second.empty() && it->second.size() <= 128 &&
+      std::all_of(it->second.begin(), it->second.end(), [](char c) { return c > 32 && c < 127; })) {
+    return it->second;
+  }
+  return NewRequestId();
+}
+
+absl::StatusOr<absl::Duration> ParseGrpcTimeout(const std::string& v) {
+  int64_t n;
+  if (v.size() < 2 || v.size() > 9 || !absl::SimpleAtoi(v.substr(0, v.size() - 1), &n) || n < 0) {
+    return absl::InvalidArgumentError("bad grpc-timeout");
+  }
+  switch (v.back()) {
+    case 'H':
+      return absl::Hours(n);
+    case 'M':
+      return absl::Minutes(n);
+    case 'S':
+      return absl::Seconds(n);
+    case 'm':
+      return absl::Milliseconds(n);
+    case 'u':
+      return absl::Microseconds(n);
+    case 'n':
+      return absl::Nanoseconds(n);
+    default:
+      return absl::InvalidArgumentError("bad grpc-timeout");
+  }
+}
+
+}  // namespace
+
+GatewayMetrics GatewayMetrics::Register(MetricsRegistry* registry) {
+  GatewayMetrics m;
+  m.requests = &registry->AddCounter("genesis_gateway_requests_total",
+                                     "HTTP requests by route and HTTP status.", {"route", "code"});
+  m.latency = &registry->AddHistogram("genesis_gateway_request_duration_seconds",
+                                      "HTTP request latency by route.", {"route"});
+  m.backend_errors = &registry->AddCounter("genesis_gateway_backend_errors_total",
+                                           "Backend calls that failed, by service and gRPC code.",
+                                           {"service", "grpc_code"});
+  m.in_flight =
+      &registry->AddGauge("genesis_gateway_in_flight_requests", "Requests being served now.")
+           .WithLabels({});
+  return m;
+}
+
+absl::StatusOr<absl::Duration> RequestTimeout(const std::map<std::string, std::string>& headers,
+                                              absl::Duration default_timeout, absl::Duration max) {
+  absl::Duration timeout = default_timeout;
+  if (auto it = headers.find("x-request-timeout"); it != headers.end()) {
+    std::string v(absl::StripAsciiWhitespace(it->second));
+    double seconds;
+    if (absl::SimpleAtod(v, &seconds) && v.find_first_not_of("0123456789.") == std::string::npos) {
+      timeout = absl::Seconds(seconds);
+    } else if (!absl::ParseDuration(v, &timeout)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("X-Request-Timeout: '", v, "' is not a duration such as 2.5s or 500ms"));
+    }
+    if (timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("X-Request-Timeout: must be positive");
+    }
+  } else if (auto g = headers.find("grpc-timeout"); g != headers.end()) {
+    auto parsed = ParseGrpcTimeout(g->second);
+    if (!parsed.ok() || *parsed <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("grpc-timeout: '", g->second, "' is not a gRPC timeout such as 500m or 2S"));
+    }
+    timeout = *parsed;
+  }
+  return std::min(timeout, max);
+}
+
+Gateway::Gateway(GatewayOptions options, std::unique_ptr<Transcoder> transcoder, RouteTable routes,
+                 std::map<std::string, Backend*> backends, const MetricsRegistry* registry,
+                 GatewayMetrics metrics)
+    : options_(options),
+      transcoder_(std::move(transcoder)),
+      routes_(std::move(routes)),
+      backends_(std::move(backends)),
+      registry_(registry),
+      metrics_(metrics) {}
+
+HttpResponse Gateway::ErrorResponse(const google::rpc::Status& status) const {
+  HttpResponse r;
+  r.status = HttpStatusFromCode(status.code());
+  r.body = transcoder_->StatusToJson(status);
+  return r;
+}
+
+void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done) {
+  const absl::Time start = absl::Now();
+  std::string request_id = RequestIdFrom(request.headers);
+  auto [path_view, query_view] = SplitTarget(request.target);
+  std::string path(path_view), query(query_view);
+  metrics_.in_flight->Add(1);
+
+  // Completes the request: metrics, the access log line, the request id header.
+  auto finish = [this, start, request_id, method = request.method, path, done = std::move(done)](
+                    std::string route, HttpResponse response) {
+    response.headers.emplace_back("x-request-id", request_id);
+    double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    metrics_.requests->WithLabels({route, std::to_string(response.status)}).Inc();
+    metrics_.latency->WithLabels({route}).Observe(seconds);
+    metrics_.in_flight->Add(-1);
+    {
+      RequestIdScope scope(request_id);
+      static auto log = Logger("gateway.access");
+      log->info("{} {} status={} route=\"{}\" bytes={} duration_ms={:.2f}", method, path,
+                response.status, route, response.body.size(), seconds * 1000);
+    }
+    done(std::move(response));
+  };
+
+  if (request.method == "GET" && (path == "/healthz" || path == "/readyz" || path == "/metrics")) {
+    HttpResponse r;
+    r.content_type = "text/plain; charset=utf-8";
+    if (path == "/healthz") {
+      r.body = "ok\n";
+    } else if (path == "/metrics") {
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = registry_ != nullptr ? registry_->Render() : "";
+    } else {
+      CheckReady([finish, path](bool ready) mutable {
+        HttpResponse r;
+        r.content_type = "text/plain; charset=utf-8";
+        r.status = ready ? 200 : 503;
+        r.body = ready ? "ready\n" : "not ready: a backend is not SERVING\n";
+        finish(path, std::move(r));
+      });
+      return;
+    }
+    finish(path, std::move(r));
+    return;
+  }
+
+  RouteTable::Lookup found = routes_.Find(request.method, path);
+  if (found.kind == RouteTable::Lookup::kNotFound) {
+    finish("unmatched",
+           ErrorResponse(MakeStatus(grpc::StatusCode::NOT_FOUND,
+                                    absl::StrCat("no route for ", request.method, " ", path))));
+    return;
+  }
+  if (found.kind == RouteTable::Lookup::kMethodNotAllowed) {
+    std::string allow = absl::StrJoin(found.allow, ", ");
+    HttpResponse r =
+        ErrorResponse(MakeStatus(grpc::StatusCode::UNIMPLEMENTED,
+                                 absl::StrCat("method ", request.method, " is not allowed on ",
+                                              path, "; allowed: ", allow)));
+    r.status = 405;
+    r.headers.emplace_back("allow", allow);
+    finish("unmatched", std::move(r));
+    return;
+  }
+  const Route* route = found.route;
+  if (route->method->server_streaming() || route->method->client_streaming()) {
+    finish(route->label, ErrorResponse(MakeStatus(grpc::StatusCode::UNIMPLEMENTED,
+                                                  "streaming RPCs are not served by the gateway "
+                                                  "yet")));
+    return;
+  }
+  auto timeout = RequestTimeout(request.headers, options_.default_timeout, options_.max_timeout);
+  if (!timeout.ok()) {
+    finish(route->label, ErrorResponse(RpcStatusFromAbsl(timeout.status())));
+    return;
+  }
+  auto message = transcoder_->BuildRequest(*route, found.bindings, query, request.body);
+  if (!message.ok()) {
+    finish(route->label, ErrorResponse(RpcStatusFromAbsl(message.status())));
+    return;
+  }
+  const std::string& service = route->method->service()->full_name();
+  auto backend = backends_.find(service);
+  if (backend == backends_.end()) {
+    metrics_.backend_errors->WithLabels({service, "UNAVAILABLE"}).Inc();
+    finish(route->label,
+           ErrorResponse(MakeStatus(grpc::StatusCode::UNAVAILABLE,
+                                    absl::StrCat("no backend is configured for ", service))));
+    return;
+  }
+  backend->second->Call(
+      route->grpc_path, std::move(*message), absl::Now() + *timeout, {{"x-request-id", request_id}},
+      [this, route, service, finish](grpc::Status status, std::string response) mutable {
+        if (!status.ok()) {
+          metrics_.backend_errors->WithLabels({service, std::to_string(status.error_code())}).Inc();
+          finish(route->label, ErrorResponse(RpcStatusFromGrpc(status)));
+          return;
+        }
+        auto json = transcoder_->ResponseToJson(*route, response);
+        if (!json.ok()) {
+          finish(route->label, ErrorResponse(RpcStatusFromAbsl(json.status())));
+          return;
+        }
+        HttpResponse r;
+        r.body = std::move(*json);
+        finish(route->label, std::move(r));
+      });
+}
+
+void Gateway::CheckReady(std::function<void(bool)> done) {
+  // Every configured backend, for each routed service it serves, must be SERVING.
+  struct State {
+    std::atomic<int> pending{0};
+    std::atomic<bool> ready{true};
+    std::function<void(bool)> done;
+  };
+  auto state = std::make_shared<State>();
+  state->done = std::move(done);
+  std::vector<std::pair<std::string, Backend*>> checks;
+  for (const auto* service : transcoder_->Services()) {
+    bool has_routes = std::any_of(routes_.routes().begin(), routes_.routes().end(),
+                                  [&](const auto& r) { return r->method->service() == service; });
+    if (!has_routes) continue;
+    auto it = backends_.find(service->full_name());
+    if (it == backends_.end()) continue;  // logged at start; its routes answer 503
+    checks.emplace_back(service->full_name(), it->second);
+  }
+  if (checks.empty()) {
+    state->done(state->ready.load());
+    return;
+  }
+  state->pending = static_cast<int>(checks.size());
+  for (const auto& [service, backend] : checks) {
+    backend->CheckHealth(service, absl::Now() + options_.readiness_timeout, [state](bool ok) {
+      if (!ok) state->ready = false;
+      if (state->pending.fetch_sub(1) == 1) state->done(state->ready.load());
+    });
+  }
+}
+
+}  // namespace genesis::gateway

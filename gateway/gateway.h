@@ -1,0 +1,90 @@
+// The gateway's logic, free of any HTTP library: an HttpRequest is routed by
+// google.api.http rules, transcoded, forwarded to its backend with a
+// deadline and request id, and the reply (or error) becomes an HttpResponse.
+// The Beast server (server.h) only moves bytes; tests drive this class with a
+// fake Backend.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/metrics.h"
+#include "gateway/backend.h"
+#include "gateway/http_rules.h"
+#include "gateway/transcoder.h"
+
+namespace genesis::gateway {
+
+struct HttpRequest {
+  std::string method;  // "GET"
+  std::string target;  // "/v1/items?page_size=2"
+  std::string body;
+  // Lower-case header names; only the ones the gateway reads.
+  std::map<std::string, std::string> headers;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct GatewayOptions {
+  absl::Duration default_timeout = absl::Seconds(30);
+  absl::Duration max_timeout = absl::Seconds(30);
+  absl::Duration readiness_timeout = absl::Seconds(2);
+};
+
+// Counters and histograms of the gateway, registered once.
+struct GatewayMetrics {
+  Family<Counter>* requests = nullptr;        // route, code (HTTP status)
+  Family<Histogram>* latency = nullptr;       // route
+  Family<Counter>* backend_errors = nullptr;  // service, grpc_code
+  Gauge* in_flight = nullptr;
+  static GatewayMetrics Register(MetricsRegistry* registry);
+};
+
+// The deadline a request asks for: X-Request-Timeout ("2.5", "2.5s",
+// "500ms") or grpc-timeout ("500m", "2S"), else the default; never above
+// `max`. INVALID_ARGUMENT naming the header when malformed.
+absl::StatusOr<absl::Duration> RequestTimeout(const std::map<std::string, std::string>& headers,
+                                              absl::Duration default_timeout, absl::Duration max);
+
+class Gateway {
+ public:
+  // `backends` maps service full names to their (not owned) backend; routes
+  // of services without a backend answer 503. `registry` renders /metrics.
+  Gateway(GatewayOptions options, std::unique_ptr<Transcoder> transcoder, RouteTable routes,
+          std::map<std::string, Backend*> backends, const MetricsRegistry* registry,
+          GatewayMetrics metrics);
+
+  // Serves one request; `done` runs exactly once, possibly on another thread.
+  // Thread-safe.
+  void Handle(HttpRequest request, std::function<void(HttpResponse)> done);
+
+  // True when every backend's health check reports SERVING.
+  void CheckReady(std::function<void(bool)> done);
+
+  [[nodiscard]] const RouteTable& routes() const { return routes_; }
+
+ private:
+  HttpResponse ErrorResponse(const google::rpc::Status& status) const;
+
+  const GatewayOptions options_;
+  std::unique_ptr<Transcoder> transcoder_;
+  RouteTable routes_;
+  std::map<std::string, Backend*> backends_;
+  const MetricsRegistry* registry_;
+  GatewayMetrics metrics_;
+};
+
+}  // namespace genesis::gateway

@@ -1,0 +1,183 @@
+// genesis-gateway: flags -> validated config -> descriptors, routes and
+// backends -> the HTTP server; SIGINT/SIGTERM stop it gracefully.
+#include <gflags/gflags.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+
+#include "common/config.h"
+#include "common/http_server.h"
+#include "common/logging.h"
+#include "common/metrics.h"
+#include "gateway/backend.h"
+#include "gateway/gateway.h"
+#include "gateway/server.h"
+
+// Shared flags, defined once in common/service_config.cc.
+DECLARE_string(host);
+DECLARE_int32(metrics_port);
+DECLARE_string(pg_dsn);
+DECLARE_string(redis_url);
+DECLARE_string(log_format);
+DECLARE_string(log_level);
+DECLARE_int32(max_call_deadline_ms);
+DECLARE_int32(max_message_bytes);
+DECLARE_int32(shutdown_grace_ms);
+
+DEFINE_int32(http_port, 8080, "HTTP port of the REST API; 0 picks a free one (printed at start).");
+DEFINE_string(backend, "",
+              "Comma-separated <package.Service>=<host>:<port> entries, e.g. "
+              "genesis.catalog.v1.CatalogService=127.0.0.1:50051. A service not listed uses "
+              "GENESIS_<NAME>_ADDR (genesis.<name>.v1.*), as scripts/run.sh exports.");
+DEFINE_string(descriptor_set, GENESIS_DEFAULT_DESCRIPTOR_SET,
+              "FileDescriptorSet (protoc --include_imports) with the services and their "
+              "google.api.http rules.");
+DEFINE_int32(io_threads, 2, "Threads serving HTTP connections.");
+DEFINE_int32(max_body_bytes, 4 << 20, "Largest request body; larger ones get 413.");
+DEFINE_int32(max_header_bytes, 16 << 10, "Largest request head; larger ones get 431.");
+DEFINE_int32(default_timeout_ms, 30000,
+             "Deadline of a call without X-Request-Timeout or grpc-timeout (capped by "
+             "--max_call_deadline_ms).");
+DEFINE_int32(read_timeout_ms, 30000, "How long reading one request may take.");
+DEFINE_int32(idle_timeout_ms, 60000, "How long a keep-alive connection may wait for a request.");
+DEFINE_int32(max_connections, 10000, "Open connections beyond this are refused.");
+DEFINE_bool(ignore_unknown_query_params, false,
+            "Ignore query parameters that name no request field instead of answering 400.");
+
+int main(int argc, char** argv) {
+  using namespace genesis;
+  using namespace genesis::gateway;
+  ParseFlagsWithEnv(&argc, &argv,
+                    "genesis-gateway: REST/JSON to gRPC for every RPC with a google.api.http "
+                    "rule.\nEvery flag can also be set as GENESIS_<FLAG>, e.g. GENESIS_HTTP_PORT.\n"
+                    "--pg_dsn and --redis_url are accepted for later use (API keys, rate limits).");
+  ConfigErrors errors;
+  errors.RequireNonEmpty("host", FLAGS_host);
+  errors.RequirePort("http_port", FLAGS_http_port);
+  if (FLAGS_metrics_port != -1) errors.RequirePort("metrics_port", FLAGS_metrics_port);
+  errors.RequireOneOf("log_format", FLAGS_log_format, {"text", "json"});
+  errors.RequireOneOf("log_level", FLAGS_log_level,
+                      {"trace", "debug", "info", "warn", "err", "critical", "off"});
+  errors.RequireRange("io_threads", FLAGS_io_threads, 1, 256);
+  errors.RequireRange("max_body_bytes", FLAGS_max_body_bytes, 1024, 1 << 30);
+  errors.RequireRange("max_header_bytes", FLAGS_max_header_bytes, 1024, 1 << 20);
+  errors.RequireRange("default_timeout_ms", FLAGS_default_timeout_ms, 1, 3600000);
+  errors.RequireRange("max_call_deadline_ms", FLAGS_max_call_deadline_ms, 1, 3600000);
+  errors.RequireRange("read_timeout_ms", FLAGS_read_timeout_ms, 100, 3600000);
+  errors.RequireRange("idle_timeout_ms", FLAGS_idle_timeout_ms, 100, 3600000);
+  errors.RequireRange("max_connections", FLAGS_max_connections, 1, 1000000);
+  errors.RequireRange("shutdown_grace_ms", FLAGS_shutdown_grace_ms, 0, 600000);
+  auto backend_list = ParseBackendList(FLAGS_backend);
+  if (!backend_list.ok()) errors.Add("backend", std::string(backend_list.status().message()));
+  auto set = Transcoder::ReadDescriptorSet(FLAGS_descriptor_set);
+  if (!set.ok()) errors.Add("descriptor_set", std::string(set.status().message()));
+  errors.ExitIfAny();
+  InitLogging(FLAGS_log_format == "json" ? LogFormat::kJson : LogFormat::kText, FLAGS_log_level);
+  auto log = Logger("gateway");
+
+  TranscoderOptions transcoder_options;
+  transcoder_options.ignore_unknown_query_parameters = FLAGS_ignore_unknown_query_params;
+  auto transcoder = Transcoder::Create(*set, transcoder_options);
+  if (!transcoder.ok()) {
+    std::fprintf(stderr, "configuration error:\n  --descriptor_set: %s\n",
+                 std::string(transcoder.status().message()).c_str());
+    return 2;
+  }
+  auto services = (*transcoder)->Services();
+  auto routes = RouteTable::Build(services);
+  if (!routes.ok()) {
+    std::fprintf(stderr, "configuration error:\n  --descriptor_set: %s\n",
+                 std::string(routes.status().message()).c_str());
+    return 2;
+  }
+
+  // One channel per distinct address; services without an address answer 503.
+  std::map<std::string, std::unique_ptr<GrpcBackend>> channels;
+  std::map<std::string, Backend*> backends;
+  for (const auto* service : services) {
+    const std::string& name = service->full_name();
+    std::string address;
+    if (auto it = backend_list->find(name); it != backend_list->end()) {
+      address = it->second;
+      backend_list->erase(it);
+    } else if (const char* env = std::getenv(AddressEnvFor(name).c_str()); env != nullptr) {
+      address = env;
+    }
+    bool routed = std::any_of(routes->routes().begin(), routes->routes().end(),
+                              [&](const auto& r) { return r->method->service() == service; });
+    if (address.empty()) {
+      if (routed)
+        log->warn("{} has HTTP rules but no backend (--backend or {})", name, AddressEnvFor(name));
+      continue;
+    }
+    auto& channel = channels[address];
+    if (!channel) channel = std::make_unique<GrpcBackend>(address, FLAGS_max_message_bytes);
+    backends[name] = channel.get();
+    log->info("{} -> {}", name, address);
+  }
+  for (const auto& [name, address] : *backend_list) {
+    errors.Add("backend", "'" + name + "' is not a service of --descriptor_set");
+  }
+  errors.ExitIfAny();
+
+  // Block the stop signals before any thread starts; main waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  MetricsRegistry registry;
+  GatewayOptions options;
+  options.default_timeout = absl::Milliseconds(FLAGS_default_timeout_ms);
+  options.max_timeout = absl::Milliseconds(FLAGS_max_call_deadline_ms);
+  const size_t route_count = routes->routes().size();
+  Gateway gateway(options, std::move(*transcoder), std::move(*routes), backends, &registry,
+                  GatewayMetrics::Register(&registry));
+
+  HttpServerOptions http;
+  http.host = FLAGS_host;
+  http.port = FLAGS_http_port;
+  http.io_threads = FLAGS_io_threads;
+  http.max_body_bytes = static_cast<size_t>(FLAGS_max_body_bytes);
+  http.max_header_bytes = static_cast<size_t>(FLAGS_max_header_bytes);
+  http.read_timeout = absl::Milliseconds(FLAGS_read_timeout_ms);
+  http.idle_timeout = absl::Milliseconds(FLAGS_idle_timeout_ms);
+  http.max_connections = FLAGS_max_connections;
+  auto server = HttpServer::Start(http, [&gateway](HttpRequest req, auto done) {
+    gateway.Handle(std::move(req), std::move(done));
+  });
+  if (!server.ok()) {
+    log->critical("--http_port: {}", server.status().message());
+    return 1;
+  }
+  std::unique_ptr<OpsHttpServer> ops;
+  if (FLAGS_metrics_port != -1) {
+    auto started = OpsHttpServer::Start(FLAGS_host, FLAGS_metrics_port, &registry, [&gateway] {
+      auto ready = std::make_shared<std::promise<bool>>();
+      auto result = ready->get_future();
+      gateway.CheckReady([ready](bool ok) { ready->set_value(ok); });
+      return result.wait_for(std::chrono::seconds(5)) == std::future_status::ready && result.get();
+    });
+    if (!started.ok()) {
+      log->critical("--metrics_port: {}", started.status().message());
+      return 1;
+    }
+    ops = std::move(*started);
+  }
+  log->info("serving {} routes for {} backend service(s)", route_count, backends.size());
+  std::printf("genesis-gateway http=%s:%d metrics=%s:%d\n", FLAGS_host.c_str(), (*server)->port(),
+              FLAGS_host.c_str(), ops ? ops->port() : -1);
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  log->info("signal {}: draining for up to {} ms", signal, FLAGS_shutdown_grace_ms);
+  (*server)->Stop(absl::Milliseconds(FLAGS_shutdown_grace_ms));
+  ops.reset();
+  log->info("stopped");
+  return 0;
+}

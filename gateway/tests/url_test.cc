@@ -1,0 +1,39 @@
+#include "gateway/url.h"
+
+#include <gtest/gtest.h>
+
+namespace genesis::gateway {
+namespace {
+
+TEST(PercentDecodeTest, DecodesEscapesAndPlus) {
+  EXPECT_EQ(PercentDecode("a%20b%2Fc", false), "a b/c");
+  EXPECT_EQ(PercentDecode("a+b", true), "a b");
+  EXPECT_EQ(PercentDecode("a+b", false), "a+b");
+  EXPECT_EQ(PercentDecode("a%2Fb%2fc%20", false, /*keep_encoded_slash=*/true), "a%2Fb%2fc ");
+  EXPECT_EQ(PercentDecode("%C3%A7", false), "\xC3\xA7");
+}
+
+TEST(PercentDecodeTest, RejectsMalformedEscapes) {
+  EXPECT_EQ(PercentDecode("%", false), std::nullopt);
+  EXPECT_EQ(PercentDecode("%2", false), std::nullopt);
+  EXPECT_EQ(PercentDecode("%zz", false), std::nullopt);
+}
+
+TEST(ParseQueryTest, SplitsKeepsOrderAndRepeats) {
+  auto q = ParseQuery("a=1&b=x%20y&a=2&flag&&c=");
+  ASSERT_TRUE(q.has_value());
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"a", "1"}, {"b", "x y"}, {"a", "2"}, {"flag", ""}, {"c", ""}};
+  EXPECT_EQ(*q, want);
+  EXPECT_TRUE(ParseQuery("")->empty());
+  EXPECT_EQ(ParseQuery("a=%"), std::nullopt);
+}
+
+TEST(SplitTargetTest, SeparatesPathAndQuery) {
+  EXPECT_EQ(SplitTarget("/v1/items?x=1&y=2"),
+            (std::pair<std::string_view, std::string_view>{"/v1/items", "x=1&y=2"}));
+  EXPECT_EQ(SplitTarget("/v1/items").second, "");
+}
+
+}  // namespace
+}  // namespace genesis::gateway

@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# End-to-end test of genesis-gateway: starts the built catalog on a fresh
+# PostgreSQL database and the gateway in front of it, then drives the REST API
+# with curl as a bot would.
+#
+# Needs (scripts/test.sh exports them; ctest passes the binaries):
+#   GENESIS_TEST_PG_DSN     DSN of the `postgres` maintenance database
+#   GENESIS_CATALOG_BIN     else $GENESIS_BUILD_DIR/services/catalog/genesis-catalog
+#   GENESIS_GATEWAY_BIN     else $GENESIS_BUILD_DIR/gateway/genesis-gateway
+#   GENESIS_PSQL            optional: psql (else on PATH, else the newest /usr/lib/postgresql/*/bin/psql)
+# Exits 77 (skipped) when the servers or tools are missing, 1 when a check fails.
+# Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end.
+
+# jq filters are single-quoted on purpose: their $names are jq variables.
+# shellcheck disable=SC2016
+set -euo pipefail
+
+skip() { echo "skipped: $*"; exit 77; }
+
+[ -n "${GENESIS_TEST_PG_DSN:-}" ] || skip "GENESIS_TEST_PG_DSN not set (run scripts/test.sh)"
+PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
+if [ -z "$PSQL" ]; then
+  # shellcheck disable=SC2012  # Debian's fixed /usr/lib/postgresql/<N>/bin
+  PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
+fi
+if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
+for tool in jq curl; do command -v "$tool" >/dev/null || skip "$tool not found"; done
+
+CATALOG_BIN="${GENESIS_CATALOG_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/services/catalog/genesis-catalog}}"
+GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/gateway/genesis-gateway}}"
+[ -n "$CATALOG_BIN" ] && [ -n "$GATEWAY_BIN" ] ||
+  skip "set GENESIS_CATALOG_BIN and GENESIS_GATEWAY_BIN, or GENESIS_BUILD_DIR"
+for bin in "$CATALOG_BIN" "$GATEWAY_BIN"; do
+  if [ ! -x "$bin" ]; then
+    echo "not ok - binary not found at $bin (build it first)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+done
+
+# --------------------------------------------------------------------------
+# Reporting
+
+PASSED=0
+FAILED=0
+pass() {
+  PASSED=$((PASSED + 1))
+  echo "ok - $1"
+}
+fail() {
+  FAILED=$((FAILED + 1))
+  echo "not ok - $1"
+  shift
+  local line l
+  for line in "$@"; do
+    while IFS= read -r l; do echo "#   $l"; done <<<"$line"
+  done
+}
+check_eq() {
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want: $2" "got:  $3"; fi
+}
+# check_jq DESC JSON [jq args...] FILTER: passes when FILTER yields true.
+check_jq() {
+  local desc="$1" json="$2"
+  shift 2
+  if [ "$(jq -r "$@" <<<"$json" 2>/dev/null)" = true ]; then
+    pass "$desc"
+  else
+    fail "$desc" "jq ${*@Q}" "on: $(head -c 1500 <<<"$json")"
+  fi
+}
+
+# --------------------------------------------------------------------------
+# Fresh database, servers, cleanup
+
+DB="gwe2e_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+case "$GENESIS_TEST_PG_DSN" in
+  postgres://* | postgresql://*)
+    dsn_base="${GENESIS_TEST_PG_DSN%%\?*}"
+    dsn_query="${GENESIS_TEST_PG_DSN#"$dsn_base"}"
+    dsn_rest="${dsn_base#*://}"
+    if [[ "$dsn_rest" == */* ]]; then dsn_base="${dsn_base%/*}"; fi
+    DB_DSN="$dsn_base/$DB$dsn_query"
+    ;;
+  *) DB_DSN="$GENESIS_TEST_PG_DSN dbname=$DB" ;;
+esac
+admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/gateway-e2e.XXXXXX")"
+CATALOG_PID=""
+GATEWAY_PID=""
+DB_CREATED=0
+
+alive() {
+  local stat
+  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat="${stat##*) }"
+  [ "${stat%% *}" != Z ]
+}
+# stop PID: SIGTERM, up to 15 s, then SIGKILL. Sets STOP_STATUS.
+stop() {
+  local pid="$1" deadline=$((SECONDS + 15))
+  STOP_STATUS=0
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+  if alive "$pid"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    STOP_STATUS=timeout
+  fi
+  wait "$pid" 2>/dev/null || STOP_STATUS=$?
+}
+
+cleanup() {
+  local status=$?
+  trap - EXIT
+  stop "$GATEWAY_PID"
+  stop "$CATALOG_PID"
+  if [ "$status" -ne 0 ]; then
+    for f in catalog gateway; do
+      [ -s "$WORK/$f.err" ] || continue
+      echo "# last lines of the $f's stderr:"
+      tail -n 30 "$WORK/$f.err" | sed 's/^/#   /'
+    done
+  fi
+  if [ "$DB_CREATED" = 1 ]; then
+    admin_sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 ||
+      echo "# could not drop database $DB" >&2
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# No GENESIS_* settings from the caller's environment reach the servers.
+ENV_UNSET=()
+for v in $(compgen -e); do [[ "$v" == GENESIS_* ]] && ENV_UNSET+=(-u "$v"); done
+
+# wait_line FILE PID SED_EXPR: the first line of FILE the expression prints, within 30 s.
+wait_line() {
+  local deadline=$((SECONDS + 30)) got=""
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    got="$(sed -n "$3" "$1")"
+    [ -z "$got" ] || break
+    alive "$2" || break
+    sleep 0.05
+  done
+  echo "$got"
+}
+
+admin_sql "CREATE DATABASE $DB"
+DB_CREATED=1
+
+env "${ENV_UNSET[@]}" "$CATALOG_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$DB_DSN" \
+  >"$WORK/catalog.out" 2>"$WORK/catalog.err" &
+CATALOG_PID=$!
+CATALOG_ADDR="$(wait_line "$WORK/catalog.out" "$CATALOG_PID" \
+  's/^genesis-catalog grpc=\([0-9.]*:[0-9]*\) .*$/\1/p')"
+[ -n "$CATALOG_ADDR" ] || { fail "catalog starts" "$(cat "$WORK/catalog.out")"; exit 1; }
+
+MAX_BODY=65536
+env "${ENV_UNSET[@]}" "$GATEWAY_BIN" --http_port=0 --metrics_port=0 \
+  --backend="genesis.catalog.v1.CatalogService=$CATALOG_ADDR" --max_body_bytes=$MAX_BODY \
+  --pg_dsn="$DB_DSN" >"$WORK/gateway.out" 2>"$WORK/gateway.err" &
+GATEWAY_PID=$!
+started="$(wait_line "$WORK/gateway.out" "$GATEWAY_PID" \
+  's/^genesis-gateway http=\([0-9.]*:[0-9]*\) metrics=\([0-9.]*:[0-9]*\)$/\1 \2/p')"
+[ -n "$started" ] || { fail "gateway starts and prints its ports" "$(cat "$WORK/gateway.out")"; exit 1; }
+read -r HTTP_ADDR METRICS_ADDR <<<"$started"
+GW="http://$HTTP_ADDR"
+pass "catalog at $CATALOG_ADDR, gateway at $GW (metrics $METRICS_ADDR)"
+
+# req METHOD PATH [BODY] [curl args...]: sets CODE, R (body) and HDRS (response headers).
+req() {
+  local method="$1" path="$2" body="${3:-}"
+  shift 3 2>/dev/null || shift $#
+  local args=(-s -X "$method" --max-time 30 -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}')
+  if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
+  CODE="$(curl "${args[@]}" "$@" "$GW$path" || echo 000)"
+  R="$(cat "$WORK/body" 2>/dev/null || true)"
+  HDRS="$(tr -d '\r' <"$WORK/headers" 2>/dev/null || true)"
+}
+header() { sed -n "s/^$1: //Ip" <<<"$HDRS" | head -1; }
+
+# --------------------------------------------------------------------------
+# Health
+
+req GET /healthz
+check_eq "/healthz is 200" 200 "$CODE"
+req GET /readyz
+check_eq "/readyz is 200 while the catalog is SERVING" 200 "$CODE"
+
+# --------------------------------------------------------------------------
+# Happy paths
+
+req POST "/v1/types?item_type_id=property" '{"displayName": "Property",
+  "attributes": [{"name": "city", "kind": "ATTRIBUTE_KIND_STRING", "required": true},
+                 {"name": "price", "kind": "ATTRIBUTE_KIND_NUMBER"}]}'
+check_eq "POST /v1/types?item_type_id=property is 200" 200 "$CODE"
+check_jq "... returns types/property in lowerCamel JSON" "$R" \
+  '.name == "types/property" and .displayName == "Property" and (.attributes | length) == 2'
+
+req POST /v1/items '{"type": "property", "title": "Casa na praia", "body": "Razão social: Imobiliária São João",
+  "attributes": {"city": "Recife", "price": 450000}, "labels": {"stage": "novo"}}' \
+  -H 'X-Request-Id: e2e-trace-1'
+check_eq "POST /v1/items (body: item) is 200" 200 "$CODE"
+ITEM="$(jq -r '.name // empty' <<<"$R")"
+check_jq "... returns items/{id} with its attributes" "$R" \
+  '(.name | test("^items/.+")) and .type == "types/property" and .attributes.city == "Recife" and .etag != null'
+check_eq "... X-Request-Id round-trips" e2e-trace-1 "$(header x-request-id)"
+
+req GET "/v1/$ITEM"
+check_eq "GET /v1/$ITEM is 200" 200 "$CODE"
+check_jq "... with the title" "$R" '.title == "Casa na praia"'
+[ -n "$(header x-request-id)" ] && pass "... a request id is generated when none is sent" ||
+  fail "... a request id is generated when none is sent" "$HDRS"
+
+req PATCH "/v1/$ITEM?update_mask=title" '{"title": "Casa na praia (reformada)", "body": "ignored"}'
+check_eq "PATCH /v1/$ITEM?update_mask=title is 200" 200 "$CODE"
+check_jq "... changes only the title" "$R" \
+  '.title == "Casa na praia (reformada)" and (.body | startswith("Razão social"))'
+
+req GET "/v1/items:search?query=imobiliaria%20joao"
+check_eq "GET /v1/items:search?query=... is 200" 200 "$CODE"
+check_jq "... finds the item (accent-insensitive)" "$R" --arg n "$ITEM" '[.results[].item.name] == [$n]'
+req POST "/v1/items:search" '{"query": "praia", "pageSize": 5}'
+check_eq "POST /v1/items:search (body: *) is 200" 200 "$CODE"
+check_jq "... finds the item" "$R" --arg n "$ITEM" '[.results[].item.name] == [$n]'
+
+req POST /v1/items '{"type": "property", "title": "Casa em Olinda", "attributes": {"city": "Olinda"}}'
+req GET "/v1/items?page_size=1&filter=attributes.city%20%3D%20%22Olinda%22"
+check_eq "GET /v1/items?page_size=1&filter=... is 200" 200 "$CODE"
+check_jq "... lists only the Olinda item" "$R" '(.items | length) == 1 and .items[0].attributes.city == "Olinda"'
+req GET "/v1/items?pageSize=1"
+check_jq "GET /v1/items?pageSize=1 (lowerCamel) pages with a nextPageToken" "$R" \
+  '(.items | length) == 1 and (.nextPageToken | length) > 0'
+
+# --------------------------------------------------------------------------
+# Errors
+
+req POST /v1/items '{"type": "property", "attributes": {"city": "Recife"}}'
+check_eq "POST /v1/items without a title is 400" 400 "$CODE"
+check_jq "... google.rpc.Status with a BadRequest naming item.title" "$R" \
+  '.code == 3 and .details[0]["@type"] == "type.googleapis.com/google.rpc.BadRequest"
+   and ([.details[0].fieldViolations[].field] | index("item.title")) != null'
+
+req POST /v1/items '{"type": "property", "title": '
+check_eq "POST /v1/items with malformed JSON is 400" 400 "$CODE"
+check_jq "... naming the body field item" "$R" \
+  '.details[0].fieldViolations[0].field == "item" and (.details[0].fieldViolations[0].description | startswith("malformed JSON"))'
+req POST /v1/items '{"type": "property", "title": "t", "colour": "blue"}'
+check_eq "POST /v1/items with an unknown field is 400" 400 "$CODE"
+check_jq "... naming item.colour" "$R" '.details[0].fieldViolations[0].field == "item.colour"'
+req POST /v1/items '{"type": "property", "title": 5}'
+check_jq "POST /v1/items with a number for a string names item.title" "$R" \
+  '.details[0].fieldViolations[0].field == "item.title"'
+req GET "/v1/items?page_size=1&colour=blue"
+check_eq "an unknown query parameter is 400" 400 "$CODE"
+check_jq "... naming it" "$R" '.details[0].fieldViolations[0].field == "colour"'
+req GET /v1/items/00000000-0000-0000-0000-000000000000
+check_eq "GET of an unknown item is 404 (NOT_FOUND from the catalog)" 404 "$CODE"
+check_jq "... code 5" "$R" '.code == 5'
+req POST "/v1/types?item_type_id=property" '{"displayName": "Again"}'
+check_eq "creating a taken type is 409 (ALREADY_EXISTS)" 409 "$CODE"
+req GET /v1/nothing/here
+check_eq "an unknown path is 404" 404 "$CODE"
+req DELETE /v1/items
+check_eq "DELETE /v1/items is 405" 405 "$CODE"
+check_eq "... with Allow: GET, POST" "GET, POST" "$(header allow)"
+big="$(head -c $((MAX_BODY + 1000)) /dev/zero | tr '\0' 'x')"
+req POST /v1/items "{\"title\": \"$big\"}"
+check_eq "a body over --max_body_bytes is 413" 413 "$CODE"
+req GET "/v1/$ITEM" "" -H 'X-Request-Timeout: soon'
+check_eq "a malformed X-Request-Timeout is 400" 400 "$CODE"
+
+# --------------------------------------------------------------------------
+# Keep-alive: several requests over one connection
+
+curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' --max-time 30 \
+  "$GW/v1/$ITEM" "$GW/v1/$ITEM" "$GW/healthz" >"$WORK/connects"
+check_eq "three requests with keep-alive open one connection" "1 0 0" "$(tr '\n' ' ' <"$WORK/connects" | sed 's/ $//')"
+
+# --------------------------------------------------------------------------
+# Metrics, on the HTTP port and the metrics port
+
+metrics="$(curl -s --max-time 10 "http://$METRICS_ADDR/metrics" || true)"
+grep -q '^genesis_gateway_requests_total{route="GET /v1/{name=items/\*}",code="200"} [1-9]' <<<"$metrics" &&
+  pass "/metrics counts GET /v1/{name=items/*} 200" || fail "/metrics counts GET /v1/{name=items/*} 200" "$metrics"
+grep -q '^genesis_gateway_backend_errors_total{service="genesis.catalog.v1.CatalogService",grpc_code="5"} [1-9]' <<<"$metrics" &&
+  pass "/metrics counts backend NOT_FOUND" || fail "/metrics counts backend NOT_FOUND" "$metrics"
+req GET /metrics
+check_eq "/metrics on the HTTP port is 200" 200 "$CODE"
+
+# --------------------------------------------------------------------------
+# Readiness follows the backend
+
+stop "$CATALOG_PID"
+CATALOG_PID=""
+req GET /readyz
+check_eq "/readyz is 503 once the catalog is stopped" 503 "$CODE"
+req GET "/v1/$ITEM"
+check_eq "... and a call is 503 (UNAVAILABLE)" 503 "$CODE"
+
+stop "$GATEWAY_PID"
+GATEWAY_PID=""
+check_eq "SIGTERM: the gateway exits with status 0" 0 "$STOP_STATUS"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
