@@ -1,0 +1,186 @@
+#include "services/llm_router/convert.h"
+
+#include <google/protobuf/util/time_util.h>
+
+namespace genesis::llmrouter {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Duration Dur(absl::Duration d) {
+  return TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
+}
+
+Role RoleFrom(v1::Role r) {
+  switch (r) {
+    case v1::ROLE_SYSTEM:
+      return Role::kSystem;
+    case v1::ROLE_USER:
+      return Role::kUser;
+    case v1::ROLE_ASSISTANT:
+      return Role::kAssistant;
+    default:
+      return Role::kUnspecified;
+  }
+}
+
+Task TaskFrom(v1::Task t) {
+  switch (t) {
+    case v1::TASK_CHAT:
+      return Task::kChat;
+    case v1::TASK_REASONING:
+      return Task::kReasoning;
+    case v1::TASK_CLASSIFICATION:
+      return Task::kClassification;
+    case v1::TASK_EXTRACTION:
+      return Task::kExtraction;
+    case v1::TASK_LONG_CONTEXT:
+      return Task::kLongContext;
+    case v1::TASK_SUMMARIZATION:
+      return Task::kSummarization;
+    default:
+      return Task::kUnspecified;
+  }
+}
+
+v1::Task TaskTo(Task t) {
+  switch (t) {
+    case Task::kChat:
+      return v1::TASK_CHAT;
+    case Task::kReasoning:
+      return v1::TASK_REASONING;
+    case Task::kClassification:
+      return v1::TASK_CLASSIFICATION;
+    case Task::kExtraction:
+      return v1::TASK_EXTRACTION;
+    case Task::kLongContext:
+      return v1::TASK_LONG_CONTEXT;
+    case Task::kSummarization:
+      return v1::TASK_SUMMARIZATION;
+    case Task::kUnspecified:
+      break;
+  }
+  return v1::TASK_UNSPECIFIED;
+}
+
+uint32_t CapsFrom(const google::protobuf::RepeatedField<int>& caps) {
+  uint32_t bits = 0;
+  for (int c : caps) {
+    if (c >= v1::CAPABILITY_CHAT && c <= v1::CAPABILITY_LONG_CONTEXT) bits |= 1u << (c - 1);
+  }
+  return bits;
+}
+
+}  // namespace
+
+CompletionRequest FromProto(const v1::CompleteRequest& req) {
+  CompletionRequest r;
+  for (const auto& m : req.messages()) r.messages.push_back({RoleFrom(m.role()), m.content()});
+  r.task = TaskFrom(req.task());
+  r.model = req.model().rfind("models/", 0) == 0 ? req.model().substr(7) : req.model();
+  r.max_tokens = req.max_tokens();
+  if (req.has_temperature()) r.temperature = req.temperature();
+  r.sensitive = req.sensitive();
+  switch (req.strategy()) {
+    case v1::STRATEGY_CHEAPEST:
+      r.strategy = Strategy::kCheapest;
+      break;
+    case v1::STRATEGY_LOWEST_LATENCY:
+      r.strategy = Strategy::kLowestLatency;
+      break;
+    case v1::STRATEGY_QUALITY_FIRST:
+      r.strategy = Strategy::kQualityFirst;
+      break;
+    default:
+      r.strategy = Strategy::kPolicy;
+  }
+  r.constraints.max_cost_usd = req.constraints().max_cost_usd();
+  r.constraints.required_capabilities = CapsFrom(req.constraints().required_capabilities());
+  r.subject = req.subject();
+  r.agent = req.agent();
+  r.no_cache = req.no_cache();
+  return r;
+}
+
+v1::CompleteResponse ToProto(const Completion& c) {
+  v1::CompleteResponse out;
+  out.set_text(c.text);
+  out.set_model("models/" + c.model_id);
+  out.set_provider(c.provider);
+  out.mutable_usage()->set_input_tokens(c.usage.input_tokens);
+  out.mutable_usage()->set_output_tokens(c.usage.output_tokens);
+  out.set_cost_usd(c.cost_usd);
+  *out.mutable_latency() = Dur(c.latency);
+  for (const auto& a : c.attempts) {
+    auto* p = out.add_attempts();
+    p->set_model("models/" + a.model_id);
+    p->set_try_number(a.try_number);
+    p->set_outcome(a.outcome == AttemptOutcome::kOk ? v1::ATTEMPT_OUTCOME_OK
+                   : a.outcome == AttemptOutcome::kFailed
+                       ? v1::ATTEMPT_OUTCOME_FAILED
+                       : v1::ATTEMPT_OUTCOME_SKIPPED_CIRCUIT_OPEN);
+    p->set_http_status(a.http_status);
+    p->set_error(a.error);
+    *p->mutable_latency() = Dur(a.latency);
+  }
+  out.set_task(TaskTo(c.task));
+  out.set_sensitive(c.sensitive);
+  out.set_finish_reason(c.finish_reason);
+  out.set_simulated(c.simulated);
+  return out;
+}
+
+v1::SelectResponse ToProto(const Selection& s) {
+  v1::SelectResponse out;
+  out.set_task(TaskTo(s.task));
+  out.set_task_classified(s.task_classified);
+  out.set_sensitive(s.sensitive);
+  out.set_sensitive_reason(s.sensitive_reason);
+  out.set_estimated_input_tokens(s.estimated_input_tokens);
+  for (const auto& c : s.candidates) {
+    auto* p = out.add_candidates();
+    p->set_model("models/" + c.model_id);
+    p->set_eligible(c.eligible);
+    p->set_rank(c.rank);
+    p->set_reason(c.reason);
+    p->set_estimated_cost_usd(c.estimated_cost_usd);
+    if (c.latency_ewma) *p->mutable_observed_latency() = Dur(*c.latency_ewma);
+  }
+  return out;
+}
+
+v1::Model ToProto(const ModelSpec& m) {
+  v1::Model out;
+  out.set_name("models/" + m.id);
+  out.set_provider(m.provider);
+  out.set_provider_model(m.provider_model);
+  out.set_protocol(m.protocol == Protocol::kOpenAi      ? v1::PROTOCOL_OPENAI
+                   : m.protocol == Protocol::kAnthropic ? v1::PROTOCOL_ANTHROPIC
+                                                        : v1::PROTOCOL_GEMINI);
+  out.set_base_url(m.base_url);
+  out.set_input_price_per_mtok(m.input_price_per_mtok);
+  out.set_output_price_per_mtok(m.output_price_per_mtok);
+  out.set_context_window(m.context_window);
+  for (int bit = 0; bit < 5; ++bit) {
+    if (m.capabilities & (1u << bit)) out.add_capabilities(static_cast<v1::Capability>(bit + 1));
+  }
+  out.set_locality(m.locality == Locality::kLocal ? v1::LOCALITY_LOCAL : v1::LOCALITY_CLOUD);
+  out.set_enabled(m.enabled);
+  out.set_quality(m.quality);
+  out.set_simulated(m.simulated);
+  out.set_configured(m.configured);
+  return out;
+}
+
+ModelSpec TunablesFromProto(const v1::Model& m) {
+  ModelSpec s;
+  s.enabled = m.enabled();
+  s.input_price_per_mtok = m.input_price_per_mtok();
+  s.output_price_per_mtok = m.output_price_per_mtok();
+  s.context_window = m.context_window();
+  s.capabilities = CapsFrom(m.capabilities());
+  s.quality = m.quality();
+  return s;
+}
+
+}  // namespace genesis::llmrouter

@@ -1,0 +1,20 @@
+// Protos <-> the router's domain types (model.h, selection.h).
+#pragma once
+
+#include "genesis/llmrouter/v1/llm_router.pb.h"
+#include "services/llm_router/model.h"
+#include "services/llm_router/selection.h"
+
+namespace genesis::llmrouter {
+
+// Unknown enum numbers become values the logic rejects or ignores:
+// an unknown role is kUnspecified (INVALID_ARGUMENT), an unknown task is
+// classified, an unknown strategy is the policy's.
+CompletionRequest FromProto(const v1::CompleteRequest& req);
+v1::CompleteResponse ToProto(const Completion& c);
+v1::SelectResponse ToProto(const Selection& s);
+v1::Model ToProto(const ModelSpec& m);
+// Only the tunables (see Router::UpdateModel).
+ModelSpec TunablesFromProto(const v1::Model& m);
+
+}  // namespace genesis::llmrouter

@@ -1,0 +1,48 @@
+// A small blocking HTTP POST over libcurl for the provider clients: a
+// deadline per call, the status, Retry-After and either the whole body or,
+// for streams, the body as it arrives. Each thread reuses one curl handle,
+// so connections to a provider stay open between calls. Thread-safe.
+//
+// Errors (transport only; HTTP error statuses are returned as responses):
+//   DEADLINE_EXCEEDED  the timeout passed (connect or transfer)
+//   UNAVAILABLE        cannot resolve or connect, connection dropped
+//   CANCELLED          the body sink returned false
+//   INVALID_ARGUMENT   a malformed URL
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace genesis::llmrouter {
+
+struct HttpRequest {
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;
+  absl::Duration timeout = absl::Seconds(30);
+  absl::Duration connect_timeout = absl::Seconds(5);
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;  // the whole body, unless streamed to a sink on success
+  std::optional<absl::Duration> retry_after;
+};
+
+// Receives body bytes of a 2xx response as they arrive; false aborts.
+using BodySink = std::function<bool(std::string_view bytes)>;
+
+// POSTs `request`. With a sink, a 2xx body goes to the sink (not kept) and
+// error bodies are kept in `body`.
+absl::StatusOr<HttpResponse> HttpPost(const HttpRequest& request, const BodySink* sink = nullptr);
+
+// "Retry-After" in seconds (HTTP dates are not used by LLM providers).
+std::optional<absl::Duration> ParseRetryAfter(std::string_view value);
+
+}  // namespace genesis::llmrouter

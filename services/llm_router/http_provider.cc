@@ -1,0 +1,72 @@
+#include "services/llm_router/http_provider.h"
+
+#include "services/llm_router/sse.h"
+
+namespace genesis::llmrouter {
+
+void HttpProviderClient::StreamState::Emit(std::string_view text) {
+  if (text.empty()) return;
+  reply.text.append(text);
+  if (sink && !sink_stopped && !(*sink)(text)) sink_stopped = true;
+}
+
+ProviderResult HttpProviderClient::Complete(const ProviderRequest& request) {
+  ProviderResult result;
+  auto response = HttpPost(BuildRequest(request, /*stream=*/false));
+  if (!response.ok()) {
+    result.status = response.status();
+    return result;
+  }
+  result.http_status = response->status;
+  result.retry_after = response->retry_after;
+  if (response->status < 200 || response->status >= 300) {
+    result.status = StatusFromHttp(response->status, response->body);
+    return result;
+  }
+  auto reply = ParseReply(response->body);
+  if (!reply.ok()) {
+    result.status = reply.status();
+    return result;
+  }
+  result.reply = std::move(*reply);
+  return result;
+}
+
+ProviderResult HttpProviderClient::Stream(const ProviderRequest& request, const TextSink& sink) {
+  ProviderResult result;
+  StreamState state;
+  state.sink = &sink;
+  absl::Status event_status;
+  SseParser parser([&](std::string_view event, std::string_view data) {
+    event_status = OnEvent(event, data, &state);
+    return event_status.ok() && !state.sink_stopped;
+  });
+  BodySink body = [&](std::string_view bytes) {
+    parser.Feed(bytes);
+    return event_status.ok() && !state.sink_stopped;
+  };
+  auto response = HttpPost(BuildRequest(request, /*stream=*/true), &body);
+  if (response.ok()) {
+    result.http_status = response->status;
+    result.retry_after = response->retry_after;
+  }
+  if (!event_status.ok()) {
+    result.status = event_status;
+  } else if (state.sink_stopped) {
+    result.status = absl::CancelledError("the reader stopped the stream");
+  } else if (!response.ok()) {
+    result.status = response.status();
+  } else if (response->status < 200 || response->status >= 300) {
+    result.status = StatusFromHttp(response->status, response->body);
+  } else {
+    parser.Finish();
+    if (!event_status.ok()) result.status = event_status;
+    if (result.status.ok() && !state.done) {
+      result.status = absl::UnavailableError("the provider ended the stream before its end marker");
+    }
+  }
+  result.reply = std::move(state.reply);
+  return result;
+}
+
+}  // namespace genesis::llmrouter

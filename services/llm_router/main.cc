@@ -1,0 +1,121 @@
+// genesis-llm-router: flags -> validated config -> real dependencies -> server.
+#include <gflags/gflags.h>
+
+#include <random>
+
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/migrations.h"
+#include "common/rpc.h"
+#include "common/server.h"
+#include "common/service_config.h"
+#include "services/llm_router/grpc_service.h"
+#include "services/llm_router/pg_store.h"
+#include "services/llm_router/router.h"
+
+DEFINE_string(models_config, "services/llm_router/config/models.json",
+              "The models and per-task policies to seed the registry with (JSON).");
+DEFINE_string(simulator_url, "",
+              "Base URL of genesis-llm-simulator (http://127.0.0.1:PORT); empty: simulated "
+              "models stay unconfigured. Real providers use their keys from the environment "
+              "(OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, DEEPSEEK_API_KEY, XAI_API_KEY) "
+              "and OLLAMA_BASE_URL.");
+DEFINE_int32(provider_timeout_ms, 30000, "Timeout of one call to a provider, in ms.");
+DEFINE_int32(retry_max_attempts, 3, "Tries per model for retryable failures (429, 5xx, timeouts).");
+DEFINE_int32(retry_initial_backoff_ms, 500, "Backoff before the first retry, doubled each time.");
+DEFINE_int32(retry_max_backoff_ms, 8000,
+             "Longest backoff; a longer Retry-After moves on to the next model.");
+DEFINE_int32(breaker_failures, 5, "Consecutive failures that open a model's circuit breaker.");
+DEFINE_int32(breaker_open_s, 60, "How long an open circuit breaker stays open, in seconds.");
+DEFINE_int32(default_max_tokens, 1024, "max_tokens when a request gives none.");
+DEFINE_bool(record_content, false,
+            "Keep prompts and answers (personal data masked) in the executions table.");
+
+namespace genesis {
+std::vector<Migration> LlmRouterMigrations();  // generated from migrations/*.sql
+}
+
+int main(int argc, char** argv) {
+  using namespace genesis;
+  ParseFlagsWithEnv(&argc, &argv,
+                    "genesis-llm-router: selects and calls language models "
+                    "(genesis.llmrouter.v1).\nEvery flag can also be set as GENESIS_<FLAG>.");
+  ConfigErrors errors;
+  ServiceConfig config = ServiceConfigFromFlags("llm_router", &errors);
+  errors.RequireNonEmpty("models_config", FLAGS_models_config);
+  errors.RequireRange("provider_timeout_ms", FLAGS_provider_timeout_ms, 100, 600000);
+  errors.RequireRange("retry_max_attempts", FLAGS_retry_max_attempts, 1, 10);
+  errors.RequireRange("retry_initial_backoff_ms", FLAGS_retry_initial_backoff_ms, 1, 60000);
+  errors.RequireRange("retry_max_backoff_ms", FLAGS_retry_max_backoff_ms, 1, 300000);
+  errors.RequireRange("breaker_failures", FLAGS_breaker_failures, 1, 1000);
+  errors.RequireRange("breaker_open_s", FLAGS_breaker_open_s, 1, 86400);
+  errors.RequireRange("default_max_tokens", FLAGS_default_max_tokens, 1, 65536);
+  if (!FLAGS_simulator_url.empty() && FLAGS_simulator_url.rfind("http://", 0) != 0) {
+    errors.Add("simulator_url", "must start with http://");
+  }
+  auto router_config = llmrouter::LoadRouterConfig(FLAGS_models_config, FLAGS_simulator_url,
+                                                   llmrouter::ProcessEnv());
+  if (!router_config.ok())
+    errors.Add("models_config", std::string(router_config.status().message()));
+  errors.ExitIfAny();
+  InitLogging(config.log_format, config.log_level);
+  auto log = Logger("llm_router");
+
+  if (config.migrate) {
+    int applied = 0;
+    if (auto st = ApplyMigrations(config.pg.dsn, "llm_router", LlmRouterMigrations(), &applied);
+        !st.ok()) {
+      log->critical("migrations failed: {}", st.message());
+      return 1;
+    }
+    log->info("schema llm_router up to date ({} migration(s) applied now)", applied);
+    if (config.migrate_only) return 0;
+  }
+
+  MetricsRegistry registry;
+  PgPool pool(config.pg, &registry);
+  llmrouter::RouterOptions options;
+  options.default_max_tokens = FLAGS_default_max_tokens;
+  options.record_content = FLAGS_record_content;
+  options.executor.provider_timeout = absl::Milliseconds(FLAGS_provider_timeout_ms);
+  options.executor.max_attempts_per_model = FLAGS_retry_max_attempts;
+  options.executor.initial_backoff = absl::Milliseconds(FLAGS_retry_initial_backoff_ms);
+  options.executor.max_backoff = absl::Milliseconds(FLAGS_retry_max_backoff_ms);
+  options.health.failure_threshold = FLAGS_breaker_failures;
+  options.health.open_for = absl::Seconds(FLAGS_breaker_open_s);
+  auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+  auto rng_mu = std::make_shared<std::mutex>();
+  llmrouter::Router router(
+      std::move(*router_config), std::make_unique<llmrouter::PgRouterStore>(&pool),
+      llmrouter::MakeProviderClients(), std::make_unique<llmrouter::RealClock>(),
+      [rng, rng_mu] {
+        std::lock_guard<std::mutex> lock(*rng_mu);
+        return std::uniform_real_distribution<double>(0, 1)(*rng);
+      },
+      options);
+  if (auto st = router.Init(CallContext::Background(absl::Seconds(30))); !st.ok()) {
+    log->critical("cannot load the model registry: {}", st.message());
+    return 1;
+  }
+
+  WorkerPool workers("llm_router", config.worker_threads, config.max_queued_calls);
+  RpcDispatcher dispatcher("genesis.llmrouter.v1.LlmRouterService", &workers, &registry,
+                           config.max_call_deadline);
+  llmrouter::LlmRouterGrpcService service(&router, &dispatcher);
+  ServiceHost host(config.server, &registry);
+  host.AddService(&service, "genesis.llmrouter.v1.LlmRouterService");
+  host.SetReadinessProbe(
+      [&router] { return router.Ready(CallContext::Background(absl::Seconds(2))); });
+  ServiceHost::InstallSignalHandlers(&host);
+  if (auto st = host.Start(); !st.ok()) {
+    log->critical("{}", st.message());
+    return 1;
+  }
+  std::printf("genesis-llm-router grpc=%s:%d metrics=%s:%d\n", config.server.host.c_str(),
+              host.grpc_port(), config.server.host.c_str(), host.metrics_port());
+  std::fflush(stdout);
+  host.Run();
+  workers.Shutdown();
+  log->info("stopped");
+  return 0;
+}

@@ -1,0 +1,92 @@
+// The LLM router's logic: validate a request, select models (selection.h),
+// run them with retries and fallbacks (executor.h), account for it
+// (store.h), and keep the model registry. Plain types in, absl::Status out;
+// no gRPC (grpc_service.h is the transport). Errors:
+//   INVALID_ARGUMENT naming each field (messages, messages[i].content,
+//     messages[i].role, max_tokens, temperature, model, constraints.max_cost_usd);
+//   FAILED_PRECONDITION when P0 or the constraints leave no model;
+//   UNAVAILABLE listing the attempts when every model failed (the request is
+//     then kept in the retry queue); DEADLINE_EXCEEDED, CANCELLED;
+//   NOT_FOUND for an unknown model in GetModel/UpdateModel.
+// Accounting never fails a call that a model answered: a failed write is
+// logged and counted. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/call_context.h"
+#include "common/logging.h"
+#include "services/llm_router/config.h"
+#include "services/llm_router/executor.h"
+#include "services/llm_router/health.h"
+#include "services/llm_router/selection.h"
+#include "services/llm_router/store.h"
+
+namespace genesis::llmrouter {
+
+struct RouterOptions {
+  int default_max_tokens = 1024;
+  int max_max_tokens = 65536;
+  size_t max_request_bytes = 4 << 20;
+  bool record_content = false;  // keep prompts and answers (PII masked) in executions
+  ExecutorOptions executor;
+  HealthOptions health;
+};
+
+class Router {
+ public:
+  // `config` holds the models (with resolved keys) and the policies.
+  Router(RouterConfig config, std::unique_ptr<RouterStore> store,
+         std::unique_ptr<ProviderClient> client, std::unique_ptr<Clock> clock,
+         std::function<double()> random01, RouterOptions options);
+
+  // Seeds the store with the configured models and loads the registry
+  // (tunables from the store, connection details and keys from the config).
+  absl::Status Init(const CallContext& ctx);
+
+  absl::StatusOr<Completion> Complete(const CompletionRequest& request, const CallContext& ctx);
+  // Streams text to `sink` as it arrives; the result has no text (the
+  // caller has it) but usage, cost and attempts.
+  absl::StatusOr<Completion> StreamComplete(const CompletionRequest& request, const TextSink& sink,
+                                            const CallContext& ctx);
+  // The choice Complete would make, without calling any model.
+  absl::StatusOr<Selection> Select(const CompletionRequest& request, const CallContext& ctx);
+
+  std::vector<ModelSpec> ListModels() const;
+  // `name` is "models/{id}" or "{id}".
+  absl::StatusOr<ModelSpec> GetModel(const std::string& name) const;
+  // `mask` paths: enabled, input_price_per_mtok, output_price_per_mtok,
+  // context_window, capabilities, quality.
+  absl::StatusOr<ModelSpec> UpdateModel(const std::string& name, const ModelSpec& values,
+                                        const std::vector<std::string>& mask,
+                                        const CallContext& ctx);
+
+  absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
+  HealthBook& health() { return health_; }
+
+ private:
+  absl::Status Validate(const CompletionRequest& request) const;
+  absl::StatusOr<Completion> Run(const CompletionRequest& request, const TextSink* sink,
+                                 const CallContext& ctx);
+  std::shared_ptr<const std::vector<ModelSpec>> Models() const;
+  void Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
+               const absl::Status& status, absl::Duration latency, bool streamed,
+               const CallContext& ctx);
+
+  const RouterConfig config_;
+  const RouterOptions options_;
+  std::unique_ptr<RouterStore> store_;
+  std::unique_ptr<ProviderClient> client_;
+  std::unique_ptr<Clock> clock_;
+  HealthBook health_;
+  Executor executor_;
+  std::shared_ptr<spdlog::logger> log_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const std::vector<ModelSpec>> models_;  // sorted by id
+};
+
+}  // namespace genesis::llmrouter

@@ -1,0 +1,79 @@
+// Model selection: pure functions from a request, the registry, the task
+// policies and what the router observed (circuit breakers, latency) to the
+// ordered list of models to try, with the reason for every model taken or
+// rejected. No I/O; the executor (executor.h) calls the chosen models.
+//
+// Order of the checks for each model: requested model, enabled, configured
+// (key / URL), P0 (sensitive requests: local models only), task policy,
+// capabilities, context window, cost limit, circuit breaker. The eligible
+// models are then ordered by the strategy: the policy's order, cheapest
+// estimated cost, lowest latency moving average, or highest quality.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "services/llm_router/model.h"
+
+namespace genesis::llmrouter {
+
+// The task a request most likely is, by cheap keyword and size rules
+// (Portuguese and English). Never kUnspecified.
+Task ClassifyTask(const std::vector<Message>& messages, int64_t estimated_input_tokens);
+
+// About four bytes per token plus a few per message; deliberately generous.
+int64_t EstimateInputTokens(const std::vector<Message>& messages);
+
+// Why P0 applies ("" when it does not): the caller's flag, or the kinds of
+// personal data found in the messages ("personal data: cpf, email").
+std::string SensitiveReason(const CompletionRequest& request);
+
+// What the router knows of a model's health at selection time.
+struct ModelHealth {
+  bool available = true;  // the circuit breaker would let a call through
+  std::optional<absl::Duration> latency_ewma;
+};
+using HealthLookup = std::function<ModelHealth(const std::string& model_id)>;
+
+struct CandidateView {
+  std::string model_id;
+  bool eligible = false;
+  int rank = 0;  // 1-based order of trial; 0 when rejected
+  std::string reason;
+  double estimated_cost_usd = 0;
+  std::optional<absl::Duration> latency_ewma;
+};
+
+struct Selection {
+  Task task = Task::kChat;
+  bool task_classified = false;
+  bool sensitive = false;
+  std::string sensitive_reason;
+  int64_t estimated_input_tokens = 0;
+  int max_tokens = 0;  // the request's, or the default
+  // Every model: eligible ones first, in order of trial, then rejected ones.
+  std::vector<CandidateView> candidates;
+
+  [[nodiscard]] std::vector<std::string> Order() const;
+  // OK when at least one model is eligible. Otherwise FAILED_PRECONDITION for
+  // P0 or constraints that exclude every model, UNAVAILABLE when a model was
+  // excluded only by its open circuit breaker; the message lists the reasons.
+  [[nodiscard]] absl::Status ToStatus() const;
+};
+
+struct SelectionInputs {
+  const std::vector<ModelSpec>* models = nullptr;
+  const std::map<Task, std::vector<std::string>>* policies = nullptr;
+  HealthLookup health;
+  int default_max_tokens = 1024;
+};
+
+// The request must have passed validation (see router.h).
+Selection SelectModels(const CompletionRequest& request, const SelectionInputs& inputs);
+
+}  // namespace genesis::llmrouter

@@ -1,0 +1,572 @@
+#include "services/llm_router/simulator/simulator.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <list>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace genesis::llmrouter::sim {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kMaxConnections = 256;
+
+enum class Wire { kOpenAi, kAnthropic, kGemini };
+
+struct Call {
+  Wire wire;
+  std::string model;
+  bool stream = false;
+  bool include_usage = false;
+  json body;
+};
+
+std::string LastUserText(const Call& c) {
+  std::string last;
+  if (c.wire == Wire::kGemini) {
+    for (const auto& m : c.body.value("contents", json::array())) {
+      if (m.value("role", "user") != "user") continue;
+      last.clear();
+      for (const auto& p : m.value("parts", json::array())) last += p.value("text", "");
+    }
+  } else {
+    for (const auto& m : c.body.value("messages", json::array())) {
+      if (m.value("role", "") == "user" && m.contains("content") && m["content"].is_string()) {
+        last = m["content"].get<std::string>();
+      }
+    }
+  }
+  return last;
+}
+
+int64_t InputBytes(const Call& c) {
+  int64_t bytes = 0;
+  std::function<void(const json&)> walk = [&](const json& j) {
+    if (j.is_string()) bytes += static_cast<int64_t>(j.get_ref<const std::string&>().size());
+    if (j.is_array() || j.is_object()) {
+      for (const auto& [k, v] : j.items()) {
+        if (k == "model" || k == "role") continue;
+        walk(v);
+      }
+    }
+  };
+  for (const char* key : {"messages", "system", "contents", "systemInstruction"}) {
+    if (c.body.contains(key)) walk(c.body[key]);
+  }
+  return bytes;
+}
+
+int MaxTokens(const Call& c) {
+  if (c.wire == Wire::kGemini) {
+    return c.body.value("generationConfig", json::object()).value("maxOutputTokens", 256);
+  }
+  return c.body.value("max_tokens", 256);
+}
+
+// The answer's words, each with its leading space (so chunks concatenate).
+std::vector<std::string> AnswerWords(const Call& c) {
+  std::vector<std::string> words;
+  std::string text = "echo: " + LastUserText(c);
+  for (absl::string_view w : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    words.push_back((words.empty() ? "" : " ") + std::string(w));
+    if (static_cast<int>(words.size()) >= std::max(1, MaxTokens(c))) break;
+  }
+  return words;
+}
+
+std::string ErrorBody(Wire wire, int status) {
+  const std::string message = absl::StrCat("simulated failure (HTTP ", status, ")");
+  switch (wire) {
+    case Wire::kAnthropic: {
+      const char* type = status == 429   ? "rate_limit_error"
+                         : status == 529 ? "overloaded_error"
+                         : status >= 500 ? "api_error"
+                                         : "invalid_request_error";
+      return json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}}.dump();
+    }
+    case Wire::kGemini:
+      return json{{"error",
+                   {{"code", status},
+                    {"message", message},
+                    {"status", status == 429 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE"}}}}
+          .dump();
+    case Wire::kOpenAi:
+      break;
+  }
+  return json{{"error", {{"message", message}, {"type", "server_error"}, {"code", nullptr}}}}
+      .dump();
+}
+
+bool PeerClosed(int fd) {
+  char c;
+  return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+std::string SseEvent(const std::string& event, const json& data) {
+  std::string out;
+  if (!event.empty()) out = "event: " + event + "\n";
+  return out + "data: " + data.dump() + "\n\n";
+}
+
+}  // namespace
+
+struct ProviderSimulator::Impl {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::string host;
+  int port = 0;
+  std::thread accept_thread;
+
+  mutable std::mutex mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::map<std::string, ModelScript> scripts;
+  std::map<std::string, int> failures_served;
+  std::map<std::string, int> requests;
+  std::set<int> open_fds;
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::list<Worker> threads;
+  std::atomic<int> live{0};
+
+  // Waits `ms` or until the simulator stops; false when stopping.
+  bool Pause(int ms) {
+    std::unique_lock<std::mutex> lock(mu);
+    return !stop_cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping; });
+  }
+
+  ModelScript ScriptFor(const std::string& model) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++requests[model];
+    if (auto it = scripts.find(model); it != scripts.end()) return it->second;
+    ModelScript s;
+    if (absl::EndsWith(model, "-fail503")) s.fail_status = 503;
+    if (absl::EndsWith(model, "-429")) {
+      s.fail_status = 429;
+      s.retry_after_s = 1;
+    }
+    if (absl::EndsWith(model, "-hang")) s.hang = true;
+    return s;
+  }
+
+  // True when this request must fail (counts scripted failures).
+  bool ShouldFail(const std::string& model, const ModelScript& s) {
+    if (s.fail_status == 0) return false;
+    if (s.fail_count < 0) return true;
+    std::lock_guard<std::mutex> lock(mu);
+    return failures_served[model]++ < s.fail_count;
+  }
+
+  void Accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec != asio::error::operation_aborted) Accept();
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping) return;
+      if (live.load() >= kMaxConnections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        // Joins connections that have ended, so threads do not pile up.
+        for (auto it = threads.begin(); it != threads.end();) {
+          if (it->done->load()) {
+            it->thread.join();
+            it = threads.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        ++live;
+        open_fds.insert(socket.native_handle());
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        threads.push_back({std::thread([this, done, s = std::move(socket)]() mutable {
+                             Serve(std::move(s));
+                             done->store(true);
+                           }),
+                           done});
+      }
+      Accept();
+    });
+  }
+
+  void Serve(tcp::socket socket) {
+    const int fd = socket.native_handle();
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    while (true) {
+      http::request<http::string_body> req;
+      http::read(socket, buffer, req, ec);
+      if (ec) break;
+      if (!Handle(socket, req)) break;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      open_fds.erase(fd);
+    }
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    --live;
+  }
+
+  bool Reply(tcp::socket& socket, const http::request<http::string_body>& req, http::status status,
+             const std::string& body, double retry_after_s = -1) {
+    http::response<http::string_body> res{status, req.version()};
+    res.set(http::field::content_type, "application/json");
+    if (retry_after_s >= 0) res.set(http::field::retry_after, absl::StrCat(retry_after_s));
+    res.keep_alive(req.keep_alive());
+    res.body() = body;
+    res.prepare_payload();
+    beast::error_code ec;
+    http::write(socket, res, ec);
+    return !ec && req.keep_alive();
+  }
+
+  bool Handle(tcp::socket& socket, const http::request<http::string_body>& req) {
+    std::string target(req.target());
+    if (target.rfind("/_sim/", 0) == 0) return Admin(socket, req, target);
+    Call call;
+    if (target == "/v1/chat/completions") {
+      call.wire = Wire::kOpenAi;
+    } else if (target == "/v1/messages") {
+      call.wire = Wire::kAnthropic;
+    } else if (target.rfind("/v1beta/models/", 0) == 0) {
+      call.wire = Wire::kGemini;
+      std::string rest = target.substr(15);
+      size_t colon = rest.find(':');
+      if (colon == std::string::npos) {
+        return Reply(socket, req, http::status::not_found, ErrorBody(call.wire, 404));
+      }
+      call.model = rest.substr(0, colon);
+      std::string verb = rest.substr(colon + 1);
+      call.stream = verb.rfind("streamGenerateContent", 0) == 0;
+      if (call.stream && verb.find("alt=sse") == std::string::npos) {
+        return Reply(socket, req, http::status::bad_request, ErrorBody(call.wire, 400));
+      }
+    } else {
+      return Reply(socket, req, http::status::not_found, R"({"error":{"message":"no such path"}})");
+    }
+    call.body = json::parse(req.body(), nullptr, false);
+    if (req.method() != http::verb::post || call.body.is_discarded() || !call.body.is_object()) {
+      return Reply(socket, req, http::status::bad_request, ErrorBody(call.wire, 400));
+    }
+    if (call.wire != Wire::kGemini) {
+      call.model = call.body.value("model", "");
+      call.stream = call.body.value("stream", false);
+      call.include_usage =
+          call.body.value("stream_options", json::object()).value("include_usage", false);
+    }
+    if (call.wire == Wire::kAnthropic && !call.body.contains("max_tokens")) {
+      return Reply(socket, req, http::status::bad_request, ErrorBody(call.wire, 400));
+    }
+    ModelScript script = ScriptFor(call.model);
+    if (script.hang) {
+      // Until the client gives up (closes) or the simulator stops.
+      while (Pause(10) && !PeerClosed(socket.native_handle())) {
+      }
+      return false;
+    }
+    if (script.latency_ms > 0 && !Pause(script.latency_ms)) return false;
+    if (ShouldFail(call.model, script)) {
+      return Reply(socket, req, static_cast<http::status>(script.fail_status),
+                   ErrorBody(call.wire, script.fail_status), script.retry_after_s);
+    }
+    auto words = AnswerWords(call);
+    std::string text;
+    for (const auto& w : words) text += w;
+    const int64_t in = script.input_tokens >= 0 ? script.input_tokens : (InputBytes(call) + 3) / 4;
+    const int64_t out =
+        script.output_tokens >= 0 ? script.output_tokens : static_cast<int64_t>(words.size());
+    if (!call.stream) return Reply(socket, req, http::status::ok, Whole(call, text, in, out));
+    Stream(socket, call, words, in, out, script);
+    return false;
+  }
+
+  static std::string Whole(const Call& c, const std::string& text, int64_t in, int64_t out) {
+    switch (c.wire) {
+      case Wire::kAnthropic:
+        return json{{"id", "msg_sim"},
+                    {"type", "message"},
+                    {"role", "assistant"},
+                    {"model", c.model},
+                    {"content", json::array({{{"type", "text"}, {"text", text}}})},
+                    {"stop_reason", "end_turn"},
+                    {"usage", {{"input_tokens", in}, {"output_tokens", out}}}}
+            .dump();
+      case Wire::kGemini:
+        return json{
+            {"candidates",
+             json::array(
+                 {{{"content", {{"role", "model"}, {"parts", json::array({{{"text", text}}})}}},
+                   {"finishReason", "STOP"},
+                   {"index", 0}}})},
+            {"usageMetadata",
+             {{"promptTokenCount", in},
+              {"candidatesTokenCount", out},
+              {"totalTokenCount", in + out}}},
+            {"modelVersion", c.model}}
+            .dump();
+      case Wire::kOpenAi:
+        break;
+    }
+    return json{
+        {"id", "chatcmpl-sim"},
+        {"object", "chat.completion"},
+        {"created", 0},
+        {"model", c.model},
+        {"choices", json::array({{{"index", 0},
+                                  {"message", {{"role", "assistant"}, {"content", text}}},
+                                  {"finish_reason", "stop"}}})},
+        {"usage", {{"prompt_tokens", in}, {"completion_tokens", out}, {"total_tokens", in + out}}}}
+        .dump();
+  }
+
+  // The events of one streamed chunk of text (index i of n).
+  static std::string ChunkEvents(const Call& c, const std::string& word, int64_t in, int64_t out,
+                                 bool last) {
+    switch (c.wire) {
+      case Wire::kAnthropic:
+        return SseEvent("content_block_delta",
+                        {{"type", "content_block_delta"},
+                         {"index", 0},
+                         {"delta", {{"type", "text_delta"}, {"text", word}}}});
+      case Wire::kGemini: {
+        json chunk = {
+            {"candidates",
+             json::array(
+                 {{{"content", {{"role", "model"}, {"parts", json::array({{{"text", word}}})}}},
+                   {"index", 0}}})}};
+        if (last) {
+          chunk["candidates"][0]["finishReason"] = "STOP";
+          chunk["usageMetadata"] = {{"promptTokenCount", in},
+                                    {"candidatesTokenCount", out},
+                                    {"totalTokenCount", in + out}};
+        }
+        return "data: " + chunk.dump() + "\r\n\r\n";
+      }
+      case Wire::kOpenAi:
+        break;
+    }
+    json chunk = {
+        {"id", "chatcmpl-sim"},
+        {"object", "chat.completion.chunk"},
+        {"model", c.model},
+        {"choices",
+         json::array(
+             {{{"index", 0}, {"delta", {{"content", word}}}, {"finish_reason", nullptr}}})}};
+    if (c.include_usage) chunk["usage"] = nullptr;
+    return SseEvent("", chunk);
+  }
+
+  static std::string StreamHead(const Call& c, int64_t in) {
+    if (c.wire == Wire::kAnthropic) {
+      return SseEvent("message_start",
+                      {{"type", "message_start"},
+                       {"message",
+                        {{"id", "msg_sim"},
+                         {"type", "message"},
+                         {"role", "assistant"},
+                         {"model", c.model},
+                         {"content", json::array()},
+                         {"stop_reason", nullptr},
+                         {"usage", {{"input_tokens", in}, {"output_tokens", 1}}}}}}) +
+             SseEvent("content_block_start",
+                      {{"type", "content_block_start"},
+                       {"index", 0},
+                       {"content_block", {{"type", "text"}, {"text", ""}}}}) +
+             SseEvent("ping", {{"type", "ping"}});
+    }
+    if (c.wire == Wire::kOpenAi) {
+      json first = {{"id", "chatcmpl-sim"},
+                    {"object", "chat.completion.chunk"},
+                    {"model", c.model},
+                    {"choices", json::array({{{"index", 0},
+                                              {"delta", {{"role", "assistant"}, {"content", ""}}},
+                                              {"finish_reason", nullptr}}})}};
+      return SseEvent("", first);
+    }
+    return "";
+  }
+
+  static std::string StreamTail(const Call& c, int64_t in, int64_t out) {
+    if (c.wire == Wire::kAnthropic) {
+      return SseEvent("content_block_stop", {{"type", "content_block_stop"}, {"index", 0}}) +
+             SseEvent("message_delta", {{"type", "message_delta"},
+                                        {"delta", {{"stop_reason", "end_turn"}}},
+                                        {"usage", {{"output_tokens", out}}}}) +
+             SseEvent("message_stop", {{"type", "message_stop"}});
+    }
+    if (c.wire == Wire::kOpenAi) {
+      std::string tail = SseEvent(
+          "",
+          {{"id", "chatcmpl-sim"},
+           {"object", "chat.completion.chunk"},
+           {"model", c.model},
+           {"choices",
+            json::array({{{"index", 0}, {"delta", json::object()}, {"finish_reason", "stop"}}})}});
+      if (c.include_usage) {
+        tail += SseEvent(
+            "",
+            {{"id", "chatcmpl-sim"},
+             {"object", "chat.completion.chunk"},
+             {"model", c.model},
+             {"choices", json::array()},
+             {"usage",
+              {{"prompt_tokens", in}, {"completion_tokens", out}, {"total_tokens", in + out}}}});
+      }
+      return tail + "data: [DONE]\n\n";
+    }
+    return "";
+  }
+
+  // Streams without Content-Length; the body ends when the connection closes.
+  void Stream(tcp::socket& socket, const Call& c, const std::vector<std::string>& words, int64_t in,
+              int64_t out, const ModelScript& s) {
+    beast::error_code ec;
+    auto send = [&](const std::string& bytes) {
+      if (!bytes.empty()) asio::write(socket, asio::buffer(bytes), ec);
+      return !ec;
+    };
+    if (!send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+              "Connection: close\r\n\r\n" +
+              StreamHead(c, in))) {
+      return;
+    }
+    for (size_t i = 0; i < words.size(); ++i) {
+      if (s.drop_after_chunks >= 0 && static_cast<int>(i) >= s.drop_after_chunks) return;
+      if (i > 0 && s.chunk_delay_ms > 0 && !Pause(s.chunk_delay_ms)) return;
+      if (!send(ChunkEvents(c, words[i], in, out, i + 1 == words.size()))) return;
+    }
+    send(StreamTail(c, in, out));
+  }
+
+  bool Admin(tcp::socket& socket, const http::request<http::string_body>& req,
+             const std::string& target) {
+    if (target == "/_sim/stats") {
+      std::lock_guard<std::mutex> lock(mu);
+      return Reply(socket, req, http::status::ok, json{{"requests", requests}}.dump());
+    }
+    if (target == "/_sim/reset" && req.method() == http::verb::post) {
+      std::lock_guard<std::mutex> lock(mu);
+      scripts.clear();
+      failures_served.clear();
+      requests.clear();
+      return Reply(socket, req, http::status::ok, "{}");
+    }
+    if (target == "/_sim/script" && req.method() == http::verb::post) {
+      json j = json::parse(req.body(), nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("model")) {
+        return Reply(socket, req, http::status::bad_request,
+                     R"({"error":{"message":"body must be {\"model\": ..., script fields}"}})");
+      }
+      ModelScript s;
+      s.latency_ms = j.value("latency_ms", 0);
+      s.fail_status = j.value("fail_status", 0);
+      s.fail_count = j.value("fail_count", -1);
+      s.retry_after_s = j.value("retry_after_s", -1.0);
+      s.hang = j.value("hang", false);
+      s.input_tokens = j.value("input_tokens", -1);
+      s.output_tokens = j.value("output_tokens", -1);
+      s.chunk_delay_ms = j.value("chunk_delay_ms", 0);
+      s.drop_after_chunks = j.value("drop_after_chunks", -1);
+      SetScript(j.value("model", ""), s);
+      return Reply(socket, req, http::status::ok, "{}");
+    }
+    return Reply(socket, req, http::status::not_found, R"({"error":{"message":"no such path"}})");
+  }
+
+  void SetScript(const std::string& model, const ModelScript& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    scripts[model] = s;
+    failures_served[model] = 0;
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stopping = true;
+      for (int fd : open_fds) ::shutdown(fd, SHUT_RDWR);
+    }
+    stop_cv.notify_all();
+    asio::post(io, [this] {
+      beast::error_code ec;
+      acceptor.close(ec);
+    });
+    if (accept_thread.joinable()) accept_thread.join();
+    std::list<Worker> joining;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      joining.swap(threads);
+    }
+    for (auto& w : joining) w.thread.join();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<ProviderSimulator>> ProviderSimulator::Start(const std::string& host,
+                                                                            int port) {
+  auto impl = std::make_unique<Impl>();
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return absl::InvalidArgumentError("simulator host '" + host + "': " + ec.message());
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("simulator cannot listen on ", host, ":", port, ": ", ec.message()));
+  }
+  impl->host = host;
+  impl->port = impl->acceptor.local_endpoint().port();
+  impl->Accept();
+  Impl* raw = impl.get();
+  impl->accept_thread = std::thread([raw] { raw->io.run(); });
+  return std::unique_ptr<ProviderSimulator>(new ProviderSimulator(std::move(impl)));
+}
+
+ProviderSimulator::ProviderSimulator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ProviderSimulator::~ProviderSimulator() { impl_->Stop(); }
+int ProviderSimulator::port() const { return impl_->port; }
+std::string ProviderSimulator::url() const {
+  return absl::StrCat("http://", impl_->host, ":", impl_->port);
+}
+void ProviderSimulator::Script(const std::string& model, const ModelScript& script) {
+  impl_->SetScript(model, script);
+}
+void ProviderSimulator::Reset() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->scripts.clear();
+  impl_->failures_served.clear();
+  impl_->requests.clear();
+}
+int ProviderSimulator::Requests(const std::string& model) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  auto it = impl_->requests.find(model);
+  return it == impl_->requests.end() ? 0 : it->second;
+}
+
+}  // namespace genesis::llmrouter::sim

@@ -1,0 +1,63 @@
+// A provider simulator: an HTTP server on loopback that speaks the three wire
+// protocols the router uses, plain and streaming, with deterministic answers
+// and scriptable misbehaviour, so the router can be run and tested with no
+// keys and no network.
+//
+//   POST /v1/chat/completions                          OpenAI (stream + include_usage)
+//   POST /v1/messages                                  Anthropic Messages (SSE events)
+//   POST /v1beta/models/{m}:generateContent            Gemini
+//   POST /v1beta/models/{m}:streamGenerateContent?alt=sse
+//   POST /_sim/script  {"model": m, ...ModelScript fields}   scripts a model
+//   POST /_sim/reset                                   forgets scripts and counts
+//   GET  /_sim/stats   {"requests": {model: count}}
+//
+// The answer is "echo: " + the last user message, cut to max_tokens words;
+// input tokens are ceil(bytes of all messages / 4), output tokens the words
+// answered (each overridable). Model names ending in "-fail503", "-429" or
+// "-hang" misbehave without a script. One thread per connection, at most
+// 256 connections. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace genesis::llmrouter::sim {
+
+struct ModelScript {
+  int latency_ms = 0;         // before the answer (or the first chunk)
+  int fail_status = 0;        // HTTP status to answer instead (0: none)
+  int fail_count = -1;        // fail the next N requests, then succeed (-1: always)
+  double retry_after_s = -1;  // Retry-After on failures (-1: none)
+  bool hang = false;          // never answer (until the client gives up)
+  int input_tokens = -1;      // reported usage overrides (-1: counted)
+  int output_tokens = -1;
+  int chunk_delay_ms = 0;      // between streamed chunks
+  int drop_after_chunks = -1;  // stream: close the connection after N chunks
+};
+
+class ProviderSimulator {
+ public:
+  // Listens on host:port (0: a free port).
+  static absl::StatusOr<std::unique_ptr<ProviderSimulator>> Start(const std::string& host,
+                                                                  int port);
+  ~ProviderSimulator();  // stops, closes connections, joins threads
+  ProviderSimulator(const ProviderSimulator&) = delete;
+  ProviderSimulator& operator=(const ProviderSimulator&) = delete;
+
+  [[nodiscard]] int port() const;
+  [[nodiscard]] std::string url() const;  // http://host:port
+  void Script(const std::string& model, const ModelScript& script);
+  void Reset();
+  // Requests received for `model` (failed ones included).
+  [[nodiscard]] int Requests(const std::string& model) const;
+
+  struct Impl;
+
+ private:
+  explicit ProviderSimulator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace genesis::llmrouter::sim

@@ -1,0 +1,70 @@
+// The storage the router needs: the model registry, the accounting rows of
+// every execution and the queue of requests that failed everywhere.
+// PgRouterStore (pg_store.h) is the real one; tests use FakeRouterStore
+// (tests/fake_store.h). Errors: NOT_FOUND for an unknown model; UNAVAILABLE
+// or DEADLINE_EXCEEDED when the database cannot answer in time.
+// Implementations are thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/call_context.h"
+#include "services/llm_router/model.h"
+
+namespace genesis::llmrouter {
+
+// One accounting row: every Complete/StreamComplete that reached execution
+// or was refused by P0/constraints.
+struct ExecutionRecord {
+  std::string request_id;
+  std::string subject;
+  std::string agent;
+  Task task = Task::kChat;
+  std::string model_id;  // "" when no model answered
+  std::string provider;
+  Usage usage;
+  double cost_usd = 0;
+  absl::Duration latency;
+  int attempts = 0;
+  std::string outcome;  // "ok", "failed", "rejected"
+  std::string error;    // status message when not ok (personal data masked)
+  bool sensitive = false;
+  bool streamed = false;
+  bool simulated = false;
+  // Only with --record_content (personal data masked).
+  std::string prompt;
+  std::string response;
+};
+
+// A request every model failed, kept for a later retry.
+struct RetryRecord {
+  std::string request_id;
+  std::string subject;
+  std::string agent;
+  Task task = Task::kChat;
+  std::string request_json;   // messages and parameters
+  std::string attempts_json;  // what was tried
+  std::string error;
+};
+
+class RouterStore {
+ public:
+  virtual ~RouterStore() = default;
+  // Inserts models that are not stored yet; for stored ones refreshes only
+  // what the configuration owns (provider, provider model, protocol, base
+  // URL, locality, simulated), keeping the tunables an admin may have changed.
+  virtual absl::Status SeedModels(const std::vector<ModelSpec>& models, const CallContext& ctx) = 0;
+  // Every stored model (api_key and configured are not stored).
+  virtual absl::StatusOr<std::vector<ModelSpec>> LoadModels(const CallContext& ctx) = 0;
+  // Saves the tunables of `model` (enabled, prices, context window,
+  // capabilities, quality). NOT_FOUND for an unknown id.
+  virtual absl::Status SaveTunables(const ModelSpec& model, const CallContext& ctx) = 0;
+  virtual absl::Status RecordExecution(const ExecutionRecord& record, const CallContext& ctx) = 0;
+  virtual absl::Status EnqueueRetry(const RetryRecord& record, const CallContext& ctx) = 0;
+  virtual absl::Status Ping(const CallContext& ctx) = 0;
+};
+
+}  // namespace genesis::llmrouter
