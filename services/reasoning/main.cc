@@ -1,0 +1,89 @@
+// genesis-reasoning: flags -> validated config -> real dependencies -> server.
+#include <gflags/gflags.h>
+
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/migrations.h"
+#include "common/rpc.h"
+#include "common/server.h"
+#include "common/service_config.h"
+#include "services/reasoning/grpc_service.h"
+#include "services/reasoning/pg_store.h"
+#include "services/reasoning/reasoning.h"
+#include "services/reasoning/suggestions.h"
+
+DEFINE_string(llm_router_address, "",
+              "host:port of the LLM router for LLM assist (task \"reasoning\"); empty: "
+              "SuggestHypotheses/SuggestRatings answer FAILED_PRECONDITION. The router client "
+              "is not implemented yet, so only empty is accepted.");
+DEFINE_int32(max_hypotheses, 100, "Most hypotheses a case may have.");
+DEFINE_int32(max_evidence, 10000, "Most evidence items a case may have.");
+
+namespace genesis {
+std::vector<Migration> ReasoningMigrations();  // generated from migrations/*.sql
+}
+
+int main(int argc, char** argv) {
+  using namespace genesis;
+  ParseFlagsWithEnv(&argc, &argv,
+                    "genesis-reasoning: hypotheses, evidence, inference and decisions with an "
+                    "audit trail (genesis.reasoning.v1).\n"
+                    "Every flag can also be set as GENESIS_<FLAG>, e.g. GENESIS_PG_DSN.");
+  ConfigErrors errors;
+  ServiceConfig config = ServiceConfigFromFlags("reasoning", &errors);
+  errors.RequireRange("max_hypotheses", FLAGS_max_hypotheses, 2, 1000);
+  errors.RequireRange("max_evidence", FLAGS_max_evidence, 1, 100000);
+  if (!FLAGS_llm_router_address.empty()) {
+    errors.Add("llm_router_address",
+               "the LLM router client is not implemented yet (the router does not exist); "
+               "leave it empty to run without LLM assist");
+  }
+  errors.ExitIfAny();
+  InitLogging(config.log_format, config.log_level);
+  auto log = Logger("reasoning");
+
+  if (config.migrate) {
+    int applied = 0;
+    if (auto st = ApplyMigrations(config.pg.dsn, "reasoning", ReasoningMigrations(), &applied);
+        !st.ok()) {
+      log->critical("migrations failed: {}", st.message());
+      return 1;
+    }
+    log->info("schema reasoning up to date ({} migration(s) applied now)", applied);
+    if (config.migrate_only) return 0;
+  }
+  if (!config.redis.url.empty())
+    log->info("--redis_url is set but the Reasoning service uses no cache");
+
+  MetricsRegistry registry;
+  PgPool pool(config.pg, &registry);
+  reasoning::ReasoningOptions options;
+  options.max_hypotheses = FLAGS_max_hypotheses;
+  options.max_evidence = FLAGS_max_evidence;
+  log->warn("LLM assist is not configured (--llm_router_address is empty)");
+  reasoning::Reasoning logic(std::make_unique<reasoning::PgReasoningStore>(&pool),
+                             std::make_unique<reasoning::UnconfiguredSuggestionClient>(), options,
+                             reasoning::ReasoningMetrics::Register(&registry));
+
+  WorkerPool workers("reasoning", config.worker_threads, config.max_queued_calls);
+  RpcDispatcher dispatcher("genesis.reasoning.v1.ReasoningService", &workers, &registry,
+                           config.max_call_deadline);
+  reasoning::ReasoningGrpcService service(&logic, &dispatcher);
+
+  ServiceHost host(config.server, &registry);
+  host.AddService(&service, "genesis.reasoning.v1.ReasoningService");
+  host.SetReadinessProbe(
+      [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  ServiceHost::InstallSignalHandlers(&host);
+  if (auto st = host.Start(); !st.ok()) {
+    log->critical("{}", st.message());
+    return 1;
+  }
+  std::printf("genesis-reasoning grpc=%s:%d metrics=%s:%d\n", config.server.host.c_str(),
+              host.grpc_port(), config.server.host.c_str(), host.metrics_port());
+  std::fflush(stdout);
+  host.Run();
+  workers.Shutdown();
+  log->info("stopped");
+  return 0;
+}

@@ -1,0 +1,146 @@
+// The Reasoning service's logic: cases, hypotheses, evidence, inference,
+// decisions and the audit trail.
+//
+// Plain domain types in, absl::Status out; no gRPC here (grpc_service.h is
+// the transport). Storage, LLM assist and clock are injected. Every change is
+// an Event (events.h) applied to the current state and appended with it.
+// The actor recorded in events is CallContext.subject (the identity a trusted
+// gateway forwards), or "anonymous" for direct callers. Errors:
+//   INVALID_ARGUMENT with field violations for bad input (names, empty or
+//     oversized text, negative prior, likelihood or reliability outside
+//     [0, 1], unknown or repeated hypothesis in ratings, bad page tokens);
+//   NOT_FOUND for an unknown case (or one that did not exist yet at `as_of`);
+//   FAILED_PRECONDITION when the state forbids the change (adding to a case
+//     that is not OPEN, closing an undecided case, reopening an open one,
+//     choosing a hypothesis that is not leading without an override reason),
+//     when inference is impossible, or when LLM assist is not configured;
+//   ABORTED for a stale etag or a concurrent change;
+//   UNAVAILABLE / DEADLINE_EXCEEDED from storage.
+// Thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/call_context.h"
+#include "services/reasoning/inference.h"
+#include "services/reasoning/metrics.h"
+#include "services/reasoning/model.h"
+#include "services/reasoning/store.h"
+#include "services/reasoning/suggestions.h"
+
+namespace genesis::reasoning {
+
+struct ReasoningOptions {
+  int default_page_size = 50;
+  int max_page_size = 1000;
+  int default_event_page_size = 100;
+  int max_event_page_size = 1000;
+  int max_hypotheses = 100;       // per case
+  int max_evidence = 10000;       // per case
+  size_t max_text_bytes = 16384;  // question, context, statement, description, rationale
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> values;
+  std::string next_page_token;  // empty on the last page
+};
+
+struct DecideParams {
+  std::string hypothesis;  // "cases/x/hypotheses/h1" or "h1"
+  std::string rationale;
+  std::optional<double> confidence;  // default: the chosen hypothesis's posterior
+  std::string override_reason;
+  std::string etag;
+};
+
+// An inference and the case state it was computed on.
+struct CaseInference {
+  Case state;
+  InferenceResult result;
+};
+
+class Reasoning {
+ public:
+  // `suggestions` may be null: LLM assist is then not configured.
+  Reasoning(std::unique_ptr<ReasoningStore> store, std::unique_ptr<SuggestionClient> suggestions,
+            ReasoningOptions options, ReasoningMetrics metrics = {});
+
+  // `c.question` and `c.owner` are required; other fields are ignored.
+  absl::StatusOr<Case> CreateCase(const Case& c, const CallContext& ctx);
+  // With `as_of`, the case replayed from its events up to that time.
+  absl::StatusOr<Case> GetCase(const std::string& name, std::optional<absl::Time> as_of,
+                               const CallContext& ctx);
+  // Cases without hypotheses, evidence or decisions.
+  absl::StatusOr<Page<Case>> ListCases(int page_size, const std::string& page_token,
+                                       const CallContext& ctx);
+  // `mask` paths: question, context, owner (the caller resolves an empty mask).
+  absl::StatusOr<Case> UpdateCase(const std::string& name, const Case& fields,
+                                  const std::vector<std::string>& mask, const std::string& etag,
+                                  const CallContext& ctx);
+  // `h.prior` is the weight given (1 when the caller gave none). Returns the
+  // case; the new hypothesis is its last.
+  absl::StatusOr<Case> CreateHypothesis(const std::string& parent, const Hypothesis& h,
+                                        const std::string& etag, const CallContext& ctx);
+  // `e.reliability` NaN means not given (required). `e.observe_time`
+  // InfinitePast means now. Ratings name hypotheses of the case. Returns the
+  // case; the new item is its last.
+  absl::StatusOr<Case> CreateEvidence(const std::string& parent, const Evidence& e,
+                                      const std::string& etag, const CallContext& ctx);
+  // The returned state holds only what inference needs (see
+  // ReasoningStore::GetCaseForInference) unless `as_of` is given.
+  absl::StatusOr<CaseInference> InferCase(const std::string& name, std::optional<absl::Time> as_of,
+                                          const CallContext& ctx);
+  absl::StatusOr<Case> DecideCase(const std::string& name, const DecideParams& params,
+                                  const CallContext& ctx);
+  absl::StatusOr<Case> CloseCase(const std::string& name, const std::string& etag,
+                                 const CallContext& ctx);
+  absl::StatusOr<Case> ReopenCase(const std::string& name, const std::string& reason,
+                                  const std::string& etag, const CallContext& ctx);
+  absl::StatusOr<Page<Event>> ListCaseEvents(const std::string& parent, int page_size,
+                                             const std::string& page_token, const CallContext& ctx);
+  // Suggestions only: nothing is written. Suggested ratings that do not name
+  // a hypothesis of the case or are out of range are dropped.
+  absl::StatusOr<std::vector<HypothesisSuggestion>> SuggestHypotheses(const std::string& name,
+                                                                      int max_suggestions,
+                                                                      const CallContext& ctx);
+  absl::StatusOr<std::vector<RatingSuggestion>> SuggestRatings(const std::string& name,
+                                                               const Evidence& draft,
+                                                               const CallContext& ctx);
+
+  // OK when storage answers (readiness).
+  absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
+
+ private:
+  // Reads the case, checks `etag`, lets `build` fill the event (and check the
+  // rules against the current state), applies it and appends both.
+  absl::StatusOr<Case> Mutate(const std::string& id, const std::string& etag, EventType type,
+                              const CallContext& ctx,
+                              const std::function<absl::Status(const Case&, Event*)>& build);
+  absl::StatusOr<Case> Replay(const std::string& id, absl::Time as_of, const CallContext& ctx);
+  absl::StatusOr<InferenceResult> Compute(const Case& c);
+  std::string NewCaseId();
+
+  std::unique_ptr<ReasoningStore> store_;
+  std::unique_ptr<SuggestionClient> suggestions_;
+  const ReasoningOptions options_;
+  ReasoningMetrics metrics_;
+};
+
+// The etag of a case version.
+std::string EtagOf(int64_t version);
+// The numbers inference needs from a case: priors in hypothesis order, and
+// per evidence item its reliability and P(E|h) for every hypothesis (ACH
+// ratings through the table, unrated hypotheses kUnratedLikelihood).
+InferenceInput InferenceInputOf(const Case& c);
+
+}  // namespace genesis::reasoning
