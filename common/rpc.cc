@@ -1,6 +1,9 @@
 #include "common/rpc.h"
 
+#include <mutex>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 #include "common/logging.h"
 #include "common/status.h"
 
@@ -23,7 +26,35 @@ bool UsableRequestId(std::string_view id) {
 
 std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
 
+std::mutex default_secret_mu;
+std::string& DefaultGatewaySecret() {
+  static auto* secret = new std::string();
+  return *secret;
+}
+
 }  // namespace
+
+void SetTrustedGatewaySecret(std::string secret) {
+  std::lock_guard lock(default_secret_mu);
+  DefaultGatewaySecret() = std::move(secret);
+}
+
+bool ReadForwardedIdentity(const std::multimap<grpc::string_ref, grpc::string_ref>& md,
+                           const std::string& secret, CallContext* call) {
+  auto auth = md.find("x-genesis-gateway-auth");
+  if (secret.empty() || auth == md.end() || auth->second.size() != secret.size()) return false;
+  unsigned char diff = 0;  // constant time in the secret's content
+  for (size_t i = 0; i < secret.size(); ++i) diff |= auth->second.data()[i] ^ secret[i];
+  if (diff != 0) return false;
+  if (auto it = md.find("x-genesis-subject"); it != md.end()) {
+    call->subject.assign(it->second.data(), it->second.size());
+  }
+  if (auto it = md.find("x-genesis-roles"); it != md.end()) {
+    call->roles = absl::StrSplit(absl::string_view(it->second.data(), it->second.size()), ',',
+                                 absl::SkipWhitespace());
+  }
+  return true;
+}
 
 RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
                              absl::Duration max_deadline)
@@ -37,6 +68,10 @@ RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegis
       latency_(registry->AddHistogram("genesis_grpc_server_handling_seconds",
                                       "Time from receiving an RPC to finishing it, in seconds.",
                                       {"grpc_service", "grpc_method", "grpc_code"})) {
+  {
+    std::lock_guard lock(default_secret_mu);
+    gateway_secret_ = DefaultGatewaySecret();
+  }
   registry->AddCallbackGauge("genesis_worker_queue_depth", "Calls waiting for a worker thread.",
                              [pool] { return pool->queued(); });
   registry->AddCallbackGauge("genesis_worker_busy", "Worker threads running a call.",
@@ -66,6 +101,7 @@ grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx,
   ctx->AddInitialMetadata(kRequestIdHeader, call.request_id);
   call.deadline = std::min(absl::FromChrono(ctx->deadline()), start + max_deadline_);
   call.is_cancelled = [ctx] { return ctx->IsCancelled(); };
+  ReadForwardedIdentity(md, gateway_secret_, &call);
 
   std::string method_name(method);
   auto task = [this, reactor, call = std::move(call), work = std::move(work), method_name,

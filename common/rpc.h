@@ -6,7 +6,12 @@
 //   * work for calls that were cancelled or expired while queued is skipped;
 //   * RESOURCE_EXHAUSTED at once when the pool's queue is full;
 //   * absl::Status converted once (ToGrpcStatus) and counted in
-//     genesis_grpc_server_handled_total / genesis_grpc_server_handling_seconds.
+//     genesis_grpc_server_handled_total / genesis_grpc_server_handling_seconds;
+//   * the caller identity forwarded by the gateway (`x-genesis-subject`,
+//     `x-genesis-roles`, comma-separated) goes into CallContext only when
+//     `x-genesis-gateway-auth` equals the configured gateway secret (compared
+//     in constant time); otherwise, or with no secret configured, those
+//     headers are ignored and the identity stays empty.
 #pragma once
 
 #include <functional>
@@ -36,6 +41,10 @@ class RpcDispatcher {
   // response (captured by the caller) and returns the call's status.
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method, Work work);
 
+  // The secret the gateway sends; empty trusts no forwarded identity. New
+  // dispatchers start with the process default (SetTrustedGatewaySecret).
+  void set_gateway_secret(std::string secret) { gateway_secret_ = std::move(secret); }
+
  private:
   void Record(const std::string& method, absl::StatusCode code, absl::Duration elapsed);
 
@@ -45,6 +54,16 @@ class RpcDispatcher {
   const absl::Duration max_deadline_;
   Family<Counter>& handled_;
   Family<Histogram>& latency_;
+  std::string gateway_secret_;
 };
+
+// The process-wide default of RpcDispatcher::set_gateway_secret, set by
+// ServiceConfigFromFlags from --gateway_secret (GENESIS_GATEWAY_SECRET).
+void SetTrustedGatewaySecret(std::string secret);
+
+// The identity in `metadata` when its x-genesis-gateway-auth matches `secret`
+// (non-empty); false and nothing set otherwise. Exposed for tests.
+bool ReadForwardedIdentity(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+                           const std::string& secret, CallContext* call);
 
 }  // namespace genesis

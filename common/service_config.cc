@@ -2,6 +2,8 @@
 
 #include <gflags/gflags.h>
 
+#include "common/rpc.h"
+
 DEFINE_string(host, "127.0.0.1", "Address to listen on (gRPC and metrics).");
 DEFINE_int32(grpc_port, 0, "gRPC port; 0 picks a free one (printed at start).");
 DEFINE_int32(metrics_port, 0,
@@ -26,6 +28,9 @@ DEFINE_int32(keepalive_time_ms, 60000, "Interval of server keepalive pings.");
 DEFINE_int32(keepalive_timeout_ms, 20000, "How long to wait for a keepalive ack.");
 DEFINE_bool(migrate, true, "Apply pending schema migrations at start.");
 DEFINE_bool(migrate_only, false, "Apply pending schema migrations, then exit.");
+DEFINE_string(gateway_secret, "",
+              "Shared secret of genesis-gateway: caller identities it forwards "
+              "(x-genesis-subject/-roles) are trusted only with it; empty trusts none.");
 
 namespace genesis {
 
@@ -56,6 +61,8 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   c.max_call_deadline = absl::Milliseconds(FLAGS_max_call_deadline_ms);
   c.migrate = FLAGS_migrate || FLAGS_migrate_only;
   c.migrate_only = FLAGS_migrate_only;
+  c.gateway_secret = FLAGS_gateway_secret;
+  SetTrustedGatewaySecret(FLAGS_gateway_secret);
 
   errors->RequireNonEmpty("host", FLAGS_host);
   errors->RequirePort("grpc_port", FLAGS_grpc_port);

@@ -27,10 +27,13 @@ struct ServiceConfig {
   absl::Duration max_call_deadline = absl::Seconds(30);
   bool migrate = true;        // apply migrations at start
   bool migrate_only = false;  // apply migrations and exit
+  // Secret the gateway forwards identities with (see rpc.h); empty trusts none.
+  std::string gateway_secret;
 };
 
 // Reads the shared flags (after ParseFlagsWithEnv) into a ServiceConfig,
-// adding a problem to `errors` for every bad value.
+// adding a problem to `errors` for every bad value. Also makes
+// --gateway_secret the default of every RpcDispatcher (SetTrustedGatewaySecret).
 ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* errors);
 
 }  // namespace genesis

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -51,6 +52,10 @@ absl::StatusOr<absl::Duration> ParseGrpcTimeout(const std::string& v) {
     default:
       return absl::InvalidArgumentError("bad grpc-timeout");
   }
+}
+
+int CeilSeconds(absl::Duration d) {
+  return static_cast<int>(absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1))));
 }
 
 }  // namespace
@@ -113,6 +118,68 @@ HttpResponse Gateway::ErrorResponse(const google::rpc::Status& status) const {
   return r;
 }
 
+std::string Gateway::CorsOrigin(const HttpRequest& request) const {
+  const auto& origins = options_.security.cors_origins;
+  auto it = request.headers.find("origin");
+  if (origins.empty() || it == request.headers.end()) return "";
+  for (const auto& allowed : origins) {
+    if (allowed == "*" || allowed == it->second) return it->second;
+  }
+  return "";
+}
+
+std::variant<Identity, HttpResponse> Gateway::Admit(
+    const Route& route, const std::string& path, const HttpRequest& request,
+    std::vector<std::pair<std::string, std::string>>* extra_headers) const {
+  const SecurityOptions& sec = options_.security;
+  Identity identity;
+  const bool is_public =
+      route.method->input_type()->full_name() == "google.api.HttpBody";  // webhooks
+  if (sec.authenticator != nullptr && !is_public) {
+    auto found = sec.authenticator->Authenticate(request.headers);
+    if (!found.ok()) {
+      HttpResponse r = ErrorResponse(RpcStatusFromAbsl(found.status()));
+      if (found.status().code() == absl::StatusCode::kUnauthenticated) {
+        bool presented =
+            request.headers.count("authorization") > 0 || request.headers.count("x-api-key") > 0;
+        r.headers.emplace_back("www-authenticate", presented ? R"(Bearer error="invalid_token")"
+                                                             : R"(Bearer realm="genesis")");
+      }
+      return r;
+    }
+    identity = std::move(*found);
+    const std::string& service = route.method->service()->full_name();
+    if (sec.rbac != nullptr && !sec.rbac->Allows(identity.roles, service, request.method)) {
+      return ErrorResponse(
+          MakeStatus(grpc::StatusCode::PERMISSION_DENIED,
+                     absl::StrCat("roles [", absl::StrJoin(identity.roles, ","), "] may not ",
+                                  request.method == "GET" ? "read" : "write", " ", service)));
+    }
+  }
+  if (sec.rate_limiter != nullptr && !is_public) {
+    bool token_route = std::any_of(sec.token_route_prefixes.begin(), sec.token_route_prefixes.end(),
+                                   [&](const std::string& p) { return absl::StartsWith(path, p); });
+    const RateLimitPolicy& policy = token_route ? sec.token_route_limit : sec.general_limit;
+    std::string key = absl::StrCat(identity.credential.empty() ? "anonymous" : identity.credential,
+                                   token_route ? "|token" : "|general");
+    RateLimitDecision d = sec.rate_limiter->Take(key, policy);
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"ratelimit-limit", absl::StrCat(static_cast<int64_t>(policy.burst))},
+        {"ratelimit-remaining", absl::StrCat(static_cast<int64_t>(d.remaining))},
+        {"ratelimit-reset", absl::StrCat(CeilSeconds(d.reset))}};
+    if (!d.allowed) {
+      HttpResponse r = ErrorResponse(MakeStatus(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("rate limit exceeded; retry after ", CeilSeconds(d.retry_after), " s")));
+      r.headers = std::move(headers);
+      r.headers.emplace_back("retry-after", absl::StrCat(std::max(1, CeilSeconds(d.retry_after))));
+      return r;
+    }
+    *extra_headers = std::move(headers);
+  }
+  return identity;
+}
+
 void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done) {
   const absl::Time start = absl::Now();
   std::string request_id = RequestIdFrom(request.headers);
@@ -120,10 +187,17 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
   std::string path(path_view), query(query_view);
   metrics_.in_flight->Add(1);
 
-  // Completes the request: metrics, the access log line, the request id header.
-  auto finish = [this, start, request_id, method = request.method, path, done = std::move(done)](
-                    std::string route, HttpResponse response) {
+  // Completes the request: metrics, the access log line, the request id and CORS headers.
+  auto finish = [this, start, request_id, method = request.method, path, cors = CorsOrigin(request),
+                 done = std::move(done)](std::string route, HttpResponse response) {
     response.headers.emplace_back("x-request-id", request_id);
+    if (!cors.empty()) {
+      response.headers.emplace_back("access-control-allow-origin", cors);
+      response.headers.emplace_back("access-control-expose-headers",
+                                    "x-request-id, retry-after, ratelimit-limit, "
+                                    "ratelimit-remaining, ratelimit-reset, www-authenticate");
+      response.headers.emplace_back("vary", "Origin");
+    }
     double seconds = absl::ToDoubleSeconds(absl::Now() - start);
     metrics_.requests->WithLabels({route, std::to_string(response.status)}).Inc();
     metrics_.latency->WithLabels({route}).Observe(seconds);
@@ -136,6 +210,26 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
     }
     done(std::move(response));
   };
+
+  // CORS preflight: answered for allowed origins, before routing and auth.
+  if (request.method == "OPTIONS" && request.headers.count("access-control-request-method") > 0 &&
+      request.headers.count("origin") > 0) {
+    HttpResponse r;
+    r.status = 204;
+    r.content_type = "text/plain";
+    if (!CorsOrigin(request).empty()) {
+      r.headers = {{"access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"},
+                   {"access-control-allow-headers",
+                    "authorization, content-type, x-api-key, x-request-id, x-request-timeout"},
+                   {"access-control-max-age",
+                    absl::StrCat(absl::ToInt64Seconds(options_.security.cors_max_age))}};
+    } else {
+      r.status = 403;
+      r.body = "CORS: origin not allowed\n";
+    }
+    finish("preflight", std::move(r));
+    return;
+  }
 
   if (request.method == "GET" && (path == "/healthz" || path == "/readyz" || path == "/metrics")) {
     HttpResponse r;
@@ -184,6 +278,13 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
                                                   "yet")));
     return;
   }
+  std::vector<std::pair<std::string, std::string>> limit_headers;
+  auto admitted = Admit(*route, path, request, &limit_headers);
+  if (auto* refused = std::get_if<HttpResponse>(&admitted)) {
+    finish(route->label, std::move(*refused));
+    return;
+  }
+  const Identity& identity = std::get<Identity>(admitted);
   auto timeout = RequestTimeout(request.headers, options_.default_timeout, options_.max_timeout);
   if (!timeout.ok()) {
     finish(route->label, ErrorResponse(RpcStatusFromAbsl(timeout.status())));
@@ -203,12 +304,21 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
                                     absl::StrCat("no backend is configured for ", service))));
     return;
   }
+  Metadata metadata = {{"x-request-id", request_id}};
+  if (!options_.security.gateway_secret.empty() && !identity.subject.empty()) {
+    metadata.emplace_back("x-genesis-gateway-auth", options_.security.gateway_secret);
+    metadata.emplace_back("x-genesis-subject", identity.subject);
+    metadata.emplace_back("x-genesis-roles", absl::StrJoin(identity.roles, ","));
+  }
   backend->second->Call(
-      route->grpc_path, std::move(*message), absl::Now() + *timeout, {{"x-request-id", request_id}},
-      [this, route, service, finish](grpc::Status status, std::string response) mutable {
+      route->grpc_path, std::move(*message), absl::Now() + *timeout, metadata,
+      [this, route, service, finish, limit_headers = std::move(limit_headers)](
+          grpc::Status status, std::string response) mutable {
         if (!status.ok()) {
           metrics_.backend_errors->WithLabels({service, std::to_string(status.error_code())}).Inc();
-          finish(route->label, ErrorResponse(RpcStatusFromGrpc(status)));
+          HttpResponse r = ErrorResponse(RpcStatusFromGrpc(status));
+          r.headers = limit_headers;
+          finish(route->label, std::move(r));
           return;
         }
         auto json = transcoder_->ResponseToJson(*route, response);
@@ -218,6 +328,7 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
         }
         HttpResponse r;
         r.body = std::move(*json);
+        r.headers = std::move(limit_headers);
         finish(route->label, std::move(r));
       });
 }

@@ -12,13 +12,17 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
+#include "gateway/auth.h"
 #include "gateway/backend.h"
 #include "gateway/http_rules.h"
+#include "gateway/rate_limit.h"
+#include "gateway/rbac.h"
 #include "gateway/transcoder.h"
 
 namespace genesis::gateway {
@@ -38,10 +42,33 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// Who may call what, how often, and from which browser origins. Pointers are
+// not owned and must outlive the Gateway.
+struct SecurityOptions {
+  // Null: no authentication (every route is public; --auth=off). Else every
+  // route but /healthz, /readyz, /metrics, /openapi.json and routes whose
+  // request is google.api.HttpBody (webhooks) needs a credential: 401
+  // without a valid one, 403 when its roles lack the permission.
+  const Authenticator* authenticator = nullptr;
+  const Rbac* rbac = nullptr;  // null with an authenticator: any identity may call anything
+  // Null: no rate limits. Keys: credential (or "anonymous") + route class.
+  RateLimiter* rate_limiter = nullptr;
+  RateLimitPolicy general_limit{30, 30};           // 30 req/s
+  RateLimitPolicy token_route_limit{5.0 / 60, 5};  // 5 req/min
+  std::vector<std::string> token_route_prefixes;   // paths limited by token_route_limit
+  // Sent to backends as x-genesis-gateway-auth with x-genesis-subject and
+  // x-genesis-roles; backends trust the identity only when it matches theirs.
+  std::string gateway_secret;
+  // CORS: allowed origins ("*" = any); empty = CORS off.
+  std::vector<std::string> cors_origins;
+  absl::Duration cors_max_age = absl::Minutes(10);
+};
+
 struct GatewayOptions {
   absl::Duration default_timeout = absl::Seconds(30);
   absl::Duration max_timeout = absl::Seconds(30);
   absl::Duration readiness_timeout = absl::Seconds(2);
+  SecurityOptions security;
 };
 
 // Counters and histograms of the gateway, registered once.
@@ -78,6 +105,13 @@ class Gateway {
 
  private:
   HttpResponse ErrorResponse(const google::rpc::Status& status) const;
+  // Authentication, RBAC and the rate limit of a matched route: the identity
+  // (empty when auth is off or the route is public), or the error response.
+  std::variant<Identity, HttpResponse> Admit(
+      const Route& route, const std::string& path, const HttpRequest& request,
+      std::vector<std::pair<std::string, std::string>>* extra_headers) const;
+  // The Access-Control-Allow-Origin value for `request`, or "" (CORS off / not allowed).
+  [[nodiscard]] std::string CorsOrigin(const HttpRequest& request) const;
 
   const GatewayOptions options_;
   std::unique_ptr<Transcoder> transcoder_;

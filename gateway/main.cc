@@ -7,13 +7,22 @@
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <optional>
+
+#include "absl/strings/str_split.h"
 
 #include "common/config.h"
 #include "common/http_server.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/migrations.h"
+#include "common/pg_pool.h"
+#include "common/redis.h"
+#include "gateway/api_keys.h"
+#include "gateway/auth.h"
 #include "gateway/backend.h"
 #include "gateway/gateway.h"
+#include "gateway/security_flags.h"
 #include "gateway/server.h"
 
 // Shared flags, defined once in common/service_config.cc.
@@ -26,6 +35,10 @@ DECLARE_string(log_level);
 DECLARE_int32(max_call_deadline_ms);
 DECLARE_int32(max_message_bytes);
 DECLARE_int32(shutdown_grace_ms);
+DECLARE_string(gateway_secret);
+DECLARE_int32(pg_pool_size);
+DECLARE_int32(redis_timeout_ms);
+DECLARE_bool(migrate);
 
 DEFINE_int32(http_port, 8080, "HTTP port of the REST API; 0 picks a free one (printed at start).");
 DEFINE_string(backend, "",
@@ -46,14 +59,31 @@ DEFINE_int32(idle_timeout_ms, 60000, "How long a keep-alive connection may wait 
 DEFINE_int32(max_connections, 10000, "Open connections beyond this are refused.");
 DEFINE_bool(ignore_unknown_query_params, false,
             "Ignore query parameters that name no request field instead of answering 400.");
+DEFINE_string(auth, "on",
+              "on: every route but /healthz, /readyz, /metrics and webhooks needs a JWT or API "
+              "key; off: no authentication at all (local experiments only).");
+DEFINE_string(jwks_file, "",
+              "JWKS file with the RS256/ES256 public keys (by kid); SIGHUP "
+              "is not handled yet: restart to rotate.");
+DEFINE_int32(jwt_skew_ms, 30000, "Clock skew allowed on exp and nbf.");
+DEFINE_string(rbac_config, GENESIS_DEFAULT_RBAC_CONFIG,
+              "JSON file mapping roles to per-service read/write permissions.");
+DEFINE_string(rate_limit, "30/s", "Requests per credential on ordinary routes (N/s, N/m, N/h).");
+DEFINE_string(token_rate_limit, "5/m", "Requests per credential on token-minting routes.");
+DEFINE_string(token_route_prefixes, "/v1/auth/,/v1/tokens",
+              "Comma-separated path prefixes limited by --token_rate_limit.");
+DEFINE_bool(rate_limits, true, "Apply rate limits (Redis from --redis_url, else per process).");
+DEFINE_string(cors_origins, "",
+              "Comma-separated origins allowed by CORS (\"*\" = any); empty: CORS off.");
 
 int main(int argc, char** argv) {
   using namespace genesis;
   using namespace genesis::gateway;
-  ParseFlagsWithEnv(&argc, &argv,
-                    "genesis-gateway: REST/JSON to gRPC for every RPC with a google.api.http "
-                    "rule.\nEvery flag can also be set as GENESIS_<FLAG>, e.g. GENESIS_HTTP_PORT.\n"
-                    "--pg_dsn and --redis_url are accepted for later use (API keys, rate limits).");
+  ParseFlagsWithEnv(
+      &argc, &argv,
+      "genesis-gateway: REST/JSON to gRPC for every RPC with a google.api.http "
+      "rule.\nEvery flag can also be set as GENESIS_<FLAG>, e.g. GENESIS_HTTP_PORT.\n"
+      "--pg_dsn holds API keys (schema gateway); --redis_url the rate-limit buckets.");
   ConfigErrors errors;
   errors.RequireNonEmpty("host", FLAGS_host);
   errors.RequirePort("http_port", FLAGS_http_port);
@@ -74,6 +104,42 @@ int main(int argc, char** argv) {
   if (!backend_list.ok()) errors.Add("backend", std::string(backend_list.status().message()));
   auto set = Transcoder::ReadDescriptorSet(FLAGS_descriptor_set);
   if (!set.ok()) errors.Add("descriptor_set", std::string(set.status().message()));
+  errors.RequireOneOf("auth", FLAGS_auth, {"on", "off"});
+  errors.RequireRange("jwt_skew_ms", FLAGS_jwt_skew_ms, 0, 3600000);
+  auto general_limit = RateLimitPolicy::Parse(FLAGS_rate_limit);
+  if (!general_limit.ok()) errors.Add("rate_limit", std::string(general_limit.status().message()));
+  auto token_limit = RateLimitPolicy::Parse(FLAGS_token_rate_limit);
+  if (!token_limit.ok())
+    errors.Add("token_rate_limit", std::string(token_limit.status().message()));
+  const bool auth_on = FLAGS_auth == "on";
+  JwtOptions jwt_options;
+  jwt_options.hs256_secret = Hs256SecretFromFlags(&errors);
+  jwt_options.issuer = FLAGS_jwt_issuer;
+  jwt_options.audience = FLAGS_jwt_audience;
+  jwt_options.skew = absl::Milliseconds(FLAGS_jwt_skew_ms);
+  Jwks jwks;
+  if (!FLAGS_jwks_file.empty()) {
+    auto loaded = Jwks::Load(FLAGS_jwks_file);
+    if (loaded.ok()) {
+      jwks = std::move(*loaded);
+    } else {
+      errors.Add("jwks_file", std::string(loaded.status().message()));
+    }
+  }
+  std::optional<Rbac> rbac;
+  if (auth_on) {
+    auto loaded = Rbac::Load(FLAGS_rbac_config);
+    if (loaded.ok()) {
+      rbac = std::move(*loaded);
+    } else {
+      errors.Add("rbac_config", std::string(loaded.status().message()));
+    }
+    if (jwt_options.hs256_secret.empty() && FLAGS_jwks_file.empty() && FLAGS_pg_dsn.empty()) {
+      errors.Add("auth",
+                 "on, but no credential can be checked: set --jwt_hs256_secret(_file), "
+                 "--jwks_file or --pg_dsn (API keys), or --auth=off");
+    }
+  }
   errors.ExitIfAny();
   InitLogging(FLAGS_log_format == "json" ? LogFormat::kJson : LogFormat::kText, FLAGS_log_level);
   auto log = Logger("gateway");
@@ -132,6 +198,64 @@ int main(int argc, char** argv) {
 
   MetricsRegistry registry;
   GatewayOptions options;
+  // Authentication: JWTs, and API keys in PostgreSQL (schema `gateway`).
+  std::unique_ptr<PgPool> pg;
+  std::unique_ptr<PgApiKeyStore> key_store;
+  if (auth_on && !FLAGS_pg_dsn.empty()) {
+    if (FLAGS_migrate) {
+      if (auto st = ApplyMigrations(FLAGS_pg_dsn, "gateway", GatewayMigrations()); !st.ok()) {
+        log->critical("--pg_dsn: migrating schema gateway: {}", st.message());
+        return 1;
+      }
+    }
+    PgPoolOptions pg_options;
+    pg_options.dsn = FLAGS_pg_dsn;
+    pg_options.size = FLAGS_pg_pool_size;
+    pg_options.name = "gateway";
+    pg = std::make_unique<PgPool>(pg_options, &registry);
+    key_store = std::make_unique<PgApiKeyStore>(pg.get());
+  }
+  JwtVerifier jwt(jwt_options, std::move(jwks));
+  Authenticator authenticator(&jwt, key_store.get());
+  if (auth_on) {
+    options.security.authenticator = &authenticator;
+    options.security.rbac = &*rbac;
+    log->info("auth on: HS256 {}, JWKS keys {}, API keys {}, RBAC roles from {}",
+              jwt_options.hs256_secret.empty() ? "off" : "on", FLAGS_jwks_file.empty() ? 0 : 1,
+              key_store ? "on" : "off", FLAGS_rbac_config);
+  } else {
+    log->warn("--auth=off: EVERY ROUTE IS OPEN TO ANYONE; use only for local experiments");
+  }
+  if (FLAGS_gateway_secret.empty()) {
+    log->warn("--gateway_secret is empty: backends will not see caller identities");
+  }
+  options.security.gateway_secret = FLAGS_gateway_secret;
+  // Rate limits: Redis token buckets, a local bucket when Redis fails.
+  std::unique_ptr<RedisClient> redis;
+  if (!FLAGS_redis_url.empty()) {
+    RedisOptions redis_options;
+    redis_options.url = FLAGS_redis_url;
+    redis_options.name = "gateway";
+    redis_options.connect_timeout = absl::Milliseconds(FLAGS_redis_timeout_ms);
+    redis_options.command_timeout = absl::Milliseconds(FLAGS_redis_timeout_ms);
+    auto created = RedisClient::Create(redis_options, &registry);
+    if (!created.ok()) {
+      log->critical("--redis_url: {}", created.status().message());
+      return 1;
+    }
+    redis = std::move(*created);
+  }
+  RateLimiter limiter(redis.get(), &registry, absl::Now,
+                      absl::Milliseconds(FLAGS_redis_timeout_ms));
+  if (FLAGS_rate_limits) {
+    options.security.rate_limiter = &limiter;
+    options.security.general_limit = *general_limit;
+    options.security.token_route_limit = *token_limit;
+    options.security.token_route_prefixes =
+        absl::StrSplit(FLAGS_token_route_prefixes, ',', absl::SkipWhitespace());
+    if (!redis) log->warn("no --redis_url: rate limits are per process");
+  }
+  options.security.cors_origins = absl::StrSplit(FLAGS_cors_origins, ',', absl::SkipWhitespace());
   options.default_timeout = absl::Milliseconds(FLAGS_default_timeout_ms);
   options.max_timeout = absl::Milliseconds(FLAGS_max_call_deadline_ms);
   const size_t route_count = routes->routes().size();

@@ -59,6 +59,21 @@ done < <(cat "$STATE/services.pids" 2>/dev/null)
 
 # `9>&-` everywhere below: daemons and services must not inherit the lock, or they would
 # keep it after this script dies.
+# Dev secrets, generated once and never committed: the gateway's JWT secret and the
+# secret it forwards caller identities to the services with.
+SECRETS="$STATE/secrets.env"
+if [ ! -s "$SECRETS" ]; then
+  (umask 077 && {
+    echo "GENESIS_JWT_HS256_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+    echo "GENESIS_GATEWAY_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+  } >"$SECRETS")
+fi
+chmod 600 "$SECRETS"
+set -a
+# shellcheck source=/dev/null
+source "$SECRETS"
+set +a
+
 export GENESIS_PERSIST=1
 genesis_pg_start "$STATE" 9>&-
 genesis_redis_start "$STATE" 9>&-
@@ -75,11 +90,27 @@ start() {
   echo "$!" >>"$STATE/services.pids"
   if [ "$kind" = grpc ]; then
     urls+=("127.0.0.1:$port")
+    first_grpc="${first_grpc:-127.0.0.1:$port}"
     export "GENESIS_${key}_ADDR=127.0.0.1:$port" # for the gateway, started after the services
   else
     urls+=("http://127.0.0.1:$port")
   fi
 }
+
+# The LLM provider simulator, started before the services: the router's simulated models
+# answer through it, so the mesh works with no provider keys (real providers switch on
+# when their keys or URLs are set, see services/llm_router/README.md).
+simulator=build/services/llm_router/simulator/genesis-llm-simulator
+if [ -x "$simulator" ]; then
+  sim_port="$(genesis_port_for "$STATE" LLM_SIMULATOR_HTTP_PORT)"
+  sim_log="$LOGS/llm-simulator.log"
+  : >"$sim_log"
+  "$simulator" --http_port="$sim_port" >>"$sim_log" 2>&1 9>&- &
+  pids+=("$!") names+=(llm-simulator) ports+=("$sim_port") metrics+=("") logs+=("$sim_log")
+  urls+=("http://127.0.0.1:$sim_port")
+  echo "$!" >>"$STATE/services.pids"
+  export GENESIS_SIMULATOR_URL="http://127.0.0.1:$sim_port" # read by genesis-llm-router
+fi
 
 db_flags=(--pg_dsn="$GENESIS_PG_DSN" --redis_url="$GENESIS_REDIS_URL")
 for bin in build/services/*/genesis-*; do
@@ -119,13 +150,21 @@ echo
 printf "$row" SERVICE ENDPOINT METRICS LOG
 for i in "${!pids[@]}"; do
   # shellcheck disable=SC2059
-  printf "$row" "${names[$i]}" "${urls[$i]}" "http://127.0.0.1:${metrics[$i]}/metrics" "${logs[$i]#"$ROOT"/}"
+  m="-"
+  [ -z "${metrics[$i]}" ] || m="http://127.0.0.1:${metrics[$i]}/metrics"
+  printf "$row" "${names[$i]}" "${urls[$i]}" "$m" "${logs[$i]#"$ROOT"/}"
 done
 echo
 echo "PostgreSQL  $GENESIS_PG_DSN  (log: .genesis/run/pg/pg.log)"
 echo "Redis       $GENESIS_REDIS_URL  (log: .genesis/run/redis/redis.log)"
 echo
-echo "Try: .genesis/tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge http://${urls[0]}/grpc.health.v1.Health/Check"
+echo "Try: .genesis/tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge http://${first_grpc:-}/grpc.health.v1.Health/Check"
+if [ -x build/gateway/genesis-gateway-admin ] && [ -x "$gateway" ]; then
+  token="$(build/gateway/genesis-gateway-admin mint-token --subject=dev --roles=admin --ttl=12h 9>&-)"
+  echo "     curl -s -H 'Authorization: Bearer $token' ${urls[-1]}/v1/types"
+  echo "     (an admin dev token for 12 h; more: build/gateway/genesis-gateway-admin mint-token --subject=S --roles=viewer,"
+  echo "      with GENESIS_JWT_HS256_SECRET from .genesis/run/secrets.env)"
+fi
 echo "Ctrl-C stops everything."
 
 # Wake up when any service exits on its own: that is a crash as far as the mesh goes.

@@ -7,6 +7,7 @@
 #   GENESIS_TEST_PG_DSN     DSN of the `postgres` maintenance database
 #   GENESIS_CATALOG_BIN     else $GENESIS_BUILD_DIR/services/catalog/genesis-catalog
 #   GENESIS_GATEWAY_BIN     else $GENESIS_BUILD_DIR/gateway/genesis-gateway
+#   GENESIS_GATEWAY_ADMIN_BIN  else genesis-gateway-admin next to the gateway (mints the token)
 #   GENESIS_PSQL            optional: psql (else on PATH, else the newest /usr/lib/postgresql/*/bin/psql)
 # Exits 77 (skipped) when the servers or tools are missing, 1 when a check fails.
 # Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end.
@@ -30,7 +31,8 @@ CATALOG_BIN="${GENESIS_CATALOG_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/serv
 GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/gateway/genesis-gateway}}"
 [ -n "$CATALOG_BIN" ] && [ -n "$GATEWAY_BIN" ] ||
   skip "set GENESIS_CATALOG_BIN and GENESIS_GATEWAY_BIN, or GENESIS_BUILD_DIR"
-for bin in "$CATALOG_BIN" "$GATEWAY_BIN"; do
+ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
+for bin in "$CATALOG_BIN" "$GATEWAY_BIN" "$ADMIN_BIN"; do
   if [ ! -x "$bin" ]; then
     echo "not ok - binary not found at $bin (build it first)"
     echo "0 passed, 1 failed"
@@ -161,8 +163,13 @@ CATALOG_ADDR="$(wait_line "$WORK/catalog.out" "$CATALOG_PID" \
 [ -n "$CATALOG_ADDR" ] || { fail "catalog starts" "$(cat "$WORK/catalog.out")"; exit 1; }
 
 MAX_BODY=65536
-env "${ENV_UNSET[@]}" "$GATEWAY_BIN" --http_port=0 --metrics_port=0 \
-  --backend="genesis.catalog.v1.CatalogService=$CATALOG_ADDR" --max_body_bytes=$MAX_BODY \
+# Auth is on: an admin dev token minted by the CLI with a secret of this run.
+JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+TOKEN="$(env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$ADMIN_BIN" mint-token \
+  --subject=e2e --roles=admin --ttl=10m)"
+env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$GATEWAY_BIN" --http_port=0 \
+  --metrics_port=0 --backend="genesis.catalog.v1.CatalogService=$CATALOG_ADDR" \
+  --max_body_bytes=$MAX_BODY --rate_limit=1000/s \
   --pg_dsn="$DB_DSN" >"$WORK/gateway.out" 2>"$WORK/gateway.err" &
 GATEWAY_PID=$!
 started="$(wait_line "$WORK/gateway.out" "$GATEWAY_PID" \
@@ -178,7 +185,7 @@ req() {
   shift 3 2>/dev/null || shift $#
   local args=(-s -X "$method" --max-time 30 -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}')
   if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
-  CODE="$(curl "${args[@]}" "$@" "$GW$path" || echo 000)"
+  CODE="$(curl "${args[@]}" -H "Authorization: Bearer $TOKEN" "$@" "$GW$path" || echo 000)"
   R="$(cat "$WORK/body" 2>/dev/null || true)"
   HDRS="$(tr -d '\r' <"$WORK/headers" 2>/dev/null || true)"
 }
@@ -279,6 +286,7 @@ check_eq "a malformed X-Request-Timeout is 400" 400 "$CODE"
 # Keep-alive: several requests over one connection
 
 curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' --max-time 30 \
+  -H "Authorization: Bearer $TOKEN" \
   "$GW/v1/$ITEM" "$GW/v1/$ITEM" "$GW/healthz" >"$WORK/connects"
 check_eq "three requests with keep-alive open one connection" "1 0 0" "$(tr '\n' ' ' <"$WORK/connects" | sed 's/ $//')"
 

@@ -452,7 +452,7 @@ GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/gate
 rest() {
   local args=(-s -X "$1" --max-time 30 -o "$WORK/rest.body" -w '%{http_code}')
   [ -z "${3:-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "$3")
-  CODE="$(curl "${args[@]}" "$GW$2" || echo 000)"
+  CODE="$(curl "${args[@]}" -H "Authorization: Bearer ${TOKEN:-}" "$GW$2" || echo 000)"
   R="$(cat "$WORK/rest.body" 2>/dev/null || true)"
 }
 # rest_ok DESC METHOD PATH [BODY]: a call that must answer 200.
@@ -466,7 +466,13 @@ rest_ok() {
 if [ -z "$GATEWAY_BIN" ] || [ ! -x "$GATEWAY_BIN" ]; then
   echo "# skipped the REST section: genesis-gateway not found (set GENESIS_GATEWAY_BIN)"
 else
-  env "${env_unset[@]}" "$GATEWAY_BIN" --http_port=0 --metrics_port=-1 \
+  # Auth is on in the gateway: an admin token minted by its CLI with a secret of this run.
+  JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+  ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
+  TOKEN="$(env "${env_unset[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$ADMIN_BIN" mint-token \
+    --subject=e2e --roles=admin --ttl=10m)"
+  env "${env_unset[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$GATEWAY_BIN" --http_port=0 \
+    --metrics_port=-1 --rate_limit=1000/s \
     --backend="$SVC=$GRPC_ADDR" >"$WORK/gateway.out" 2>"$WORK/gateway.err" &
   GATEWAY_PID=$!
   gw_started=""

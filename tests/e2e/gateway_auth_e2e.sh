@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# End-to-end test of the gateway's security slice: the real catalog behind the
+# real gateway over HTTP with auth on: the auth matrix (no token, expired, bad
+# signature, alg none, wrong audience, wrong role, revoked API key), 429 with
+# Retry-After from the Redis token bucket, and, with the test's own private
+# redis-server stopped, the local limiter that still limits and still serves.
+#
+# Needs: GENESIS_TEST_PG_DSN (scripts/test.sh), redis-server, redis-cli,
+# openssl, jq, curl, psql; binaries GENESIS_CATALOG_BIN, GENESIS_GATEWAY_BIN
+# (else under GENESIS_BUILD_DIR), genesis-gateway-admin next to the gateway.
+# Exits 77 (skipped) when something is missing, 1 when a check fails.
+# A && pass || fail is the reporting idiom here, as in gateway_e2e.sh.
+# shellcheck disable=SC2015
+set -euo pipefail
+
+skip() { echo "skipped: $*"; exit 77; }
+
+[ -n "${GENESIS_TEST_PG_DSN:-}" ] || skip "GENESIS_TEST_PG_DSN not set (run scripts/test.sh)"
+PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
+if [ -z "$PSQL" ]; then
+  # shellcheck disable=SC2012  # Debian's fixed /usr/lib/postgresql/<N>/bin
+  PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
+fi
+if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
+for tool in jq curl openssl redis-server redis-cli ss; do
+  command -v "$tool" >/dev/null || skip "$tool not found"
+done
+
+CATALOG_BIN="${GENESIS_CATALOG_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/services/catalog/genesis-catalog}}"
+GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/gateway/genesis-gateway}}"
+[ -n "$CATALOG_BIN" ] && [ -n "$GATEWAY_BIN" ] ||
+  skip "set GENESIS_CATALOG_BIN and GENESIS_GATEWAY_BIN, or GENESIS_BUILD_DIR"
+ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
+for bin in "$CATALOG_BIN" "$GATEWAY_BIN" "$ADMIN_BIN"; do
+  if [ ! -x "$bin" ]; then
+    echo "not ok - binary not found at $bin (build it first)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+done
+
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+fail() {
+  FAILED=$((FAILED + 1))
+  echo "not ok - $1"
+  shift
+  local line l
+  for line in "$@"; do while IFS= read -r l; do echo "#   $l"; done <<<"$line"; done
+}
+check_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want: $2" "got:  $3"; fi; }
+
+# --------------------------------------------------------------------------
+# Database, private Redis, servers, cleanup
+
+DB="gwauth_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+case "$GENESIS_TEST_PG_DSN" in
+  postgres://* | postgresql://*)
+    dsn_base="${GENESIS_TEST_PG_DSN%%\?*}"
+    dsn_query="${GENESIS_TEST_PG_DSN#"$dsn_base"}"
+    dsn_rest="${dsn_base#*://}"
+    if [[ "$dsn_rest" == */* ]]; then dsn_base="${dsn_base%/*}"; fi
+    DB_DSN="$dsn_base/$DB$dsn_query"
+    ;;
+  *) DB_DSN="$GENESIS_TEST_PG_DSN dbname=$DB" ;;
+esac
+admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/gateway-auth-e2e.XXXXXX")"
+CATALOG_PID="" GATEWAY_PID="" REDIS_PID="" DB_CREATED=0
+
+alive() {
+  local stat
+  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat="${stat##*) }"
+  [ "${stat%% *}" != Z ]
+}
+stop() {
+  local pid="$1" deadline=$((SECONDS + 15))
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local status=$?
+  trap - EXIT
+  stop "$GATEWAY_PID"
+  stop "$CATALOG_PID"
+  stop "$REDIS_PID"
+  if [ "$status" -ne 0 ]; then
+    for f in catalog gateway; do
+      [ -s "$WORK/$f.err" ] || continue
+      echo "# last lines of the $f's stderr:"
+      tail -n 30 "$WORK/$f.err" | sed 's/^/#   /'
+    done
+  fi
+  if [ "$DB_CREATED" = 1 ]; then
+    admin_sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 ||
+      echo "# could not drop database $DB" >&2
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ENV_UNSET=()
+for v in $(compgen -e); do [[ "$v" == GENESIS_* ]] && ENV_UNSET+=(-u "$v"); done
+
+# poll SECONDS COMMAND...: true once COMMAND succeeds within the deadline.
+poll() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+wait_line() { # FILE PID SED_EXPR
+  local deadline=$((SECONDS + 30)) got=""
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    got="$(sed -n "$3" "$1")"
+    [ -z "$got" ] || break
+    alive "$2" || break
+    sleep 0.05
+  done
+  echo "$got"
+}
+
+admin_sql "CREATE DATABASE $DB"
+DB_CREATED=1
+
+# A private redis-server on a free port, so stopping it affects nobody else.
+REDIS_PORT=""
+for _ in $(seq 1 50); do
+  p=$((20000 + RANDOM % 20000))
+  if [ -z "$(ss -ltnH "sport = :$p")" ]; then REDIS_PORT=$p; break; fi
+done
+[ -n "$REDIS_PORT" ] || skip "no free port for redis-server"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+REDIS_PID=$!
+redis_up() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+poll 15 redis_up || { fail "private redis-server starts" "$(cat "$WORK/redis.log")"; exit 1; }
+
+GATEWAY_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+AUD=genesis-api
+ISS=genesis-e2e
+
+env "${ENV_UNSET[@]}" GENESIS_GATEWAY_SECRET="$GATEWAY_SECRET" "$CATALOG_BIN" --grpc_port=0 \
+  --metrics_port=-1 --pg_dsn="$DB_DSN" >"$WORK/catalog.out" 2>"$WORK/catalog.err" &
+CATALOG_PID=$!
+CATALOG_ADDR="$(wait_line "$WORK/catalog.out" "$CATALOG_PID" \
+  's/^genesis-catalog grpc=\([0-9.]*:[0-9]*\) .*$/\1/p')"
+[ -n "$CATALOG_ADDR" ] || { fail "catalog starts" "$(cat "$WORK/catalog.out")"; exit 1; }
+
+# 20 requests per hour per credential: a burst of 20, then one every 3 minutes
+# (no refill can happen while the test runs).
+env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" GENESIS_GATEWAY_SECRET="$GATEWAY_SECRET" \
+  "$GATEWAY_BIN" --http_port=0 --metrics_port=-1 \
+  --backend="genesis.catalog.v1.CatalogService=$CATALOG_ADDR" --pg_dsn="$DB_DSN" \
+  --redis_url="redis://127.0.0.1:$REDIS_PORT" --rate_limit=20/h --jwt_audience=$AUD \
+  --jwt_issuer=$ISS --jwt_skew_ms=0 >"$WORK/gateway.out" 2>"$WORK/gateway.err" &
+GATEWAY_PID=$!
+HTTP_ADDR="$(wait_line "$WORK/gateway.out" "$GATEWAY_PID" \
+  's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/\1/p')"
+[ -n "$HTTP_ADDR" ] || { fail "gateway starts" "$(cat "$WORK/gateway.err")"; exit 1; }
+GW="http://$HTTP_ADDR"
+pass "catalog at $CATALOG_ADDR, gateway at $GW, private Redis on $REDIS_PORT"
+
+admin() {
+  env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" GENESIS_PG_DSN="$DB_DSN" \
+    GENESIS_JWT_AUDIENCE=$AUD GENESIS_JWT_ISSUER=$ISS "$ADMIN_BIN" "$@" 2>"$WORK/admin.err"
+}
+token() { admin mint-token --subject="$1" --roles="$2" --ttl=10m; }
+
+# jwt HEADER_JSON PAYLOAD_JSON [SECRET]: an HS256-signed token built by hand.
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+jwt() {
+  local part
+  part="$(printf '%s' "$1" | b64url).$(printf '%s' "$2" | b64url)"
+  printf '%s.%s' "$part" "$(printf '%s' "$part" | openssl dgst -sha256 -binary -hmac "${3:-$JWT_SECRET}" | b64url)"
+}
+NOW="$(date +%s)"
+claims() { # SUB ROLE EXP [AUD]
+  jq -cn --arg s "$1" --arg r "$2" --argjson e "$3" --arg a "${4:-$AUD}" --arg i $ISS \
+    '{sub: $s, roles: [$r], iat: ($e - 600), exp: $e, aud: $a, iss: $i}'
+}
+
+# req METHOD PATH AUTH_HEADER [BODY]: sets CODE, R and HDRS.
+req() {
+  local args=(-s -X "$1" --max-time 30 -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}')
+  [ -z "$3" ] || args+=(-H "$3")
+  [ -z "${4:-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "$4")
+  CODE="$(curl "${args[@]}" "$GW$2" || echo 000)"
+  R="$(cat "$WORK/body" 2>/dev/null || true)"
+  HDRS="$(tr -d '\r' <"$WORK/headers" 2>/dev/null || true)"
+}
+header() { sed -n "s/^$1: //Ip" <<<"$HDRS" | head -1; }
+
+# --------------------------------------------------------------------------
+# The auth matrix
+
+ADMIN="Authorization: Bearer $(token ops-admin admin)"
+VIEWER="Authorization: Bearer $(token ana viewer)"
+for path in /healthz /readyz /metrics; do
+  req GET $path ""
+  check_eq "GET $path answers without credentials" 200 "$CODE"
+done
+req GET /v1/types ""
+check_eq "no token: 401" 401 "$CODE"
+check_eq "... with WWW-Authenticate: Bearer" 'Bearer realm="genesis"' "$(header www-authenticate)"
+check_eq "... and a google.rpc.Status body (UNAUTHENTICATED)" 16 "$(jq -r .code <<<"$R")"
+req GET /v1/types "Authorization: Bearer $(jwt '{"alg":"HS256"}' "$(claims x admin $((NOW - 60)))")"
+check_eq "expired token: 401" 401 "$CODE"
+check_eq "... saying so" "invalid token: expired" "$(jq -r .message <<<"$R")"
+req GET /v1/types "Authorization: Bearer $(jwt '{"alg":"HS256"}' "$(claims x admin $((NOW + 600)))" \
+  "another-secret-another-secret-0123")"
+check_eq "bad signature: 401" 401 "$CODE"
+check_eq "... with WWW-Authenticate error=invalid_token" 'Bearer error="invalid_token"' "$(header www-authenticate)"
+none="$(printf '%s' '{"alg":"none","typ":"JWT"}' | b64url).$(claims x admin $((NOW + 600)) | tr -d '\n' | b64url)."
+req GET /v1/types "Authorization: Bearer $none"
+check_eq "alg none: 401" 401 "$CODE"
+req GET /v1/types "Authorization: Bearer $(jwt '{"alg":"HS256"}' "$(claims x admin $((NOW + 600)) other-api)")"
+check_eq "wrong audience: 401" 401 "$CODE"
+check_eq "... saying so" "invalid token: wrong audience" "$(jq -r .message <<<"$R")"
+req GET /v1/types "Authorization: Bearer $(jwt '{"alg":"HS256"}' "$(claims x admin $((NOW + 600)))")"
+check_eq "a hand-signed valid token: 200" 200 "$CODE"
+
+req POST "/v1/types?item_type_id=lead" "$ADMIN" '{"displayName": "Lead"}'
+check_eq "admin creates a type: 200" 200 "$CODE"
+req POST "/v1/types?item_type_id=deal" "$VIEWER" '{"displayName": "Deal"}'
+check_eq "viewer writes: 403 (wrong role)" 403 "$CODE"
+check_eq "... PERMISSION_DENIED" 7 "$(jq -r .code <<<"$R")"
+req GET /v1/types/lead "$VIEWER"
+check_eq "viewer reads: 200" 200 "$CODE"
+
+KEY="$(admin create-key --name=crm-bot --roles=bot --expires=30d)"
+KEY_ID="$(sed -n 's/^gk_\([0-9a-f]*\)_.*$/\1/p' <<<"$KEY")"
+[ -n "$KEY_ID" ] && pass "create-key prints a gk_<id>_<secret> key" || fail "create-key prints a key" "$KEY" "$(cat "$WORK/admin.err")"
+stored="$("$PSQL" -X -tA -d "$DB_DSN" -c "SELECT secret_sha256 FROM gateway.api_keys WHERE id = '$KEY_ID'")"
+check_eq "only the SHA-256 of the secret is stored" "$(printf '%s' "${KEY#gk_"${KEY_ID}"_}" | sha256sum | cut -d' ' -f1)" "$stored"
+req POST /v1/items "X-Api-Key: $KEY" '{"type": "lead", "title": "Casa"}'
+check_eq "bot API key writes an item: 200" 200 "$CODE"
+req GET /v1/types/lead "Authorization: Bearer $KEY"
+check_eq "... and works as a bearer token" 200 "$CODE"
+admin list-keys | grep -q "^$KEY_ID .*crm-bot .* active$" && pass "list-keys shows it active" ||
+  fail "list-keys shows it active" "$(admin list-keys)"
+admin revoke-key "$KEY_ID" && pass "revoke-key" || fail "revoke-key" "$(cat "$WORK/admin.err")"
+req GET /v1/types/lead "X-Api-Key: $KEY"
+check_eq "revoked key: 401" 401 "$CODE"
+admin list-keys | grep -q "^$KEY_ID .* revoked$" && pass "list-keys shows it revoked" ||
+  fail "list-keys shows it revoked" "$(admin list-keys)"
+
+# --------------------------------------------------------------------------
+# Rate limits: the Redis bucket
+
+LIMITED="Authorization: Bearer $(token limited viewer)"
+codes=""
+for _ in $(seq 1 21); do req GET /v1/types/lead "$LIMITED"; codes="$codes$CODE "; done
+check_eq "20 requests pass, the 21st is 429" "$(printf '200 %.0s' $(seq 1 20))429 " "$codes"
+retry="$(header retry-after)"
+[ "${retry:-0}" -ge 170 ] && [ "$retry" -le 180 ] && pass "... with Retry-After: $retry" || fail "... with Retry-After 170..180" "$HDRS"
+check_eq "... RateLimit-Limit: 20" 20 "$(header ratelimit-limit)"
+check_eq "... RateLimit-Remaining: 0" 0 "$(header ratelimit-remaining)"
+check_eq "... RESOURCE_EXHAUSTED body" 8 "$(jq -r .code <<<"$R")"
+req GET /v1/types/lead "$VIEWER"
+check_eq "another credential is not limited" 200 "$CODE"
+n="$(redis-cli -p "$REDIS_PORT" --scan --pattern 'genesis:gw:rl:*' | wc -l)"
+[ "$n" -ge 2 ] && pass "the buckets live in Redis ($n keys)" || fail "the buckets live in Redis" "$n keys"
+
+# --------------------------------------------------------------------------
+# Redis stopped: the local limiter takes over
+
+stop "$REDIS_PID"
+REDIS_PID=""
+AFTER="Authorization: Bearer $(token after-redis viewer)"
+codes=""
+for _ in $(seq 1 21); do req GET /v1/types/lead "$AFTER"; codes="$codes$CODE "; done
+check_eq "Redis down: still serves 20, still refuses the 21st" "$(printf '200 %.0s' $(seq 1 20))429 " "$codes"
+[ -n "$(header retry-after)" ] && pass "... with Retry-After" || fail "... with Retry-After" "$HDRS"
+fallback="$(curl -s "$GW/metrics" | sed -n 's/^genesis_gateway_rate_limit_fallback_total \([0-9]*\).*/\1/p')"
+[ "${fallback:-0}" -ge 21 ] && pass "fallback decisions are counted ($fallback)" ||
+  fail "fallback decisions are counted" "got: ${fallback:-none}"
+grep -q "using the local per-process limiter" "$WORK/gateway.err" && pass "... and logged" ||
+  fail "... and logged" "$(tail -5 "$WORK/gateway.err")"
+[ "$(grep -c "using the local per-process limiter" "$WORK/gateway.err")" -le 5 ] &&
+  pass "... at most about once a second" || fail "... logged at most once a second" "$(grep -c local "$WORK/gateway.err")"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
