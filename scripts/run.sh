@@ -91,7 +91,9 @@ start() {
   if [ "$kind" = grpc ]; then
     urls+=("127.0.0.1:$port")
     first_grpc="${first_grpc:-127.0.0.1:$port}"
-    export "GENESIS_${key}_ADDR=127.0.0.1:$port" # for the gateway, started after the services
+    # For the gateway, started after the services: it looks for GENESIS_<PACKAGE>_ADDR of
+    # package genesis.<package>.v1 ("llmrouter" for the binary genesis-llm-router).
+    export "GENESIS_${key}_ADDR=127.0.0.1:$port" "GENESIS_${key//_/}_ADDR=127.0.0.1:$port"
   else
     urls+=("http://127.0.0.1:$port")
   fi
