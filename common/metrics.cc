@@ -1,6 +1,8 @@
 #include "common/metrics.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -50,6 +52,23 @@ void Header(std::string& out, const std::string& name, const std::string& help, 
   absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
 }
 
+// The family already registered under `name`, so that two components
+// (RpcDispatcher and ServerStreamDispatcher) can share one; null when none.
+// The same name with other label names is a programming error.
+template <typename T>
+Family<T>* Registered(const std::vector<std::unique_ptr<Family<T>>>& families,
+                      const std::string& name, const std::vector<std::string>& label_names) {
+  for (const auto& f : families) {
+    if (f->name() != name) continue;
+    if (f->label_names() != label_names) {
+      std::fprintf(stderr, "metric %s registered twice with different labels\n", name.c_str());
+      std::abort();
+    }
+    return f.get();
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 void Counter::Inc(double v) { AtomicAdd(value_, v); }
@@ -84,6 +103,7 @@ std::vector<double> DefaultLatencyBuckets() {
 Family<Counter>& MetricsRegistry::AddCounter(const std::string& name, const std::string& help,
                                              std::vector<std::string> label_names) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (auto* f = Registered(counters_, name, label_names)) return *f;
   counters_.push_back(std::make_unique<Family<Counter>>(
       name, help, std::move(label_names), [] { return std::make_unique<Counter>(); }));
   return *counters_.back();
@@ -92,6 +112,7 @@ Family<Counter>& MetricsRegistry::AddCounter(const std::string& name, const std:
 Family<Gauge>& MetricsRegistry::AddGauge(const std::string& name, const std::string& help,
                                          std::vector<std::string> label_names) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (auto* f = Registered(gauges_, name, label_names)) return *f;
   gauges_.push_back(std::make_unique<Family<Gauge>>(name, help, std::move(label_names),
                                                     [] { return std::make_unique<Gauge>(); }));
   return *gauges_.back();
@@ -101,6 +122,7 @@ Family<Histogram>& MetricsRegistry::AddHistogram(const std::string& name, const 
                                                  std::vector<std::string> label_names,
                                                  std::vector<double> bounds) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (auto* f = Registered(histograms_, name, label_names)) return *f;
   histograms_.push_back(std::make_unique<Family<Histogram>>(
       name, help, std::move(label_names),
       [bounds] { return std::make_unique<Histogram>(bounds); }));

@@ -88,7 +88,8 @@ class Family {
   std::map<std::vector<std::string>, std::unique_ptr<T>> series_;
 };
 
-// Owns every metric of a process. Thread-safe.
+// Owns every metric of a process. Thread-safe. Registering a family name
+// again (same kind, same label names) returns the family already there.
 class MetricsRegistry {
  public:
   Family<Counter>& AddCounter(const std::string& name, const std::string& help,

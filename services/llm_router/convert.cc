@@ -73,7 +73,11 @@ uint32_t CapsFrom(const google::protobuf::RepeatedField<int>& caps) {
 
 }  // namespace
 
-CompletionRequest FromProto(const v1::CompleteRequest& req) {
+namespace {
+
+// CompleteRequest and StreamCompleteRequest have the same fields.
+template <typename Req>
+CompletionRequest RequestFromProto(const Req& req) {
   CompletionRequest r;
   for (const auto& m : req.messages()) r.messages.push_back({RoleFrom(m.role()), m.content()});
   r.task = TaskFrom(req.task());
@@ -101,6 +105,11 @@ CompletionRequest FromProto(const v1::CompleteRequest& req) {
   r.no_cache = req.no_cache();
   return r;
 }
+
+}  // namespace
+
+CompletionRequest FromProto(const v1::CompleteRequest& req) { return RequestFromProto(req); }
+CompletionRequest FromProto(const v1::StreamCompleteRequest& req) { return RequestFromProto(req); }
 
 v1::CompleteResponse ToProto(const Completion& c) {
   v1::CompleteResponse out;

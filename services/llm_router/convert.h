@@ -11,6 +11,7 @@ namespace genesis::llmrouter {
 // an unknown role is kUnspecified (INVALID_ARGUMENT), an unknown task is
 // classified, an unknown strategy is the policy's.
 CompletionRequest FromProto(const v1::CompleteRequest& req);
+CompletionRequest FromProto(const v1::StreamCompleteRequest& req);
 v1::CompleteResponse ToProto(const Completion& c);
 v1::SelectResponse ToProto(const Selection& s);
 v1::Model ToProto(const ModelSpec& m);

@@ -18,6 +18,26 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::Complete(grpc::CallbackServerCon
   });
 }
 
+grpc::ServerWriteReactor<v1::StreamCompleteResponse>* LlmRouterGrpcService::StreamComplete(
+    grpc::CallbackServerContext* ctx, const v1::StreamCompleteRequest* req) {
+  return stream_dispatcher_->ServerStream<v1::StreamCompleteResponse>(
+      ctx, "StreamComplete",
+      [=, this](const CallContext& call, StreamWriter<v1::StreamCompleteResponse>& out) {
+        v1::StreamCompleteResponse chunk;
+        TextSink sink = [&](std::string_view text) {
+          if (text.empty()) return true;
+          chunk.set_text(std::string(text));
+          return out.Write(chunk);  // false: the client went away, stop the model
+        };
+        auto c = router_->StreamComplete(FromProto(*req), sink, call);
+        if (!c.ok()) return c.status();
+        v1::StreamCompleteResponse last;
+        *last.mutable_summary() = ToProto(*c);
+        if (!out.Write(last)) return absl::CancelledError("the client went away");
+        return absl::OkStatus();
+      });
+}
+
 grpc::ServerUnaryReactor* LlmRouterGrpcService::Select(grpc::CallbackServerContext* ctx,
                                                        const v1::SelectRequest* req,
                                                        v1::SelectResponse* resp) {

@@ -1,11 +1,11 @@
 // The router's transport: genesis.llmrouter.v1.LlmRouterService on the gRPC
 // callback API. It only converts protos to domain types and back and runs
-// the logic on the dispatcher; errors are converted once, in RpcDispatcher.
-// StreamComplete is not served yet (UNIMPLEMENTED): common/rpc.h handles
-// unary calls only; see README.md.
+// the logic on the dispatchers (unary: common/rpc.h; StreamComplete:
+// common/stream_rpc.h); errors are converted once, in the dispatchers.
 #pragma once
 
 #include "common/rpc.h"
+#include "common/stream_rpc.h"
 #include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
 #include "services/llm_router/router.h"
 
@@ -14,12 +14,17 @@ namespace genesis::llmrouter {
 class LlmRouterGrpcService final : public v1::LlmRouterService::CallbackService {
  public:
   // Pointers must outlive the service.
-  LlmRouterGrpcService(Router* router, RpcDispatcher* dispatcher)
-      : router_(router), dispatcher_(dispatcher) {}
+  LlmRouterGrpcService(Router* router, RpcDispatcher* dispatcher,
+                       ServerStreamDispatcher* stream_dispatcher)
+      : router_(router), dispatcher_(dispatcher), stream_dispatcher_(stream_dispatcher) {}
 
   grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext* ctx,
                                      const v1::CompleteRequest* req,
                                      v1::CompleteResponse* resp) override;
+  // Text messages as the model produces them, then one message with the
+  // summary. A client that goes away stops the model's stream.
+  grpc::ServerWriteReactor<v1::StreamCompleteResponse>* StreamComplete(
+      grpc::CallbackServerContext* ctx, const v1::StreamCompleteRequest* req) override;
   grpc::ServerUnaryReactor* Select(grpc::CallbackServerContext* ctx, const v1::SelectRequest* req,
                                    v1::SelectResponse* resp) override;
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* ctx,
@@ -34,6 +39,7 @@ class LlmRouterGrpcService final : public v1::LlmRouterService::CallbackService 
  private:
   Router* router_;
   RpcDispatcher* dispatcher_;
+  ServerStreamDispatcher* stream_dispatcher_;
 };
 
 }  // namespace genesis::llmrouter

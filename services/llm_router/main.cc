@@ -9,6 +9,7 @@
 #include "common/rpc.h"
 #include "common/server.h"
 #include "common/service_config.h"
+#include "common/stream_rpc.h"
 #include "services/llm_router/grpc_service.h"
 #include "services/llm_router/pg_store.h"
 #include "services/llm_router/router.h"
@@ -101,7 +102,10 @@ int main(int argc, char** argv) {
   WorkerPool workers("llm_router", config.worker_threads, config.max_queued_calls);
   RpcDispatcher dispatcher("genesis.llmrouter.v1.LlmRouterService", &workers, &registry,
                            config.max_call_deadline);
-  llmrouter::LlmRouterGrpcService service(&router, &dispatcher);
+  ServerStreamDispatcher stream_dispatcher("genesis.llmrouter.v1.LlmRouterService", &workers,
+                                           &registry, config.max_call_deadline);
+  stream_dispatcher.set_gateway_secret(config.gateway_secret);
+  llmrouter::LlmRouterGrpcService service(&router, &dispatcher, &stream_dispatcher);
   ServiceHost host(config.server, &registry);
   host.AddService(&service, "genesis.llmrouter.v1.LlmRouterService");
   host.SetReadinessProbe(
