@@ -145,14 +145,18 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::ListCaseEvents(Ctx* ctx,
 grpc::ServerUnaryReactor* ReasoningGrpcService::SuggestHypotheses(
     Ctx* ctx, const v1::SuggestHypothesesRequest* req, v1::SuggestHypothesesResponse* resp) {
   return dispatcher_->Unary(ctx, "SuggestHypotheses", [=, this](const CallContext& call) {
-    auto suggestions = logic_->SuggestHypotheses(req->name(), req->max_suggestions(), call);
-    if (!suggestions.ok()) return suggestions.status();
-    for (const auto& s : *suggestions) {
+    AssistOptions options;
+    options.sensitive = req->sensitive();
+    auto answer = logic_->SuggestHypotheses(req->name(), req->max_suggestions(), options, call);
+    if (!answer.ok()) return answer.status();
+    for (const auto& s : answer->suggestions) {
       auto* p = resp->add_suggestions();
       p->set_statement(s.statement);
       p->set_prior(s.prior);
       p->set_explanation(s.explanation);
     }
+    resp->set_dropped_suggestions(answer->dropped);
+    resp->set_model(answer->model);
     return absl::OkStatus();
   });
 }
@@ -161,14 +165,18 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::SuggestRatings(Ctx* ctx,
                                                                const v1::SuggestRatingsRequest* req,
                                                                v1::SuggestRatingsResponse* resp) {
   return dispatcher_->Unary(ctx, "SuggestRatings", [=, this](const CallContext& call) {
-    auto suggestions = logic_->SuggestRatings(req->name(), FromProto(req->evidence()), call);
-    if (!suggestions.ok()) return suggestions.status();
+    AssistOptions options;
+    options.sensitive = req->sensitive();
+    auto answer = logic_->SuggestRatings(req->name(), FromProto(req->evidence()), options, call);
+    if (!answer.ok()) return answer.status();
     auto id = ParseCaseName(req->name());
-    for (const auto& s : *suggestions) {
+    for (const auto& s : answer->suggestions) {
       auto* p = resp->add_suggestions();
       *p->mutable_rating() = ToProto(id.value_or(""), s.rating);
       p->set_explanation(s.explanation);
     }
+    resp->set_dropped_suggestions(answer->dropped);
+    resp->set_model(answer->model);
     return absl::OkStatus();
   });
 }

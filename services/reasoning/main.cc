@@ -10,12 +10,16 @@
 #include "services/reasoning/grpc_service.h"
 #include "services/reasoning/pg_store.h"
 #include "services/reasoning/reasoning.h"
+#include "services/reasoning/router_suggestions.h"
 #include "services/reasoning/suggestions.h"
 
 DEFINE_string(llm_router_address, "",
-              "host:port of the LLM router for LLM assist (task \"reasoning\"); empty: "
-              "SuggestHypotheses/SuggestRatings answer FAILED_PRECONDITION. The router client "
-              "is not implemented yet, so only empty is accepted.");
+              "host:port of genesis-llm-router for LLM assist (SuggestHypotheses/SuggestRatings "
+              "call its Complete with task \"reasoning\"); empty: LLM assist is not configured "
+              "and those RPCs answer FAILED_PRECONDITION.");
+DEFINE_int32(llm_timeout_ms, 60000,
+             "Longest wait for one LLM assist answer, in ms (the caller's deadline may be "
+             "shorter).");
 DEFINE_int32(max_hypotheses, 100, "Most hypotheses a case may have.");
 DEFINE_int32(max_evidence, 10000, "Most evidence items a case may have.");
 
@@ -34,10 +38,11 @@ int main(int argc, char** argv) {
   errors.RequireRange("max_hypotheses", FLAGS_max_hypotheses, 2, 1000);
   errors.RequireRange("max_evidence", FLAGS_max_evidence, 1, 100000);
   if (!FLAGS_llm_router_address.empty()) {
-    errors.Add("llm_router_address",
-               "the LLM router client is not implemented yet (the router does not exist); "
-               "leave it empty to run without LLM assist");
+    if (auto st = reasoning::ValidateRouterAddress(FLAGS_llm_router_address); !st.ok()) {
+      errors.Add("llm_router_address", std::string(st.message()));
+    }
   }
+  errors.RequireRange("llm_timeout_ms", FLAGS_llm_timeout_ms, 100, 600000);
   errors.ExitIfAny();
   InitLogging(config.log_format, config.log_level);
   auto log = Logger("reasoning");
@@ -60,9 +65,18 @@ int main(int argc, char** argv) {
   reasoning::ReasoningOptions options;
   options.max_hypotheses = FLAGS_max_hypotheses;
   options.max_evidence = FLAGS_max_evidence;
-  log->warn("LLM assist is not configured (--llm_router_address is empty)");
+  std::unique_ptr<reasoning::SuggestionClient> assist;
+  if (FLAGS_llm_router_address.empty()) {
+    log->warn("LLM assist is not configured (--llm_router_address is empty)");
+    assist = std::make_unique<reasoning::UnconfiguredSuggestionClient>();
+  } else {
+    reasoning::RouterSuggestionOptions assist_options;
+    assist_options.max_timeout = absl::Milliseconds(FLAGS_llm_timeout_ms);
+    assist = reasoning::MakeRouterSuggestionClient(FLAGS_llm_router_address, assist_options);
+    log->info("LLM assist through the LLM router at {}", FLAGS_llm_router_address);
+  }
   reasoning::Reasoning logic(std::make_unique<reasoning::PgReasoningStore>(&pool),
-                             std::make_unique<reasoning::UnconfiguredSuggestionClient>(), options,
+                             std::move(assist), options,
                              reasoning::ReasoningMetrics::Register(&registry));
 
   WorkerPool workers("reasoning", config.worker_threads, config.max_queued_calls);

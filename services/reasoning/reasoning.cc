@@ -400,26 +400,35 @@ absl::StatusOr<Page<Event>> Reasoning::ListCaseEvents(const std::string& parent,
   return out;
 }
 
-absl::StatusOr<std::vector<HypothesisSuggestion>> Reasoning::SuggestHypotheses(
-    const std::string& name, int max_suggestions, const CallContext& ctx) {
+absl::StatusOr<HypothesisSuggestions> Reasoning::SuggestHypotheses(const std::string& name,
+                                                                   int max_suggestions,
+                                                                   const AssistOptions& options,
+                                                                   const CallContext& ctx) {
   if (max_suggestions < 0 || max_suggestions > 20) {
     return InvalidField("max_suggestions", "must be from 0 (default 5) to 20");
   }
   GENESIS_ASSIGN_OR_RETURN(Case c, GetCase(name, std::nullopt, ctx));
   const int max = max_suggestions == 0 ? 5 : max_suggestions;
-  GENESIS_ASSIGN_OR_RETURN(auto suggestions, suggestions_->ProposeHypotheses(c, max, ctx));
-  std::vector<HypothesisSuggestion> out;
-  for (auto& s : suggestions) {
-    if (static_cast<int>(out.size()) == max) break;
-    if (s.statement.empty() || !(s.prior >= 0) || !std::isfinite(s.prior)) continue;
-    out.push_back(std::move(s));
+  GENESIS_ASSIGN_OR_RETURN(HypothesisSuggestions answer,
+                           suggestions_->ProposeHypotheses(c, max, options, ctx));
+  HypothesisSuggestions out;
+  out.model = std::move(answer.model);
+  out.dropped = answer.dropped;
+  for (auto& s : answer.suggestions) {
+    if (static_cast<int>(out.suggestions.size()) == max) break;  // surplus: not "dropped"
+    if (s.statement.empty() || !(s.prior >= 0) || !std::isfinite(s.prior)) {
+      ++out.dropped;
+      continue;
+    }
+    out.suggestions.push_back(std::move(s));
   }
   return out;
 }
 
-absl::StatusOr<std::vector<RatingSuggestion>> Reasoning::SuggestRatings(const std::string& name,
-                                                                        const Evidence& draft,
-                                                                        const CallContext& ctx) {
+absl::StatusOr<RatingSuggestions> Reasoning::SuggestRatings(const std::string& name,
+                                                            const Evidence& draft,
+                                                            const AssistOptions& options,
+                                                            const CallContext& ctx) {
   FieldViolations v;
   CheckText("evidence.description", draft.description, true, options_.max_text_bytes, &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
@@ -428,18 +437,24 @@ absl::StatusOr<std::vector<RatingSuggestion>> Reasoning::SuggestRatings(const st
     return absl::FailedPreconditionError(
         absl::StrCat("case '", CaseName(c.id), "' has no hypotheses to rate evidence against"));
   }
-  GENESIS_ASSIGN_OR_RETURN(auto suggestions, suggestions_->RateEvidence(c, draft, ctx));
-  std::vector<RatingSuggestion> out;
-  for (auto& s : suggestions) {
+  GENESIS_ASSIGN_OR_RETURN(RatingSuggestions answer,
+                           suggestions_->RateEvidence(c, draft, options, ctx));
+  RatingSuggestions out;
+  out.model = std::move(answer.model);
+  out.dropped = answer.dropped;
+  for (auto& s : answer.suggestions) {
     Evidence probe;
     probe.description = "-";
     probe.reliability = 1;
     probe.ratings = {s.rating};
     FieldViolations checked;
     ValidateEvidence(c, &probe, options_.max_text_bytes, &checked);
-    if (!checked.empty()) continue;  // the model named no hypothesis of the case, or a bad number
+    if (!checked.empty()) {  // the model named no hypothesis of the case, or a bad number
+      ++out.dropped;
+      continue;
+    }
     s.rating = probe.ratings[0];
-    out.push_back(std::move(s));
+    out.suggestions.push_back(std::move(s));
   }
   return out;
 }

@@ -108,14 +108,17 @@ class Reasoning {
                                   const std::string& etag, const CallContext& ctx);
   absl::StatusOr<Page<Event>> ListCaseEvents(const std::string& parent, int page_size,
                                              const std::string& page_token, const CallContext& ctx);
-  // Suggestions only: nothing is written. Suggested ratings that do not name
-  // a hypothesis of the case or are out of range are dropped.
-  absl::StatusOr<std::vector<HypothesisSuggestion>> SuggestHypotheses(const std::string& name,
-                                                                      int max_suggestions,
-                                                                      const CallContext& ctx);
-  absl::StatusOr<std::vector<RatingSuggestion>> SuggestRatings(const std::string& name,
-                                                               const Evidence& draft,
-                                                               const CallContext& ctx);
+  // Suggestions only: nothing is written. Suggestions with no statement or
+  // a bad prior, and ratings that do not name a hypothesis of the case or are
+  // out of range, are dropped (and counted in `dropped`). Errors of the
+  // SuggestionClient are returned as they are.
+  absl::StatusOr<HypothesisSuggestions> SuggestHypotheses(const std::string& name,
+                                                          int max_suggestions,
+                                                          const AssistOptions& options,
+                                                          const CallContext& ctx);
+  absl::StatusOr<RatingSuggestions> SuggestRatings(const std::string& name, const Evidence& draft,
+                                                   const AssistOptions& options,
+                                                   const CallContext& ctx);
 
   // OK when storage answers (readiness).
   absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }

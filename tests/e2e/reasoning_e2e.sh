@@ -11,6 +11,10 @@
 #   GENESIS_GATEWAY_BIN     optional: genesis-gateway (else $GENESIS_BUILD_DIR/gateway/genesis-gateway);
 #                           without it the REST section is skipped (reported, not failed)
 #   GENESIS_PSQL            optional: psql (else on PATH, else the newest /usr/lib/postgresql/*/bin/psql)
+#   GENESIS_LLM_ROUTER_BIN, GENESIS_LLM_SIMULATOR_BIN
+#                           optional: genesis-llm-router and genesis-llm-simulator (else next to
+#                           the reasoning binary's build tree); without them the LLM assist
+#                           section is skipped (reported, not failed)
 # Exits 77 (skipped) when the servers or tools are missing, 1 when a check fails.
 # Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` at the end.
 
@@ -163,10 +167,29 @@ stop_gateway() {
   GATEWAY_PID=""
 }
 
+# The LLM router and its provider simulator of the LLM assist section, if started.
+ROUTER_PID=""
+SIM_PID=""
+stop_pid() {
+  local pid="$1" deadline=$((SECONDS + 15))
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+stop_llm() {
+  stop_pid "$ROUTER_PID"
+  ROUTER_PID=""
+  stop_pid "$SIM_PID"
+  SIM_PID=""
+}
+
 cleanup() {
   local status=$?
   trap - EXIT
   stop_gateway
+  stop_llm
   if [ -n "$SERVER_PID" ]; then
     stop_server
     [ "$STOP_STATUS" = 0 ] || echo "# server stop in cleanup: status $STOP_STATUS" >&2
@@ -183,10 +206,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start_server: starts the binary on the fresh database with ports
-# picked by the kernel and waits (up to 30 s: migrations run first) for the
-# line with them. Sets SERVER_PID, URL (gRPC) and OPS (metrics); false if it
-# did not start.
+# start_server [FLAGS...]: starts the binary on the fresh database with ports
+# picked by the kernel (and any extra FLAGS) and waits (up to 30 s: migrations
+# run first) for the line with them. Sets SERVER_PID, URL (gRPC) and OPS
+# (metrics); false if it did not start.
 start_server() {
   # The server must not pick up GENESIS_* settings from the caller's environment.
   local env_unset=() v started="" deadline=$((SECONDS + 30))
@@ -195,7 +218,7 @@ start_server() {
   done
   : >"$WORK/server.out"
   env "${env_unset[@]}" "$BIN" --grpc_port=0 --metrics_port=0 --pg_dsn="$DB_DSN" \
-    --log_format=text --log_level=info \
+    --log_format=text --log_level=info "$@" \
     >"$WORK/server.out" 2>>"$SERVER_LOG" &
   SERVER_PID=$!
   while [ "$SECONDS" -lt "$deadline" ]; do
@@ -539,11 +562,100 @@ else
   [ -z "$SERVER_PID" ] || stop_server
 fi
 flag_status=0
-flag_err="$(env -u GENESIS_PG_DSN "$BIN" --pg_dsn="$DB_DSN" --llm_router_address=127.0.0.1:1 2>&1 >/dev/null)" || flag_status=$?
+flag_err="$(env -u GENESIS_PG_DSN "$BIN" --pg_dsn="$DB_DSN" --llm_router_address=http://127.0.0.1:1 2>&1 >/dev/null)" || flag_status=$?
 if [ "$flag_status" -eq 2 ] && [[ "$flag_err" == *llm_router_address* ]]; then
-  pass "--llm_router_address (no router client yet) stops start-up naming the flag"
+  pass "a bad --llm_router_address (a URL, not host:port) stops start-up naming the flag"
 else
-  fail "--llm_router_address (no router client yet) stops start-up naming the flag" "exit $flag_status: $flag_err"
+  fail "a bad --llm_router_address (a URL, not host:port) stops start-up naming the flag" "exit $flag_status: $flag_err"
+fi
+
+# --------------------------------------------------------------------------
+# LLM assist through the real genesis-llm-router and genesis-llm-simulator.
+# The simulator answers "echo: " + the last user message and cannot be
+# scripted to answer fixed text (POST /_sim/script only scripts latency,
+# failures and token counts), so no model here can give a JSON answer: the
+# checks cover the wiring (task "reasoning" routed to a simulated model, P0
+# keeping a sensitive call on the local one, the unusable answer reported as
+# UNAVAILABLE naming the model, nothing written, router down). Parsing of
+# real answers is covered by tests/router_suggestions_test.cc.
+
+BUILD_ROOT="${GENESIS_BUILD_DIR:-${BIN%/services/reasoning/genesis-reasoning}}"
+ROUTER_BIN="${GENESIS_LLM_ROUTER_BIN:-$BUILD_ROOT/services/llm_router/genesis-llm-router}"
+SIM_BIN="${GENESIS_LLM_SIMULATOR_BIN:-$BUILD_ROOT/services/llm_router/simulator/genesis-llm-simulator}"
+MODELS_CONFIG="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/services/llm_router/config/models.json"
+
+# wait_line FILE SED_EXPR PID: the first match of SED_EXPR in FILE, waiting
+# up to 30 s while PID runs; empty when it never came.
+wait_line() {
+  local file="$1" expr="$2" pid="$3" got="" deadline=$((SECONDS + 30))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    got="$(sed -n "$expr" "$file")"
+    [ -z "$got" ] || break
+    alive "$pid" || break
+    sleep 0.05
+  done
+  echo "$got"
+}
+
+if [ ! -x "$ROUTER_BIN" ] || [ ! -x "$SIM_BIN" ]; then
+  echo "# LLM assist section skipped: genesis-llm-router or genesis-llm-simulator not built" \
+    "(looked for $ROUTER_BIN and $SIM_BIN)"
+else
+  # No provider keys: only the simulated models are configured.
+  llm_env=()
+  for v in $(compgen -e); do
+    case "$v" in
+      GENESIS_* | *_API_KEY | OLLAMA_BASE_URL) llm_env+=(-u "$v") ;;
+    esac
+  done
+  env "${llm_env[@]}" "$SIM_BIN" --http_port=0 >"$WORK/sim.out" 2>>"$WORK/sim.err" &
+  SIM_PID=$!
+  SIM_ADDR="$(wait_line "$WORK/sim.out" 's/^genesis-llm-simulator http=\([0-9.]*:[0-9]*\)$/\1/p' "$SIM_PID")"
+  ROUTER_ADDR=""
+  if [ -n "$SIM_ADDR" ]; then
+    env "${llm_env[@]}" "$ROUTER_BIN" --grpc_port=0 --metrics_port=0 --pg_dsn="$DB_DSN" \
+      --models_config="$MODELS_CONFIG" --simulator_url="http://$SIM_ADDR" \
+      --log_format=text --log_level=warn >"$WORK/router.out" 2>>"$WORK/router.err" &
+    ROUTER_PID=$!
+    ROUTER_ADDR="$(wait_line "$WORK/router.out" 's/^genesis-llm-router grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' "$ROUTER_PID")"
+  fi
+  if [ -z "$ROUTER_ADDR" ]; then
+    fail "the LLM router and simulator start" "simulator: $(cat "$WORK/sim.out" "$WORK/sim.err")" \
+      "router: $(cat "$WORK/router.out" "$WORK/router.err" 2>/dev/null | tail -n 20)"
+  elif ! start_server --llm_router_address="$ROUTER_ADDR"; then
+    fail "server starts with --llm_router_address=$ROUTER_ADDR" "stdout: $(cat "$WORK/server.out")"
+  else
+    pass "server started with --llm_router_address=$ROUTER_ADDR (router on simulator $SIM_ADDR)"
+    call GetCase "{\"name\": \"$CASE\"}"
+    etag_before="$(jq -r '.etag // empty' <<<"$R")"
+    expect_code unavailable SuggestHypotheses "{\"name\": \"$CASE\", \"sensitive\": true}" \
+      "sensitive, through the router (the simulator echoes, no JSON)"
+    msg="$(jq -r '.message // empty' <<<"$R" 2>/dev/null || true)"
+    if [[ "$msg" == "models/sim-local: "* ]] && [[ "$msg" == *'no JSON object with a "hypotheses" list'* ]]; then
+      pass "  ... names the local model P0 chose (models/sim-local) and the missing JSON"
+    else
+      fail "  ... names the local model P0 chose (models/sim-local) and the missing JSON" "error: $R"
+    fi
+    expect_code unavailable SuggestRatings \
+      "{\"name\": \"$CASE\", \"evidence\": {\"description\": \"Supplier trucks were idle in March\"}}" \
+      "not sensitive, through the router"
+    msg="$(jq -r '.message // empty' <<<"$R" 2>/dev/null || true)"
+    if [[ "$msg" == "models/sim-"* ]] && [[ "$msg" != "models/sim-local:"* ]] &&
+      [[ "$msg" == *'no JSON object with a "ratings" list'* ]]; then
+      pass "  ... answered by a simulated cloud model (not sim-local), no \"ratings\" JSON"
+    else
+      fail "  ... answered by a simulated cloud model (not sim-local), no \"ratings\" JSON" "error: $R"
+    fi
+    stats="$(curl -sf --max-time 10 "http://$SIM_ADDR/_sim/stats" || echo '{}')"
+    check_jq "  ... the simulator served exactly one request for sim-local" "$stats" '.requests["sim-local"] == 1'
+    call GetCase "{\"name\": \"$CASE\"}"
+    check_jq "  ... and nothing was written (etag still $etag_before)" "$R" --arg e "$etag_before" '.etag == $e'
+    stop_llm
+    expect_code unavailable SuggestHypotheses "{\"name\": \"$CASE\"}" "with the router stopped"
+    check "  ... says the LLM router is unavailable" grep -q "LLM router unavailable" <<<"$R"
+  fi
+  [ -z "$SERVER_PID" ] || stop_server
+  stop_llm
 fi
 
 echo "$PASSED passed, $FAILED failed"

@@ -18,7 +18,7 @@ class ReasoningGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto store = std::make_unique<testing::FakeReasoningStore>();
-    logic_ = std::make_unique<Reasoning>(std::move(store), nullptr, ReasoningOptions{});
+    logic_ = std::make_unique<Reasoning>(std::move(store), MakeSuggestions(), ReasoningOptions{});
     workers_ = std::make_unique<WorkerPool>("test", 4, 64);
     dispatcher_ = std::make_unique<RpcDispatcher>("genesis.reasoning.v1.ReasoningService",
                                                   workers_.get(), &registry_, absl::Seconds(5));
@@ -57,6 +57,9 @@ class ReasoningGrpcTest : public ::testing::Test {
     EXPECT_TRUE(stub_->CreateHypothesis(&ctx, req, &resp).ok());
     return resp;
   }
+
+  // The LLM assist client; none: not configured.
+  virtual std::unique_ptr<SuggestionClient> MakeSuggestions() { return nullptr; }
 
   static std::vector<std::string> Fields(const grpc::Status& st) {
     google::rpc::Status details = RpcStatusOf(st);
@@ -187,6 +190,86 @@ TEST_F(ReasoningGrpcTest, AssistWithoutRouterIsFailedPrecondition) {
   grpc::Status st = stub_->SuggestHypotheses(&ctx, req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(st.error_message().find("LLM assist is not configured"), std::string::npos);
+}
+
+// A client that answers fixed suggestions and records the options it got.
+class FixedSuggestions final : public SuggestionClient {
+ public:
+  explicit FixedSuggestions(bool* sensitive_seen) : sensitive_seen_(sensitive_seen) {}
+  absl::StatusOr<HypothesisSuggestions> ProposeHypotheses(const Case&, int,
+                                                          const AssistOptions& options,
+                                                          const CallContext&) override {
+    *sensitive_seen_ = options.sensitive;
+    HypothesisSuggestions out;
+    out.suggestions = {{"Supplier C", 0.5, "new in March"}, {"", 1, "dropped by the logic"}};
+    out.dropped = 2;
+    out.model = "models/sim-local";
+    return out;
+  }
+  absl::StatusOr<RatingSuggestions> RateEvidence(const Case&, const Evidence&,
+                                                 const AssistOptions& options,
+                                                 const CallContext&) override {
+    *sensitive_seen_ = options.sensitive;
+    RatingSuggestions out;
+    RatingSuggestion s;
+    s.rating.hypothesis_id = "h1";
+    s.rating.likelihood = 0.8;
+    s.explanation = "fits";
+    out.suggestions.push_back(s);
+    out.model = "models/sim-gpt-4o";
+    return out;
+  }
+
+ private:
+  bool* sensitive_seen_;
+};
+
+class ReasoningGrpcAssistTest : public ReasoningGrpcTest {
+ protected:
+  std::unique_ptr<SuggestionClient> MakeSuggestions() override {
+    return std::make_unique<FixedSuggestions>(&sensitive_seen_);
+  }
+  bool sensitive_seen_ = false;
+};
+
+TEST_F(ReasoningGrpcAssistTest, SuggestionsCarryDroppedCountModelAndSensitive) {
+  const v1::Case c = CreateCase();
+  {
+    grpc::ClientContext ctx;
+    v1::SuggestHypothesesRequest req;
+    req.set_name(c.name());
+    req.set_sensitive(true);
+    v1::SuggestHypothesesResponse resp;
+    grpc::Status st = stub_->SuggestHypotheses(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_EQ(resp.suggestions_size(), 1);
+    EXPECT_EQ(resp.suggestions(0).statement(), "Supplier C");
+    EXPECT_EQ(resp.suggestions(0).prior(), 0.5);
+    EXPECT_EQ(resp.dropped_suggestions(), 3);
+    EXPECT_EQ(resp.model(), "models/sim-local");
+    EXPECT_TRUE(sensitive_seen_);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::CreateHypothesisRequest add;
+    add.set_parent(c.name());
+    add.mutable_hypothesis()->set_statement("Supplier A");
+    v1::Hypothesis added;
+    ASSERT_TRUE(stub_->CreateHypothesis(&ctx, add, &added).ok());
+  }
+  grpc::ClientContext ctx;
+  v1::SuggestRatingsRequest req;
+  req.set_name(c.name());
+  req.mutable_evidence()->set_description("Trucks idle");
+  v1::SuggestRatingsResponse resp;
+  grpc::Status st = stub_->SuggestRatings(&ctx, req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(resp.suggestions_size(), 1);
+  EXPECT_EQ(resp.suggestions(0).rating().hypothesis(), c.name() + "/hypotheses/h1");
+  EXPECT_EQ(resp.suggestions(0).rating().likelihood(), 0.8);
+  EXPECT_EQ(resp.dropped_suggestions(), 0);
+  EXPECT_EQ(resp.model(), "models/sim-gpt-4o");
+  EXPECT_FALSE(sensitive_seen_);
 }
 
 }  // namespace

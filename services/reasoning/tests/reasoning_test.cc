@@ -21,22 +21,27 @@ using ::testing::Pair;
 
 class FakeSuggestions final : public SuggestionClient {
  public:
-  absl::StatusOr<std::vector<HypothesisSuggestion>> ProposeHypotheses(const Case& c, int max,
-                                                                      const CallContext&) override {
+  absl::StatusOr<HypothesisSuggestions> ProposeHypotheses(const Case& c, int max,
+                                                          const AssistOptions& options,
+                                                          const CallContext&) override {
     last_case = c.id;
     last_max = max;
-    return hypotheses;
+    last_sensitive = options.sensitive;
+    return HypothesisSuggestions{hypotheses, 1, "models/fake"};
   }
-  absl::StatusOr<std::vector<RatingSuggestion>> RateEvidence(const Case& c, const Evidence& e,
-                                                             const CallContext&) override {
+  absl::StatusOr<RatingSuggestions> RateEvidence(const Case& c, const Evidence& e,
+                                                 const AssistOptions& options,
+                                                 const CallContext&) override {
     last_case = c.id;
     last_description = e.description;
-    return ratings;
+    last_sensitive = options.sensitive;
+    return RatingSuggestions{ratings, 0, "models/fake"};
   }
   std::vector<HypothesisSuggestion> hypotheses;
   std::vector<RatingSuggestion> ratings;
   std::string last_case, last_description;
   int last_max = 0;
+  bool last_sensitive = false;
 };
 
 class ReasoningTest : public ::testing::Test {
@@ -391,7 +396,7 @@ TEST_F(ReasoningTest, ListCasesPages) {
 
 TEST_F(ReasoningTest, AssistIsNotConfiguredByDefault) {
   const std::string name = NewCase();
-  auto r = logic_->SuggestHypotheses(name, 3, ctx_);
+  auto r = logic_->SuggestHypotheses(name, 3, {}, ctx_);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(r.status().message(), HasSubstr("LLM assist is not configured"));
 }
@@ -414,24 +419,29 @@ TEST_F(ReasoningTest, AssistSuggestsButNeverWrites) {
   }
   auto before = logic_->GetCase(name, std::nullopt, ctx_);
 
-  auto hyps = logic_->SuggestHypotheses(name, 0, ctx_);
+  auto hyps = logic_->SuggestHypotheses(name, 0, {.sensitive = true}, ctx_);
   ASSERT_TRUE(hyps.ok()) << hyps.status();
-  ASSERT_EQ(hyps->size(), 1u);
-  EXPECT_EQ((*hyps)[0].statement, "Seasonality");
+  ASSERT_EQ(hyps->suggestions.size(), 1u);
+  EXPECT_EQ(hyps->suggestions[0].statement, "Seasonality");
+  EXPECT_EQ(hyps->dropped, 2);  // 1 by the client, the empty statement by the logic
+  EXPECT_EQ(hyps->model, "models/fake");
   EXPECT_EQ(suggestions->last_max, 5);
+  EXPECT_TRUE(suggestions->last_sensitive);
 
   Evidence draft;
   draft.description = "Traffic fell 30%";
-  auto ratings = logic_->SuggestRatings(name, draft, ctx_);
+  auto ratings = logic_->SuggestRatings(name, draft, {}, ctx_);
   ASSERT_TRUE(ratings.ok()) << ratings.status();
-  ASSERT_EQ(ratings->size(), 1u);
-  EXPECT_EQ((*ratings)[0].rating.hypothesis_id, h1);
+  ASSERT_EQ(ratings->suggestions.size(), 1u);
+  EXPECT_EQ(ratings->suggestions[0].rating.hypothesis_id, h1);
+  EXPECT_EQ(ratings->dropped, 2);
   EXPECT_EQ(suggestions->last_description, "Traffic fell 30%");
+  EXPECT_FALSE(suggestions->last_sensitive);
 
   auto after = logic_->GetCase(name, std::nullopt, ctx_);
   EXPECT_EQ(after->version, before->version);
   EXPECT_EQ(after->hypotheses.size(), 1u);
-  EXPECT_THAT(Fields(logic_->SuggestRatings(name, Evidence{}, ctx_).status()),
+  EXPECT_THAT(Fields(logic_->SuggestRatings(name, Evidence{}, {}, ctx_).status()),
               ElementsAre("evidence.description"));
 }
 

@@ -1,0 +1,103 @@
+// LLM assist over the LLM router (genesis.llmrouter.v1.LlmRouterService).
+//
+// RouterSuggestionClient asks the router's Complete for task "reasoning" with
+// a system prompt that demands a strict JSON answer and a user message that
+// describes the case (question, context, hypotheses, evidence; long text is
+// cut to bounded sizes). It forwards the caller's deadline, subject and
+// `sensitive` flag (the router's rule P0 then keeps the call on local models)
+// and parses the model's text with the Parse*Answer functions below. Nothing
+// is ever written: the suggestions are only returned.
+//
+// Errors:
+//   UNAVAILABLE          the router is unreachable, every model failed, or the
+//                        model's answer held no usable JSON (asking again may
+//                        help; nothing is cached)
+//   FAILED_PRECONDITION  the router's, passed through (P0: no local model for a
+//                        sensitive case)
+//   RESOURCE_EXHAUSTED   the router's (a budget of the subject is spent)
+//   DEADLINE_EXCEEDED    the caller's deadline passed first
+//   INTERNAL             the router refused the request as invalid (a bug here)
+//
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/channel.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
+#include "services/reasoning/suggestions.h"
+
+namespace genesis::reasoning {
+
+struct RouterSuggestionOptions {
+  // Each call ends by the caller's deadline or after this long, whichever is first.
+  absl::Duration max_timeout = absl::Seconds(60);
+  // CompleteRequest.max_tokens: room for about 20 suggestions with explanations.
+  int max_tokens = 2048;
+  // CompleteRequest.agent (accounting and budgets in the router).
+  std::string agent = "genesis-reasoning";
+};
+
+// OK for "host:port" (host a name, an IPv4 address or a bracketed IPv6 one;
+// port 1-65535); INVALID_ARGUMENT saying what is wrong otherwise.
+[[nodiscard]] absl::Status ValidateRouterAddress(absl::string_view address);
+
+// The parsed answers. `text` is the model's whole answer: a JSON object
+// (alone, inside ``` fences, or among prose) of the form
+//   {"hypotheses": [{"statement": "...", "prior": 1.0, "explanation": "..."}]}
+//   {"ratings": [{"hypothesis": "h1", "likelihood": 0.7, "explanation": "..."},
+//                {"hypothesis": "h2", "rating": "INCONSISTENT_WEAK"}]}
+// Entries that are not valid (no statement, a prior < 0, a statement the case
+// already has or repeated; a hypothesis the case does not have or rated twice,
+// a likelihood outside [0, 1], an unknown rating, both or neither of
+// likelihood and rating) are left out and counted in `dropped`. At most `max`
+// hypotheses are returned (the surplus is not counted). UNAVAILABLE when the
+// text holds no such JSON object.
+[[nodiscard]] absl::StatusOr<HypothesisSuggestions> ParseHypothesisAnswer(absl::string_view text,
+                                                                          const Case& c, int max);
+[[nodiscard]] absl::StatusOr<RatingSuggestions> ParseRatingAnswer(absl::string_view text,
+                                                                  const Case& c);
+
+// The prompts (exposed for tests).
+[[nodiscard]] std::string HypothesesSystemPrompt(int max);
+[[nodiscard]] std::string RatingsSystemPrompt();
+[[nodiscard]] std::string DescribeCase(const Case& c);
+[[nodiscard]] std::string DescribeDraft(const Evidence& draft);
+
+class RouterSuggestionClient final : public SuggestionClient {
+ public:
+  // `stub` talks to the router (see MakeRouterSuggestionClient).
+  RouterSuggestionClient(
+      std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub,
+      RouterSuggestionOptions options);
+
+  absl::StatusOr<HypothesisSuggestions> ProposeHypotheses(const Case& c, int max,
+                                                          const AssistOptions& options,
+                                                          const CallContext& ctx) override;
+  absl::StatusOr<RatingSuggestions> RateEvidence(const Case& c, const Evidence& evidence,
+                                                 const AssistOptions& options,
+                                                 const CallContext& ctx) override;
+
+ private:
+  // Calls Complete; the answer's text and model, or the mapped error.
+  absl::StatusOr<genesis::llmrouter::v1::CompleteResponse> Complete(std::string system,
+                                                                    std::string user,
+                                                                    const AssistOptions& options,
+                                                                    const CallContext& ctx);
+
+  std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub_;
+  RouterSuggestionOptions options_;
+};
+
+// A client over an insecure channel to `address` (validated by ValidateRouterAddress).
+// The channel connects lazily: an unreachable router shows up as UNAVAILABLE per call.
+[[nodiscard]] std::unique_ptr<RouterSuggestionClient> MakeRouterSuggestionClient(
+    const std::string& address, RouterSuggestionOptions options = {});
+
+}  // namespace genesis::reasoning
