@@ -134,6 +134,8 @@ v1::CompleteResponse ToProto(const Completion& c) {
   }
   out.set_task(TaskTo(c.task));
   out.set_sensitive(c.sensitive);
+  out.set_cached(c.cached);
+  out.set_sandbox(c.sandbox);
   out.set_finish_reason(c.finish_reason);
   out.set_simulated(c.simulated);
   return out;

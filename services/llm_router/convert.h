@@ -1,7 +1,9 @@
 // Protos <-> the router's domain types (model.h, selection.h).
 #pragma once
 
+#include "absl/status/statusor.h"
 #include "genesis/llmrouter/v1/llm_router.pb.h"
+#include "services/llm_router/budget.h"
 #include "services/llm_router/model.h"
 #include "services/llm_router/selection.h"
 
@@ -17,5 +19,12 @@ v1::SelectResponse ToProto(const Selection& s);
 v1::Model ToProto(const ModelSpec& m);
 // Only the tunables (see Router::UpdateModel).
 ModelSpec TunablesFromProto(const v1::Model& m);
+
+// Budgets and usage (convert_budget.cc). INVALID_ARGUMENT naming the field
+// for an unspecified scope, period or group_by.
+absl::StatusOr<Budget> FromProto(const v1::Budget& b);
+v1::Budget ToProto(const Budget& b);
+absl::StatusOr<UsageQuery> FromProto(const v1::GetUsageReportRequest& req);
+v1::UsageRow ToProto(const UsageRow& row);
 
 }  // namespace genesis::llmrouter

@@ -113,4 +113,90 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::UpdateModel(grpc::CallbackServer
   });
 }
 
+grpc::ServerUnaryReactor* LlmRouterGrpcService::SetBudget(grpc::CallbackServerContext* ctx,
+                                                          const v1::SetBudgetRequest* req,
+                                                          v1::Budget* resp) {
+  return dispatcher_->Unary(ctx, "SetBudget", [=, this](const CallContext& call) -> absl::Status {
+    GENESIS_ASSIGN_OR_RETURN(Budget b, FromProto(req->budget()));
+    GENESIS_RETURN_IF_ERROR(router_->SetBudget(b, call));
+    GENESIS_ASSIGN_OR_RETURN(auto all, router_->ListBudgets(b.owner, call));
+    for (const auto& x : all) {
+      if (x.scope == b.scope && x.period == b.period) *resp = ToProto(x);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LlmRouterGrpcService::ListBudgets(grpc::CallbackServerContext* ctx,
+                                                            const v1::ListBudgetsRequest* req,
+                                                            v1::ListBudgetsResponse* resp) {
+  return dispatcher_->Unary(ctx, "ListBudgets", [=, this](const CallContext& call) -> absl::Status {
+    GENESIS_ASSIGN_OR_RETURN(auto all, router_->ListBudgets(req->owner(), call));
+    for (const auto& b : all) *resp->add_budgets() = ToProto(b);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LlmRouterGrpcService::GetUsageReport(grpc::CallbackServerContext* ctx,
+                                                               const v1::GetUsageReportRequest* req,
+                                                               v1::UsageReport* resp) {
+  return dispatcher_->Unary(ctx, "GetUsageReport",
+                            [=, this](const CallContext& call) -> absl::Status {
+                              GENESIS_ASSIGN_OR_RETURN(UsageQuery q, FromProto(*req));
+                              GENESIS_ASSIGN_OR_RETURN(auto rows, router_->UsageReport(q, call));
+                              for (const auto& r : rows) *resp->add_rows() = ToProto(r);
+                              return absl::OkStatus();
+                            });
+}
+
+namespace {
+
+// "subjects/{subject}/settings" -> subject; INVALID_ARGUMENT naming `field`.
+absl::StatusOr<std::string> SubjectOfSettings(const std::string& name, const std::string& field) {
+  constexpr std::string_view kPrefix = "subjects/", kSuffix = "/settings";
+  if (name.size() <= kPrefix.size() + kSuffix.size() || name.rfind(kPrefix, 0) != 0 ||
+      name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+    return InvalidField(field, "must be subjects/{subject}/settings");
+  }
+  std::string subject = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  if (subject.find('/') != std::string::npos) {
+    return InvalidField(field, "must be subjects/{subject}/settings");
+  }
+  return subject;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LlmRouterGrpcService::GetSubjectSettings(
+    grpc::CallbackServerContext* ctx, const v1::GetSubjectSettingsRequest* req,
+    v1::SubjectSettings* resp) {
+  return dispatcher_->Unary(
+      ctx, "GetSubjectSettings", [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(std::string subject, SubjectOfSettings(req->name(), "name"));
+        GENESIS_ASSIGN_OR_RETURN(bool sandbox, router_->GetSandbox(subject, call));
+        resp->set_name(req->name());
+        resp->set_sandbox(sandbox);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* LlmRouterGrpcService::UpdateSubjectSettings(
+    grpc::CallbackServerContext* ctx, const v1::UpdateSubjectSettingsRequest* req,
+    v1::SubjectSettings* resp) {
+  return dispatcher_->Unary(
+      ctx, "UpdateSubjectSettings", [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(std::string subject,
+                                 SubjectOfSettings(req->settings().name(), "settings.name"));
+        for (const auto& path : req->update_mask().paths()) {
+          if (path != "sandbox") {
+            return InvalidField("update_mask", "cannot update '" + path + "' (only sandbox)");
+          }
+        }
+        GENESIS_RETURN_IF_ERROR(router_->SetSandbox(subject, req->settings().sandbox(), call));
+        resp->set_name(req->settings().name());
+        resp->set_sandbox(req->settings().sandbox());
+        return absl::OkStatus();
+      });
+}
+
 }  // namespace genesis::llmrouter

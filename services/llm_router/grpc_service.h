@@ -35,6 +35,20 @@ class LlmRouterGrpcService final : public v1::LlmRouterService::CallbackService 
   grpc::ServerUnaryReactor* UpdateModel(grpc::CallbackServerContext* ctx,
                                         const v1::UpdateModelRequest* req,
                                         v1::Model* resp) override;
+  grpc::ServerUnaryReactor* SetBudget(grpc::CallbackServerContext* ctx,
+                                      const v1::SetBudgetRequest* req, v1::Budget* resp) override;
+  grpc::ServerUnaryReactor* ListBudgets(grpc::CallbackServerContext* ctx,
+                                        const v1::ListBudgetsRequest* req,
+                                        v1::ListBudgetsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetSubjectSettings(grpc::CallbackServerContext* ctx,
+                                               const v1::GetSubjectSettingsRequest* req,
+                                               v1::SubjectSettings* resp) override;
+  grpc::ServerUnaryReactor* UpdateSubjectSettings(grpc::CallbackServerContext* ctx,
+                                                  const v1::UpdateSubjectSettingsRequest* req,
+                                                  v1::SubjectSettings* resp) override;
+  grpc::ServerUnaryReactor* GetUsageReport(grpc::CallbackServerContext* ctx,
+                                           const v1::GetUsageReportRequest* req,
+                                           v1::UsageReport* resp) override;
 
  private:
   Router* router_;

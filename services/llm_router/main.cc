@@ -12,6 +12,7 @@
 #include "common/stream_rpc.h"
 #include "services/llm_router/grpc_service.h"
 #include "services/llm_router/pg_store.h"
+#include "services/llm_router/redis_response_cache.h"
 #include "services/llm_router/router.h"
 
 DEFINE_string(models_config, "services/llm_router/config/models.json",
@@ -29,6 +30,8 @@ DEFINE_int32(retry_max_backoff_ms, 8000,
 DEFINE_int32(breaker_failures, 5, "Consecutive failures that open a model's circuit breaker.");
 DEFINE_int32(breaker_open_s, 60, "How long an open circuit breaker stays open, in seconds.");
 DEFINE_int32(default_max_tokens, 1024, "max_tokens when a request gives none.");
+DEFINE_int32(response_cache_ttl_s, 3600,
+             "How long an answer stays in the Redis response cache, in seconds (0: no cache).");
 DEFINE_bool(record_content, false,
             "Keep prompts and answers (personal data masked) in the executions table.");
 
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
   errors.RequireRange("retry_max_backoff_ms", FLAGS_retry_max_backoff_ms, 1, 300000);
   errors.RequireRange("breaker_failures", FLAGS_breaker_failures, 1, 1000);
   errors.RequireRange("breaker_open_s", FLAGS_breaker_open_s, 1, 86400);
+  errors.RequireRange("response_cache_ttl_s", FLAGS_response_cache_ttl_s, 0, 30 * 86400);
   errors.RequireRange("default_max_tokens", FLAGS_default_max_tokens, 1, 65536);
   if (!FLAGS_simulator_url.empty() && FLAGS_simulator_url.rfind("http://", 0) != 0) {
     errors.Add("simulator_url", "must start with http://");
@@ -84,6 +88,21 @@ int main(int argc, char** argv) {
   options.executor.max_backoff = absl::Milliseconds(FLAGS_retry_max_backoff_ms);
   options.health.failure_threshold = FLAGS_breaker_failures;
   options.health.open_for = absl::Seconds(FLAGS_breaker_open_s);
+  llmrouter::RouterDeps deps;
+  deps.metrics = llmrouter::RouterMetrics::Register(&registry);
+  std::unique_ptr<RedisClient> redis;
+  if (!config.redis.url.empty() && FLAGS_response_cache_ttl_s > 0) {
+    auto client = RedisClient::Create(config.redis, &registry);
+    if (!client.ok()) {
+      log->critical("--redis_url: {}", client.status().message());
+      return 1;
+    }
+    redis = std::move(*client);
+    deps.cache = std::make_unique<llmrouter::RedisResponseCache>(
+        redis.get(), absl::Seconds(FLAGS_response_cache_ttl_s), deps.metrics);
+  } else {
+    log->warn("response cache off (--redis_url empty or --response_cache_ttl_s=0)");
+  }
   auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
   auto rng_mu = std::make_shared<std::mutex>();
   llmrouter::Router router(
@@ -93,7 +112,7 @@ int main(int argc, char** argv) {
         std::lock_guard<std::mutex> lock(*rng_mu);
         return std::uniform_real_distribution<double>(0, 1)(*rng);
       },
-      options);
+      options, std::move(deps));
   if (auto st = router.Init(CallContext::Background(absl::Seconds(30))); !st.ok()) {
     log->critical("cannot load the model registry: {}", st.message());
     return 1;

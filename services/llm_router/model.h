@@ -121,6 +121,8 @@ struct Completion {
   bool sensitive = false;
   std::string finish_reason;
   bool simulated = false;
+  bool cached = false;   // from the response cache: usage and cost are 0
+  bool sandbox = false;  // the subject is in sandbox mode (or it could not be read)
 };
 
 }  // namespace genesis::llmrouter

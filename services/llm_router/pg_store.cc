@@ -90,25 +90,6 @@ absl::Status PgRouterStore::SaveTunables(const ModelSpec& m, const CallContext& 
   });
 }
 
-absl::Status PgRouterStore::RecordExecution(const ExecutionRecord& e, const CallContext& ctx) {
-  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
-    const char* prompt = e.prompt.empty() ? nullptr : e.prompt.c_str();
-    const char* response = e.response.empty() ? nullptr : e.response.c_str();
-    const char* model = e.model_id.empty() ? nullptr : e.model_id.c_str();
-    const char* provider = e.provider.empty() ? nullptr : e.provider.c_str();
-    tx.exec_params(
-        "INSERT INTO llm_router.executions (request_id, subject, agent, task, model_id, "
-        "provider, input_tokens, output_tokens, cost_usd, latency_ms, attempts, outcome, "
-        "error, sensitive, streamed, simulated, prompt, response) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        e.request_id, e.subject, e.agent, std::string(TaskName(e.task)), model, provider,
-        e.usage.input_tokens, e.usage.output_tokens, e.cost_usd,
-        absl::ToDoubleMilliseconds(e.latency), e.attempts, e.outcome, e.error, e.sensitive,
-        e.streamed, e.simulated, prompt, response);
-    return absl::OkStatus();
-  });
-}
-
 absl::Status PgRouterStore::EnqueueRetry(const RetryRecord& r, const CallContext& ctx) {
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
     tx.exec_params(

@@ -15,11 +15,27 @@ class PgRouterStore final : public RouterStore {
   absl::Status SeedModels(const std::vector<ModelSpec>& models, const CallContext& ctx) override;
   absl::StatusOr<std::vector<ModelSpec>> LoadModels(const CallContext& ctx) override;
   absl::Status SaveTunables(const ModelSpec& model, const CallContext& ctx) override;
-  absl::Status RecordExecution(const ExecutionRecord& record, const CallContext& ctx) override;
+  // The executions row, the day counters and the alerts: pg_budget_store.cc.
+  absl::StatusOr<std::vector<BudgetAlert>> RecordExecution(const ExecutionRecord& record,
+                                                           const CallContext& ctx) override;
+  absl::Status SetBudget(const Budget& budget, const CallContext& ctx) override;
+  absl::StatusOr<std::vector<Budget>> ListBudgets(const std::string& owner, absl::Time now,
+                                                  const CallContext& ctx) override;
+  absl::StatusOr<std::vector<Budget>> BudgetsFor(const std::string& subject,
+                                                 const std::string& agent, absl::Time now,
+                                                 const CallContext& ctx) override;
+  absl::StatusOr<bool> GetSandbox(const std::string& subject, const CallContext& ctx) override;
+  absl::Status SetSandbox(const std::string& subject, bool sandbox,
+                          const CallContext& ctx) override;
+  absl::StatusOr<std::vector<UsageRow>> UsageReport(const UsageQuery& query,
+                                                    const CallContext& ctx) override;
   absl::Status EnqueueRetry(const RetryRecord& record, const CallContext& ctx) override;
   absl::Status Ping(const CallContext& ctx) override { return pool_->Ping(ctx.deadline); }
 
  private:
+  absl::StatusOr<std::vector<Budget>> QueryBudgets(const std::string& where, const std::string& a,
+                                                   const std::string& b, absl::Time now,
+                                                   const CallContext& ctx);
   PgPool* pool_;
 };
 

@@ -47,12 +47,14 @@ std::string AttemptsJson(const std::vector<Attempt>& attempts) {
 
 Router::Router(RouterConfig config, std::unique_ptr<RouterStore> store,
                std::unique_ptr<ProviderClient> client, std::unique_ptr<Clock> clock,
-               std::function<double()> random01, RouterOptions options)
+               std::function<double()> random01, RouterOptions options, RouterDeps deps)
     : config_(std::move(config)),
       options_(options),
       store_(std::move(store)),
       client_(std::move(client)),
       clock_(std::move(clock)),
+      cache_(std::move(deps.cache)),
+      metrics_(deps.metrics),
       health_(options.health),
       executor_(client_.get(), &health_, clock_.get(), std::move(random01), options.executor),
       log_(Logger("llm_router")),
@@ -157,20 +159,47 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
                      options_.default_max_tokens};
   Selection sel = SelectModels(request, in);
   if (absl::Status st = sel.ToStatus(); !st.ok()) {
-    Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, ctx);
+    Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, false, ctx);
     return st;
   }
+  const bool sandbox = Sandbox(request.subject, ctx);
   std::vector<const ModelSpec*> order;
   for (const auto& id : sel.Order()) {
     for (const auto& m : *models) {
       if (m.id == id) order.push_back(&m);
     }
   }
+  // Never for sensitive requests (P0: the caller's flag or personal data).
+  const bool cacheable = cache_ && !request.no_cache && !sel.sensitive;
+  std::string cache_key;
+  if (cacheable) {
+    cache_key = ResponseCacheKey(request, sel.task, sel.max_tokens);
+    if (auto hit = cache_->Get(cache_key, ctx)) {
+      RouterMetrics::Inc(metrics_.cache_hits);
+      return Cached(request, sel, *hit, sink, start, sandbox, ctx);
+    }
+    RouterMetrics::Inc(metrics_.cache_misses);
+  } else {
+    RouterMetrics::Inc(metrics_.cache_skipped);
+  }
+  if (absl::Status st = CheckBudget(request, start, ctx); !st.ok()) {
+    Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, sandbox, ctx);
+    return st;
+  }
   ExecutionParams params{&request.messages, sel.max_tokens, request.temperature, ctx.deadline,
                          ctx.is_cancelled};
-  Execution ex = executor_.Run(order, params, sink);
+  // A stream's text is kept here only to fill the cache.
+  std::string streamed_text;
+  TextSink keeping;
+  if (sink && cacheable) {
+    keeping = [&](std::string_view text) {
+      streamed_text.append(text);
+      return (*sink)(text);
+    };
+  }
+  Execution ex = executor_.Run(order, params, sink && cacheable ? &keeping : sink);
   const absl::Duration latency = clock_->Now() - start;
-  Account(request, sel, &ex, ex.status, latency, sink != nullptr, ctx);
+  Account(request, sel, &ex, ex.status, latency, sink != nullptr, sandbox, ctx);
   if (!ex.status.ok()) {
     if (ex.status.code() == absl::StatusCode::kUnavailable ||
         ex.status.code() == absl::StatusCode::kDeadlineExceeded) {
@@ -199,12 +228,19 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
   c.sensitive = sel.sensitive;
   c.finish_reason = ex.reply.finish_reason;
   c.simulated = ex.model->simulated;
+  c.sandbox = sandbox;
+  if (cacheable) {
+    cache_->Put(cache_key,
+                CachedAnswer{sink ? streamed_text : ex.reply.text, c.model_id, c.provider,
+                             c.finish_reason, c.simulated},
+                ctx);
+  }
   return c;
 }
 
-void Router::Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
-                     const absl::Status& status, absl::Duration latency, bool streamed,
-                     const CallContext& ctx) {
+ExecutionRecord Router::Record(const CompletionRequest& request, const Selection& sel,
+                               absl::Duration latency, bool streamed, bool sandbox,
+                               const CallContext& ctx) const {
   ExecutionRecord r;
   r.request_id = ctx.request_id;
   r.subject = request.subject;
@@ -213,6 +249,18 @@ void Router::Account(const CompletionRequest& request, const Selection& sel, con
   r.latency = latency;
   r.sensitive = sel.sensitive;
   r.streamed = streamed;
+  r.sandbox = sandbox;
+  r.time = clock_->Now();
+  if (options_.record_content) {
+    for (const auto& m : request.messages) r.prompt += MaskPii(m.content) + "\n";
+  }
+  return r;
+}
+
+void Router::Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
+                     const absl::Status& status, absl::Duration latency, bool streamed,
+                     bool sandbox, const CallContext& ctx) {
+  ExecutionRecord r = Record(request, sel, latency, streamed, sandbox, ctx);
   r.outcome = status.ok() ? "ok" : (ex ? "failed" : "rejected");
   r.error = MaskPii(std::string(status.message()));
   if (ex) {
@@ -226,19 +274,30 @@ void Router::Account(const CompletionRequest& request, const Selection& sel, con
     }
     if (options_.record_content) r.response = MaskPii(ex->reply.text);
   }
-  if (options_.record_content) {
-    for (const auto& m : request.messages) r.prompt += MaskPii(m.content) + "\n";
-  }
+  Write(r);
+}
+
+void Router::Write(const ExecutionRecord& r) {
   // The answer is already paid for: a failed write must not fail the call.
-  if (auto st = store_->RecordExecution(r, CallContext::Background(absl::Seconds(2))); !st.ok()) {
-    log_->warn("could not record the execution: {}", st.message());
+  auto alerts = store_->RecordExecution(r, CallContext::Background(absl::Seconds(2)));
+  if (!alerts.ok()) {
+    log_->warn("could not record the execution: {}", alerts.status().message());
+  } else {
+    for (const auto& a : *alerts) {
+      RouterMetrics::Inc(metrics_.budget_alerts);
+      log_->warn(
+          "budget alert: {} '{}' used {} tokens / {:.6f} USD on {}, past {:.0f}% of its day "
+          "budget ({} tokens / {:.6f} USD)",
+          BudgetScopeName(a.scope), a.owner, a.used_tokens, a.used_cost_usd, a.day,
+          kBudgetAlertRatio * 100, a.token_limit, a.cost_limit_usd);
+    }
   }
   log_->info(
-      "task={} model={} outcome={} attempts={} tokens={}/{} cost_usd={:.6f} "
+      "task={} model={} outcome={} cached={} sandbox={} attempts={} tokens={}/{} cost_usd={:.6f} "
       "latency_ms={:.1f} sensitive={}",
-      TaskName(r.task), r.model_id.empty() ? "-" : r.model_id, r.outcome, r.attempts,
-      r.usage.input_tokens, r.usage.output_tokens, r.cost_usd, absl::ToDoubleMilliseconds(latency),
-      r.sensitive);
+      TaskName(r.task), r.model_id.empty() ? "-" : r.model_id, r.outcome, r.cached, r.sandbox,
+      r.attempts, r.usage.input_tokens, r.usage.output_tokens, r.cost_usd,
+      absl::ToDoubleMilliseconds(r.latency), r.sensitive);
 }
 
 std::vector<ModelSpec> Router::ListModels() const { return *Models(); }

@@ -7,9 +7,15 @@
 //   FAILED_PRECONDITION when P0 or the constraints leave no model;
 //   UNAVAILABLE listing the attempts when every model failed (the request is
 //     then kept in the retry queue); DEADLINE_EXCEEDED, CANCELLED;
-//   NOT_FOUND for an unknown model in GetModel/UpdateModel.
+//   NOT_FOUND for an unknown model in GetModel/UpdateModel;
+//   RESOURCE_EXHAUSTED naming the budget when one of the subject's or the
+//     agent's is spent (checked before any model is called).
+// Order of a call: validate, select (P0), response cache (not for sensitive
+// requests nor `no_cache`; a hit is answered without a budget check since it
+// costs nothing), budgets, execute, account (+ budget alerts), fill the cache.
 // Accounting never fails a call that a model answered: a failed write is
-// logged and counted. Thread-safe.
+// logged and counted; neither do the cache nor an unreadable budget table.
+// Thread-safe.
 #pragma once
 
 #include <memory>
@@ -23,6 +29,8 @@
 #include "services/llm_router/config.h"
 #include "services/llm_router/executor.h"
 #include "services/llm_router/health.h"
+#include "services/llm_router/metrics.h"
+#include "services/llm_router/response_cache.h"
 #include "services/llm_router/selection.h"
 #include "services/llm_router/store.h"
 
@@ -37,12 +45,18 @@ struct RouterOptions {
   HealthOptions health;
 };
 
+// Optional dependencies: without a cache nothing is cached.
+struct RouterDeps {
+  std::unique_ptr<ResponseCache> cache;
+  RouterMetrics metrics;
+};
+
 class Router {
  public:
   // `config` holds the models (with resolved keys) and the policies.
   Router(RouterConfig config, std::unique_ptr<RouterStore> store,
          std::unique_ptr<ProviderClient> client, std::unique_ptr<Clock> clock,
-         std::function<double()> random01, RouterOptions options);
+         std::function<double()> random01, RouterOptions options, RouterDeps deps = {});
 
   // Seeds the store with the configured models and loads the registry
   // (tunables from the store, connection details and keys from the config).
@@ -65,6 +79,17 @@ class Router {
                                         const std::vector<std::string>& mask,
                                         const CallContext& ctx);
 
+  // Budgets (budget.h). SetBudget: INVALID_ARGUMENT naming the field.
+  absl::Status SetBudget(const Budget& budget, const CallContext& ctx);
+  // With the usage of the current period (the router's clock).
+  absl::StatusOr<std::vector<Budget>> ListBudgets(const std::string& owner, const CallContext& ctx);
+  absl::StatusOr<std::vector<UsageRow>> UsageReport(const UsageQuery& query,
+                                                    const CallContext& ctx);
+  // Sandbox mode per subject: `subject` is the bare id (INVALID_ARGUMENT
+  // "subject" when empty).
+  absl::StatusOr<bool> GetSandbox(const std::string& subject, const CallContext& ctx);
+  absl::Status SetSandbox(const std::string& subject, bool sandbox, const CallContext& ctx);
+
   absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
   HealthBook& health() { return health_; }
 
@@ -73,15 +98,31 @@ class Router {
   absl::StatusOr<Completion> Run(const CompletionRequest& request, const TextSink* sink,
                                  const CallContext& ctx);
   std::shared_ptr<const std::vector<ModelSpec>> Models() const;
+  // RESOURCE_EXHAUSTED when a budget of the subject or agent is spent;
+  // OK (logged, counted) when the budgets cannot be read.
+  absl::Status CheckBudget(const CompletionRequest& request, absl::Time now,
+                           const CallContext& ctx);
+  // True when the subject is in sandbox mode, and when that cannot be read
+  // (the safe side: a caller honouring the mark causes no real effect).
+  bool Sandbox(const std::string& subject, const CallContext& ctx);
+  absl::StatusOr<Completion> Cached(const CompletionRequest& request, const Selection& sel,
+                                    const CachedAnswer& hit, const TextSink* sink, absl::Time start,
+                                    bool sandbox, const CallContext& ctx);
+  ExecutionRecord Record(const CompletionRequest& request, const Selection& sel,
+                         absl::Duration latency, bool streamed, bool sandbox,
+                         const CallContext& ctx) const;
   void Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
-               const absl::Status& status, absl::Duration latency, bool streamed,
+               const absl::Status& status, absl::Duration latency, bool streamed, bool sandbox,
                const CallContext& ctx);
+  void Write(const ExecutionRecord& record);
 
   const RouterConfig config_;
   const RouterOptions options_;
   std::unique_ptr<RouterStore> store_;
   std::unique_ptr<ProviderClient> client_;
   std::unique_ptr<Clock> clock_;
+  std::unique_ptr<ResponseCache> cache_;
+  const RouterMetrics metrics_;
   HealthBook health_;
   Executor executor_;
   std::shared_ptr<spdlog::logger> log_;

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/call_context.h"
+#include "services/llm_router/budget.h"
 #include "services/llm_router/model.h"
 
 namespace genesis::llmrouter {
@@ -34,6 +35,10 @@ struct ExecutionRecord {
   bool sensitive = false;
   bool streamed = false;
   bool simulated = false;
+  bool cached = false;   // answered from the response cache (tokens and cost 0)
+  bool sandbox = false;  // the subject is in sandbox mode
+  // When it happened (the router's clock); InfinitePast: the database's now().
+  absl::Time time = absl::InfinitePast();
   // Only with --record_content (personal data masked).
   std::string prompt;
   std::string response;
@@ -62,7 +67,29 @@ class RouterStore {
   // Saves the tunables of `model` (enabled, prices, context window,
   // capabilities, quality). NOT_FOUND for an unknown id.
   virtual absl::Status SaveTunables(const ModelSpec& model, const CallContext& ctx) = 0;
-  virtual absl::Status RecordExecution(const ExecutionRecord& record, const CallContext& ctx) = 0;
+  // Writes the row and, in the same transaction, adds its tokens and cost to
+  // the day counters of its subject and agent (budget.h). Returns the budget
+  // alerts this row raised: the first time a day's usage passes 120 % of a
+  // day budget (kept in budget_alerts, once per owner and day).
+  virtual absl::StatusOr<std::vector<BudgetAlert>> RecordExecution(const ExecutionRecord& record,
+                                                                   const CallContext& ctx) = 0;
+  // Creates or replaces the budget (scope, owner, period).
+  virtual absl::Status SetBudget(const Budget& budget, const CallContext& ctx) = 0;
+  // Budgets whose owner is `owner` ("" all), and, when `subject`/`agent` are
+  // given instead, those of that subject and that agent; with the usage of
+  // the period containing `now`. Subjects first, then by owner and period.
+  virtual absl::StatusOr<std::vector<Budget>> ListBudgets(const std::string& owner, absl::Time now,
+                                                          const CallContext& ctx) = 0;
+  virtual absl::StatusOr<std::vector<Budget>> BudgetsFor(const std::string& subject,
+                                                         const std::string& agent, absl::Time now,
+                                                         const CallContext& ctx) = 0;
+  // Whether `subject` is in sandbox mode (false when never set).
+  virtual absl::StatusOr<bool> GetSandbox(const std::string& subject, const CallContext& ctx) = 0;
+  virtual absl::Status SetSandbox(const std::string& subject, bool sandbox,
+                                  const CallContext& ctx) = 0;
+  // Sums executions (see UsageQuery); rows ordered by the grouped dimensions.
+  virtual absl::StatusOr<std::vector<UsageRow>> UsageReport(const UsageQuery& query,
+                                                            const CallContext& ctx) = 0;
   virtual absl::Status EnqueueRetry(const RetryRecord& record, const CallContext& ctx) = 0;
   virtual absl::Status Ping(const CallContext& ctx) = 0;
 };

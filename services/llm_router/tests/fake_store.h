@@ -3,6 +3,8 @@
 
 #include <map>
 #include <mutex>
+#include <set>
+#include <tuple>
 
 #include "services/llm_router/store.h"
 
@@ -47,10 +49,66 @@ class FakeRouterStore final : public RouterStore {
     it->second.quality = m.quality;
     return absl::OkStatus();
   }
-  absl::Status RecordExecution(const ExecutionRecord& r, const CallContext&) override {
+  // Day counters and alerts as PgRouterStore keeps them.
+  absl::StatusOr<std::vector<BudgetAlert>> RecordExecution(const ExecutionRecord& r,
+                                                           const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
     executions_.push_back(r);
+    std::vector<BudgetAlert> alerts;
+    const std::string day = UtcDay(r.time);
+    auto add = [&](BudgetScope scope, const std::string& owner) {
+      if (owner.empty()) return;
+      auto& c = counters_[{static_cast<int>(scope), owner, day}];
+      c.first += r.usage.input_tokens + r.usage.output_tokens;
+      c.second += r.cost_usd;
+      auto it =
+          budgets_.find({static_cast<int>(scope), owner, static_cast<int>(BudgetPeriod::kDay)});
+      if (it != budgets_.end() && PassesAlert(it->second, c.first, c.second) &&
+          alerted_.insert({static_cast<int>(scope), owner, day}).second) {
+        alerts.push_back({scope, owner, day, c.first, c.second, it->second.token_limit,
+                          it->second.cost_limit_usd});
+      }
+    };
+    add(BudgetScope::kSubject, r.subject);
+    add(BudgetScope::kAgent, r.agent);
+    return alerts;
+  }
+  absl::Status SetBudget(const Budget& b, const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    budgets_[{static_cast<int>(b.scope), b.owner, static_cast<int>(b.period)}] = b;
     return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<Budget>> ListBudgets(const std::string& owner, absl::Time now,
+                                                  const CallContext&) override {
+    return Budgets([&](const Budget& b) { return owner.empty() || b.owner == owner; }, now);
+  }
+  absl::StatusOr<std::vector<Budget>> BudgetsFor(const std::string& subject,
+                                                 const std::string& agent, absl::Time now,
+                                                 const CallContext&) override {
+    if (!up_) return absl::UnavailableError("fake store down");
+    return Budgets(
+        [&](const Budget& b) {
+          return b.owner == (b.scope == BudgetScope::kSubject ? subject : agent);
+        },
+        now);
+  }
+  absl::StatusOr<bool> GetSandbox(const std::string& subject, const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!up_) return absl::UnavailableError("fake store down");
+    return sandbox_.count(subject) > 0;
+  }
+  absl::Status SetSandbox(const std::string& subject, bool sandbox, const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sandbox) {
+      sandbox_.insert(subject);
+    } else {
+      sandbox_.erase(subject);
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<UsageRow>> UsageReport(const UsageQuery&,
+                                                    const CallContext&) override {
+    return absl::UnimplementedError("the fake has no usage report (pg_store_test covers it)");
   }
   absl::Status EnqueueRetry(const RetryRecord& r, const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -65,6 +123,11 @@ class FakeRouterStore final : public RouterStore {
     std::lock_guard<std::mutex> lock(mu_);
     return executions_;
   }
+  // Budgets and sandbox settings unreadable (the rest keeps working).
+  void set_budgets_down(bool down) {
+    std::lock_guard<std::mutex> lock(mu_);
+    up_ = !down;
+  }
   std::vector<RetryRecord> retries() {
     std::lock_guard<std::mutex> lock(mu_);
     return retries_;
@@ -75,7 +138,30 @@ class FakeRouterStore final : public RouterStore {
   }
 
  private:
+  template <typename F>
+  std::vector<Budget> Budgets(F keep, absl::Time now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Budget> out;
+    const std::string today = UtcDay(now), month = UtcMonthStart(now);
+    for (auto [key, b] : budgets_) {
+      if (!keep(b)) continue;
+      for (const auto& [ck, c] : counters_) {
+        const auto& [scope, owner, day] = ck;
+        if (scope != static_cast<int>(b.scope) || owner != b.owner || day > today) continue;
+        if (day < (b.period == BudgetPeriod::kDay ? today : month)) continue;
+        b.used_tokens += c.first;
+        b.used_cost_usd += c.second;
+      }
+      out.push_back(b);
+    }
+    return out;
+  }
+
   std::mutex mu_;
+  std::map<std::tuple<int, std::string, int>, Budget> budgets_;
+  std::map<std::tuple<int, std::string, std::string>, std::pair<int64_t, double>> counters_;
+  std::set<std::tuple<int, std::string, std::string>> alerted_;
+  std::set<std::string> sandbox_;
   bool up_ = true;
   std::map<std::string, ModelSpec> models_;
   std::vector<ExecutionRecord> executions_;

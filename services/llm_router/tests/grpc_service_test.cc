@@ -237,5 +237,110 @@ TEST_F(LlmRouterGrpcTest, UnaryCompleteStillServed) {
   EXPECT_EQ(resp.model(), "models/cloud-a");
 }
 
+TEST_F(LlmRouterGrpcTest, BudgetsOverGrpc) {
+  auto field_of = [](const grpc::Status& st) {
+    google::rpc::BadRequest bad;
+    google::rpc::Status details = RpcStatusOf(st);
+    if (details.details_size() != 1 || !details.details(0).UnpackTo(&bad) ||
+        bad.field_violations_size() < 1) {
+      return std::string();
+    }
+    return bad.field_violations(0).field();
+  };
+  {
+    grpc::ClientContext ctx;
+    v1::SetBudgetRequest req;
+    req.mutable_budget()->set_owner("user-7");
+    req.mutable_budget()->set_token_limit(1);
+    v1::Budget resp;
+    auto st = stub_->SetBudget(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(field_of(st), "budget.scope");
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::SetBudgetRequest req;
+    req.mutable_budget()->set_scope(v1::BUDGET_SCOPE_SUBJECT);
+    req.mutable_budget()->set_owner("user-7");
+    req.mutable_budget()->set_period(v1::BUDGET_PERIOD_DAY);
+    req.mutable_budget()->set_token_limit(1);
+    v1::Budget resp;
+    ASSERT_TRUE(stub_->SetBudget(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.owner(), "user-7");
+    EXPECT_EQ(resp.token_limit(), 1);
+    EXPECT_EQ(resp.used_tokens(), 0);
+  }
+  auto complete = [&] {
+    grpc::ClientContext ctx;
+    v1::CompleteRequest req;
+    auto* m = req.add_messages();
+    m->set_role(v1::ROLE_USER);
+    m->set_content("hello");
+    req.set_subject("user-7");
+    v1::CompleteResponse resp;
+    return stub_->Complete(&ctx, req, &resp);
+  };
+  ASSERT_TRUE(complete().ok());
+  grpc::Status spent = complete();
+  EXPECT_EQ(spent.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(spent.error_message().find("subject 'user-7' per day"), std::string::npos);
+  {
+    grpc::ClientContext ctx;
+    v1::ListBudgetsRequest req;
+    v1::ListBudgetsResponse resp;
+    ASSERT_TRUE(stub_->ListBudgets(&ctx, req, &resp).ok());
+    ASSERT_EQ(resp.budgets_size(), 1);
+    EXPECT_GT(resp.budgets(0).used_tokens(), 1);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::GetUsageReportRequest req;  // no time range
+    v1::UsageReport resp;
+    auto st = stub_->GetUsageReport(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(field_of(st), "start_time");
+  }
+}
+
+TEST_F(LlmRouterGrpcTest, SubjectSettingsOverGrpc) {
+  {
+    grpc::ClientContext ctx;
+    v1::UpdateSubjectSettingsRequest req;
+    req.mutable_settings()->set_name("users/7");
+    v1::SubjectSettings resp;
+    auto st = stub_->UpdateSubjectSettings(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st.error_message().find("settings.name"), std::string::npos);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::UpdateSubjectSettingsRequest req;
+    req.mutable_settings()->set_name("subjects/user-7/settings");
+    req.mutable_settings()->set_sandbox(true);
+    v1::SubjectSettings resp;
+    ASSERT_TRUE(stub_->UpdateSubjectSettings(&ctx, req, &resp).ok());
+    EXPECT_TRUE(resp.sandbox());
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::GetSubjectSettingsRequest req;
+    req.set_name("subjects/user-7/settings");
+    v1::SubjectSettings resp;
+    ASSERT_TRUE(stub_->GetSubjectSettings(&ctx, req, &resp).ok());
+    EXPECT_TRUE(resp.sandbox());
+    EXPECT_EQ(resp.name(), "subjects/user-7/settings");
+  }
+  grpc::ClientContext ctx;
+  v1::CompleteRequest req;
+  auto* m = req.add_messages();
+  m->set_role(v1::ROLE_USER);
+  m->set_content("hello");
+  req.set_subject("user-7");
+  v1::CompleteResponse resp;
+  ASSERT_TRUE(stub_->Complete(&ctx, req, &resp).ok());
+  EXPECT_TRUE(resp.sandbox());
+  EXPECT_EQ(resp.text(), "echo: hello");
+}
+
 }  // namespace
 }  // namespace genesis::llmrouter

@@ -1,0 +1,48 @@
+// Every counter the LLM router exports besides the per-RPC ones
+// (common/rpc.h, common/stream_rpc.h) and the pool gauges (common/pg_pool.h).
+// Unregistered (null) counters are skipped, so tests need no registry.
+#pragma once
+
+#include "common/metrics.h"
+
+namespace genesis::llmrouter {
+
+struct RouterMetrics {
+  Counter* cache_hits = nullptr;           // answered from the response cache
+  Counter* cache_misses = nullptr;         // looked up, not there: executed
+  Counter* cache_skipped = nullptr;        // not looked up: no_cache, sensitive or no cache
+  Counter* cache_errors = nullptr;         // Redis failed; the call went on without it
+  Counter* budget_rejections = nullptr;    // RESOURCE_EXHAUSTED before execution
+  Counter* budget_alerts = nullptr;        // a day passed 120 % of its budget
+  Counter* budget_check_errors = nullptr;  // budgets unreadable: the call went on
+  Counter* sandbox_unknown = nullptr;      // sandbox mode unreadable: answer marked sandbox
+
+  static void Inc(Counter* c) {
+    if (c) c->Inc();
+  }
+
+  static RouterMetrics Register(MetricsRegistry* registry) {
+    RouterMetrics m;
+    auto& cache = registry->AddCounter("genesis_llm_router_response_cache_total",
+                                       "Response cache lookups by result (hit, miss, skipped, "
+                                       "error).",
+                                       {"result"});
+    m.cache_hits = &cache.WithLabels({"hit"});
+    m.cache_misses = &cache.WithLabels({"miss"});
+    m.cache_skipped = &cache.WithLabels({"skipped"});
+    m.cache_errors = &cache.WithLabels({"error"});
+    auto& budget = registry->AddCounter("genesis_llm_router_budget_events_total",
+                                        "Budget events (rejected, alert, check_error).", {"event"});
+    m.budget_rejections = &budget.WithLabels({"rejected"});
+    m.budget_alerts = &budget.WithLabels({"alert"});
+    m.budget_check_errors = &budget.WithLabels({"check_error"});
+    m.sandbox_unknown = &registry
+                             ->AddCounter("genesis_llm_router_sandbox_unknown_total",
+                                          "Calls marked sandbox because the subject's mode "
+                                          "could not be read.")
+                             .WithLabels({});
+    return m;
+  }
+};
+
+}  // namespace genesis::llmrouter

@@ -1,0 +1,95 @@
+// Router: the response cache's hit path, budgets and the usage report.
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "services/llm_router/pii.h"
+#include "services/llm_router/router.h"
+
+namespace genesis::llmrouter {
+
+absl::StatusOr<Completion> Router::Cached(const CompletionRequest& request, const Selection& sel,
+                                          const CachedAnswer& hit, const TextSink* sink,
+                                          absl::Time start, bool sandbox, const CallContext& ctx) {
+  if (sink && !(*sink)(hit.text)) return absl::CancelledError("the client went away");
+  Completion c;
+  c.text = sink ? "" : hit.text;
+  c.model_id = hit.model_id;
+  c.provider = hit.provider;
+  c.latency = clock_->Now() - start;
+  c.task = sel.task;
+  c.sensitive = sel.sensitive;
+  c.finish_reason = hit.finish_reason;
+  c.simulated = hit.simulated;
+  c.cached = true;
+  c.sandbox = sandbox;
+  // Accounted as a request that used no tokens and cost nothing.
+  ExecutionRecord r = Record(request, sel, c.latency, sink != nullptr, sandbox, ctx);
+  r.outcome = "ok";
+  r.cached = true;
+  r.model_id = hit.model_id;
+  r.provider = hit.provider;
+  r.simulated = hit.simulated;
+  if (options_.record_content) r.response = MaskPii(hit.text);
+  Write(r);
+  return c;
+}
+
+absl::Status Router::CheckBudget(const CompletionRequest& request, absl::Time now,
+                                 const CallContext& ctx) {
+  if (request.subject.empty() && request.agent.empty()) return absl::OkStatus();
+  auto budgets = store_->BudgetsFor(request.subject, request.agent, now, ctx);
+  if (!budgets.ok()) {
+    // Budgets guard spending, accounting records it: an unreadable budget
+    // table must not stop every call (the alert still catches overshoot).
+    RouterMetrics::Inc(metrics_.budget_check_errors);
+    log_->warn("could not read the budgets, executing unchecked: {}", budgets.status().message());
+    return absl::OkStatus();
+  }
+  absl::Status st = CheckBudgets(*budgets);
+  if (!st.ok()) {
+    RouterMetrics::Inc(metrics_.budget_rejections);
+    log_->warn("{}", st.message());
+  }
+  return st;
+}
+
+bool Router::Sandbox(const std::string& subject, const CallContext& ctx) {
+  if (subject.empty()) return false;
+  auto sandbox = store_->GetSandbox(subject, ctx);
+  if (sandbox.ok()) return *sandbox;
+  RouterMetrics::Inc(metrics_.sandbox_unknown);
+  log_->warn("could not read the sandbox mode of the subject, marking the answer sandbox: {}",
+             sandbox.status().message());
+  return true;
+}
+
+absl::StatusOr<bool> Router::GetSandbox(const std::string& subject, const CallContext& ctx) {
+  if (subject.empty()) return InvalidField("subject", "is required");
+  return store_->GetSandbox(subject, ctx);
+}
+
+absl::Status Router::SetSandbox(const std::string& subject, bool sandbox, const CallContext& ctx) {
+  if (subject.empty()) return InvalidField("subject", "is required");
+  GENESIS_RETURN_IF_ERROR(store_->SetSandbox(subject, sandbox, ctx));
+  log_->info("subject sandbox mode {}", sandbox ? "on" : "off");
+  return absl::OkStatus();
+}
+
+absl::Status Router::SetBudget(const Budget& budget, const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(ValidateBudget(budget));
+  return store_->SetBudget(budget, ctx);
+}
+
+absl::StatusOr<std::vector<Budget>> Router::ListBudgets(const std::string& owner,
+                                                        const CallContext& ctx) {
+  return store_->ListBudgets(owner, clock_->Now(), ctx);
+}
+
+absl::StatusOr<std::vector<UsageRow>> Router::UsageReport(const UsageQuery& query,
+                                                          const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(ValidateUsageQuery(query));
+  UsageQuery q = query;
+  if (q.model_id.rfind("models/", 0) == 0) q.model_id = q.model_id.substr(7);
+  return store_->UsageReport(q, ctx);
+}
+
+}  // namespace genesis::llmrouter

@@ -1,0 +1,248 @@
+// The response cache and budgets in the router, on the fake store and the
+// simulator (whose request counts prove whether a model was called).
+#include <gtest/gtest.h>
+
+#include "common/status.h"
+#include "services/llm_router/redis_response_cache.h"
+#include "services/llm_router/router.h"
+#include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/tests/fake_cache.h"
+#include "services/llm_router/tests/fake_store.h"
+#include "services/llm_router/tests/test_util.h"
+
+namespace genesis::llmrouter {
+namespace {
+
+class CacheBudgetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = sim::ProviderSimulator::Start("127.0.0.1", 0);
+    ASSERT_TRUE(s.ok()) << s.status();
+    sim_ = std::move(*s);
+    auto cache = std::make_unique<testing::FakeResponseCache>();
+    cache_ = cache.get();
+    Build(std::move(cache));
+  }
+  void Build(std::unique_ptr<ResponseCache> cache) {
+    RouterConfig config;
+    config.models = {testing::SimModel("cloud-a", Protocol::kOpenAi, sim_->url()),
+                     testing::SimModel("local", Protocol::kOpenAi, sim_->url(), Locality::kLocal)};
+    config.policies[Task::kChat] = {"cloud-a", "local"};
+    auto store = std::make_unique<testing::FakeRouterStore>();
+    store_ = store.get();
+    auto clock = std::make_unique<testing::FakeClock>();
+    clock_ = clock.get();
+    RouterDeps deps;
+    deps.cache = std::move(cache);
+    deps.metrics = metrics_;
+    router_ = std::make_unique<Router>(
+        std::move(config), std::move(store), MakeProviderClients(), std::move(clock),
+        [] { return 0.0; }, RouterOptions{}, std::move(deps));
+    ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
+  }
+  static CompletionRequest Ask(const std::string& text) {
+    CompletionRequest r;
+    r.messages = {{Role::kUser, text}};
+    r.task = Task::kChat;
+    r.subject = "user-7";
+    r.agent = "sdr";
+    return r;
+  }
+  int Calls() { return sim_->Requests("cloud-a") + sim_->Requests("local"); }
+
+  std::unique_ptr<sim::ProviderSimulator> sim_;
+  testing::FakeResponseCache* cache_ = nullptr;
+  testing::FakeRouterStore* store_ = nullptr;
+  testing::FakeClock* clock_ = nullptr;
+  RouterMetrics metrics_;
+  std::unique_ptr<Router> router_;
+  CallContext ctx_ = CallContext::Background();
+};
+
+TEST(ResponseCacheKeyTest, NormalisesWhitespaceOnlyAtTheEnds) {
+  CompletionRequest a, b;
+  a.messages = {{Role::kUser, "  olá mundo\n"}};
+  b.messages = {{Role::kUser, "olá mundo"}};
+  EXPECT_EQ(ResponseCacheKey(a, Task::kChat, 100), ResponseCacheKey(b, Task::kChat, 100));
+  b.messages = {{Role::kUser, "olá  mundo"}};
+  EXPECT_NE(ResponseCacheKey(a, Task::kChat, 100), ResponseCacheKey(b, Task::kChat, 100));
+  b.messages = a.messages;
+  EXPECT_NE(ResponseCacheKey(a, Task::kChat, 100), ResponseCacheKey(b, Task::kChat, 200));
+  EXPECT_NE(ResponseCacheKey(a, Task::kChat, 100), ResponseCacheKey(b, Task::kReasoning, 100));
+  b.temperature = 0.0f;
+  EXPECT_NE(ResponseCacheKey(a, Task::kChat, 100), ResponseCacheKey(b, Task::kChat, 100));
+  b.temperature.reset();
+  b.model = "cloud-a";
+  EXPECT_NE(ResponseCacheKey(a, Task::kChat, 100), ResponseCacheKey(b, Task::kChat, 100));
+}
+
+TEST_F(CacheBudgetTest, SecondIdenticalRequestIsACachedHit) {
+  auto first = router_->Complete(Ask("olá"), ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->cached);
+  EXPECT_EQ(Calls(), 1);
+  auto second = router_->Complete(Ask("  olá "), ctx_);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(second->cached);
+  EXPECT_EQ(second->text, first->text);
+  EXPECT_EQ(second->model_id, "cloud-a");
+  EXPECT_EQ(second->usage.input_tokens + second->usage.output_tokens, 0);
+  EXPECT_EQ(second->cost_usd, 0);
+  EXPECT_EQ(Calls(), 1);  // no model call
+  auto rows = store_->executions();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_TRUE(rows[1].cached);
+  EXPECT_EQ(rows[1].outcome, "ok");
+  EXPECT_EQ(rows[1].model_id, "cloud-a");
+  EXPECT_EQ(rows[1].cost_usd, 0);
+  // Another question misses.
+  ASSERT_TRUE(router_->Complete(Ask("tchau"), ctx_).ok());
+  EXPECT_EQ(Calls(), 2);
+}
+
+TEST_F(CacheBudgetTest, StreamHitSendsTheCachedText) {
+  ASSERT_TRUE(router_->Complete(Ask("olá"), ctx_).ok());
+  std::string got;
+  TextSink sink = [&](std::string_view t) {
+    got.append(t);
+    return true;
+  };
+  auto c = router_->StreamComplete(Ask("olá"), sink, ctx_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->cached);
+  EXPECT_EQ(got, "echo: olá");
+  EXPECT_EQ(Calls(), 1);
+}
+
+TEST_F(CacheBudgetTest, SensitiveRequestsAreNeverCached) {
+  auto r = Ask("meu CPF é 529.982.247-25");  // personal data: P0
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  auto flagged = Ask("olá");
+  flagged.sensitive = true;
+  ASSERT_TRUE(router_->Complete(flagged, ctx_).ok());
+  auto again = router_->Complete(flagged, ctx_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->cached);
+  EXPECT_EQ(sim_->Requests("local"), 4);
+  EXPECT_EQ(cache_->size(), 0u);
+  EXPECT_EQ(cache_->gets(), 0);
+}
+
+TEST_F(CacheBudgetTest, NoCacheOptsOut) {
+  auto r = Ask("olá");
+  r.no_cache = true;
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  EXPECT_EQ(Calls(), 2);
+  EXPECT_EQ(cache_->size(), 0u);
+}
+
+TEST_F(CacheBudgetTest, RedisDownExecutesNormallyAndCounts) {
+  MetricsRegistry registry;
+  metrics_ = RouterMetrics::Register(&registry);
+  RedisOptions options;
+  options.url = "redis://127.0.0.1:1";  // nothing listens there
+  auto redis = RedisClient::Create(options, &registry);
+  ASSERT_TRUE(redis.ok());
+  Build(std::make_unique<RedisResponseCache>(redis->get(), absl::Hours(1), metrics_));
+  for (int i = 0; i < 2; ++i) {
+    auto c = router_->Complete(Ask("olá"), ctx_);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_FALSE(c->cached);
+  }
+  EXPECT_EQ(Calls(), 2);
+  EXPECT_GE(metrics_.cache_errors->Value(), 2);
+  EXPECT_EQ(metrics_.cache_hits->Value(), 0);
+  router_.reset();
+}
+
+TEST_F(CacheBudgetTest, SpentBudgetFailsBeforeAnyModelCall) {
+  ASSERT_TRUE(
+      router_->SetBudget({BudgetScope::kAgent, "sdr", BudgetPeriod::kDay, 2, 0}, ctx_).ok());
+  auto r = Ask("olá");
+  r.no_cache = true;
+  auto first = router_->Complete(r, ctx_);  // under budget; uses more than 2 tokens
+  ASSERT_TRUE(first.ok());
+  ASSERT_GE(first->usage.input_tokens + first->usage.output_tokens, 2);
+  EXPECT_EQ(Calls(), 1);
+  auto c = router_->Complete(r, ctx_);
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted) << c.status();
+  EXPECT_NE(c.status().message().find("agent 'sdr' per day"), std::string::npos);
+  EXPECT_EQ(Calls(), 1);
+  EXPECT_EQ(store_->executions().back().outcome, "rejected");
+  // The next day starts afresh.
+  clock_->Advance(absl::Hours(24));
+  EXPECT_TRUE(router_->Complete(r, ctx_).ok());
+}
+
+TEST_F(CacheBudgetTest, UnreadableBudgetsDoNotStopCalls) {
+  ASSERT_TRUE(
+      router_->SetBudget({BudgetScope::kAgent, "sdr", BudgetPeriod::kDay, 1, 0}, ctx_).ok());
+  auto r = Ask("olá");
+  r.no_cache = true;
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  store_->set_budgets_down(true);  // the spent budget can no longer be read
+  EXPECT_TRUE(router_->Complete(r, ctx_).ok());
+  EXPECT_EQ(Calls(), 2);
+}
+
+TEST_F(CacheBudgetTest, SandboxSubjectExecutesAndIsMarked) {
+  ASSERT_TRUE(router_->SetSandbox("user-7", true, ctx_).ok());
+  auto r = Ask("olá");
+  r.no_cache = true;
+  auto c = router_->Complete(r, ctx_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->sandbox);
+  EXPECT_EQ(c->text, "echo: olá");  // it did execute
+  EXPECT_EQ(Calls(), 1);
+  EXPECT_TRUE(store_->executions().back().sandbox);
+  auto other = router_->Complete(Ask("oi"), ctx_);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->sandbox);  // same subject
+  auto r8 = Ask("oi");
+  r8.subject = "user-8";
+  auto c8 = router_->Complete(r8, ctx_);
+  ASSERT_TRUE(c8.ok());
+  EXPECT_FALSE(c8->sandbox);
+  // A cached answer is marked for whoever asks.
+  auto hit = router_->Complete(Ask("oi"), ctx_);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_TRUE(hit->cached);
+  EXPECT_TRUE(hit->sandbox);
+  ASSERT_TRUE(router_->SetSandbox("user-7", false, ctx_).ok());
+  EXPECT_FALSE(router_->Complete(r, ctx_)->sandbox);
+  EXPECT_EQ(router_->SetSandbox("", true, ctx_).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CacheBudgetTest, UnreadableSandboxModeMarksTheAnswerSandbox) {
+  store_->set_budgets_down(true);
+  auto c = router_->Complete(Ask("olá"), ctx_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->sandbox);
+}
+
+TEST(BudgetTest, ValidationNamesTheField) {
+  auto st = ValidateBudget({BudgetScope::kSubject, "", BudgetPeriod::kDay, -1, 0});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  auto fields = FieldViolationsOf(st);
+  ASSERT_EQ(fields.size(), 2u);
+  EXPECT_EQ(fields[0].first, "budget.owner");
+  EXPECT_EQ(fields[1].first, "budget.token_limit");
+  fields = FieldViolationsOf(ValidateBudget({BudgetScope::kAgent, "a", BudgetPeriod::kDay, 0, 0}));
+  ASSERT_EQ(fields.size(), 1u);  // no limit at all
+  EXPECT_EQ(fields[0].first, "budget.token_limit");
+}
+
+TEST(BudgetTest, AlertPassesAt120PercentOfADayBudgetOnly) {
+  Budget day{BudgetScope::kSubject, "u", BudgetPeriod::kDay, 100, 1.0};
+  EXPECT_FALSE(PassesAlert(day, 120, 1.2));
+  EXPECT_TRUE(PassesAlert(day, 121, 0));
+  EXPECT_TRUE(PassesAlert(day, 0, 1.21));
+  Budget month = day;
+  month.period = BudgetPeriod::kMonth;
+  EXPECT_FALSE(PassesAlert(month, 1000, 10));
+}
+
+}  // namespace
+}  // namespace genesis::llmrouter
