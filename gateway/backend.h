@@ -2,6 +2,7 @@
 // gateway logic is tested with a fake.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +21,23 @@ namespace genesis::gateway {
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
+// A running server-streaming call (Backend::CallStream).
+class StreamCall {
+ public:
+  virtual ~StreamCall() = default;
+  // Ends the call early; on_done follows (CANCELLED unless it had ended). Idempotent.
+  virtual void Cancel() = 0;
+};
+
+// What a server-streaming call reports.
+struct StreamHandlers {
+  // Each response message, serialized. The next one is read only after
+  // `more()` ran; it must run exactly once per message (also after Cancel()).
+  std::function<void(std::string message, std::function<void()> more)> on_message;
+  // Exactly once, after the last on_message's `more()`, with the final status.
+  std::function<void(grpc::Status)> on_done;
+};
+
 // One backend (a set of services behind one address). Thread-safe.
 class Backend {
  public:
@@ -30,6 +48,20 @@ class Backend {
   virtual void Call(const std::string& grpc_path, std::string request, absl::Time deadline,
                     const Metadata& metadata,
                     std::function<void(grpc::Status, std::string)> done) = 0;
+  // Call() for a route whose HTTP method is idempotent (`idempotent`: GET):
+  // such a call may be retried on another address after UNAVAILABLE
+  // (RoundRobinBackend). The default ignores the flag.
+  virtual void CallIdempotent(const std::string& grpc_path, std::string request,
+                              absl::Time deadline, const Metadata& metadata, bool idempotent,
+                              std::function<void(grpc::Status, std::string)> done) {
+    (void)idempotent;
+    Call(grpc_path, std::move(request), deadline, metadata, std::move(done));
+  }
+  // A server-streaming call: one request, the responses through `handlers`.
+  // The default answers UNIMPLEMENTED. The handle may be null after on_done ran.
+  virtual std::shared_ptr<StreamCall> CallStream(const std::string& grpc_path, std::string request,
+                                                 absl::Time deadline, const Metadata& metadata,
+                                                 StreamHandlers handlers);
   // grpc.health.v1.Health/Check of `service`: `done(true)` when SERVING.
   virtual void CheckHealth(const std::string& service, absl::Time deadline,
                            std::function<void(bool)> done) = 0;
@@ -41,6 +73,9 @@ class GrpcBackend : public Backend {
   GrpcBackend(const std::string& address, int max_message_bytes);
   void Call(const std::string& grpc_path, std::string request, absl::Time deadline,
             const Metadata& metadata, std::function<void(grpc::Status, std::string)> done) override;
+  std::shared_ptr<StreamCall> CallStream(const std::string& grpc_path, std::string request,
+                                         absl::Time deadline, const Metadata& metadata,
+                                         StreamHandlers handlers) override;
   void CheckHealth(const std::string& service, absl::Time deadline,
                    std::function<void(bool)> done) override;
 
@@ -49,9 +84,36 @@ class GrpcBackend : public Backend {
   grpc::GenericStub stub_;
 };
 
-// "svc=addr" entries (from --backend) -> service full name -> address.
+// Several addresses of one backend: each call goes to the next one in turn
+// (round-robin); a call of an idempotent route that fails with UNAVAILABLE is
+// retried once on the next address, within its deadline. Streams are not
+// retried. Ready (CheckHealth) when any address is SERVING. Thread-safe.
+class RoundRobinBackend : public Backend {
+ public:
+  // `backends` (not owned, at least one) must outlive this object.
+  explicit RoundRobinBackend(std::vector<Backend*> backends);
+  void Call(const std::string& grpc_path, std::string request, absl::Time deadline,
+            const Metadata& metadata, std::function<void(grpc::Status, std::string)> done) override;
+  void CallIdempotent(const std::string& grpc_path, std::string request, absl::Time deadline,
+                      const Metadata& metadata, bool idempotent,
+                      std::function<void(grpc::Status, std::string)> done) override;
+  std::shared_ptr<StreamCall> CallStream(const std::string& grpc_path, std::string request,
+                                         absl::Time deadline, const Metadata& metadata,
+                                         StreamHandlers handlers) override;
+  void CheckHealth(const std::string& service, absl::Time deadline,
+                   std::function<void(bool)> done) override;
+
+ private:
+  Backend* Next(size_t* index);
+  const std::vector<Backend*> backends_;
+  std::atomic<size_t> next_{0};
+};
+
+// "svc=addr|addr,..." entries (from --backend) -> service full name ->
+// addresses ("host:port", several separated by '|' for round-robin).
 // INVALID_ARGUMENT naming the entry when one is malformed.
-absl::StatusOr<std::map<std::string, std::string>> ParseBackendList(const std::string& list);
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseBackendList(
+    const std::string& list);
 
 // The environment variable that run.sh exports for a service's package:
 // genesis.catalog.v1.CatalogService -> GENESIS_CATALOG_ADDR ("" when the name

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
 #include "gateway/errors.h"
+#include "gateway/openapi.h"
 #include "gateway/url.h"
 
 namespace genesis::gateway {
@@ -109,7 +110,8 @@ Gateway::Gateway(GatewayOptions options, std::unique_ptr<Transcoder> transcoder,
       routes_(std::move(routes)),
       backends_(std::move(backends)),
       registry_(registry),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      openapi_(BuildOpenApi(routes_, {.auth = options.security.authenticator != nullptr})) {}
 
 HttpResponse Gateway::ErrorResponse(const google::rpc::Status& status) const {
   HttpResponse r;
@@ -231,10 +233,14 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
     return;
   }
 
-  if (request.method == "GET" && (path == "/healthz" || path == "/readyz" || path == "/metrics")) {
+  if (request.method == "GET" &&
+      (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json")) {
     HttpResponse r;
     r.content_type = "text/plain; charset=utf-8";
-    if (path == "/healthz") {
+    if (path == "/openapi.json") {
+      r.content_type = "application/json";
+      r.body = openapi_;
+    } else if (path == "/healthz") {
       r.body = "ok\n";
     } else if (path == "/metrics") {
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -272,10 +278,10 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
     return;
   }
   const Route* route = found.route;
-  if (route->method->server_streaming() || route->method->client_streaming()) {
+  if (route->method->client_streaming()) {
     finish(route->label, ErrorResponse(MakeStatus(grpc::StatusCode::UNIMPLEMENTED,
-                                                  "streaming RPCs are not served by the gateway "
-                                                  "yet")));
+                                                  "client-streaming RPCs are not served by the "
+                                                  "gateway")));
     return;
   }
   std::vector<std::pair<std::string, std::string>> limit_headers;
@@ -310,8 +316,16 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
     metadata.emplace_back("x-genesis-subject", identity.subject);
     metadata.emplace_back("x-genesis-roles", absl::StrJoin(identity.roles, ","));
   }
-  backend->second->Call(
+  if (route->method->server_streaming()) {
+    auto accept = request.headers.find("accept");
+    StartStream(*route, accept == request.headers.end() ? "" : accept->second, backend->second,
+                std::move(*message), absl::Now() + *timeout, metadata, std::move(limit_headers),
+                finish);
+    return;
+  }
+  backend->second->CallIdempotent(
       route->grpc_path, std::move(*message), absl::Now() + *timeout, metadata,
+      route->http_method == "GET",
       [this, route, service, finish, limit_headers = std::move(limit_headers)](
           grpc::Status status, std::string response) mutable {
         if (!status.ok()) {
@@ -331,6 +345,42 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
         r.headers = std::move(limit_headers);
         finish(route->label, std::move(r));
       });
+}
+
+void Gateway::StartStream(const Route& route, const std::string& accept, Backend* backend,
+                          std::string message, absl::Time deadline, const Metadata& metadata,
+                          std::vector<std::pair<std::string, std::string>> limit_headers,
+                          std::function<void(std::string, HttpResponse)> finish) {
+  const StreamFormat format = StreamFormatFromAccept(accept);
+  const std::string service = route.method->service()->full_name();
+  auto relay = std::make_shared<StreamRelay>(
+      format,
+      [this, &route](const std::string& m) { return transcoder_->ResponseToJson(route, m); },
+      [this](const grpc::Status& s) { return transcoder_->StatusToJson(RpcStatusFromGrpc(s)); });
+  std::weak_ptr<StreamRelay> weak = relay;
+  auto count_error = [this, service](const grpc::Status& s) {
+    metrics_.backend_errors->WithLabels({service, std::to_string(s.error_code())}).Inc();
+  };
+  auto handlers = relay->Handlers(
+      [weak, format, &route, finish, limit_headers] {
+        HttpResponse r;
+        r.content_type = StreamContentType(format);
+        r.headers = limit_headers;
+        r.headers.emplace_back("cache-control", "no-cache");
+        r.stream = weak.lock();
+        finish(route.label, std::move(r));
+      },
+      [this, &route, finish, limit_headers, count_error](const grpc::Status& s) {
+        count_error(s);
+        HttpResponse r = ErrorResponse(RpcStatusFromGrpc(s));
+        r.headers = limit_headers;
+        finish(route.label, std::move(r));
+      },
+      [count_error](const grpc::Status& s) {
+        if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) count_error(s);
+      });
+  relay->SetCall(backend->CallStream(route.grpc_path, std::move(message), deadline, metadata,
+                                     std::move(handlers)));
 }
 
 void Gateway::CheckReady(std::function<void(bool)> done) {

@@ -23,6 +23,7 @@
 #include "gateway/http_rules.h"
 #include "gateway/rate_limit.h"
 #include "gateway/rbac.h"
+#include "gateway/streaming.h"
 #include "gateway/transcoder.h"
 
 namespace genesis::gateway {
@@ -40,6 +41,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set for a server-streaming RPC: the body is produced by `stream` after
+  // the headers (chunked, `body` unused, the connection closes afterwards).
+  std::shared_ptr<StreamSource> stream;
 };
 
 // Who may call what, how often, and from which browser origins. Pointers are
@@ -110,6 +114,13 @@ class Gateway {
   std::variant<Identity, HttpResponse> Admit(
       const Route& route, const std::string& path, const HttpRequest& request,
       std::vector<std::pair<std::string, std::string>>* extra_headers) const;
+  // A server-streaming call relayed as SSE or NDJSON (streaming.h); `finish`
+  // gets the 200 response once the first message (or the clean end) arrived,
+  // or an ordinary error response when the call failed before any message.
+  void StartStream(const Route& route, const std::string& accept, Backend* backend,
+                   std::string message, absl::Time deadline, const Metadata& metadata,
+                   std::vector<std::pair<std::string, std::string>> limit_headers,
+                   std::function<void(std::string, HttpResponse)> finish);
   // The Access-Control-Allow-Origin value for `request`, or "" (CORS off / not allowed).
   [[nodiscard]] std::string CorsOrigin(const HttpRequest& request) const;
 
@@ -119,6 +130,7 @@ class Gateway {
   std::map<std::string, Backend*> backends_;
   const MetricsRegistry* registry_;
   GatewayMetrics metrics_;
+  const std::string openapi_;  // /openapi.json, built once from the routes
 };
 
 }  // namespace genesis::gateway

@@ -9,6 +9,7 @@
 #include <future>
 #include <optional>
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 #include "common/config.h"
@@ -42,8 +43,10 @@ DECLARE_bool(migrate);
 
 DEFINE_int32(http_port, 8080, "HTTP port of the REST API; 0 picks a free one (printed at start).");
 DEFINE_string(backend, "",
-              "Comma-separated <package.Service>=<host>:<port> entries, e.g. "
-              "genesis.catalog.v1.CatalogService=127.0.0.1:50051. A service not listed uses "
+              "Comma-separated <package.Service>=<host>:<port>[|<host>:<port>...] entries, e.g. "
+              "genesis.catalog.v1.CatalogService=127.0.0.1:50051|127.0.0.1:50052 (several "
+              "addresses: round-robin per call, GET retried once on the next address after "
+              "UNAVAILABLE). A service not listed uses "
               "GENESIS_<NAME>_ADDR (genesis.<name>.v1.*), as scripts/run.sh exports.");
 DEFINE_string(descriptor_set, GENESIS_DEFAULT_DESCRIPTOR_SET,
               "FileDescriptorSet (protoc --include_imports) with the services and their "
@@ -160,29 +163,43 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // One channel per distinct address; services without an address answer 503.
+  // One channel per distinct address, one round-robin per distinct address
+  // list; services without an address answer 503.
   std::map<std::string, std::unique_ptr<GrpcBackend>> channels;
+  std::map<std::string, std::unique_ptr<RoundRobinBackend>> balancers;
   std::map<std::string, Backend*> backends;
   for (const auto* service : services) {
     const std::string& name = service->full_name();
-    std::string address;
+    std::vector<std::string> addresses;
     if (auto it = backend_list->find(name); it != backend_list->end()) {
-      address = it->second;
+      addresses = it->second;
       backend_list->erase(it);
-    } else if (const char* env = std::getenv(AddressEnvFor(name).c_str()); env != nullptr) {
-      address = env;
+    } else if (const char* env = std::getenv(AddressEnvFor(name).c_str());
+               env != nullptr && *env != '\0') {
+      addresses = absl::StrSplit(env, '|');
     }
     bool routed = std::any_of(routes->routes().begin(), routes->routes().end(),
                               [&](const auto& r) { return r->method->service() == service; });
-    if (address.empty()) {
+    if (addresses.empty()) {
       if (routed)
         log->warn("{} has HTTP rules but no backend (--backend or {})", name, AddressEnvFor(name));
       continue;
     }
-    auto& channel = channels[address];
-    if (!channel) channel = std::make_unique<GrpcBackend>(address, FLAGS_max_message_bytes);
-    backends[name] = channel.get();
-    log->info("{} -> {}", name, address);
+    std::vector<Backend*> members;
+    for (const auto& address : addresses) {
+      auto& channel = channels[address];
+      if (!channel) channel = std::make_unique<GrpcBackend>(address, FLAGS_max_message_bytes);
+      members.push_back(channel.get());
+    }
+    const std::string joined = absl::StrJoin(addresses, "|");
+    if (members.size() == 1) {
+      backends[name] = members.front();
+    } else {
+      auto& balancer = balancers[joined];
+      if (!balancer) balancer = std::make_unique<RoundRobinBackend>(members);
+      backends[name] = balancer.get();
+    }
+    log->info("{} -> {}", name, joined);
   }
   for (const auto& [name, address] : *backend_list) {
     errors.Add("backend", "'" + name + "' is not a service of --descriptor_set");

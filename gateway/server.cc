@@ -1,6 +1,8 @@
 #include "gateway/server.h"
 
+#include <array>
 #include <atomic>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -125,6 +127,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Write(HttpResponse response) {
+    if (response.stream) return WriteStream(std::move(response));
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(version_);
     res->result(static_cast<unsigned>(response.status));
@@ -143,6 +146,109 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
+  // A streamed body: the headers, then one chunk per BodyWriter::Write on
+  // this connection's strand (one write at a time, in order), then the last
+  // chunk and the connection closes. A read that fails meanwhile means the
+  // client went away: the source is cancelled.
+  void WriteStream(HttpResponse response) {
+    source_ = std::move(response.stream);
+    auto res = std::make_shared<http::response<http::empty_body>>();
+    res->version(version_);
+    res->result(static_cast<unsigned>(response.status));
+    res->reason(Reason(response.status));
+    res->set(http::field::content_type, response.content_type);
+    for (const auto& [k, v] : response.headers) res->set(k, v);
+    res->keep_alive(false);
+    res->chunked(true);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    stream_.expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
+    http::async_write_header(stream_, *sr,
+                             [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
+                               self->stream_.expires_never();
+                               self->stream_failed_ = static_cast<bool>(ec);
+                               self->source_->Start(std::make_shared<ChunkWriter>(self));
+                               if (!ec) self->WatchForDisconnect();
+                             });
+  }
+
+  void WatchForDisconnect() {
+    stream_.socket().async_read_some(asio::buffer(probe_),
+                                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                                       if (ec && !self->stream_done_ && self->source_)
+                                         self->source_->Cancel();
+                                     });
+  }
+
+  void EnqueueChunk(std::string chunk, std::function<void(bool)> written) {
+    chunks_.emplace_back(std::move(chunk), std::move(written));
+    PumpChunks();
+  }
+
+  void FinishChunks() {
+    finishing_ = true;
+    PumpChunks();
+  }
+
+  void PumpChunks() {
+    if (writing_ || stream_done_) return;
+    if (stream_failed_) {
+      for (auto& [chunk, written] : chunks_) written(false);
+      chunks_.clear();
+      if (finishing_) EndStream();
+      return;
+    }
+    writing_ = true;
+    stream_.expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
+    if (!chunks_.empty()) {
+      const std::string& data = chunks_.front().first;
+      asio::async_write(stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          self->writing_ = false;
+                          self->stream_.expires_never();
+                          if (ec) self->stream_failed_ = true;
+                          auto written = std::move(self->chunks_.front().second);
+                          self->chunks_.pop_front();
+                          written(!ec);
+                          self->PumpChunks();
+                        });
+    } else if (finishing_) {
+      asio::async_write(stream_, http::make_chunk_last(),
+                        [self = shared_from_this()](beast::error_code, size_t) {
+                          self->writing_ = false;
+                          self->EndStream();
+                        });
+    } else {
+      writing_ = false;
+      stream_.expires_never();
+    }
+  }
+
+  void EndStream() {
+    if (stream_done_) return;
+    stream_done_ = true;
+    source_.reset();
+    server_->busy.fetch_sub(1);
+    Close();
+  }
+
+  // The BodyWriter of a streamed response: hops onto the connection's strand.
+  class ChunkWriter : public BodyWriter {
+   public:
+    explicit ChunkWriter(std::shared_ptr<Connection> c) : c_(std::move(c)) {}
+    void Write(std::string chunk, std::function<void(bool)> written) override {
+      asio::post(c_->stream_.get_executor(),
+                 [c = c_, chunk = std::move(chunk), written = std::move(written)]() mutable {
+                   c->EnqueueChunk(std::move(chunk), std::move(written));
+                 });
+    }
+    void Finish() override {
+      asio::post(c_->stream_.get_executor(), [c = c_] { c->FinishChunks(); });
+    }
+
+   private:
+    std::shared_ptr<Connection> c_;
+  };
+
   void Close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -154,6 +260,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
+  // A streamed response (WriteStream); all touched on the strand only.
+  std::shared_ptr<StreamSource> source_;
+  std::deque<std::pair<std::string, std::function<void(bool)>>> chunks_;
+  bool writing_ = false, finishing_ = false, stream_failed_ = false, stream_done_ = false;
+  std::array<char, 64> probe_{};
   unsigned version_ = 11;
 };
 

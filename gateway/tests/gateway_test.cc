@@ -1,5 +1,7 @@
 #include "gateway/gateway.h"
 
+#include <optional>
+
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -31,6 +33,12 @@ class FakeBackend : public Backend {
     if (it == replies.end()) return done(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "?"), "");
     done(it->second.status, it->second.response);
   }
+  void CallIdempotent(const std::string& grpc_path, std::string request, absl::Time deadline,
+                      const Metadata& metadata, bool idempotent,
+                      std::function<void(grpc::Status, std::string)> done) override {
+    last_idempotent = idempotent;
+    Call(grpc_path, std::move(request), deadline, metadata, std::move(done));
+  }
   void CheckHealth(const std::string& service, absl::Time,
                    std::function<void(bool)> done) override {
     checked.push_back(service);
@@ -41,6 +49,7 @@ class FakeBackend : public Backend {
   absl::Time last_deadline;
   Metadata last_metadata;
   int calls = 0;
+  std::optional<bool> last_idempotent;
   bool serving = true;
   std::vector<std::string> checked;
 };
@@ -172,9 +181,16 @@ TEST_F(GatewayTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(backend_.calls, 0);
 }
 
-TEST_F(GatewayTest, StreamingRoutesAre501ForNow) {
-  EXPECT_EQ(Serve("GET", "/v1/books:watch").status, 501);
+TEST_F(GatewayTest, StreamingRouteOnABackendWithoutStreamsIs501) {
+  EXPECT_EQ(Serve("GET", "/v1/books:watch").status, 501);  // Backend::CallStream's default
   EXPECT_EQ(backend_.calls, 0);
+}
+
+TEST_F(GatewayTest, OnlyGetRoutesAreIdempotentForRetries) {
+  Serve("GET", "/v1/shelves/s1");
+  EXPECT_EQ(backend_.last_idempotent, true);
+  Serve("POST", "/v1/shelves/s1/books", R"({"title": "Dune"})");
+  EXPECT_EQ(backend_.last_idempotent, false);
 }
 
 TEST_F(GatewayTest, ServiceWithoutBackendIs503) {
