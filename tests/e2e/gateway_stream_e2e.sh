@@ -41,36 +41,10 @@ for bin in "$ROUTER_BIN" "$SIM_BIN" "$GATEWAY_BIN" "$ADMIN_BIN"; do
   [ -x "$bin" ] || skip "binary not found at $bin (build it first)"
 done
 MODELS_CONFIG="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/services/llm_router/config/models.json"
-# Reporting
+# Reporting: pass, fail, check, check_eq, jq_true, check_jq
 
-PASSED=0
-FAILED=0
-pass() {
-  PASSED=$((PASSED + 1))
-  echo "ok - $1"
-}
-fail() {
-  FAILED=$((FAILED + 1))
-  echo "not ok - $1"
-  shift
-  local line l
-  for line in "$@"; do
-    while IFS= read -r l; do echo "#   $l"; done <<<"$line"
-  done
-}
-check_eq() {
-  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want: $2" "got:  $3"; fi
-}
-# check_jq DESC JSON [jq args...] FILTER: passes when FILTER yields true.
-check_jq() {
-  local desc="$1" json="$2"
-  shift 2
-  if [ "$(jq -r "$@" <<<"$json" 2>/dev/null)" = true ]; then
-    pass "$desc"
-  else
-    fail "$desc" "jq ${*@Q}" "on: $(head -c 1500 <<<"$json")"
-  fi
-}
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --------------------------------------------------------------------------
 # Fresh database, servers, cleanup
