@@ -52,3 +52,62 @@ check_jq() {
   fi
 }
 
+
+# --------------------------------------------------------------------------
+# Set-up shared by the scripts that start service binaries.
+
+skip() {
+  echo "skipped: $*"
+  exit 77
+}
+
+# find_psql: sets PSQL (GENESIS_PSQL, else on PATH, else Debian's newest) or skips.
+find_psql() {
+  PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
+  if [ -z "$PSQL" ]; then
+    # shellcheck disable=SC2012  # Debian's fixed /usr/lib/postgresql/<N>/bin
+    PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
+  fi
+  if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
+}
+
+# find_bin ENV_NAME NAME REL_PATH: sets BIN to $ENV_NAME, else $GENESIS_BUILD_DIR/REL_PATH;
+# skips when neither is set, fails (exit 1) when the binary is not built.
+find_bin() {
+  BIN="${!1:-}"
+  if [ -z "$BIN" ]; then
+    [ -n "${GENESIS_BUILD_DIR:-}" ] || skip "neither $1 nor GENESIS_BUILD_DIR is set"
+    BIN="$GENESIS_BUILD_DIR/$3"
+  fi
+  if [ ! -x "$BIN" ]; then
+    echo "not ok - $2 binary not found at $BIN (build it first)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+}
+
+# fresh_database_dsn: picks a new database name DB and its DSN DB_DSN on the
+# server of GENESIS_TEST_PG_DSN (the caller creates and drops it).
+fresh_database_dsn() {
+  DB="e2e_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+  case "$GENESIS_TEST_PG_DSN" in
+    postgres://* | postgresql://*)
+      local base="${GENESIS_TEST_PG_DSN%%\?*}" query rest
+      query="${GENESIS_TEST_PG_DSN#"$base"}"
+      rest="${base#*://}"
+      if [[ "$rest" == */* ]]; then base="${base%/*}"; fi
+      DB_DSN="$base/$DB$query"
+      ;;
+    *) DB_DSN="$GENESIS_TEST_PG_DSN dbname=$DB" ;; # key=value: the last dbname wins
+  esac
+}
+admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
+db_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$DB_DSN" -c "$1"; }
+
+# True while PID runs; an exited child stays a zombie until waited for.
+alive() {
+  local stat
+  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat="${stat##*) }"
+  [ "${stat%% *}" != Z ]
+}
