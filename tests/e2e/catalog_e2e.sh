@@ -16,29 +16,66 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
-# shellcheck source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+skip() { echo "skipped: $*"; exit 77; }
 
 [ -n "${GENESIS_TEST_PG_DSN:-}" ] || skip "GENESIS_TEST_PG_DSN not set (run scripts/test.sh)"
 [ -n "${GENESIS_TEST_REDIS_URL:-}" ] || skip "GENESIS_TEST_REDIS_URL not set (run scripts/test.sh)"
 BUF="${GENESIS_BUF:-$(command -v buf || true)}"
 if [ -z "$BUF" ] || [ ! -x "$BUF" ]; then skip "buf CLI not found (set GENESIS_BUF)"; fi
-find_psql
+PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
+if [ -z "$PSQL" ]; then
+  # shellcheck disable=SC2012  # Debian's fixed /usr/lib/postgresql/<N>/bin
+  PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
+fi
+if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
 for tool in jq curl; do command -v "$tool" >/dev/null || skip "$tool not found"; done
 
-find_bin GENESIS_CATALOG_BIN genesis-catalog services/catalog/genesis-catalog
+BIN="${GENESIS_CATALOG_BIN:-}"
+if [ -z "$BIN" ]; then
+  [ -n "${GENESIS_BUILD_DIR:-}" ] || skip "neither GENESIS_CATALOG_BIN nor GENESIS_BUILD_DIR is set"
+  BIN="$GENESIS_BUILD_DIR/services/catalog/genesis-catalog"
+fi
+if [ ! -x "$BIN" ]; then
+  echo "not ok - genesis-catalog binary not found at $BIN (build it first)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 # --------------------------------------------------------------------------
-# Reporting: pass, fail, check, check_eq, jq_true, check_jq (lib.sh)
+# Reporting: pass, fail, check, check_eq, jq_true, check_jq
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --------------------------------------------------------------------------
 # Fresh database, server, cleanup
 
-fresh_database_dsn
+DB="e2e_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+case "$GENESIS_TEST_PG_DSN" in
+  postgres://* | postgresql://*)
+    dsn_base="${GENESIS_TEST_PG_DSN%%\?*}"
+    dsn_query="${GENESIS_TEST_PG_DSN#"$dsn_base"}"
+    dsn_rest="${dsn_base#*://}"
+    if [[ "$dsn_rest" == */* ]]; then dsn_base="${dsn_base%/*}"; fi
+    DB_DSN="$dsn_base/$DB$dsn_query"
+    ;;
+  *) DB_DSN="$GENESIS_TEST_PG_DSN dbname=$DB" ;; # key=value: the last dbname wins
+esac
+
+admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
+db_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$DB_DSN" -c "$1"; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/catalog-e2e.XXXXXX")"
 SERVER_PID=""
 DB_CREATED=0
+
+# True while PID runs; an exited child stays a zombie until waited for.
+alive() {
+  local stat
+  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat="${stat##*) }"
+  [ "${stat%% *}" != Z ]
+}
 
 # stop_server: SIGTERM, then waits up to 15 s. Sets STOP_STATUS (exit status,
 # or "timeout" after which the server is killed) and STOP_SECONDS.
