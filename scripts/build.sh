@@ -23,7 +23,11 @@ if ! grep -qx 'CMAKE_GENERATOR:INTERNAL=Ninja' "$cache" 2>/dev/null \
   fi
   mkdir -p build
   # Configure output is noise when it works; keep it in a file and show it when it fails.
-  if ! cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$type" >build/configure.log 2>&1; then
+  # ccache, when installed, makes rebuilds after a clean or a branch switch cheap.
+  launcher=()
+  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  if ! cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$type" "${launcher[@]}" \
+    >build/configure.log 2>&1; then
     cat build/configure.log >&2
     echo "build: CMake configure failed (log: build/configure.log)" >&2
     exit 1

@@ -13,8 +13,11 @@ DEB_PACKAGES=(
   nlohmann-json3-dev libcurl4-openssl-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql postgresql-contrib redis-server golang-github-gogo-googleapis-dev
   nodejs npm procps iproute2 jq ninja-build curl
+  libespeak-ng-dev espeak-ng-data libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
 )
 BUF_VERSION="${GENESIS_BUF_VERSION:-1.61.0}"
+# The OpenAI SDK is the real client the tests drive the gateway's OpenAI-compatible API with.
+OPENAI_VERSION="${GENESIS_OPENAI_NPM_VERSION:-4.104.0}"
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -47,5 +50,11 @@ if [ ! -x "$TOOLS/node_modules/.bin/buf" ]; then
   mkdir -p "$TOOLS"
   (cd "$TOOLS" && { [ -f package.json ] || echo '{"name":"genesis-tools","private":true}' > package.json; } \
     && npm install --no-audit --no-fund --silent "@bufbuild/buf@$BUF_VERSION" >/dev/null)
+fi
+if [ ! -f "$TOOLS/node_modules/openai/package.json" ]; then
+  echo "install-deps: installing the OpenAI SDK openai@$OPENAI_VERSION (npm) into .genesis/tools"
+  mkdir -p "$TOOLS"
+  (cd "$TOOLS" && { [ -f package.json ] || echo '{"name":"genesis-tools","private":true}' > package.json; } \
+    && npm install --no-audit --no-fund --silent "openai@$OPENAI_VERSION" >/dev/null)
 fi
 exit 0
