@@ -115,7 +115,15 @@ if [ -x "$simulator" ]; then
 fi
 
 db_flags=(--pg_dsn="$GENESIS_PG_DSN" --redis_url="$GENESIS_REDIS_URL")
+# The LLM router first: the services that call it (reasoning's assist, bots, voice) are
+# started with its address in GENESIS_LLM_ROUTER_ADDRESS (their --llm_router_address).
+router=build/services/llm_router/genesis-llm-router
+service_bins=()
+[ ! -x "$router" ] || service_bins+=("$router")
 for bin in build/services/*/genesis-*; do
+  [ "$bin" = "$router" ] || service_bins+=("$bin")
+done
+for bin in "${service_bins[@]}"; do
   name="${bin##*/}"
   name="${name#genesis-}"
   if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
@@ -125,6 +133,7 @@ for bin in build/services/*/genesis-*; do
   timeout --foreground 120 "$bin" --migrate_only "${db_flags[@]}" >>"$log" 2>&1 9>&- \
     || fail "$name" "$log" "--migrate_only failed"
   start "$name" "$bin" grpc --grpc_port "${db_flags[@]}"
+  if [ "$name" = llm-router ]; then export GENESIS_LLM_ROUTER_ADDRESS="$GENESIS_LLM_ROUTER_ADDR"; fi
 done
 [ "${#pids[@]}" -gt 0 ] || { echo "run: no service binaries in build/services/*/genesis-*" >&2; exit 1; }
 
