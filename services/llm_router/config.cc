@@ -46,6 +46,9 @@ absl::StatusOr<ModelSpec> ParseModel(const nlohmann::json& m, const std::string&
     return Bad(where, "prices must not be negative");
   }
   if (spec.context_window <= 0) return Bad(where, "context_window must be positive");
+  spec.rpm = m.value("rpm", 0);
+  spec.tpm = m.value("tpm", int64_t{0});
+  if (spec.rpm < 0 || spec.tpm < 0) return Bad(where, "rpm and tpm must not be negative");
   spec.capabilities = 0;
   for (const auto& c : m.value("capabilities", nlohmann::json::array({"chat"}))) {
     auto bit = c.is_string() ? CapabilityFromName(c.get<std::string>()) : std::nullopt;
@@ -107,6 +110,11 @@ absl::StatusOr<RouterConfig> ParseRouterConfig(const std::string& json_text,
       }
       order.push_back(id.get<std::string>());
     }
+  }
+  for (const auto& t : doc.value("feedback_weighted_tasks", nlohmann::json::array())) {
+    auto task = t.is_string() ? TaskFromName(t.get<std::string>()) : std::nullopt;
+    if (!task) return Bad("feedback_weighted_tasks", "unknown task " + t.dump());
+    config.feedback_weighted.insert(*task);
   }
   return config;
 }

@@ -7,8 +7,13 @@
 //                "api_key_env": "", "base_url_env": "", "input_price_per_mtok": 5,
 //                "output_price_per_mtok": 15, "context_window": 128000,
 //                "capabilities": ["chat", "json"], "locality": "cloud",
-//                "quality": 85, "enabled": true, "simulated": true}, ...],
-//    "policies": {"reasoning": ["claude-3-5-sonnet", "gpt-4o", ...], ...}}
+//                "quality": 85, "enabled": true, "simulated": true,
+//                "rpm": 500, "tpm": 200000}, ...],
+//    "policies": {"reasoning": ["claude-3-5-sonnet", "gpt-4o", ...], ...},
+//    "feedback_weighted_tasks": ["chat"]}
+//
+// "rpm"/"tpm": the provider's requests / tokens per minute for the model
+// (rate_limit.h; 0 or absent: no limit).
 //
 // "{simulator}" in a base URL is replaced by the simulator's URL; simulated
 // models are configured only when one is given. A real model is configured
@@ -18,6 +23,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +35,9 @@ namespace genesis::llmrouter {
 struct RouterConfig {
   std::vector<ModelSpec> models;
   std::map<Task, std::vector<std::string>> policies;
+  // Tasks whose policy order is replaced by feedback-weighted selection
+  // (Thompson sampling, experiment.h): "feedback_weighted_tasks": ["chat"].
+  std::set<Task> feedback_weighted;
 };
 
 // Reads a value from the environment ("" when unset). Injected for tests.

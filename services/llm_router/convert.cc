@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace genesis::llmrouter {
 namespace {
 
@@ -138,6 +140,9 @@ v1::CompleteResponse ToProto(const Completion& c) {
   out.set_sandbox(c.sandbox);
   out.set_finish_reason(c.finish_reason);
   out.set_simulated(c.simulated);
+  if (c.execution_id > 0) out.set_execution(absl::StrCat("executions/", c.execution_id));
+  if (!c.experiment_id.empty()) out.set_experiment("experiments/" + c.experiment_id);
+  out.set_arm(c.arm);
   return out;
 }
 
@@ -157,6 +162,9 @@ v1::SelectResponse ToProto(const Selection& s) {
     p->set_estimated_cost_usd(c.estimated_cost_usd);
     if (c.latency_ewma) *p->mutable_observed_latency() = Dur(*c.latency_ewma);
   }
+  if (!s.experiment_id.empty()) out.set_experiment("experiments/" + s.experiment_id);
+  out.set_arm(s.arm);
+  out.set_feedback_weighted(s.feedback_weighted);
   return out;
 }
 
@@ -180,6 +188,8 @@ v1::Model ToProto(const ModelSpec& m) {
   out.set_quality(m.quality);
   out.set_simulated(m.simulated);
   out.set_configured(m.configured);
+  out.set_requests_per_minute(m.rpm);
+  out.set_tokens_per_minute(m.tpm);
   return out;
 }
 
@@ -193,5 +203,86 @@ ModelSpec TunablesFromProto(const v1::Model& m) {
   s.quality = m.quality();
   return s;
 }
+
+namespace {
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+
+}  // namespace
+
+Feedback FromProto(const v1::RecordFeedbackRequest& req, int64_t execution_id) {
+  Feedback f;
+  f.execution_id = execution_id;
+  f.score = req.score();
+  f.comment = req.comment();
+  f.subject = req.subject();
+  return f;
+}
+
+v1::Feedback ToProto(const Feedback& f) {
+  v1::Feedback out;
+  out.set_execution(absl::StrCat("executions/", f.execution_id));
+  out.set_subject(f.subject);
+  out.set_score(f.score);
+  out.set_comment(f.comment);
+  if (f.create_time != absl::InfinitePast()) *out.mutable_create_time() = Ts(f.create_time);
+  if (f.update_time != absl::InfinitePast()) *out.mutable_update_time() = Ts(f.update_time);
+  return out;
+}
+
+Experiment FromProto(const std::string& experiment_id, const v1::Experiment& e) {
+  Experiment out;
+  out.id = experiment_id;
+  out.description = e.description();
+  out.task = TaskFrom(e.task());
+  for (const auto& a : e.arms()) {
+    ExperimentArm arm;
+    arm.id = a.id();
+    arm.model = a.model();
+    const int strategy = a.strategy();
+    arm.strategy =
+        strategy >= 0 && strategy <= 3 ? static_cast<Strategy>(strategy) : Strategy::kPolicy;
+    arm.percent = a.percent();
+    out.arms.push_back(std::move(arm));
+  }
+  return out;
+}
+
+v1::Experiment ToProto(const Experiment& e) {
+  v1::Experiment out;
+  out.set_name("experiments/" + e.id);
+  out.set_description(e.description);
+  out.set_task(TaskTo(e.task));
+  for (const auto& a : e.arms) {
+    auto* p = out.add_arms();
+    p->set_id(a.id);
+    if (!a.model.empty()) p->set_model("models/" + a.model);
+    p->set_strategy(static_cast<v1::Strategy>(static_cast<int>(a.strategy)));
+    p->set_percent(a.percent);
+  }
+  out.set_state(e.running ? v1::EXPERIMENT_STATE_RUNNING : v1::EXPERIMENT_STATE_STOPPED);
+  if (e.create_time != absl::InfinitePast()) *out.mutable_create_time() = Ts(e.create_time);
+  if (e.stop_time != absl::InfinitePast()) *out.mutable_stop_time() = Ts(e.stop_time);
+  return out;
+}
+
+v1::ArmReport ToProto(const ArmReport& r) {
+  v1::ArmReport out;
+  out.set_arm(r.arm);
+  out.set_executions(r.executions);
+  out.set_errors(r.errors);
+  out.set_error_rate(
+      r.executions > 0 ? static_cast<double>(r.errors) / static_cast<double>(r.executions) : 0);
+  out.set_feedback_count(r.feedback_count);
+  out.set_mean_score(r.mean_score);
+  out.set_cost_usd(r.cost_usd);
+  if (r.latency_p50) *out.mutable_latency_p50() = Dur(*r.latency_p50);
+  if (r.latency_p95) *out.mutable_latency_p95() = Dur(*r.latency_p95);
+  return out;
+}
+
+Task TaskFromProto(v1::Task task) { return TaskFrom(task); }
 
 }  // namespace genesis::llmrouter

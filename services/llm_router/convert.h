@@ -4,6 +4,7 @@
 #include "absl/status/statusor.h"
 #include "genesis/llmrouter/v1/llm_router.pb.h"
 #include "services/llm_router/budget.h"
+#include "services/llm_router/experiment.h"
 #include "services/llm_router/model.h"
 #include "services/llm_router/selection.h"
 
@@ -26,5 +27,14 @@ absl::StatusOr<Budget> FromProto(const v1::Budget& b);
 v1::Budget ToProto(const Budget& b);
 absl::StatusOr<UsageQuery> FromProto(const v1::GetUsageReportRequest& req);
 v1::UsageRow ToProto(const UsageRow& row);
+
+// Feedback and experiments (convert.cc). The ids come from the resource
+// names, parsed by the caller.
+Feedback FromProto(const v1::RecordFeedbackRequest& req, int64_t execution_id);
+v1::Feedback ToProto(const Feedback& f);
+Experiment FromProto(const std::string& experiment_id, const v1::Experiment& e);
+v1::Experiment ToProto(const Experiment& e);
+v1::ArmReport ToProto(const ArmReport& r);
+Task TaskFromProto(v1::Task task);
 
 }  // namespace genesis::llmrouter

@@ -51,6 +51,14 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
         deadline_hit = true;
         break;
       }
+      if (health_->State(model->id, start) == BreakerState::kClosed && params.admit) {
+        // Counted against the provider's limits only when the call would go.
+        if (std::string why = params.admit(*model); !why.empty()) {
+          ex.attempts.push_back(
+              {model->id, attempt, AttemptOutcome::kFailed, 0, "rate limit: " + why, {}});
+          break;
+        }
+      }
       if (!health_->TryAcquire(model->id, start)) {
         ex.attempts.push_back(
             {model->id, attempt, AttemptOutcome::kSkippedCircuitOpen, 0, "circuit open", {}});

@@ -36,6 +36,9 @@ struct ExecutionParams {
   std::optional<float> temperature;
   absl::Time deadline = absl::InfiniteFuture();
   std::function<bool()> cancelled;  // the caller went away
+  // Before each call to a model: "" lets it go, otherwise why not (its
+  // provider rate limit); the model is then passed over for the next one.
+  std::function<std::string(const ModelSpec&)> admit;
 };
 
 struct Execution {

@@ -199,4 +199,75 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::UpdateSubjectSettings(
       });
 }
 
+grpc::ServerUnaryReactor* LlmRouterGrpcService::RecordFeedback(grpc::CallbackServerContext* ctx,
+                                                               const v1::RecordFeedbackRequest* req,
+                                                               v1::Feedback* resp) {
+  return dispatcher_->Unary(
+      ctx, "RecordFeedback", [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(int64_t id, ParseExecutionName(req->execution(), "execution"));
+        GENESIS_ASSIGN_OR_RETURN(Feedback f, router_->RecordFeedback(FromProto(*req, id), call));
+        *resp = ToProto(f);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* LlmRouterGrpcService::CreateExperiment(
+    grpc::CallbackServerContext* ctx, const v1::CreateExperimentRequest* req,
+    v1::Experiment* resp) {
+  return dispatcher_->Unary(
+      ctx, "CreateExperiment", [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(
+            Experiment e,
+            router_->CreateExperiment(FromProto(req->experiment_id(), req->experiment()), call));
+        *resp = ToProto(e);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* LlmRouterGrpcService::GetExperiment(grpc::CallbackServerContext* ctx,
+                                                              const v1::GetExperimentRequest* req,
+                                                              v1::Experiment* resp) {
+  return dispatcher_->Unary(
+      ctx, "GetExperiment", [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(Experiment e, router_->GetExperiment(req->name(), call));
+        *resp = ToProto(e);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* LlmRouterGrpcService::ListExperiments(
+    grpc::CallbackServerContext* ctx, const v1::ListExperimentsRequest* req,
+    v1::ListExperimentsResponse* resp) {
+  return dispatcher_->Unary(
+      ctx, "ListExperiments", [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(auto all, router_->ListExperiments(TaskFromProto(req->task()),
+                                                                    req->running_only(), call));
+        for (const auto& e : all) *resp->add_experiments() = ToProto(e);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* LlmRouterGrpcService::StopExperiment(grpc::CallbackServerContext* ctx,
+                                                               const v1::StopExperimentRequest* req,
+                                                               v1::Experiment* resp) {
+  return dispatcher_->Unary(
+      ctx, "StopExperiment", [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(Experiment e, router_->StopExperiment(req->name(), call));
+        *resp = ToProto(e);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* LlmRouterGrpcService::GetExperimentReport(
+    grpc::CallbackServerContext* ctx, const v1::GetExperimentReportRequest* req,
+    v1::ExperimentReport* resp) {
+  return dispatcher_->Unary(
+      ctx, "GetExperimentReport", [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(auto arms, router_->ExperimentReport(req->name(), call));
+        resp->set_name(req->name());
+        for (const auto& a : arms) *resp->add_arms() = ToProto(a);
+        return absl::OkStatus();
+      });
+}
+
 }  // namespace genesis::llmrouter

@@ -50,6 +50,25 @@ class LlmRouterGrpcService final : public v1::LlmRouterService::CallbackService 
                                            const v1::GetUsageReportRequest* req,
                                            v1::UsageReport* resp) override;
 
+  grpc::ServerUnaryReactor* RecordFeedback(grpc::CallbackServerContext* ctx,
+                                           const v1::RecordFeedbackRequest* req,
+                                           v1::Feedback* resp) override;
+  grpc::ServerUnaryReactor* CreateExperiment(grpc::CallbackServerContext* ctx,
+                                             const v1::CreateExperimentRequest* req,
+                                             v1::Experiment* resp) override;
+  grpc::ServerUnaryReactor* GetExperiment(grpc::CallbackServerContext* ctx,
+                                          const v1::GetExperimentRequest* req,
+                                          v1::Experiment* resp) override;
+  grpc::ServerUnaryReactor* ListExperiments(grpc::CallbackServerContext* ctx,
+                                            const v1::ListExperimentsRequest* req,
+                                            v1::ListExperimentsResponse* resp) override;
+  grpc::ServerUnaryReactor* StopExperiment(grpc::CallbackServerContext* ctx,
+                                           const v1::StopExperimentRequest* req,
+                                           v1::Experiment* resp) override;
+  grpc::ServerUnaryReactor* GetExperimentReport(grpc::CallbackServerContext* ctx,
+                                                const v1::GetExperimentReportRequest* req,
+                                                v1::ExperimentReport* resp) override;
+
  private:
   Router* router_;
   RpcDispatcher* dispatcher_;

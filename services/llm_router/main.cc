@@ -12,6 +12,7 @@
 #include "common/stream_rpc.h"
 #include "services/llm_router/grpc_service.h"
 #include "services/llm_router/pg_store.h"
+#include "services/llm_router/redis_rate_limiter.h"
 #include "services/llm_router/redis_response_cache.h"
 #include "services/llm_router/router.h"
 
@@ -32,6 +33,11 @@ DEFINE_int32(breaker_open_s, 60, "How long an open circuit breaker stays open, i
 DEFINE_int32(default_max_tokens, 1024, "max_tokens when a request gives none.");
 DEFINE_int32(response_cache_ttl_s, 3600,
              "How long an answer stays in the Redis response cache, in seconds (0: no cache).");
+DEFINE_int32(refresh_interval_s, 30,
+             "How often running experiments and feedback posteriors are re-read from the "
+             "database (other router instances change them), in seconds.");
+DEFINE_uint64(thompson_seed, 0,
+              "Seed of the feedback-weighted selection's random draws (0: random).");
 DEFINE_bool(record_content, false,
             "Keep prompts and answers (personal data masked) in the executions table.");
 
@@ -54,6 +60,7 @@ int main(int argc, char** argv) {
   errors.RequireRange("breaker_failures", FLAGS_breaker_failures, 1, 1000);
   errors.RequireRange("breaker_open_s", FLAGS_breaker_open_s, 1, 86400);
   errors.RequireRange("response_cache_ttl_s", FLAGS_response_cache_ttl_s, 0, 30 * 86400);
+  errors.RequireRange("refresh_interval_s", FLAGS_refresh_interval_s, 1, 3600);
   errors.RequireRange("default_max_tokens", FLAGS_default_max_tokens, 1, 65536);
   if (!FLAGS_simulator_url.empty() && FLAGS_simulator_url.rfind("http://", 0) != 0) {
     errors.Add("simulator_url", "must start with http://");
@@ -90,14 +97,22 @@ int main(int argc, char** argv) {
   options.health.open_for = absl::Seconds(FLAGS_breaker_open_s);
   llmrouter::RouterDeps deps;
   deps.metrics = llmrouter::RouterMetrics::Register(&registry);
+  options.refresh_interval = absl::Seconds(FLAGS_refresh_interval_s);
+  options.thompson_seed = FLAGS_thompson_seed;
   std::unique_ptr<RedisClient> redis;
-  if (!config.redis.url.empty() && FLAGS_response_cache_ttl_s > 0) {
+  if (!config.redis.url.empty()) {
     auto client = RedisClient::Create(config.redis, &registry);
     if (!client.ok()) {
       log->critical("--redis_url: {}", client.status().message());
       return 1;
     }
     redis = std::move(*client);
+    deps.rate_limiter = std::make_unique<llmrouter::RedisRateLimiter>(
+        redis.get(), "llm_router:rate:", deps.metrics);
+  } else {
+    log->warn("provider rate limits counted per instance (--redis_url empty)");
+  }
+  if (redis && FLAGS_response_cache_ttl_s > 0) {
     deps.cache = std::make_unique<llmrouter::RedisResponseCache>(
         redis.get(), absl::Seconds(FLAGS_response_cache_ttl_s), deps.metrics);
   } else {

@@ -8,14 +8,21 @@
 namespace genesis::llmrouter {
 
 struct RouterMetrics {
-  Counter* cache_hits = nullptr;           // answered from the response cache
-  Counter* cache_misses = nullptr;         // looked up, not there: executed
-  Counter* cache_skipped = nullptr;        // not looked up: no_cache, sensitive or no cache
-  Counter* cache_errors = nullptr;         // Redis failed; the call went on without it
-  Counter* budget_rejections = nullptr;    // RESOURCE_EXHAUSTED before execution
-  Counter* budget_alerts = nullptr;        // a day passed 120 % of its budget
-  Counter* budget_check_errors = nullptr;  // budgets unreadable: the call went on
-  Counter* sandbox_unknown = nullptr;      // sandbox mode unreadable: answer marked sandbox
+  Counter* cache_hits = nullptr;               // answered from the response cache
+  Counter* cache_misses = nullptr;             // looked up, not there: executed
+  Counter* cache_skipped = nullptr;            // not looked up: no_cache, sensitive or no cache
+  Counter* cache_errors = nullptr;             // Redis failed; the call went on without it
+  Counter* budget_rejections = nullptr;        // RESOURCE_EXHAUSTED before execution
+  Counter* budget_alerts = nullptr;            // a day passed 120 % of its budget
+  Counter* budget_check_errors = nullptr;      // budgets unreadable: the call went on
+  Counter* sandbox_unknown = nullptr;          // sandbox mode unreadable: answer marked sandbox
+  Counter* feedback_created = nullptr;         // first feedback of a subject on an execution
+  Counter* feedback_updated = nullptr;         // a subject replaced its feedback
+  Counter* experiment_enrolled = nullptr;      // calls routed by an experiment arm
+  Counter* rate_limit_skipped = nullptr;       // a model passed over at its RPM/TPM limit
+  Counter* rate_limit_waited = nullptr;        // calls that waited for the next minute window
+  Counter* rate_limit_rejected = nullptr;      // every model at its limit past the deadline
+  Counter* rate_limit_redis_errors = nullptr;  // Redis failed: counted locally
 
   static void Inc(Counter* c) {
     if (c) c->Inc();
@@ -41,6 +48,22 @@ struct RouterMetrics {
                                           "Calls marked sandbox because the subject's mode "
                                           "could not be read.")
                              .WithLabels({});
+    auto& feedback = registry->AddCounter("genesis_llm_router_feedback_total",
+                                          "Feedback recorded (created, updated).", {"kind"});
+    m.feedback_created = &feedback.WithLabels({"created"});
+    m.feedback_updated = &feedback.WithLabels({"updated"});
+    m.experiment_enrolled = &registry
+                                 ->AddCounter("genesis_llm_router_experiment_enrolled_total",
+                                              "Calls routed by an experiment's arm.")
+                                 .WithLabels({});
+    auto& rate = registry->AddCounter("genesis_llm_router_rate_limit_total",
+                                      "Provider RPM/TPM limit events (skipped, waited, rejected, "
+                                      "redis_error).",
+                                      {"event"});
+    m.rate_limit_skipped = &rate.WithLabels({"skipped"});
+    m.rate_limit_waited = &rate.WithLabels({"waited"});
+    m.rate_limit_rejected = &rate.WithLabels({"rejected"});
+    m.rate_limit_redis_errors = &rate.WithLabels({"redis_error"});
     return m;
   }
 };

@@ -60,6 +60,9 @@ struct ModelSpec {
   bool simulated = false;
   // The key (or, for keyless local models, the URL) is present.
   bool configured = false;
+  // The provider's limits for this model (configuration file; 0: none).
+  int rpm = 0;
+  int64_t tpm = 0;
 
   // Estimated cost of `in` input and `out` output tokens, in US dollars.
   [[nodiscard]] double Cost(int64_t in, int64_t out) const {
@@ -121,8 +124,11 @@ struct Completion {
   bool sensitive = false;
   std::string finish_reason;
   bool simulated = false;
-  bool cached = false;   // from the response cache: usage and cost are 0
-  bool sandbox = false;  // the subject is in sandbox mode (or it could not be read)
+  bool cached = false;        // from the response cache: usage and cost are 0
+  bool sandbox = false;       // the subject is in sandbox mode (or it could not be read)
+  int64_t execution_id = 0;   // the accounting row (0: not recorded)
+  std::string experiment_id;  // the experiment and arm that routed the call ("" none)
+  std::string arm;
 };
 
 }  // namespace genesis::llmrouter

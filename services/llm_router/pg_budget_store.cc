@@ -52,9 +52,10 @@ void AddToCounter(pqxx::work& tx, BudgetScope scope, const std::string& owner, c
 
 }  // namespace
 
-absl::StatusOr<std::vector<BudgetAlert>> PgRouterStore::RecordExecution(const ExecutionRecord& e,
-                                                                        const CallContext& ctx) {
+absl::StatusOr<RecordResult> PgRouterStore::RecordExecution(const ExecutionRecord& e,
+                                                            const CallContext& ctx) {
   std::vector<BudgetAlert> alerts;
+  int64_t id = 0;
   GENESIS_RETURN_IF_ERROR(pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
     alerts.clear();  // the transaction may be retried
     const char* prompt = e.prompt.empty() ? nullptr : e.prompt.c_str();
@@ -64,17 +65,21 @@ absl::StatusOr<std::vector<BudgetAlert>> PgRouterStore::RecordExecution(const Ex
     const bool has_time = e.time != absl::InfinitePast();
     const std::string time = has_time ? Rfc3339(e.time) : "";
     const std::string day = has_time ? UtcDay(e.time) : "";
-    tx.exec_params(
+    const char* experiment = e.experiment_id.empty() ? nullptr : e.experiment_id.c_str();
+    const char* arm = e.arm.empty() ? nullptr : e.arm.c_str();
+    auto inserted = tx.exec_params(
         "INSERT INTO llm_router.executions (request_id, subject, agent, task, model_id, "
         "provider, input_tokens, output_tokens, cost_usd, latency_ms, attempts, outcome, "
-        "error, sensitive, streamed, simulated, prompt, response, cached, sandbox, create_time) "
+        "error, sensitive, streamed, simulated, prompt, response, cached, sandbox, create_time, "
+        "experiment_id, arm) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-        "$18, $19, $20, coalesce($21::timestamptz, now()))",
+        "$18, $19, $20, coalesce($21::timestamptz, now()), $22, $23) RETURNING id",
         e.request_id, e.subject, e.agent, std::string(TaskName(e.task)), model, provider,
         e.usage.input_tokens, e.usage.output_tokens, e.cost_usd,
         absl::ToDoubleMilliseconds(e.latency), e.attempts, e.outcome, e.error, e.sensitive,
         e.streamed, e.simulated, prompt, response, e.cached, e.sandbox,
-        has_time ? time.c_str() : nullptr);
+        has_time ? time.c_str() : nullptr, experiment, arm);
+    id = inserted[0][0].as<int64_t>();
     if (e.usage.input_tokens + e.usage.output_tokens == 0 && e.cost_usd == 0) {
       return absl::OkStatus();
     }
@@ -83,7 +88,7 @@ absl::StatusOr<std::vector<BudgetAlert>> PgRouterStore::RecordExecution(const Ex
     if (!e.agent.empty()) AddToCounter(tx, BudgetScope::kAgent, e.agent, day_arg, e, &alerts);
     return absl::OkStatus();
   }));
-  return alerts;
+  return RecordResult{id, std::move(alerts)};
 }
 
 absl::Status PgRouterStore::SetBudget(const Budget& b, const CallContext& ctx) {

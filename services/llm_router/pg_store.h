@@ -16,8 +16,8 @@ class PgRouterStore final : public RouterStore {
   absl::StatusOr<std::vector<ModelSpec>> LoadModels(const CallContext& ctx) override;
   absl::Status SaveTunables(const ModelSpec& model, const CallContext& ctx) override;
   // The executions row, the day counters and the alerts: pg_budget_store.cc.
-  absl::StatusOr<std::vector<BudgetAlert>> RecordExecution(const ExecutionRecord& record,
-                                                           const CallContext& ctx) override;
+  absl::StatusOr<RecordResult> RecordExecution(const ExecutionRecord& record,
+                                               const CallContext& ctx) override;
   absl::Status SetBudget(const Budget& budget, const CallContext& ctx) override;
   absl::StatusOr<std::vector<Budget>> ListBudgets(const std::string& owner, absl::Time now,
                                                   const CallContext& ctx) override;
@@ -29,6 +29,18 @@ class PgRouterStore final : public RouterStore {
                           const CallContext& ctx) override;
   absl::StatusOr<std::vector<UsageRow>> UsageReport(const UsageQuery& query,
                                                     const CallContext& ctx) override;
+  // Feedback and experiments: pg_experiment_store.cc.
+  absl::StatusOr<Feedback> UpsertFeedback(const Feedback& feedback, absl::Time now, bool* created,
+                                          const CallContext& ctx) override;
+  absl::StatusOr<std::vector<FeedbackStat>> FeedbackStats(const CallContext& ctx) override;
+  absl::Status CreateExperiment(const Experiment& experiment, const CallContext& ctx) override;
+  absl::StatusOr<Experiment> GetExperiment(const std::string& id, const CallContext& ctx) override;
+  absl::StatusOr<std::vector<Experiment>> ListExperiments(Task task, bool running_only,
+                                                          const CallContext& ctx) override;
+  absl::StatusOr<Experiment> StopExperiment(const std::string& id, absl::Time now,
+                                            const CallContext& ctx) override;
+  absl::StatusOr<std::vector<ArmReport>> ExperimentReport(const Experiment& experiment,
+                                                          const CallContext& ctx) override;
   absl::Status EnqueueRetry(const RetryRecord& record, const CallContext& ctx) override;
   absl::Status Ping(const CallContext& ctx) override { return pool_->Ping(ctx.deadline); }
 

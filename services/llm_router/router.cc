@@ -1,12 +1,14 @@
 #include "services/llm_router/router.h"
 
 #include <algorithm>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "services/llm_router/pii.h"
+#include "services/llm_router/roles.h"
 
 namespace genesis::llmrouter {
 namespace {
@@ -54,11 +56,15 @@ Router::Router(RouterConfig config, std::unique_ptr<RouterStore> store,
       client_(std::move(client)),
       clock_(std::move(clock)),
       cache_(std::move(deps.cache)),
+      limiter_(deps.rate_limiter ? std::move(deps.rate_limiter)
+                                 : std::make_unique<LocalRateLimiter>()),
       metrics_(deps.metrics),
       health_(options.health),
       executor_(client_.get(), &health_, clock_.get(), std::move(random01), options.executor),
       log_(Logger("llm_router")),
-      models_(std::make_shared<const std::vector<ModelSpec>>()) {}
+      models_(std::make_shared<const std::vector<ModelSpec>>()),
+      running_(std::make_shared<const std::vector<Experiment>>()),
+      beta_(options.thompson_seed != 0 ? options.thompson_seed : std::random_device{}()) {}
 
 absl::Status Router::Init(const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(store_->SeedModels(config_.models, ctx));
@@ -83,9 +89,89 @@ absl::Status Router::Init(const CallContext& ctx) {
   int configured = 0;
   for (const auto& m : *models) configured += m.configured && m.enabled;
   log_->info("registry: {} models, {} configured and enabled", models->size(), configured);
-  std::lock_guard<std::mutex> lock(mu_);
-  models_ = std::move(models);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    models_ = std::move(models);
+  }
+  RefreshIfStale();
   return absl::OkStatus();
+}
+
+void Router::RefreshIfStale() {
+  const absl::Time now = clock_->Now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (now - refreshed_ < options_.refresh_interval) return;
+    refreshed_ = now;  // one refresher at a time; the others keep the old view
+  }
+  const CallContext ctx = CallContext::Background(absl::Seconds(2));
+  auto running = store_->ListExperiments(Task::kUnspecified, true, ctx);
+  std::optional<std::vector<FeedbackStat>> stats;
+  if (!config_.feedback_weighted.empty()) {
+    auto st = store_->FeedbackStats(ctx);
+    if (st.ok()) {
+      stats = std::move(*st);
+    } else {
+      log_->warn("could not read the feedback posteriors: {}", st.status().message());
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (running.ok()) {
+    running_ = std::make_shared<const std::vector<Experiment>>(std::move(*running));
+  } else {
+    log_->warn("could not read the running experiments: {}", running.status().message());
+  }
+  if (stats) {
+    feedback_.clear();
+    for (auto& f : *stats) feedback_[{f.task, f.model_id}] = f;
+  }
+}
+
+Selection Router::SelectFor(const CompletionRequest& request, const std::vector<ModelSpec>& models,
+                            absl::Time now, const CallContext& ctx) {
+  RefreshIfStale();
+  auto health = [&](const std::string& id) {
+    ModelHealth h = health_.Health(id, now);
+    for (const auto& m : models) {
+      if (m.id == id && (m.rpm > 0 || m.tpm > 0)) {
+        h.rate_limited = RateLimitReason({m.rpm, m.tpm}, limiter_->Peek(id, now), now);
+      }
+    }
+    return h;
+  };
+  SelectionInputs in{&models, &config_.policies, health, options_.default_max_tokens};
+  // The task as SelectModels resolves it, to find the experiment on it.
+  Task task = request.task;
+  if (task == Task::kUnspecified) {
+    task = ClassifyTask(request.messages, EstimateInputTokens(request.messages));
+  }
+  std::shared_ptr<const std::vector<Experiment>> running;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running = running_;
+  }
+  const std::string& subject = request.subject.empty() ? ctx.subject : request.subject;
+  if (request.model.empty() && request.strategy == Strategy::kPolicy) {
+    for (const auto& e : *running) {
+      if (e.task != task) continue;
+      in.experiment_id = &e.id;
+      in.arm = AssignArm(e, subject);
+    }
+  }
+  if (config_.feedback_weighted.count(task)) {
+    in.feedback_draw = [&](const std::string& id) {
+      double alpha = 1, beta = 1;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (auto it = feedback_.find({task, id}); it != feedback_.end()) {
+          alpha += it->second.successes;
+          beta += it->second.failures;
+        }
+      }
+      return beta_.Sample(alpha, beta);
+    };
+  }
+  return SelectModels(request, in);
 }
 
 std::shared_ptr<const std::vector<ModelSpec>> Router::Models() const {
@@ -129,14 +215,10 @@ absl::Status Router::Validate(const CompletionRequest& r) const {
   return v.ToStatus();
 }
 
-absl::StatusOr<Selection> Router::Select(const CompletionRequest& request, const CallContext&) {
+absl::StatusOr<Selection> Router::Select(const CompletionRequest& request, const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(Validate(request));
   auto models = Models();
-  const absl::Time now = clock_->Now();
-  SelectionInputs in{models.get(), &config_.policies,
-                     [&](const std::string& id) { return health_.Health(id, now); },
-                     options_.default_max_tokens};
-  return SelectModels(request, in);
+  return SelectFor(request, *models, clock_->Now(), ctx);
 }
 
 absl::StatusOr<Completion> Router::Complete(const CompletionRequest& request,
@@ -154,10 +236,19 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
   const absl::Time start = clock_->Now();
   GENESIS_RETURN_IF_ERROR(Validate(request));
   auto models = Models();
-  SelectionInputs in{models.get(), &config_.policies,
-                     [&](const std::string& id) { return health_.Health(id, start); },
-                     options_.default_max_tokens};
-  Selection sel = SelectModels(request, in);
+  Selection sel = SelectFor(request, *models, start, ctx);
+  if (!sel.ToStatus().ok() && sel.RateLimited()) {
+    // Only provider limits stand in the way: wait for the next window when
+    // the deadline allows, once.
+    const absl::Time now = clock_->Now();
+    const absl::Time next = NextWindow(now);
+    if (next < ctx.deadline && !ctx.Cancelled()) {
+      RouterMetrics::Inc(metrics_.rate_limit_waited);
+      clock_->SleepFor(next - now);
+      sel = SelectFor(request, *models, clock_->Now(), ctx);
+    }
+    if (!sel.ToStatus().ok() && sel.RateLimited()) RouterMetrics::Inc(metrics_.rate_limit_rejected);
+  }
   if (absl::Status st = sel.ToStatus(); !st.ok()) {
     Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, false, ctx);
     return st;
@@ -186,8 +277,16 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
     Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, sandbox, ctx);
     return st;
   }
+  if (!sel.arm.empty()) RouterMetrics::Inc(metrics_.experiment_enrolled);
   ExecutionParams params{&request.messages, sel.max_tokens, request.temperature, ctx.deadline,
                          ctx.is_cancelled};
+  params.admit = [this](const ModelSpec& m) -> std::string {
+    if (m.rpm <= 0 && m.tpm <= 0) return "";
+    const absl::Time now = clock_->Now();
+    if (limiter_->Admit(m.id, {m.rpm, m.tpm}, now)) return "";
+    RouterMetrics::Inc(metrics_.rate_limit_skipped);
+    return RateLimitReason({m.rpm, m.tpm}, limiter_->Peek(m.id, now), now);
+  };
   // A stream's text is kept here only to fill the cache.
   std::string streamed_text;
   TextSink keeping;
@@ -199,7 +298,12 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
   }
   Execution ex = executor_.Run(order, params, sink && cacheable ? &keeping : sink);
   const absl::Duration latency = clock_->Now() - start;
-  Account(request, sel, &ex, ex.status, latency, sink != nullptr, sandbox, ctx);
+  if (ex.model && ex.model->tpm > 0) {
+    limiter_->AddTokens(ex.model->id, ex.reply.usage.input_tokens + ex.reply.usage.output_tokens,
+                        clock_->Now());
+  }
+  const int64_t execution_id =
+      Account(request, sel, &ex, ex.status, latency, sink != nullptr, sandbox, ctx);
   if (!ex.status.ok()) {
     if (ex.status.code() == absl::StatusCode::kUnavailable ||
         ex.status.code() == absl::StatusCode::kDeadlineExceeded) {
@@ -229,6 +333,9 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
   c.finish_reason = ex.reply.finish_reason;
   c.simulated = ex.model->simulated;
   c.sandbox = sandbox;
+  c.execution_id = execution_id;
+  c.experiment_id = sel.experiment_id;
+  c.arm = sel.arm;
   if (cacheable) {
     cache_->Put(cache_key,
                 CachedAnswer{sink ? streamed_text : ex.reply.text, c.model_id, c.provider,
@@ -250,6 +357,8 @@ ExecutionRecord Router::Record(const CompletionRequest& request, const Selection
   r.sensitive = sel.sensitive;
   r.streamed = streamed;
   r.sandbox = sandbox;
+  r.experiment_id = sel.experiment_id;
+  r.arm = sel.arm;
   r.time = clock_->Now();
   if (options_.record_content) {
     for (const auto& m : request.messages) r.prompt += MaskPii(m.content) + "\n";
@@ -257,9 +366,9 @@ ExecutionRecord Router::Record(const CompletionRequest& request, const Selection
   return r;
 }
 
-void Router::Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
-                     const absl::Status& status, absl::Duration latency, bool streamed,
-                     bool sandbox, const CallContext& ctx) {
+int64_t Router::Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
+                        const absl::Status& status, absl::Duration latency, bool streamed,
+                        bool sandbox, const CallContext& ctx) {
   ExecutionRecord r = Record(request, sel, latency, streamed, sandbox, ctx);
   r.outcome = status.ok() ? "ok" : (ex ? "failed" : "rejected");
   r.error = MaskPii(std::string(status.message()));
@@ -274,16 +383,18 @@ void Router::Account(const CompletionRequest& request, const Selection& sel, con
     }
     if (options_.record_content) r.response = MaskPii(ex->reply.text);
   }
-  Write(r);
+  return Write(r);
 }
 
-void Router::Write(const ExecutionRecord& r) {
+int64_t Router::Write(const ExecutionRecord& r) {
   // The answer is already paid for: a failed write must not fail the call.
-  auto alerts = store_->RecordExecution(r, CallContext::Background(absl::Seconds(2)));
-  if (!alerts.ok()) {
-    log_->warn("could not record the execution: {}", alerts.status().message());
+  auto recorded = store_->RecordExecution(r, CallContext::Background(absl::Seconds(2)));
+  int64_t id = 0;
+  if (!recorded.ok()) {
+    log_->warn("could not record the execution: {}", recorded.status().message());
   } else {
-    for (const auto& a : *alerts) {
+    id = recorded->execution_id;
+    for (const auto& a : recorded->alerts) {
       RouterMetrics::Inc(metrics_.budget_alerts);
       log_->warn(
           "budget alert: {} '{}' used {} tokens / {:.6f} USD on {}, past {:.0f}% of its day "
@@ -298,6 +409,7 @@ void Router::Write(const ExecutionRecord& r) {
       TaskName(r.task), r.model_id.empty() ? "-" : r.model_id, r.outcome, r.cached, r.sandbox,
       r.attempts, r.usage.input_tokens, r.usage.output_tokens, r.cost_usd,
       absl::ToDoubleMilliseconds(r.latency), r.sensitive);
+  return id;
 }
 
 std::vector<ModelSpec> Router::ListModels() const { return *Models(); }
@@ -314,6 +426,7 @@ absl::StatusOr<ModelSpec> Router::GetModel(const std::string& name) const {
 absl::StatusOr<ModelSpec> Router::UpdateModel(const std::string& name, const ModelSpec& values,
                                               const std::vector<std::string>& mask,
                                               const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "UpdateModel"));
   GENESIS_ASSIGN_OR_RETURN(ModelSpec m, GetModel(name));
   FieldViolations v;
   if (mask.empty()) v.Add("update_mask", "names no field to update");

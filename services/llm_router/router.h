@@ -10,7 +10,9 @@
 //   NOT_FOUND for an unknown model in GetModel/UpdateModel;
 //   RESOURCE_EXHAUSTED naming the budget when one of the subject's or the
 //     agent's is spent (checked before any model is called).
-// Order of a call: validate, select (P0), response cache (not for sensitive
+// Order of a call: validate, experiment arm of the subject (experiment.h),
+// select (P0, rate limits; waits for the next minute window when only
+// rate limits stand in the way and the deadline allows), response cache (not for sensitive
 // requests nor `no_cache`; a hit is answered without a budget check since it
 // costs nothing), budgets, execute, account (+ budget alerts), fill the cache.
 // Accounting never fails a call that a model answered: a failed write is
@@ -18,8 +20,10 @@
 // Thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +32,10 @@
 #include "common/logging.h"
 #include "services/llm_router/config.h"
 #include "services/llm_router/executor.h"
+#include "services/llm_router/experiment.h"
 #include "services/llm_router/health.h"
 #include "services/llm_router/metrics.h"
+#include "services/llm_router/rate_limit.h"
 #include "services/llm_router/response_cache.h"
 #include "services/llm_router/selection.h"
 #include "services/llm_router/store.h"
@@ -43,11 +49,17 @@ struct RouterOptions {
   bool record_content = false;  // keep prompts and answers (PII masked) in executions
   ExecutorOptions executor;
   HealthOptions health;
+  // How often running experiments and feedback posteriors are re-read from
+  // the store (other router instances change them too).
+  absl::Duration refresh_interval = absl::Seconds(30);
+  uint64_t thompson_seed = 0;  // 0: from std::random_device
 };
 
 // Optional dependencies: without a cache nothing is cached.
 struct RouterDeps {
   std::unique_ptr<ResponseCache> cache;
+  // Provider RPM/TPM limits; null: a LocalRateLimiter.
+  std::unique_ptr<RateLimiter> rate_limiter;
   RouterMetrics metrics;
 };
 
@@ -90,6 +102,21 @@ class Router {
   absl::StatusOr<bool> GetSandbox(const std::string& subject, const CallContext& ctx);
   absl::Status SetSandbox(const std::string& subject, bool sandbox, const CallContext& ctx);
 
+  // Feedback of the caller (gateway identity) or of `feedback.subject`:
+  // INVALID_ARGUMENT naming score / comment, NOT_FOUND for an unknown
+  // execution. Returns it with its times.
+  absl::StatusOr<Feedback> RecordFeedback(const Feedback& feedback, const CallContext& ctx);
+
+  // Experiments (admin: create, stop). INVALID_ARGUMENT naming the field;
+  // ALREADY_EXISTS; FAILED_PRECONDITION while another runs on the task.
+  absl::StatusOr<Experiment> CreateExperiment(Experiment experiment, const CallContext& ctx);
+  absl::StatusOr<Experiment> GetExperiment(const std::string& name, const CallContext& ctx);
+  absl::StatusOr<std::vector<Experiment>> ListExperiments(Task task, bool running_only,
+                                                          const CallContext& ctx);
+  absl::StatusOr<Experiment> StopExperiment(const std::string& name, const CallContext& ctx);
+  absl::StatusOr<std::vector<ArmReport>> ExperimentReport(const std::string& name,
+                                                          const CallContext& ctx);
+
   absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
   HealthBook& health() { return health_; }
 
@@ -111,10 +138,15 @@ class Router {
   ExecutionRecord Record(const CompletionRequest& request, const Selection& sel,
                          absl::Duration latency, bool streamed, bool sandbox,
                          const CallContext& ctx) const;
-  void Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
-               const absl::Status& status, absl::Duration latency, bool streamed, bool sandbox,
-               const CallContext& ctx);
-  void Write(const ExecutionRecord& record);
+  int64_t Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
+                  const absl::Status& status, absl::Duration latency, bool streamed, bool sandbox,
+                  const CallContext& ctx);
+  // Returns the row's id (0 when it could not be written).
+  int64_t Write(const ExecutionRecord& record);
+  void RefreshIfStale();
+  // Selection with health, rate limits, the arm and feedback weighting.
+  Selection SelectFor(const CompletionRequest& request, const std::vector<ModelSpec>& models,
+                      absl::Time now, const CallContext& ctx);
 
   const RouterConfig config_;
   const RouterOptions options_;
@@ -122,12 +154,17 @@ class Router {
   std::unique_ptr<ProviderClient> client_;
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<ResponseCache> cache_;
+  std::unique_ptr<RateLimiter> limiter_;
   const RouterMetrics metrics_;
   HealthBook health_;
   Executor executor_;
   std::shared_ptr<spdlog::logger> log_;
   mutable std::mutex mu_;
-  std::shared_ptr<const std::vector<ModelSpec>> models_;  // sorted by id
+  std::shared_ptr<const std::vector<ModelSpec>> models_;           // sorted by id
+  std::shared_ptr<const std::vector<Experiment>> running_;         // running experiments
+  std::map<std::pair<Task, std::string>, FeedbackStat> feedback_;  // by task and model
+  absl::Time refreshed_ = absl::InfinitePast();
+  BetaSampler beta_;
 };
 
 }  // namespace genesis::llmrouter

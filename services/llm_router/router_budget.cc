@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "services/llm_router/pii.h"
+#include "services/llm_router/roles.h"
 #include "services/llm_router/router.h"
 
 namespace genesis::llmrouter {
@@ -29,7 +30,9 @@ absl::StatusOr<Completion> Router::Cached(const CompletionRequest& request, cons
   r.provider = hit.provider;
   r.simulated = hit.simulated;
   if (options_.record_content) r.response = MaskPii(hit.text);
-  Write(r);
+  c.execution_id = Write(r);
+  c.experiment_id = sel.experiment_id;
+  c.arm = sel.arm;
   return c;
 }
 
@@ -68,6 +71,7 @@ absl::StatusOr<bool> Router::GetSandbox(const std::string& subject, const CallCo
 }
 
 absl::Status Router::SetSandbox(const std::string& subject, bool sandbox, const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "UpdateSubjectSettings"));
   if (subject.empty()) return InvalidField("subject", "is required");
   GENESIS_RETURN_IF_ERROR(store_->SetSandbox(subject, sandbox, ctx));
   log_->info("subject sandbox mode {}", sandbox ? "on" : "off");
@@ -75,18 +79,25 @@ absl::Status Router::SetSandbox(const std::string& subject, bool sandbox, const 
 }
 
 absl::Status Router::SetBudget(const Budget& budget, const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "SetBudget"));
   GENESIS_RETURN_IF_ERROR(ValidateBudget(budget));
   return store_->SetBudget(budget, ctx);
 }
 
 absl::StatusOr<std::vector<Budget>> Router::ListBudgets(const std::string& owner,
                                                         const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(RequireReader(
+      ctx, owner, owner.empty() ? "ListBudgets of every owner" : "ListBudgets of another owner"));
   return store_->ListBudgets(owner, clock_->Now(), ctx);
 }
 
 absl::StatusOr<std::vector<UsageRow>> Router::UsageReport(const UsageQuery& query,
                                                           const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(ValidateUsageQuery(query));
+  GENESIS_RETURN_IF_ERROR(RequireReader(ctx, query.subject,
+                                        query.subject.empty()
+                                            ? "GetUsageReport of every subject"
+                                            : "GetUsageReport of another subject"));
   UsageQuery q = query;
   if (q.model_id.rfind("models/", 0) == 0) q.model_id = q.model_id.substr(7);
   return store_->UsageReport(q, ctx);

@@ -76,13 +76,21 @@ std::vector<std::string> Selection::Order() const {
   return ids;
 }
 
+bool Selection::RateLimited() const {
+  for (const auto& c : candidates) {
+    if (!c.eligible && c.reason.rfind("rate limit: ", 0) == 0) return true;
+  }
+  return false;
+}
+
 absl::Status Selection::ToStatus() const {
   std::vector<std::string> reasons;
-  bool breaker_only = false;
+  bool breaker_only = false, rate_limited = false;
   for (const auto& c : candidates) {
     if (c.eligible) return absl::OkStatus();
     if (c.reason.rfind("not the requested model", 0) == 0) continue;
     if (c.reason.rfind("circuit breaker open", 0) == 0) breaker_only = true;
+    if (c.reason.rfind("rate limit: ", 0) == 0) rate_limited = true;
     reasons.push_back(c.model_id + ": " + c.reason);
   }
   const std::string list = absl::StrJoin(reasons, "; ");
@@ -90,6 +98,10 @@ absl::Status Selection::ToStatus() const {
     return absl::FailedPreconditionError(absl::StrCat(
         "P0: the request is sensitive (", sensitive_reason,
         ") and no local model can take it; it was not sent to any cloud model. ", list));
+  }
+  if (rate_limited) {
+    return absl::ResourceExhaustedError(
+        "every model that could take the request is at its provider rate limit: " + list);
   }
   if (breaker_only) return absl::UnavailableError("no model is available now: " + list);
   return absl::FailedPreconditionError("no model meets the request: " + list);
@@ -111,10 +123,18 @@ Selection SelectModels(const CompletionRequest& request, const SelectionInputs& 
   if (auto it = in.policies->find(sel.task); it != in.policies->end() && !it->second.empty()) {
     policy = &it->second;
   }
+  // An experiment's arm: its model first, or its strategy.
+  const ExperimentArm* arm = request.model.empty() ? in.arm : nullptr;
+  const std::string arm_model = arm ? arm->model : "";
+  const Strategy strategy = arm && arm_model.empty() ? arm->strategy : request.strategy;
+  if (arm) {
+    sel.experiment_id = in.experiment_id ? *in.experiment_id : "";
+    sel.arm = arm->id;
+  }
   // The policy bounds the pool only for the policy strategy without an
-  // explicit model; sensitive requests may use any local model besides.
-  const bool policy_bounds =
-      policy && request.model.empty() && request.strategy == Strategy::kPolicy;
+  // explicit model; sensitive requests may use any local model besides, and
+  // an arm's model is in the pool too.
+  const bool policy_bounds = policy && request.model.empty() && strategy == Strategy::kPolicy;
   auto policy_index = [&](const std::string& id) -> int {
     if (!policy) return -1;
     auto it = std::find(policy->begin(), policy->end(), id);
@@ -146,7 +166,7 @@ Selection SelectModels(const CompletionRequest& request, const SelectionInputs& 
                                                  : m.api_key_env + " is not set");
     } else if (sel.sensitive && m.locality != Locality::kLocal) {
       why = "P0: a sensitive request never goes to a cloud model";
-    } else if (policy_bounds && s.policy_pos < 0 &&
+    } else if (policy_bounds && s.policy_pos < 0 && m.id != arm_model &&
                !(sel.sensitive && m.locality == Locality::kLocal)) {
       why = "not in the policy for task " + task_name;
     } else if (missing != 0) {
@@ -160,6 +180,8 @@ Selection SelectModels(const CompletionRequest& request, const SelectionInputs& 
                             s.view.estimated_cost_usd, request.constraints.max_cost_usd);
     } else if (!health.available) {
       why = "circuit breaker open after repeated failures";
+    } else if (!health.rate_limited.empty()) {
+      why = "rate limit: " + health.rate_limited;
     }
     if (why.empty()) {
       s.view.eligible = true;
@@ -172,36 +194,51 @@ Selection SelectModels(const CompletionRequest& request, const SelectionInputs& 
   auto by_quality = [](const Scored& a, const Scored& b) {
     return a.spec->quality > b.spec->quality;
   };
-  switch (request.strategy) {
-    case Strategy::kPolicy:
-      std::stable_sort(eligible.begin(), eligible.end(), [&](const Scored& a, const Scored& b) {
-        // In policy order; models outside the policy after, best quality first.
-        const int pa = a.policy_pos < 0 ? 1 << 20 : a.policy_pos;
-        const int pb = b.policy_pos < 0 ? 1 << 20 : b.policy_pos;
-        return pa != pb ? pa < pb : by_quality(a, b);
-      });
-      break;
-    case Strategy::kCheapest:
-      std::stable_sort(eligible.begin(), eligible.end(), [&](const Scored& a, const Scored& b) {
-        if (a.view.estimated_cost_usd != b.view.estimated_cost_usd) {
+  std::map<std::string, double> draws;
+  const bool feedback_weighted = in.feedback_draw && request.model.empty() && arm == nullptr &&
+                                 strategy == Strategy::kPolicy && !eligible.empty();
+  if (feedback_weighted) {
+    sel.feedback_weighted = true;
+    for (const auto& s : eligible) draws[s.spec->id] = in.feedback_draw(s.spec->id);
+    std::stable_sort(eligible.begin(), eligible.end(), [&](const Scored& a, const Scored& b) {
+      return draws[a.spec->id] > draws[b.spec->id];
+    });
+  } else {
+    switch (strategy) {
+      case Strategy::kPolicy:
+        std::stable_sort(eligible.begin(), eligible.end(), [&](const Scored& a, const Scored& b) {
+          // In policy order; models outside the policy after, best quality first.
+          const int pa = a.policy_pos < 0 ? 1 << 20 : a.policy_pos;
+          const int pb = b.policy_pos < 0 ? 1 << 20 : b.policy_pos;
+          return pa != pb ? pa < pb : by_quality(a, b);
+        });
+        break;
+      case Strategy::kCheapest:
+        std::stable_sort(eligible.begin(), eligible.end(), [&](const Scored& a, const Scored& b) {
+          if (a.view.estimated_cost_usd != b.view.estimated_cost_usd) {
+            return a.view.estimated_cost_usd < b.view.estimated_cost_usd;
+          }
+          return by_quality(a, b);
+        });
+        break;
+      case Strategy::kLowestLatency:
+        std::stable_sort(eligible.begin(), eligible.end(), [&](const Scored& a, const Scored& b) {
+          const absl::Duration la = a.view.latency_ewma.value_or(absl::InfiniteDuration());
+          const absl::Duration lb = b.view.latency_ewma.value_or(absl::InfiniteDuration());
+          return la != lb ? la < lb : by_quality(a, b);
+        });
+        break;
+      case Strategy::kQualityFirst:
+        std::stable_sort(eligible.begin(), eligible.end(), [&](const Scored& a, const Scored& b) {
+          if (a.spec->quality != b.spec->quality) return by_quality(a, b);
           return a.view.estimated_cost_usd < b.view.estimated_cost_usd;
-        }
-        return by_quality(a, b);
-      });
-      break;
-    case Strategy::kLowestLatency:
-      std::stable_sort(eligible.begin(), eligible.end(), [&](const Scored& a, const Scored& b) {
-        const absl::Duration la = a.view.latency_ewma.value_or(absl::InfiniteDuration());
-        const absl::Duration lb = b.view.latency_ewma.value_or(absl::InfiniteDuration());
-        return la != lb ? la < lb : by_quality(a, b);
-      });
-      break;
-    case Strategy::kQualityFirst:
-      std::stable_sort(eligible.begin(), eligible.end(), [&](const Scored& a, const Scored& b) {
-        if (a.spec->quality != b.spec->quality) return by_quality(a, b);
-        return a.view.estimated_cost_usd < b.view.estimated_cost_usd;
-      });
-      break;
+        });
+        break;
+    }
+  }
+  if (!arm_model.empty()) {
+    std::stable_partition(eligible.begin(), eligible.end(),
+                          [&](const Scored& s) { return s.spec->id == arm_model; });
   }
   int rank = 0;
   for (auto& s : eligible) {
@@ -209,13 +246,18 @@ Selection SelectModels(const CompletionRequest& request, const SelectionInputs& 
     std::string& why = s.view.reason;
     if (!request.model.empty()) {
       why = "the requested model";
-    } else if (request.strategy == Strategy::kCheapest) {
+    } else if (!arm_model.empty() && s.spec->id == arm_model) {
+      why = absl::StrCat("experiment ", sel.experiment_id, " arm ", arm->id, ": tried first");
+    } else if (feedback_weighted) {
+      why = absl::StrFormat("feedback-weighted: drew %.3f from its feedback posterior",
+                            draws[s.spec->id]);
+    } else if (strategy == Strategy::kCheapest) {
       why = absl::StrFormat("cheapest first: estimated $%.6f", s.view.estimated_cost_usd);
-    } else if (request.strategy == Strategy::kLowestLatency) {
+    } else if (strategy == Strategy::kLowestLatency) {
       why = s.view.latency_ewma ? absl::StrFormat("fastest first: %.1f ms on average",
                                                   absl::ToDoubleMilliseconds(*s.view.latency_ewma))
                                 : "fastest first: no latency observed yet";
-    } else if (request.strategy == Strategy::kQualityFirst) {
+    } else if (strategy == Strategy::kQualityFirst) {
       why = absl::StrCat("best quality first: ", s.spec->quality);
     } else if (s.policy_pos == 0) {
       why = "primary for task " + task_name;
@@ -225,6 +267,9 @@ Selection SelectModels(const CompletionRequest& request, const SelectionInputs& 
       why = sel.sensitive ? "local model (P0)" : "no policy for task " + task_name;
     }
     if (sel.sensitive && !request.model.empty()) why += " (local, P0)";
+    if (arm && arm_model.empty() && s.view.rank == 1) {
+      why += absl::StrCat(" (experiment ", sel.experiment_id, " arm ", arm->id, ")");
+    }
     sel.candidates.push_back(std::move(s.view));
   }
   for (auto& s : rejected) sel.candidates.push_back(std::move(s.view));

@@ -5,7 +5,8 @@
 //
 // Order of the checks for each model: requested model, enabled, configured
 // (key / URL), P0 (sensitive requests: local models only), task policy,
-// capabilities, context window, cost limit, circuit breaker. The eligible
+// capabilities, context window, cost limit, circuit breaker, provider rate
+// limit (rate_limit.h). The eligible
 // models are then ordered by the strategy: the policy's order, cheapest
 // estimated cost, lowest latency moving average, or highest quality.
 #pragma once
@@ -18,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/llm_router/experiment.h"
 #include "services/llm_router/model.h"
 
 namespace genesis::llmrouter {
@@ -37,6 +39,8 @@ std::string SensitiveReason(const CompletionRequest& request);
 struct ModelHealth {
   bool available = true;  // the circuit breaker would let a call through
   std::optional<absl::Duration> latency_ewma;
+  // Why the model is at its provider rate limit ("" when it is not).
+  std::string rate_limited;
 };
 using HealthLookup = std::function<ModelHealth(const std::string& model_id)>;
 
@@ -55,15 +59,22 @@ struct Selection {
   bool sensitive = false;
   std::string sensitive_reason;
   int64_t estimated_input_tokens = 0;
-  int max_tokens = 0;  // the request's, or the default
+  int max_tokens = 0;         // the request's, or the default
+  std::string experiment_id;  // the experiment and arm that shaped the order ("" none)
+  std::string arm;
+  bool feedback_weighted = false;  // ordered by Thompson sampling on feedback
   // Every model: eligible ones first, in order of trial, then rejected ones.
   std::vector<CandidateView> candidates;
 
   [[nodiscard]] std::vector<std::string> Order() const;
   // OK when at least one model is eligible. Otherwise FAILED_PRECONDITION for
   // P0 or constraints that exclude every model, UNAVAILABLE when a model was
-  // excluded only by its open circuit breaker; the message lists the reasons.
+  // excluded only by its open circuit breaker, RESOURCE_EXHAUSTED when
+  // provider rate limits are what excluded the rest; the message lists the
+  // reasons.
   [[nodiscard]] absl::Status ToStatus() const;
+  // True when some model was rejected only because of its rate limit.
+  [[nodiscard]] bool RateLimited() const;
 };
 
 struct SelectionInputs {
@@ -71,6 +82,15 @@ struct SelectionInputs {
   const std::map<Task, std::vector<std::string>>* policies = nullptr;
   HealthLookup health;
   int default_max_tokens = 1024;
+  // The subject's experiment arm (nullptr: none). An arm's model is tried
+  // first when eligible (even outside the task's policy), followed by the
+  // usual order; an arm without a model orders by its strategy.
+  const std::string* experiment_id = nullptr;
+  const ExperimentArm* arm = nullptr;
+  // Feedback-weighted selection for the task (nullptr: off): a draw from the
+  // model's posterior; eligible models are tried in decreasing draw order.
+  // Applies to the policy strategy without an explicit model or an arm.
+  std::function<double(const std::string& model_id)> feedback_draw;
 };
 
 // The request must have passed validation (see router.h).

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "common/call_context.h"
 #include "services/llm_router/budget.h"
+#include "services/llm_router/experiment.h"
 #include "services/llm_router/model.h"
 
 namespace genesis::llmrouter {
@@ -35,8 +36,10 @@ struct ExecutionRecord {
   bool sensitive = false;
   bool streamed = false;
   bool simulated = false;
-  bool cached = false;   // answered from the response cache (tokens and cost 0)
-  bool sandbox = false;  // the subject is in sandbox mode
+  bool cached = false;        // answered from the response cache (tokens and cost 0)
+  bool sandbox = false;       // the subject is in sandbox mode
+  std::string experiment_id;  // the experiment and arm that routed it ("" none)
+  std::string arm;
   // When it happened (the router's clock); InfinitePast: the database's now().
   absl::Time time = absl::InfinitePast();
   // Only with --record_content (personal data masked).
@@ -55,6 +58,12 @@ struct RetryRecord {
   std::string error;
 };
 
+// What RecordExecution wrote.
+struct RecordResult {
+  int64_t execution_id = 0;
+  std::vector<BudgetAlert> alerts;
+};
+
 class RouterStore {
  public:
   virtual ~RouterStore() = default;
@@ -70,9 +79,10 @@ class RouterStore {
   // Writes the row and, in the same transaction, adds its tokens and cost to
   // the day counters of its subject and agent (budget.h). Returns the budget
   // alerts this row raised: the first time a day's usage passes 120 % of a
-  // day budget (kept in budget_alerts, once per owner and day).
-  virtual absl::StatusOr<std::vector<BudgetAlert>> RecordExecution(const ExecutionRecord& record,
-                                                                   const CallContext& ctx) = 0;
+  // day budget (kept in budget_alerts, once per owner and day), and the id
+  // of the new row.
+  virtual absl::StatusOr<RecordResult> RecordExecution(const ExecutionRecord& record,
+                                                       const CallContext& ctx) = 0;
   // Creates or replaces the budget (scope, owner, period).
   virtual absl::Status SetBudget(const Budget& budget, const CallContext& ctx) = 0;
   // Budgets whose owner is `owner` ("" all), and, when `subject`/`agent` are
@@ -90,6 +100,28 @@ class RouterStore {
   // Sums executions (see UsageQuery); rows ordered by the grouped dimensions.
   virtual absl::StatusOr<std::vector<UsageRow>> UsageReport(const UsageQuery& query,
                                                             const CallContext& ctx) = 0;
+  // Creates or replaces the feedback of (execution, subject); returns it with
+  // its times and sets `*created` when it is new. NOT_FOUND when the
+  // execution does not exist.
+  virtual absl::StatusOr<Feedback> UpsertFeedback(const Feedback& feedback, absl::Time now,
+                                                  bool* created, const CallContext& ctx) = 0;
+  // Feedback summed per (task, model) over every execution with feedback.
+  virtual absl::StatusOr<std::vector<FeedbackStat>> FeedbackStats(const CallContext& ctx) = 0;
+  // ALREADY_EXISTS for a used id; FAILED_PRECONDITION naming the running
+  // experiment when one already runs on the task.
+  virtual absl::Status CreateExperiment(const Experiment& experiment, const CallContext& ctx) = 0;
+  // NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<Experiment> GetExperiment(const std::string& id,
+                                                   const CallContext& ctx) = 0;
+  // Newest first; `task` kUnspecified: any.
+  virtual absl::StatusOr<std::vector<Experiment>> ListExperiments(Task task, bool running_only,
+                                                                  const CallContext& ctx) = 0;
+  // NOT_FOUND; FAILED_PRECONDITION when already stopped. Returns it stopped.
+  virtual absl::StatusOr<Experiment> StopExperiment(const std::string& id, absl::Time now,
+                                                    const CallContext& ctx) = 0;
+  // Per arm of `experiment`, from the executions it routed and their feedback.
+  virtual absl::StatusOr<std::vector<ArmReport>> ExperimentReport(const Experiment& experiment,
+                                                                  const CallContext& ctx) = 0;
   virtual absl::Status EnqueueRetry(const RetryRecord& record, const CallContext& ctx) = 0;
   virtual absl::Status Ping(const CallContext& ctx) = 0;
 };

@@ -94,6 +94,21 @@ std::vector<std::string> AnswerWords(const Call& c) {
   return words;
 }
 
+// A fixed answer in pieces that each end after a space (whole UTF-8
+// sequences; they concatenate to the text).
+std::vector<std::string> FixedPieces(const std::string& text) {
+  std::vector<std::string> pieces;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t space = text.find(' ', start);
+    size_t end = space == std::string::npos ? text.size() : space + 1;
+    pieces.push_back(text.substr(start, end - start));
+    start = end;
+  }
+  if (pieces.empty()) pieces.push_back("");
+  return pieces;
+}
+
 std::string ErrorBody(Wire wire, int status) {
   const std::string message = absl::StrCat("simulated failure (HTTP ", status, ")");
   switch (wire) {
@@ -150,6 +165,7 @@ struct ProviderSimulator::Impl {
   };
   std::list<Worker> threads;
   std::atomic<int> live{0};
+  SimulatorOptions options;
 
   // Waits `ms` or until the simulator stops; false when stopping.
   bool Pause(int ms) {
@@ -289,12 +305,18 @@ struct ProviderSimulator::Impl {
       }
       return false;
     }
+    if (options.instant) {
+      script.latency_ms = 0;
+      script.chunk_delay_ms = 0;
+    }
     if (script.latency_ms > 0 && !Pause(script.latency_ms)) return false;
     if (ShouldFail(call.model, script)) {
       return Reply(socket, req, static_cast<http::status>(script.fail_status),
                    ErrorBody(call.wire, script.fail_status), script.retry_after_s);
     }
-    auto words = AnswerWords(call);
+    std::optional<std::string> fixed = script.answer ? script.answer : options.answer;
+    if (auto h = req.find("x-sim-answer"); h != req.end()) fixed = std::string(h->value());
+    auto words = fixed ? FixedPieces(*fixed) : AnswerWords(call);
     std::string text;
     for (const auto& w : words) text += w;
     const int64_t in = script.input_tokens >= 0 ? script.input_tokens : (InputBytes(call) + 3) / 4;
@@ -492,6 +514,10 @@ struct ProviderSimulator::Impl {
       s.output_tokens = j.value("output_tokens", -1);
       s.chunk_delay_ms = j.value("chunk_delay_ms", 0);
       s.drop_after_chunks = j.value("drop_after_chunks", -1);
+      if (j.contains("answer")) {
+        // A string is answered as is; any other JSON value as its text.
+        s.answer = j["answer"].is_string() ? j["answer"].get<std::string>() : j["answer"].dump();
+      }
       SetScript(j.value("model", ""), s);
       return Reply(socket, req, http::status::ok, "{}");
     }
@@ -525,9 +551,10 @@ struct ProviderSimulator::Impl {
   }
 };
 
-absl::StatusOr<std::unique_ptr<ProviderSimulator>> ProviderSimulator::Start(const std::string& host,
-                                                                            int port) {
+absl::StatusOr<std::unique_ptr<ProviderSimulator>> ProviderSimulator::Start(
+    const std::string& host, int port, SimulatorOptions options) {
   auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
   beast::error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) return absl::InvalidArgumentError("simulator host '" + host + "': " + ec.message());

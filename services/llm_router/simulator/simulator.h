@@ -13,12 +13,17 @@
 //
 // The answer is "echo: " + the last user message, cut to max_tokens words;
 // input tokens are ceil(bytes of all messages / 4), output tokens the words
-// answered (each overridable). Model names ending in "-fail503", "-429" or
+// answered (each overridable). A fixed answer replaces the echo, first found
+// of: the request header `x-sim-answer`, the model's script (`"answer"`), the
+// simulator's option (--answer / --answer_file); it is sent whole (not cut
+// to max_tokens), streamed in pieces that end after each space, and its
+// output tokens are the number of pieces. Model names ending in "-fail503", "-429" or
 // "-hang" misbehave without a script. One thread per connection, at most
 // 256 connections. Thread-safe.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -35,13 +40,24 @@ struct ModelScript {
   int output_tokens = -1;
   int chunk_delay_ms = 0;      // between streamed chunks
   int drop_after_chunks = -1;  // stream: close the connection after N chunks
+  // A fixed answer instead of the echo (any text, e.g. a JSON document).
+  std::optional<std::string> answer;
+};
+
+// Options of the whole simulator.
+struct SimulatorOptions {
+  // Every model answers this text instead of the echo (unset: echo).
+  std::optional<std::string> answer;
+  // Zero latency: scripted latency_ms and chunk_delay_ms are ignored (for
+  // benchmarks); failures, hangs and drops still apply.
+  bool instant = false;
 };
 
 class ProviderSimulator {
  public:
   // Listens on host:port (0: a free port).
-  static absl::StatusOr<std::unique_ptr<ProviderSimulator>> Start(const std::string& host,
-                                                                  int port);
+  static absl::StatusOr<std::unique_ptr<ProviderSimulator>> Start(const std::string& host, int port,
+                                                                  SimulatorOptions options = {});
   ~ProviderSimulator();  // stops, closes connections, joins threads
   ProviderSimulator(const ProviderSimulator&) = delete;
   ProviderSimulator& operator=(const ProviderSimulator&) = delete;

@@ -145,14 +145,16 @@ TEST_F(BudgetPgTest, DayPast120PercentRaisesOneAlert) {
   more.outcome = "ok";
   more.usage = {500, 500};
   more.time = clock_->Now();
-  auto alerts = store.RecordExecution(more, ctx_);
-  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  auto recorded = store.RecordExecution(more, ctx_);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  auto* alerts = &recorded->alerts;
   EXPECT_TRUE(alerts->empty());
   EXPECT_EQ(Count("SELECT count(*) FROM llm_router.budget_alerts"), 1);
   // Another day, another alert.
   more.time += absl::Hours(24);
-  alerts = store.RecordExecution(more, ctx_);
-  ASSERT_TRUE(alerts.ok()) << alerts.status();
+  recorded = store.RecordExecution(more, ctx_);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  alerts = &recorded->alerts;
   ASSERT_EQ(alerts->size(), 1u);
   EXPECT_EQ((*alerts)[0].day, "2023-11-15");
   EXPECT_EQ(Count("SELECT count(*) FROM llm_router.budget_alerts"), 2);
@@ -177,7 +179,7 @@ TEST_F(BudgetPgTest, ConcurrentExecutionsAddUpExactlyAndAlertOnce) {
         if (!a.ok()) {
           ++failures;
         } else {
-          alerts += static_cast<int>(a->size());
+          alerts += static_cast<int>(a->alerts.size());
         }
       }
     });

@@ -50,10 +50,11 @@ class FakeRouterStore final : public RouterStore {
     return absl::OkStatus();
   }
   // Day counters and alerts as PgRouterStore keeps them.
-  absl::StatusOr<std::vector<BudgetAlert>> RecordExecution(const ExecutionRecord& r,
-                                                           const CallContext&) override {
+  absl::StatusOr<RecordResult> RecordExecution(const ExecutionRecord& r,
+                                               const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
     executions_.push_back(r);
+    const int64_t id = static_cast<int64_t>(executions_.size());
     std::vector<BudgetAlert> alerts;
     const std::string day = UtcDay(r.time);
     auto add = [&](BudgetScope scope, const std::string& owner) {
@@ -71,7 +72,7 @@ class FakeRouterStore final : public RouterStore {
     };
     add(BudgetScope::kSubject, r.subject);
     add(BudgetScope::kAgent, r.agent);
-    return alerts;
+    return RecordResult{id, std::move(alerts)};
   }
   absl::Status SetBudget(const Budget& b, const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -109,6 +110,79 @@ class FakeRouterStore final : public RouterStore {
   absl::StatusOr<std::vector<UsageRow>> UsageReport(const UsageQuery&,
                                                     const CallContext&) override {
     return absl::UnimplementedError("the fake has no usage report (pg_store_test covers it)");
+  }
+  absl::StatusOr<Feedback> UpsertFeedback(const Feedback& f, absl::Time now, bool* created,
+                                          const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (f.execution_id < 1 || f.execution_id > static_cast<int64_t>(executions_.size())) {
+      return absl::NotFoundError("execution not found");
+    }
+    auto [it, inserted] = feedback_.try_emplace({f.execution_id, f.subject}, f);
+    *created = inserted;
+    if (inserted) it->second.create_time = now;
+    it->second.score = f.score;
+    it->second.comment = f.comment;
+    it->second.update_time = now;
+    return it->second;
+  }
+  absl::StatusOr<std::vector<FeedbackStat>> FeedbackStats(const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::map<std::pair<Task, std::string>, FeedbackStat> stats;
+    for (const auto& [key, f] : feedback_) {
+      const ExecutionRecord& e = executions_[key.first - 1];
+      auto& st = stats[{e.task, e.model_id}];
+      st.task = e.task;
+      st.model_id = e.model_id;
+      ++st.count;
+      auto [s, fl] = ScoreWeight(f.score);
+      st.successes += s;
+      st.failures += fl;
+    }
+    std::vector<FeedbackStat> out;
+    for (auto& [k, v] : stats) out.push_back(v);
+    return out;
+  }
+  absl::Status CreateExperiment(const Experiment& e, const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (experiments_.count(e.id)) return absl::AlreadyExistsError("experiment exists");
+    for (const auto& [id, x] : experiments_) {
+      if (x.running && x.task == e.task) {
+        return absl::FailedPreconditionError("experiment experiments/" + id + " is running");
+      }
+    }
+    experiments_[e.id] = e;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<Experiment> GetExperiment(const std::string& id, const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = experiments_.find(id);
+    if (it == experiments_.end()) return absl::NotFoundError("experiment not found");
+    return it->second;
+  }
+  absl::StatusOr<std::vector<Experiment>> ListExperiments(Task task, bool running_only,
+                                                          const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Experiment> out;
+    for (const auto& [id, e] : experiments_) {
+      if ((task == Task::kUnspecified || e.task == task) && (e.running || !running_only)) {
+        out.push_back(e);
+      }
+    }
+    return out;
+  }
+  absl::StatusOr<Experiment> StopExperiment(const std::string& id, absl::Time now,
+                                            const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = experiments_.find(id);
+    if (it == experiments_.end()) return absl::NotFoundError("experiment not found");
+    if (!it->second.running) return absl::FailedPreconditionError("already stopped");
+    it->second.running = false;
+    it->second.stop_time = now;
+    return it->second;
+  }
+  absl::StatusOr<std::vector<ArmReport>> ExperimentReport(const Experiment&,
+                                                          const CallContext&) override {
+    return absl::UnimplementedError("the fake has no experiment report (pg tests cover it)");
   }
   absl::Status EnqueueRetry(const RetryRecord& r, const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -166,6 +240,8 @@ class FakeRouterStore final : public RouterStore {
   std::map<std::string, ModelSpec> models_;
   std::vector<ExecutionRecord> executions_;
   std::vector<RetryRecord> retries_;
+  std::map<std::pair<int64_t, std::string>, Feedback> feedback_;
+  std::map<std::string, Experiment> experiments_;
 };
 
 }  // namespace genesis::llmrouter::testing

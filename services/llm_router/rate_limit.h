@@ -1,0 +1,78 @@
+// Provider limits per model: requests per minute (RPM) and tokens per minute
+// (TPM) from the configuration file (`"rpm"`, `"tpm"`; 0 or absent: none).
+//
+// Windows are calendar minutes of the router's clock (fixed windows: at most
+// twice a limit can pass in the 60 s around a minute boundary, as providers'
+// own fixed windows allow). A request is admitted when the model's requests
+// this minute are below its RPM and its tokens this minute are below its TPM;
+// admission counts the request, and the tokens of the answer are added when
+// it arrives (the prompt estimate is not reserved). Selection skips models at
+// their limit (the reason says when the window frees); when every otherwise
+// eligible model is at its limit the router waits for the next window if the
+// caller's deadline allows, else fails with RESOURCE_EXHAUSTED.
+//
+// LocalRateLimiter counts in this process; RedisRateLimiter (redis_rate_limiter.h)
+// shares the counts between router instances and falls back to a local one
+// while Redis fails. Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "absl/time/time.h"
+#include "services/llm_router/model.h"
+
+namespace genesis::llmrouter {
+
+struct RateLimits {
+  int rpm = 0;      // 0: none
+  int64_t tpm = 0;  // 0: none
+  [[nodiscard]] bool any() const { return rpm > 0 || tpm > 0; }
+};
+
+// What the limiter knows of one model in the current window.
+struct RateState {
+  int64_t requests = 0;
+  int64_t tokens = 0;
+};
+
+// "" when `state` is within `limits`, otherwise why not ("at its limit of 3
+// requests per minute (3 this minute); frees in 12 s").
+std::string RateLimitReason(const RateLimits& limits, const RateState& state, absl::Time now);
+// The start of the next window after `now`.
+absl::Time NextWindow(absl::Time now);
+// The window number of `now` (Unix minutes).
+int64_t WindowOf(absl::Time now);
+
+class RateLimiter {
+ public:
+  virtual ~RateLimiter() = default;
+  // The counts of the window containing `now` (no side effect).
+  virtual RateState Peek(const std::string& model_id, absl::Time now) = 0;
+  // Counts one request when within the limits and returns true; false (and
+  // nothing counted) when the model is at a limit.
+  virtual bool Admit(const std::string& model_id, const RateLimits& limits, absl::Time now) = 0;
+  // Adds an answer's tokens to the window containing `now`.
+  virtual void AddTokens(const std::string& model_id, int64_t tokens, absl::Time now) = 0;
+};
+
+class LocalRateLimiter final : public RateLimiter {
+ public:
+  RateState Peek(const std::string& model_id, absl::Time now) override;
+  bool Admit(const std::string& model_id, const RateLimits& limits, absl::Time now) override;
+  void AddTokens(const std::string& model_id, int64_t tokens, absl::Time now) override;
+
+ private:
+  struct Window {
+    int64_t window = -1;
+    RateState state;
+  };
+  RateState& At(const std::string& model_id, int64_t window);  // mu_ held
+
+  std::mutex mu_;
+  std::map<std::string, Window> windows_;
+};
+
+}  // namespace genesis::llmrouter

@@ -1,0 +1,95 @@
+// Router: feedback on executions and experiments.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "services/llm_router/pii.h"
+#include "services/llm_router/roles.h"
+#include "services/llm_router/router.h"
+
+namespace genesis::llmrouter {
+namespace {
+
+// "experiments/{id}" -> id; INVALID_ARGUMENT naming "name".
+absl::StatusOr<std::string> ExperimentId(const std::string& name) {
+  constexpr std::string_view kPrefix = "experiments/";
+  if (name.rfind(kPrefix, 0) != 0 || name.size() == kPrefix.size() ||
+      name.find('/', kPrefix.size()) != std::string::npos) {
+    return InvalidField("name", "must be experiments/{experiment}");
+  }
+  return name.substr(kPrefix.size());
+}
+
+}  // namespace
+
+absl::StatusOr<Feedback> Router::RecordFeedback(const Feedback& feedback, const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(ValidateFeedback(feedback));
+  Feedback f = feedback;
+  // With a gateway identity, feedback is the caller's own.
+  if (HasIdentity(ctx)) f.subject = ctx.subject;
+  f.comment = MaskPii(f.comment);
+  bool created = false;
+  GENESIS_ASSIGN_OR_RETURN(Feedback out, store_->UpsertFeedback(f, clock_->Now(), &created, ctx));
+  RouterMetrics::Inc(created ? metrics_.feedback_created : metrics_.feedback_updated);
+  // Later calls of this process see it at once; others at their next refresh.
+  if (!config_.feedback_weighted.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    refreshed_ = absl::InfinitePast();
+  }
+  return out;
+}
+
+absl::StatusOr<Experiment> Router::CreateExperiment(Experiment e, const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "CreateExperiment"));
+  auto models = Models();
+  for (auto& a : e.arms) {
+    if (a.model.rfind("models/", 0) == 0) a.model = a.model.substr(7);
+  }
+  GENESIS_RETURN_IF_ERROR(ValidateExperiment(e, [&](const std::string& id) {
+    return std::any_of(models->begin(), models->end(),
+                       [&](const ModelSpec& m) { return m.id == id; });
+  }));
+  e.running = true;
+  e.create_time = clock_->Now();
+  e.stop_time = absl::InfinitePast();
+  GENESIS_RETURN_IF_ERROR(store_->CreateExperiment(e, ctx));
+  log_->info("experiment {} started on task {} with {} arms", e.id, TaskName(e.task),
+             e.arms.size());
+  std::lock_guard<std::mutex> lock(mu_);
+  auto running = std::make_shared<std::vector<Experiment>>(*running_);
+  running->push_back(e);
+  running_ = std::move(running);
+  return e;
+}
+
+absl::StatusOr<Experiment> Router::GetExperiment(const std::string& name, const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(std::string id, ExperimentId(name));
+  return store_->GetExperiment(id, ctx);
+}
+
+absl::StatusOr<std::vector<Experiment>> Router::ListExperiments(Task task, bool running_only,
+                                                                const CallContext& ctx) {
+  return store_->ListExperiments(task, running_only, ctx);
+}
+
+absl::StatusOr<Experiment> Router::StopExperiment(const std::string& name, const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "StopExperiment"));
+  GENESIS_ASSIGN_OR_RETURN(std::string id, ExperimentId(name));
+  GENESIS_ASSIGN_OR_RETURN(Experiment e, store_->StopExperiment(id, clock_->Now(), ctx));
+  log_->info("experiment {} stopped", id);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto running = std::make_shared<std::vector<Experiment>>();
+  for (const auto& x : *running_) {
+    if (x.id != id) running->push_back(x);
+  }
+  running_ = std::move(running);
+  return e;
+}
+
+absl::StatusOr<std::vector<ArmReport>> Router::ExperimentReport(const std::string& name,
+                                                                const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(Experiment e, GetExperiment(name, ctx));
+  return store_->ExperimentReport(e, ctx);
+}
+
+}  // namespace genesis::llmrouter

@@ -1,0 +1,445 @@
+// Experiments, feedback, roles and provider rate limits on the fake store,
+// the fake clock and the in-process simulator; the simulator's fixed answers.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "services/llm_router/experiment.h"
+#include "services/llm_router/rate_limit.h"
+#include "services/llm_router/router.h"
+#include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/tests/fake_store.h"
+#include "services/llm_router/tests/test_util.h"
+
+namespace genesis::llmrouter {
+namespace {
+
+std::vector<std::string> Fields(const absl::Status& st) {
+  std::vector<std::string> out;
+  for (const auto& [f, what] : FieldViolationsOf(st)) out.push_back(f);
+  return out;
+}
+
+Experiment TwoArms(const std::string& id, int first_percent) {
+  Experiment e;
+  e.id = id;
+  e.task = Task::kChat;
+  e.arms = {{"a", "cloud-a", Strategy::kPolicy, first_percent},
+            {"b", "cloud-b", Strategy::kPolicy, 100 - first_percent}};
+  return e;
+}
+
+TEST(ExperimentSplitTest, SplitIsWithinToleranceOverTenThousandSubjects) {
+  Experiment e = TwoArms("exp-split", 30);
+  e.arms = {{"a", "", Strategy::kPolicy, 20},
+            {"b", "", Strategy::kCheapest, 30},
+            {"c", "", Strategy::kQualityFirst, 50}};
+  std::map<std::string, int> counts;
+  const int n = 10000;
+  for (int i = 0; i < n; ++i) ++counts[AssignArm(e, absl::StrCat("subject-", i))->id];
+  // Binomial standard deviation at n=10000 is at most 50; 4 sigma = 200.
+  EXPECT_NEAR(counts["a"], 2000, 200);
+  EXPECT_NEAR(counts["b"], 3000, 200);
+  EXPECT_NEAR(counts["c"], 5000, 200);
+}
+
+TEST(ExperimentSplitTest, SameSubjectSameArmAndExperimentsSplitIndependently) {
+  Experiment one = TwoArms("exp-one", 50), two = TwoArms("exp-two", 50);
+  int same = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string s = absl::StrCat("u", i);
+    EXPECT_EQ(AssignArm(one, s)->id, AssignArm(one, s)->id);
+    EXPECT_EQ(ExperimentBucket("exp-one", s), ExperimentBucket("exp-one", s));
+    same += AssignArm(one, s)->id == AssignArm(two, s)->id;
+  }
+  // Independent 50/50 splits agree about half the time, not always.
+  EXPECT_NEAR(same, 1000, 150);
+  // Stable across builds and machines: a fixed value of SHA-256.
+  EXPECT_EQ(ExperimentBucket("exp-one", "u1"), ExperimentBucket("exp-one", "u1"));
+  EXPECT_EQ(AssignArm(one, ""), nullptr);
+}
+
+TEST(ExperimentSplitTest, ValidationNamesTheFields) {
+  auto known = [](const std::string& id) { return id == "cloud-a" || id == "cloud-b"; };
+  Experiment e = TwoArms("exp-1", 40);
+  EXPECT_TRUE(ValidateExperiment(e, known).ok());
+  e.arms[1].percent = 50;
+  EXPECT_EQ(Fields(ValidateExperiment(e, known)), std::vector<std::string>{"experiment.arms"});
+  e = TwoArms("Bad Id", 40);
+  e.task = Task::kUnspecified;
+  e.arms[0].model = "gpt-17";
+  e.arms[1].id = "a";
+  EXPECT_EQ(Fields(ValidateExperiment(e, known)),
+            (std::vector<std::string>{"experiment_id", "experiment.task",
+                                      "experiment.arms[0].model", "experiment.arms[1].id"}));
+  e = TwoArms("exp-1", 0);
+  EXPECT_EQ(Fields(ValidateExperiment(e, known)),
+            std::vector<std::string>{"experiment.arms[0].percent"});
+}
+
+TEST(FeedbackTest, ScoreRangeAndWeights) {
+  Feedback f;
+  f.score = 0;
+  EXPECT_EQ(Fields(ValidateFeedback(f)), std::vector<std::string>{"score"});
+  f.score = 6;
+  EXPECT_EQ(Fields(ValidateFeedback(f)), std::vector<std::string>{"score"});
+  f.score = 5;
+  f.comment = std::string(2001, 'x');
+  EXPECT_EQ(Fields(ValidateFeedback(f)), std::vector<std::string>{"comment"});
+  EXPECT_EQ(ScoreWeight(5), std::make_pair(1.0, 0.0));
+  EXPECT_EQ(ScoreWeight(1), std::make_pair(0.0, 1.0));
+  EXPECT_EQ(ScoreWeight(3), std::make_pair(0.5, 0.5));
+  EXPECT_EQ(ParseExecutionName("executions/42", "execution").value(), 42);
+  EXPECT_EQ(Fields(ParseExecutionName("executions/x", "execution").status()),
+            std::vector<std::string>{"execution"});
+}
+
+TEST(RateLimitTest, LocalWindowsCountRequestsAndTokens) {
+  LocalRateLimiter limiter;
+  const absl::Time t0 = absl::FromUnixSeconds(1700000080);  // 40 s into a minute
+  const RateLimits limits{2, 100};
+  EXPECT_TRUE(limiter.Admit("m", limits, t0));
+  EXPECT_TRUE(limiter.Admit("m", limits, t0));
+  EXPECT_FALSE(limiter.Admit("m", limits, t0));
+  EXPECT_EQ(RateLimitReason(limits, limiter.Peek("m", t0), t0),
+            "at its limit of 2 requests per minute (2 this minute); frees in 20 s");
+  const absl::Time t1 = NextWindow(t0);
+  EXPECT_EQ(t1, absl::FromUnixSeconds(1700000100));
+  EXPECT_TRUE(limiter.Admit("m", limits, t1));
+  limiter.AddTokens("m", 100, t1);
+  EXPECT_FALSE(limiter.Admit("m", limits, t1));
+  EXPECT_EQ(RateLimitReason(limits, limiter.Peek("m", t1), t1),
+            "at its limit of 100 tokens per minute (100 this minute); frees in 60 s");
+  EXPECT_TRUE(limiter.Admit("other", limits, t1));
+}
+
+class RouterExtrasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = sim::ProviderSimulator::Start("127.0.0.1", 0);
+    ASSERT_TRUE(s.ok()) << s.status();
+    sim_ = std::move(*s);
+  }
+  void Build(int rpm_a = 0, bool feedback_weighted = false, uint64_t seed = 7) {
+    RouterConfig config;
+    config.models = {testing::SimModel("cloud-a", Protocol::kAnthropic, sim_->url()),
+                     testing::SimModel("cloud-b", Protocol::kOpenAi, sim_->url()),
+                     testing::SimModel("cloud-c", Protocol::kGemini, sim_->url())};
+    config.models[0].rpm = rpm_a;
+    config.policies[Task::kChat] = {"cloud-a", "cloud-b"};
+    if (feedback_weighted) config.feedback_weighted.insert(Task::kChat);
+    auto store = std::make_unique<testing::FakeRouterStore>();
+    store_ = store.get();
+    auto clock = std::make_unique<testing::FakeClock>();
+    clock_ = clock.get();
+    RouterOptions options;
+    options.executor.max_attempts_per_model = 1;
+    options.thompson_seed = seed;
+    router_ = std::make_unique<Router>(
+        std::move(config), std::move(store), MakeProviderClients(), std::move(clock),
+        [] { return 0.0; }, options);
+    ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
+  }
+  static CompletionRequest Ask(const std::string& subject, const std::string& text = "oi") {
+    CompletionRequest r;
+    r.messages = {{Role::kUser, text}};
+    r.task = Task::kChat;
+    r.subject = subject;
+    return r;
+  }
+  static CallContext As(const std::string& subject, std::vector<std::string> roles) {
+    CallContext ctx = CallContext::Background();
+    ctx.subject = subject;
+    ctx.roles = std::move(roles);
+    return ctx;
+  }
+
+  std::unique_ptr<sim::ProviderSimulator> sim_;
+  testing::FakeRouterStore* store_ = nullptr;
+  testing::FakeClock* clock_ = nullptr;
+  std::unique_ptr<Router> router_;
+};
+
+TEST_F(RouterExtrasTest, AdminRpcsNeedAdminOrOperatorWhenIdentityIsPresent) {
+  Build();
+  const CallContext agent = As("bot-1", {"agent"});
+  ModelSpec values;
+  values.quality = 10;
+  auto m = router_->UpdateModel("models/cloud-a", values, {"quality"}, agent);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(m.status().message(),
+            "UpdateModel needs role admin or operator; the caller has roles agent");
+  Budget b{BudgetScope::kSubject, "u1", BudgetPeriod::kDay, 100, 0};
+  EXPECT_EQ(router_->SetBudget(b, agent).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(router_->SetSandbox("u1", true, agent).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(router_->CreateExperiment(TwoArms("exp-1", 50), agent).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(router_->StopExperiment("experiments/exp-1", agent).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // Operators and admins may; so may service-to-service calls (no identity).
+  EXPECT_TRUE(router_->UpdateModel("cloud-a", values, {"quality"}, As("ops", {"operator"})).ok());
+  EXPECT_TRUE(router_->SetBudget(b, As("root", {"viewer", "admin"})).ok());
+  EXPECT_TRUE(router_->SetSandbox("u1", true, CallContext::Background()).ok());
+  EXPECT_EQ(router_->GetModel("cloud-a")->quality, 10);
+}
+
+TEST_F(RouterExtrasTest, OthersUsageNeedsAReaderRole) {
+  Build();
+  // A subject reads its own budgets; anyone else's (or everyone's) needs a role.
+  EXPECT_TRUE(router_->ListBudgets("u1", As("u1", {"agent"})).ok());
+  auto other = router_->ListBudgets("u2", As("u1", {"agent"}));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(other.status().message(),
+            "ListBudgets of another owner needs role admin or operator or viewer; the caller has "
+            "roles agent");
+  EXPECT_EQ(router_->ListBudgets("", As("u1", {})).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(router_->ListBudgets("u2", As("v", {"viewer"})).ok());
+  UsageQuery q;
+  q.start = absl::FromUnixSeconds(0);
+  q.end = absl::FromUnixSeconds(100);
+  EXPECT_EQ(router_->UsageReport(q, As("u1", {"agent"})).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(RouterExtrasTest, FeedbackIsOnePerExecutionAndSubjectAndUpdatable) {
+  Build();
+  auto c = router_->Complete(Ask("u1"), CallContext::Background());
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->execution_id, 1);
+  Feedback f;
+  f.execution_id = c->execution_id;
+  f.score = 2;
+  f.comment = "meu cpf 111.444.777-35 apareceu";
+  auto out = router_->RecordFeedback(f, As("u1", {"agent"}));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->subject, "u1");
+  EXPECT_EQ(out->comment.find("111.444.777-35"), std::string::npos);  // masked
+  f.score = 5;
+  f.subject = "someone-else";  // ignored: the identity says who
+  out = router_->RecordFeedback(f, As("u1", {"agent"}));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->score, 5);
+  EXPECT_EQ(out->subject, "u1");
+  f.execution_id = 99;
+  EXPECT_EQ(router_->RecordFeedback(f, CallContext::Background()).status().code(),
+            absl::StatusCode::kNotFound);
+  f.score = 9;
+  EXPECT_EQ(Fields(router_->RecordFeedback(f, CallContext::Background()).status()),
+            std::vector<std::string>{"score"});
+}
+
+TEST_F(RouterExtrasTest, ExperimentArmIsAppliedShownAndRecorded) {
+  Build();
+  Experiment e = TwoArms("exp-ab", 50);
+  e.arms[1].model = "cloud-c";  // outside the chat policy: still tried first in its arm
+  ASSERT_TRUE(router_->CreateExperiment(e, CallContext::Background()).ok());
+  EXPECT_EQ(router_->CreateExperiment(TwoArms("exp-other", 50), CallContext::Background())
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::map<std::string, int> models_by_arm_a, models_by_arm_b;
+  for (int i = 0; i < 40; ++i) {
+    const std::string subject = absl::StrCat("s", i);
+    const std::string arm = AssignArm(e, subject)->id;
+    auto sel = router_->Select(Ask(subject), CallContext::Background());
+    ASSERT_TRUE(sel.ok());
+    EXPECT_EQ(sel->experiment_id, "exp-ab");
+    EXPECT_EQ(sel->arm, arm);
+    EXPECT_EQ(sel->candidates[0].reason, "experiment exp-ab arm " + arm + ": tried first");
+    auto c = router_->Complete(Ask(subject), CallContext::Background());
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->arm, arm);
+    EXPECT_EQ(c->model_id, arm == "a" ? "cloud-a" : "cloud-c");
+  }
+  const auto rows = store_->executions();
+  ASSERT_EQ(rows.size(), 40u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.experiment_id, "exp-ab");
+    EXPECT_EQ(r.model_id, r.arm == "a" ? "cloud-a" : "cloud-c");
+  }
+  // An explicit model or strategy, or no subject: not enrolled.
+  CompletionRequest explicit_model = Ask("s1");
+  explicit_model.model = "cloud-b";
+  EXPECT_TRUE(router_->Select(explicit_model, CallContext::Background())->arm.empty());
+  EXPECT_TRUE(router_->Select(Ask(""), CallContext::Background())->arm.empty());
+  // Stopped: back to the policy.
+  auto stopped = router_->StopExperiment("experiments/exp-ab", CallContext::Background());
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_FALSE(stopped->running);
+  EXPECT_TRUE(router_->Select(Ask("s1"), CallContext::Background())->arm.empty());
+  EXPECT_EQ(
+      router_->StopExperiment("experiments/exp-ab", CallContext::Background()).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(router_->GetExperiment("experiments/nope", CallContext::Background()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(RouterExtrasTest, SensitiveRequestInACloudArmStillGoesLocalOrFails) {
+  Build();
+  ASSERT_TRUE(router_->CreateExperiment(TwoArms("exp-p0", 50), CallContext::Background()).ok());
+  CompletionRequest r = Ask("s1", "meu cpf é 111.444.777-35");
+  auto c = router_->Complete(r, CallContext::Background());
+  // No local model in this registry: P0 refuses instead of using the arm.
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(sim_->Requests("cloud-a") + sim_->Requests("cloud-b") + sim_->Requests("cloud-c"), 0);
+}
+
+TEST_F(RouterExtrasTest, FeedbackWeightedSelectionFollowsTheFeedback) {
+  Build(0, /*feedback_weighted=*/true, /*seed=*/42);
+  // cloud-a answers first by policy; score it badly, cloud-b well.
+  for (int i = 0; i < 20; ++i) {
+    CompletionRequest a = Ask("u"), b = Ask("u");
+    a.model = "cloud-a";
+    b.model = "cloud-b";
+    auto ca = router_->Complete(a, CallContext::Background());
+    auto cb = router_->Complete(b, CallContext::Background());
+    ASSERT_TRUE(ca.ok() && cb.ok());
+    ASSERT_TRUE(
+        router_->RecordFeedback({ca->execution_id, "u", 1}, CallContext::Background()).ok());
+    ASSERT_TRUE(
+        router_->RecordFeedback({cb->execution_id, "u", 5}, CallContext::Background()).ok());
+  }
+  int b_first = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto sel = router_->Select(Ask("u"), CallContext::Background());
+    ASSERT_TRUE(sel.ok());
+    EXPECT_TRUE(sel->feedback_weighted);
+    EXPECT_EQ(sel->candidates[0].reason.rfind("feedback-weighted: drew ", 0), 0u);
+    b_first += sel->candidates[0].model_id == "cloud-b";
+  }
+  // Beta(21, 1) against Beta(1, 21): cloud-b's draw is higher nearly always.
+  EXPECT_GE(b_first, 195);
+}
+
+TEST_F(RouterExtrasTest, ThompsonWithoutFeedbackExploresBothModels) {
+  Build(0, /*feedback_weighted=*/true, /*seed=*/1);
+  std::map<std::string, int> first;
+  for (int i = 0; i < 400; ++i)
+    ++first[router_->Select(Ask("u"), CallContext::Background())->candidates[0].model_id];
+  // Uniform priors: each model first about half the time.
+  EXPECT_NEAR(first["cloud-a"], 200, 60);
+  EXPECT_NEAR(first["cloud-b"], 200, 60);
+  // The same seed gives the same sequence of choices.
+  auto sequence = [&] {
+    std::string seq;
+    for (int i = 0; i < 64; ++i) {
+      seq += router_->Select(Ask("u"), CallContext::Background())->candidates[0].model_id.back();
+    }
+    return seq;
+  };
+  Build(0, true, 99);
+  const std::string one = sequence();
+  Build(0, true, 99);
+  EXPECT_EQ(sequence(), one);
+  Build(0, true, 100);
+  EXPECT_NE(sequence(), one);
+}
+
+TEST_F(RouterExtrasTest, ModelAtItsRpmLimitIsSkippedWithTheReasonShown) {
+  Build(/*rpm_a=*/2);
+  for (int i = 0; i < 2; ++i) {
+    auto c = router_->Complete(Ask("u"), CallContext::Background());
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->model_id, "cloud-a");
+  }
+  auto sel = router_->Select(Ask("u"), CallContext::Background());
+  ASSERT_TRUE(sel.ok());
+  EXPECT_EQ(sel->candidates[0].model_id, "cloud-b");
+  bool shown = false;
+  for (const auto& c : sel->candidates) {
+    if (c.model_id == "cloud-a") {
+      shown = c.reason.rfind("rate limit: at its limit of 2 requests per minute", 0) == 0;
+    }
+  }
+  EXPECT_TRUE(shown);
+  auto c = router_->Complete(Ask("u"), CallContext::Background());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->model_id, "cloud-b");
+  EXPECT_EQ(sim_->Requests("cloud-a"), 2);
+  // The next minute frees it.
+  clock_->Advance(absl::Seconds(60));
+  EXPECT_EQ(router_->Complete(Ask("u"), CallContext::Background())->model_id, "cloud-a");
+}
+
+TEST_F(RouterExtrasTest, OnlyModelAtItsLimitIsWaitedForWithinTheDeadline) {
+  Build(/*rpm_a=*/1);
+  CompletionRequest r = Ask("u");
+  r.model = "cloud-a";
+  CallContext ctx = CallContext::Background();
+  ctx.deadline = absl::InfiniteFuture();
+  ASSERT_TRUE(router_->Complete(r, ctx).ok());
+  const absl::Time before = clock_->Now();
+  auto c = router_->Complete(r, ctx);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(clock_->Now(), NextWindow(before));  // slept until the window turned
+  EXPECT_EQ(sim_->Requests("cloud-a"), 2);
+  // With a deadline before the next window: RESOURCE_EXHAUSTED, no call.
+  ctx.deadline = clock_->Now() + absl::Seconds(1);
+  auto late = router_->Complete(r, ctx);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(late.status().message().find("at its limit of 1 requests per minute"),
+            std::string::npos);
+  EXPECT_EQ(sim_->Requests("cloud-a"), 2);
+}
+
+TEST(SimulatorAnswerTest, FixedAnswerFromOptionScriptAndHeader) {
+  sim::SimulatorOptions options;
+  options.answer = R"({"intent": "buy", "city": "Recife"})";
+  auto s = sim::ProviderSimulator::Start("127.0.0.1", 0, options);
+  ASSERT_TRUE(s.ok());
+  auto client = MakeProviderClients();
+  ModelSpec m = testing::SimModel("m", Protocol::kOpenAi, (*s)->url());
+  std::vector<Message> messages = {{Role::kUser, "anything"}};
+  ProviderRequest req;
+  req.model = &m;
+  req.messages = &messages;
+  req.max_tokens = 1;  // a fixed answer is not cut
+  req.timeout = absl::Seconds(5);
+  auto r = client->Complete(req);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.reply.text, R"({"intent": "buy", "city": "Recife"})");
+  // Streamed in pieces that concatenate to the same text (Anthropic wire).
+  ModelSpec anthropic = testing::SimModel("m2", Protocol::kAnthropic, (*s)->url());
+  sim::ModelScript script;
+  script.answer = "Olá, ação concluída com êxito.";
+  (*s)->Script("m2", script);
+  req.model = &anthropic;
+  std::string streamed;
+  int pieces = 0;
+  auto st = client->Stream(req, [&](std::string_view t) {
+    streamed.append(t);
+    ++pieces;
+    return true;
+  });
+  ASSERT_TRUE(st.status.ok()) << st.status;
+  EXPECT_EQ(streamed, "Olá, ação concluída com êxito.");
+  EXPECT_GT(pieces, 1);
+  EXPECT_EQ(st.reply.usage.output_tokens, 5);
+}
+
+TEST(SimulatorAnswerTest, InstantIgnoresScriptedLatency) {
+  sim::SimulatorOptions options;
+  options.instant = true;
+  auto s = sim::ProviderSimulator::Start("127.0.0.1", 0, options);
+  ASSERT_TRUE(s.ok());
+  sim::ModelScript script;
+  script.latency_ms = 5000;
+  (*s)->Script("m", script);
+  auto client = MakeProviderClients();
+  ModelSpec m = testing::SimModel("m", Protocol::kGemini, (*s)->url());
+  std::vector<Message> messages = {{Role::kUser, "rápido"}};
+  ProviderRequest req;
+  req.model = &m;
+  req.messages = &messages;
+  req.max_tokens = 16;
+  req.timeout = absl::Seconds(2);  // fails if the 5 s latency were applied
+  auto r = client->Complete(req);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.reply.text, "echo: rápido");
+}
+
+}  // namespace
+}  // namespace genesis::llmrouter
