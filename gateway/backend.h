@@ -78,6 +78,8 @@ class GrpcBackend : public Backend {
                                          StreamHandlers handlers) override;
   void CheckHealth(const std::string& service, absl::Time deadline,
                    std::function<void(bool)> done) override;
+  // The channel (server reflection uses it too).
+  [[nodiscard]] const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
   std::shared_ptr<grpc::Channel> channel_;

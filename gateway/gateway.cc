@@ -1,6 +1,7 @@
 #include "gateway/gateway.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -59,7 +60,32 @@ int CeilSeconds(absl::Duration d) {
   return static_cast<int>(absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1))));
 }
 
+// A header value gRPC accepts as ASCII metadata (printable, no control characters).
+bool IsMetadataSafe(const std::string& value) {
+  return std::all_of(value.begin(), value.end(), [](char c) { return c >= 32 && c < 127; });
+}
+
 }  // namespace
+
+std::vector<std::string> DefaultForwardHeaders() {
+  return {"x-hub-signature-256", "x-telegram-bot-api-secret-token", "signature",
+          "signature-256",       "signaturecertchainurl",           "x-mattermost-token",
+          "user-agent"};
+}
+
+bool IsForwardableHeader(const std::string& name) {
+  static const std::set<std::string> kNever = {
+      "authorization", "x-api-key",  "cookie",         "x-request-id",     "content-type", "te",
+      "host",          "connection", "content-length", "transfer-encoding"};
+  if (name.empty() || kNever.contains(name) || name[0] == ':') return false;
+  if (absl::StartsWith(name, "x-genesis-") || absl::StartsWith(name, "grpc-") ||
+      absl::EndsWith(name, "-bin")) {  // -bin: binary gRPC metadata
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  });
+}
 
 GatewayMetrics GatewayMetrics::Register(MetricsRegistry* registry) {
   GatewayMetrics m;
@@ -105,18 +131,43 @@ absl::StatusOr<absl::Duration> RequestTimeout(const std::map<std::string, std::s
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<Transcoder> transcoder, RouteTable routes,
                  std::map<std::string, Backend*> backends, const MetricsRegistry* registry,
                  GatewayMetrics metrics)
-    : options_(options),
-      transcoder_(std::move(transcoder)),
-      routes_(std::move(routes)),
-      backends_(std::move(backends)),
-      registry_(registry),
-      metrics_(metrics),
-      openapi_(BuildOpenApi(routes_, {.auth = options.security.authenticator != nullptr})) {}
+    : options_(std::move(options)), registry_(registry), metrics_(metrics) {
+  if (options_.security.rbac != nullptr) {
+    rbac_ = std::shared_ptr<const Rbac>(options_.security.rbac, [](const Rbac*) {});
+  }
+  Swap(std::move(transcoder), std::move(routes), std::move(backends));
+}
+
+void Gateway::Swap(std::unique_ptr<Transcoder> transcoder, RouteTable routes,
+                   std::map<std::string, Backend*> backends) {
+  auto next = std::make_shared<RouteSnapshot>();
+  next->transcoder = std::move(transcoder);
+  next->routes = std::move(routes);
+  next->backends = std::move(backends);
+  next->openapi = BuildOpenApi(next->routes, {.auth = options_.security.authenticator != nullptr});
+  std::lock_guard lock(mu_);
+  snapshot_ = std::move(next);
+}
+
+void Gateway::SetRbac(std::shared_ptr<const Rbac> rbac) {
+  std::lock_guard lock(mu_);
+  rbac_ = std::move(rbac);
+}
+
+std::shared_ptr<const RouteSnapshot> Gateway::snapshot() const {
+  std::lock_guard lock(mu_);
+  return snapshot_;
+}
+
+std::shared_ptr<const Rbac> Gateway::rbac() const {
+  std::lock_guard lock(mu_);
+  return rbac_;
+}
 
 HttpResponse Gateway::ErrorResponse(const google::rpc::Status& status) const {
   HttpResponse r;
   r.status = HttpStatusFromCode(status.code());
-  r.body = transcoder_->StatusToJson(status);
+  r.body = snapshot()->transcoder->StatusToJson(status);
   return r;
 }
 
@@ -131,12 +182,11 @@ std::string Gateway::CorsOrigin(const HttpRequest& request) const {
 }
 
 std::variant<Identity, HttpResponse> Gateway::Admit(
-    const Route& route, const std::string& path, const HttpRequest& request,
-    std::vector<std::pair<std::string, std::string>>* extra_headers) const {
+    const google::protobuf::ServiceDescriptor* service_descriptor, const std::string& label,
+    const std::string& path, const HttpRequest& request, HeaderList* extra_headers) const {
   const SecurityOptions& sec = options_.security;
   Identity identity;
-  const bool is_public =
-      route.method->input_type()->full_name() == "google.api.HttpBody";  // webhooks
+  const bool is_public = IsPublicService(service_descriptor);  // webhooks
   if (sec.authenticator != nullptr && !is_public) {
     auto found = sec.authenticator->Authenticate(request.headers);
     if (!found.ok()) {
@@ -150,20 +200,25 @@ std::variant<Identity, HttpResponse> Gateway::Admit(
       return r;
     }
     identity = std::move(*found);
-    const std::string& service = route.method->service()->full_name();
-    if (sec.rbac != nullptr && !sec.rbac->Allows(identity.roles, service, request.method)) {
+    const std::string& service = service_descriptor->full_name();
+    auto rbac = this->rbac();
+    if (rbac != nullptr && !rbac->Allows(identity.roles, service, request.method)) {
       return ErrorResponse(
           MakeStatus(grpc::StatusCode::PERMISSION_DENIED,
                      absl::StrCat("roles [", absl::StrJoin(identity.roles, ","), "] may not ",
                                   request.method == "GET" ? "read" : "write", " ", service)));
     }
   }
-  if (sec.rate_limiter != nullptr && !is_public) {
+  if (sec.rate_limiter != nullptr) {
     bool token_route = std::any_of(sec.token_route_prefixes.begin(), sec.token_route_prefixes.end(),
                                    [&](const std::string& p) { return absl::StartsWith(path, p); });
     const RateLimitPolicy& policy = token_route ? sec.token_route_limit : sec.general_limit;
-    std::string key = absl::StrCat(identity.credential.empty() ? "anonymous" : identity.credential,
-                                   token_route ? "|token" : "|general");
+    std::string key =
+        is_public ? absl::StrCat(
+                        "ip:", request.remote_address.empty() ? "unknown" : request.remote_address,
+                        "|", label)
+                  : absl::StrCat(identity.credential.empty() ? "anonymous" : identity.credential,
+                                 token_route ? "|token" : "|general");
     RateLimitDecision d = sec.rate_limiter->Take(key, policy);
     std::vector<std::pair<std::string, std::string>> headers = {
         {"ratelimit-limit", absl::StrCat(static_cast<int64_t>(policy.burst))},
@@ -180,6 +235,23 @@ std::variant<Identity, HttpResponse> Gateway::Admit(
     *extra_headers = std::move(headers);
   }
   return identity;
+}
+
+Metadata Gateway::CallMetadata(const std::string& request_id, const Identity& identity,
+                               const HttpRequest& request) const {
+  Metadata metadata = {{"x-request-id", request_id}};
+  if (!options_.security.gateway_secret.empty() && !identity.subject.empty()) {
+    metadata.emplace_back("x-genesis-gateway-auth", options_.security.gateway_secret);
+    metadata.emplace_back("x-genesis-subject", identity.subject);
+    metadata.emplace_back("x-genesis-roles", absl::StrJoin(identity.roles, ","));
+  }
+  for (const auto& name : options_.forward_headers) {
+    auto it = request.headers.find(name);
+    if (it != request.headers.end() && IsForwardableHeader(name) && IsMetadataSafe(it->second)) {
+      metadata.emplace_back(name, it->second);
+    }
+  }
+  return metadata;
 }
 
 void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done) {
@@ -239,7 +311,7 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
     r.content_type = "text/plain; charset=utf-8";
     if (path == "/openapi.json") {
       r.content_type = "application/json";
-      r.body = openapi_;
+      r.body = snapshot()->openapi;
     } else if (path == "/healthz") {
       r.body = "ok\n";
     } else if (path == "/metrics") {
@@ -259,7 +331,15 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
     return;
   }
 
-  RouteTable::Lookup found = routes_.Find(request.method, path);
+  // The OpenAI-compatible front door takes precedence over transcoded routes.
+  if (options_.openai.enabled && ((request.method == "POST" && path == "/v1/chat/completions") ||
+                                  (request.method == "GET" && path == "/v1/models"))) {
+    ServeOpenAi(request, path, request_id, std::move(finish));
+    return;
+  }
+
+  std::shared_ptr<const RouteSnapshot> snap = snapshot();
+  RouteTable::Lookup found = snap->routes.Find(request.method, path);
   if (found.kind == RouteTable::Lookup::kNotFound) {
     finish("unmatched",
            ErrorResponse(MakeStatus(grpc::StatusCode::NOT_FOUND,
@@ -284,8 +364,8 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
                                                   "gateway")));
     return;
   }
-  std::vector<std::pair<std::string, std::string>> limit_headers;
-  auto admitted = Admit(*route, path, request, &limit_headers);
+  HeaderList limit_headers;
+  auto admitted = Admit(route->method->service(), route->label, path, request, &limit_headers);
   if (auto* refused = std::get_if<HttpResponse>(&admitted)) {
     finish(route->label, std::move(*refused));
     return;
@@ -296,37 +376,35 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
     finish(route->label, ErrorResponse(RpcStatusFromAbsl(timeout.status())));
     return;
   }
-  auto message = transcoder_->BuildRequest(*route, found.bindings, query, request.body);
+  auto content_type = request.headers.find("content-type");
+  auto message = snap->transcoder->BuildRequest(
+      *route, found.bindings, query, request.body,
+      content_type == request.headers.end() ? "" : content_type->second);
   if (!message.ok()) {
     finish(route->label, ErrorResponse(RpcStatusFromAbsl(message.status())));
     return;
   }
   const std::string& service = route->method->service()->full_name();
-  auto backend = backends_.find(service);
-  if (backend == backends_.end()) {
+  auto backend = snap->backends.find(service);
+  if (backend == snap->backends.end()) {
     metrics_.backend_errors->WithLabels({service, "UNAVAILABLE"}).Inc();
     finish(route->label,
            ErrorResponse(MakeStatus(grpc::StatusCode::UNAVAILABLE,
                                     absl::StrCat("no backend is configured for ", service))));
     return;
   }
-  Metadata metadata = {{"x-request-id", request_id}};
-  if (!options_.security.gateway_secret.empty() && !identity.subject.empty()) {
-    metadata.emplace_back("x-genesis-gateway-auth", options_.security.gateway_secret);
-    metadata.emplace_back("x-genesis-subject", identity.subject);
-    metadata.emplace_back("x-genesis-roles", absl::StrJoin(identity.roles, ","));
-  }
+  Metadata metadata = CallMetadata(request_id, identity, request);
   if (route->method->server_streaming()) {
     auto accept = request.headers.find("accept");
-    StartStream(*route, accept == request.headers.end() ? "" : accept->second, backend->second,
-                std::move(*message), absl::Now() + *timeout, metadata, std::move(limit_headers),
-                finish);
+    StartStream(snap, *route, accept == request.headers.end() ? "" : accept->second,
+                backend->second, std::move(*message), absl::Now() + *timeout, metadata,
+                std::move(limit_headers), finish);
     return;
   }
   backend->second->CallIdempotent(
       route->grpc_path, std::move(*message), absl::Now() + *timeout, metadata,
       route->http_method == "GET",
-      [this, route, service, finish, limit_headers = std::move(limit_headers)](
+      [this, snap, route, service, finish, limit_headers = std::move(limit_headers)](
           grpc::Status status, std::string response) mutable {
         if (!status.ok()) {
           metrics_.backend_errors->WithLabels({service, std::to_string(status.error_code())}).Inc();
@@ -335,34 +413,38 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
           finish(route->label, std::move(r));
           return;
         }
-        auto json = transcoder_->ResponseToJson(*route, response);
-        if (!json.ok()) {
-          finish(route->label, ErrorResponse(RpcStatusFromAbsl(json.status())));
+        auto rendered = snap->transcoder->RenderResponse(*route, response);
+        if (!rendered.ok()) {
+          finish(route->label, ErrorResponse(RpcStatusFromAbsl(rendered.status())));
           return;
         }
         HttpResponse r;
-        r.body = std::move(*json);
+        r.content_type = std::move(rendered->content_type);
+        r.body = std::move(rendered->body);
         r.headers = std::move(limit_headers);
         finish(route->label, std::move(r));
       });
 }
 
-void Gateway::StartStream(const Route& route, const std::string& accept, Backend* backend,
-                          std::string message, absl::Time deadline, const Metadata& metadata,
-                          std::vector<std::pair<std::string, std::string>> limit_headers,
-                          std::function<void(std::string, HttpResponse)> finish) {
+void Gateway::StartStream(std::shared_ptr<const RouteSnapshot> snap, const Route& route,
+                          const std::string& accept, Backend* backend, std::string message,
+                          absl::Time deadline, const Metadata& metadata, HeaderList limit_headers,
+                          Finish finish) {
   const StreamFormat format = StreamFormatFromAccept(accept);
   const std::string service = route.method->service()->full_name();
+  // The relay's callbacks hold the snapshot: `route` lives as long as they do.
   auto relay = std::make_shared<StreamRelay>(
       format,
-      [this, &route](const std::string& m) { return transcoder_->ResponseToJson(route, m); },
-      [this](const grpc::Status& s) { return transcoder_->StatusToJson(RpcStatusFromGrpc(s)); });
+      [snap, &route](const std::string& m) { return snap->transcoder->ResponseToJson(route, m); },
+      [snap](const grpc::Status& s) {
+        return snap->transcoder->StatusToJson(RpcStatusFromGrpc(s));
+      });
   std::weak_ptr<StreamRelay> weak = relay;
   auto count_error = [this, service](const grpc::Status& s) {
     metrics_.backend_errors->WithLabels({service, std::to_string(s.error_code())}).Inc();
   };
   auto handlers = relay->Handlers(
-      [weak, format, &route, finish, limit_headers] {
+      [weak, snap, format, &route, finish, limit_headers] {
         HttpResponse r;
         r.content_type = StreamContentType(format);
         r.headers = limit_headers;
@@ -370,7 +452,7 @@ void Gateway::StartStream(const Route& route, const std::string& accept, Backend
         r.stream = weak.lock();
         finish(route.label, std::move(r));
       },
-      [this, &route, finish, limit_headers, count_error](const grpc::Status& s) {
+      [this, snap, &route, finish, limit_headers, count_error](const grpc::Status& s) {
         count_error(s);
         HttpResponse r = ErrorResponse(RpcStatusFromGrpc(s));
         r.headers = limit_headers;
@@ -393,12 +475,13 @@ void Gateway::CheckReady(std::function<void(bool)> done) {
   auto state = std::make_shared<State>();
   state->done = std::move(done);
   std::vector<std::pair<std::string, Backend*>> checks;
-  for (const auto* service : transcoder_->Services()) {
-    bool has_routes = std::any_of(routes_.routes().begin(), routes_.routes().end(),
+  std::shared_ptr<const RouteSnapshot> snap = snapshot();
+  for (const auto* service : snap->transcoder->Services()) {
+    bool has_routes = std::any_of(snap->routes.routes().begin(), snap->routes.routes().end(),
                                   [&](const auto& r) { return r->method->service() == service; });
     if (!has_routes) continue;
-    auto it = backends_.find(service->full_name());
-    if (it == backends_.end()) continue;  // logged at start; its routes answer 503
+    auto it = snap->backends.find(service->full_name());
+    if (it == snap->backends.end()) continue;  // logged at start; its routes answer 503
     checks.emplace_back(service->full_name(), it->second);
   }
   if (checks.empty()) {

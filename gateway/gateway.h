@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,6 +35,8 @@ struct HttpRequest {
   std::string body;
   // Lower-case header names; only the ones the gateway reads.
   std::map<std::string, std::string> headers;
+  // The client's IP address ("127.0.0.1"); the rate-limit key of public routes.
+  std::string remote_address;
 };
 
 struct HttpResponse {
@@ -50,12 +53,13 @@ struct HttpResponse {
 // not owned and must outlive the Gateway.
 struct SecurityOptions {
   // Null: no authentication (every route is public; --auth=off). Else every
-  // route but /healthz, /readyz, /metrics, /openapi.json and routes whose
-  // request is google.api.HttpBody (webhooks) needs a credential: 401
+  // route but /healthz, /readyz, /metrics, /openapi.json and the routes of
+  // services named *WebhookService (IsPublicService) needs a credential: 401
   // without a valid one, 403 when its roles lack the permission.
   const Authenticator* authenticator = nullptr;
   const Rbac* rbac = nullptr;  // null with an authenticator: any identity may call anything
-  // Null: no rate limits. Keys: credential (or "anonymous") + route class.
+  // Null: no rate limits. Keys: credential (or "anonymous") + route class;
+  // public routes: client IP + route.
   RateLimiter* rate_limiter = nullptr;
   RateLimitPolicy general_limit{30, 30};           // 30 req/s
   RateLimitPolicy token_route_limit{5.0 / 60, 5};  // 5 req/min
@@ -68,11 +72,42 @@ struct SecurityOptions {
   absl::Duration cors_max_age = absl::Minutes(10);
 };
 
+// The inbound HTTP headers forwarded to backends as gRPC metadata (lower-case
+// names) by default: the signatures webhooks verify, and the user agent.
+std::vector<std::string> DefaultForwardHeaders();
+// False for headers that must never be copied from a client to a backend:
+// the gateway's identity metadata (x-genesis-*), credentials (authorization,
+// x-api-key, cookie), gRPC and HTTP/2 reserved names (grpc-*, *-bin, :*,
+// te, content-type, host...) and x-request-id (set by the gateway).
+bool IsForwardableHeader(const std::string& lower_case_name);
+
+// The OpenAI-compatible front door (POST /v1/chat/completions, GET /v1/models)
+// onto genesis.llmrouter.v1.LlmRouterService; see openai.h.
+struct OpenAiOptions {
+  bool enabled = true;
+  // The service the front door calls (its backend comes from the route table's backends).
+  std::string service = "genesis.llmrouter.v1.LlmRouterService";
+};
+
 struct GatewayOptions {
   absl::Duration default_timeout = absl::Seconds(30);
   absl::Duration max_timeout = absl::Seconds(30);
   absl::Duration readiness_timeout = absl::Seconds(2);
   SecurityOptions security;
+  // Lower-case names of inbound headers copied to the backend call's metadata.
+  std::vector<std::string> forward_headers = DefaultForwardHeaders();
+  OpenAiOptions openai;
+};
+
+// What the gateway routes with, replaced as a whole (Gateway::Swap): the
+// descriptors, the routes built from them, the backends of their services and
+// the OpenAPI document. A request holds the snapshot it started with until it
+// ends, so a swap never pulls descriptors from under a call in flight.
+struct RouteSnapshot {
+  std::unique_ptr<Transcoder> transcoder;
+  RouteTable routes;
+  std::map<std::string, Backend*> backends;  // not owned
+  std::string openapi;
 };
 
 // Counters and histograms of the gateway, registered once.
@@ -105,32 +140,52 @@ class Gateway {
   // True when every backend's health check reports SERVING.
   void CheckReady(std::function<void(bool)> done);
 
-  [[nodiscard]] const RouteTable& routes() const { return routes_; }
+  // Replaces descriptors, routes and backends at once; requests in flight
+  // finish on the snapshot they started with. Thread-safe.
+  void Swap(std::unique_ptr<Transcoder> transcoder, RouteTable routes,
+            std::map<std::string, Backend*> backends);
+  // Replaces the RBAC rules (SIGHUP); null keeps "any identity may call anything".
+  void SetRbac(std::shared_ptr<const Rbac> rbac);
+
+  // The current snapshot. Thread-safe.
+  [[nodiscard]] std::shared_ptr<const RouteSnapshot> snapshot() const;
 
  private:
+  using HeaderList = std::vector<std::pair<std::string, std::string>>;
+  using Finish = std::function<void(std::string, HttpResponse)>;
+
   HttpResponse ErrorResponse(const google::rpc::Status& status) const;
-  // Authentication, RBAC and the rate limit of a matched route: the identity
-  // (empty when auth is off or the route is public), or the error response.
-  std::variant<Identity, HttpResponse> Admit(
-      const Route& route, const std::string& path, const HttpRequest& request,
-      std::vector<std::pair<std::string, std::string>>* extra_headers) const;
+  // Authentication, RBAC and the rate limit of a call of `service`:
+  // the identity (empty when auth is off or the service is public), or the
+  // error response. Public services are rate-limited per client IP and `label`.
+  std::variant<Identity, HttpResponse> Admit(const google::protobuf::ServiceDescriptor* service,
+                                             const std::string& label, const std::string& path,
+                                             const HttpRequest& request,
+                                             HeaderList* extra_headers) const;
+  // The metadata of a backend call: request id, identity, forwarded headers.
+  [[nodiscard]] Metadata CallMetadata(const std::string& request_id, const Identity& identity,
+                                      const HttpRequest& request) const;
+  // POST /v1/chat/completions and GET /v1/models (gateway_openai.cc).
+  void ServeOpenAi(const HttpRequest& request, const std::string& path,
+                   const std::string& request_id, Finish finish);
   // A server-streaming call relayed as SSE or NDJSON (streaming.h); `finish`
   // gets the 200 response once the first message (or the clean end) arrived,
   // or an ordinary error response when the call failed before any message.
-  void StartStream(const Route& route, const std::string& accept, Backend* backend,
-                   std::string message, absl::Time deadline, const Metadata& metadata,
-                   std::vector<std::pair<std::string, std::string>> limit_headers,
-                   std::function<void(std::string, HttpResponse)> finish);
+  void StartStream(std::shared_ptr<const RouteSnapshot> snapshot, const Route& route,
+                   const std::string& accept, Backend* backend, std::string message,
+                   absl::Time deadline, const Metadata& metadata, HeaderList limit_headers,
+                   Finish finish);
   // The Access-Control-Allow-Origin value for `request`, or "" (CORS off / not allowed).
   [[nodiscard]] std::string CorsOrigin(const HttpRequest& request) const;
 
+  [[nodiscard]] std::shared_ptr<const Rbac> rbac() const;
+
   const GatewayOptions options_;
-  std::unique_ptr<Transcoder> transcoder_;
-  RouteTable routes_;
-  std::map<std::string, Backend*> backends_;
   const MetricsRegistry* registry_;
   GatewayMetrics metrics_;
-  const std::string openapi_;  // /openapi.json, built once from the routes
+  mutable std::mutex mu_;
+  std::shared_ptr<const RouteSnapshot> snapshot_;  // guarded by mu_
+  std::shared_ptr<const Rbac> rbac_;               // guarded by mu_
 };
 
 }  // namespace genesis::gateway

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -336,6 +337,14 @@ RouteTable::Lookup RouteTable::Find(std::string_view http_method, std::string_vi
     out.allow.assign(allow.begin(), allow.end());
   }
   return out;
+}
+
+bool IsHttpBody(const google::protobuf::Descriptor* message) {
+  return message != nullptr && message->full_name() == "google.api.HttpBody";
+}
+
+bool IsPublicService(const google::protobuf::ServiceDescriptor* service) {
+  return service != nullptr && absl::EndsWith(service->name(), "WebhookService");
 }
 
 }  // namespace genesis::gateway

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
@@ -23,6 +25,7 @@
 #include "gateway/auth.h"
 #include "gateway/backend.h"
 #include "gateway/gateway.h"
+#include "gateway/routing.h"
 #include "gateway/security_flags.h"
 #include "gateway/server.h"
 
@@ -50,7 +53,13 @@ DEFINE_string(backend, "",
               "GENESIS_<NAME>_ADDR (genesis.<name>.v1.*), as scripts/run.sh exports.");
 DEFINE_string(descriptor_set, GENESIS_DEFAULT_DESCRIPTOR_SET,
               "FileDescriptorSet (protoc --include_imports) with the services and their "
-              "google.api.http rules.");
+              "google.api.http rules (--descriptors=file or both).");
+DEFINE_string(descriptors, "file",
+              "Where the services and their HTTP rules come from: file (--descriptor_set), "
+              "reflection (each backend's gRPC server reflection: --backend addresses and every "
+              "GENESIS_<NAME>_ADDR), or both (reflected files replace same-named files of the "
+              "set). Re-read on SIGHUP; requests in flight finish on the old routes.");
+DEFINE_int32(reflection_timeout_ms, 5000, "Deadline of one backend's reflection at (re)load.");
 DEFINE_int32(io_threads, 2, "Threads serving HTTP connections.");
 DEFINE_int32(max_body_bytes, 4 << 20, "Largest request body; larger ones get 413.");
 DEFINE_int32(max_header_bytes, 16 << 10, "Largest request head; larger ones get 431.");
@@ -66,8 +75,8 @@ DEFINE_string(auth, "on",
               "on: every route but /healthz, /readyz, /metrics and webhooks needs a JWT or API "
               "key; off: no authentication at all (local experiments only).");
 DEFINE_string(jwks_file, "",
-              "JWKS file with the RS256/ES256 public keys (by kid); SIGHUP "
-              "is not handled yet: restart to rotate.");
+              "JWKS file with the RS256/ES256 public keys (by kid); re-read on SIGHUP and when "
+              "its modification time changes (checked every 2 s).");
 DEFINE_int32(jwt_skew_ms, 30000, "Clock skew allowed on exp and nbf.");
 DEFINE_string(rbac_config, GENESIS_DEFAULT_RBAC_CONFIG,
               "JSON file mapping roles to per-service read/write permissions.");
@@ -76,6 +85,15 @@ DEFINE_string(token_rate_limit, "5/m", "Requests per credential on token-minting
 DEFINE_string(token_route_prefixes, "/v1/auth/,/v1/tokens",
               "Comma-separated path prefixes limited by --token_rate_limit.");
 DEFINE_bool(rate_limits, true, "Apply rate limits (Redis from --redis_url, else per process).");
+DEFINE_string(forward_headers,
+              "x-hub-signature-256,x-telegram-bot-api-secret-token,signature,signature-256,"
+              "signaturecertchainurl,x-mattermost-token,user-agent",
+              "Comma-separated inbound HTTP headers copied to backend calls as gRPC metadata "
+              "(lower-case names); webhooks verify their signatures with them.");
+DEFINE_bool(openai, true,
+            "Serve the OpenAI-compatible front door (POST /v1/chat/completions, GET /v1/models) "
+            "onto genesis.llmrouter.v1.LlmRouterService; it takes precedence over transcoded "
+            "routes with the same path.");
 DEFINE_string(cors_origins, "",
               "Comma-separated origins allowed by CORS (\"*\" = any); empty: CORS off.");
 
@@ -105,8 +123,22 @@ int main(int argc, char** argv) {
   errors.RequireRange("shutdown_grace_ms", FLAGS_shutdown_grace_ms, 0, 600000);
   auto backend_list = ParseBackendList(FLAGS_backend);
   if (!backend_list.ok()) errors.Add("backend", std::string(backend_list.status().message()));
-  auto set = Transcoder::ReadDescriptorSet(FLAGS_descriptor_set);
-  if (!set.ok()) errors.Add("descriptor_set", std::string(set.status().message()));
+  auto descriptor_source = ParseDescriptorSource(FLAGS_descriptors);
+  if (!descriptor_source.ok()) {
+    errors.Add("descriptors", std::string(descriptor_source.status().message()));
+  }
+  errors.RequireRange("reflection_timeout_ms", FLAGS_reflection_timeout_ms, 1, 600000);
+  std::vector<std::string> forward_headers;
+  for (absl::string_view h : absl::StrSplit(FLAGS_forward_headers, ',', absl::SkipWhitespace())) {
+    std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(h));
+    if (!IsForwardableHeader(name)) {
+      errors.Add("forward_headers",
+                 "'" + name +
+                     "' may not be forwarded (credentials, x-genesis-* identity, x-request-id "
+                     "and gRPC/HTTP reserved names are refused; names are [a-z0-9-_.])");
+    }
+    forward_headers.push_back(std::move(name));
+  }
   errors.RequireOneOf("auth", FLAGS_auth, {"on", "off"});
   errors.RequireRange("jwt_skew_ms", FLAGS_jwt_skew_ms, 0, 3600000);
   auto general_limit = RateLimitPolicy::Parse(FLAGS_rate_limit);
@@ -147,70 +179,35 @@ int main(int argc, char** argv) {
   InitLogging(FLAGS_log_format == "json" ? LogFormat::kJson : LogFormat::kText, FLAGS_log_level);
   auto log = Logger("gateway");
 
-  TranscoderOptions transcoder_options;
-  transcoder_options.ignore_unknown_query_parameters = FLAGS_ignore_unknown_query_params;
-  auto transcoder = Transcoder::Create(*set, transcoder_options);
-  if (!transcoder.ok()) {
-    std::fprintf(stderr, "configuration error:\n  --descriptor_set: %s\n",
-                 std::string(transcoder.status().message()).c_str());
+  RoutingOptions routing_options;
+  routing_options.source = *descriptor_source;
+  routing_options.descriptor_set = FLAGS_descriptor_set;
+  routing_options.backends = *backend_list;
+  routing_options.reflection_addresses = AddressesFromEnvironment();
+  routing_options.getenv = [](const std::string& name) {
+    const char* v = std::getenv(name.c_str());
+    return std::string(v == nullptr ? "" : v);
+  };
+  routing_options.reflection_timeout = absl::Milliseconds(FLAGS_reflection_timeout_ms);
+  routing_options.max_message_bytes = FLAGS_max_message_bytes;
+  routing_options.transcoder.ignore_unknown_query_parameters = FLAGS_ignore_unknown_query_params;
+  RoutingBuilder routing_builder(routing_options);
+  auto built = routing_builder.Build();
+  if (!built.ok()) {
+    std::fprintf(stderr, "configuration error:\n  --%s: %s\n",
+                 *descriptor_source == DescriptorSource::kFile ? "descriptor_set" : "descriptors",
+                 std::string(built.status().message()).c_str());
     return 2;
   }
-  auto services = (*transcoder)->Services();
-  auto routes = RouteTable::Build(services);
-  if (!routes.ok()) {
-    std::fprintf(stderr, "configuration error:\n  --descriptor_set: %s\n",
-                 std::string(routes.status().message()).c_str());
-    return 2;
-  }
-
-  // One channel per distinct address, one round-robin per distinct address
-  // list; services without an address answer 503.
-  std::map<std::string, std::unique_ptr<GrpcBackend>> channels;
-  std::map<std::string, std::unique_ptr<RoundRobinBackend>> balancers;
-  std::map<std::string, Backend*> backends;
-  for (const auto* service : services) {
-    const std::string& name = service->full_name();
-    std::vector<std::string> addresses;
-    if (auto it = backend_list->find(name); it != backend_list->end()) {
-      addresses = it->second;
-      backend_list->erase(it);
-    } else if (const char* env = std::getenv(AddressEnvFor(name).c_str());
-               env != nullptr && *env != '\0') {
-      addresses = absl::StrSplit(env, '|');
-    }
-    bool routed = std::any_of(routes->routes().begin(), routes->routes().end(),
-                              [&](const auto& r) { return r->method->service() == service; });
-    if (addresses.empty()) {
-      if (routed)
-        log->warn("{} has HTTP rules but no backend (--backend or {})", name, AddressEnvFor(name));
-      continue;
-    }
-    std::vector<Backend*> members;
-    for (const auto& address : addresses) {
-      auto& channel = channels[address];
-      if (!channel) channel = std::make_unique<GrpcBackend>(address, FLAGS_max_message_bytes);
-      members.push_back(channel.get());
-    }
-    const std::string joined = absl::StrJoin(addresses, "|");
-    if (members.size() == 1) {
-      backends[name] = members.front();
-    } else {
-      auto& balancer = balancers[joined];
-      if (!balancer) balancer = std::make_unique<RoundRobinBackend>(members);
-      backends[name] = balancer.get();
-    }
-    log->info("{} -> {}", name, joined);
-  }
-  for (const auto& [name, address] : *backend_list) {
-    errors.Add("backend", "'" + name + "' is not a service of --descriptor_set");
-  }
-  errors.ExitIfAny();
+  for (const auto& w : built->warnings) log->warn("{}", w);
+  for (const auto& n : built->notes) log->info("{}", n);
 
   // Block the stop signals before any thread starts; main waits for them below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload: descriptors, RBAC, JWKS
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   MetricsRegistry registry;
@@ -273,11 +270,14 @@ int main(int argc, char** argv) {
     if (!redis) log->warn("no --redis_url: rate limits are per process");
   }
   options.security.cors_origins = absl::StrSplit(FLAGS_cors_origins, ',', absl::SkipWhitespace());
+  options.forward_headers = forward_headers;
+  options.openai.enabled = FLAGS_openai;
   options.default_timeout = absl::Milliseconds(FLAGS_default_timeout_ms);
   options.max_timeout = absl::Milliseconds(FLAGS_max_call_deadline_ms);
-  const size_t route_count = routes->routes().size();
-  Gateway gateway(options, std::move(*transcoder), std::move(*routes), backends, &registry,
-                  GatewayMetrics::Register(&registry));
+  const size_t route_count = built->routes.routes().size();
+  const size_t backend_count = built->backends.size();
+  Gateway gateway(options, std::move(built->transcoder), std::move(built->routes),
+                  std::move(built->backends), &registry, GatewayMetrics::Register(&registry));
 
   HttpServerOptions http;
   http.host = FLAGS_host;
@@ -309,13 +309,63 @@ int main(int argc, char** argv) {
     }
     ops = std::move(*started);
   }
-  log->info("serving {} routes for {} backend service(s)", route_count, backends.size());
+  log->info("serving {} routes for {} backend service(s)", route_count, backend_count);
   std::printf("genesis-gateway http=%s:%d metrics=%s:%d\n", FLAGS_host.c_str(), (*server)->port(),
               FLAGS_host.c_str(), ops ? ops->port() : -1);
   std::fflush(stdout);
 
+  // The JWKS file is re-read when its modification time changes.
+  auto jwks_mtime = [] {
+    std::error_code ec;
+    if (FLAGS_jwks_file.empty()) return std::filesystem::file_time_type();
+    auto t = std::filesystem::last_write_time(FLAGS_jwks_file, ec);
+    return ec ? std::filesystem::file_time_type() : t;
+  };
+  auto last_jwks_mtime = jwks_mtime();
+  auto reload_jwks = [&] {
+    if (FLAGS_jwks_file.empty()) return;
+    last_jwks_mtime = jwks_mtime();
+    auto loaded = Jwks::Load(FLAGS_jwks_file);
+    if (!loaded.ok()) {
+      log->error("--jwks_file: keeping the previous keys: {}", loaded.status().message());
+      return;
+    }
+    log->info("--jwks_file: {} key(s) loaded", loaded->size());
+    jwt.SetJwks(std::move(*loaded));
+  };
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  for (;;) {
+    const timespec poll = {2, 0};
+    signal = sigtimedwait(&stop_signals, nullptr, &poll);
+    if (signal == SIGHUP) {
+      log->info("SIGHUP: reloading descriptors ({}), RBAC and JWKS", FLAGS_descriptors);
+      auto rebuilt = routing_builder.Build();
+      if (rebuilt.ok()) {
+        for (const auto& w : rebuilt->warnings) log->warn("{}", w);
+        log->info("serving {} routes for {} backend service(s)", rebuilt->routes.routes().size(),
+                  rebuilt->backends.size());
+        gateway.Swap(std::move(rebuilt->transcoder), std::move(rebuilt->routes),
+                     std::move(rebuilt->backends));
+      } else {
+        log->error("reload: keeping the previous routes: {}", rebuilt.status().message());
+      }
+      if (auth_on) {
+        auto loaded = Rbac::Load(FLAGS_rbac_config);
+        if (loaded.ok()) {
+          gateway.SetRbac(std::make_shared<const Rbac>(std::move(*loaded)));
+        } else {
+          log->error("--rbac_config: keeping the previous rules: {}", loaded.status().message());
+        }
+      }
+      reload_jwks();
+      continue;
+    }
+    if (signal < 0) {  // the poll interval passed
+      if (!FLAGS_jwks_file.empty() && jwks_mtime() != last_jwks_mtime) reload_jwks();
+      continue;
+    }
+    break;
+  }
   log->info("signal {}: draining for up to {} ms", signal, FLAGS_shutdown_grace_ms);
   (*server)->Stop(absl::Milliseconds(FLAGS_shutdown_grace_ms));
   ops.reset();

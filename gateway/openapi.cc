@@ -179,9 +179,10 @@ std::string OpenApiPath(const std::string& tmpl, std::vector<PathParam>* params)
   return out;
 }
 
-bool IsPublic(const Route& r) {
-  return r.method->input_type()->full_name() == "google.api.HttpBody";
-}
+bool IsPublic(const Route& r) { return IsPublicService(r.method->service()); }
+
+// A raw body (google.api.HttpBody): any content type, bytes as they are.
+json RawContent() { return {{"*/*", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}; }
 
 }  // namespace
 
@@ -218,14 +219,29 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiOptions& options
                         {"description", description},
                         {"schema", {{"type", "string"}}}});
     }
+    const FieldDescriptor* body_field =
+        route->body.empty() || route->body == "*" ? nullptr : input->FindFieldByName(route->body);
+    const bool raw_request = (route->body == "*" && IsHttpBody(input)) ||
+                             (body_field != nullptr && body_field->message_type() != nullptr &&
+                              !body_field->is_repeated() && IsHttpBody(body_field->message_type()));
+    if (raw_request) {
+      op["requestBody"] = {
+          {"required", true},
+          {"description",
+           "The raw body (google.api.HttpBody): the exact bytes and Content-Type reach the "
+           "service."},
+          {"content", RawContent()}};
+    }
     if (route->body == "*") {
-      op["requestBody"] = {{"required", true},
-                           {"content", {{"application/json", {{"schema", schemas.Ref(input)}}}}}};
+      if (!raw_request) {
+        op["requestBody"] = {{"required", true},
+                             {"content", {{"application/json", {{"schema", schemas.Ref(input)}}}}}};
+      }
     } else {
       if (!route->body.empty()) {
         bound.insert(route->body);
         const FieldDescriptor* f = input->FindFieldByName(route->body);
-        if (f != nullptr) {
+        if (f != nullptr && !raw_request) {
           op["requestBody"] = {{"required", true},
                                {"content", {{"application/json", {{"schema", schemas.Field(f)}}}}}};
         }
@@ -243,6 +259,14 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiOptions& options
     }
     if (!params.empty()) op["parameters"] = params;
 
+    const FieldDescriptor* response_field =
+        route->response_body.empty() ? nullptr
+                                     : method->output_type()->FindFieldByName(route->response_body);
+    const bool raw_response = response_field == nullptr
+                                  ? IsHttpBody(method->output_type())
+                                  : response_field->message_type() != nullptr &&
+                                        !response_field->is_repeated() &&
+                                        IsHttpBody(response_field->message_type());
     json response_schema;
     if (!route->response_body.empty()) {
       const FieldDescriptor* f = method->output_type()->FindFieldByName(route->response_body);
@@ -259,6 +283,11 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiOptions& options
           {"content",
            {{"text/event-stream", {{"schema", {{"type", "string"}}}}},
             {"application/x-ndjson", {{"schema", response_schema}}}}}};
+    } else if (raw_response) {
+      op["responses"]["200"] = {
+          {"description",
+           "The raw body (google.api.HttpBody) with the Content-Type the service chose."},
+          {"content", RawContent()}};
     } else {
       op["responses"]["200"] = {{"description", "OK"},
                                 {"content", {{"application/json", {{"schema", response_schema}}}}}};

@@ -10,7 +10,8 @@
 // lowerCamel names, 64-bit integers as strings, enums as their names,
 // Timestamp as a date-time string, Duration and FieldMask as strings, Struct
 // as an object, wrappers as their scalar. Errors reference google.rpc.Status.
-// Server-streaming routes answer text/event-stream or application/x-ndjson.
+// Server-streaming routes answer text/event-stream or application/x-ndjson;
+// google.api.HttpBody requests and responses are `*/*` binary strings.
 #pragma once
 
 #include <string>
@@ -23,7 +24,7 @@ struct OpenApiOptions {
   std::string title = "Genesis REST API";
   std::string version = "v1";
   // When true, routes need bearerAuth (JWT or API key) or apiKey (X-Api-Key),
-  // except public ones (a google.api.HttpBody request).
+  // except public ones (services named *WebhookService).
   bool auth = true;
 };
 

@@ -105,6 +105,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     request.body = std::move(req.body());
+    beast::error_code endpoint_error;
+    auto remote = stream_.socket().remote_endpoint(endpoint_error);
+    if (!endpoint_error) request.remote_address = remote.address().to_string();
     for (const auto& field : req) {
       request.headers[absl::AsciiStrToLower(absl::string_view(
           field.name_string().data(), field.name_string().size()))] = std::string(field.value());

@@ -13,15 +13,17 @@ StreamFormat StreamFormatFromAccept(const std::string& accept) {
 }
 
 const char* StreamContentType(StreamFormat format) {
-  return format == StreamFormat::kSse ? "text/event-stream" : "application/x-ndjson";
+  return format == StreamFormat::kNdjson ? "application/x-ndjson" : "text/event-stream";
 }
 
 std::string FrameMessage(StreamFormat format, const std::string& json) {
+  if (format == StreamFormat::kOpenAi) return json;
   if (format == StreamFormat::kSse) return absl::StrCat("data: ", json, "\n\n");
   return absl::StrCat(json, "\n");
 }
 
 std::string FrameError(StreamFormat format, const std::string& status_json) {
+  if (format == StreamFormat::kOpenAi) return absl::StrCat("data: ", status_json, "\n\n");
   if (format == StreamFormat::kSse)
     return absl::StrCat("event: error\ndata: ", status_json, "\n\n");
   return absl::StrCat(R"({"error":)", status_json, "}\n");
@@ -71,6 +73,7 @@ void StreamRelay::OnMessage(std::string message, std::function<void()> more) {
     return;
   }
   std::string frame = FrameMessage(format_, *json);
+  if (frame.empty()) return more();  // an empty chunk would end the HTTP body
   bool first = false, queued = false;
   {
     std::lock_guard lock(mu_);
@@ -151,6 +154,8 @@ void StreamRelay::End(const grpc::Status& status) {
   }
   if (!status.ok() && !cancelled) {
     writer_->Write(FrameError(format_, status_json_(status)), [](bool) {});
+  } else if (status.ok() && !cancelled && format_ == StreamFormat::kOpenAi) {
+    writer_->Write("data: [DONE]\n\n", [](bool) {});
   }
   writer_->Finish();
 }

@@ -22,13 +22,17 @@
 
 namespace genesis::gateway {
 
-enum class StreamFormat { kSse, kNdjson };
+// kOpenAi: OpenAI's chat-completion stream. The converter (StreamRelay's
+// ToJson) returns whole `data: ...\n\n` events itself (possibly several, or
+// none); an error is `data: {"error": ...}\n\n`; a clean end adds `data: [DONE]\n\n`.
+enum class StreamFormat { kSse, kNdjson, kOpenAi };
 
 // kSse when `accept` lists text/event-stream, else kNdjson.
 StreamFormat StreamFormatFromAccept(const std::string& accept);
 // The Content-Type of a stream in `format`.
 const char* StreamContentType(StreamFormat format);
-// One message's frame; `json` is one JSON value (newlines are escaped in JSON).
+// One message's frame; `json` is one JSON value (newlines are escaped in JSON);
+// kOpenAi frames are already complete and pass unchanged.
 std::string FrameMessage(StreamFormat format, const std::string& json);
 // The final error frame; `status_json` is a google.rpc.Status as JSON.
 std::string FrameError(StreamFormat format, const std::string& status_json);
@@ -67,7 +71,8 @@ class StreamRelay : public StreamSource, public std::enable_shared_from_this<Str
   StreamRelay(StreamFormat format, ToJson to_json, StatusJson status_json);
 
   // The handlers to give to Backend::CallStream. `on_first` runs once when
-  // the stream is established (first message or clean end), `on_error` once
+  // the stream is established (first non-empty frame or clean end; a message
+  // whose frame is empty is skipped), `on_error` once
   // when it failed before any message; exactly one of them runs. `on_end`
   // runs once with the final status after the stream was started.
   StreamHandlers Handlers(std::function<void()> on_first,

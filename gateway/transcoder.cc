@@ -242,15 +242,33 @@ std::unique_ptr<pb::Message> Transcoder::New(const pb::Descriptor* type) const {
 
 absl::StatusOr<std::string> Transcoder::BuildRequest(const Route& route,
                                                      const std::vector<PathBinding>& bindings,
-                                                     std::string_view query,
-                                                     std::string_view body) const {
+                                                     std::string_view query, std::string_view body,
+                                                     std::string_view content_type) const {
   const pb::Descriptor* input = route.method->input_type();
   std::unique_ptr<pb::Message> request = New(input);
   pb::util::JsonParseOptions json;
   json.ignore_unknown_fields = false;
 
-  // 1. The body: the whole request or one field.
-  if (!route.body.empty()) {
+  // 1. The body: the whole request or one field, raw for google.api.HttpBody.
+  const FD* body_field =
+      route.body.empty() || route.body == "*" ? nullptr : input->FindFieldByName(route.body);
+  pb::Message* raw_target = nullptr;
+  if (route.body == "*" && IsHttpBody(input)) {
+    raw_target = request.get();
+  } else if (body_field != nullptr && !body_field->is_repeated() &&
+             body_field->type() == FD::TYPE_MESSAGE && IsHttpBody(body_field->message_type())) {
+    raw_target = request->GetReflection()->MutableMessage(request.get(), body_field);
+  }
+  if (raw_target != nullptr) {
+    const pb::Descriptor* type = raw_target->GetDescriptor();
+    const pb::Reflection* r = raw_target->GetReflection();
+    if (const FD* f = type->FindFieldByName("content_type"); f != nullptr) {
+      r->SetString(raw_target, f, std::string(content_type));
+    }
+    if (const FD* f = type->FindFieldByName("data"); f != nullptr) {
+      r->SetString(raw_target, f, std::string(body));
+    }
+  } else if (!route.body.empty()) {
     std::string text = body.empty() ? std::string("{}") : std::string(body);
     if (route.body == "*") {
       if (auto st = pb::util::JsonStringToMessage(text, request.get(), json); !st.ok()) {
@@ -362,6 +380,37 @@ absl::StatusOr<std::string> Transcoder::ResponseToJson(const Route& route,
     json = it == parsed.end() ? (f->is_repeated() ? "[]" : "null") : it->dump();
   }
   return json;
+}
+
+absl::StatusOr<Transcoder::Rendered> Transcoder::RenderResponse(const Route& route,
+                                                                std::string_view serialized) const {
+  const pb::Descriptor* output = route.method->output_type();
+  const FD* f =
+      route.response_body.empty() ? nullptr : output->FindFieldByName(route.response_body);
+  const bool whole = f == nullptr && IsHttpBody(output);
+  const bool field = f != nullptr && !f->is_repeated() && f->type() == FD::TYPE_MESSAGE &&
+                     IsHttpBody(f->message_type());
+  if (!whole && !field) {
+    auto json = ResponseToJson(route, serialized);
+    if (!json.ok()) return json.status();
+    return Rendered{"application/json", std::move(*json)};
+  }
+  std::unique_ptr<pb::Message> response = New(output);
+  if (!response->ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
+    return absl::InternalError(
+        absl::StrCat("backend returned bytes that are not a ", output->full_name()));
+  }
+  const pb::Message& body = whole ? *response : response->GetReflection()->GetMessage(*response, f);
+  const pb::Reflection* r = body.GetReflection();
+  Rendered out;
+  if (const FD* ct = body.GetDescriptor()->FindFieldByName("content_type"); ct != nullptr) {
+    out.content_type = r->GetString(body, ct);
+  }
+  if (out.content_type.empty()) out.content_type = "application/octet-stream";
+  if (const FD* data = body.GetDescriptor()->FindFieldByName("data"); data != nullptr) {
+    out.body = r->GetString(body, data);
+  }
+  return out;
 }
 
 std::string Transcoder::StatusToJson(const google::rpc::Status& status) const {

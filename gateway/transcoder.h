@@ -46,12 +46,28 @@ class Transcoder {
 
   // The serialized request message of `route`'s method from the path
   // bindings, the query string (without '?') and the JSON body.
+  // When the request is google.api.HttpBody (body "*") or the rule's `body`
+  // names a google.api.HttpBody field, that message gets the exact body bytes
+  // in `data` and `content_type` (the request's Content-Type) instead of JSON.
   // INVALID_ARGUMENT with a google.rpc.BadRequest naming the field or query
   // parameter at fault (see common/status.h).
   [[nodiscard]] absl::StatusOr<std::string> BuildRequest(const Route& route,
                                                          const std::vector<PathBinding>& bindings,
                                                          std::string_view query,
-                                                         std::string_view body) const;
+                                                         std::string_view body,
+                                                         std::string_view content_type = "") const;
+
+  // An HTTP response body and its Content-Type.
+  struct Rendered {
+    std::string content_type;
+    std::string body;
+  };
+  // The HTTP body of a serialized unary response: JSON (ResponseToJson), or,
+  // when the response (or its response_body field) is google.api.HttpBody,
+  // its raw `data` with its `content_type` (application/octet-stream when
+  // empty). INTERNAL as ResponseToJson.
+  [[nodiscard]] absl::StatusOr<Rendered> RenderResponse(const Route& route,
+                                                        std::string_view serialized) const;
 
   // The JSON of a serialized response of `route`'s method (its
   // response_body field only, when the rule names one). INTERNAL when the

@@ -53,6 +53,17 @@ TEST(RbacTest, DefaultConfigParses) {
   EXPECT_TRUE(rbac->Allows({"viewer"}, "genesis.catalog.v1.CatalogService", "GET"));
   EXPECT_FALSE(rbac->Allows({"viewer"}, "genesis.catalog.v1.CatalogService", "POST"));
   EXPECT_TRUE(rbac->Allows({"bot"}, "genesis.catalog.v1.CatalogService", "POST"));
+  // Bot manager and voice (seed 001): agents write voice and read bots; bots write both.
+  const std::string bot = "genesis.bot.v1.BotManagerService",
+                    voice = "genesis.voice.v1.VoiceService";
+  EXPECT_TRUE(rbac->Allows({"agent"}, voice, "POST"));
+  EXPECT_TRUE(rbac->Allows({"agent"}, bot, "GET"));
+  EXPECT_FALSE(rbac->Allows({"agent"}, bot, "POST"));
+  EXPECT_TRUE(rbac->Allows({"bot"}, bot, "POST"));
+  EXPECT_TRUE(rbac->Allows({"bot"}, voice, "POST"));
+  EXPECT_TRUE(rbac->Allows({"operator"}, bot, "DELETE"));
+  EXPECT_TRUE(rbac->Allows({"viewer"}, voice, "GET"));
+  EXPECT_FALSE(rbac->Allows({"viewer"}, voice, "POST"));
 }
 
 TEST(RateLimitTest, PolicyParsing) {
