@@ -132,7 +132,15 @@ for bin in "${service_bins[@]}"; do
   : >"$log"
   timeout --foreground 120 "$bin" --migrate_only "${db_flags[@]}" >>"$log" 2>&1 9>&- \
     || fail "$name" "$log" "--migrate_only failed"
-  start "$name" "$bin" grpc --grpc_port "${db_flags[@]}"
+  extra=()
+  case "$name" in
+    # The Wyoming facade (Home Assistant's Wyoming integration points at host:port).
+    voice)
+      wyoming_port="$(genesis_port_for "$STATE" VOICE_WYOMING_PORT)"
+      extra=(--wyoming_listen_port="$wyoming_port")
+      ;;
+  esac
+  start "$name" "$bin" grpc --grpc_port "${db_flags[@]}" "${extra[@]}"
   if [ "$name" = llm-router ]; then export GENESIS_LLM_ROUTER_ADDRESS="$GENESIS_LLM_ROUTER_ADDR"; fi
 done
 [ "${#pids[@]}" -gt 0 ] || { echo "run: no service binaries in build/services/*/genesis-*" >&2; exit 1; }
@@ -168,6 +176,7 @@ done
 echo
 echo "PostgreSQL  $GENESIS_PG_DSN  (log: .genesis/run/pg/pg.log)"
 echo "Redis       $GENESIS_REDIS_URL  (log: .genesis/run/redis/redis.log)"
+[ -z "${wyoming_port:-}" ] || echo "Wyoming     tcp://127.0.0.1:$wyoming_port  (voice: speech-to-text and text-to-speech for Home Assistant)"
 echo
 echo "Try: .genesis/tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge http://${first_grpc:-}/grpc.health.v1.Health/Check"
 if [ -x build/gateway/genesis-gateway-admin ] && [ -x "$gateway" ]; then

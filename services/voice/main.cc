@@ -1,0 +1,220 @@
+// genesis-voice: flags -> validated config -> real dependencies -> server.
+#include <gflags/gflags.h>
+
+#include <atomic>
+#include <thread>
+
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/migrations.h"
+#include "common/rpc.h"
+#include "common/server.h"
+#include "common/service_config.h"
+#include "common/stream_rpc.h"
+#include "services/voice/espeak_tts.h"
+#include "services/voice/grpc_service.h"
+#include "services/voice/pg_store.h"
+#include "services/voice/pocketsphinx_stt.h"
+#include "services/voice/reply_client.h"
+#include "services/voice/voice.h"
+#include "services/voice/wyoming.h"
+#include "services/voice/wyoming_server.h"
+
+DEFINE_string(espeak_data_path, "", "espeak-ng-data directory (empty: the library's default).");
+DEFINE_string(pocketsphinx_hmm, "/usr/share/pocketsphinx/model/en-us/en-us",
+              "pocketsphinx acoustic model directory.");
+DEFINE_string(pocketsphinx_dict, "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict",
+              "pocketsphinx pronunciation dictionary.");
+DEFINE_string(pocketsphinx_lm, "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin",
+              "pocketsphinx n-gram language model (free dictation).");
+DEFINE_string(pocketsphinx_language, "en-US", "The language of the pocketsphinx models.");
+DEFINE_int32(stt_decoders, 2,
+             "pocketsphinx decoders kept loaded (calls transcribing at once; ~40 MB each).");
+DEFINE_string(wyoming_stt_address, "",
+              "host:port of a Wyoming speech-to-text server (wyoming-faster-whisper, usually "
+              "port 10300); empty: embedded engine only.");
+DEFINE_string(wyoming_tts_address, "",
+              "host:port of a Wyoming text-to-speech server (wyoming-piper, usually port 10200); "
+              "empty: embedded engine only.");
+DEFINE_int32(wyoming_timeout_ms, 30000, "Deadline of each call to a Wyoming backend.");
+DEFINE_int32(wyoming_probe_interval_s, 10, "How often each Wyoming backend is asked `describe`.");
+DEFINE_bool(fallback_to_embedded, true,
+            "Answer with the embedded engine when a Wyoming backend is down.");
+DEFINE_int32(wyoming_listen_port, 10300,
+             "Port of the Wyoming facade (ASR and TTS for Home Assistant); -1 disables it, 0 "
+             "picks a free port.");
+DEFINE_string(wyoming_listen_host, "127.0.0.1", "Address the Wyoming facade listens on.");
+DEFINE_string(llm_router_address, "",
+              "host:port of genesis-llm-router; empty: Converse answers FAILED_PRECONDITION.");
+DEFINE_int32(llm_timeout_s, 30, "Longest wait for the LLM router in a Converse turn.");
+DEFINE_int32(llm_max_tokens, 256, "Most tokens of a spoken answer.");
+DEFINE_int32(max_audio_seconds, 60, "Longest audio accepted, in seconds.");
+DEFINE_int32(max_audio_bytes, 5 << 20, "Largest audio accepted, in bytes.");
+DEFINE_int32(max_text_chars, 5000, "Longest text to synthesise, in characters.");
+DEFINE_bool(store_audio, false, "Keep the audio of each interaction (else metadata only).");
+
+namespace genesis {
+std::vector<Migration> VoiceMigrations();  // generated from migrations/*.sql
+}
+
+int main(int argc, char** argv) {
+  using namespace genesis;
+  using namespace genesis::voice;
+  ParseFlagsWithEnv(&argc, &argv,
+                    "genesis-voice: speech in and out, and spoken conversations "
+                    "(genesis.voice.v1).\nEvery flag can also be set as GENESIS_<FLAG>.");
+  ConfigErrors errors;
+  ServiceConfig config = ServiceConfigFromFlags("voice", &errors);
+  errors.RequireRange("stt_decoders", FLAGS_stt_decoders, 1, 16);
+  errors.RequireRange("wyoming_timeout_ms", FLAGS_wyoming_timeout_ms, 100, 600000);
+  errors.RequireRange("wyoming_probe_interval_s", FLAGS_wyoming_probe_interval_s, 1, 3600);
+  errors.RequireRange("wyoming_listen_port", FLAGS_wyoming_listen_port, -1, 65535);
+  errors.RequireRange("llm_timeout_s", FLAGS_llm_timeout_s, 1, 600);
+  errors.RequireRange("llm_max_tokens", FLAGS_llm_max_tokens, 16, 8192);
+  errors.RequireRange("max_audio_seconds", FLAGS_max_audio_seconds, 1, 3600);
+  errors.RequireRange("max_audio_bytes", FLAGS_max_audio_bytes, 1024, 256 << 20);
+  errors.RequireRange("max_text_chars", FLAGS_max_text_chars, 1, 100000);
+  // Base64 in JSON and the proto framing take about a third more than the audio.
+  if (static_cast<int64_t>(FLAGS_max_audio_bytes) * 4 / 3 + (64 << 10) >
+      config.server.max_message_bytes) {
+    errors.Add("max_audio_bytes",
+               "must fit --max_message_bytes with base64 overhead (x4/3 + 64 KiB)");
+  }
+  for (const auto& [flag, value] : {std::pair{"wyoming_stt_address", FLAGS_wyoming_stt_address},
+                                    std::pair{"wyoming_tts_address", FLAGS_wyoming_tts_address},
+                                    std::pair{"llm_router_address", FLAGS_llm_router_address}}) {
+    if (!value.empty() && value.rfind(':') == std::string::npos) {
+      errors.Add(flag, "must be host:port");
+    }
+  }
+  errors.ExitIfAny();
+  InitLogging(config.log_format, config.log_level);
+  auto log = Logger("voice");
+
+  if (config.migrate) {
+    int applied = 0;
+    if (auto st = ApplyMigrations(config.pg.dsn, "voice", VoiceMigrations(), &applied); !st.ok()) {
+      log->critical("migrations failed: {}", st.message());
+      return 1;
+    }
+    log->info("schema voice up to date ({} migration(s) applied now)", applied);
+    if (config.migrate_only) return 0;
+  }
+
+  MetricsRegistry registry;
+  PgPool pool(config.pg, &registry);
+  VoiceMetrics metrics = VoiceMetrics::Register(&registry);
+
+  auto espeak = EspeakTts::Create(FLAGS_espeak_data_path);
+  if (!espeak.ok()) {
+    log->critical("--espeak_data_path: {}", espeak.status().message());
+    return 2;
+  }
+  PocketsphinxOptions ps_options;
+  ps_options.hmm_dir = FLAGS_pocketsphinx_hmm;
+  ps_options.dict_path = FLAGS_pocketsphinx_dict;
+  ps_options.lm_path = FLAGS_pocketsphinx_lm;
+  ps_options.language = FLAGS_pocketsphinx_language;
+  ps_options.decoders = FLAGS_stt_decoders;
+  auto sphinx = PocketsphinxStt::Create(ps_options);
+  if (!sphinx.ok()) {
+    log->critical("{}", sphinx.status().message());
+    return 2;
+  }
+
+  const absl::Duration wyoming_timeout = absl::Milliseconds(FLAGS_wyoming_timeout_ms);
+  std::vector<std::unique_ptr<WyomingBackend>> backends;
+  std::vector<std::unique_ptr<TtsEngine>> tts;
+  std::vector<std::unique_ptr<SttEngine>> stt;
+  if (!FLAGS_wyoming_tts_address.empty()) {
+    backends.push_back(std::make_unique<WyomingBackend>(
+        std::make_unique<WyomingClient>(FLAGS_wyoming_tts_address, wyoming_timeout)));
+    backends.back()->Probe(absl::Seconds(2));
+    tts.push_back(std::make_unique<WyomingTts>(backends.back().get()));
+  }
+  if (!FLAGS_wyoming_stt_address.empty()) {
+    backends.push_back(std::make_unique<WyomingBackend>(
+        std::make_unique<WyomingClient>(FLAGS_wyoming_stt_address, wyoming_timeout)));
+    backends.back()->Probe(absl::Seconds(2));
+    stt.push_back(std::make_unique<WyomingStt>(backends.back().get()));
+  }
+  for (const auto& b : backends) {
+    auto h = b->Health();
+    if (!h.healthy) {
+      log->warn("Wyoming backend {} is down: {}", b->client()->address(), h.detail);
+    }
+  }
+  tts.push_back(std::move(*espeak));
+  stt.push_back(std::move(*sphinx));
+
+  std::unique_ptr<ReplyClient> reply;
+  if (!FLAGS_llm_router_address.empty()) {
+    reply = MakeRouterReplyClient(FLAGS_llm_router_address, absl::Seconds(FLAGS_llm_timeout_s),
+                                  FLAGS_llm_max_tokens);
+  } else {
+    log->warn("--llm_router_address is empty: Converse answers FAILED_PRECONDITION");
+  }
+  VoiceOptions options;
+  options.limits.max_duration = absl::Seconds(FLAGS_max_audio_seconds);
+  options.limits.max_bytes = static_cast<size_t>(FLAGS_max_audio_bytes);
+  options.fallback_to_embedded = FLAGS_fallback_to_embedded;
+  options.store_audio = FLAGS_store_audio;
+  options.max_text_chars = static_cast<size_t>(FLAGS_max_text_chars);
+  Voice logic(std::move(tts), std::move(stt), std::make_unique<PgInteractionStore>(&pool),
+              std::move(reply), options, metrics);
+
+  WorkerPool workers("voice", config.worker_threads, config.max_queued_calls);
+  RpcDispatcher dispatcher("genesis.voice.v1.VoiceService", &workers, &registry,
+                           config.max_call_deadline);
+  ServerStreamDispatcher streams("genesis.voice.v1.VoiceService", &workers, &registry,
+                                 config.max_call_deadline);
+  streams.set_gateway_secret(config.gateway_secret);
+  VoiceGrpcService service(&logic, &dispatcher, &streams, &workers);
+
+  std::unique_ptr<WyomingServer> wyoming;
+  if (FLAGS_wyoming_listen_port >= 0) {
+    WyomingServerOptions wo;
+    wo.host = FLAGS_wyoming_listen_host;
+    wo.port = FLAGS_wyoming_listen_port;
+    wyoming = std::make_unique<WyomingServer>(&logic, wo, metrics);
+    if (auto st = wyoming->Start(); !st.ok()) {
+      log->critical("--wyoming_listen_port: {}", st.message());
+      return 1;
+    }
+  }
+
+  ServiceHost host(config.server, &registry);
+  host.AddService(&service, "genesis.voice.v1.VoiceService");
+  host.SetReadinessProbe(
+      [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  ServiceHost::InstallSignalHandlers(&host);
+  if (auto st = host.Start(); !st.ok()) {
+    log->critical("{}", st.message());
+    return 1;
+  }
+  std::atomic<bool> stop{false};
+  std::thread prober;
+  if (!backends.empty()) {
+    prober = std::thread([&] {
+      absl::Time next = absl::Now() + absl::Seconds(FLAGS_wyoming_probe_interval_s);
+      while (!stop.load()) {
+        if (absl::Now() >= next) {
+          for (auto& b : backends) b->Probe(absl::Seconds(2));
+          next = absl::Now() + absl::Seconds(FLAGS_wyoming_probe_interval_s);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+  }
+  std::printf("genesis-voice grpc=%s:%d metrics=%s:%d wyoming=%s:%d\n", config.server.host.c_str(),
+              host.grpc_port(), config.server.host.c_str(), host.metrics_port(),
+              FLAGS_wyoming_listen_host.c_str(), wyoming ? wyoming->port() : -1);
+  std::fflush(stdout);
+  host.Run();
+  stop = true;
+  if (prober.joinable()) prober.join();
+  if (wyoming) wyoming->Stop();
+  workers.Shutdown();
+  log->info("stopped");
+  return 0;
+}

@@ -1,0 +1,71 @@
+#include "services/voice/reply_client.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace genesis::voice {
+namespace {
+
+namespace llm = genesis::llmrouter::v1;
+
+absl::Status MapRouterError(const grpc::Status& st) {
+  const std::string& msg = st.error_message();
+  switch (st.error_code()) {
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return absl::FailedPreconditionError(absl::StrCat("LLM router: ", msg));
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return absl::ResourceExhaustedError(absl::StrCat("LLM router: ", msg));
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(
+          absl::StrCat("the LLM router did not answer before the deadline: ", msg));
+    case grpc::StatusCode::CANCELLED:
+      return absl::CancelledError(absl::StrCat("the call to the LLM router was cancelled: ", msg));
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return absl::InternalError(absl::StrCat("the LLM router refused the request: ", msg));
+    default:
+      return absl::UnavailableError(absl::StrCat("LLM router unavailable: ", msg));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Reply> RouterReplyClient::Complete(const ReplyRequest& request,
+                                                  const CallContext& ctx) {
+  const absl::Time deadline = std::min(ctx.deadline, absl::Now() + max_timeout_);
+  if (absl::Now() >= deadline) {
+    return absl::DeadlineExceededError("no time was left to ask the LLM router");
+  }
+  llm::CompleteRequest req;
+  auto* m = req.add_messages();
+  m->set_role(llm::ROLE_SYSTEM);
+  m->set_content(request.system_prompt);
+  m = req.add_messages();
+  m->set_role(llm::ROLE_USER);
+  m->set_content(request.user_text);
+  req.set_task(llm::TASK_CHAT);
+  req.set_sensitive(request.sensitive);
+  req.set_subject(ctx.subject);
+  req.set_agent("genesis-voice");
+  req.set_max_tokens(max_tokens_);
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(deadline));
+  if (!ctx.request_id.empty()) call.AddMetadata("x-request-id", ctx.request_id);
+  llm::CompleteResponse resp;
+  grpc::Status st = stub_->Complete(&call, req, &resp);
+  if (!st.ok()) return MapRouterError(st);
+  return Reply{resp.text(), resp.model()};
+}
+
+std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(const std::string& address,
+                                                         absl::Duration max_timeout,
+                                                         int max_tokens) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  return std::make_unique<RouterReplyClient>(llm::LlmRouterService::NewStub(channel), max_timeout,
+                                             max_tokens);
+}
+
+}  // namespace genesis::voice

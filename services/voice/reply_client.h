@@ -1,0 +1,62 @@
+// How Converse gets its answer: a ReplyClient turns the transcript into the
+// text to speak. RouterReplyClient asks the LLM router
+// (genesis.llmrouter.v1.LlmRouterService/Complete, task CHAT) with the
+// caller's deadline, subject and `sensitive` flag (the router's rule P0 keeps
+// sensitive requests on local models).
+//
+// Errors:
+//   UNAVAILABLE          the router is unreachable or every model failed
+//   FAILED_PRECONDITION  the router's (P0: no local model for a sensitive request)
+//   RESOURCE_EXHAUSTED   the router's (a budget is spent)
+//   DEADLINE_EXCEEDED    the caller's deadline passed first
+//   INTERNAL             the router refused the request as invalid (a bug here)
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/call_context.h"
+#include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
+
+namespace genesis::voice {
+
+struct ReplyRequest {
+  std::string system_prompt;
+  std::string user_text;
+  std::string language;  // display form
+  bool sensitive = false;
+};
+
+struct Reply {
+  std::string text;
+  std::string model;
+};
+
+class ReplyClient {
+ public:
+  virtual ~ReplyClient() = default;
+  virtual absl::StatusOr<Reply> Complete(const ReplyRequest& request, const CallContext& ctx) = 0;
+};
+
+class RouterReplyClient final : public ReplyClient {
+ public:
+  RouterReplyClient(std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub,
+                    absl::Duration max_timeout, int max_tokens)
+      : stub_(std::move(stub)), max_timeout_(max_timeout), max_tokens_(max_tokens) {}
+  absl::StatusOr<Reply> Complete(const ReplyRequest& request, const CallContext& ctx) override;
+
+ private:
+  std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub_;
+  absl::Duration max_timeout_;
+  int max_tokens_;
+};
+
+// Over an insecure channel to `address` (host:port); connects lazily.
+[[nodiscard]] std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(const std::string& address,
+                                                                       absl::Duration max_timeout,
+                                                                       int max_tokens);
+
+}  // namespace genesis::voice

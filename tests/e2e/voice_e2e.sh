@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# End-to-end test of genesis-voice: the provider simulator, the real LLM
+# router and genesis-voice on fresh PostgreSQL databases, driven over gRPC with
+# buf curl: synthesize -> transcribe round trip in command mode, bad audio,
+# languages no engine serves, Converse end to end through the router, the
+# record of interactions, and a Wyoming whisper backend (the project's
+# simulator) that serves pt-BR and then goes down (fallback). When the gateway
+# is built, the same through REST: JSON with base64 audio, the raw audio/wav
+# body (skipped with a note while the gateway refuses raw bodies), and
+# /v1/voice:synthesizeAudio answering audio/wav.
+#
+# Needs (scripts/test.sh exports them; ctest passes the binaries):
+#   GENESIS_TEST_PG_DSN, GENESIS_BUF, GENESIS_VOICE_BIN, GENESIS_LLM_ROUTER_BIN,
+#   GENESIS_LLM_SIMULATOR_BIN, GENESIS_WYOMING_SIMULATOR_BIN, optional GENESIS_GATEWAY_BIN
+#   (each else under $GENESIS_BUILD_DIR).
+# Exits 77 (skipped) when the servers or tools are missing, 1 when a check fails.
+
+# shellcheck disable=SC2016
+set -euo pipefail
+
+skip() { echo "skipped: $*"; exit 77; }
+
+[ -n "${GENESIS_TEST_PG_DSN:-}" ] || skip "GENESIS_TEST_PG_DSN not set (run scripts/test.sh)"
+PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
+if [ -z "$PSQL" ]; then
+  # shellcheck disable=SC2012
+  PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
+fi
+if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
+for tool in jq curl base64; do command -v "$tool" >/dev/null || skip "$tool not found"; done
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUF="${GENESIS_BUF:-$ROOT/.genesis/tools/node_modules/.bin/buf}"
+[ -x "$BUF" ] || skip "buf not found at $BUF"
+
+B="${GENESIS_BUILD_DIR:-}"
+VOICE_BIN="${GENESIS_VOICE_BIN:-${B:+$B/services/voice/genesis-voice}}"
+ROUTER_BIN="${GENESIS_LLM_ROUTER_BIN:-${B:+$B/services/llm_router/genesis-llm-router}}"
+SIM_BIN="${GENESIS_LLM_SIMULATOR_BIN:-${B:+$B/services/llm_router/simulator/genesis-llm-simulator}}"
+WSIM_BIN="${GENESIS_WYOMING_SIMULATOR_BIN:-${B:+$B/services/voice/genesis-wyoming-simulator}}"
+GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${B:+$B/gateway/genesis-gateway}}"
+for bin in "$VOICE_BIN" "$ROUTER_BIN" "$SIM_BIN" "$WSIM_BIN"; do
+  [ -n "$bin" ] && [ -x "$bin" ] || skip "binary not found at '$bin' (build it or set GENESIS_BUILD_DIR)"
+done
+MODELS_CONFIG="$ROOT/services/llm_router/config/models.json"
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SUFFIX="$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+DBS=("voicee2e_$SUFFIX" "voicerouter_$SUFFIX")
+dsn_for() {
+  case "$GENESIS_TEST_PG_DSN" in
+    postgres://* | postgresql://*)
+      local base="${GENESIS_TEST_PG_DSN%%\?*}" query rest
+      query="${GENESIS_TEST_PG_DSN#"$base"}"
+      rest="${base#*://}"
+      if [[ "$rest" == */* ]]; then base="${base%/*}"; fi
+      echo "$base/$1$query"
+      ;;
+    *) echo "$GENESIS_TEST_PG_DSN dbname=$1" ;;
+  esac
+}
+admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/voice-e2e.XXXXXX")"
+PIDS=()
+DB_CREATED=0
+
+alive() {
+  local stat
+  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat="${stat##*) }"
+  [ "${stat%% *}" != Z ]
+}
+stop() {
+  local pid="$1" deadline=$((SECONDS + 15))
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+  alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local status=$? i
+  trap - EXIT
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop "${PIDS[$i]}"; done
+  if [ "$status" -ne 0 ]; then
+    for f in "$WORK"/*.err; do
+      [ -s "$f" ] || continue
+      echo "# last lines of $(basename "$f"):"
+      tail -n 20 "$f" | sed 's/^/#   /'
+    done
+  fi
+  if [ "$DB_CREATED" = 1 ]; then
+    for db in "${DBS[@]}"; do admin_sql "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ENV_UNSET=()
+for v in $(compgen -e); do
+  case "$v" in GENESIS_* | *_API_KEY | OLLAMA_BASE_URL) ENV_UNSET+=(-u "$v") ;; esac
+done
+
+wait_line() {
+  local deadline=$((SECONDS + 60)) got=""
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    got="$(sed -n "$3" "$1" 2>/dev/null)"
+    [ -z "$got" ] || break
+    alive "$2" || break
+    sleep 0.05
+  done
+  echo "$got"
+}
+# start NAME SED_EXPR CMD...: runs CMD in the background, sets ADDR from its stdout.
+start() {
+  local name="$1" expr="$2"
+  shift 2
+  env "${ENV_UNSET[@]}" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  PIDS+=($!)
+  ADDR="$(wait_line "$WORK/$name.out" "$!" "$expr")"
+  [ -n "$ADDR" ] || { fail "$name starts" "$(cat "$WORK/$name.out")"; exit 1; }
+}
+
+for db in "${DBS[@]}"; do admin_sql "CREATE DATABASE $db"; done
+DB_CREATED=1
+
+start llmsim 's/^genesis-llm-simulator http=\([0-9.]*:[0-9]*\)$/\1/p' "$SIM_BIN" --http_port=0
+SIM="http://$ADDR"
+start router 's/^genesis-llm-router grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' "$ROUTER_BIN" \
+  --grpc_port=0 --metrics_port=-1 --pg_dsn="$(dsn_for "${DBS[1]}")" \
+  --models_config="$MODELS_CONFIG" --simulator_url="$SIM" --response_cache_ttl_s=0 --log_level=warn
+ROUTER="$ADDR"
+start wsim 's/^genesis-wyoming-simulator tcp=\([0-9.]*:[0-9]*\)$/\1/p' "$WSIM_BIN" --port=0 \
+  --transcript="acender a luz da cozinha"
+WSIM="$ADDR"
+WSIM_PID="${PIDS[-1]}"
+start voice 's/^genesis-voice grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' "$VOICE_BIN" --grpc_port=0 \
+  --metrics_port=-1 --wyoming_listen_port=-1 --pg_dsn="$(dsn_for "${DBS[0]}")" \
+  --llm_router_address="$ROUTER" --stt_decoders=1 --log_level=warn
+VOICE="http://$ADDR"
+start voicew 's/^genesis-voice grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' "$VOICE_BIN" --grpc_port=0 \
+  --metrics_port=-1 --wyoming_listen_port=-1 --pg_dsn="$(dsn_for "${DBS[0]}")" --migrate=false \
+  --wyoming_stt_address="$WSIM" --wyoming_probe_interval_s=1 --wyoming_timeout_ms=2000 \
+  --stt_decoders=1 --log_level=err
+VOICEW="http://$ADDR"
+pass "llm simulator, router at $ROUTER, Wyoming simulator at $WSIM, voice at $VOICE and $VOICEW"
+
+# call BASE METHOD JSON: buf curl over gRPC; sets R (body or error JSON).
+call() {
+  printf '%s' "$3" >"$WORK/req.json"  # a file: audio can pass the argument-size limit
+  R="$("$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 60s -d @"$WORK/req.json" \
+    "$1/genesis.voice.v1.VoiceService/$2" 2>&1 || true)"
+}
+
+PHRASES='["turn on the kitchen light","turn off the kitchen light","open the garage door","close the garage door","what time is it"]'
+
+# --------------------------------------------------------------------------
+# Round trip: embedded TTS -> embedded STT in command mode
+
+ok_round=0
+for phrase in "open the garage door" "turn off the kitchen light" "close the garage door"; do
+  call "$VOICE" Synthesize "{\"text\": \"$phrase\", \"language\": \"en-US\"}"
+  AUDIO="$(jq -r '.audio.data // empty' <<<"$R")"
+  [ -n "$AUDIO" ] || { fail "synthesize '$phrase'" "$R"; continue; }
+  call "$VOICE" Transcribe "{\"audio\": {\"data\": \"$AUDIO\"}, \"phrases\": $PHRASES}"
+  if jq_true "$R" --arg p "$phrase" '.transcript.text == $p and .transcript.commandMode == true'; then
+    ok_round=$((ok_round + 1))
+  else
+    fail "round trip '$phrase'" "$R"
+  fi
+done
+check_eq "round trip: 3 of 3 command phrases come back" 3 "$ok_round"
+call "$VOICE" Synthesize '{"text": "open the garage door", "format": {"encoding": "AUDIO_ENCODING_PCM16", "sample_rate_hz": 16000}}'
+check_jq "synthesize raw PCM at 16 kHz" "$R" \
+  '.audio.sampleRateHz == 16000 and .audio.encoding == "AUDIO_ENCODING_PCM16" and (.audio.contentType | startswith("audio/x-raw"))'
+PCM="$(jq -r .audio.data <<<"$R")"
+call "$VOICE" Transcribe "{\"audio\": {\"data\": \"$PCM\", \"encoding\": \"AUDIO_ENCODING_PCM16\", \"sample_rate_hz\": 16000}, \"phrases\": $PHRASES}"
+check_jq "transcribe raw PCM with word timings" "$R" \
+  '.transcript.text == "open the garage door" and (.transcript.words | length) == 4 and .transcript.engine == "pocketsphinx"'
+
+# --------------------------------------------------------------------------
+# Bad input
+
+call "$VOICE" Synthesize "{\"text\": \"open the garage door\"}"
+WAV="$(jq -r .audio.data <<<"$R")"
+base64 -d <<<"$WAV" >"$WORK/in.wav"
+TRUNC="$(head -c 3000 "$WORK/in.wav" | base64 -w0)"
+call "$VOICE" Transcribe "{\"audio\": {\"data\": \"$TRUNC\"}}"
+check_jq "truncated WAV: INVALID_ARGUMENT with the reason" "$R" \
+  '.code == "invalid_argument" and (.message | test("audio.data: WAV file truncated"))'
+call "$VOICE" Transcribe '{"audio": {"data": "aGVsbG8gd29ybGQ="}}'
+check_jq "not audio: INVALID_ARGUMENT" "$R" '.code == "invalid_argument" and (.message | test("not a WAV file"))'
+LONG="$(head -c 2000000 /dev/zero | base64 -w0)"
+call "$VOICE" Transcribe "{\"audio\": {\"data\": \"$LONG\", \"encoding\": \"AUDIO_ENCODING_PCM16\", \"sample_rate_hz\": 16000}}"
+check_jq "62.5 s of audio: INVALID_ARGUMENT over the 60 s limit" "$R" \
+  '.code == "invalid_argument" and (.message | test("longer than the limit of 1m"))'
+call "$VOICE" Transcribe "{\"audio\": {\"data\": \"$WAV\"}, \"language\": \"pt-BR\"}"
+check_jq "pt-BR without whisper: FAILED_PRECONDITION listing languages" "$R" \
+  '.code == "failed_precondition" and (.message | test("available languages: en-US"))'
+call "$VOICE" Transcribe "{\"audio\": {\"data\": \"$WAV\"}, \"phrases\": [\"open the xyzzyq door\"]}"
+check_jq "unknown word in a phrase: INVALID_ARGUMENT on phrases[0]" "$R" \
+  '.code == "invalid_argument" and (.message | test("phrases\\[0\\].*xyzzyq"))'
+call "$VOICE" Synthesize '{"text": ""}'
+check_jq "empty text: INVALID_ARGUMENT" "$R" '.code == "invalid_argument" and (.message | test("text"))'
+
+# --------------------------------------------------------------------------
+# Converse through the LLM router (simulated model)
+
+call "$VOICE" Converse "{\"audio\": {\"data\": \"$WAV\"}, \"phrases\": $PHRASES, \"sensitive\": true}"
+check_jq "Converse: transcript, reply from the local simulated model, reply audio" "$R" \
+  '.transcript.text == "open the garage door" and (.replyText | length) > 0
+   and .model == "models/sim-local" and (.replyAudio.data | length) > 1000'
+check_jq "Converse: stt, llm and tts timings" "$R" \
+  '[.timings[].stage] == ["STAGE_STT", "STAGE_LLM", "STAGE_TTS"] and (.interaction | startswith("interactions/"))'
+INTERACTION="$(jq -r .interaction <<<"$R")"
+R="$("$BUF" curl --protocol grpc --http2-prior-knowledge -d "{\"audio\": {\"data\": \"$WAV\"}, \"phrases\": $PHRASES}" \
+  "$VOICE/genesis.voice.v1.VoiceService/StreamConverse" 2>&1 | jq -s -c '[.[].type]' || true)"
+check_eq "StreamConverse: the stage events in order" \
+  '["EVENT_TYPE_RUN_START","EVENT_TYPE_STT_START","EVENT_TYPE_STT_END","EVENT_TYPE_LLM_START","EVENT_TYPE_LLM_END","EVENT_TYPE_TTS_START","EVENT_TYPE_TTS_END","EVENT_TYPE_RUN_END"]' "$R"
+call "$VOICE" ListInteractions '{"page_size": 100}'
+check_jq "the Converse turn is recorded with its stages" "$R" --arg n "$INTERACTION" \
+  '[.interactions[] | select(.name == $n)][0] | .kind == "INTERACTION_KIND_CONVERSE" and (.timings | length) == 3 and (.storedAudioBytes // "0") == "0"'
+
+# --------------------------------------------------------------------------
+# A Wyoming whisper backend: pt-BR served, then fallback when it goes down
+
+call "$VOICEW" ListEngines '{}'
+check_jq "ListEngines: the Wyoming backend is healthy" "$R" --arg a "wyoming:$WSIM" \
+  '[.engines[] | select(.name == $a)][0] | .healthy == true and (.languages | index("pt") != null)'
+call "$VOICEW" Transcribe "{\"audio\": {\"data\": \"$WAV\"}, \"language\": \"pt-BR\"}"
+check_jq "pt-BR through the Wyoming backend" "$R" --arg a "wyoming:$WSIM" \
+  '.transcript.text == "acender a luz da cozinha" and .transcript.engine == $a'
+stop "$WSIM_PID"
+call "$VOICEW" Transcribe "{\"audio\": {\"data\": \"$WAV\"}, \"language\": \"en-US\", \"phrases\": $PHRASES}"
+check_jq "backend down: the embedded engine answers" "$R" \
+  '.transcript.text == "open the garage door" and .transcript.engine == "pocketsphinx"'
+call "$VOICEW" Transcribe "{\"audio\": {\"data\": \"$WAV\"}, \"language\": \"en-US\"}"
+check_jq "backend down, dictation: embedded fallback flagged" "$R" \
+  '.transcript.engine == "pocketsphinx" and .transcript.fallback == true'
+
+# --------------------------------------------------------------------------
+# Through the gateway (REST)
+
+if [ -n "$GATEWAY_BIN" ] && [ -x "$GATEWAY_BIN" ]; then
+  ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
+  JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+  TOKEN="$(env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$ADMIN_BIN" mint-token \
+    --subject=e2e --roles=admin --ttl=10m)"
+  start gateway 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/\1/p' \
+    env GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$GATEWAY_BIN" --http_port=0 --metrics_port=-1 \
+    --backend="genesis.voice.v1.VoiceService=${VOICE#http://}" --rate_limit=1000/s
+  GW="http://$ADDR"
+  rest() { # METHOD PATH [curl args...]: sets CODE, R
+    local method="$1" path="$2"
+    shift 2
+    CODE="$(curl -s --max-time 60 -o "$WORK/rest.body" -D "$WORK/rest.headers" -w '%{http_code}' \
+      -X "$method" -H "Authorization: Bearer $TOKEN" "$@" "$GW$path" || echo 000)"
+    R="$(tr -d '\0' <"$WORK/rest.body" 2>/dev/null || true)"
+  }
+  rest GET "/v1/voices?language=pt"
+  check_jq "REST ListVoices: pt-BR voice" "$R" '[.voices[].name] | index("pt-br") != null'
+  jq -n --arg a "$WAV" --argjson p "$PHRASES" '{audio: {data: $a}, phrases: $p}' >"$WORK/t.json"
+  rest POST "/v1/voice:transcribe" -H 'Content-Type: application/json' --data-binary @"$WORK/t.json"
+  check_jq "REST transcribe, base64 audio in JSON" "$R" '.transcript.text == "open the garage door"'
+  jq -n --arg a "$WAV" --argjson p "$PHRASES" '{audio: {data: $a}, phrases: $p}' >"$WORK/c.json"
+  rest POST "/v1/voice:converse" -H 'Content-Type: application/json' --data-binary @"$WORK/c.json"
+  check_jq "REST converse" "$R" '.transcript.text == "open the garage door" and (.replyText | length) > 0'
+  rest POST "/v1/voice:transcribe" -H 'Content-Type: application/json' --data-binary '{"audio": {"data": "aGVsbG8="}}'
+  check_eq "REST bad audio: HTTP 400" 400 "$CODE"
+  rest POST "/v1/voice:transcribeWav?phrases=open%20the%20garage%20door&phrases=close%20the%20garage%20door" \
+    -H 'Content-Type: audio/wav' --data-binary @"$WORK/in.wav"
+  case "$CODE" in
+    200) check_jq "REST raw audio/wav body" "$R" '.transcript.text == "open the garage door"' ;;
+    4??) echo "# skipped: the gateway answered $CODE for a raw audio/wav body (HttpBody requests not supported yet): $(head -c 300 <<<"$R")" ;;
+    *) fail "REST raw audio/wav body" "HTTP $CODE" "$R" ;;
+  esac
+  rest POST "/v1/voice:synthesizeAudio" -H 'Content-Type: application/json' --data-binary '{"text": "hello there"}'
+  if [ "$CODE" = 200 ] && grep -qi '^content-type: audio/wav' "$WORK/rest.headers"; then
+    check_eq "REST synthesizeAudio answers a WAV file" RIFF "$(head -c 4 "$WORK/rest.body")"
+  else
+    echo "# skipped: synthesizeAudio through the gateway answered $CODE $(grep -i '^content-type' "$WORK/rest.headers" | tr -d '\r') (HttpBody responses not supported yet)"
+  fi
+else
+  echo "# skipped: the gateway is not built; REST checks left out"
+fi
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
