@@ -119,25 +119,32 @@ absl::StatusOr<ConverseParams> ConverseFrom(const Req& req, const google::api::H
 class TranscribeReactor final
     : public grpc::ServerBidiReactor<v1::StreamTranscribeRequest, v1::StreamTranscribeResponse> {
  public:
-  TranscribeReactor(grpc::CallbackServerContext* ctx, Voice* voice, WorkerPool* pool)
+  TranscribeReactor(grpc::CallbackServerContext* ctx, Voice* voice, WorkerPool* pool,
+                    const std::string& gateway_secret)
       : ctx_(ctx), voice_(voice), pool_(pool) {
     call_.deadline = absl::FromChrono(ctx->deadline());
-    for (const auto& [k, v] : ctx->client_metadata()) {
-      if (k == "x-request-id") call_.request_id = std::string(v.data(), v.size());
+    const auto& md = ctx->client_metadata();
+    if (auto it = md.find("x-request-id");
+        it != md.end() && it->second.size() > 0 && it->second.size() <= 128) {
+      call_.request_id = std::string(it->second.data(), it->second.size());
     }
     if (call_.request_id.empty()) {
       absl::BitGen gen;
       call_.request_id = absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
     }
-    call_.is_cancelled = [this] {
-      std::lock_guard lock(mu_);
-      return cancelled_;
-    };
+    ReadForwardedIdentity(md, gateway_secret, &call_);
+    ctx->AddInitialMetadata("x-request-id", call_.request_id);
+    call_.is_cancelled = [this] { return Cancelled(); };
     StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
-    if (!pool_->TrySubmit([this, ok] { ok ? Handle() : Complete(); })) {
+    // A read fails when the client half-closed (the audio is complete) or
+    // went away (cancelled: nothing is transcribed or recorded).
+    if (!pool_->TrySubmit([this, ok] {
+          if (Cancelled()) return End(absl::CancelledError("the client went away"));
+          ok ? Handle() : Complete();
+        })) {
       End(absl::ResourceExhaustedError("the server is busy; try again shortly"));
     }
   }
@@ -158,6 +165,14 @@ class TranscribeReactor final
   void OnDone() override { delete this; }
 
  private:
+  bool Cancelled() {
+    {
+      std::lock_guard lock(mu_);
+      if (cancelled_) return true;
+    }
+    return ctx_->IsCancelled();
+  }
+
   void Handle() {
     if (!stream_) {
       if (!request_.has_config()) {
@@ -394,7 +409,7 @@ grpc::ServerUnaryReactor* VoiceGrpcService::Transcribe(grpc::CallbackServerConte
 
 grpc::ServerBidiReactor<v1::StreamTranscribeRequest, v1::StreamTranscribeResponse>*
 VoiceGrpcService::StreamTranscribe(grpc::CallbackServerContext* ctx) {
-  return new TranscribeReactor(ctx, voice_, pool_);
+  return new TranscribeReactor(ctx, voice_, pool_, gateway_secret_);
 }
 
 namespace {

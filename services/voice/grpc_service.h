@@ -3,7 +3,10 @@
 // the dispatchers; errors are converted once (common/status.h).
 // StreamTranscribe is a bidirectional stream with its own reactor: each
 // message is processed on the worker pool, one at a time, and the next read
-// starts only when the previous message was handled (flow control).
+// starts only when the previous message was handled (flow control). Like the
+// dispatched RPCs, it echoes (or makes) the x-request-id and takes the
+// caller's identity from the gateway metadata only with the gateway secret
+// (ReadForwardedIdentity in common/rpc.h).
 #pragma once
 
 #include "common/rpc.h"
@@ -19,6 +22,10 @@ class VoiceGrpcService final : public v1::VoiceService::CallbackService {
   VoiceGrpcService(Voice* voice, RpcDispatcher* unary, ServerStreamDispatcher* streams,
                    WorkerPool* pool)
       : voice_(voice), unary_(unary), streams_(streams), pool_(pool) {}
+
+  // The secret the gateway forwards identities with, for StreamTranscribe
+  // (the dispatchers have their own); empty trusts none. Before serving.
+  void set_gateway_secret(std::string secret) { gateway_secret_ = std::move(secret); }
 
   grpc::ServerUnaryReactor* Synthesize(grpc::CallbackServerContext* ctx,
                                        const v1::SynthesizeRequest* req,
@@ -53,6 +60,7 @@ class VoiceGrpcService final : public v1::VoiceService::CallbackService {
   RpcDispatcher* unary_;
   ServerStreamDispatcher* streams_;
   WorkerPool* pool_;
+  std::string gateway_secret_;
 };
 
 }  // namespace genesis::voice

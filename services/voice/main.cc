@@ -170,6 +170,7 @@ int main(int argc, char** argv) {
                                  config.max_call_deadline);
   streams.set_gateway_secret(config.gateway_secret);
   VoiceGrpcService service(&logic, &dispatcher, &streams, &workers);
+  service.set_gateway_secret(config.gateway_secret);
 
   std::unique_ptr<WyomingServer> wyoming;
   if (FLAGS_wyoming_listen_port >= 0) {
