@@ -86,6 +86,8 @@ absl::Status ApplyMigrations(const std::string& dsn, const std::string& schema,
       }
       try {
         pqxx::work tx(conn);
+        // Unqualified names in a migration belong to its schema.
+        tx.exec0("SET LOCAL search_path TO " + q_schema + ", public");
         tx.exec0(m.sql);
         tx.exec_params("INSERT INTO " + q_schema +
                            ".schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",

@@ -3,7 +3,8 @@
 // binary. ApplyMigrations() creates the schema and its `schema_migrations`
 // table, takes an advisory lock keyed by the schema (so replicas starting
 // together apply each file once), applies the missing files in order, each in
-// its own transaction, and refuses to start when an applied file was edited.
+// its own transaction (search_path set to the schema, so unqualified names
+// land in it), and refuses to start when an applied file was edited.
 #pragma once
 
 #include <string>
