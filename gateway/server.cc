@@ -1,7 +1,11 @@
 #include "gateway/server.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <deque>
 #include <thread>
 #include <vector>
@@ -54,6 +58,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ~Connection() { server_->connections.fetch_sub(1); }
 
   void Start() {
+    beast::error_code endpoint_error;
+    auto remote = stream_.socket().remote_endpoint(endpoint_error);
+    if (!endpoint_error) remote_address_ = remote.address().to_string();
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
@@ -105,19 +112,98 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     request.body = std::move(req.body());
-    beast::error_code endpoint_error;
-    auto remote = stream_.socket().remote_endpoint(endpoint_error);
-    if (!endpoint_error) request.remote_address = remote.address().to_string();
+    request.remote_address = remote_address_;
     for (const auto& field : req) {
       request.headers[absl::AsciiStrToLower(absl::string_view(
           field.name_string().data(), field.name_string().size()))] = std::string(field.value());
     }
     server_->busy.fetch_add(1);
     server_->handler(std::move(request), [self = shared_from_this()](HttpResponse response) {
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->Write(std::move(response));
-      });
+      self->Respond(std::move(response));
     });
+  }
+
+  // The handler's answer, on whichever thread produced it (usually gRPC's).
+  // Between OnRead and this call the connection has no operation in flight
+  // and nothing on its strand touches the socket, so a plain response is
+  // sent right here with non-blocking sendmsg: no hop to an io thread before
+  // the bytes leave. Whatever the socket does not take at once (a large
+  // body, a full send buffer) is finished by async_write on the strand;
+  // reading the next request always resumes on the strand.
+  void Respond(HttpResponse response) {
+    if (response.stream) {
+      asio::post(stream_.get_executor(),
+                 [self = shared_from_this(), response = std::move(response)]() mutable {
+                   self->Write(std::move(response));
+                 });
+      return;
+    }
+    auto res = MakeResponse(std::move(response));
+    auto sr = std::make_shared<http::response_serializer<http::string_body>>(*res);
+    const int fd = stream_.socket().native_handle();
+    beast::error_code ec;
+    bool blocked = false;
+    while (!ec && !blocked && !sr->is_done()) {
+      size_t sent = 0;
+      sr->next(ec, [&](beast::error_code& next_ec, const auto& buffers) {
+        std::array<iovec, 16> iov{};
+        size_t count = 0;
+        for (auto b : beast::buffers_range_ref(buffers)) {
+          if (count == iov.size()) break;
+          iov[count++] = iovec{const_cast<void*>(b.data()), b.size()};
+        }
+        msghdr msg{};
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = count;
+        ssize_t n;
+        do {
+          n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+          if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            blocked = true;
+          } else {
+            next_ec = beast::error_code(errno, boost::system::system_category());
+          }
+          return;
+        }
+        sent = static_cast<size_t>(n);
+      });
+      if (!ec && sent > 0) sr->consume(sent);
+    }
+    asio::post(stream_.get_executor(), [self = shared_from_this(), res, sr, ec]() {
+      if (ec) {
+        self->server_->busy.fetch_sub(1);
+        return self->Close();
+      }
+      if (!sr->is_done()) {
+        self->stream_.expires_after(absl::ToChronoNanoseconds(self->server_->options.read_timeout));
+        http::async_write(self->stream_, *sr, [self, res, sr](beast::error_code ec, size_t) {
+          self->Written(ec, *res);
+        });
+        return;
+      }
+      self->Written(ec, *res);
+    });
+  }
+
+  std::shared_ptr<http::response<http::string_body>> MakeResponse(HttpResponse response) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(version_);
+    res->result(static_cast<unsigned>(response.status));
+    res->reason(Reason(response.status));
+    res->set(http::field::content_type, response.content_type);
+    for (const auto& [k, v] : response.headers) res->set(k, v);
+    res->keep_alive(keep_alive_ && !server_->stopping);
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    return res;
+  }
+
+  void Written(beast::error_code ec, const http::response<http::string_body>& res) {
+    server_->busy.fetch_sub(1);
+    if (ec || !res.keep_alive()) return Close();
+    Read();
   }
 
   void WriteError(int status, std::string message) {
@@ -131,21 +217,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Write(HttpResponse response) {
     if (response.stream) return WriteStream(std::move(response));
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(version_);
-    res->result(static_cast<unsigned>(response.status));
-    res->reason(Reason(response.status));
-    res->set(http::field::content_type, response.content_type);
-    for (const auto& [k, v] : response.headers) res->set(k, v);
-    res->keep_alive(keep_alive_ && !server_->stopping);
-    res->body() = std::move(response.body);
-    res->prepare_payload();
+    auto res = MakeResponse(std::move(response));
     stream_.expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                        self->server_->busy.fetch_sub(1);
-                        if (ec || !res->keep_alive()) return self->Close();
-                        self->Read();
+                        self->Written(ec, *res);
                       });
   }
 
@@ -269,6 +345,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false, finishing_ = false, stream_failed_ = false, stream_done_ = false;
   std::array<char, 64> probe_{};
   unsigned version_ = 11;
+  std::string remote_address_;  // the peer's IP, read once
 };
 
 }  // namespace

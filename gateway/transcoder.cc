@@ -3,7 +3,11 @@
 #include <fstream>
 #include <set>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/type_resolver_util.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
@@ -20,6 +24,46 @@ namespace pb = google::protobuf;
 using FD = pb::FieldDescriptor;
 
 namespace {
+
+constexpr std::string_view kTypeUrlPrefix = "type.googleapis.com";
+
+std::string TypeUrl(const pb::Descriptor* type) {
+  return absl::StrCat(Absl(kTypeUrlPrefix), "/", type->full_name());
+}
+
+// True when `in` (up to its limit) is well-formed wire data of `type`: every
+// tag and length is sound, recursively into message fields. The check a
+// parse into a message would make, without building one.
+bool WellFormed(pb::io::CodedInputStream* in, const pb::Descriptor* type, int depth) {
+  using WFL = pb::internal::WireFormatLite;
+  if (depth > 100) return false;
+  while (in->BytesUntilLimit() != 0) {
+    const uint32_t tag = in->ReadTag();
+    if (tag == 0) return false;
+    const FD* f = type->FindFieldByNumber(static_cast<int>(WFL::GetTagFieldNumber(tag)));
+    if (f != nullptr && f->type() == FD::TYPE_MESSAGE &&
+        WFL::GetTagWireType(tag) == WFL::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length;
+      if (!in->ReadVarint32(&length)) return false;
+      if (in->BytesUntilLimit() >= 0 && static_cast<int64_t>(length) > in->BytesUntilLimit()) {
+        return false;
+      }
+      auto limit = in->PushLimit(static_cast<int>(length));
+      if (!WellFormed(in, f->message_type(), depth + 1)) return false;
+      in->PopLimit(limit);
+    } else if (!WFL::SkipField(in, tag)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool WellFormed(std::string_view bytes, const pb::Descriptor* type) {
+  pb::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                              static_cast<int>(bytes.size()));
+  in.PushLimit(static_cast<int>(bytes.size()));
+  return WellFormed(&in, type, 0);
+}
 
 // Files added from the compiled-in pool so errors render with their details.
 constexpr const char* kErrorModelFiles[] = {"google/rpc/status.proto",
@@ -222,7 +266,63 @@ absl::StatusOr<std::unique_ptr<Transcoder>> Transcoder::Create(const pb::FileDes
     }
   }
   t->factory_ = std::make_unique<pb::DynamicMessageFactory>(t->pool_.get());
+  t->resolver_ = std::make_unique<CachingTypeResolver>(t->pool_.get());
   return t;
+}
+
+Transcoder::CachingTypeResolver::CachingTypeResolver(const pb::DescriptorPool* pool)
+    : inner_(pb::util::NewTypeResolverForDescriptorPool(std::string(kTypeUrlPrefix), pool)) {}
+
+pb::util::Status Transcoder::CachingTypeResolver::ResolveMessageType(const std::string& type_url,
+                                                                     pb::Type* type) {
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = types_.find(type_url); it != types_.end()) {
+      *type = it->second;
+      return pb::util::Status();
+    }
+  }
+  pb::Type resolved;
+  if (auto st = inner_->ResolveMessageType(type_url, &resolved); !st.ok()) return st;
+  std::unique_lock lock(mu_);
+  *type = types_.emplace(type_url, std::move(resolved)).first->second;
+  return pb::util::Status();
+}
+
+pb::util::Status Transcoder::CachingTypeResolver::ResolveEnumType(const std::string& type_url,
+                                                                  pb::Enum* enum_type) {
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = enums_.find(type_url); it != enums_.end()) {
+      *enum_type = it->second;
+      return pb::util::Status();
+    }
+  }
+  pb::Enum resolved;
+  if (auto st = inner_->ResolveEnumType(type_url, &resolved); !st.ok()) return st;
+  std::unique_lock lock(mu_);
+  *enum_type = enums_.emplace(type_url, std::move(resolved)).first->second;
+  return pb::util::Status();
+}
+
+pb::util::Status Transcoder::BinaryToJson(const pb::Descriptor* type, std::string_view serialized,
+                                          const pb::util::JsonPrintOptions& options,
+                                          std::string* json) const {
+  pb::io::ArrayInputStream in(serialized.data(), static_cast<int>(serialized.size()));
+  pb::io::StringOutputStream out(json);
+  return pb::util::BinaryToJsonStream(resolver_.get(), TypeUrl(type), &in, &out, options);
+}
+
+pb::util::Status Transcoder::JsonToMessage(std::string_view json, pb::Message* message,
+                                           const pb::util::JsonParseOptions& options) const {
+  std::string binary;
+  pb::util::Status st = pb::util::JsonToBinaryString(
+      resolver_.get(), TypeUrl(message->GetDescriptor()), std::string(json), &binary, options);
+  if (!st.ok()) return st;
+  if (!message->ParseFromString(binary)) {
+    return pb::util::InvalidArgumentError("JSON transcoder produced invalid protobuf output.");
+  }
+  return st;
 }
 
 std::vector<const pb::ServiceDescriptor*> Transcoder::Services() const {
@@ -271,7 +371,7 @@ absl::StatusOr<std::string> Transcoder::BuildRequest(const Route& route,
   } else if (!route.body.empty()) {
     std::string text = body.empty() ? std::string("{}") : std::string(body);
     if (route.body == "*") {
-      if (auto st = pb::util::JsonStringToMessage(text, request.get(), json); !st.ok()) {
+      if (auto st = JsonToMessage(text, request.get(), json); !st.ok()) {
         auto [field, why] = SplitJsonError(std::string(st.message()), "");
         return field.empty() ? absl::InvalidArgumentError(absl::StrCat("request body: ", why))
                              : InvalidField(field, why);
@@ -280,13 +380,11 @@ absl::StatusOr<std::string> Transcoder::BuildRequest(const Route& route,
       const FD* f = input->FindFieldByName(route.body);
       pb::util::Status st;
       if (f->type() == FD::TYPE_MESSAGE && !f->is_repeated()) {
-        st = pb::util::JsonStringToMessage(
-            text, request->GetReflection()->MutableMessage(request.get(), f), json);
+        st = JsonToMessage(text, request->GetReflection()->MutableMessage(request.get(), f), json);
       } else if (!nlohmann::json::accept(text)) {
         return InvalidField(f->name(), "malformed JSON");
       } else {
-        st = pb::util::JsonStringToMessage(absl::StrCat("{\"", f->name(), "\":", text, "}"),
-                                           request.get(), json);
+        st = JsonToMessage(absl::StrCat("{\"", f->name(), "\":", text, "}"), request.get(), json);
       }
       if (!st.ok()) {
         auto [field, why] =
@@ -356,21 +454,29 @@ absl::StatusOr<std::string> Transcoder::BuildRequest(const Route& route,
 absl::StatusOr<std::string> Transcoder::ResponseToJson(const Route& route,
                                                        std::string_view serialized) const {
   const pb::Descriptor* output = route.method->output_type();
+  pb::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = false;
+  const FD* f =
+      route.response_body.empty() ? nullptr : output->FindFieldByName(route.response_body);
+  std::string json;
+  if (f == nullptr) {
+    // The common case: straight from the bytes, no message in between.
+    if (WellFormed(serialized, output) && BinaryToJson(output, serialized, print, &json).ok()) {
+      return json;
+    }
+    json.clear();
+  }
   std::unique_ptr<pb::Message> response = New(output);
   if (!response->ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
     return absl::InternalError(
         absl::StrCat("backend returned bytes that are not a ", output->full_name()));
   }
-  pb::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = false;
-  std::string json;
   const pb::Message* what = response.get();
-  const FD* f =
-      route.response_body.empty() ? nullptr : output->FindFieldByName(route.response_body);
   if (f != nullptr && f->type() == FD::TYPE_MESSAGE && !f->is_repeated()) {
     what = &response->GetReflection()->GetMessage(*response, f);
   }
-  if (auto st = pb::util::MessageToJsonString(*what, &json, print); !st.ok()) {
+  if (auto st = BinaryToJson(what->GetDescriptor(), what->SerializeAsString(), print, &json);
+      !st.ok()) {
     return absl::InternalError(
         absl::StrCat("cannot render response as JSON: ", std::string(st.message())));
   }
@@ -425,11 +531,7 @@ std::string Transcoder::StatusToJson(const google::rpc::Status& status) const {
       std::string_view name = url.substr(url.rfind('/') + 1);
       if (pool_->FindMessageTypeByName(std::string(name)) != nullptr) *known.add_details() = d;
     }
-    std::unique_ptr<pb::Message> dynamic = New(type);
-    if (dynamic->ParseFromString(known.SerializeAsString()) &&
-        pb::util::MessageToJsonString(*dynamic, &json, print).ok()) {
-      return json;
-    }
+    if (BinaryToJson(type, known.SerializeAsString(), print, &json).ok()) return json;
   }
   google::rpc::Status bare = status;
   bare.clear_details();

@@ -10,7 +10,9 @@
 // Thread-safe after Create(): every method is const.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,9 @@
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/descriptor_database.h>
 #include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/type.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/type_resolver.h>
 
 #include "absl/status/statusor.h"
 #include "gateway/http_rules.h"
@@ -83,12 +88,40 @@ class Transcoder {
   Transcoder() = default;
   [[nodiscard]] std::unique_ptr<google::protobuf::Message> New(
       const google::protobuf::Descriptor* type) const;
+  // JSON of the serialized message of `type` through the cached resolver
+  // (what util::MessageToJsonString does, without a new resolver, a parse
+  // and a re-serialization per call).
+  [[nodiscard]] google::protobuf::util::Status BinaryToJson(
+      const google::protobuf::Descriptor* type, std::string_view serialized,
+      const google::protobuf::util::JsonPrintOptions& options, std::string* json) const;
+  // util::JsonStringToMessage through the cached resolver.
+  [[nodiscard]] google::protobuf::util::Status JsonToMessage(
+      std::string_view json, google::protobuf::Message* message,
+      const google::protobuf::util::JsonParseOptions& options) const;
+
+  // Resolves type URLs from the pool once and keeps the google.protobuf.Type
+  // results (the JSON converters ask for them on every call). Thread-safe.
+  class CachingTypeResolver : public google::protobuf::util::TypeResolver {
+   public:
+    explicit CachingTypeResolver(const google::protobuf::DescriptorPool* pool);
+    google::protobuf::util::Status ResolveMessageType(const std::string& type_url,
+                                                      google::protobuf::Type* type) override;
+    google::protobuf::util::Status ResolveEnumType(const std::string& type_url,
+                                                   google::protobuf::Enum* enum_type) override;
+
+   private:
+    std::unique_ptr<google::protobuf::util::TypeResolver> inner_;
+    std::shared_mutex mu_;
+    std::map<std::string, google::protobuf::Type, std::less<>> types_;  // guarded by mu_
+    std::map<std::string, google::protobuf::Enum, std::less<>> enums_;  // guarded by mu_
+  };
 
   TranscoderOptions options_;
   std::vector<std::string> file_names_;
   std::unique_ptr<google::protobuf::SimpleDescriptorDatabase> database_;
   std::unique_ptr<google::protobuf::DescriptorPool> pool_;
   std::unique_ptr<google::protobuf::DynamicMessageFactory> factory_;
+  std::unique_ptr<CachingTypeResolver> resolver_;
 };
 
 }  // namespace genesis::gateway
