@@ -19,137 +19,33 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
-skip() { echo "skipped: $*"; exit 77; }
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-[ -n "${GENESIS_TEST_PG_DSN:-}" ] || skip "GENESIS_TEST_PG_DSN not set (run scripts/test.sh)"
-PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
-if [ -z "$PSQL" ]; then
-  # shellcheck disable=SC2012  # Debian's fixed /usr/lib/postgresql/<N>/bin
-  PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
-fi
-if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
-for tool in jq curl node; do command -v "$tool" >/dev/null || skip "$tool not found"; done
-
-B="${GENESIS_BUILD_DIR:-}"
-ROUTER_BIN="${GENESIS_LLM_ROUTER_BIN:-${B:+$B/services/llm_router/genesis-llm-router}}"
-SIM_BIN="${GENESIS_LLM_SIMULATOR_BIN:-${B:+$B/services/llm_router/simulator/genesis-llm-simulator}}"
-GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${B:+$B/gateway/genesis-gateway}}"
-if [ -z "$ROUTER_BIN" ] || [ -z "$SIM_BIN" ] || [ -z "$GATEWAY_BIN" ]; then
-  skip "set GENESIS_LLM_ROUTER_BIN, GENESIS_LLM_SIMULATOR_BIN and GENESIS_GATEWAY_BIN, or GENESIS_BUILD_DIR"
-fi
-ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
-for bin in "$ROUTER_BIN" "$SIM_BIN" "$GATEWAY_BIN" "$ADMIN_BIN"; do
-  [ -x "$bin" ] || skip "binary not found at $bin (build it first)"
-done
+e2e_require_pg
+e2e_require_tools jq curl node
+e2e_bin ROUTER_BIN GENESIS_LLM_ROUTER_BIN services/llm_router/genesis-llm-router
+e2e_bin SIM_BIN GENESIS_LLM_SIMULATOR_BIN services/llm_router/simulator/genesis-llm-simulator
+e2e_bin GATEWAY_BIN GENESIS_GATEWAY_BIN gateway/genesis-gateway
+GENESIS_GATEWAY_ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
+e2e_bin ADMIN_BIN GENESIS_GATEWAY_ADMIN_BIN gateway/genesis-gateway-admin
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODELS_CONFIG="$ROOT/services/llm_router/config/models.json"
 OPENAI_MODULE="${GENESIS_OPENAI_MODULE:-$ROOT/.genesis/tools/node_modules/openai}"
-[ -f "$OPENAI_MODULE/package.json" ] || skip "the openai npm package is not at $OPENAI_MODULE"
-# Reporting: pass, fail, check, check_eq, jq_true, check_jq
+[ -f "$OPENAI_MODULE/package.json" ] || e2e_skip "the openai npm package is not at $OPENAI_MODULE"
 
-# shellcheck source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init gateway-openai-e2e
+e2e_fresh_db gwopenai
 
-# --------------------------------------------------------------------------
-# Fresh database, servers, cleanup
-
-DB="gwopenai_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-case "$GENESIS_TEST_PG_DSN" in
-  postgres://* | postgresql://*)
-    dsn_base="${GENESIS_TEST_PG_DSN%%\?*}"
-    dsn_query="${GENESIS_TEST_PG_DSN#"$dsn_base"}"
-    dsn_rest="${dsn_base#*://}"
-    if [[ "$dsn_rest" == */* ]]; then dsn_base="${dsn_base%/*}"; fi
-    DB_DSN="$dsn_base/$DB$dsn_query"
-    ;;
-  *) DB_DSN="$GENESIS_TEST_PG_DSN dbname=$DB" ;;
-esac
-admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/gateway-openai-e2e.XXXXXX")"
-SIM_PID=""
-ROUTER_PID=""
-GATEWAY_PID=""
-DB_CREATED=0
-
-alive() {
-  local stat
-  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-  stat="${stat##*) }"
-  [ "${stat%% *}" != Z ]
-}
-# stop PID: SIGTERM, up to 15 s, then SIGKILL.
-stop() {
-  local pid="$1" deadline=$((SECONDS + 15))
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-  alive "$pid" && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$?
-  trap - EXIT
-  stop "$GATEWAY_PID"
-  stop "$ROUTER_PID"
-  stop "$SIM_PID"
-  if [ "$status" -ne 0 ]; then
-    for f in sim router gateway; do
-      [ -s "$WORK/$f.err" ] || continue
-      echo "# last lines of the $f's stderr:"
-      tail -n 30 "$WORK/$f.err" | sed 's/^/#   /'
-    done
-  fi
-  if [ "$DB_CREATED" = 1 ]; then
-    admin_sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 ||
-      echo "# could not drop database $DB" >&2
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# No GENESIS_* settings nor provider keys from the caller's environment reach the servers.
-ENV_UNSET=()
-for v in $(compgen -e); do
-  case "$v" in
-    GENESIS_* | *_API_KEY | OLLAMA_BASE_URL) ENV_UNSET+=(-u "$v") ;;
-  esac
-done
-
-# wait_line FILE PID SED_EXPR: the first line of FILE the expression prints, within 30 s.
-wait_line() {
-  local deadline=$((SECONDS + 30)) got=""
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    got="$(sed -n "$3" "$1")"
-    [ -z "$got" ] || break
-    alive "$2" || break
-    sleep 0.05
-  done
-  echo "$got"
-}
-
-admin_sql "CREATE DATABASE $DB"
-DB_CREATED=1
-
-env "${ENV_UNSET[@]}" "$SIM_BIN" --http_port=0 >"$WORK/sim.out" 2>"$WORK/sim.err" &
-SIM_PID=$!
-SIM_ADDR="$(wait_line "$WORK/sim.out" "$SIM_PID" 's/^genesis-llm-simulator http=\([0-9.]*:[0-9]*\)$/\1/p')"
-[ -n "$SIM_ADDR" ] || { fail "simulator starts" "$(cat "$WORK/sim.out")"; exit 1; }
-SIM="http://$SIM_ADDR"
-
+e2e_start SIM sim 's/^genesis-llm-simulator http=\([0-9.]*:[0-9]*\)$/http:\/\/\1/p' -- \
+  "$SIM_BIN" --http_port=0
 # One attempt per model and no response cache: a dropped stream stays dropped.
-env "${ENV_UNSET[@]}" "$ROUTER_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$DB_DSN" \
+e2e_start ROUTER_ADDR router 's/^genesis-llm-router grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
+  "$ROUTER_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$DB_DSN" \
   --models_config="$MODELS_CONFIG" --simulator_url="$SIM" --retry_max_attempts=1 \
-  --response_cache_ttl_s=0 --log_format=text --log_level=warn \
-  >"$WORK/router.out" 2>"$WORK/router.err" &
-ROUTER_PID=$!
-ROUTER_ADDR="$(wait_line "$WORK/router.out" "$ROUTER_PID" \
-  's/^genesis-llm-router grpc=\([0-9.]*:[0-9]*\) .*$/\1/p')"
-[ -n "$ROUTER_ADDR" ] || { fail "router starts" "$(cat "$WORK/router.out")"; exit 1; }
+  --response_cache_ttl_s=0 --log_format=text --log_level=warn
 
 JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 mint() {
@@ -158,14 +54,9 @@ mint() {
 }
 TOKEN="$(mint e2e-agent agent)"
 VIEWER_TOKEN="$(mint e2e-viewer viewer)"
-env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$GATEWAY_BIN" --http_port=0 \
-  --metrics_port=-1 --backend="genesis.llmrouter.v1.LlmRouterService=$ROUTER_ADDR" \
-  --rate_limit=1000/s >"$WORK/gateway.out" 2>"$WORK/gateway.err" &
-GATEWAY_PID=$!
-HTTP_ADDR="$(wait_line "$WORK/gateway.out" "$GATEWAY_PID" \
-  's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/\1/p')"
-[ -n "$HTTP_ADDR" ] || { fail "gateway starts" "$(cat "$WORK/gateway.out")"; exit 1; }
-GW="http://$HTTP_ADDR"
+e2e_start GW gateway 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/http:\/\/\1/p' -- \
+  env GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$GATEWAY_BIN" --http_port=0 --metrics_port=-1 \
+  --backend="genesis.llmrouter.v1.LlmRouterService=$ROUTER_ADDR" --rate_limit=1000/s
 pass "simulator at $SIM, router at $ROUTER_ADDR, gateway at $GW"
 
 PROMPT="hello through the openai front door"

@@ -18,136 +18,41 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
-skip() { echo "skipped: $*"; exit 77; }
-
-[ -n "${GENESIS_TEST_PG_DSN:-}" ] || skip "GENESIS_TEST_PG_DSN not set (run scripts/test.sh)"
-PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
-if [ -z "$PSQL" ]; then
-  # shellcheck disable=SC2012
-  PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
-fi
-if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
-for tool in jq curl base64; do command -v "$tool" >/dev/null || skip "$tool not found"; done
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUF="${GENESIS_BUF:-$ROOT/.genesis/tools/node_modules/.bin/buf}"
-[ -x "$BUF" ] || skip "buf not found at $BUF"
-
-B="${GENESIS_BUILD_DIR:-}"
-VOICE_BIN="${GENESIS_VOICE_BIN:-${B:+$B/services/voice/genesis-voice}}"
-ROUTER_BIN="${GENESIS_LLM_ROUTER_BIN:-${B:+$B/services/llm_router/genesis-llm-router}}"
-SIM_BIN="${GENESIS_LLM_SIMULATOR_BIN:-${B:+$B/services/llm_router/simulator/genesis-llm-simulator}}"
-WSIM_BIN="${GENESIS_WYOMING_SIMULATOR_BIN:-${B:+$B/services/voice/genesis-wyoming-simulator}}"
-GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${B:+$B/gateway/genesis-gateway}}"
-for bin in "$VOICE_BIN" "$ROUTER_BIN" "$SIM_BIN" "$WSIM_BIN"; do
-  [ -n "$bin" ] && [ -x "$bin" ] || skip "binary not found at '$bin' (build it or set GENESIS_BUILD_DIR)"
-done
-MODELS_CONFIG="$ROOT/services/llm_router/config/models.json"
-
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-SUFFIX="$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-DBS=("voicee2e_$SUFFIX" "voicerouter_$SUFFIX")
-dsn_for() {
-  case "$GENESIS_TEST_PG_DSN" in
-    postgres://* | postgresql://*)
-      local base="${GENESIS_TEST_PG_DSN%%\?*}" query rest
-      query="${GENESIS_TEST_PG_DSN#"$base"}"
-      rest="${base#*://}"
-      if [[ "$rest" == */* ]]; then base="${base%/*}"; fi
-      echo "$base/$1$query"
-      ;;
-    *) echo "$GENESIS_TEST_PG_DSN dbname=$1" ;;
-  esac
-}
-admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
+e2e_require_pg
+e2e_require_tools jq curl base64
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUF="${GENESIS_BUF:-$ROOT/.genesis/tools/node_modules/.bin/buf}"
+[ -x "$BUF" ] || e2e_skip "buf not found at $BUF"
+e2e_bin VOICE_BIN GENESIS_VOICE_BIN services/voice/genesis-voice
+e2e_bin ROUTER_BIN GENESIS_LLM_ROUTER_BIN services/llm_router/genesis-llm-router
+e2e_bin SIM_BIN GENESIS_LLM_SIMULATOR_BIN services/llm_router/simulator/genesis-llm-simulator
+e2e_bin WSIM_BIN GENESIS_WYOMING_SIMULATOR_BIN services/voice/genesis-wyoming-simulator
+GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/gateway/genesis-gateway}}"
+MODELS_CONFIG="$ROOT/services/llm_router/config/models.json"
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/voice-e2e.XXXXXX")"
-PIDS=()
-DB_CREATED=0
+e2e_init voice-e2e
+e2e_fresh_db voicee2e  # the router's schema and the voice schema side by side
 
-alive() {
-  local stat
-  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-  stat="${stat##*) }"
-  [ "${stat%% *}" != Z ]
-}
-stop() {
-  local pid="$1" deadline=$((SECONDS + 15))
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-  alive "$pid" && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local status=$? i
-  trap - EXIT
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop "${PIDS[$i]}"; done
-  if [ "$status" -ne 0 ]; then
-    for f in "$WORK"/*.err; do
-      [ -s "$f" ] || continue
-      echo "# last lines of $(basename "$f"):"
-      tail -n 20 "$f" | sed 's/^/#   /'
-    done
-  fi
-  if [ "$DB_CREATED" = 1 ]; then
-    for db in "${DBS[@]}"; do admin_sql "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ENV_UNSET=()
-for v in $(compgen -e); do
-  case "$v" in GENESIS_* | *_API_KEY | OLLAMA_BASE_URL) ENV_UNSET+=(-u "$v") ;; esac
-done
-
-wait_line() {
-  local deadline=$((SECONDS + 60)) got=""
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    got="$(sed -n "$3" "$1" 2>/dev/null)"
-    [ -z "$got" ] || break
-    alive "$2" || break
-    sleep 0.05
-  done
-  echo "$got"
-}
-# start NAME SED_EXPR CMD...: runs CMD in the background, sets ADDR from its stdout.
-start() {
-  local name="$1" expr="$2"
-  shift 2
-  env "${ENV_UNSET[@]}" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  PIDS+=($!)
-  ADDR="$(wait_line "$WORK/$name.out" "$!" "$expr")"
-  [ -n "$ADDR" ] || { fail "$name starts" "$(cat "$WORK/$name.out")"; exit 1; }
-}
-
-for db in "${DBS[@]}"; do admin_sql "CREATE DATABASE $db"; done
-DB_CREATED=1
-
-start llmsim 's/^genesis-llm-simulator http=\([0-9.]*:[0-9]*\)$/\1/p' "$SIM_BIN" --http_port=0
-SIM="http://$ADDR"
-start router 's/^genesis-llm-router grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' "$ROUTER_BIN" \
-  --grpc_port=0 --metrics_port=-1 --pg_dsn="$(dsn_for "${DBS[1]}")" \
+e2e_start SIM llmsim 's/^genesis-llm-simulator http=\([0-9.]*:[0-9]*\)$/http:\/\/\1/p' -- \
+  "$SIM_BIN" --http_port=0
+e2e_start ROUTER router 's/^genesis-llm-router grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
+  "$ROUTER_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$DB_DSN" \
   --models_config="$MODELS_CONFIG" --simulator_url="$SIM" --response_cache_ttl_s=0 --log_level=warn
-ROUTER="$ADDR"
-start wsim 's/^genesis-wyoming-simulator tcp=\([0-9.]*:[0-9]*\)$/\1/p' "$WSIM_BIN" --port=0 \
-  --transcript="acender a luz da cozinha"
-WSIM="$ADDR"
-WSIM_PID="${PIDS[-1]}"
-start voice 's/^genesis-voice grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' "$VOICE_BIN" --grpc_port=0 \
-  --metrics_port=-1 --wyoming_listen_port=-1 --pg_dsn="$(dsn_for "${DBS[0]}")" \
+e2e_start WSIM wsim 's/^genesis-wyoming-simulator tcp=\([0-9.]*:[0-9]*\)$/\1/p' -- \
+  "$WSIM_BIN" --port=0 --transcript="acender a luz da cozinha"
+WSIM_PID="$E2E_PID"
+e2e_start VOICE voice 's/^genesis-voice grpc=\([0-9.]*:[0-9]*\) .*$/http:\/\/\1/p' -- \
+  "$VOICE_BIN" --grpc_port=0 --metrics_port=-1 --wyoming_listen_port=-1 --pg_dsn="$DB_DSN" \
   --llm_router_address="$ROUTER" --stt_decoders=1 --log_level=warn
-VOICE="http://$ADDR"
-start voicew 's/^genesis-voice grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' "$VOICE_BIN" --grpc_port=0 \
-  --metrics_port=-1 --wyoming_listen_port=-1 --pg_dsn="$(dsn_for "${DBS[0]}")" --migrate=false \
-  --wyoming_stt_address="$WSIM" --wyoming_probe_interval_s=1 --wyoming_timeout_ms=2000 \
-  --stt_decoders=1 --log_level=err
-VOICEW="http://$ADDR"
+e2e_start VOICEW voicew 's/^genesis-voice grpc=\([0-9.]*:[0-9]*\) .*$/http:\/\/\1/p' -- \
+  "$VOICE_BIN" --grpc_port=0 --metrics_port=-1 --wyoming_listen_port=-1 --pg_dsn="$DB_DSN" \
+  --migrate=false --wyoming_stt_address="$WSIM" --wyoming_probe_interval_s=1 \
+  --wyoming_timeout_ms=2000 --stt_decoders=1 --log_level=err
 pass "llm simulator, router at $ROUTER, Wyoming simulator at $WSIM, voice at $VOICE and $VOICEW"
 
 # call BASE METHOD JSON: buf curl over gRPC; sets R (body or error JSON).
@@ -235,7 +140,7 @@ check_jq "ListEngines: the Wyoming backend is healthy" "$R" --arg a "wyoming:$WS
 call "$VOICEW" Transcribe "{\"audio\": {\"data\": \"$WAV\"}, \"language\": \"pt-BR\"}"
 check_jq "pt-BR through the Wyoming backend" "$R" --arg a "wyoming:$WSIM" \
   '.transcript.text == "acender a luz da cozinha" and .transcript.engine == $a'
-stop "$WSIM_PID"
+e2e_stop "$WSIM_PID"
 call "$VOICEW" Transcribe "{\"audio\": {\"data\": \"$WAV\"}, \"language\": \"en-US\", \"phrases\": $PHRASES}"
 check_jq "backend down: the embedded engine answers" "$R" \
   '.transcript.text == "open the garage door" and .transcript.engine == "pocketsphinx"'
@@ -251,10 +156,9 @@ if [ -n "$GATEWAY_BIN" ] && [ -x "$GATEWAY_BIN" ]; then
   JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
   TOKEN="$(env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$ADMIN_BIN" mint-token \
     --subject=e2e --roles=admin --ttl=10m)"
-  start gateway 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/\1/p' \
+  e2e_start GW gateway 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/http:\/\/\1/p' -- \
     env GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$GATEWAY_BIN" --http_port=0 --metrics_port=-1 \
     --backend="genesis.voice.v1.VoiceService=${VOICE#http://}" --rate_limit=1000/s
-  GW="http://$ADDR"
   rest() { # METHOD PATH [curl args...]: sets CODE, R
     local method="$1" path="$2"
     shift 2
