@@ -13,103 +13,22 @@
 # shellcheck disable=SC2015
 set -euo pipefail
 
-skip() { echo "skipped: $*"; exit 77; }
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-[ -n "${GENESIS_TEST_PG_DSN:-}" ] || skip "GENESIS_TEST_PG_DSN not set (run scripts/test.sh)"
-PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
-if [ -z "$PSQL" ]; then
-  # shellcheck disable=SC2012  # Debian's fixed /usr/lib/postgresql/<N>/bin
-  PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
-fi
-if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
-for tool in jq curl openssl redis-server redis-cli ss; do
-  command -v "$tool" >/dev/null || skip "$tool not found"
-done
+e2e_require_pg
+e2e_require_tools jq curl openssl redis-server redis-cli ss
+e2e_bin CATALOG_BIN GENESIS_CATALOG_BIN services/catalog/genesis-catalog
+e2e_bin GATEWAY_BIN GENESIS_GATEWAY_BIN gateway/genesis-gateway
+GENESIS_GATEWAY_ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
+e2e_bin ADMIN_BIN GENESIS_GATEWAY_ADMIN_BIN gateway/genesis-gateway-admin
 
-CATALOG_BIN="${GENESIS_CATALOG_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/services/catalog/genesis-catalog}}"
-GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/gateway/genesis-gateway}}"
-[ -n "$CATALOG_BIN" ] && [ -n "$GATEWAY_BIN" ] ||
-  skip "set GENESIS_CATALOG_BIN and GENESIS_GATEWAY_BIN, or GENESIS_BUILD_DIR"
-ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
-for bin in "$CATALOG_BIN" "$GATEWAY_BIN" "$ADMIN_BIN"; do
-  if [ ! -x "$bin" ]; then
-    echo "not ok - binary not found at $bin (build it first)"
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-done
-
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() {
-  FAILED=$((FAILED + 1))
-  echo "not ok - $1"
-  shift
-  local line l
-  for line in "$@"; do while IFS= read -r l; do echo "#   $l"; done <<<"$line"; done
-}
-check_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want: $2" "got:  $3"; fi; }
-
-# --------------------------------------------------------------------------
-# Database, private Redis, servers, cleanup
-
-DB="gwauth_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-case "$GENESIS_TEST_PG_DSN" in
-  postgres://* | postgresql://*)
-    dsn_base="${GENESIS_TEST_PG_DSN%%\?*}"
-    dsn_query="${GENESIS_TEST_PG_DSN#"$dsn_base"}"
-    dsn_rest="${dsn_base#*://}"
-    if [[ "$dsn_rest" == */* ]]; then dsn_base="${dsn_base%/*}"; fi
-    DB_DSN="$dsn_base/$DB$dsn_query"
-    ;;
-  *) DB_DSN="$GENESIS_TEST_PG_DSN dbname=$DB" ;;
-esac
-admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/gateway-auth-e2e.XXXXXX")"
-CATALOG_PID="" GATEWAY_PID="" REDIS_PID="" DB_CREATED=0
-
-alive() {
-  local stat
-  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-  stat="${stat##*) }"
-  [ "${stat%% *}" != Z ]
-}
-stop() {
-  local pid="$1" deadline=$((SECONDS + 15))
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local status=$?
-  trap - EXIT
-  stop "$GATEWAY_PID"
-  stop "$CATALOG_PID"
-  stop "$REDIS_PID"
-  if [ "$status" -ne 0 ]; then
-    for f in catalog gateway; do
-      [ -s "$WORK/$f.err" ] || continue
-      echo "# last lines of the $f's stderr:"
-      tail -n 30 "$WORK/$f.err" | sed 's/^/#   /'
-    done
-  fi
-  if [ "$DB_CREATED" = 1 ]; then
-    admin_sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 ||
-      echo "# could not drop database $DB" >&2
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ENV_UNSET=()
-for v in $(compgen -e); do [[ "$v" == GENESIS_* ]] && ENV_UNSET+=(-u "$v"); done
+e2e_init gateway-auth-e2e
+e2e_fresh_db gwauth
+REDIS_PID=""
+e2e_before_cleanup() { e2e_stop "$REDIS_PID"; }
 
 # poll SECONDS COMMAND...: true once COMMAND succeeds within the deadline.
 poll() {
@@ -120,19 +39,7 @@ poll() {
     sleep 0.05
   done
 }
-wait_line() { # FILE PID SED_EXPR
-  local deadline=$((SECONDS + 30)) got=""
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    got="$(sed -n "$3" "$1")"
-    [ -z "$got" ] || break
-    alive "$2" || break
-    sleep 0.05
-  done
-  echo "$got"
-}
 
-admin_sql "CREATE DATABASE $DB"
-DB_CREATED=1
 
 # A private redis-server on a free port, so stopping it affects nobody else.
 REDIS_PORT=""
@@ -140,7 +47,7 @@ for _ in $(seq 1 50); do
   p=$((20000 + RANDOM % 20000))
   if [ -z "$(ss -ltnH "sport = :$p")" ]; then REDIS_PORT=$p; break; fi
 done
-[ -n "$REDIS_PORT" ] || skip "no free port for redis-server"
+[ -n "$REDIS_PORT" ] || e2e_skip "no free port for redis-server"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
   --dir "$WORK" >"$WORK/redis.log" 2>&1 &
 REDIS_PID=$!
@@ -152,25 +59,18 @@ JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 AUD=genesis-api
 ISS=genesis-e2e
 
-env "${ENV_UNSET[@]}" GENESIS_GATEWAY_SECRET="$GATEWAY_SECRET" "$CATALOG_BIN" --grpc_port=0 \
-  --metrics_port=-1 --pg_dsn="$DB_DSN" >"$WORK/catalog.out" 2>"$WORK/catalog.err" &
-CATALOG_PID=$!
-CATALOG_ADDR="$(wait_line "$WORK/catalog.out" "$CATALOG_PID" \
-  's/^genesis-catalog grpc=\([0-9.]*:[0-9]*\) .*$/\1/p')"
-[ -n "$CATALOG_ADDR" ] || { fail "catalog starts" "$(cat "$WORK/catalog.out")"; exit 1; }
+e2e_start CATALOG_ADDR catalog 's/^genesis-catalog grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
+  env GENESIS_GATEWAY_SECRET="$GATEWAY_SECRET" "$CATALOG_BIN" --grpc_port=0 --metrics_port=-1 \
+  --pg_dsn="$DB_DSN"
 
 # 20 requests per hour per credential: a burst of 20, then one every 3 minutes
 # (no refill can happen while the test runs).
-env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" GENESIS_GATEWAY_SECRET="$GATEWAY_SECRET" \
+e2e_start GW gateway 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/http:\/\/\1/p' -- \
+  env GENESIS_JWT_HS256_SECRET="$JWT_SECRET" GENESIS_GATEWAY_SECRET="$GATEWAY_SECRET" \
   "$GATEWAY_BIN" --http_port=0 --metrics_port=-1 \
   --backend="genesis.catalog.v1.CatalogService=$CATALOG_ADDR" --pg_dsn="$DB_DSN" \
   --redis_url="redis://127.0.0.1:$REDIS_PORT" --rate_limit=20/h --jwt_audience=$AUD \
-  --jwt_issuer=$ISS --jwt_skew_ms=0 >"$WORK/gateway.out" 2>"$WORK/gateway.err" &
-GATEWAY_PID=$!
-HTTP_ADDR="$(wait_line "$WORK/gateway.out" "$GATEWAY_PID" \
-  's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/\1/p')"
-[ -n "$HTTP_ADDR" ] || { fail "gateway starts" "$(cat "$WORK/gateway.err")"; exit 1; }
-GW="http://$HTTP_ADDR"
+  --jwt_issuer=$ISS --jwt_skew_ms=0
 pass "catalog at $CATALOG_ADDR, gateway at $GW, private Redis on $REDIS_PORT"
 
 admin() {
@@ -277,7 +177,7 @@ n="$(redis-cli -p "$REDIS_PORT" --scan --pattern 'genesis:gw:rl:*' | wc -l)"
 # --------------------------------------------------------------------------
 # Redis stopped: the local limiter takes over
 
-stop "$REDIS_PID"
+e2e_stop "$REDIS_PID"
 REDIS_PID=""
 AFTER="Authorization: Bearer $(token after-redis viewer)"
 codes=""

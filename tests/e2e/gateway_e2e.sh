@@ -16,139 +16,36 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
-skip() { echo "skipped: $*"; exit 77; }
-
-[ -n "${GENESIS_TEST_PG_DSN:-}" ] || skip "GENESIS_TEST_PG_DSN not set (run scripts/test.sh)"
-PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
-if [ -z "$PSQL" ]; then
-  # shellcheck disable=SC2012  # Debian's fixed /usr/lib/postgresql/<N>/bin
-  PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
-fi
-if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
-for tool in jq curl; do command -v "$tool" >/dev/null || skip "$tool not found"; done
-
-CATALOG_BIN="${GENESIS_CATALOG_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/services/catalog/genesis-catalog}}"
-GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/gateway/genesis-gateway}}"
-[ -n "$CATALOG_BIN" ] && [ -n "$GATEWAY_BIN" ] ||
-  skip "set GENESIS_CATALOG_BIN and GENESIS_GATEWAY_BIN, or GENESIS_BUILD_DIR"
-ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
-for bin in "$CATALOG_BIN" "$GATEWAY_BIN" "$ADMIN_BIN"; do
-  if [ ! -x "$bin" ]; then
-    echo "not ok - binary not found at $bin (build it first)"
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-done
-
-# --------------------------------------------------------------------------
-# Reporting: pass, fail, check, check_eq, jq_true, check_jq
-
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-# --------------------------------------------------------------------------
-# Fresh database, servers, cleanup
+e2e_require_pg
+e2e_require_tools jq curl
+e2e_bin CATALOG_BIN GENESIS_CATALOG_BIN services/catalog/genesis-catalog
+e2e_bin GATEWAY_BIN GENESIS_GATEWAY_BIN gateway/genesis-gateway
+GENESIS_GATEWAY_ADMIN_BIN="${GENESIS_GATEWAY_ADMIN_BIN:-$(dirname "$GATEWAY_BIN")/genesis-gateway-admin}"
+e2e_bin ADMIN_BIN GENESIS_GATEWAY_ADMIN_BIN gateway/genesis-gateway-admin
 
-DB="gwe2e_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-case "$GENESIS_TEST_PG_DSN" in
-  postgres://* | postgresql://*)
-    dsn_base="${GENESIS_TEST_PG_DSN%%\?*}"
-    dsn_query="${GENESIS_TEST_PG_DSN#"$dsn_base"}"
-    dsn_rest="${dsn_base#*://}"
-    if [[ "$dsn_rest" == */* ]]; then dsn_base="${dsn_base%/*}"; fi
-    DB_DSN="$dsn_base/$DB$dsn_query"
-    ;;
-  *) DB_DSN="$GENESIS_TEST_PG_DSN dbname=$DB" ;;
-esac
-admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
+e2e_init gateway-e2e
+e2e_fresh_db gwe2e
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/gateway-e2e.XXXXXX")"
-CATALOG_PID=""
-GATEWAY_PID=""
-DB_CREATED=0
-
-alive() {
-  local stat
-  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-  stat="${stat##*) }"
-  [ "${stat%% *}" != Z ]
-}
-# stop PID: SIGTERM, up to 15 s, then SIGKILL. Sets STOP_STATUS.
-stop() {
-  local pid="$1" deadline=$((SECONDS + 15))
-  STOP_STATUS=0
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-  if alive "$pid"; then
-    kill -KILL "$pid" 2>/dev/null || true
-    STOP_STATUS=timeout
-  fi
-  wait "$pid" 2>/dev/null || STOP_STATUS=$?
-}
-
-cleanup() {
-  local status=$?
-  trap - EXIT
-  stop "$GATEWAY_PID"
-  stop "$CATALOG_PID"
-  if [ "$status" -ne 0 ]; then
-    for f in catalog gateway; do
-      [ -s "$WORK/$f.err" ] || continue
-      echo "# last lines of the $f's stderr:"
-      tail -n 30 "$WORK/$f.err" | sed 's/^/#   /'
-    done
-  fi
-  if [ "$DB_CREATED" = 1 ]; then
-    admin_sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 ||
-      echo "# could not drop database $DB" >&2
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# No GENESIS_* settings from the caller's environment reach the servers.
-ENV_UNSET=()
-for v in $(compgen -e); do [[ "$v" == GENESIS_* ]] && ENV_UNSET+=(-u "$v"); done
-
-# wait_line FILE PID SED_EXPR: the first line of FILE the expression prints, within 30 s.
-wait_line() {
-  local deadline=$((SECONDS + 30)) got=""
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    got="$(sed -n "$3" "$1")"
-    [ -z "$got" ] || break
-    alive "$2" || break
-    sleep 0.05
-  done
-  echo "$got"
-}
-
-admin_sql "CREATE DATABASE $DB"
-DB_CREATED=1
-
-env "${ENV_UNSET[@]}" "$CATALOG_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$DB_DSN" \
-  >"$WORK/catalog.out" 2>"$WORK/catalog.err" &
-CATALOG_PID=$!
-CATALOG_ADDR="$(wait_line "$WORK/catalog.out" "$CATALOG_PID" \
-  's/^genesis-catalog grpc=\([0-9.]*:[0-9]*\) .*$/\1/p')"
-[ -n "$CATALOG_ADDR" ] || { fail "catalog starts" "$(cat "$WORK/catalog.out")"; exit 1; }
+e2e_start CATALOG_ADDR catalog 's/^genesis-catalog grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
+  "$CATALOG_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$DB_DSN"
+CATALOG_PID="$E2E_PID"
 
 MAX_BODY=65536
 # Auth is on: an admin dev token minted by the CLI with a secret of this run.
 JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 TOKEN="$(env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$ADMIN_BIN" mint-token \
   --subject=e2e --roles=admin --ttl=10m)"
-env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$GATEWAY_BIN" --http_port=0 \
-  --metrics_port=0 --backend="genesis.catalog.v1.CatalogService=$CATALOG_ADDR" \
-  --max_body_bytes=$MAX_BODY --rate_limit=1000/s \
-  --pg_dsn="$DB_DSN" >"$WORK/gateway.out" 2>"$WORK/gateway.err" &
-GATEWAY_PID=$!
-started="$(wait_line "$WORK/gateway.out" "$GATEWAY_PID" \
-  's/^genesis-gateway http=\([0-9.]*:[0-9]*\) metrics=\([0-9.]*:[0-9]*\)$/\1 \2/p')"
-[ -n "$started" ] || { fail "gateway starts and prints its ports" "$(cat "$WORK/gateway.out")"; exit 1; }
+e2e_start started gateway \
+  's/^genesis-gateway http=\([0-9.]*:[0-9]*\) metrics=\([0-9.]*:[0-9]*\)$/\1 \2/p' -- \
+  env GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$GATEWAY_BIN" --http_port=0 --metrics_port=0 \
+  --backend="genesis.catalog.v1.CatalogService=$CATALOG_ADDR" --max_body_bytes=$MAX_BODY \
+  --rate_limit=1000/s --pg_dsn="$DB_DSN"
+GATEWAY_PID="$E2E_PID"
 read -r HTTP_ADDR METRICS_ADDR <<<"$started"
 GW="http://$HTTP_ADDR"
 pass "catalog at $CATALOG_ADDR, gateway at $GW (metrics $METRICS_ADDR)"
@@ -278,16 +175,14 @@ check_eq "/metrics on the HTTP port is 200" 200 "$CODE"
 # --------------------------------------------------------------------------
 # Readiness follows the backend
 
-stop "$CATALOG_PID"
-CATALOG_PID=""
+e2e_stop "$CATALOG_PID"
 req GET /readyz
 check_eq "/readyz is 503 once the catalog is stopped" 503 "$CODE"
 req GET "/v1/$ITEM"
 check_eq "... and a call is 503 (UNAVAILABLE)" 503 "$CODE"
 
-stop "$GATEWAY_PID"
-GATEWAY_PID=""
-check_eq "SIGTERM: the gateway exits with status 0" 0 "$STOP_STATUS"
+e2e_stop "$GATEWAY_PID"
+check_eq "SIGTERM: the gateway exits with status 0" 0 "$E2E_STOP_STATUS"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -9,9 +9,11 @@
 #   e2e_start VAR NAME SED -- CMD  starts CMD (caller's GENESIS_* settings removed), output in
 #                                  $WORK/NAME.{out,err}; VAR := what SED prints from its first
 #                                  matching stdout line (its address); E2E_PID := its pid
-#   e2e_stop PID                   SIGTERM, up to 15 s, then SIGKILL
+#   e2e_stop PID                   SIGTERM, up to 15 s, then SIGKILL; sets E2E_STOP_STATUS (exit
+#                                  status, or "timeout") and E2E_STOP_SECONDS
 #   e2e_wait_line FILE PID SED     the first line of FILE that SED prints (servers' addresses)
-# Servers are stopped in reverse start order at exit; when the script fails, the last lines
+# A function e2e_before_cleanup, when the script defines one, runs first at exit (with the
+# exit status). Servers are stopped in reverse start order at exit; when the script fails, the last lines
 # of each server's stderr are printed.
 # Exits 77 (ctest: skipped) when the servers or tools are missing.
 
@@ -91,12 +93,19 @@ e2e_alive() {
 }
 
 e2e_stop() {
-  local pid="$1" deadline=$((SECONDS + 15))
+  local pid="$1" start=$SECONDS deadline=$((SECONDS + 15))
+  E2E_STOP_STATUS=0 E2E_STOP_SECONDS=0
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || true
   while e2e_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-  if e2e_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
+  if e2e_alive "$pid"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    E2E_STOP_STATUS=timeout
+  else
+    wait "$pid" 2>/dev/null || E2E_STOP_STATUS=$?
+  fi
+  E2E_STOP_SECONDS=$((SECONDS - start))
 }
 
 # e2e_wait_line FILE PID SED: the first line of FILE that SED prints, within
@@ -131,6 +140,8 @@ e2e_start() {
 e2e_cleanup() {
   local status=$? i
   trap - EXIT
+  # A script that runs servers of its own (restarts, exit codes) stops them here.
+  if declare -F e2e_before_cleanup >/dev/null; then e2e_before_cleanup "$status" || true; fi
   for ((i = ${#E2E_PIDS[@]} - 1; i >= 0; i--)); do e2e_stop "${E2E_PIDS[$i]}"; done
   if [ "$status" -ne 0 ]; then
     for i in "${!E2E_NAMES[@]}"; do

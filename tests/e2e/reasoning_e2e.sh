@@ -22,84 +22,27 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
-skip() { echo "skipped: $*"; exit 77; }
-
-[ -n "${GENESIS_TEST_PG_DSN:-}" ] || skip "GENESIS_TEST_PG_DSN not set (run scripts/test.sh)"
-BUF="${GENESIS_BUF:-$(command -v buf || true)}"
-if [ -z "$BUF" ] || [ ! -x "$BUF" ]; then skip "buf CLI not found (set GENESIS_BUF)"; fi
-PSQL="${GENESIS_PSQL:-$(command -v psql || true)}"
-if [ -z "$PSQL" ]; then
-  # shellcheck disable=SC2012  # Debian's fixed /usr/lib/postgresql/<N>/bin
-  PSQL="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)"
-fi
-if [ -z "$PSQL" ] || [ ! -x "$PSQL" ]; then skip "psql not found (set GENESIS_PSQL)"; fi
-for tool in jq curl; do command -v "$tool" >/dev/null || skip "$tool not found"; done
-
-BIN="${GENESIS_REASONING_BIN:-}"
-if [ -z "$BIN" ]; then
-  [ -n "${GENESIS_BUILD_DIR:-}" ] || skip "neither GENESIS_REASONING_BIN nor GENESIS_BUILD_DIR is set"
-  BIN="$GENESIS_BUILD_DIR/services/reasoning/genesis-reasoning"
-fi
-if [ ! -x "$BIN" ]; then
-  echo "not ok - genesis-reasoning binary not found at $BIN (build it first)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-
-# --------------------------------------------------------------------------
-# Reporting: pass, fail, check, check_eq, jq_true, check_jq
-
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-# --------------------------------------------------------------------------
-# Fresh database, server, cleanup
+e2e_require_pg
+BUF="${GENESIS_BUF:-$(command -v buf || true)}"
+if [ -z "$BUF" ] || [ ! -x "$BUF" ]; then e2e_skip "buf CLI not found (set GENESIS_BUF)"; fi
+e2e_require_tools jq curl
+e2e_bin BIN GENESIS_REASONING_BIN services/reasoning/genesis-reasoning
 
-DB="e2e_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-case "$GENESIS_TEST_PG_DSN" in
-  postgres://* | postgresql://*)
-    dsn_base="${GENESIS_TEST_PG_DSN%%\?*}"
-    dsn_query="${GENESIS_TEST_PG_DSN#"$dsn_base"}"
-    dsn_rest="${dsn_base#*://}"
-    if [[ "$dsn_rest" == */* ]]; then dsn_base="${dsn_base%/*}"; fi
-    DB_DSN="$dsn_base/$DB$dsn_query"
-    ;;
-  *) DB_DSN="$GENESIS_TEST_PG_DSN dbname=$DB" ;; # key=value: the last dbname wins
-esac
-
-admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
+e2e_init reasoning-e2e
+e2e_fresh_db e2e
 db_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$DB_DSN" -c "$1"; }
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/reasoning-e2e.XXXXXX")"
 SERVER_PID=""
-DB_CREATED=0
-
-# True while PID runs; an exited child stays a zombie until waited for.
-alive() {
-  local stat
-  [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-  stat="${stat##*) }"
-  [ "${stat%% *}" != Z ]
-}
 
 # stop_server: SIGTERM, then waits up to 15 s. Sets STOP_STATUS (exit status,
 # or "timeout" after which the server is killed) and STOP_SECONDS.
 stop_server() {
-  STOP_STATUS=""
-  local pid="$SERVER_PID" start=$SECONDS deadline=$((SECONDS + 15))
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-  if alive "$pid"; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    STOP_STATUS=timeout
-  else
-    STOP_STATUS=0
-    wait "$pid" 2>/dev/null || STOP_STATUS=$?
-  fi
-  STOP_SECONDS=$((SECONDS - start))
-  SERVER_PID=""
+  e2e_stop "$SERVER_PID"
+  STOP_STATUS="$E2E_STOP_STATUS" STOP_SECONDS="$E2E_STOP_SECONDS" SERVER_PID=""
 }
 
 # The server's stderr, of every start, for diagnostics.
@@ -110,69 +53,36 @@ show_server_log() {
   tail -n 40 "$SERVER_LOG" | sed 's/^/#   /'
 }
 
-# The gateway of the REST section, if started.
-GATEWAY_PID=""
+# The gateway of the REST section, and the LLM router and its provider
+# simulator of the LLM assist section, when started.
+GATEWAY_PID="" ROUTER_PID="" SIM_PID=""
 stop_gateway() {
-  [ -n "$GATEWAY_PID" ] || return 0
-  kill -TERM "$GATEWAY_PID" 2>/dev/null || true
-  local deadline=$((SECONDS + 15))
-  while alive "$GATEWAY_PID" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-  if alive "$GATEWAY_PID"; then kill -KILL "$GATEWAY_PID" 2>/dev/null || true; fi
-  wait "$GATEWAY_PID" 2>/dev/null || true
+  e2e_stop "$GATEWAY_PID"
   GATEWAY_PID=""
 }
-
-# The LLM router and its provider simulator of the LLM assist section, if started.
-ROUTER_PID=""
-SIM_PID=""
-stop_pid() {
-  local pid="$1" deadline=$((SECONDS + 15))
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
 stop_llm() {
-  stop_pid "$ROUTER_PID"
-  ROUTER_PID=""
-  stop_pid "$SIM_PID"
-  SIM_PID=""
+  e2e_stop "$ROUTER_PID"
+  e2e_stop "$SIM_PID"
+  ROUTER_PID="" SIM_PID=""
 }
-
-cleanup() {
-  local status=$?
-  trap - EXIT
+e2e_before_cleanup() {
   stop_gateway
   stop_llm
   if [ -n "$SERVER_PID" ]; then
     stop_server
     [ "$STOP_STATUS" = 0 ] || echo "# server stop in cleanup: status $STOP_STATUS" >&2
   fi
-  [ "$status" -eq 0 ] || show_server_log
-  if [ "$DB_CREATED" = 1 ]; then
-    admin_sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 ||
-      echo "# could not drop database $DB" >&2
-  fi
-  rm -rf "$WORK"
-  exit "$status"
+  [ "$1" -eq 0 ] || show_server_log
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # start_server [FLAGS...]: starts the binary on the fresh database with ports
 # picked by the kernel (and any extra FLAGS) and waits (up to 30 s: migrations
 # run first) for the line with them. Sets SERVER_PID, URL (gRPC) and OPS
 # (metrics); false if it did not start.
 start_server() {
-  # The server must not pick up GENESIS_* settings from the caller's environment.
-  local env_unset=() v started="" deadline=$((SECONDS + 30))
-  for v in $(compgen -e); do
-    [[ "$v" == GENESIS_* ]] && env_unset+=(-u "$v")
-  done
+  local started="" deadline=$((SECONDS + 30))
   : >"$WORK/server.out"
-  env "${env_unset[@]}" "$BIN" --grpc_port=0 --metrics_port=0 --pg_dsn="$DB_DSN" \
+  env "${ENV_UNSET[@]}" "$BIN" --grpc_port=0 --metrics_port=0 --pg_dsn="$DB_DSN" \
     --log_format=text --log_level=info "$@" \
     >"$WORK/server.out" 2>>"$SERVER_LOG" &
   SERVER_PID=$!
@@ -180,7 +90,7 @@ start_server() {
     started="$(sed -n 's/^genesis-reasoning grpc=\([0-9.]*:[0-9]*\) metrics=\([0-9.]*:[0-9]*\)$/\1 \2/p' \
       "$WORK/server.out")"
     [ -z "$started" ] || break
-    alive "$SERVER_PID" || break
+    e2e_alive "$SERVER_PID" || break
     sleep 0.05
   done
   [ -n "$started" ] || return 1
@@ -189,8 +99,6 @@ start_server() {
   OPS="http://$METRICS_ADDR"
 }
 
-admin_sql "CREATE DATABASE $DB"
-DB_CREATED=1
 
 if ! start_server; then
   fail "server starts and prints its ports" "stdout: $(cat "$WORK/server.out")"
@@ -451,7 +359,7 @@ else
   GATEWAY_PID=$!
   gw_started=""
   deadline=$((SECONDS + 30))
-  while [ -z "$gw_started" ] && [ "$SECONDS" -lt "$deadline" ] && alive "$GATEWAY_PID"; do
+  while [ -z "$gw_started" ] && [ "$SECONDS" -lt "$deadline" ] && e2e_alive "$GATEWAY_PID"; do
     gw_started="$(sed -n 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/\1/p' "$WORK/gateway.out")"
     [ -n "$gw_started" ] || sleep 0.05
   done
@@ -542,7 +450,7 @@ wait_line() {
   while [ "$SECONDS" -lt "$deadline" ]; do
     got="$(sed -n "$expr" "$file")"
     [ -z "$got" ] || break
-    alive "$pid" || break
+    e2e_alive "$pid" || break
     sleep 0.05
   done
   echo "$got"
@@ -552,19 +460,13 @@ if [ ! -x "$ROUTER_BIN" ] || [ ! -x "$SIM_BIN" ]; then
   echo "# LLM assist section skipped: genesis-llm-router or genesis-llm-simulator not built" \
     "(looked for $ROUTER_BIN and $SIM_BIN)"
 else
-  # No provider keys: only the simulated models are configured.
-  llm_env=()
-  for v in $(compgen -e); do
-    case "$v" in
-      GENESIS_* | *_API_KEY | OLLAMA_BASE_URL) llm_env+=(-u "$v") ;;
-    esac
-  done
-  env "${llm_env[@]}" "$SIM_BIN" --http_port=0 >"$WORK/sim.out" 2>>"$WORK/sim.err" &
+  # No provider keys: only the simulated models are configured (ENV_UNSET).
+  env "${ENV_UNSET[@]}" "$SIM_BIN" --http_port=0 >"$WORK/sim.out" 2>>"$WORK/sim.err" &
   SIM_PID=$!
   SIM_ADDR="$(wait_line "$WORK/sim.out" 's/^genesis-llm-simulator http=\([0-9.]*:[0-9]*\)$/\1/p' "$SIM_PID")"
   ROUTER_ADDR=""
   if [ -n "$SIM_ADDR" ]; then
-    env "${llm_env[@]}" "$ROUTER_BIN" --grpc_port=0 --metrics_port=0 --pg_dsn="$DB_DSN" \
+    env "${ENV_UNSET[@]}" "$ROUTER_BIN" --grpc_port=0 --metrics_port=0 --pg_dsn="$DB_DSN" \
       --models_config="$MODELS_CONFIG" --simulator_url="http://$SIM_ADDR" \
       --log_format=text --log_level=warn >"$WORK/router.out" 2>>"$WORK/router.err" &
     ROUTER_PID=$!
