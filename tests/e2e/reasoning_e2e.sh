@@ -112,71 +112,8 @@ pass "server started on fresh database $DB (grpc=$GRPC_ADDR metrics=$METRICS_ADD
 
 SVC=genesis.reasoning.v1.ReasoningService
 
-# rpc FULL_METHOD JSON: sets OUT (stdout + stderr of buf curl) and RC.
-rpc() {
-  RC=0
-  OUT="$("$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 30s \
-    -d "$2" "$URL/$1" 2>&1)" || RC=$?
-}
-
-# call METHOD JSON: a call that must succeed; its response is in R. A failure
-# is reported (and R is `{}`) so the checks on R fail too.
-call() {
-  rpc "$SVC/$1" "$2"
-  if [ "$RC" -eq 0 ]; then
-    R="$OUT"
-  else
-    R='{}'
-    fail "$1 succeeds" "request: $2" "exit $RC: $OUT"
-  fi
-}
-
-# expect_code CODE METHOD JSON [DESC]: the call fails with CODE (as buf curl
-# prints it, e.g. "not_found"). The error JSON is left in R.
-expect_code() {
-  local want="$1" method="$2" req="$3" desc="${4:-}"
-  [ -n "$desc" ] || desc="$(head -c 100 <<<"$req")"
-  rpc "$SVC/$method" "$req"
-  R="$OUT"
-  local got
-  got="$(jq -r '.code // empty' <<<"$OUT" 2>/dev/null || true)"
-  if [ "$RC" -ne 0 ] && [ "$got" = "$want" ]; then
-    pass "$method $desc -> $want"
-  else
-    fail "$method $desc -> $want" "request: $req" "exit $RC: $OUT"
-  fi
-}
-
-# The field names of the google.rpc.BadRequest detail of the error in R.
-# buf curl prints details as unpadded base64; field names are plain bytes in it.
-bad_request_bytes() {
-  local b64
-  b64="$(jq -r '.details[]? | select(.type == "google.rpc.BadRequest") | .value' <<<"$R" 2>/dev/null |
-    head -1 | tr -- '-_' '+/')"
-  while [ $((${#b64} % 4)) -ne 0 ]; do b64+="="; done
-  base64 -d <<<"$b64" 2>/dev/null | tr -c '[:print:]' ' '
-}
-
-# expect_invalid FIELD METHOD JSON [DESC]: INVALID_ARGUMENT whose message and
-# BadRequest field violation name FIELD.
-expect_invalid() {
-  local field="$1"
-  expect_code invalid_argument "$2" "$3" "${4:-}"
-  local message
-  message="$(jq -r '.message // empty' <<<"$R" 2>/dev/null || true)"
-  if [[ "$message" == *"$field: "* ]] && [[ "$(bad_request_bytes)" == *"$field"* ]]; then
-    pass "  ... its message and BadRequest name $field"
-  else
-    fail "  ... its message and BadRequest name $field" "error: $R" \
-      "BadRequest bytes: $(bad_request_bytes)"
-  fi
-}
-
-metrics() { curl -sf --max-time 10 "$OPS/metrics"; }
-# metric_value NAME_WITH_LABELS: its value in /metrics, 0 when absent.
-metric_value() {
-  { metrics || true; } | awk -v m="$1" '$1 == m { v = $2 } END { print (v == "" ? 0 : v) }'
-}
+# shellcheck source=rpc.sh
+source "$(dirname "${BASH_SOURCE[0]}")/rpc.sh"
 
 # approx JSON JQ_PATH WANT: the number at JQ_PATH is WANT within 1e-9.
 approx() {
