@@ -2,6 +2,8 @@
 
 #include <gflags/gflags.h>
 
+#include <cstdio>
+
 #include "common/rpc.h"
 
 DEFINE_string(host, "127.0.0.1", "Address to listen on (gRPC and metrics).");
@@ -87,6 +89,36 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   errors->RequireRange("keepalive_time_ms", FLAGS_keepalive_time_ms, 1000, 86400000);
   errors->RequireRange("keepalive_timeout_ms", FLAGS_keepalive_timeout_ms, 100, 3600000);
   return c;
+}
+
+std::optional<int> MigrateForMain(const ServiceConfig& config, const std::string& schema,
+                                  std::vector<Migration> migrations) {
+  if (!config.migrate) return std::nullopt;
+  auto log = Logger(config.service);
+  int applied = 0;
+  if (auto st = ApplyMigrations(config.pg.dsn, schema, std::move(migrations), &applied); !st.ok()) {
+    log->critical("migrations failed: {}", st.message());
+    return 1;
+  }
+  log->info("schema {} up to date ({} migration(s) applied now)", schema, applied);
+  if (config.migrate_only) return 0;
+  return std::nullopt;
+}
+
+int ServeForMain(ServiceHost* host, const ServiceConfig& config, std::string_view program,
+                 std::string_view extra) {
+  ServiceHost::InstallSignalHandlers(host);
+  if (auto st = host->Start(); !st.ok()) {
+    Logger(config.service)->critical("{}", st.message());
+    return 1;
+  }
+  std::printf("%.*s grpc=%s:%d metrics=%s:%d%s%.*s\n", static_cast<int>(program.size()),
+              program.data(), config.server.host.c_str(), host->grpc_port(),
+              config.server.host.c_str(), host->metrics_port(), extra.empty() ? "" : " ",
+              static_cast<int>(extra.size()), extra.data());
+  std::fflush(stdout);
+  host->Run();
+  return 0;
 }
 
 }  // namespace genesis

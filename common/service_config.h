@@ -4,11 +4,15 @@
 // Service-specific flags live in that service's main.cc.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/migrations.h"
 #include "common/pg_pool.h"
 #include "common/redis.h"
 #include "common/server.h"
@@ -35,5 +39,19 @@ struct ServiceConfig {
 // adding a problem to `errors` for every bad value. Also makes
 // --gateway_secret the default of every RpcDispatcher (SetTrustedGatewaySecret).
 ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* errors);
+
+// main()'s schema step: with --migrate (the default) applies `migrations` to
+// the service's schema, logging what it did. Returns the exit code main()
+// should stop with (1 when a migration failed, 0 after --migrate_only), or
+// nullopt to go on starting.
+std::optional<int> MigrateForMain(const ServiceConfig& config, const std::string& schema,
+                                  std::vector<Migration> migrations);
+
+// main()'s serving step: SIGINT/SIGTERM handlers, Start(), the line
+// "<program> grpc=HOST:PORT metrics=HOST:PORT[ <extra>]" on stdout (what
+// scripts and tests wait for), then Run() until a signal. Returns main()'s
+// exit code.
+int ServeForMain(ServiceHost* host, const ServiceConfig& config, std::string_view program,
+                 std::string_view extra = {});
 
 }  // namespace genesis

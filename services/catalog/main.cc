@@ -45,16 +45,8 @@ int main(int argc, char** argv) {
   InitLogging(config.log_format, config.log_level);
   auto log = Logger("catalog");
 
-  if (config.migrate) {
-    int applied = 0;
-    if (auto st = ApplyMigrations(config.pg.dsn, "catalog", CatalogMigrations(), &applied);
-        !st.ok()) {
-      log->critical("migrations failed: {}", st.message());
-      return 1;
-    }
-    log->info("schema catalog up to date ({} migration(s) applied now)", applied);
-    if (config.migrate_only) return 0;
-  }
+  if (auto code = MigrateForMain(config, "catalog", CatalogMigrations()); code.has_value())
+    return *code;
 
   MetricsRegistry registry;
   PgPool pool(config.pg, &registry);
@@ -89,11 +81,6 @@ int main(int argc, char** argv) {
   host.AddService(&service, "genesis.catalog.v1.CatalogService");
   host.SetReadinessProbe(
       [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
-  ServiceHost::InstallSignalHandlers(&host);
-  if (auto st = host.Start(); !st.ok()) {
-    log->critical("{}", st.message());
-    return 1;
-  }
   // Purges soft-deleted items past their undelete window, off the request path.
   std::thread purger;
   std::atomic<bool> stop{false};
@@ -110,13 +97,10 @@ int main(int argc, char** argv) {
       }
     });
   }
-  std::printf("genesis-catalog grpc=%s:%d metrics=%s:%d\n", config.server.host.c_str(),
-              host.grpc_port(), config.server.host.c_str(), host.metrics_port());
-  std::fflush(stdout);
-  host.Run();
+  const int code = ServeForMain(&host, config, "genesis-catalog");
   stop = true;
   if (purger.joinable()) purger.join();
   workers.Shutdown();
   log->info("stopped");
-  return 0;
+  return code;
 }

@@ -47,16 +47,8 @@ int main(int argc, char** argv) {
   InitLogging(config.log_format, config.log_level);
   auto log = Logger("reasoning");
 
-  if (config.migrate) {
-    int applied = 0;
-    if (auto st = ApplyMigrations(config.pg.dsn, "reasoning", ReasoningMigrations(), &applied);
-        !st.ok()) {
-      log->critical("migrations failed: {}", st.message());
-      return 1;
-    }
-    log->info("schema reasoning up to date ({} migration(s) applied now)", applied);
-    if (config.migrate_only) return 0;
-  }
+  if (auto code = MigrateForMain(config, "reasoning", ReasoningMigrations()); code.has_value())
+    return *code;
   if (!config.redis.url.empty())
     log->info("--redis_url is set but the Reasoning service uses no cache");
 
@@ -88,16 +80,8 @@ int main(int argc, char** argv) {
   host.AddService(&service, "genesis.reasoning.v1.ReasoningService");
   host.SetReadinessProbe(
       [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
-  ServiceHost::InstallSignalHandlers(&host);
-  if (auto st = host.Start(); !st.ok()) {
-    log->critical("{}", st.message());
-    return 1;
-  }
-  std::printf("genesis-reasoning grpc=%s:%d metrics=%s:%d\n", config.server.host.c_str(),
-              host.grpc_port(), config.server.host.c_str(), host.metrics_port());
-  std::fflush(stdout);
-  host.Run();
+  const int code = ServeForMain(&host, config, "genesis-reasoning");
   workers.Shutdown();
   log->info("stopped");
-  return 0;
+  return code;
 }

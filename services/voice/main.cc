@@ -91,15 +91,8 @@ int main(int argc, char** argv) {
   InitLogging(config.log_format, config.log_level);
   auto log = Logger("voice");
 
-  if (config.migrate) {
-    int applied = 0;
-    if (auto st = ApplyMigrations(config.pg.dsn, "voice", VoiceMigrations(), &applied); !st.ok()) {
-      log->critical("migrations failed: {}", st.message());
-      return 1;
-    }
-    log->info("schema voice up to date ({} migration(s) applied now)", applied);
-    if (config.migrate_only) return 0;
-  }
+  if (auto code = MigrateForMain(config, "voice", VoiceMigrations()); code.has_value())
+    return *code;
 
   MetricsRegistry registry;
   PgPool pool(config.pg, &registry);
@@ -188,11 +181,6 @@ int main(int argc, char** argv) {
   host.AddService(&service, "genesis.voice.v1.VoiceService");
   host.SetReadinessProbe(
       [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
-  ServiceHost::InstallSignalHandlers(&host);
-  if (auto st = host.Start(); !st.ok()) {
-    log->critical("{}", st.message());
-    return 1;
-  }
   std::atomic<bool> stop{false};
   std::thread prober;
   if (!backends.empty()) {
@@ -207,15 +195,13 @@ int main(int argc, char** argv) {
       }
     });
   }
-  std::printf("genesis-voice grpc=%s:%d metrics=%s:%d wyoming=%s:%d\n", config.server.host.c_str(),
-              host.grpc_port(), config.server.host.c_str(), host.metrics_port(),
-              FLAGS_wyoming_listen_host.c_str(), wyoming ? wyoming->port() : -1);
-  std::fflush(stdout);
-  host.Run();
+  const int code = ServeForMain(
+      &host, config, "genesis-voice",
+      absl::StrCat("wyoming=", FLAGS_wyoming_listen_host, ":", wyoming ? wyoming->port() : -1));
   stop = true;
   if (prober.joinable()) prober.join();
   if (wyoming) wyoming->Stop();
   workers.Shutdown();
   log->info("stopped");
-  return 0;
+  return code;
 }
