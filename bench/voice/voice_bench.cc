@@ -149,8 +149,19 @@ int main(int argc, char** argv) {
   tts_engines.push_back(std::make_unique<Tts>(tts->get()));
   std::vector<std::unique_ptr<SttEngine>> stt_engines;
   stt_engines.push_back(std::make_unique<Stt>(stt->get()));
+  // With a router address (argv[2]) the reply comes from a real genesis-llm-router over
+  // gRPC (start its simulator with --instant to leave the model out of the figure).
+  const std::string router = argc > 2 ? argv[2] : "";
+  std::unique_ptr<ReplyClient> reply;
+  if (router.empty()) {
+    reply = std::make_unique<InstantReply>();
+  } else {
+    reply = MakeRouterReplyClient(router, absl::Seconds(30), 256);
+  }
+  const std::string reply_label =
+      router.empty() ? "instant in-process reply" : "reply from the LLM router at " + router;
   Voice voice(std::move(tts_engines), std::move(stt_engines),
-              std::make_unique<FakeInteractionStore>(), std::make_unique<InstantReply>(), {}, {});
+              std::make_unique<FakeInteractionStore>(), std::move(reply), {}, {});
   auto utterance =
       (*tts)->Synthesize({"turn on the kitchen light", "", "en-us"}, CallContext::Background());
   PcmAudio three = Resample(utterance->audio, 16000);
@@ -171,10 +182,10 @@ int main(int argc, char** argv) {
       ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
     }
     std::printf(
-        "Converse 3 s utterance (%s, instant reply): p50 %.0f ms, p95 %.0f ms, max %.0f ms "
+        "Converse 3 s utterance (%s, %s): p50 %.0f ms, p95 %.0f ms, max %.0f ms "
         "(n=%d; target p95 <= 1500 ms)\n",
-        command ? "command mode" : "dictation", Percentile(ms, 0.5), Percentile(ms, 0.95),
-        Percentile(ms, 1.0), iterations);
+        command ? "command mode" : "dictation", reply_label.c_str(), Percentile(ms, 0.5),
+        Percentile(ms, 0.95), Percentile(ms, 1.0), iterations);
   }
   std::printf("memory: VmRSS %s, VmHWM %s\n", ProcStatus("VmRSS").c_str(),
               ProcStatus("VmHWM").c_str());
