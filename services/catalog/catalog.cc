@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
 #include "common/migrations.h"
+#include "common/paging.h"
 #include "common/status.h"
 #include "services/catalog/filter.h"
 #include "services/catalog/search_query.h"
@@ -17,36 +18,9 @@
 namespace genesis::catalog {
 namespace {
 
-// Page tokens are opaque to callers: base64url("<kind>|<query fingerprint>|<position>").
-// The fingerprint ties a token to the query that produced it.
-std::string EncodePageToken(absl::string_view kind, const std::string& fingerprint,
-                            const std::string& position) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kind, "|", fingerprint, "|", position));
-}
-
-absl::StatusOr<std::string> DecodePageToken(const std::string& token, absl::string_view kind,
-                                            const std::string& fingerprint) {
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) {
-    return InvalidField("page_token", "is not a token this service issued");
-  }
-  std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 2));
-  if (parts.size() != 3 || parts[0] != kind) {
-    return InvalidField("page_token", "is not a token this service issued");
-  }
-  if (parts[1] != fingerprint) {
-    return InvalidField("page_token",
-                        "belongs to a different query; send the same type, filter and query "
-                        "as the request that returned it");
-  }
-  return parts[2];
-}
-
-absl::StatusOr<int> PageSize(int requested, int def, int max, const char* field) {
-  if (requested < 0) return InvalidField(field, "must not be negative");
-  if (requested == 0) return def;
-  return std::min(requested, max);
-}
+constexpr absl::string_view kOtherQuery =
+    "belongs to a different query; send the same type, filter and query as the request that "
+    "returned it";
 
 }  // namespace
 
@@ -246,7 +220,7 @@ absl::StatusOr<Page<Item>> Catalog::ListItems(const ListItemsParams& params,
       nlohmann::json({q.type_id.value_or(""), params.filter, params.show_deleted}).dump());
   if (!params.page_token.empty()) {
     GENESIS_ASSIGN_OR_RETURN(std::string pos,
-                             DecodePageToken(params.page_token, "items", fingerprint));
+                             DecodePageToken(params.page_token, "items", fingerprint, kOtherQuery));
     if (!absl::SimpleAtoi(pos, &q.after_seq)) {
       return InvalidField("page_token", "is not a token this service issued");
     }
@@ -359,8 +333,8 @@ absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
   const std::string fingerprint = MigrationChecksum(
       nlohmann::json({params.query, q.type_id.value_or(""), params.filter}).dump());
   if (!params.page_token.empty()) {
-    GENESIS_ASSIGN_OR_RETURN(std::string pos,
-                             DecodePageToken(params.page_token, "search", fingerprint));
+    GENESIS_ASSIGN_OR_RETURN(
+        std::string pos, DecodePageToken(params.page_token, "search", fingerprint, kOtherQuery));
     if (!absl::SimpleAtoi(pos, &q.offset) || q.offset < 0) {
       return InvalidField("page_token", "is not a token this service issued");
     }

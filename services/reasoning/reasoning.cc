@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/paging.h"
 #include "common/status.h"
 #include "services/reasoning/events.h"
 #include "services/reasoning/validation.h"
@@ -15,28 +16,15 @@
 namespace genesis::reasoning {
 namespace {
 
-// Page tokens are opaque to callers: base64url("<kind>|<scope>|<position>").
-std::string EncodePageToken(absl::string_view kind, absl::string_view scope, int64_t position) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kind, "|", scope, "|", position));
-}
-
-absl::StatusOr<int64_t> DecodePageToken(const std::string& token, absl::string_view kind,
-                                        absl::string_view scope) {
-  std::string raw;
-  std::vector<std::string> parts;
-  if (absl::WebSafeBase64Unescape(token, &raw)) parts = absl::StrSplit(raw, '|');
+// A page token's position: a non-negative sequence number.
+absl::StatusOr<int64_t> PagePosition(const std::string& token, absl::string_view kind,
+                                     absl::string_view scope) {
+  GENESIS_ASSIGN_OR_RETURN(std::string raw, DecodePageToken(token, kind, scope));
   int64_t position = 0;
-  if (parts.size() != 3 || parts[0] != kind || parts[1] != scope ||
-      !absl::SimpleAtoi(parts[2], &position) || position < 0) {
+  if (!absl::SimpleAtoi(raw, &position) || position < 0) {
     return InvalidField("page_token", "is not a token this service issued for this list");
   }
   return position;
-}
-
-absl::StatusOr<int> PageSize(int requested, int def, int max) {
-  if (requested < 0) return InvalidField("page_size", "must not be negative");
-  if (requested == 0) return def;
-  return std::min(requested, max);
 }
 
 absl::StatusOr<std::string> CaseIdFromName(const std::string& name, const std::string& field) {
@@ -182,12 +170,12 @@ absl::StatusOr<Page<Case>> Reasoning::ListCases(int page_size, const std::string
                            PageSize(page_size, options_.default_page_size, options_.max_page_size));
   int64_t after = 0;
   if (!page_token.empty()) {
-    GENESIS_ASSIGN_OR_RETURN(after, DecodePageToken(page_token, "cases", "-"));
+    GENESIS_ASSIGN_OR_RETURN(after, PagePosition(page_token, "cases", "-"));
   }
   GENESIS_ASSIGN_OR_RETURN(CaseSummaryPage page, store_->ListCases(after, limit, ctx));
   Page<Case> out;
   out.values = std::move(page.cases);
-  if (page.more) out.next_page_token = EncodePageToken("cases", "-", page.last_seq);
+  if (page.more) out.next_page_token = EncodePageToken("cases", "-", absl::StrCat(page.last_seq));
   return out;
 }
 
@@ -389,13 +377,13 @@ absl::StatusOr<Page<Event>> Reasoning::ListCaseEvents(const std::string& parent,
                                                options_.max_event_page_size));
   int64_t after = 0;
   if (!page_token.empty()) {
-    GENESIS_ASSIGN_OR_RETURN(after, DecodePageToken(page_token, "events", id));
+    GENESIS_ASSIGN_OR_RETURN(after, PagePosition(page_token, "events", id));
   }
   GENESIS_ASSIGN_OR_RETURN(EventPage page, store_->ListEvents(id, after, std::nullopt, limit, ctx));
   Page<Event> out;
   out.values = std::move(page.events);
   if (page.more && !out.values.empty()) {
-    out.next_page_token = EncodePageToken("events", id, out.values.back().version);
+    out.next_page_token = EncodePageToken("events", id, absl::StrCat(out.values.back().version));
   }
   return out;
 }
