@@ -21,7 +21,7 @@ TEST(PageToken, PositionsMayHoldTheSeparator) {
 }
 
 TEST(PageToken, ForeignTokensNameThePageTokenField) {
-  for (const std::string token :
+  for (const std::string& token :
        {std::string("not base64!"), EncodePageToken("cases", "s", "1"), std::string("")}) {
     auto position = DecodePageToken(token, "items", "s");
     ASSERT_FALSE(position.ok()) << token;
