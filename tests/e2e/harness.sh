@@ -113,7 +113,7 @@ e2e_stop() {
 e2e_wait_line() {
   local deadline=$((SECONDS + ${E2E_START_TIMEOUT_S:-60})) got=""
   while [ "$SECONDS" -lt "$deadline" ]; do
-    got="$(sed -n "$3" "$1")"
+    got="$(sed -n "$3" "$1" 2>/dev/null)"
     [ -z "$got" ] || break
     e2e_alive "$2" || break
     sleep 0.05
