@@ -5,6 +5,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# ccache (when installed) hashes paths relative to the checkout, so every clone of the
+# project on this machine shares one cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"
 cd "$ROOT"
 
 [ "${GENESIS_SKIP_INSTALL:-0}" = 1 ] || scripts/install-deps.sh
