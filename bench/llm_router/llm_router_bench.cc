@@ -9,8 +9,10 @@
 // 64 callers (closed loop), and a fixed 1,000 req/s (open loop, latency from
 // the scheduled send time). Then the most req/s through the router with 64
 // callers, and the process's RSS before any load.
-// Accounting goes to PostgreSQL with --pg_dsn (as in production); without it,
-// to an in-memory store (the figure then excludes the database write).
+// Accounting goes to PostgreSQL with --pg_dsn (as in production), batched
+// or synchronous (--accounting_mode); without it, to an in-memory store (the
+// figure then excludes the database write). With PostgreSQL the executions
+// rows are counted at the end against the calls answered.
 #include <gflags/gflags.h>
 
 #include <algorithm>
@@ -26,6 +28,7 @@
 #include "common/rpc.h"
 #include "common/server.h"
 #include "common/stream_rpc.h"
+#include "services/llm_router/batched_store.h"
 #include "services/llm_router/grpc_service.h"
 #include "services/llm_router/pg_store.h"
 #include "services/llm_router/router.h"
@@ -36,6 +39,9 @@ DEFINE_int32(seconds, 5, "Duration of each measured phase.");
 DEFINE_int32(workers, 8, "Router worker threads.");
 DEFINE_int32(rate, 1000, "Requests per second of the fixed-rate phase.");
 DEFINE_string(pg_dsn, "", "Account executions in this PostgreSQL (empty: in memory).");
+DEFINE_string(accounting_mode, "batched",
+              "With --pg_dsn: 'batched' (queued rows, writer thread; the router's default) or "
+              "'sync' (one transaction per call).");
 
 namespace genesis {
 std::vector<Migration> LlmRouterMigrations();
@@ -128,6 +134,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<PgPool> pool;
   std::unique_ptr<RouterStore> store;
+  BatchedRouterStore* batched = nullptr;
   if (!FLAGS_pg_dsn.empty()) {
     if (auto st = ApplyMigrations(FLAGS_pg_dsn, "llm_router", LlmRouterMigrations()); !st.ok()) {
       std::fprintf(stderr, "migrations: %s\n", std::string(st.message()).c_str());
@@ -138,6 +145,14 @@ int main(int argc, char** argv) {
     po.size = 8;
     pool = std::make_unique<PgPool>(po, nullptr);
     store = std::make_unique<PgRouterStore>(pool.get());
+    if (FLAGS_accounting_mode == "batched") {
+      auto b = std::make_unique<BatchedRouterStore>(std::move(store), BatchedStoreOptions{});
+      batched = b.get();
+      store = std::move(b);
+    } else if (FLAGS_accounting_mode != "sync") {
+      std::fprintf(stderr, "--accounting_mode must be batched or sync\n");
+      return 1;
+    }
   } else {
     store = std::make_unique<testing::FakeRouterStore>();
   }
@@ -190,12 +205,26 @@ int main(int argc, char** argv) {
     v1::CompleteResponse resp;
     return stub->Complete(&ctx, request, &resp).ok() && !resp.text().empty();
   };
+  auto executions = [&]() -> int64_t {
+    if (!pool) return 0;
+    auto n = pool->ReadOnly(
+        absl::Now() + absl::Seconds(10), [](pqxx::read_transaction& tx) -> absl::StatusOr<int64_t> {
+          return tx.exec1("SELECT count(*) FROM llm_router.executions")[0].as<int64_t>();
+        });
+    return n.ok() ? *n : -1;
+  };
+  const int64_t rows_before = executions();
+  int64_t answered = 0;
   // Warm up connections and handles.
   Run(4, 1, 0, direct);
-  Run(4, 1, 0, routed);
+  Stats warm = Run(4, 1, 0, routed);
+  answered += static_cast<int64_t>(warm.us.size()) - warm.errors;
 
   std::printf("llm_router_bench: %d s per phase, %d router workers, accounting %s, %u cpus\n",
-              FLAGS_seconds, FLAGS_workers, FLAGS_pg_dsn.empty() ? "in memory" : "PostgreSQL",
+              FLAGS_seconds, FLAGS_workers,
+              FLAGS_pg_dsn.empty()                 ? "in memory"
+              : FLAGS_accounting_mode == "batched" ? "PostgreSQL, batched"
+                                                   : "PostgreSQL, sync",
               std::thread::hardware_concurrency());
   std::printf("%-22s %10s %10s %10s %10s %10s %10s %9s %7s\n", "load", "direct p50", "p99",
               "router p50", "p99", "added p50", "added p99", "req/s", "errors");
@@ -208,6 +237,7 @@ int main(int argc, char** argv) {
        {Phase{"1 caller", 1, 0}, Phase{"64 callers", 64, 0}, Phase{"fixed rate", 64, FLAGS_rate}}) {
     Stats d = Run(p.callers, FLAGS_seconds, p.rate, direct);
     Stats r = Run(p.callers, FLAGS_seconds, p.rate, routed);
+    answered += static_cast<int64_t>(r.us.size()) - r.errors;
     const double dp50 = d.P(0.5), dp99 = d.P(0.99), rp50 = r.P(0.5), rp99 = r.P(0.99);
     std::string name = p.rate > 0 ? std::to_string(p.rate) + " req/s" : p.name;
     std::printf("%-22s %8.0fus %8.0fus %8.0fus %8.0fus %8.0fus %8.0fus %9.0f %7d\n", name.c_str(),
@@ -218,5 +248,17 @@ int main(int argc, char** argv) {
   std::printf("RSS after the load: %.1f MB\n", RssMb());
   host.Shutdown();
   workers.Shutdown();
+  if (batched) {
+    const absl::Time start = absl::Now();
+    const size_t left = batched->pending_rows();
+    const size_t lost = batched->Close();
+    std::printf("close: wrote the %zu queued row(s) in %.1f ms, %zu lost\n", left,
+                absl::ToDoubleMilliseconds(absl::Now() - start), lost);
+  }
+  if (pool) {
+    std::printf("executions rows written: %lld for %lld calls answered\n",
+                static_cast<long long>(executions() - rows_before),
+                static_cast<long long>(answered));
+  }
   return 0;
 }

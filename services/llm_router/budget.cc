@@ -66,4 +66,12 @@ absl::Status ValidateUsageQuery(const UsageQuery& q) {
   return v.ToStatus();
 }
 
+std::string BudgetAlertMessage(const BudgetAlert& a) {
+  return absl::StrFormat(
+      "budget alert: %s '%s' used %d tokens / %.6f USD on %s, past %.0f%% of its day budget (%d "
+      "tokens / %.6f USD)",
+      BudgetScopeName(a.scope), a.owner, a.used_tokens, a.used_cost_usd, a.day,
+      kBudgetAlertRatio * 100, a.token_limit, a.cost_limit_usd);
+}
+
 }  // namespace genesis::llmrouter

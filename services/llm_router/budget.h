@@ -51,6 +51,9 @@ struct BudgetAlert {
 
 inline constexpr double kBudgetAlertRatio = 1.2;
 
+// The log line of an alert: "budget alert: subject 'ana' used ...".
+std::string BudgetAlertMessage(const BudgetAlert& alert);
+
 // RESOURCE_EXHAUSTED naming the first spent budget (used >= limit), else OK.
 absl::Status CheckBudgets(const std::vector<Budget>& budgets);
 

@@ -240,9 +240,11 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::ListExperiments(
     v1::ListExperimentsResponse* resp) {
   return dispatcher_->Unary(
       ctx, "ListExperiments", [=, this](const CallContext& call) -> absl::Status {
-        GENESIS_ASSIGN_OR_RETURN(auto all, router_->ListExperiments(TaskFromProto(req->task()),
-                                                                    req->running_only(), call));
-        for (const auto& e : all) *resp->add_experiments() = ToProto(e);
+        GENESIS_ASSIGN_OR_RETURN(
+            auto page, router_->ListExperimentsPage(TaskFromProto(req->task()), req->running_only(),
+                                                    req->page_size(), req->page_token(), call));
+        for (const auto& e : page.experiments) *resp->add_experiments() = ToProto(e);
+        resp->set_next_page_token(page.next_page_token);
         return absl::OkStatus();
       });
 }

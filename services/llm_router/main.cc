@@ -10,6 +10,7 @@
 #include "common/server.h"
 #include "common/service_config.h"
 #include "common/stream_rpc.h"
+#include "services/llm_router/batched_store.h"
 #include "services/llm_router/grpc_service.h"
 #include "services/llm_router/pg_store.h"
 #include "services/llm_router/redis_rate_limiter.h"
@@ -38,6 +39,15 @@ DEFINE_int32(refresh_interval_s, 30,
              "database (other router instances change them), in seconds.");
 DEFINE_uint64(thompson_seed, 0,
               "Seed of the feedback-weighted selection's random draws (0: random).");
+DEFINE_string(accounting_mode, "batched",
+              "How executions rows are written: 'batched' (queued, inserted by a writer thread "
+              "in batches; a kill -9 loses at most the queue, normally the last "
+              "--accounting_flush_ms) or 'sync' (one transaction in every call).");
+DEFINE_int32(accounting_batch_rows, 500, "Batched accounting: rows per insert.");
+DEFINE_int32(accounting_flush_ms, 100,
+             "Batched accounting: longest time a row waits in the queue, in ms.");
+DEFINE_int32(accounting_queue_rows, 20000,
+             "Batched accounting: rows queued at most; beyond, a call writes its row itself.");
 DEFINE_bool(record_content, false,
             "Keep prompts and answers (personal data masked) in the executions table.");
 
@@ -62,6 +72,10 @@ int main(int argc, char** argv) {
   errors.RequireRange("response_cache_ttl_s", FLAGS_response_cache_ttl_s, 0, 30 * 86400);
   errors.RequireRange("refresh_interval_s", FLAGS_refresh_interval_s, 1, 3600);
   errors.RequireRange("default_max_tokens", FLAGS_default_max_tokens, 1, 65536);
+  errors.RequireOneOf("accounting_mode", FLAGS_accounting_mode, {"batched", "sync"});
+  errors.RequireRange("accounting_batch_rows", FLAGS_accounting_batch_rows, 1, 10000);
+  errors.RequireRange("accounting_flush_ms", FLAGS_accounting_flush_ms, 1, 60000);
+  errors.RequireRange("accounting_queue_rows", FLAGS_accounting_queue_rows, 1, 1000000);
   if (!FLAGS_simulator_url.empty() && FLAGS_simulator_url.rfind("http://", 0) != 0) {
     errors.Add("simulator_url", "must start with http://");
   }
@@ -118,11 +132,23 @@ int main(int argc, char** argv) {
   } else {
     log->warn("response cache off (--redis_url empty or --response_cache_ttl_s=0)");
   }
+  std::unique_ptr<llmrouter::RouterStore> store = std::make_unique<llmrouter::PgRouterStore>(&pool);
+  llmrouter::BatchedRouterStore* batched = nullptr;
+  if (FLAGS_accounting_mode == "batched") {
+    llmrouter::BatchedStoreOptions batch;
+    batch.max_batch_rows = static_cast<size_t>(FLAGS_accounting_batch_rows);
+    batch.flush_interval = absl::Milliseconds(FLAGS_accounting_flush_ms);
+    batch.max_queued_rows = static_cast<size_t>(FLAGS_accounting_queue_rows);
+    auto b = std::make_unique<llmrouter::BatchedRouterStore>(std::move(store), batch, deps.metrics);
+    batched = b.get();
+    store = std::move(b);
+  }
+  log->info("accounting: {}", FLAGS_accounting_mode);
   auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
   auto rng_mu = std::make_shared<std::mutex>();
   llmrouter::Router router(
-      std::move(*router_config), std::make_unique<llmrouter::PgRouterStore>(&pool),
-      llmrouter::MakeProviderClients(), std::make_unique<llmrouter::RealClock>(),
+      std::move(*router_config), std::move(store), llmrouter::MakeProviderClients(),
+      std::make_unique<llmrouter::RealClock>(),
       [rng, rng_mu] {
         std::lock_guard<std::mutex> lock(*rng_mu);
         return std::uniform_real_distribution<double>(0, 1)(*rng);
@@ -154,6 +180,11 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   host.Run();
   workers.Shutdown();
+  if (batched) {
+    // Calls are drained: write what is queued before the pool goes away.
+    const size_t lost = batched->Close();
+    if (lost > 0) log->error("{} accounting row(s) could not be written", lost);
+  }
   log->info("stopped");
   return 0;
 }

@@ -23,9 +23,19 @@ struct RouterMetrics {
   Counter* rate_limit_waited = nullptr;        // calls that waited for the next minute window
   Counter* rate_limit_rejected = nullptr;      // every model at its limit past the deadline
   Counter* rate_limit_redis_errors = nullptr;  // Redis failed: counted locally
+  // Batched accounting (batched_store.h).
+  Counter* accounting_queued = nullptr;         // rows queued for the writer
+  Counter* accounting_written = nullptr;        // rows the writer inserted
+  Counter* accounting_sync_fallback = nullptr;  // queue full (or closed): written in the call
+  Counter* accounting_write_errors = nullptr;   // failed batch writes (retried)
+  Counter* accounting_lost = nullptr;           // rows given up on (logged with their count)
+  Gauge* accounting_queue_rows = nullptr;       // rows queued or being written
 
-  static void Inc(Counter* c) {
-    if (c) c->Inc();
+  static void Inc(Counter* c, double v = 1) {
+    if (c) c->Inc(v);
+  }
+  static void Set(Gauge* g, double v) {
+    if (g) g->Set(v);
   }
 
   static RouterMetrics Register(MetricsRegistry* registry) {
@@ -64,6 +74,19 @@ struct RouterMetrics {
     m.rate_limit_waited = &rate.WithLabels({"waited"});
     m.rate_limit_rejected = &rate.WithLabels({"rejected"});
     m.rate_limit_redis_errors = &rate.WithLabels({"redis_error"});
+    auto& acc = registry->AddCounter("genesis_llm_router_accounting_rows_total",
+                                     "Accounting rows by what happened to them (queued, written, "
+                                     "sync_fallback, lost) and failed batch writes (write_error).",
+                                     {"event"});
+    m.accounting_queued = &acc.WithLabels({"queued"});
+    m.accounting_written = &acc.WithLabels({"written"});
+    m.accounting_sync_fallback = &acc.WithLabels({"sync_fallback"});
+    m.accounting_write_errors = &acc.WithLabels({"write_error"});
+    m.accounting_lost = &acc.WithLabels({"lost"});
+    m.accounting_queue_rows = &registry
+                                   ->AddGauge("genesis_llm_router_accounting_queue_rows",
+                                              "Accounting rows queued or being written.")
+                                   .WithLabels({});
     return m;
   }
 };

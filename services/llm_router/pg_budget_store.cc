@@ -1,6 +1,8 @@
 // PgRouterStore: accounting rows, budgets, their day counters and alerts,
 // and the usage report (schema in migrations/0002_budgets.sql).
+#include <map>
 #include <optional>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -19,7 +21,7 @@ std::string Rfc3339(absl::Time t) {
 // transaction: the upsert takes the counter row's lock, so concurrent
 // executions add up exactly and only one of them inserts the alert.
 void AddToCounter(pqxx::work& tx, BudgetScope scope, const std::string& owner, const char* day,
-                  const ExecutionRecord& e, std::vector<BudgetAlert>* alerts) {
+                  int64_t add_tokens, double add_cost, std::vector<BudgetAlert>* alerts) {
   const std::string scope_name = BudgetScopeName(scope);
   auto r = tx.exec_params(
       "INSERT INTO llm_router.usage_counters (scope, owner, day, tokens, cost_usd) "
@@ -28,7 +30,7 @@ void AddToCounter(pqxx::work& tx, BudgetScope scope, const std::string& owner, c
       "tokens = llm_router.usage_counters.tokens + EXCLUDED.tokens, "
       "cost_usd = llm_router.usage_counters.cost_usd + EXCLUDED.cost_usd "
       "RETURNING day::text, tokens, cost_usd",
-      scope_name, owner, day, e.usage.input_tokens + e.usage.output_tokens, e.cost_usd);
+      scope_name, owner, day, add_tokens, add_cost);
   const std::string counter_day = r[0][0].as<std::string>();
   const int64_t tokens = r[0][1].as<int64_t>();
   const double cost = r[0][2].as<double>();
@@ -84,11 +86,97 @@ absl::StatusOr<RecordResult> PgRouterStore::RecordExecution(const ExecutionRecor
       return absl::OkStatus();
     }
     const char* day_arg = has_time ? day.c_str() : nullptr;
-    if (!e.subject.empty()) AddToCounter(tx, BudgetScope::kSubject, e.subject, day_arg, e, &alerts);
-    if (!e.agent.empty()) AddToCounter(tx, BudgetScope::kAgent, e.agent, day_arg, e, &alerts);
+    const int64_t tokens = e.usage.input_tokens + e.usage.output_tokens;
+    if (!e.subject.empty()) {
+      AddToCounter(tx, BudgetScope::kSubject, e.subject, day_arg, tokens, e.cost_usd, &alerts);
+    }
+    if (!e.agent.empty()) {
+      AddToCounter(tx, BudgetScope::kAgent, e.agent, day_arg, tokens, e.cost_usd, &alerts);
+    }
     return absl::OkStatus();
   }));
   return RecordResult{id, std::move(alerts)};
+}
+
+absl::StatusOr<std::vector<int64_t>> PgRouterStore::ReserveExecutionIds(int count,
+                                                                        const CallContext& ctx) {
+  if (count < 1 || count > 10000) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot reserve ", count, " execution ids"));
+  }
+  return pool_->Transaction(
+      ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<int64_t>> {
+        std::vector<int64_t> ids;
+        ids.reserve(count);
+        for (const auto& r :
+             tx.exec_params("SELECT nextval(pg_get_serial_sequence('llm_router.executions', 'id')) "
+                            "FROM generate_series(1, $1)",
+                            count)) {
+          ids.push_back(r[0].as<int64_t>());
+        }
+        return ids;
+      });
+}
+
+absl::StatusOr<std::vector<BudgetAlert>> PgRouterStore::RecordExecutions(
+    const std::vector<ExecutionRecord>& records, const CallContext& ctx) {
+  using Text = std::optional<std::string>;
+  auto opt = [](const std::string& s) -> Text { return s.empty() ? Text() : Text(s); };
+  // Day counters summed over the batch, locked in one global order (every
+  // subject, then every agent, by owner and day) so that concurrent batches
+  // and single rows (subject, then agent) never deadlock.
+  struct Key {
+    int scope_order;  // 0 subject, 1 agent
+    std::string owner, day;
+    bool operator<(const Key& o) const {
+      return std::tie(scope_order, owner, day) < std::tie(o.scope_order, o.owner, o.day);
+    }
+  };
+  std::map<Key, std::pair<int64_t, double>> counters;
+  const absl::Time now = absl::Now();
+  for (const auto& e : records) {
+    if (e.id <= 0) return absl::InvalidArgumentError("an execution row without a reserved id");
+    const int64_t tokens = e.usage.input_tokens + e.usage.output_tokens;
+    if (tokens == 0 && e.cost_usd == 0) continue;
+    const std::string day = UtcDay(e.time == absl::InfinitePast() ? now : e.time);
+    if (!e.subject.empty()) {
+      auto& c = counters[{0, e.subject, day}];
+      c.first += tokens;
+      c.second += e.cost_usd;
+    }
+    if (!e.agent.empty()) {
+      auto& c = counters[{1, e.agent, day}];
+      c.first += tokens;
+      c.second += e.cost_usd;
+    }
+  }
+  std::vector<BudgetAlert> alerts;
+  GENESIS_RETURN_IF_ERROR(pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+    alerts.clear();  // the transaction may be retried
+    // COPY writes the given ids into the identity column (as INSERT ...
+    // OVERRIDING SYSTEM VALUE would); they come from its own sequence.
+    pqxx::stream_to copy(
+        tx, "llm_router.executions",
+        std::vector<std::string>{
+            "id",       "request_id",   "subject",       "agent",       "task",          "model_id",
+            "provider", "input_tokens", "output_tokens", "cost_usd",    "latency_ms",    "attempts",
+            "outcome",  "error",        "sensitive",     "streamed",    "simulated",     "prompt",
+            "response", "cached",       "sandbox",       "create_time", "experiment_id", "arm"});
+    for (const auto& e : records) {
+      copy << std::make_tuple(
+          e.id, e.request_id, e.subject, e.agent, std::string(TaskName(e.task)), opt(e.model_id),
+          opt(e.provider), e.usage.input_tokens, e.usage.output_tokens, e.cost_usd,
+          absl::ToDoubleMilliseconds(e.latency), e.attempts, e.outcome, e.error, e.sensitive,
+          e.streamed, e.simulated, opt(e.prompt), opt(e.response), e.cached, e.sandbox,
+          Rfc3339(e.time == absl::InfinitePast() ? now : e.time), opt(e.experiment_id), opt(e.arm));
+    }
+    copy.complete();
+    for (const auto& [key, sum] : counters) {
+      AddToCounter(tx, key.scope_order == 0 ? BudgetScope::kSubject : BudgetScope::kAgent,
+                   key.owner, key.day.c_str(), sum.first, sum.second, &alerts);
+    }
+    return absl::OkStatus();
+  }));
+  return alerts;
 }
 
 absl::Status PgRouterStore::SetBudget(const Budget& b, const CallContext& ctx) {

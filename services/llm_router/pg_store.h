@@ -18,6 +18,11 @@ class PgRouterStore final : public RouterStore {
   // The executions row, the day counters and the alerts: pg_budget_store.cc.
   absl::StatusOr<RecordResult> RecordExecution(const ExecutionRecord& record,
                                                const CallContext& ctx) override;
+  absl::StatusOr<std::vector<int64_t>> ReserveExecutionIds(int count,
+                                                           const CallContext& ctx) override;
+  // COPY into executions (ids given), then the summed day counters.
+  absl::StatusOr<std::vector<BudgetAlert>> RecordExecutions(
+      const std::vector<ExecutionRecord>& records, const CallContext& ctx) override;
   absl::Status SetBudget(const Budget& budget, const CallContext& ctx) override;
   absl::StatusOr<std::vector<Budget>> ListBudgets(const std::string& owner, absl::Time now,
                                                   const CallContext& ctx) override;

@@ -40,12 +40,13 @@ RateState LocalRateLimiter::Peek(const std::string& model_id, absl::Time now) {
   return At(model_id, WindowOf(now));
 }
 
-bool LocalRateLimiter::Admit(const std::string& model_id, const RateLimits& limits,
-                             absl::Time now) {
+bool LocalRateLimiter::Admit(const std::string& model_id, const RateLimits& limits, absl::Time now,
+                             int64_t reserve_tokens) {
   std::lock_guard<std::mutex> lock(mu_);
   RateState& s = At(model_id, WindowOf(now));
   if (!RateLimitReason(limits, s, now).empty()) return false;
   ++s.requests;
+  s.tokens += reserve_tokens;
   return true;
 }
 

@@ -5,8 +5,11 @@
 // twice a limit can pass in the 60 s around a minute boundary, as providers'
 // own fixed windows allow). A request is admitted when the model's requests
 // this minute are below its RPM and its tokens this minute are below its TPM;
-// admission counts the request, and the tokens of the answer are added when
-// it arrives (the prompt estimate is not reserved). Selection skips models at
+// admission counts the request and reserves the prompt's estimated tokens
+// (so calls in flight count against the TPM limit: a burst of large prompts
+// stops once the reservations reach it, passing it by at most one request),
+// and when the call ends the router releases the reservation and adds the
+// answer's real tokens (input + output). Selection skips models at
 // their limit (the reason says when the window frees); when every otherwise
 // eligible model is at its limit the router waits for the next window if the
 // caller's deadline allows, else fails with RESOURCE_EXHAUSTED.
@@ -51,17 +54,19 @@ class RateLimiter {
   virtual ~RateLimiter() = default;
   // The counts of the window containing `now` (no side effect).
   virtual RateState Peek(const std::string& model_id, absl::Time now) = 0;
-  // Counts one request when within the limits and returns true; false (and
-  // nothing counted) when the model is at a limit.
-  virtual bool Admit(const std::string& model_id, const RateLimits& limits, absl::Time now) = 0;
-  // Adds an answer's tokens to the window containing `now`.
+  // Counts one request, and `reserve_tokens` tokens, when within the limits
+  // and returns true; false (and nothing counted) when the model is at a limit.
+  virtual bool Admit(const std::string& model_id, const RateLimits& limits, absl::Time now,
+                     int64_t reserve_tokens) = 0;
+  // Adds tokens (negative: releases a reservation) to the window containing `now`.
   virtual void AddTokens(const std::string& model_id, int64_t tokens, absl::Time now) = 0;
 };
 
 class LocalRateLimiter final : public RateLimiter {
  public:
   RateState Peek(const std::string& model_id, absl::Time now) override;
-  bool Admit(const std::string& model_id, const RateLimits& limits, absl::Time now) override;
+  bool Admit(const std::string& model_id, const RateLimits& limits, absl::Time now,
+             int64_t reserve_tokens) override;
   void AddTokens(const std::string& model_id, int64_t tokens, absl::Time now) override;
 
  private:

@@ -17,6 +17,11 @@ local tpm = tonumber(ARGV[2])
 if (rpm > 0 and r >= rpm) or (tpm > 0 and t >= tpm) then return 0 end
 redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], 120)
+local reserve = tonumber(ARGV[3])
+if reserve ~= 0 then
+  redis.call('INCRBY', KEYS[2], reserve)
+  redis.call('EXPIRE', KEYS[2], 120)
+end
 return 1
 )lua";
 
@@ -59,22 +64,22 @@ RateState RedisRateLimiter::Peek(const std::string& model_id, absl::Time now) {
   return {AsInt(reply->elements[0]), AsInt(reply->elements[1])};
 }
 
-bool RedisRateLimiter::Admit(const std::string& model_id, const RateLimits& limits,
-                             absl::Time now) {
-  auto reply =
-      redis_->Command({"EVAL", kAdmit, "2", Key(model_id, now, 'r'), Key(model_id, now, 't'),
-                       absl::StrCat(limits.rpm), absl::StrCat(limits.tpm)},
-                      absl::Now() + timeout_);
+bool RedisRateLimiter::Admit(const std::string& model_id, const RateLimits& limits, absl::Time now,
+                             int64_t reserve_tokens) {
+  auto reply = redis_->Command(
+      {"EVAL", kAdmit, "2", Key(model_id, now, 'r'), Key(model_id, now, 't'),
+       absl::StrCat(limits.rpm), absl::StrCat(limits.tpm), absl::StrCat(reserve_tokens)},
+      absl::Now() + timeout_);
   if (!reply.ok() || reply->type != RedisReply::Type::kInteger) {
     Failed(reply.ok() ? absl::InternalError("unexpected EVAL reply: " + reply->str)
                       : reply.status());
-    return local_.Admit(model_id, limits, now);
+    return local_.Admit(model_id, limits, now, reserve_tokens);
   }
   return reply->integer == 1;
 }
 
 void RedisRateLimiter::AddTokens(const std::string& model_id, int64_t tokens, absl::Time now) {
-  if (tokens <= 0) return;
+  if (tokens == 0) return;
   auto reply =
       redis_->Command({"EVAL", kAddTokens, "1", Key(model_id, now, 't'), absl::StrCat(tokens)},
                       absl::Now() + timeout_);

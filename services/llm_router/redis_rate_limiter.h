@@ -25,7 +25,8 @@ class RedisRateLimiter final : public RateLimiter {
       : redis_(redis), prefix_(std::move(prefix)), metrics_(metrics), timeout_(timeout) {}
 
   RateState Peek(const std::string& model_id, absl::Time now) override;
-  bool Admit(const std::string& model_id, const RateLimits& limits, absl::Time now) override;
+  bool Admit(const std::string& model_id, const RateLimits& limits, absl::Time now,
+             int64_t reserve_tokens) override;
   void AddTokens(const std::string& model_id, int64_t tokens, absl::Time now) override;
 
  private:

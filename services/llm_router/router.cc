@@ -280,10 +280,26 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
   if (!sel.arm.empty()) RouterMetrics::Inc(metrics_.experiment_enrolled);
   ExecutionParams params{&request.messages, sel.max_tokens, request.temperature, ctx.deadline,
                          ctx.is_cancelled};
-  params.admit = [this](const ModelSpec& m) -> std::string {
+  // Admission reserves the prompt's estimated tokens against a TPM limit;
+  // released below, when the real usage is known.
+  struct Reservation {
+    std::string model_id;
+    int64_t tokens;
+    absl::Time at;
+  };
+  std::mutex reserved_mu;
+  std::vector<Reservation> reserved;
+  params.admit = [&, this](const ModelSpec& m) -> std::string {
     if (m.rpm <= 0 && m.tpm <= 0) return "";
     const absl::Time now = clock_->Now();
-    if (limiter_->Admit(m.id, {m.rpm, m.tpm}, now)) return "";
+    const int64_t reserve = m.tpm > 0 ? sel.estimated_input_tokens : 0;
+    if (limiter_->Admit(m.id, {m.rpm, m.tpm}, now, reserve)) {
+      if (reserve > 0) {
+        std::lock_guard<std::mutex> lock(reserved_mu);
+        reserved.push_back({m.id, reserve, now});
+      }
+      return "";
+    }
     RouterMetrics::Inc(metrics_.rate_limit_skipped);
     return RateLimitReason({m.rpm, m.tpm}, limiter_->Peek(m.id, now), now);
   };
@@ -298,9 +314,22 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
   }
   Execution ex = executor_.Run(order, params, sink && cacheable ? &keeping : sink);
   const absl::Duration latency = clock_->Now() - start;
-  if (ex.model && ex.model->tpm > 0) {
-    limiter_->AddTokens(ex.model->id, ex.reply.usage.input_tokens + ex.reply.usage.output_tokens,
-                        clock_->Now());
+  {
+    const absl::Time now = clock_->Now();
+    int64_t used = ex.model && ex.model->tpm > 0
+                       ? ex.reply.usage.input_tokens + ex.reply.usage.output_tokens
+                       : 0;
+    std::lock_guard<std::mutex> lock(reserved_mu);
+    for (const auto& r : reserved) {
+      // One correction when the answering model's reservation is in this window.
+      if (used > 0 && r.model_id == ex.model->id && WindowOf(r.at) == WindowOf(now)) {
+        limiter_->AddTokens(r.model_id, used - r.tokens, now);
+        used = 0;
+      } else {
+        limiter_->AddTokens(r.model_id, -r.tokens, r.at);
+      }
+    }
+    if (used > 0) limiter_->AddTokens(ex.model->id, used, now);
   }
   const int64_t execution_id =
       Account(request, sel, &ex, ex.status, latency, sink != nullptr, sandbox, ctx);
@@ -396,11 +425,7 @@ int64_t Router::Write(const ExecutionRecord& r) {
     id = recorded->execution_id;
     for (const auto& a : recorded->alerts) {
       RouterMetrics::Inc(metrics_.budget_alerts);
-      log_->warn(
-          "budget alert: {} '{}' used {} tokens / {:.6f} USD on {}, past {:.0f}% of its day "
-          "budget ({} tokens / {:.6f} USD)",
-          BudgetScopeName(a.scope), a.owner, a.used_tokens, a.used_cost_usd, a.day,
-          kBudgetAlertRatio * 100, a.token_limit, a.cost_limit_usd);
+      log_->warn("{}", BudgetAlertMessage(a));
     }
   }
   log_->info(

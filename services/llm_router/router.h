@@ -113,6 +113,17 @@ class Router {
   absl::StatusOr<Experiment> GetExperiment(const std::string& name, const CallContext& ctx);
   absl::StatusOr<std::vector<Experiment>> ListExperiments(Task task, bool running_only,
                                                           const CallContext& ctx);
+  // One page of ListExperiments, newest first (AIP-158): `page_size` 0 ->
+  // 50, at most 500, negative -> INVALID_ARGUMENT page_size; `page_token`
+  // from a previous page of the same task / running_only, else
+  // INVALID_ARGUMENT page_token. `next_page_token` is empty on the last page.
+  struct ExperimentPage {
+    std::vector<Experiment> experiments;
+    std::string next_page_token;
+  };
+  absl::StatusOr<ExperimentPage> ListExperimentsPage(Task task, bool running_only, int page_size,
+                                                     const std::string& page_token,
+                                                     const CallContext& ctx);
   absl::StatusOr<Experiment> StopExperiment(const std::string& name, const CallContext& ctx);
   absl::StatusOr<std::vector<ArmReport>> ExperimentReport(const std::string& name,
                                                           const CallContext& ctx);

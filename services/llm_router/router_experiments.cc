@@ -1,7 +1,10 @@
 // Router: feedback on executions and experiments.
 #include <algorithm>
+#include <optional>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/paging.h"
 #include "common/status.h"
 #include "services/llm_router/pii.h"
 #include "services/llm_router/roles.h"
@@ -70,6 +73,47 @@ absl::StatusOr<Experiment> Router::GetExperiment(const std::string& name, const 
 absl::StatusOr<std::vector<Experiment>> Router::ListExperiments(Task task, bool running_only,
                                                                 const CallContext& ctx) {
   return store_->ListExperiments(task, running_only, ctx);
+}
+
+absl::StatusOr<Router::ExperimentPage> Router::ListExperimentsPage(Task task, bool running_only,
+                                                                   int page_size,
+                                                                   const std::string& page_token,
+                                                                   const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(const int size, PageSize(page_size, 50, 500));
+  // The order is the store's: newest first, then by id. A position is
+  // "{create_time in µs}/{id}" of the last experiment of the previous page.
+  const std::string scope = absl::StrCat(TaskName(task), ",", running_only);
+  std::optional<std::pair<int64_t, std::string>> after;
+  if (!page_token.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(
+        std::string position,
+        DecodePageToken(page_token, "experiments", scope,
+                        "belongs to a listing with another task or running_only; start again "
+                        "without page_token"));
+    const size_t slash = position.find('/');
+    int64_t micros = 0;
+    if (slash == std::string::npos || !absl::SimpleAtoi(position.substr(0, slash), &micros)) {
+      return InvalidField("page_token", "is not a token this service issued");
+    }
+    after.emplace(micros, position.substr(slash + 1));
+  }
+  GENESIS_ASSIGN_OR_RETURN(auto all, store_->ListExperiments(task, running_only, ctx));
+  ExperimentPage page;
+  for (auto& e : all) {
+    const int64_t micros = absl::ToUnixMicros(e.create_time);
+    // Past the position: older, or as old with a later id.
+    if (after && !(micros < after->first || (micros == after->first && e.id > after->second))) {
+      continue;
+    }
+    if (static_cast<int>(page.experiments.size()) == size) {
+      const Experiment& last = page.experiments.back();
+      page.next_page_token = EncodePageToken(
+          "experiments", scope, absl::StrCat(absl::ToUnixMicros(last.create_time), "/", last.id));
+      break;
+    }
+    page.experiments.push_back(std::move(e));
+  }
+  return page;
 }
 
 absl::StatusOr<Experiment> Router::StopExperiment(const std::string& name, const CallContext& ctx) {

@@ -21,6 +21,9 @@ namespace genesis::llmrouter {
 // One accounting row: every Complete/StreamComplete that reached execution
 // or was refused by P0/constraints.
 struct ExecutionRecord {
+  // Minted by the router before the row is written (batched accounting,
+  // ReserveExecutionIds); 0: the database assigns it (RecordExecution).
+  int64_t id = 0;
   std::string request_id;
   std::string subject;
   std::string agent;
@@ -83,6 +86,16 @@ class RouterStore {
   // of the new row.
   virtual absl::StatusOr<RecordResult> RecordExecution(const ExecutionRecord& record,
                                                        const CallContext& ctx) = 0;
+  // `count` new execution ids (1..10000), unique across every router
+  // instance on the database, for rows written later by RecordExecutions.
+  virtual absl::StatusOr<std::vector<int64_t>> ReserveExecutionIds(int count,
+                                                                   const CallContext& ctx) = 0;
+  // Writes rows whose ids were reserved, all in one transaction, adding
+  // their tokens and cost to the day counters as RecordExecution does
+  // (summed per owner and day). Returns the alerts the batch raised. A row
+  // without a time gets the writer's clock. Nothing is written on error.
+  virtual absl::StatusOr<std::vector<BudgetAlert>> RecordExecutions(
+      const std::vector<ExecutionRecord>& records, const CallContext& ctx) = 0;
   // Creates or replaces the budget (scope, owner, period).
   virtual absl::Status SetBudget(const Budget& budget, const CallContext& ctx) = 0;
   // Budgets whose owner is `owner` ("" all), and, when `subject`/`agent` are

@@ -169,16 +169,23 @@ TEST(RedisRateLimiterTest, TwoRoutersShareTheLimit) {
   RedisRateLimiter two(redis->get(), prefix, {}, absl::Seconds(5));
   const absl::Time now = absl::Now();
   const RateLimits limits{3, 1000};
-  EXPECT_TRUE(one.Admit("m", limits, now));
-  EXPECT_TRUE(two.Admit("m", limits, now));
-  EXPECT_TRUE(one.Admit("m", limits, now));
-  EXPECT_FALSE(two.Admit("m", limits, now));  // the third was counted by `one`
+  EXPECT_TRUE(one.Admit("m", limits, now, 0));
+  EXPECT_TRUE(two.Admit("m", limits, now, 0));
+  EXPECT_TRUE(one.Admit("m", limits, now, 0));
+  EXPECT_FALSE(two.Admit("m", limits, now, 0));  // the third was counted by `one`
   EXPECT_EQ(two.Peek("m", now).requests, 3);
   two.AddTokens("m", 1200, now);
   EXPECT_EQ(one.Peek("m", now).tokens, 1200);
   const absl::Time next = NextWindow(now);
-  EXPECT_TRUE(one.Admit("m", {100, 0}, next));
-  EXPECT_FALSE(one.Admit("m", {100, 1000}, now));  // tokens over in the old window
+  EXPECT_TRUE(one.Admit("m", {100, 0}, next, 0));
+  EXPECT_FALSE(one.Admit("m", {100, 1000}, now, 0));  // tokens over in the old window
+  // Reservations are shared too, and released by a negative addition.
+  EXPECT_TRUE(one.Admit("r", {0, 100}, now, 60));
+  EXPECT_TRUE(two.Admit("r", {0, 100}, now, 60));
+  EXPECT_FALSE(one.Admit("r", {0, 100}, now, 60));
+  EXPECT_EQ(two.Peek("r", now).tokens, 120);
+  one.AddTokens("r", -60, now);
+  EXPECT_EQ(two.Peek("r", now).tokens, 60);
 }
 
 TEST(RedisRateLimiterTest, RedisDownFallsBackToLocalCounting) {
@@ -190,8 +197,8 @@ TEST(RedisRateLimiterTest, RedisDownFallsBackToLocalCounting) {
   RouterMetrics metrics = RouterMetrics::Register(&registry);
   RedisRateLimiter limiter(redis->get(), "x:", metrics);
   const absl::Time now = absl::Now();
-  EXPECT_TRUE(limiter.Admit("m", {1, 0}, now));
-  EXPECT_FALSE(limiter.Admit("m", {1, 0}, now));
+  EXPECT_TRUE(limiter.Admit("m", {1, 0}, now, 0));
+  EXPECT_FALSE(limiter.Admit("m", {1, 0}, now, 0));
   EXPECT_GE(metrics.rate_limit_redis_errors->Value(), 2);
 }
 

@@ -2,6 +2,9 @@
 // the fake clock and the in-process simulator; the simulator's fixed answers.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -100,19 +103,33 @@ TEST(RateLimitTest, LocalWindowsCountRequestsAndTokens) {
   LocalRateLimiter limiter;
   const absl::Time t0 = absl::FromUnixSeconds(1700000080);  // 40 s into a minute
   const RateLimits limits{2, 100};
-  EXPECT_TRUE(limiter.Admit("m", limits, t0));
-  EXPECT_TRUE(limiter.Admit("m", limits, t0));
-  EXPECT_FALSE(limiter.Admit("m", limits, t0));
+  EXPECT_TRUE(limiter.Admit("m", limits, t0, 0));
+  EXPECT_TRUE(limiter.Admit("m", limits, t0, 0));
+  EXPECT_FALSE(limiter.Admit("m", limits, t0, 0));
   EXPECT_EQ(RateLimitReason(limits, limiter.Peek("m", t0), t0),
             "at its limit of 2 requests per minute (2 this minute); frees in 20 s");
   const absl::Time t1 = NextWindow(t0);
   EXPECT_EQ(t1, absl::FromUnixSeconds(1700000100));
-  EXPECT_TRUE(limiter.Admit("m", limits, t1));
+  EXPECT_TRUE(limiter.Admit("m", limits, t1, 0));
   limiter.AddTokens("m", 100, t1);
-  EXPECT_FALSE(limiter.Admit("m", limits, t1));
+  EXPECT_FALSE(limiter.Admit("m", limits, t1, 0));
   EXPECT_EQ(RateLimitReason(limits, limiter.Peek("m", t1), t1),
             "at its limit of 100 tokens per minute (100 this minute); frees in 60 s");
-  EXPECT_TRUE(limiter.Admit("other", limits, t1));
+  EXPECT_TRUE(limiter.Admit("other", limits, t1, 0));
+}
+
+TEST(RateLimitTest, AdmissionReservesTokensUntilReleased) {
+  LocalRateLimiter limiter;
+  const absl::Time t = absl::FromUnixSeconds(1700000080);
+  const RateLimits limits{0, 100};
+  EXPECT_TRUE(limiter.Admit("m", limits, t, 60));
+  EXPECT_TRUE(limiter.Admit("m", limits, t, 60));  // 60 < 100: one request may pass it
+  EXPECT_EQ(limiter.Peek("m", t).tokens, 120);
+  EXPECT_FALSE(limiter.Admit("m", limits, t, 60));  // the reservations reached it
+  EXPECT_EQ(limiter.Peek("m", t).tokens, 120);      // a refusal reserves nothing
+  limiter.AddTokens("m", 10 - 60, t);               // one answered with 10 tokens
+  EXPECT_EQ(limiter.Peek("m", t).tokens, 70);
+  EXPECT_TRUE(limiter.Admit("m", limits, t, 60));
 }
 
 class RouterExtrasTest : public ::testing::Test {
@@ -122,12 +139,13 @@ class RouterExtrasTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status();
     sim_ = std::move(*s);
   }
-  void Build(int rpm_a = 0, bool feedback_weighted = false, uint64_t seed = 7) {
+  void Build(int rpm_a = 0, bool feedback_weighted = false, uint64_t seed = 7, int64_t tpm_a = 0) {
     RouterConfig config;
     config.models = {testing::SimModel("cloud-a", Protocol::kAnthropic, sim_->url()),
                      testing::SimModel("cloud-b", Protocol::kOpenAi, sim_->url()),
                      testing::SimModel("cloud-c", Protocol::kGemini, sim_->url())};
     config.models[0].rpm = rpm_a;
+    config.models[0].tpm = tpm_a;
     config.policies[Task::kChat] = {"cloud-a", "cloud-b"};
     if (feedback_weighted) config.feedback_weighted.insert(Task::kChat);
     auto store = std::make_unique<testing::FakeRouterStore>();
@@ -183,6 +201,50 @@ TEST_F(RouterExtrasTest, AdminRpcsNeedAdminOrOperatorWhenIdentityIsPresent) {
   EXPECT_TRUE(router_->SetBudget(b, As("root", {"viewer", "admin"})).ok());
   EXPECT_TRUE(router_->SetSandbox("u1", true, CallContext::Background()).ok());
   EXPECT_EQ(router_->GetModel("cloud-a")->quality, 10);
+}
+
+TEST_F(RouterExtrasTest, ListExperimentsPagesNewestFirstAndChecksItsArguments) {
+  Build();
+  const CallContext ctx = CallContext::Background();
+  auto create_stopped = [&](const std::string& id) {
+    ASSERT_TRUE(router_->CreateExperiment(TwoArms(id, 50), ctx).ok()) << id;
+    ASSERT_TRUE(router_->StopExperiment("experiments/" + id, ctx).ok()) << id;
+  };
+  create_stopped("exp-1");
+  clock_->Advance(absl::Minutes(1));
+  create_stopped("exp-2");
+  clock_->Advance(absl::Minutes(1));
+  create_stopped("x-b");  // two created in the same instant: by id
+  create_stopped("x-a");
+  auto ids = [](const Router::ExperimentPage& p) {
+    std::vector<std::string> out;
+    for (const auto& e : p.experiments) out.push_back(e.id);
+    return out;
+  };
+  auto first = router_->ListExperimentsPage(Task::kUnspecified, false, 2, "", ctx);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(ids(*first), (std::vector<std::string>{"x-a", "x-b"}));
+  ASSERT_FALSE(first->next_page_token.empty());
+  auto second =
+      router_->ListExperimentsPage(Task::kUnspecified, false, 2, first->next_page_token, ctx);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(ids(*second), (std::vector<std::string>{"exp-2", "exp-1"}));
+  EXPECT_TRUE(second->next_page_token.empty());
+  // Default page size: everything in one page.
+  auto all = router_->ListExperimentsPage(Task::kChat, false, 0, "", ctx);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->experiments.size(), 4u);
+  EXPECT_TRUE(all->next_page_token.empty());
+  // Bad arguments name their field.
+  auto bad = router_->ListExperimentsPage(Task::kUnspecified, false, -1, "", ctx);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("page_size"), std::string::npos) << bad.status();
+  bad = router_->ListExperimentsPage(Task::kUnspecified, true, 2, first->next_page_token, ctx);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("page_token"), std::string::npos) << bad.status();
+  bad = router_->ListExperimentsPage(Task::kUnspecified, false, 2, "not-a-token", ctx);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("page_token"), std::string::npos) << bad.status();
 }
 
 TEST_F(RouterExtrasTest, OthersUsageNeedsAReaderRole) {
@@ -362,6 +424,50 @@ TEST_F(RouterExtrasTest, ModelAtItsRpmLimitIsSkippedWithTheReasonShown) {
   // The next minute frees it.
   clock_->Advance(absl::Seconds(60));
   EXPECT_EQ(router_->Complete(Ask("u"), CallContext::Background())->model_id, "cloud-a");
+}
+
+TEST_F(RouterExtrasTest, CallsInFlightCountAgainstTheTpmLimitThenTheirRealTokens) {
+  Build(0, false, 7, /*tpm_a=*/1500);
+  sim::ModelScript slow;
+  slow.latency_ms = 400;
+  slow.input_tokens = 5;
+  slow.output_tokens = 5;
+  sim_->Script("cloud-a", slow);
+  const std::string big(4000, 'a');  // about 1,000 tokens estimated
+  auto sel = router_->Select(Ask("u", big), CallContext::Background());
+  ASSERT_TRUE(sel.ok());
+  ASSERT_GT(sel->estimated_input_tokens, 750);
+  ASSERT_LT(sel->estimated_input_tokens, 1500);
+  std::vector<std::thread> calls;
+  std::atomic<int> on_a{0};
+  for (int i = 0; i < 2; ++i) {
+    calls.emplace_back([&] {
+      auto c = router_->Complete(Ask("u", big), CallContext::Background());
+      if (c.ok() && c->model_id == "cloud-a") ++on_a;
+    });
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (sim_->Requests("cloud-a") < 2 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(sim_->Requests("cloud-a"), 2);
+  // Two large prompts in flight hold about 2,000 of its 1,500 tokens: skipped.
+  sel = router_->Select(Ask("u", big), CallContext::Background());
+  ASSERT_TRUE(sel.ok());
+  EXPECT_EQ(sel->candidates[0].model_id, "cloud-b");
+  bool shown = false;
+  for (const auto& c : sel->candidates) {
+    if (c.model_id == "cloud-a") {
+      shown = c.reason.rfind("rate limit: at its limit of 1500 tokens per minute", 0) == 0;
+    }
+  }
+  EXPECT_TRUE(shown);
+  for (auto& t : calls) t.join();
+  EXPECT_EQ(on_a.load(), 2);
+  // Answered with 10 tokens each: the reservations are replaced by 20 tokens.
+  sel = router_->Select(Ask("u", big), CallContext::Background());
+  ASSERT_TRUE(sel.ok());
+  EXPECT_EQ(sel->candidates[0].model_id, "cloud-a");
 }
 
 TEST_F(RouterExtrasTest, OnlyModelAtItsLimitIsWaitedForWithinTheDeadline) {

@@ -1,6 +1,7 @@
 // RouterStore in memory for unit tests: what the logic wrote is inspectable.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -53,9 +54,33 @@ class FakeRouterStore final : public RouterStore {
   absl::StatusOr<RecordResult> RecordExecution(const ExecutionRecord& r,
                                                const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
-    executions_.push_back(r);
-    const int64_t id = static_cast<int64_t>(executions_.size());
+    ExecutionRecord row = r;
+    row.id = ++next_id_;
     std::vector<BudgetAlert> alerts;
+    Insert(row, &alerts);
+    return RecordResult{row.id, std::move(alerts)};
+  }
+  absl::StatusOr<std::vector<int64_t>> ReserveExecutionIds(int count, const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!writes_up_) return absl::UnavailableError("fake store down");
+    std::vector<int64_t> ids;
+    for (int i = 0; i < count; ++i) ids.push_back(++next_id_);
+    return ids;
+  }
+  absl::StatusOr<std::vector<BudgetAlert>> RecordExecutions(
+      const std::vector<ExecutionRecord>& records, const CallContext&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!writes_up_) return absl::UnavailableError("fake store down");
+    std::vector<BudgetAlert> alerts;
+    for (const auto& r : records) Insert(r, &alerts);
+    ++batches_;
+    return alerts;
+  }
+  // Rows with ids given; day counters and alerts as PgRouterStore keeps them.
+  void Insert(const ExecutionRecord& r, std::vector<BudgetAlert>* out) {
+    index_[r.id] = executions_.size();
+    executions_.push_back(r);
+    std::vector<BudgetAlert>& alerts = *out;
     const std::string day = UtcDay(r.time);
     auto add = [&](BudgetScope scope, const std::string& owner) {
       if (owner.empty()) return;
@@ -72,7 +97,6 @@ class FakeRouterStore final : public RouterStore {
     };
     add(BudgetScope::kSubject, r.subject);
     add(BudgetScope::kAgent, r.agent);
-    return RecordResult{id, std::move(alerts)};
   }
   absl::Status SetBudget(const Budget& b, const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -114,9 +138,7 @@ class FakeRouterStore final : public RouterStore {
   absl::StatusOr<Feedback> UpsertFeedback(const Feedback& f, absl::Time now, bool* created,
                                           const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (f.execution_id < 1 || f.execution_id > static_cast<int64_t>(executions_.size())) {
-      return absl::NotFoundError("execution not found");
-    }
+    if (index_.count(f.execution_id) == 0) return absl::NotFoundError("execution not found");
     auto [it, inserted] = feedback_.try_emplace({f.execution_id, f.subject}, f);
     *created = inserted;
     if (inserted) it->second.create_time = now;
@@ -129,7 +151,7 @@ class FakeRouterStore final : public RouterStore {
     std::lock_guard<std::mutex> lock(mu_);
     std::map<std::pair<Task, std::string>, FeedbackStat> stats;
     for (const auto& [key, f] : feedback_) {
-      const ExecutionRecord& e = executions_[key.first - 1];
+      const ExecutionRecord& e = executions_[index_.at(key.first)];
       auto& st = stats[{e.task, e.model_id}];
       st.task = e.task;
       st.model_id = e.model_id;
@@ -168,6 +190,10 @@ class FakeRouterStore final : public RouterStore {
         out.push_back(e);
       }
     }
+    // As PgRouterStore: newest first, then by id.
+    std::stable_sort(out.begin(), out.end(), [](const Experiment& a, const Experiment& b) {
+      return a.create_time > b.create_time;
+    });
     return out;
   }
   absl::StatusOr<Experiment> StopExperiment(const std::string& id, absl::Time now,
@@ -206,6 +232,15 @@ class FakeRouterStore final : public RouterStore {
     std::lock_guard<std::mutex> lock(mu_);
     return retries_;
   }
+  // Batched writes and id reservations fail with UNAVAILABLE while down.
+  void set_writes_up(bool up) {
+    std::lock_guard<std::mutex> lock(mu_);
+    writes_up_ = up;
+  }
+  int batches() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batches_;
+  }
   void set_up(bool up) {
     std::lock_guard<std::mutex> lock(mu_);
     up_ = up;
@@ -237,6 +272,10 @@ class FakeRouterStore final : public RouterStore {
   std::set<std::tuple<int, std::string, std::string>> alerted_;
   std::set<std::string> sandbox_;
   bool up_ = true;
+  bool writes_up_ = true;
+  int batches_ = 0;
+  int64_t next_id_ = 0;
+  std::map<int64_t, size_t> index_;  // execution id -> executions_ index
   std::map<std::string, ModelSpec> models_;
   std::vector<ExecutionRecord> executions_;
   std::vector<RetryRecord> retries_;
