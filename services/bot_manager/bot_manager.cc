@@ -1,0 +1,884 @@
+#include "services/bot_manager/bot_manager.h"
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "common/logging.h"
+#include "common/status.h"
+#include "services/bot_manager/router_client.h"
+#include "services/bot_manager/webhooks.h"
+
+namespace genesis::bot {
+namespace {
+
+constexpr size_t kMaxTextBytes = 4096;
+constexpr size_t kMaxPromptBytes = 16 * 1024;
+
+bool ValidId(std::string_view id) {
+  if (id.empty() || id.size() > 63) return false;
+  if (!absl::ascii_islower(id[0])) return false;
+  for (char c : id) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
+  }
+  return id.back() != '-';
+}
+
+bool ValidEnvName(const std::string& name) {
+  if (name.empty() || absl::ascii_isdigit(name[0])) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isupper(c) || absl::ascii_isdigit(c) || c == '_';
+  });
+}
+
+// Splits "bots/{bot}[/{collection}/{id}]" into its parts.
+absl::StatusOr<std::vector<std::string>> SplitName(const std::string& name, const char* field,
+                                                   const char* collection) {
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  const bool nested = collection != nullptr;
+  const std::string pattern =
+      nested ? absl::StrCat("bots/{bot}/", collection, "/{id}") : "bots/{bot}";
+  if (name.empty()) return InvalidField(field, absl::StrCat("required (", pattern, ")"));
+  if (parts.size() != (nested ? 4u : 2u) || parts[0] != "bots" ||
+      (nested && parts[2] != collection) || parts.back().empty()) {
+    return InvalidField(field, absl::StrCat("'", name, "' is not of the form ", pattern));
+  }
+  if (!ValidId(parts[1])) {
+    return InvalidField(field, absl::StrCat("'", parts[1], "' is not a valid bot id"));
+  }
+  return parts;
+}
+
+absl::StatusOr<int64_t> ParseInt(const std::string& s, const char* field) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < 0) {
+    return InvalidField(field, absl::StrCat("'", s, "' is not valid here"));
+  }
+  return v;
+}
+
+absl::StatusOr<int64_t> ConversationIdOf(const std::vector<std::string>& parts, const char* field) {
+  auto id = ParseInt(parts[3], field);
+  if (!id.ok()) {
+    return InvalidField(field, absl::StrCat("'", parts[3], "' is not a conversation id"));
+  }
+  return id;
+}
+
+bool Retryable(const absl::Status& st) {
+  return st.code() == absl::StatusCode::kUnavailable ||
+         st.code() == absl::StatusCode::kDeadlineExceeded ||
+         st.code() == absl::StatusCode::kResourceExhausted ||
+         st.code() == absl::StatusCode::kAborted;
+}
+
+std::string RandomId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out(16, 'a');
+  for (char& c : out) c = kAlphabet[rng() % 36];
+  return out;
+}
+
+std::string Header(const WebhookRequest& req, const std::string& name) {
+  auto it = req.headers.find(name);
+  return it == req.headers.end() ? "" : it->second;
+}
+
+}  // namespace
+
+// --- pure helpers
+
+absl::Status ValidateBot(const BotConfig& bot, const std::string& prefix) {
+  FieldViolations v;
+  auto f = [&](const char* name) { return absl::StrCat(prefix, name); };
+  if (bot.display_name.size() > 200) v.Add(f("display_name"), "at most 200 bytes");
+  if (bot.system_prompt.size() > kMaxPromptBytes) {
+    v.Add(f("system_prompt"), absl::StrCat("at most ", kMaxPromptBytes, " bytes"));
+  }
+  if (!TaskOf(bot.task_type)) {
+    v.Add(f("task_type"), absl::StrCat("unknown task '", bot.task_type,
+                                       "' (chat, reasoning, classification, extraction, "
+                                       "long_context, summarization, or empty)"));
+  }
+  // Alexa requests are signed by Amazon's certificate and answered in the
+  // response: an Alexa bot needs its skill id, no secret nor sending token.
+  const bool alexa = bot.channel == Channel::kAlexa;
+  if (alexa) {
+    if (bot.alexa_skill_id.empty() || bot.alexa_skill_id.size() > 200 ||
+        !std::all_of(bot.alexa_skill_id.begin(), bot.alexa_skill_id.end(),
+                     [](char c) { return absl::ascii_isgraph(c); })) {
+      v.Add(f("alexa_skill_id"),
+            "required for Alexa: the skill's application id (amzn1.ask.skill...), at most 200 "
+            "bytes, no spaces");
+    }
+  } else if (!bot.alexa_skill_id.empty()) {
+    v.Add(f("alexa_skill_id"), "only Alexa bots have a skill id");
+  }
+  if (!alexa && !ValidEnvName(bot.webhook_secret_env)) {
+    v.Add(f("webhook_secret_env"),
+          "required: the name of the environment variable holding the webhook secret "
+          "(A-Z, 0-9, _)");
+  }
+  if (!alexa && !ValidEnvName(bot.access_token_env)) {
+    v.Add(f("access_token_env"),
+          "required: the name of the environment variable holding the sending token (A-Z, 0-9, "
+          "_)");
+  }
+  if (bot.channel == Channel::kWhatsApp) {
+    if (!ValidEnvName(bot.verify_token_env)) {
+      v.Add(f("verify_token_env"),
+            "required for WhatsApp: the environment variable holding the verification token");
+    }
+    if (bot.phone_number_id.empty() ||
+        !std::all_of(bot.phone_number_id.begin(), bot.phone_number_id.end(),
+                     [](char c) { return absl::ascii_isdigit(c); })) {
+      v.Add(f("phone_number_id"), "required for WhatsApp: the digits of the sending number's id");
+    }
+  }
+  if (bot.max_context_messages < 1 || bot.max_context_messages > 100) {
+    v.Add(f("max_context_messages"), "must be 1-100");
+  }
+  if (bot.max_reply_tokens < 16 || bot.max_reply_tokens > 8192) {
+    v.Add(f("max_reply_tokens"), "must be 16-8192");
+  }
+  if (bot.proactive_daily_limit < 0 || bot.proactive_daily_limit > 100) {
+    v.Add(f("proactive_daily_limit"), "must be 0-100");
+  }
+  const QuietHours& q = bot.quiet_hours;
+  if (q.start_hour < 0 || q.start_hour > 23) v.Add(f("quiet_hours.start_hour"), "must be 0-23");
+  if (q.end_hour < 0 || q.end_hour > 23) v.Add(f("quiet_hours.end_hour"), "must be 0-23");
+  absl::TimeZone tz;
+  if (!q.time_zone.empty() && !absl::LoadTimeZone(q.time_zone, &tz)) {
+    v.Add(f("quiet_hours.time_zone"),
+          absl::StrCat("unknown time zone '", q.time_zone, "' (IANA, e.g. America/Sao_Paulo)"));
+  }
+  return v.ToStatus();
+}
+
+bool IsHandoffRequest(std::string_view text) {
+  // Whole words only ("humanidade" is not a request for a human). Bytes of
+  // UTF-8 sequences count as letters, so "alguém" stays one word.
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : text) {
+    if (absl::ascii_isalnum(c) || static_cast<unsigned char>(c) >= 0x80) {
+      word.push_back(absl::ascii_tolower(c));
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  static const std::vector<std::vector<std::string>> kPhrases = {{"atendente"},
+                                                                 {"atendentes"},
+                                                                 {"humano"},
+                                                                 {"humana"},
+                                                                 {"human"},
+                                                                 {"operador"},
+                                                                 {"operator"},
+                                                                 {"representative"},
+                                                                 {"falar", "com", "uma", "pessoa"},
+                                                                 {"falar", "com", "alguém"},
+                                                                 {"falar", "com", "alguem"},
+                                                                 {"real", "person"},
+                                                                 {"talk", "to", "a", "person"},
+                                                                 {"speak", "to", "a", "person"}};
+  for (size_t i = 0; i < words.size(); ++i) {
+    for (const auto& phrase : kPhrases) {
+      if (i + phrase.size() <= words.size() &&
+          std::equal(phrase.begin(), phrase.end(), words.begin() + static_cast<long>(i))) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool IsLowConfidence(std::string_view answer) {
+  return absl::StrContains(absl::string_view(answer.data(), answer.size()), "[HANDOFF]");
+}
+
+std::vector<Message> TrimContext(std::vector<Message> messages, int max_messages,
+                                 size_t max_bytes) {
+  size_t keep = 0;
+  size_t bytes = 0;
+  for (size_t i = messages.size(); i > 0; --i) {
+    const size_t b = messages[i - 1].text.size();
+    if (keep > 0 && (static_cast<int>(keep) >= max_messages || bytes + b > max_bytes)) break;
+    bytes += b;
+    ++keep;
+  }
+  messages.erase(messages.begin(), messages.end() - static_cast<long>(keep));
+  return messages;
+}
+
+absl::StatusOr<absl::Time> EarliestSend(absl::Time now, const QuietHours& quiet) {
+  if (quiet.start_hour == quiet.end_hour) return now;
+  absl::TimeZone tz = absl::UTCTimeZone();
+  if (!quiet.time_zone.empty() && !absl::LoadTimeZone(quiet.time_zone, &tz)) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown time zone '", quiet.time_zone, "'"));
+  }
+  const absl::CivilSecond local = absl::ToCivilSecond(now, tz);
+  const int h = local.hour();
+  const bool wraps = quiet.start_hour > quiet.end_hour;
+  const bool quiet_now = wraps ? (h >= quiet.start_hour || h < quiet.end_hour)
+                               : (h >= quiet.start_hour && h < quiet.end_hour);
+  if (!quiet_now) return now;
+  absl::CivilDay day = absl::CivilDay(local);
+  if (wraps && h >= quiet.start_hour) day += 1;
+  return absl::FromCivil(absl::CivilHour(day.year(), day.month(), day.day(), quiet.end_hour), tz);
+}
+
+std::string LocalDay(absl::Time t, const QuietHours& quiet) {
+  absl::TimeZone tz = absl::UTCTimeZone();
+  if (!quiet.time_zone.empty()) absl::LoadTimeZone(quiet.time_zone, &tz);
+  return absl::FormatCivilTime(absl::ToCivilDay(t, tz));
+}
+
+// --- BotManager
+
+BotManager::BotManager(std::unique_ptr<BotStore> store, std::unique_ptr<ContextCache> cache,
+                       std::unique_ptr<ReplyModel> model, std::unique_ptr<ChannelSender> sender,
+                       Secrets secrets, BotManagerOptions options, BotMetrics metrics)
+    : store_(std::move(store)),
+      cache_(cache ? std::move(cache) : std::make_unique<NoContextCache>()),
+      model_(std::move(model)),
+      sender_(std::move(sender)),
+      secrets_(std::move(secrets)),
+      options_(std::move(options)),
+      metrics_(metrics) {}
+
+absl::StatusOr<int> BotManager::PageSize(int requested, const char* field) const {
+  if (requested < 0) return InvalidField(field, "must not be negative");
+  if (requested == 0) return options_.default_page_size;
+  return std::min(requested, options_.max_page_size);
+}
+
+absl::Duration BotManager::Backoff(int attempts) const {
+  absl::Duration d = options_.retry_backoff;
+  for (int i = 1; i < attempts && d < options_.max_retry_backoff; ++i) d *= 2;
+  return std::min(d, options_.max_retry_backoff);
+}
+
+absl::Duration BotManager::SendDelay(const OutboxRow& row) {
+  const absl::Time now = options_.now();
+  std::lock_guard<std::mutex> lock(rate_mu_);
+  if (buckets_.size() > 100000) buckets_.clear();
+  // Both buckets must have a token; only then are both taken.
+  struct Want {
+    Bucket* bucket;
+    double rate;
+  };
+  std::vector<Want> wants;
+  if (options_.send_rate_per_bot > 0) {
+    wants.push_back({&buckets_[row.bot_id], options_.send_rate_per_bot});
+  }
+  if (options_.send_rate_per_recipient > 0) {
+    wants.push_back({&buckets_[absl::StrCat(row.bot_id, "/", row.recipient)],
+                     options_.send_rate_per_recipient});
+  }
+  absl::Duration wait = absl::ZeroDuration();
+  for (auto& w : wants) {
+    // Burst: one second's worth, at least one send.
+    const double burst = std::max(1.0, w.rate);
+    if (w.bucket->refill == absl::Time()) {
+      w.bucket->tokens = burst;
+    } else {
+      w.bucket->tokens = std::min(
+          burst, w.bucket->tokens + absl::ToDoubleSeconds(now - w.bucket->refill) * w.rate);
+    }
+    w.bucket->refill = now;
+    if (w.bucket->tokens < 1) {
+      wait = std::max(wait, absl::Seconds((1 - w.bucket->tokens) / w.rate));
+    }
+  }
+  if (wait > absl::ZeroDuration()) return wait;
+  for (auto& w : wants) w.bucket->tokens -= 1;
+  return absl::ZeroDuration();
+}
+
+absl::StatusOr<BotConfig> BotManager::CachedBot(const std::string& id, const CallContext& ctx) {
+  const absl::Time now = absl::Now();
+  {
+    std::lock_guard<std::mutex> lock(bots_mu_);
+    auto it = bots_.find(id);
+    if (it != bots_.end() && it->second.second > now) return it->second.first;
+  }
+  GENESIS_ASSIGN_OR_RETURN(BotConfig bot, store_->GetBot(id, ctx));
+  std::lock_guard<std::mutex> lock(bots_mu_);
+  if (bots_.size() > 10000) bots_.clear();
+  bots_[id] = {bot, now + options_.bot_cache_ttl};
+  return bot;
+}
+
+void BotManager::ForgetBot(const std::string& id) {
+  std::lock_guard<std::mutex> lock(bots_mu_);
+  bots_.erase(id);
+}
+
+absl::StatusOr<BotConfig> BotManager::CreateBot(const std::string& bot_id, BotConfig bot,
+                                                const CallContext& ctx) {
+  FieldViolations v;
+  if (!ValidId(bot_id)) {
+    v.Add("bot_id", "required: 1-63 lower-case letters, digits and '-', starting with a letter");
+  }
+  if (auto st = ValidateBot(bot, "bot."); !st.ok()) {
+    for (auto& [field, desc] : FieldViolationsOf(st)) v.Add(field, desc);
+  }
+  GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  bot.id = bot_id;
+  return store_->CreateBot(bot, ctx);
+}
+
+absl::StatusOr<BotConfig> BotManager::GetBot(const std::string& name, const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", nullptr));
+  return store_->GetBot(parts[1], ctx);
+}
+
+absl::StatusOr<Page<BotConfig>> BotManager::ListBots(int page_size, const std::string& page_token,
+                                                     const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, "page_size"));
+  if (!page_token.empty() && !ValidId(page_token)) {
+    return InvalidField("page_token", "not a token this service returned");
+  }
+  GENESIS_ASSIGN_OR_RETURN(auto bots, store_->ListBots(page_token, limit + 1, ctx));
+  Page<BotConfig> page;
+  if (static_cast<int>(bots.size()) > limit) {
+    bots.resize(limit);
+    page.next_page_token = bots.back().id;
+  }
+  page.values = std::move(bots);
+  return page;
+}
+
+absl::StatusOr<BotConfig> BotManager::UpdateBot(const std::string& name, const BotConfig& bot,
+                                                const std::vector<std::string>& mask,
+                                                const std::string& etag, const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "bot.name", nullptr));
+  GENESIS_ASSIGN_OR_RETURN(BotConfig current, store_->GetBot(parts[1], ctx));
+  if (!etag.empty() && etag != absl::StrCat("\"", current.version, "\"")) {
+    return absl::AbortedError("the bot changed since it was read (stale etag); get it again");
+  }
+  BotConfig next = current;
+  FieldViolations v;
+  for (const auto& path : mask) {
+    if (path == "display_name")
+      next.display_name = bot.display_name;
+    else if (path == "system_prompt")
+      next.system_prompt = bot.system_prompt;
+    else if (path == "task_type")
+      next.task_type = bot.task_type;
+    else if (path == "webhook_secret_env")
+      next.webhook_secret_env = bot.webhook_secret_env;
+    else if (path == "access_token_env")
+      next.access_token_env = bot.access_token_env;
+    else if (path == "verify_token_env")
+      next.verify_token_env = bot.verify_token_env;
+    else if (path == "phone_number_id")
+      next.phone_number_id = bot.phone_number_id;
+    else if (path == "alexa_skill_id")
+      next.alexa_skill_id = bot.alexa_skill_id;
+    else if (path == "max_context_messages")
+      next.max_context_messages = bot.max_context_messages;
+    else if (path == "max_reply_tokens")
+      next.max_reply_tokens = bot.max_reply_tokens;
+    else if (path == "proactive_daily_limit")
+      next.proactive_daily_limit = bot.proactive_daily_limit;
+    else if (path == "quiet_hours")
+      next.quiet_hours = bot.quiet_hours;
+    else if (path == "quiet_hours.start_hour")
+      next.quiet_hours.start_hour = bot.quiet_hours.start_hour;
+    else if (path == "quiet_hours.end_hour")
+      next.quiet_hours.end_hour = bot.quiet_hours.end_hour;
+    else if (path == "quiet_hours.time_zone")
+      next.quiet_hours.time_zone = bot.quiet_hours.time_zone;
+    else if (path == "sandbox")
+      next.sandbox = bot.sandbox;
+    else if (path == "channel")
+      v.Add("update_mask", "the channel of a bot cannot change");
+    else
+      v.Add("update_mask", absl::StrCat("unknown or read-only field '", path, "'"));
+  }
+  GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  GENESIS_RETURN_IF_ERROR(ValidateBot(next, "bot."));
+  auto updated = store_->UpdateBot(next, current.version, ctx);
+  ForgetBot(parts[1]);
+  return updated;
+}
+
+absl::Status BotManager::DeleteBot(const std::string& name, const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", nullptr));
+  auto st = store_->DeleteBot(parts[1], ctx);
+  ForgetBot(parts[1]);
+  return st;
+}
+
+absl::StatusOr<std::string> BotManager::VerifyWhatsApp(const std::string& bot_id,
+                                                       const std::string& mode,
+                                                       const std::string& verify_token,
+                                                       const std::string& challenge,
+                                                       const CallContext& ctx) {
+  if (!ValidId(bot_id)) return InvalidField("bot", absl::StrCat("'", bot_id, "' is not a bot id"));
+  GENESIS_ASSIGN_OR_RETURN(BotConfig bot, CachedBot(bot_id, ctx));
+  if (bot.channel != Channel::kWhatsApp) {
+    return absl::FailedPreconditionError(absl::StrCat("bot '", bot_id, "' is not a WhatsApp bot"));
+  }
+  auto secret = secrets_(bot.verify_token_env);
+  if (!secret) {
+    return absl::FailedPreconditionError(absl::StrCat("the verification token variable of bot '",
+                                                      bot_id, "' is not set on the service"));
+  }
+  if (mode != "subscribe") {
+    return InvalidField("hub.mode", absl::StrCat("must be 'subscribe', got '", mode, "'"));
+  }
+  GENESIS_RETURN_IF_ERROR(VerifyToken(*secret, verify_token, "hub.verify_token"));
+  if (challenge.empty()) return InvalidField("hub.challenge", "required");
+  return challenge;
+}
+
+absl::StatusOr<WebhookResult> BotManager::ReceiveWebhook(Channel channel, const WebhookRequest& req,
+                                                         const CallContext& ctx) {
+  const std::string cname = ChannelName(channel);
+  auto count = [&](const char* result, int n) {
+    if (metrics_.webhooks != nullptr && n > 0)
+      metrics_.webhooks->WithLabels({cname, result}).Inc(n);
+  };
+  if (!ValidId(req.bot)) {
+    count("rejected", 1);
+    return InvalidField("bot", absl::StrCat("'", req.bot, "' is not a bot id"));
+  }
+  auto bot = CachedBot(req.bot, ctx);
+  if (!bot.ok()) {
+    count("rejected", 1);
+    return bot.status();
+  }
+  if (bot->channel != channel) {
+    count("rejected", 1);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "bot '", req.bot, "' is a ", ChannelName(bot->channel),
+        " bot; its webhooks go to /v1/webhooks/", ChannelName(bot->channel), "/", req.bot));
+  }
+  auto secret = secrets_(bot->webhook_secret_env);
+  if (!secret) {
+    count("rejected", 1);
+    return absl::FailedPreconditionError(absl::StrCat("the webhook secret variable of bot '",
+                                                      req.bot, "' is not set on the service"));
+  }
+  absl::StatusOr<WebhookEvents> events = absl::UnknownError("unparsed");
+  switch (channel) {
+    case Channel::kWhatsApp:
+      if (auto st = VerifyWhatsAppSignature(*secret, req.body, Header(req, "x-hub-signature-256"));
+          !st.ok()) {
+        count("rejected", 1);
+        return st;
+      }
+      events = ParseWhatsApp(req.body);
+      break;
+    case Channel::kTelegram:
+      if (auto st = VerifyToken(*secret, Header(req, "x-telegram-bot-api-secret-token"),
+                                "X-Telegram-Bot-Api-Secret-Token");
+          !st.ok()) {
+        count("rejected", 1);
+        return st;
+      }
+      events = ParseTelegram(req.body);
+      break;
+    case Channel::kAlexa:
+      count("rejected", 1);
+      return absl::FailedPreconditionError("Alexa requests go to /v1/webhooks/alexa/{bot}");
+    case Channel::kMattermost: {
+      std::string token;
+      events = ParseMattermost(req.body, req.content_type, &token);
+      std::string header = Header(req, "x-mattermost-token");
+      if (auto st = VerifyToken(*secret, header.empty() ? token : header, "Mattermost token");
+          !st.ok()) {
+        count("rejected", 1);
+        return st;
+      }
+      break;
+    }
+  }
+  if (!events.ok()) {
+    count("rejected", 1);
+    return InvalidField("body", std::string(events.status().message()));
+  }
+  GENESIS_ASSIGN_OR_RETURN(WebhookResult result, store_->Ingest(req.bot, cname, *events, ctx));
+  count("accepted", result.accepted);
+  count("duplicate", result.duplicates);
+  if (result.accepted > 0 && options_.on_inbox) options_.on_inbox();
+  return result;
+}
+
+absl::StatusOr<int> BotManager::ProcessInbox(const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto rows,
+                           store_->ClaimInbox(options_.inbox_batch, options_.inbox_lease, ctx));
+  for (const auto& row : rows) {
+    if (auto st = ProcessOne(row, ctx); !st.ok()) {
+      Logger("bot.worker")
+          ->warn("inbox row {} (bot {}, contact {}): {}", row.id, row.bot_id,
+                 MaskForLog(row.contact), st.message());
+    }
+  }
+  return static_cast<int>(rows.size());
+}
+
+absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx) {
+  if (row.channel == ChannelName(Channel::kAlexa)) {
+    // Answered by the request that brought it (ReceiveAlexa); a row that
+    // request left behind is recorded without an answer once it is late.
+    if (options_.now() - row.create_time < options_.alexa_answer_grace) {
+      return store_->RetryInbox(row.id, row.create_time + options_.alexa_answer_grace,
+                                "being answered in its Alexa request", ctx);
+    }
+    InboxOutcome late;
+    late.inbox_id = row.id;
+    return store_->CompleteInbox(late, ctx);
+  }
+  GENESIS_ASSIGN_OR_RETURN(BotConfig bot, CachedBot(row.bot_id, ctx));
+  GENESIS_ASSIGN_OR_RETURN(Conversation conv, store_->OpenConversation(bot.id, row.contact, ctx));
+  InboxOutcome outcome;
+  outcome.inbox_id = row.id;
+  if (conv.state == kStateHandoffWaiting || conv.state == kStateHandoffActive) {
+    // A human holds it: record the message, stay silent.
+    GENESIS_RETURN_IF_ERROR(store_->CompleteInbox(outcome, ctx));
+    Inc(metrics_.inbox_processed);
+    return absl::OkStatus();
+  }
+  std::vector<Message> context;
+  if (auto cached = cache_->Get(conv.id, ctx)) {
+    context = std::move(*cached);
+  } else {
+    GENESIS_ASSIGN_OR_RETURN(context,
+                             store_->RecentMessages(conv.id, bot.max_context_messages, ctx));
+  }
+  context.push_back({"contact", "", row.text, options_.now()});
+  if (IsHandoffRequest(row.text)) {
+    outcome.reply = options_.handoff_reply;
+    outcome.handoff_reason = "the contact asked for a person";
+  } else {
+    auto reply = model_->Reply(
+        bot, TrimContext(context, bot.max_context_messages, options_.max_context_bytes), ctx);
+    if (!reply.ok()) {
+      if (Retryable(reply.status()) && row.attempts < options_.max_reply_attempts) {
+        Inc(metrics_.inbox_retried);
+        return store_->RetryInbox(row.id, options_.now() + Backoff(row.attempts),
+                                  std::string(reply.status().message()), ctx);
+      }
+      outcome.reply = options_.handoff_reply;
+      outcome.handoff_reason = absl::StrCat("the assistant failed ", row.attempts,
+                                            " time(s): ", reply.status().message());
+      outcome.reset_failures = false;
+    } else if (IsLowConfidence(reply->text)) {
+      outcome.reply = options_.handoff_reply;
+      outcome.handoff_reason = "the assistant was not confident of its answer";
+    } else {
+      outcome.reply = reply->text;
+      outcome.sandboxed = reply->sandbox;
+    }
+  }
+  outcome.sandboxed = outcome.sandboxed || bot.sandbox;
+  if (outcome.handoff_reason) Inc(metrics_.handoffs);
+  GENESIS_RETURN_IF_ERROR(store_->CompleteInbox(outcome, ctx));
+  Inc(metrics_.inbox_processed);
+  if (outcome.reply && options_.on_outbox) options_.on_outbox();
+  if (outcome.reply) context.push_back({"bot", "", *outcome.reply, options_.now()});
+  cache_->Put(conv.id, TrimContext(context, bot.max_context_messages, options_.max_context_bytes),
+              ctx);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> BotManager::SendOutbox(const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto rows,
+                           store_->ClaimOutbox(options_.outbox_batch, options_.outbox_lease, ctx));
+  for (const auto& row : rows) {
+    if (auto st = SendOne(row, ctx); !st.ok()) {
+      Logger("bot.sender")
+          ->warn("outbox row {} (bot {}, to {}): {}", row.id, row.bot_id, MaskForLog(row.recipient),
+                 st.message());
+    }
+  }
+  return static_cast<int>(rows.size());
+}
+
+absl::Status BotManager::SendOne(const OutboxRow& row, const CallContext& ctx) {
+  auto bot = CachedBot(row.bot_id, ctx);
+  if (!bot.ok()) {
+    if (bot.status().code() != absl::StatusCode::kNotFound) return bot.status();
+    return store_->MarkSendFailed(row.id, std::nullopt, "the bot was deleted", ctx);
+  }
+  // An Alexa answer was spoken in the response to its request: record it as sent.
+  if (bot->channel == Channel::kAlexa) return store_->MarkSent(row.id, "", ctx);
+  if (absl::Duration wait = SendDelay(row); wait > absl::ZeroDuration()) {
+    Inc(metrics_.outbox_rate_limited);
+    return store_->DeferOutbox(row.id, options_.now() + wait, ctx);
+  }
+  auto sent = sender_->Send(*bot, row, ctx);
+  if (sent.ok()) {
+    GENESIS_RETURN_IF_ERROR(store_->MarkSent(row.id, sent->external_id, ctx));
+    Inc(metrics_.outbox_sent);
+    if (metrics_.reply_seconds != nullptr) {
+      metrics_.reply_seconds->Observe(absl::ToDoubleSeconds(absl::Now() - row.create_time));
+    }
+    return absl::OkStatus();
+  }
+  const std::string error(sent.status().message());
+  if (Retryable(sent.status()) && row.attempts < options_.max_send_attempts) {
+    Inc(metrics_.outbox_retried);
+    GENESIS_RETURN_IF_ERROR(
+        store_->MarkSendFailed(row.id, options_.now() + Backoff(row.attempts), error, ctx));
+    return sent.status();
+  }
+  Inc(metrics_.outbox_failed);
+  GENESIS_RETURN_IF_ERROR(store_->MarkSendFailed(row.id, std::nullopt, error, ctx));
+  return sent.status();
+}
+
+absl::StatusOr<Page<Conversation>> BotManager::ListConversations(const std::string& parent,
+                                                                 const std::string& state,
+                                                                 int page_size,
+                                                                 const std::string& page_token,
+                                                                 const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(parent, "parent", nullptr));
+  GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, "page_size"));
+  int64_t offset = 0;
+  if (!page_token.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(offset, ParseInt(page_token, "page_token"));
+  }
+  GENESIS_RETURN_IF_ERROR(store_->GetBot(parts[1], ctx).status());
+  GENESIS_ASSIGN_OR_RETURN(
+      auto convs,
+      store_->ListConversations(parts[1], state, static_cast<int>(offset), limit + 1, ctx));
+  Page<Conversation> page;
+  if (static_cast<int>(convs.size()) > limit) {
+    convs.resize(limit);
+    page.next_page_token = std::to_string(offset + limit);
+  }
+  page.values = std::move(convs);
+  return page;
+}
+
+absl::StatusOr<Conversation> BotManager::GetConversation(const std::string& name, int message_limit,
+                                                         const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "conversations"));
+  GENESIS_ASSIGN_OR_RETURN(int64_t id, ConversationIdOf(parts, "name"));
+  if (message_limit < 0 || message_limit > 500) {
+    return InvalidField("message_limit", "must be 0-500");
+  }
+  return store_->GetConversation(parts[1], id, message_limit == 0 ? 50 : message_limit, ctx);
+}
+
+absl::StatusOr<Page<Conversation>> BotManager::ListHandoffQueue(int page_size,
+                                                                const std::string& page_token,
+                                                                const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, "page_size"));
+  int64_t offset = 0;
+  if (!page_token.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(offset, ParseInt(page_token, "page_token"));
+  }
+  GENESIS_ASSIGN_OR_RETURN(auto convs,
+                           store_->ListHandoffQueue(static_cast<int>(offset), limit + 1, ctx));
+  Page<Conversation> page;
+  if (static_cast<int>(convs.size()) > limit) {
+    convs.resize(limit);
+    page.next_page_token = std::to_string(offset + limit);
+  }
+  page.values = std::move(convs);
+  return page;
+}
+
+namespace {
+absl::Status ResolveAgent(std::string* agent, const CallContext& ctx) {
+  if (agent->empty()) *agent = ctx.subject;
+  if (agent->empty()) {
+    return InvalidField("agent", "required (no caller identity came with the call)");
+  }
+  if (agent->size() > 200) return InvalidField("agent", "at most 200 bytes");
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::StatusOr<Conversation> BotManager::ClaimConversation(const std::string& name,
+                                                           std::string agent,
+                                                           const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "conversations"));
+  GENESIS_ASSIGN_OR_RETURN(int64_t id, ConversationIdOf(parts, "name"));
+  GENESIS_RETURN_IF_ERROR(ResolveAgent(&agent, ctx));
+  return store_->Claim(parts[1], id, agent, ctx);
+}
+
+absl::StatusOr<Message> BotManager::ReplyToConversation(const std::string& name, std::string agent,
+                                                        const std::string& text,
+                                                        const std::string& request_id,
+                                                        const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "conversations"));
+  GENESIS_ASSIGN_OR_RETURN(int64_t id, ConversationIdOf(parts, "name"));
+  FieldViolations v;
+  if (auto st = ResolveAgent(&agent, ctx); !st.ok()) v.Add("agent", std::string(st.message()));
+  if (absl::StripAsciiWhitespace(text).empty()) v.Add("text", "required");
+  if (text.size() > kMaxTextBytes) v.Add("text", absl::StrCat("at most ", kMaxTextBytes, " bytes"));
+  if (request_id.size() > 100) v.Add("request_id", "at most 100 bytes");
+  GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  GENESIS_ASSIGN_OR_RETURN(BotConfig bot, CachedBot(parts[1], ctx));
+  if (bot.channel == Channel::kAlexa) {
+    return absl::FailedPreconditionError(
+        "an Alexa bot speaks only in answer to a request: a person cannot write to its users");
+  }
+  auto msg = store_->HumanReply(parts[1], id, agent, text, request_id, bot.sandbox, ctx);
+  if (msg.ok()) {
+    cache_->Erase({id}, ctx);
+    if (options_.on_outbox) options_.on_outbox();
+  }
+  return msg;
+}
+
+absl::StatusOr<Conversation> BotManager::ReleaseConversation(const std::string& name,
+                                                             std::string agent,
+                                                             const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "conversations"));
+  GENESIS_ASSIGN_OR_RETURN(int64_t id, ConversationIdOf(parts, "name"));
+  GENESIS_RETURN_IF_ERROR(ResolveAgent(&agent, ctx));
+  auto conv = store_->Release(parts[1], id, agent, ctx);
+  if (conv.ok()) cache_->Erase({id}, ctx);
+  return conv;
+}
+
+absl::StatusOr<ProactiveMessage> BotManager::CreateProactiveMessage(const std::string& parent,
+                                                                    const std::string& recipient,
+                                                                    const std::string& text,
+                                                                    const std::string& request_id,
+                                                                    const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(parent, "parent", nullptr));
+  FieldViolations v;
+  if (recipient.empty() || recipient.size() > 100) {
+    v.Add("proactive_message.recipient", "required, at most 100 bytes");
+  }
+  if (absl::StripAsciiWhitespace(text).empty()) v.Add("proactive_message.text", "required");
+  if (text.size() > kMaxTextBytes) {
+    v.Add("proactive_message.text", absl::StrCat("at most ", kMaxTextBytes, " bytes"));
+  }
+  if (request_id.size() > 100) v.Add("request_id", "at most 100 bytes");
+  GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  GENESIS_ASSIGN_OR_RETURN(BotConfig bot, store_->GetBot(parts[1], ctx));
+  if (bot.channel == Channel::kAlexa) {
+    return absl::FailedPreconditionError(
+        "an Alexa bot speaks only in answer to a request: it cannot send proactive messages");
+  }
+  const absl::Time now = options_.now();
+  GENESIS_ASSIGN_OR_RETURN(absl::Time send_time, EarliestSend(now, bot.quiet_hours));
+  NewProactive p;
+  p.id = options_.new_id ? options_.new_id() : RandomId();
+  p.bot_id = bot.id;
+  p.channel = ChannelName(bot.channel);
+  p.recipient = recipient;
+  p.text = text;
+  p.request_id = request_id;
+  p.send_time = send_time;
+  p.day = LocalDay(now, bot.quiet_hours);
+  p.daily_limit = bot.proactive_daily_limit;
+  p.sandboxed = bot.sandbox;
+  return store_->CreateProactive(p, ctx);
+}
+
+absl::StatusOr<ProactiveMessage> BotManager::GetProactiveMessage(const std::string& name,
+                                                                 const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "proactiveMessages"));
+  return store_->GetProactive(parts[1], parts[3], ctx);
+}
+
+absl::StatusOr<ProactiveMessage> BotManager::ApproveProactiveMessage(const std::string& name,
+                                                                     const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "proactiveMessages"));
+  GENESIS_ASSIGN_OR_RETURN(BotConfig bot, store_->GetBot(parts[1], ctx));
+  GENESIS_ASSIGN_OR_RETURN(absl::Time send_time, EarliestSend(options_.now(), bot.quiet_hours));
+  return store_->ApproveProactive(parts[1], parts[3], send_time, bot.sandbox, ctx);
+}
+
+absl::StatusOr<EraseCounts> BotManager::EraseContact(const std::string& name,
+                                                     const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "contacts"));
+  GENESIS_ASSIGN_OR_RETURN(auto erased, store_->EraseContact(parts[1], parts[3], ctx));
+  erased.first.cache = cache_->Erase(erased.second, ctx);
+  Logger("bot")->info("erased contact {} of bot {}: {} messages, {} conversations",
+                      MaskForLog(parts[3]), parts[1], erased.first.messages,
+                      erased.first.conversations);
+  return erased.first;
+}
+
+absl::StatusOr<int64_t> BotManager::PurgeExpired(const CallContext& ctx) {
+  if (options_.retention <= absl::ZeroDuration()) return 0;
+  GENESIS_ASSIGN_OR_RETURN(int64_t n, store_->PurgeBefore(options_.now() - options_.retention,
+                                                          options_.purge_batch, ctx));
+  Inc(metrics_.purged, static_cast<double>(n));
+  return n;
+}
+
+absl::StatusOr<Page<InboxRow>> BotManager::ListInbox(const std::string& parent, int page_size,
+                                                     const std::string& page_token,
+                                                     const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(parent, "parent", nullptr));
+  GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, "page_size"));
+  int64_t before = INT64_MAX;
+  if (!page_token.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(before, ParseInt(page_token, "page_token"));
+  }
+  GENESIS_RETURN_IF_ERROR(store_->GetBot(parts[1], ctx).status());
+  GENESIS_ASSIGN_OR_RETURN(auto rows, store_->ListInbox(parts[1], before, limit + 1, ctx));
+  Page<InboxRow> page;
+  if (static_cast<int>(rows.size()) > limit) {
+    rows.resize(limit);
+    page.next_page_token = std::to_string(rows.back().id);
+  }
+  page.values = std::move(rows);
+  return page;
+}
+
+absl::StatusOr<Page<OutboxRow>> BotManager::ListOutbox(const std::string& parent, int page_size,
+                                                       const std::string& page_token,
+                                                       const CallContext& ctx) {
+  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(parent, "parent", nullptr));
+  GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, "page_size"));
+  int64_t before = INT64_MAX;
+  if (!page_token.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(before, ParseInt(page_token, "page_token"));
+  }
+  GENESIS_RETURN_IF_ERROR(store_->GetBot(parts[1], ctx).status());
+  GENESIS_ASSIGN_OR_RETURN(auto rows, store_->ListOutbox(parts[1], before, limit + 1, ctx));
+  Page<OutboxRow> page;
+  if (static_cast<int>(rows.size()) > limit) {
+    rows.resize(limit);
+    page.next_page_token = std::to_string(rows.back().id);
+  }
+  page.values = std::move(rows);
+  return page;
+}
+
+std::string ChannelName(Channel channel) {
+  switch (channel) {
+    case Channel::kWhatsApp:
+      return "whatsapp";
+    case Channel::kTelegram:
+      return "telegram";
+    case Channel::kMattermost:
+      return "mattermost";
+    case Channel::kAlexa:
+      return "alexa";
+  }
+  return "whatsapp";
+}
+
+std::optional<Channel> ChannelFromName(std::string_view name) {
+  if (name == "whatsapp") return Channel::kWhatsApp;
+  if (name == "telegram") return Channel::kTelegram;
+  if (name == "mattermost") return Channel::kMattermost;
+  if (name == "alexa") return Channel::kAlexa;
+  return std::nullopt;
+}
+
+}  // namespace genesis::bot

@@ -1,0 +1,238 @@
+// The bot manager's logic: bots, verified webhooks into the inbox, the
+// workers' steps (inbox -> router -> outbox, outbox -> channel), handoff,
+// proactive messages and erasure. Plain domain types in, absl::Status out; no
+// gRPC (grpc_service.h is the transport). Store, cache, model, sender,
+// secrets and clock are injected.
+//
+// Errors: INVALID_ARGUMENT with field violations for bad input (names, bot
+// settings, page tokens, malformed webhook payloads); UNAUTHENTICATED for a
+// bad or missing webhook signature; NOT_FOUND for an unknown bot,
+// conversation or proactive message; ALREADY_EXISTS for a taken bot id;
+// ABORTED for a stale etag; FAILED_PRECONDITION when the state forbids the
+// change (the bot's secret is not configured, someone else holds the
+// conversation, a webhook sent to a bot of another channel);
+// RESOURCE_EXHAUSTED for the proactive daily limit; UNAVAILABLE /
+// DEADLINE_EXCEEDED from storage. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/call_context.h"
+#include "services/bot_manager/alexa.h"
+#include "services/bot_manager/deps.h"
+#include "services/bot_manager/metrics.h"
+#include "services/bot_manager/store.h"
+
+namespace genesis::bot {
+
+struct BotManagerOptions {
+  int default_page_size = 50;
+  int max_page_size = 500;
+  // Inbox rows a worker leases at once, and for how long (a crashed worker's
+  // rows are taken again after the lease).
+  int inbox_batch = 16;
+  absl::Duration inbox_lease = absl::Seconds(30);
+  // Router attempts per inbound message before the conversation goes to a human.
+  int max_reply_attempts = 3;
+  absl::Duration retry_backoff = absl::Seconds(2);  // doubles per attempt
+  absl::Duration max_retry_backoff = absl::Seconds(30);
+  int outbox_batch = 16;
+  absl::Duration outbox_lease = absl::Seconds(30);
+  int max_send_attempts = 8;
+  // Outbound rate limits (token buckets, per process): sends per second per
+  // bot (seed 004: 100/s toward the messaging API) and per recipient of a bot
+  // (0: none). A send over the limit waits in the outbox without spending an
+  // attempt.
+  double send_rate_per_bot = 100;
+  double send_rate_per_recipient = 0;
+  // Context sent to the model: at most the bot's max_context_messages and this many bytes.
+  size_t max_context_bytes = 12000;
+  // How long a bot's configuration is reused before it is read again.
+  absl::Duration bot_cache_ttl = absl::Seconds(2);
+  // Finished rows and messages older than this are purged (seed 004: two years of
+  // operational data); zero keeps everything. Rows per table per purge step.
+  absl::Duration retention = absl::Hours(24 * 730);
+  int purge_batch = 1000;
+  // Sent when the model fails for good and the conversation goes to a human.
+  std::string handoff_reply = "Vou chamar um atendente humano para continuar. Aguarde um momento.";
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+  std::function<std::string()> new_id;  // ids of proactive messages (random when empty)
+  // Called after new inbox rows / outbox rows are committed (wakes the workers).
+  std::function<void()> on_inbox;
+  std::function<void()> on_outbox;
+  // Alexa (alexa.h): the request verifier (not owned; null: Alexa requests
+  // are refused with FAILED_PRECONDITION), the accepted clock skew of
+  // request timestamps, the intent slots that carry the user's words (first
+  // filled wins), and how long a worker leaves an Alexa inbox row to the
+  // request answering it before recording it without an answer.
+  AlexaVerifier* alexa_verifier = nullptr;
+  absl::Duration alexa_timestamp_tolerance = absl::Seconds(150);
+  std::vector<std::string> alexa_utterance_slots = {"query", "text", "utterance"};
+  absl::Duration alexa_answer_grace = absl::Seconds(60);
+  // Longest wait for the model's answer (Alexa gives up on a skill after ~8 s).
+  absl::Duration alexa_reply_timeout = absl::Seconds(6);
+  std::string alexa_welcome = "Olá! Em que posso ajudar?";
+  std::string alexa_goodbye = "Até logo!";
+  std::string alexa_help = "Faça uma pergunta e eu respondo. Para sair, diga pare.";
+  std::string alexa_not_understood = "Desculpe, não entendi. Pode repetir a pergunta?";
+  std::string alexa_unavailable =
+      "Desculpe, não consigo responder agora. Tente de novo daqui a pouco.";
+  // Spoken while a person holds the conversation (the words are recorded for them).
+  std::string alexa_held = "Uma pessoa da equipe está cuidando da sua conversa. Obrigado!";
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> values;
+  std::string next_page_token;
+};
+
+// What a webhook brought, before verification (the transport fills it).
+struct WebhookRequest {
+  std::string bot;  // bot id (path)
+  std::string body;
+  std::string content_type;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+// --- pure helpers (exposed for tests)
+
+// The bot's problems as field violations under `prefix` (e.g. "bot.").
+absl::Status ValidateBot(const BotConfig& bot, const std::string& prefix);
+// True for texts that ask for a person ("falar com um atendente", "human", ...).
+bool IsHandoffRequest(std::string_view text);
+// The model's answer asks for a human when it carries the marker [HANDOFF].
+bool IsLowConfidence(std::string_view answer);
+// The most recent messages that fit both limits, oldest first (the newest is always kept).
+std::vector<Message> TrimContext(std::vector<Message> messages, int max_messages, size_t max_bytes);
+// When a proactive message may go: `now`, or the end of the quiet hours in
+// progress. INVALID_ARGUMENT for an unknown time zone.
+absl::StatusOr<absl::Time> EarliestSend(absl::Time now, const QuietHours& quiet);
+// The date in the bot's zone as YYYY-MM-DD.
+std::string LocalDay(absl::Time t, const QuietHours& quiet);
+
+class BotManager {
+ public:
+  BotManager(std::unique_ptr<BotStore> store, std::unique_ptr<ContextCache> cache,
+             std::unique_ptr<ReplyModel> model, std::unique_ptr<ChannelSender> sender,
+             Secrets secrets, BotManagerOptions options, BotMetrics metrics = {});
+
+  // --- bots
+  absl::StatusOr<BotConfig> CreateBot(const std::string& bot_id, BotConfig bot,
+                                      const CallContext& ctx);
+  absl::StatusOr<BotConfig> GetBot(const std::string& name, const CallContext& ctx);
+  absl::StatusOr<Page<BotConfig>> ListBots(int page_size, const std::string& page_token,
+                                           const CallContext& ctx);
+  // `bot.id` comes from `name`. `mask`: field names of Bot (empty: caller resolved).
+  absl::StatusOr<BotConfig> UpdateBot(const std::string& name, const BotConfig& bot,
+                                      const std::vector<std::string>& mask, const std::string& etag,
+                                      const CallContext& ctx);
+  absl::Status DeleteBot(const std::string& name, const CallContext& ctx);
+
+  // --- webhooks
+  // The challenge to echo. UNAUTHENTICATED when the token does not match.
+  absl::StatusOr<std::string> VerifyWhatsApp(const std::string& bot_id, const std::string& mode,
+                                             const std::string& verify_token,
+                                             const std::string& challenge, const CallContext& ctx);
+  // Verifies, parses and commits the webhook; returns once it is stored.
+  absl::StatusOr<WebhookResult> ReceiveWebhook(Channel channel, const WebhookRequest& req,
+                                               const CallContext& ctx);
+  // An Alexa skill request (headers signature-256, signature,
+  // signaturecertchainurl): verified (alexa.h), answered at once with the
+  // Alexa response JSON. An IntentRequest's words go to the model with the
+  // conversation's context and the turn is recorded (the answer as an
+  // outbox row marked sent). UNAUTHENTICATED for a bad or missing signature,
+  // INVALID_ARGUMENT for a stale timestamp, another skill's application id
+  // or a malformed body, ALREADY_EXISTS for a request id answered before
+  // (nothing stored in all these cases). Defined in alexa.cc.
+  absl::StatusOr<std::string> ReceiveAlexa(const WebhookRequest& req, const CallContext& ctx);
+
+  // --- workers: one step each; the number of rows handled.
+  absl::StatusOr<int> ProcessInbox(const CallContext& ctx);
+  absl::StatusOr<int> SendOutbox(const CallContext& ctx);
+
+  // --- conversations and handoff
+  absl::StatusOr<Page<Conversation>> ListConversations(const std::string& parent,
+                                                       const std::string& state, int page_size,
+                                                       const std::string& page_token,
+                                                       const CallContext& ctx);
+  absl::StatusOr<Conversation> GetConversation(const std::string& name, int message_limit,
+                                               const CallContext& ctx);
+  absl::StatusOr<Page<Conversation>> ListHandoffQueue(int page_size, const std::string& page_token,
+                                                      const CallContext& ctx);
+  // `agent` empty: the caller's subject.
+  absl::StatusOr<Conversation> ClaimConversation(const std::string& name, std::string agent,
+                                                 const CallContext& ctx);
+  absl::StatusOr<Message> ReplyToConversation(const std::string& name, std::string agent,
+                                              const std::string& text,
+                                              const std::string& request_id,
+                                              const CallContext& ctx);
+  absl::StatusOr<Conversation> ReleaseConversation(const std::string& name, std::string agent,
+                                                   const CallContext& ctx);
+
+  // --- proactive messages
+  absl::StatusOr<ProactiveMessage> CreateProactiveMessage(const std::string& parent,
+                                                          const std::string& recipient,
+                                                          const std::string& text,
+                                                          const std::string& request_id,
+                                                          const CallContext& ctx);
+  absl::StatusOr<ProactiveMessage> GetProactiveMessage(const std::string& name,
+                                                       const CallContext& ctx);
+  absl::StatusOr<ProactiveMessage> ApproveProactiveMessage(const std::string& name,
+                                                           const CallContext& ctx);
+
+  // --- erasure and inspection
+  absl::StatusOr<EraseCounts> EraseContact(const std::string& name, const CallContext& ctx);
+  absl::StatusOr<Page<InboxRow>> ListInbox(const std::string& parent, int page_size,
+                                           const std::string& page_token, const CallContext& ctx);
+  absl::StatusOr<Page<OutboxRow>> ListOutbox(const std::string& parent, int page_size,
+                                             const std::string& page_token, const CallContext& ctx);
+
+  // One retention step: deletes up to purge_batch rows per table older than
+  // `retention`; the number deleted (0 when nothing is left or retention is off).
+  absl::StatusOr<int64_t> PurgeExpired(const CallContext& ctx);
+
+  absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
+  [[nodiscard]] const BotManagerOptions& options() const { return options_; }
+
+ private:
+  // A bot's configuration, reused for bot_cache_ttl.
+  absl::StatusOr<BotConfig> CachedBot(const std::string& id, const CallContext& ctx);
+  void ForgetBot(const std::string& id);
+  absl::Status ProcessOne(const InboxRow& row, const CallContext& ctx);
+  absl::Status SendOne(const OutboxRow& row, const CallContext& ctx);
+  // The spoken answer to an IntentRequest's words; records the turn (alexa.cc).
+  absl::StatusOr<std::string> AlexaTurn(const BotConfig& bot, const AlexaRequest& request,
+                                        const std::string& words, const CallContext& ctx);
+  absl::StatusOr<int> PageSize(int requested, const char* field) const;
+  absl::Duration Backoff(int attempts) const;
+  // Zero when `row` may be sent now (and takes its tokens), else how long to wait.
+  absl::Duration SendDelay(const OutboxRow& row);
+
+  std::unique_ptr<BotStore> store_;
+  std::unique_ptr<ContextCache> cache_;
+  std::unique_ptr<ReplyModel> model_;
+  std::unique_ptr<ChannelSender> sender_;
+  Secrets secrets_;
+  const BotManagerOptions options_;
+  BotMetrics metrics_;
+
+  std::mutex bots_mu_;
+  std::map<std::string, std::pair<BotConfig, absl::Time>> bots_;
+
+  struct Bucket {
+    double tokens = 0;
+    absl::Time refill;
+  };
+  std::mutex rate_mu_;
+  std::map<std::string, Bucket> buckets_;  // "<bot>" and "<bot>/<recipient>"
+};
+
+}  // namespace genesis::bot

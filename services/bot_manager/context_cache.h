@@ -1,0 +1,31 @@
+// ContextCache on Redis: the conversation's recent messages as one JSON value
+// per conversation under "<prefix>ctx:<conversation id>", with a TTL (30 min
+// by default). Failures are logged and treated as misses. Thread-safe.
+#pragma once
+
+#include "common/redis.h"
+#include "services/bot_manager/deps.h"
+
+namespace genesis::bot {
+
+class RedisContextCache final : public ContextCache {
+ public:
+  // `redis` must outlive the cache.
+  RedisContextCache(RedisClient* redis, std::string prefix, absl::Duration ttl)
+      : redis_(redis), prefix_(std::move(prefix)), ttl_(ttl) {}
+
+  std::optional<std::vector<Message>> Get(int64_t conversation_id,
+                                          const CallContext& ctx) override;
+  void Put(int64_t conversation_id, const std::vector<Message>& messages,
+           const CallContext& ctx) override;
+  int64_t Erase(const std::vector<int64_t>& conversation_ids, const CallContext& ctx) override;
+
+  [[nodiscard]] std::string Key(int64_t conversation_id) const;
+
+ private:
+  RedisClient* redis_;
+  const std::string prefix_;
+  const absl::Duration ttl_;
+};
+
+}  // namespace genesis::bot

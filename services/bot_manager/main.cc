@@ -1,0 +1,254 @@
+// genesis-bot-manager: flags -> validated config -> real dependencies ->
+// server, inbox workers and outbox senders.
+#include <gflags/gflags.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_split.h"
+
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/migrations.h"
+#include "common/rpc.h"
+#include "common/server.h"
+#include "common/service_config.h"
+#include "common/status.h"
+#include "services/bot_manager/bot_manager.h"
+#include "services/bot_manager/channel_client.h"
+#include "services/bot_manager/context_cache.h"
+#include "services/bot_manager/grpc_service.h"
+#include "services/bot_manager/pg_store.h"
+#include "services/bot_manager/router_client.h"
+#include "services/bot_manager/worker_loop.h"
+
+DEFINE_string(llm_router_address, "", "host:port of genesis-llm-router (required).");
+DEFINE_int32(reply_timeout_s, 30, "Longest wait for the router's answer, in seconds.");
+DEFINE_string(whatsapp_base_url, "https://graph.facebook.com",
+              "Base URL of the WhatsApp Cloud (Graph) API; the channel simulator's in tests.");
+DEFINE_string(graph_api_version, "v17.0", "Graph API version in WhatsApp send URLs.");
+DEFINE_string(telegram_base_url, "https://api.telegram.org", "Base URL of the Telegram Bot API.");
+DEFINE_string(mattermost_base_url, "", "Base URL of the Mattermost server (for Mattermost bots).");
+DEFINE_int32(send_timeout_ms, 10000, "Deadline of one send to a channel, in milliseconds.");
+DEFINE_int32(inbox_workers, 4, "Threads turning inbox rows into replies.");
+DEFINE_int32(outbox_workers, 2, "Threads sending outbox rows to the channels.");
+DEFINE_int32(inbox_lease_s, 30,
+             "How long a worker holds an inbox row; a crashed worker's rows are retaken after it.");
+DEFINE_int32(outbox_lease_s, 15,
+             "How long a sender holds an outbox row; longer than --send_timeout_ms, and short "
+             "enough that a resend after a crash falls within Mattermost's 30 s deduplication "
+             "window.");
+DEFINE_int32(worker_idle_ms, 200, "How often idle workers look for work they were not told of.");
+DEFINE_int32(max_reply_attempts, 3,
+             "Router attempts per inbound message before the conversation goes to a human.");
+DEFINE_int32(retry_backoff_ms, 2000, "First retry delay (doubling) for replies and sends.");
+DEFINE_int32(max_send_attempts, 8, "Send attempts per reply before it is marked failed.");
+DEFINE_double(send_rate_per_bot, 100,
+              "Replies per second one bot may send (token bucket, per process; 0: no limit).");
+DEFINE_double(send_rate_per_recipient, 0,
+              "Replies per second to one recipient of a bot (0: no limit).");
+DEFINE_int32(retention_days, 730,
+             "Finished inbox/outbox rows, messages and idle conversations older than this are "
+             "purged (seed 004: two years of operational data); 0 keeps everything.");
+DEFINE_int32(context_ttl_s, 1800, "How long a conversation's context stays in Redis.");
+DEFINE_string(redis_key_prefix, "genesis:bot:", "Prefix of the bot manager's Redis keys.");
+DEFINE_string(alexa_cert_url_prefixes, "https://s3.amazonaws.com/echo.api/",
+              "Comma-separated URL prefixes an Alexa SignatureCertChainUrl may have (scheme, "
+              "host and port exact, path prefix). Amazon's by default; add the channel "
+              "simulator's (http://127.0.0.1:PORT/echo.api/) only for tests.");
+DEFINE_string(alexa_trusted_ca_file, "",
+              "PEM file of extra root certificates trusted for Alexa signing chains (the "
+              "channel simulator's CA in tests).");
+DEFINE_bool(alexa_trust_system_roots, true,
+            "Trust the system's root certificates for Alexa signing chains.");
+DEFINE_int32(alexa_timestamp_tolerance_s, 150,
+             "Largest difference between an Alexa request's timestamp and now, in seconds.");
+DEFINE_string(alexa_utterance_slots, "query,text,utterance",
+              "Comma-separated intent slots that carry the user's words (first filled wins).");
+DEFINE_int32(alexa_reply_timeout_ms, 6000,
+             "Longest wait for the router's answer to an Alexa request, in milliseconds (Alexa "
+             "gives up on a skill after about 8 s).");
+DEFINE_int32(alexa_cert_timeout_ms, 5000,
+             "Deadline of one download of an Alexa certificate chain, in milliseconds.");
+
+namespace genesis {
+std::vector<Migration> BotManagerMigrations();  // generated from migrations/*.sql
+}
+
+int main(int argc, char** argv) {
+  using namespace genesis;
+  ParseFlagsWithEnv(&argc, &argv,
+                    "genesis-bot-manager: WhatsApp, Telegram, Mattermost and Alexa bots answered "
+                    "through the LLM router (genesis.bot.v1).\n"
+                    "Every flag can also be set as GENESIS_<FLAG>, e.g. GENESIS_PG_DSN.");
+  ConfigErrors errors;
+  ServiceConfig config = ServiceConfigFromFlags("bot_manager", &errors);
+  errors.RequireNonEmpty("llm_router_address", FLAGS_llm_router_address);
+  errors.RequireRange("reply_timeout_s", FLAGS_reply_timeout_s, 1, 600);
+  errors.RequireRange("send_timeout_ms", FLAGS_send_timeout_ms, 100, 120000);
+  errors.RequireRange("inbox_workers", FLAGS_inbox_workers, 1, 256);
+  errors.RequireRange("outbox_workers", FLAGS_outbox_workers, 1, 256);
+  errors.RequireRange("inbox_lease_s", FLAGS_inbox_lease_s, 1, 3600);
+  errors.RequireRange("outbox_lease_s", FLAGS_outbox_lease_s, 1, 3600);
+  if (int64_t{FLAGS_outbox_lease_s} * 1000 <= FLAGS_send_timeout_ms) {
+    errors.Add("outbox_lease_s",
+               "must be longer than --send_timeout_ms, or a slow send could be repeated by "
+               "another sender");
+  }
+  errors.RequireRange("worker_idle_ms", FLAGS_worker_idle_ms, 1, 60000);
+  errors.RequireRange("max_reply_attempts", FLAGS_max_reply_attempts, 1, 100);
+  errors.RequireRange("retry_backoff_ms", FLAGS_retry_backoff_ms, 1, 600000);
+  errors.RequireRange("max_send_attempts", FLAGS_max_send_attempts, 1, 100);
+  errors.RequireRange("retention_days", FLAGS_retention_days, 0, 36500);
+  errors.RequireRange("context_ttl_s", FLAGS_context_ttl_s, 1, 30 * 86400);
+  if (FLAGS_send_rate_per_bot < 0) errors.Add("send_rate_per_bot", "must not be negative");
+  if (FLAGS_send_rate_per_recipient < 0) {
+    errors.Add("send_rate_per_recipient", "must not be negative");
+  }
+  errors.RequireNonEmpty("whatsapp_base_url", FLAGS_whatsapp_base_url);
+  errors.RequireNonEmpty("telegram_base_url", FLAGS_telegram_base_url);
+  errors.RequireRange("alexa_timestamp_tolerance_s", FLAGS_alexa_timestamp_tolerance_s, 1, 3600);
+  errors.RequireRange("alexa_cert_timeout_ms", FLAGS_alexa_cert_timeout_ms, 100, 60000);
+  errors.RequireRange("alexa_reply_timeout_ms", FLAGS_alexa_reply_timeout_ms, 100, 60000);
+  bot::AlexaVerifierOptions alexa_options;
+  for (absl::string_view prefix :
+       absl::StrSplit(FLAGS_alexa_cert_url_prefixes, ',', absl::SkipWhitespace())) {
+    auto rule = bot::ParseAlexaCertUrlRule(absl::StripAsciiWhitespace(prefix));
+    if (rule.ok()) {
+      alexa_options.url_rules.push_back(*rule);
+    } else {
+      errors.Add("alexa_cert_url_prefixes", std::string(rule.status().message()));
+    }
+  }
+  if (alexa_options.url_rules.empty()) errors.Add("alexa_cert_url_prefixes", "at least one prefix");
+  if (!FLAGS_alexa_trusted_ca_file.empty()) {
+    std::ifstream in(FLAGS_alexa_trusted_ca_file);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (!in) errors.Add("alexa_trusted_ca_file", "cannot read " + FLAGS_alexa_trusted_ca_file);
+    alexa_options.extra_trusted_roots_pem = pem.str();
+  }
+  alexa_options.trust_system_roots = FLAGS_alexa_trust_system_roots;
+  alexa_options.fetch_timeout = absl::Milliseconds(FLAGS_alexa_cert_timeout_ms);
+  auto alexa_verifier = bot::AlexaVerifier::Create(alexa_options, bot::MakeCurlCertChainFetcher());
+  if (!alexa_verifier.ok()) {
+    errors.Add("alexa_trusted_ca_file", std::string(alexa_verifier.status().message()));
+  }
+  errors.ExitIfAny();
+  InitLogging(config.log_format, config.log_level);
+  auto log = Logger("bot");
+
+  if (config.migrate) {
+    int applied = 0;
+    if (auto st = ApplyMigrations(config.pg.dsn, "bot_manager", BotManagerMigrations(), &applied);
+        !st.ok()) {
+      log->critical("migrations failed: {}", st.message());
+      return 1;
+    }
+    log->info("schema bot_manager up to date ({} migration(s) applied now)", applied);
+    if (config.migrate_only) return 0;
+  }
+
+  MetricsRegistry registry;
+  PgPool pool(config.pg, &registry);
+  std::unique_ptr<RedisClient> redis;
+  std::unique_ptr<bot::ContextCache> cache;
+  if (!config.redis.url.empty()) {
+    auto client = RedisClient::Create(config.redis, &registry);
+    if (!client.ok()) {
+      log->critical("--redis_url: {}", client.status().message());
+      return 2;
+    }
+    redis = std::move(*client);
+    cache = std::make_unique<bot::RedisContextCache>(redis.get(), FLAGS_redis_key_prefix,
+                                                     absl::Seconds(FLAGS_context_ttl_s));
+  } else {
+    log->warn("--redis_url is empty: conversation context is read from PostgreSQL every time");
+    cache = std::make_unique<bot::NoContextCache>();
+  }
+  bot::ChannelEndpoints endpoints;
+  endpoints.whatsapp_base_url = FLAGS_whatsapp_base_url;
+  endpoints.graph_version = FLAGS_graph_api_version;
+  endpoints.telegram_base_url = FLAGS_telegram_base_url;
+  endpoints.mattermost_base_url = FLAGS_mattermost_base_url;
+  endpoints.timeout = absl::Milliseconds(FLAGS_send_timeout_ms);
+
+  bot::WorkerLoop* inbox_loop_ptr = nullptr;
+  bot::WorkerLoop* outbox_loop_ptr = nullptr;
+  bot::BotManagerOptions options;
+  options.inbox_lease = absl::Seconds(FLAGS_inbox_lease_s);
+  options.outbox_lease = absl::Seconds(FLAGS_outbox_lease_s);
+  options.max_reply_attempts = FLAGS_max_reply_attempts;
+  options.retry_backoff = absl::Milliseconds(FLAGS_retry_backoff_ms);
+  options.max_send_attempts = FLAGS_max_send_attempts;
+  options.send_rate_per_bot = FLAGS_send_rate_per_bot;
+  options.retention = absl::Hours(24) * FLAGS_retention_days;
+  options.send_rate_per_recipient = FLAGS_send_rate_per_recipient;
+  options.on_inbox = [&] {
+    if (inbox_loop_ptr) inbox_loop_ptr->Notify();
+  };
+  options.on_outbox = [&] {
+    if (outbox_loop_ptr) outbox_loop_ptr->Notify();
+  };
+  options.alexa_verifier = alexa_verifier->get();
+  options.alexa_timestamp_tolerance = absl::Seconds(FLAGS_alexa_timestamp_tolerance_s);
+  options.alexa_utterance_slots =
+      absl::StrSplit(FLAGS_alexa_utterance_slots, ',', absl::SkipWhitespace());
+  options.alexa_answer_grace = absl::Seconds(FLAGS_reply_timeout_s + 30);
+  options.alexa_reply_timeout = absl::Milliseconds(FLAGS_alexa_reply_timeout_ms);
+  bot::BotMetrics metrics = bot::BotMetrics::Register(&registry);
+  bot::BotManager logic(
+      std::make_unique<bot::PgBotStore>(&pool), std::move(cache),
+      bot::MakeRouterReplyModel(FLAGS_llm_router_address, absl::Seconds(FLAGS_reply_timeout_s)),
+      std::make_unique<bot::HttpChannelSender>(endpoints, bot::EnvironmentSecrets()),
+      bot::EnvironmentSecrets(), options, metrics);
+
+  const absl::Duration idle = absl::Milliseconds(FLAGS_worker_idle_ms);
+  const absl::Duration step_timeout = absl::Seconds(FLAGS_reply_timeout_s + 10);
+  bot::WorkerLoop inbox_loop("bot.worker", FLAGS_inbox_workers, idle, [&] {
+    return logic.ProcessInbox(CallContext::Background(step_timeout));
+  });
+  bot::WorkerLoop outbox_loop("bot.sender", FLAGS_outbox_workers, idle, [&] {
+    return logic.SendOutbox(CallContext::Background(step_timeout));
+  });
+  inbox_loop_ptr = &inbox_loop;
+  outbox_loop_ptr = &outbox_loop;
+  // Retention: batches until nothing is left, then once an hour.
+  bot::WorkerLoop retention_loop("bot.retention", 1, absl::Hours(1), [&]() -> absl::StatusOr<int> {
+    GENESIS_ASSIGN_OR_RETURN(int64_t n,
+                             logic.PurgeExpired(CallContext::Background(absl::Seconds(60))));
+    return static_cast<int>(std::min<int64_t>(n, 1 << 30));
+  });
+
+  WorkerPool workers("bot_manager", config.worker_threads, config.max_queued_calls);
+  RpcDispatcher admin_dispatcher("genesis.bot.v1.BotManagerService", &workers, &registry,
+                                 config.max_call_deadline);
+  RpcDispatcher webhook_dispatcher("genesis.bot.v1.BotWebhookService", &workers, &registry,
+                                   config.max_call_deadline);
+  bot::BotManagerGrpcService admin(&logic, &admin_dispatcher);
+  bot::BotWebhookGrpcService webhooks(&logic, &webhook_dispatcher);
+
+  ServiceHost host(config.server, &registry);
+  host.AddService(&admin, "genesis.bot.v1.BotManagerService");
+  host.AddService(&webhooks, "genesis.bot.v1.BotWebhookService");
+  host.SetReadinessProbe(
+      [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  ServiceHost::InstallSignalHandlers(&host);
+  if (auto st = host.Start(); !st.ok()) {
+    log->critical("{}", st.message());
+    return 1;
+  }
+  inbox_loop.Start();
+  outbox_loop.Start();
+  retention_loop.Start();
+  std::printf("genesis-bot-manager grpc=%s:%d metrics=%s:%d\n", config.server.host.c_str(),
+              host.grpc_port(), config.server.host.c_str(), host.metrics_port());
+  std::fflush(stdout);
+  host.Run();
+  inbox_loop.Stop();
+  outbox_loop.Stop();
+  retention_loop.Stop();
+  workers.Shutdown();
+  log->info("stopped");
+  return 0;
+}

@@ -1,0 +1,798 @@
+#include "services/bot_manager/pg_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace genesis::bot {
+namespace {
+
+using nlohmann::json;
+
+// Micros since the epoch of a timestamptz column.
+std::string Micros(const std::string& col) {
+  return absl::StrCat("(extract(epoch from ", col, ") * 1000000)::bigint");
+}
+
+absl::Time TimeOf(const pqxx::field& f) {
+  return f.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(f.as<int64_t>());
+}
+
+double Seconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
+
+json BotJson(const BotConfig& b) {
+  return json{{"display_name", b.display_name},
+              {"system_prompt", b.system_prompt},
+              {"task_type", b.task_type},
+              {"webhook_secret_env", b.webhook_secret_env},
+              {"access_token_env", b.access_token_env},
+              {"verify_token_env", b.verify_token_env},
+              {"phone_number_id", b.phone_number_id},
+              {"alexa_skill_id", b.alexa_skill_id},
+              {"max_context_messages", b.max_context_messages},
+              {"max_reply_tokens", b.max_reply_tokens},
+              {"proactive_daily_limit", b.proactive_daily_limit},
+              {"quiet_start_hour", b.quiet_hours.start_hour},
+              {"quiet_end_hour", b.quiet_hours.end_hour},
+              {"quiet_time_zone", b.quiet_hours.time_zone},
+              {"sandbox", b.sandbox}};
+}
+
+const std::string kBotColumns = absl::StrCat("id, channel, config::text, version, ",
+                                             Micros("create_time"), ", ", Micros("update_time"));
+
+BotConfig BotOf(const pqxx::row& r) {
+  BotConfig b;
+  b.id = r[0].as<std::string>();
+  b.channel = ChannelFromName(r[1].as<std::string>()).value_or(Channel::kWhatsApp);
+  json c = json::parse(r[2].as<std::string>(), nullptr, false);
+  if (!c.is_object()) c = json::object();
+  b.display_name = c.value("display_name", "");
+  b.system_prompt = c.value("system_prompt", "");
+  b.task_type = c.value("task_type", "");
+  b.webhook_secret_env = c.value("webhook_secret_env", "");
+  b.access_token_env = c.value("access_token_env", "");
+  b.verify_token_env = c.value("verify_token_env", "");
+  b.phone_number_id = c.value("phone_number_id", "");
+  b.alexa_skill_id = c.value("alexa_skill_id", "");
+  b.max_context_messages = c.value("max_context_messages", 20);
+  b.max_reply_tokens = c.value("max_reply_tokens", 512);
+  b.proactive_daily_limit = c.value("proactive_daily_limit", 5);
+  b.quiet_hours.start_hour = c.value("quiet_start_hour", 0);
+  b.quiet_hours.end_hour = c.value("quiet_end_hour", 0);
+  b.quiet_hours.time_zone = c.value("quiet_time_zone", "");
+  b.sandbox = c.value("sandbox", false);
+  b.version = r[3].as<int64_t>();
+  b.create_time = TimeOf(r[4]);
+  b.update_time = TimeOf(r[5]);
+  return b;
+}
+
+const std::string kConvColumns = absl::StrCat(
+    "c.id, c.bot_id, c.contact, c.state, c.handoff_reason, c.agent, c.failures, ",
+    Micros("c.create_time"), ", ", Micros("c.update_time"), ", ", Micros("c.handoff_time"));
+
+Conversation ConvOf(const pqxx::row& r) {
+  Conversation c;
+  c.id = r[0].as<int64_t>();
+  c.bot_id = r[1].as<std::string>();
+  c.contact = r[2].as<std::string>();
+  c.state = r[3].as<std::string>();
+  c.handoff_reason = r[4].as<std::string>();
+  c.agent = r[5].as<std::string>();
+  c.failures = r[6].as<int>();
+  c.create_time = TimeOf(r[7]);
+  c.update_time = TimeOf(r[8]);
+  if (!r[9].is_null()) c.handoff_time = TimeOf(r[9]);
+  return c;
+}
+
+const std::string kInboxColumns =
+    absl::StrCat("id, bot_id, channel, external_id, contact, reply_to, text, state, attempts, ",
+                 "error, ", Micros("create_time"));
+
+InboxRow InboxOf(const pqxx::row& r) {
+  InboxRow i;
+  i.id = r[0].as<int64_t>();
+  i.bot_id = r[1].as<std::string>();
+  i.channel = r[2].as<std::string>();
+  i.external_id = r[3].as<std::string>();
+  i.contact = r[4].as<std::string>();
+  i.reply_to = r[5].as<std::string>();
+  i.text = r[6].as<std::string>();
+  i.state = r[7].as<std::string>();
+  i.attempts = r[8].as<int>();
+  i.error = r[9].as<std::string>();
+  i.create_time = TimeOf(r[10]);
+  return i;
+}
+
+const std::string kOutboxColumns = absl::StrCat(
+    "id, bot_id, channel, contact, recipient, text, idempotency_key, state, attempts, "
+    "coalesce(external_id, ''), error, ",
+    Micros("create_time"), ", ", Micros("send_time"));
+
+OutboxRow OutboxOf(const pqxx::row& r) {
+  OutboxRow o;
+  o.id = r[0].as<int64_t>();
+  o.bot_id = r[1].as<std::string>();
+  o.channel = r[2].as<std::string>();
+  o.contact = r[3].as<std::string>();
+  o.recipient = r[4].as<std::string>();
+  o.text = r[5].as<std::string>();
+  o.idempotency_key = r[6].as<std::string>();
+  o.state = r[7].as<std::string>();
+  o.attempts = r[8].as<int>();
+  o.external_id = r[9].as<std::string>();
+  o.error = r[10].as<std::string>();
+  o.create_time = TimeOf(r[11]);
+  if (!r[12].is_null()) o.send_time = TimeOf(r[12]);
+  return o;
+}
+
+// A proactive message's state is its own until queued, then its outbox row's.
+const std::string kProactiveSelect = absl::StrCat(
+    "SELECT p.id, p.bot_id, p.recipient, p.text, "
+    "CASE WHEN o.id IS NULL OR o.state = 'pending' THEN p.state ELSE o.state END, "
+    "coalesce(nullif(o.error, ''), p.error), ",
+    Micros("p.send_time"), ", ", Micros("p.create_time"),
+    " FROM bot_manager.proactive_messages p LEFT JOIN bot_manager.outbox o "
+    "ON o.proactive_id = p.id ");
+
+ProactiveMessage ProactiveOf(const pqxx::row& r) {
+  ProactiveMessage p;
+  p.id = r[0].as<std::string>();
+  p.bot_id = r[1].as<std::string>();
+  p.recipient = r[2].as<std::string>();
+  p.text = r[3].as<std::string>();
+  p.state = r[4].as<std::string>();
+  p.error = r[5].as<std::string>();
+  p.send_time = TimeOf(r[6]);
+  p.create_time = TimeOf(r[7]);
+  return p;
+}
+
+absl::Status BotNotFound(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("bot 'bots/", id, "' does not exist"));
+}
+
+absl::Status ConversationNotFound(const std::string& bot_id, int64_t id) {
+  return absl::NotFoundError(
+      absl::StrCat("conversation 'bots/", bot_id, "/conversations/", id, "' does not exist"));
+}
+
+// The conversation row, locked.
+absl::StatusOr<Conversation> LockConversation(pqxx::work& tx, const std::string& bot_id,
+                                              int64_t id) {
+  auto r = tx.exec_params(absl::StrCat("SELECT ", kConvColumns,
+                                       " FROM bot_manager.conversations c WHERE c.bot_id = $1 "
+                                       "AND c.id = $2 FOR UPDATE"),
+                          bot_id, id);
+  if (r.empty()) return ConversationNotFound(bot_id, id);
+  return ConvOf(r[0]);
+}
+
+}  // namespace
+
+absl::StatusOr<BotConfig> PgBotStore::CreateBot(const BotConfig& bot, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<BotConfig> {
+    auto r = tx.exec_params(absl::StrCat("INSERT INTO bot_manager.bots (id, channel, config) "
+                                         "VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING "
+                                         "RETURNING ",
+                                         kBotColumns),
+                            bot.id, ChannelName(bot.channel), BotJson(bot).dump());
+    if (r.empty()) {
+      return absl::AlreadyExistsError(absl::StrCat("bot 'bots/", bot.id, "' already exists"));
+    }
+    return BotOf(r[0]);
+  });
+}
+
+absl::StatusOr<BotConfig> PgBotStore::GetBot(const std::string& id, const CallContext& ctx) {
+  return pool_->ReadOnly(ctx.deadline,
+                         [&](pqxx::read_transaction& tx) -> absl::StatusOr<BotConfig> {
+                           auto r = tx.exec_params(absl::StrCat("SELECT ", kBotColumns,
+                                                                " FROM bot_manager.bots "
+                                                                "WHERE id = $1"),
+                                                   id);
+                           if (r.empty()) return BotNotFound(id);
+                           return BotOf(r[0]);
+                         });
+}
+
+absl::StatusOr<std::vector<BotConfig>> PgBotStore::ListBots(const std::string& after_id, int limit,
+                                                            const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<BotConfig>> {
+        auto r = tx.exec_params(absl::StrCat("SELECT ", kBotColumns,
+                                             " FROM bot_manager.bots WHERE id > $1 "
+                                             "ORDER BY id LIMIT $2"),
+                                after_id, limit);
+        std::vector<BotConfig> out;
+        for (const auto& row : r) out.push_back(BotOf(row));
+        return out;
+      });
+}
+
+absl::StatusOr<BotConfig> PgBotStore::UpdateBot(const BotConfig& bot, int64_t expected_version,
+                                                const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<BotConfig> {
+    auto r = tx.exec_params(
+        absl::StrCat("UPDATE bot_manager.bots SET config = $2::jsonb, version = version + 1, "
+                     "update_time = now() WHERE id = $1 AND version = $3 RETURNING ",
+                     kBotColumns),
+        bot.id, BotJson(bot).dump(), expected_version);
+    if (!r.empty()) return BotOf(r[0]);
+    auto exists = tx.exec_params("SELECT 1 FROM bot_manager.bots WHERE id = $1", bot.id);
+    if (exists.empty()) return BotNotFound(bot.id);
+    return absl::AbortedError(
+        absl::StrCat("bot 'bots/", bot.id, "' was changed meanwhile; get it again and retry"));
+  });
+}
+
+absl::Status PgBotStore::DeleteBot(const std::string& id, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+    // Outbox rows reference inbox rows and proactive messages: drop them first.
+    tx.exec_params("DELETE FROM bot_manager.outbox WHERE bot_id = $1", id);
+    auto r = tx.exec_params("DELETE FROM bot_manager.bots WHERE id = $1", id);
+    if (r.affected_rows() == 0) return BotNotFound(id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<WebhookResult> PgBotStore::Ingest(const std::string& bot_id,
+                                                 const std::string& channel,
+                                                 const WebhookEvents& events,
+                                                 const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<WebhookResult> {
+    // The row is inserted only when the bot exists (no extra round trip on the hot
+    // path); nothing inserted means a redelivery or, checked then, an unknown bot.
+    WebhookResult result;
+    bool bot_checked = false;
+    for (const auto& m : events.messages) {
+      auto r = tx.exec_params(
+          "INSERT INTO bot_manager.inbox (bot_id, channel, external_id, contact, reply_to, text) "
+          "SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM bot_manager.bots WHERE id = "
+          "$1) ON CONFLICT (bot_id, channel, external_id) DO NOTHING",
+          bot_id, channel, m.external_id, m.contact, m.reply_to, m.text);
+      if (r.affected_rows() == 1) {
+        ++result.accepted;
+        continue;
+      }
+      if (!bot_checked) {
+        if (tx.exec_params("SELECT 1 FROM bot_manager.bots WHERE id = $1", bot_id).empty()) {
+          return BotNotFound(bot_id);
+        }
+        bot_checked = true;
+      }
+      ++result.duplicates;
+    }
+    // Statuses only move forward: sent < delivered < read; failed from any.
+    for (const auto& s : events.statuses) {
+      auto r = tx.exec_params(
+          "UPDATE bot_manager.outbox SET state = $3, error = CASE WHEN $3 = 'failed' THEN $4 "
+          "ELSE error END WHERE bot_id = $1 AND external_id = $2 AND ("
+          "($3 = 'failed' AND state IN ('sent', 'delivered')) OR "
+          "($3 = 'delivered' AND state = 'sent') OR "
+          "($3 = 'read' AND state IN ('sent', 'delivered')))",
+          bot_id, s.external_id, s.status, s.error);
+      result.statuses += static_cast<int>(r.affected_rows());
+    }
+    return result;
+  });
+}
+
+absl::StatusOr<std::vector<InboxRow>> PgBotStore::ClaimInbox(int limit, absl::Duration lease,
+                                                             const CallContext& ctx) {
+  return pool_->Transaction(
+      ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<InboxRow>> {
+        auto r = tx.exec_params(
+            absl::StrCat("UPDATE bot_manager.inbox SET lease_until = now() + make_interval("
+                         "secs => $2), attempts = attempts + 1 WHERE id IN ("
+                         "SELECT id FROM bot_manager.inbox WHERE state = 'pending' AND "
+                         "(lease_until IS NULL OR lease_until < now()) ORDER BY id "
+                         "LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING ",
+                         kInboxColumns),
+            limit, absl::ToDoubleSeconds(lease));
+        std::vector<InboxRow> out;
+        for (const auto& row : r) out.push_back(InboxOf(row));
+        std::sort(out.begin(), out.end(),
+                  [](const InboxRow& a, const InboxRow& b) { return a.id < b.id; });
+        return out;
+      });
+}
+
+absl::StatusOr<Conversation> PgBotStore::OpenConversation(const std::string& bot_id,
+                                                          const std::string& contact,
+                                                          const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<Conversation> {
+    tx.exec_params(
+        "INSERT INTO bot_manager.conversations (bot_id, contact) VALUES ($1, $2) "
+        "ON CONFLICT (bot_id, contact) DO NOTHING",
+        bot_id, contact);
+    auto r = tx.exec_params(absl::StrCat("SELECT ", kConvColumns,
+                                         " FROM bot_manager.conversations c "
+                                         "WHERE c.bot_id = $1 AND c.contact = $2"),
+                            bot_id, contact);
+    if (r.empty()) return BotNotFound(bot_id);
+    return ConvOf(r[0]);
+  });
+}
+
+absl::StatusOr<std::vector<Message>> PgBotStore::RecentMessages(int64_t conversation_id, int limit,
+                                                                const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<Message>> {
+        auto r = tx.exec_params(
+            absl::StrCat("SELECT author, agent, text, ", Micros("create_time"),
+                         " FROM (SELECT * FROM bot_manager.messages WHERE conversation_id = $1 "
+                         "ORDER BY id DESC LIMIT $2) m ORDER BY id"),
+            conversation_id, limit);
+        std::vector<Message> out;
+        for (const auto& row : r) {
+          out.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                         row[2].as<std::string>(), TimeOf(row[3])});
+        }
+        return out;
+      });
+}
+
+absl::Status PgBotStore::CompleteInbox(const InboxOutcome& outcome, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+    auto in = tx.exec_params(
+        absl::StrCat("SELECT ", kInboxColumns, " FROM bot_manager.inbox WHERE id = $1 FOR UPDATE"),
+        outcome.inbox_id);
+    if (in.empty() || in[0][7].as<std::string>() != "pending") {
+      return absl::AbortedError(
+          absl::StrCat("inbox row ", outcome.inbox_id, " is no longer pending"));
+    }
+    InboxRow row = InboxOf(in[0]);
+    tx.exec_params(
+        "INSERT INTO bot_manager.conversations (bot_id, contact) VALUES ($1, $2) "
+        "ON CONFLICT (bot_id, contact) DO NOTHING",
+        row.bot_id, row.contact);
+    auto conv = tx.exec_params(absl::StrCat("SELECT ", kConvColumns,
+                                            " FROM bot_manager.conversations c WHERE "
+                                            "c.bot_id = $1 AND c.contact = $2 FOR UPDATE"),
+                               row.bot_id, row.contact);
+    Conversation c = ConvOf(conv[0]);
+    tx.exec_params(
+        "INSERT INTO bot_manager.messages (conversation_id, author, text) "
+        "VALUES ($1, 'contact', $2)",
+        c.id, row.text);
+    const bool bot_holds = c.state == kStateBot || c.state == kStateClosed;
+    if (outcome.reply && bot_holds) {
+      tx.exec_params(
+          "INSERT INTO bot_manager.messages (conversation_id, author, text) "
+          "VALUES ($1, 'bot', $2)",
+          c.id, *outcome.reply);
+      tx.exec_params(
+          "INSERT INTO bot_manager.outbox (bot_id, channel, contact, recipient, text, inbox_id, "
+          "idempotency_key, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+          row.bot_id, row.channel, row.contact, row.reply_to, *outcome.reply, row.id,
+          absl::StrCat(row.bot_id, "-in-", row.id), outcome.sandboxed ? "sandboxed" : "pending");
+    }
+    if (outcome.handoff_reason && bot_holds) {
+      tx.exec_params(
+          "UPDATE bot_manager.conversations SET state = 'handoff_waiting', handoff_reason = $2, "
+          "handoff_time = now(), agent = '', failures = 0, update_time = now() WHERE id = $1",
+          c.id, *outcome.handoff_reason);
+    } else {
+      tx.exec_params(
+          "UPDATE bot_manager.conversations SET update_time = now(), state = CASE WHEN state = "
+          "'closed' THEN 'bot' ELSE state END, failures = CASE WHEN $2 THEN 0 ELSE failures + 1 "
+          "END WHERE id = $1",
+          c.id, outcome.reset_failures);
+    }
+    tx.exec_params(
+        "UPDATE bot_manager.inbox SET state = 'done', lease_until = NULL, error = '' "
+        "WHERE id = $1",
+        row.id);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgBotStore::RetryInbox(int64_t inbox_id, absl::Time retry_time,
+                                    const std::string& error, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params(
+        "UPDATE bot_manager.inbox SET lease_until = to_timestamp($2), error = $3 "
+        "WHERE id = $1 AND state = 'pending'",
+        inbox_id, Seconds(retry_time), error);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<OutboxRow>> PgBotStore::ClaimOutbox(int limit, absl::Duration lease,
+                                                               const CallContext& ctx) {
+  return pool_->Transaction(
+      ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<OutboxRow>> {
+        auto r = tx.exec_params(
+            absl::StrCat("UPDATE bot_manager.outbox SET lease_until = now() + make_interval("
+                         "secs => $2), attempts = attempts + 1 WHERE id IN ("
+                         "SELECT id FROM bot_manager.outbox WHERE state = 'pending' AND "
+                         "next_attempt_time <= now() AND (lease_until IS NULL OR lease_until < "
+                         "now()) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING ",
+                         kOutboxColumns),
+            limit, absl::ToDoubleSeconds(lease));
+        std::vector<OutboxRow> out;
+        for (const auto& row : r) out.push_back(OutboxOf(row));
+        std::sort(out.begin(), out.end(),
+                  [](const OutboxRow& a, const OutboxRow& b) { return a.id < b.id; });
+        return out;
+      });
+}
+
+absl::Status PgBotStore::MarkSent(int64_t outbox_id, const std::string& external_id,
+                                  const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params(
+        "UPDATE bot_manager.outbox SET state = 'sent', external_id = $2, send_time = now(), "
+        "lease_until = NULL, error = '' WHERE id = $1 AND state = 'pending'",
+        outbox_id, external_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgBotStore::DeferOutbox(int64_t outbox_id, absl::Time until, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params(
+        "UPDATE bot_manager.outbox SET next_attempt_time = to_timestamp($2), lease_until = NULL, "
+        "attempts = greatest(attempts - 1, 0) WHERE id = $1 AND state = 'pending'",
+        outbox_id, Seconds(until));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgBotStore::MarkSendFailed(int64_t outbox_id, std::optional<absl::Time> retry_time,
+                                        const std::string& error, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+    if (retry_time) {
+      tx.exec_params(
+          "UPDATE bot_manager.outbox SET next_attempt_time = to_timestamp($2), lease_until = "
+          "NULL, error = $3 WHERE id = $1 AND state = 'pending'",
+          outbox_id, Seconds(*retry_time), error);
+    } else {
+      tx.exec_params(
+          "UPDATE bot_manager.outbox SET state = 'failed', lease_until = NULL, error = $2 "
+          "WHERE id = $1 AND state = 'pending'",
+          outbox_id, error);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Conversation> PgBotStore::GetConversation(const std::string& bot_id, int64_t id,
+                                                         int message_limit,
+                                                         const CallContext& ctx) {
+  auto conv = pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<Conversation> {
+        auto r = tx.exec_params(absl::StrCat("SELECT ", kConvColumns,
+                                             " FROM bot_manager.conversations c "
+                                             "WHERE c.bot_id = $1 AND c.id = $2"),
+                                bot_id, id);
+        if (r.empty()) return ConversationNotFound(bot_id, id);
+        return ConvOf(r[0]);
+      });
+  if (!conv.ok()) return conv;
+  GENESIS_ASSIGN_OR_RETURN(conv->messages, RecentMessages(id, message_limit, ctx));
+  return conv;
+}
+
+absl::StatusOr<std::vector<Conversation>> PgBotStore::ListConversations(const std::string& bot_id,
+                                                                        const std::string& state,
+                                                                        int offset, int limit,
+                                                                        const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<Conversation>> {
+        auto r = tx.exec_params(absl::StrCat("SELECT ", kConvColumns,
+                                             " FROM bot_manager.conversations c WHERE c.bot_id = "
+                                             "$1 AND ($2 = '' OR c.state = $2) ORDER BY "
+                                             "c.update_time DESC, c.id DESC OFFSET $3 LIMIT $4"),
+                                bot_id, state, offset, limit);
+        std::vector<Conversation> out;
+        for (const auto& row : r) out.push_back(ConvOf(row));
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<Conversation>> PgBotStore::ListHandoffQueue(int offset, int limit,
+                                                                       const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<Conversation>> {
+        auto r = tx.exec_params(absl::StrCat("SELECT ", kConvColumns,
+                                             " FROM bot_manager.conversations c WHERE c.state = "
+                                             "'handoff_waiting' ORDER BY c.handoff_time, c.id "
+                                             "OFFSET $1 LIMIT $2"),
+                                offset, limit);
+        std::vector<Conversation> out;
+        for (const auto& row : r) out.push_back(ConvOf(row));
+        return out;
+      });
+}
+
+absl::StatusOr<Conversation> PgBotStore::Claim(const std::string& bot_id, int64_t id,
+                                               const std::string& agent, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<Conversation> {
+    GENESIS_ASSIGN_OR_RETURN(Conversation c, LockConversation(tx, bot_id, id));
+    if (c.state == kStateHandoffActive && c.agent != agent) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the conversation is held by '", c.agent, "'; they must release it first"));
+    }
+    auto r = tx.exec_params(
+        absl::StrCat("UPDATE bot_manager.conversations c SET state = 'handoff_active', agent = $2, "
+                     "handoff_time = coalesce(handoff_time, now()), update_time = now() "
+                     "WHERE id = $1 RETURNING ",
+                     kConvColumns),
+        id, agent);
+    return ConvOf(r[0]);
+  });
+}
+
+absl::StatusOr<Conversation> PgBotStore::Release(const std::string& bot_id, int64_t id,
+                                                 const std::string& agent, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<Conversation> {
+    GENESIS_ASSIGN_OR_RETURN(Conversation c, LockConversation(tx, bot_id, id));
+    if (c.state == kStateHandoffActive && c.agent != agent) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the conversation is held by '", c.agent, "', not by '", agent, "'"));
+    }
+    if (c.state == kStateBot) {
+      return absl::FailedPreconditionError("the conversation is already with the bot");
+    }
+    auto r = tx.exec_params(
+        absl::StrCat("UPDATE bot_manager.conversations c SET state = 'bot', agent = '', "
+                     "handoff_reason = '', handoff_time = NULL, failures = 0, update_time = now() "
+                     "WHERE id = $1 RETURNING ",
+                     kConvColumns),
+        id);
+    return ConvOf(r[0]);
+  });
+}
+
+absl::StatusOr<Message> PgBotStore::HumanReply(const std::string& bot_id, int64_t id,
+                                               const std::string& agent, const std::string& text,
+                                               const std::string& request_id, bool sandboxed,
+                                               const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<Message> {
+    GENESIS_ASSIGN_OR_RETURN(Conversation c, LockConversation(tx, bot_id, id));
+    if (!request_id.empty()) {
+      auto prior = tx.exec_params(
+          absl::StrCat("SELECT text, ", Micros("create_time"),
+                       " FROM bot_manager.outbox WHERE bot_id = $1 AND request_id = $2"),
+          bot_id, request_id);
+      if (!prior.empty()) {
+        return Message{"human", agent, prior[0][0].as<std::string>(), TimeOf(prior[0][1])};
+      }
+    }
+    if (c.state != kStateHandoffActive || c.agent != agent) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "'", agent, "' does not hold this conversation; claim it first (state ", c.state,
+          c.agent.empty() ? "" : absl::StrCat(", held by '", c.agent, "'"), ")"));
+    }
+    // Where replies go: the last inbound message's reply address, else the contact.
+    auto to = tx.exec_params(
+        "SELECT reply_to, channel FROM bot_manager.inbox WHERE bot_id = $1 AND contact = $2 "
+        "ORDER BY id DESC LIMIT 1",
+        bot_id, c.contact);
+    auto bot = tx.exec_params("SELECT channel FROM bot_manager.bots WHERE id = $1", bot_id);
+    const std::string recipient = to.empty() ? c.contact : to[0][0].as<std::string>();
+    auto m = tx.exec_params(
+        absl::StrCat("INSERT INTO bot_manager.messages (conversation_id, author, agent, text) "
+                     "VALUES ($1, 'human', $2, $3) RETURNING ",
+                     Micros("create_time")),
+        id, agent, text);
+    auto key = tx.exec("SELECT md5(random()::text || clock_timestamp()::text)");
+    tx.exec_params(
+        "INSERT INTO bot_manager.outbox (bot_id, channel, contact, recipient, text, request_id, "
+        "idempotency_key, state) VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7, $8)",
+        bot_id, bot[0][0].as<std::string>(), c.contact, recipient, text, request_id,
+        absl::StrCat(bot_id, "-hu-", key[0][0].as<std::string>()),
+        sandboxed ? "sandboxed" : "pending");
+    tx.exec_params("UPDATE bot_manager.conversations SET update_time = now() WHERE id = $1", id);
+    return Message{"human", agent, text, TimeOf(m[0][0])};
+  });
+}
+
+absl::StatusOr<ProactiveMessage> PgBotStore::CreateProactive(const NewProactive& p,
+                                                             const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<ProactiveMessage> {
+    // The contact row serialises concurrent sends to one recipient (daily limit).
+    tx.exec_params(
+        "INSERT INTO bot_manager.contacts (bot_id, contact) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING",
+        p.bot_id, p.recipient);
+    auto contact = tx.exec_params(
+        "SELECT approved FROM bot_manager.contacts WHERE bot_id = $1 AND contact = $2 FOR UPDATE",
+        p.bot_id, p.recipient);
+    if (!p.request_id.empty()) {
+      auto prior = tx.exec_params(
+          absl::StrCat(kProactiveSelect, "WHERE p.bot_id = $1 AND p.request_id = $2"), p.bot_id,
+          p.request_id);
+      if (!prior.empty()) return ProactiveOf(prior[0]);
+    }
+    auto count = tx.exec_params(
+        "SELECT count(*) FROM bot_manager.proactive_messages WHERE bot_id = $1 AND recipient = $2 "
+        "AND day = $3::date",
+        p.bot_id, p.recipient, p.day);
+    if (count[0][0].as<int64_t>() >= p.daily_limit) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the recipient already has ", p.daily_limit,
+                       " proactive message(s) today (the daily maximum); try tomorrow"));
+    }
+    bool known = contact[0][0].as<bool>();
+    if (!known) {
+      auto wrote = tx.exec_params(
+          "SELECT 1 FROM bot_manager.conversations WHERE bot_id = $1 AND contact = $2", p.bot_id,
+          p.recipient);
+      known = !wrote.empty();
+    }
+    const char* state = known ? kProactiveQueued : kProactiveAwaitingApproval;
+    tx.exec_params(
+        "INSERT INTO bot_manager.proactive_messages (id, bot_id, recipient, text, state, "
+        "request_id, send_time, day) VALUES ($1, $2, $3, $4, $5, nullif($6, ''), "
+        "to_timestamp($7), $8::date)",
+        p.id, p.bot_id, p.recipient, p.text, state, p.request_id, Seconds(p.send_time), p.day);
+    if (known) {
+      tx.exec_params(
+          "INSERT INTO bot_manager.outbox (bot_id, channel, contact, recipient, text, "
+          "proactive_id, idempotency_key, state, next_attempt_time) VALUES ($1, $2, $3, $3, $4, "
+          "$5, $6, $7, to_timestamp($8))",
+          p.bot_id, p.channel, p.recipient, p.text, p.id, absl::StrCat(p.bot_id, "-pm-", p.id),
+          p.sandboxed ? "sandboxed" : "pending", Seconds(p.send_time));
+    }
+    auto r = tx.exec_params(absl::StrCat(kProactiveSelect, "WHERE p.id = $1"), p.id);
+    return ProactiveOf(r[0]);
+  });
+}
+
+absl::StatusOr<ProactiveMessage> PgBotStore::GetProactive(const std::string& bot_id,
+                                                          const std::string& id,
+                                                          const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<ProactiveMessage> {
+        auto r = tx.exec_params(absl::StrCat(kProactiveSelect, "WHERE p.bot_id = $1 AND p.id = $2"),
+                                bot_id, id);
+        if (r.empty()) {
+          return absl::NotFoundError(absl::StrCat("proactive message 'bots/", bot_id,
+                                                  "/proactiveMessages/", id, "' does not exist"));
+        }
+        return ProactiveOf(r[0]);
+      });
+}
+
+absl::StatusOr<ProactiveMessage> PgBotStore::ApproveProactive(const std::string& bot_id,
+                                                              const std::string& id,
+                                                              absl::Time send_time, bool sandboxed,
+                                                              const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<ProactiveMessage> {
+    auto r = tx.exec_params(
+        absl::StrCat("SELECT p.state, p.recipient, p.text, b.channel, ", Micros("p.send_time"),
+                     " FROM bot_manager.proactive_messages p JOIN bot_manager.bots b ON "
+                     "b.id = p.bot_id WHERE p.bot_id = $1 AND p.id = $2 FOR UPDATE OF p"),
+        bot_id, id);
+    if (r.empty()) {
+      return absl::NotFoundError(absl::StrCat("proactive message 'bots/", bot_id,
+                                              "/proactiveMessages/", id, "' does not exist"));
+    }
+    if (r[0][0].as<std::string>() != kProactiveAwaitingApproval) {
+      return absl::FailedPreconditionError("the message is not awaiting approval");
+    }
+    const std::string recipient = r[0][1].as<std::string>();
+    send_time = std::max(send_time, TimeOf(r[0][4]));
+    tx.exec_params(
+        "UPDATE bot_manager.contacts SET approved = true WHERE bot_id = $1 AND contact = $2",
+        bot_id, recipient);
+    tx.exec_params(
+        "UPDATE bot_manager.proactive_messages SET state = 'queued', send_time = to_timestamp($2) "
+        "WHERE id = $1",
+        id, Seconds(send_time));
+    tx.exec_params(
+        "INSERT INTO bot_manager.outbox (bot_id, channel, contact, recipient, text, "
+        "proactive_id, idempotency_key, state, next_attempt_time) VALUES ($1, $2, $3, $3, $4, "
+        "$5, $6, $7, to_timestamp($8))",
+        bot_id, r[0][3].as<std::string>(), recipient, r[0][2].as<std::string>(), id,
+        absl::StrCat(bot_id, "-pm-", id), sandboxed ? "sandboxed" : "pending", Seconds(send_time));
+    auto out = tx.exec_params(absl::StrCat(kProactiveSelect, "WHERE p.id = $1"), id);
+    return ProactiveOf(out[0]);
+  });
+}
+
+absl::StatusOr<std::pair<EraseCounts, std::vector<int64_t>>> PgBotStore::EraseContact(
+    const std::string& bot_id, const std::string& contact, const CallContext& ctx) {
+  using Result = std::pair<EraseCounts, std::vector<int64_t>>;
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+    auto bot = tx.exec_params("SELECT 1 FROM bot_manager.bots WHERE id = $1", bot_id);
+    if (bot.empty()) return BotNotFound(bot_id);
+    Result out;
+    auto convs = tx.exec_params(
+        "SELECT id FROM bot_manager.conversations WHERE bot_id = $1 AND contact = $2", bot_id,
+        contact);
+    for (const auto& row : convs) out.second.push_back(row[0].as<int64_t>());
+    out.first.messages = static_cast<int64_t>(
+        tx.exec_params("DELETE FROM bot_manager.messages m USING bot_manager.conversations c "
+                       "WHERE m.conversation_id = c.id AND c.bot_id = $1 AND c.contact = $2",
+                       bot_id, contact)
+            .affected_rows());
+    out.first.outbox = static_cast<int64_t>(
+        tx.exec_params("DELETE FROM bot_manager.outbox WHERE bot_id = $1 AND (contact = $2 OR "
+                       "recipient = $2)",
+                       bot_id, contact)
+            .affected_rows());
+    out.first.inbox = static_cast<int64_t>(
+        tx.exec_params("DELETE FROM bot_manager.inbox WHERE bot_id = $1 AND contact = $2", bot_id,
+                       contact)
+            .affected_rows());
+    out.first.proactive = static_cast<int64_t>(
+        tx.exec_params(
+              "DELETE FROM bot_manager.proactive_messages WHERE bot_id = $1 AND recipient = $2",
+              bot_id, contact)
+            .affected_rows());
+    out.first.conversations = static_cast<int64_t>(
+        tx.exec_params("DELETE FROM bot_manager.conversations WHERE bot_id = $1 AND contact = $2",
+                       bot_id, contact)
+            .affected_rows());
+    tx.exec_params("DELETE FROM bot_manager.contacts WHERE bot_id = $1 AND contact = $2", bot_id,
+                   contact);
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<InboxRow>> PgBotStore::ListInbox(const std::string& bot_id,
+                                                            int64_t before_id, int limit,
+                                                            const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<InboxRow>> {
+        auto r = tx.exec_params(absl::StrCat("SELECT ", kInboxColumns,
+                                             " FROM bot_manager.inbox WHERE bot_id = $1 AND id < "
+                                             "$2 ORDER BY id DESC LIMIT $3"),
+                                bot_id, before_id, limit);
+        std::vector<InboxRow> out;
+        for (const auto& row : r) out.push_back(InboxOf(row));
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<OutboxRow>> PgBotStore::ListOutbox(const std::string& bot_id,
+                                                              int64_t before_id, int limit,
+                                                              const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<OutboxRow>> {
+        auto r = tx.exec_params(absl::StrCat("SELECT ", kOutboxColumns,
+                                             " FROM bot_manager.outbox WHERE bot_id = $1 AND id < "
+                                             "$2 ORDER BY id DESC LIMIT $3"),
+                                bot_id, before_id, limit);
+        std::vector<OutboxRow> out;
+        for (const auto& row : r) out.push_back(OutboxOf(row));
+        return out;
+      });
+}
+
+absl::StatusOr<int64_t> PgBotStore::PurgeBefore(absl::Time cutoff, int limit,
+                                                const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+    const double at = Seconds(cutoff);
+    int64_t n = 0;
+    for (const char* sql :
+         {"DELETE FROM bot_manager.outbox WHERE id IN (SELECT id FROM bot_manager.outbox "
+          "WHERE state <> 'pending' AND create_time < to_timestamp($1) LIMIT $2)",
+          "DELETE FROM bot_manager.inbox WHERE id IN (SELECT id FROM bot_manager.inbox "
+          "WHERE state <> 'pending' AND create_time < to_timestamp($1) LIMIT $2)",
+          "DELETE FROM bot_manager.messages WHERE id IN (SELECT id FROM bot_manager.messages "
+          "WHERE create_time < to_timestamp($1) LIMIT $2)",
+          "DELETE FROM bot_manager.proactive_messages WHERE id IN (SELECT p.id FROM "
+          "bot_manager.proactive_messages p WHERE p.create_time < to_timestamp($1) AND NOT "
+          "EXISTS (SELECT 1 FROM bot_manager.outbox o WHERE o.proactive_id = p.id AND "
+          "o.state = 'pending') LIMIT $2)",
+          "DELETE FROM bot_manager.conversations WHERE id IN (SELECT c.id FROM "
+          "bot_manager.conversations c WHERE c.state = 'bot' AND c.update_time < "
+          "to_timestamp($1) AND NOT EXISTS (SELECT 1 FROM bot_manager.messages m WHERE "
+          "m.conversation_id = c.id) LIMIT $2)"}) {
+      n += static_cast<int64_t>(tx.exec_params(sql, at, limit).affected_rows());
+    }
+    return n;
+  });
+}
+
+}  // namespace genesis::bot

@@ -1,0 +1,42 @@
+// ReplyModel over the LLM router (genesis.llmrouter.v1.LlmRouterService/Complete):
+// the bot's persona as the system message, the conversation as user/assistant
+// messages, the bot's task type and reply size; the caller's deadline is
+// forwarded. The router's `sandbox` flag comes back in ModelReply.
+//
+// Errors: UNAVAILABLE (router unreachable or every model failed, worth a
+// retry), DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED (a budget is spent),
+// FAILED_PRECONDITION (rule P0 left no model), INTERNAL (the router refused
+// the request as invalid). Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
+#include "services/bot_manager/deps.h"
+
+namespace genesis::bot {
+
+// TASK_* of a bot's task type ("chat", "reasoning", ...; "" is unspecified);
+// nullopt for an unknown name.
+std::optional<genesis::llmrouter::v1::Task> TaskOf(const std::string& task_type);
+
+class RouterReplyModel final : public ReplyModel {
+ public:
+  RouterReplyModel(std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub,
+                   absl::Duration max_timeout)
+      : stub_(std::move(stub)), max_timeout_(max_timeout) {}
+
+  absl::StatusOr<ModelReply> Reply(const BotConfig& bot, const std::vector<Message>& context,
+                                   const CallContext& ctx) override;
+
+ private:
+  std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub_;
+  const absl::Duration max_timeout_;
+};
+
+// Over an insecure channel to host:port (connects lazily).
+std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(const std::string& address,
+                                                       absl::Duration max_timeout);
+
+}  // namespace genesis::bot

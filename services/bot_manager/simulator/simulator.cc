@@ -1,0 +1,397 @@
+#include "services/bot_manager/simulator/simulator.h"
+
+#include <atomic>
+#include <list>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/bot_manager/channel_client.h"
+#include "services/bot_manager/simulator/alexa_signer.h"
+#include "services/bot_manager/webhooks.h"
+
+namespace genesis::bot::sim {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using nlohmann::json;
+
+namespace {
+constexpr int kMaxConnections = 512;
+
+struct Reply {
+  http::status status = http::status::ok;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+constexpr char kAlexaCertPath[] = "/echo.api/echo-api-cert.pem";
+}  // namespace
+
+absl::StatusOr<SignedWebhook> BuildWebhook(const std::string& channel, const std::string& secret,
+                                           const std::string& from, const std::string& chat,
+                                           const std::string& text, const std::string& id) {
+  SignedWebhook w;
+  w.path_channel = channel;
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  if (channel == "whatsapp") {
+    json msg = {{"from", from},
+                {"id", id},
+                {"timestamp", std::to_string(now)},
+                {"type", "text"},
+                {"text", {{"body", text}}}};
+    json body = {{"object", "whatsapp_business_account"},
+                 {"entry",
+                  {{{"id", "sim-waba"},
+                    {"changes",
+                     {{{"field", "messages"},
+                       {"value",
+                        {{"messaging_product", "whatsapp"},
+                         {"metadata", {{"phone_number_id", chat}}},
+                         {"contacts", {{{"wa_id", from}, {"profile", {{"name", "Sim"}}}}}},
+                         {"messages", {msg}}}}}}}}}}};
+    w.body = body.dump();
+    w.headers.push_back(
+        absl::StrCat("X-Hub-Signature-256: sha256=", HmacSha256Hex(secret, w.body)));
+  } else if (channel == "telegram") {
+    int64_t update_id = 0;
+    if (!absl::SimpleAtoi(id, &update_id)) {
+      return absl::InvalidArgumentError("a Telegram id must be an integer update_id");
+    }
+    int64_t user = 0;
+    if (!absl::SimpleAtoi(from, &user)) user = 1;
+    // Telegram chat ids are integers; a non-numeric one is passed as given.
+    int64_t chat_num = 0;
+    const std::string chat_id = chat.empty() ? from : chat;
+    json chat_json = absl::SimpleAtoi(chat_id, &chat_num) ? json(chat_num) : json(chat_id);
+    json body = {{"update_id", update_id},
+                 {"message",
+                  {{"message_id", update_id},
+                   {"date", now},
+                   {"from", {{"id", user}, {"is_bot", false}, {"first_name", "Sim"}}},
+                   {"chat", {{"id", chat_json}, {"type", "private"}}},
+                   {"text", text}}}};
+    w.body = body.dump();
+    w.headers.push_back(absl::StrCat("X-Telegram-Bot-Api-Secret-Token: ", secret));
+  } else if (channel == "mattermost") {
+    json body = {{"token", secret}, {"team_id", "simteam"},      {"channel_id", chat},
+                 {"user_id", from}, {"user_name", "sim"},        {"post_id", id},
+                 {"text", text},    {"trigger_word", "@genesis"}};
+    w.body = body.dump();
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("unknown channel '", channel, "'"));
+  }
+  return w;
+}
+
+struct ChannelSimulator::Impl {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::string host;
+  int port = 0;
+  std::thread accept_thread;
+  std::unique_ptr<AlexaSigner> alexa;  // Alexa's CA and signing certificate
+
+  mutable std::mutex mu;
+  bool stopping = false;
+  json sends = json::array();
+  std::map<std::string, std::string> by_key;  // idempotency key -> first answer
+  int duplicates = 0;
+  int fail_count = 0;
+  int fail_status = 503;
+  int64_t next_id = 1;
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::list<Worker> threads;
+  std::map<int, tcp::socket*> open;
+  std::atomic<int> live{0};
+
+  void Accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec != asio::error::operation_aborted) Accept();
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping) return;
+      if (live.load() >= kMaxConnections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        for (auto it = threads.begin(); it != threads.end();) {
+          if (it->done->load()) {
+            it->thread.join();
+            it = threads.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        ++live;
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        threads.push_back({std::thread([this, done, s = std::move(socket)]() mutable {
+                             Serve(std::move(s));
+                             done->store(true);
+                           }),
+                           done});
+      }
+      Accept();
+    });
+  }
+
+  void Serve(tcp::socket socket) {
+    const int fd = socket.native_handle();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      open[fd] = &socket;
+    }
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    while (true) {
+      http::request<http::string_body> req;
+      http::read(socket, buffer, req, ec);
+      if (ec) break;
+      Reply r = Handle(req);
+      http::response<http::string_body> res{r.status, req.version()};
+      res.set(http::field::content_type, r.content_type);
+      res.keep_alive(req.keep_alive());
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+      http::write(socket, res, ec);
+      if (ec || !req.keep_alive()) break;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      open.erase(fd);
+    }
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    --live;
+  }
+
+  static Reply Error(http::status status, const std::string& message) {
+    return {status, json{{"error", {{"message", message}}}}.dump()};
+  }
+
+  Reply Handle(const http::request<http::string_body>& req) {
+    const std::string target(req.target());
+    if (absl::StartsWith(target, "/_sim/")) return Admin(req, target);
+    if (req.method() == http::verb::get && target == kAlexaCertPath) {
+      return {http::status::ok, alexa->chain_pem(), "application/x-pem-file"};
+    }
+    if (req.method() != http::verb::post) return Error(http::status::method_not_allowed, "POST");
+    json body = json::parse(req.body(), nullptr, false);
+    if (!body.is_object()) return Error(http::status::bad_request, "body is not a JSON object");
+    std::string channel, to, text;
+    const std::string auth(req[http::field::authorization]);
+    if (target == "/api/v4/posts") {
+      channel = "mattermost";
+      to = body.value("channel_id", "");
+      text = body.value("message", "");
+      if (!absl::StartsWith(auth, "Bearer ")) return Error(http::status::unauthorized, "token");
+    } else if (absl::StartsWith(target, "/bot") && absl::EndsWith(target, "/sendMessage")) {
+      channel = "telegram";
+      if (body.contains("chat_id")) {
+        to = body["chat_id"].is_string() ? body["chat_id"].get<std::string>()
+                                         : body["chat_id"].dump();
+      }
+      text = body.value("text", "");
+    } else if (absl::EndsWith(target, "/messages") &&
+               std::count(target.begin(), target.end(), '/') == 3) {
+      channel = "whatsapp";
+      to = body.value("to", "");
+      text = body.value("text", json::object()).value("body", "");
+      if (!absl::StartsWith(auth, "Bearer ")) {
+        return Error(http::status::unauthorized, "missing Bearer token");
+      }
+    } else {
+      return Error(http::status::not_found, absl::StrCat("no such endpoint: ", target));
+    }
+    if (to.empty() || text.empty()) {
+      return Error(http::status::bad_request, "recipient and text are required");
+    }
+    std::string key(req["Idempotency-Key"]);
+    if (key.empty() && channel == "mattermost") key = body.value("pending_post_id", "");
+    std::lock_guard<std::mutex> lock(mu);
+    if (fail_count > 0) {
+      --fail_count;
+      return Error(static_cast<http::status>(fail_status), "simulated failure");
+    }
+    if (!key.empty()) {
+      auto it = by_key.find(key);
+      if (it != by_key.end()) {
+        ++duplicates;
+        return {http::status::ok, it->second};
+      }
+    }
+    const int64_t n = next_id++;
+    std::string id;
+    json answer;
+    if (channel == "whatsapp") {
+      id = absl::StrCat("wamid.SIM", n);
+      answer = {{"messaging_product", "whatsapp"},
+                {"contacts", {{{"input", to}, {"wa_id", to}}}},
+                {"messages", {{{"id", id}}}}};
+    } else if (channel == "telegram") {
+      id = std::to_string(n);
+      answer = {{"ok", true}, {"result", {{"message_id", n}, {"text", text}}}};
+    } else {
+      id = absl::StrCat("post", n);
+      answer = {{"id", id}, {"channel_id", to}, {"message", text}};
+    }
+    sends.push_back({{"channel", channel},
+                     {"to", to},
+                     {"text", text},
+                     {"key", key},
+                     {"id", id},
+                     {"time_us", absl::ToUnixMicros(absl::Now())}});
+    std::string out = answer.dump();
+    if (!key.empty()) by_key[key] = out;
+    return {channel == "mattermost" ? http::status::created : http::status::ok, out};
+  }
+
+  Reply Admin(const http::request<http::string_body>& req, const std::string& target) {
+    if (absl::StartsWith(target, "/_sim/sent")) {
+      size_t since = 0;
+      if (auto q = target.find("since="); q != std::string::npos) {
+        absl::SimpleAtoi(target.substr(q + 6), &since);
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      json out = json::array();
+      for (size_t i = since; i < sends.size(); ++i) out.push_back(sends[i]);
+      return {http::status::ok,
+              json{{"count", sends.size()}, {"duplicates", duplicates}, {"sent", std::move(out)}}
+                  .dump()};
+    }
+    if (target == "/_sim/reset") {
+      std::lock_guard<std::mutex> lock(mu);
+      sends = json::array();
+      by_key.clear();
+      duplicates = 0;
+      fail_count = 0;
+      return {http::status::ok, "{}"};
+    }
+    if (target == "/_sim/alexa/ca.pem") {
+      return {http::status::ok, alexa->ca_pem(), "application/x-pem-file"};
+    }
+    json body = json::parse(req.body(), nullptr, false);
+    if (!body.is_object()) return Error(http::status::bad_request, "body is not a JSON object");
+    if (target == "/_sim/alexa/sign" ||
+        (target == "/_sim/emit" && body.value("channel", "") == "alexa")) {
+      json signed_request = SignAlexa(body);
+      if (target == "/_sim/alexa/sign") return {http::status::ok, signed_request.dump()};
+      auto res = PostJson(
+          body.value("target", ""),
+          {absl::StrCat("Signature-256: ", signed_request["signature_256"].get<std::string>()),
+           absl::StrCat("SignatureCertChainUrl: ", signed_request["cert_url"].get<std::string>())},
+          signed_request["body"].get<std::string>(), absl::Seconds(30));
+      if (!res.ok()) return Error(http::status::bad_gateway, std::string(res.status().message()));
+      return {http::status::ok, json{{"status", res->status}, {"body", res->body}}.dump()};
+    }
+    if (target == "/_sim/fail") {
+      std::lock_guard<std::mutex> lock(mu);
+      fail_count = body.value("count", 1);
+      fail_status = body.value("status", 503);
+      return {http::status::ok, "{}"};
+    }
+    if (target == "/_sim/emit") {
+      auto hook =
+          BuildWebhook(body.value("channel", ""), body.value("secret", ""), body.value("from", ""),
+                       body.value("chat", ""), body.value("text", ""), body.value("id", ""));
+      if (!hook.ok()) return Error(http::status::bad_request, std::string(hook.status().message()));
+      auto res = PostJson(body.value("target", ""), hook->headers, hook->body, absl::Seconds(10));
+      if (!res.ok()) return Error(http::status::bad_gateway, std::string(res.status().message()));
+      return {http::status::ok, json{{"status", res->status}, {"body", res->body}}.dump()};
+    }
+    return Error(http::status::not_found, absl::StrCat("no such endpoint: ", target));
+  }
+
+  // An Alexa request built from {type, skill_id, from, text, id, intent, slot,
+  // timestamp_offset_s} and signed: {body, signature_256, cert_url}.
+  json SignAlexa(const json& in) const {
+    AlexaRequestSpec spec;
+    spec.type = in.value("type", spec.type);
+    spec.application_id = in.value("skill_id", "");
+    spec.user_id = in.value("from", spec.user_id);
+    spec.text = in.value("text", "");
+    spec.request_id = in.value("id", "");
+    spec.intent = in.value("intent", spec.intent);
+    spec.slot = in.value("slot", spec.slot);
+    spec.timestamp = absl::Now() + absl::Seconds(in.value("timestamp_offset_s", 0));
+    const std::string body = BuildAlexaRequest(spec);
+    return {{"body", body},
+            {"signature_256", alexa->Sign(body)},
+            {"cert_url", absl::StrCat("http://", host, ":", port, kAlexaCertPath)}};
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping) return;
+      stopping = true;
+      for (auto& [fd, sock] : open) ::shutdown(fd, SHUT_RDWR);
+    }
+    asio::post(io, [this] {
+      beast::error_code ec;
+      acceptor.close(ec);
+    });
+    if (accept_thread.joinable()) accept_thread.join();
+    for (auto& w : threads) w.thread.join();
+    threads.clear();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<ChannelSimulator>> ChannelSimulator::Start(const std::string& host,
+                                                                          int port) {
+  auto impl = std::make_unique<Impl>();
+  auto alexa = AlexaSigner::Create();
+  if (!alexa.ok()) return alexa.status();
+  impl->alexa = std::move(*alexa);
+  beast::error_code ec;
+  tcp::endpoint endpoint(asio::ip::make_address(host, ec), static_cast<unsigned short>(port));
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad host '", host, "'"));
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port, ": ", ec.message()));
+  }
+  impl->host = host;
+  impl->port = impl->acceptor.local_endpoint().port();
+  impl->Accept();
+  Impl* raw = impl.get();
+  impl->accept_thread = std::thread([raw] { raw->io.run(); });
+  return std::unique_ptr<ChannelSimulator>(new ChannelSimulator(std::move(impl)));
+}
+
+ChannelSimulator::ChannelSimulator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ChannelSimulator::~ChannelSimulator() { impl_->Stop(); }
+int ChannelSimulator::port() const { return impl_->port; }
+std::string ChannelSimulator::url() const {
+  return absl::StrCat("http://", impl_->host, ":", impl_->port);
+}
+int ChannelSimulator::sent() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return static_cast<int>(impl_->sends.size());
+}
+int ChannelSimulator::duplicates() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->duplicates;
+}
+
+}  // namespace genesis::bot::sim

@@ -1,0 +1,162 @@
+// The storage the bot manager needs. PgBotStore (pg_store.h) is the real one.
+//
+// Every method runs in one transaction and returns the most specific status:
+// NOT_FOUND for a missing row, ALREADY_EXISTS for a taken id, ABORTED for a
+// stale version, FAILED_PRECONDITION when the state forbids the change,
+// RESOURCE_EXHAUSTED for a spent daily limit, UNAVAILABLE or
+// DEADLINE_EXCEEDED when the database cannot answer in time. Thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/call_context.h"
+#include "services/bot_manager/model.h"
+
+namespace genesis::bot {
+
+// What a worker decided for one inbox row (see BotStore::CompleteInbox).
+struct InboxOutcome {
+  int64_t inbox_id = 0;
+  std::optional<std::string> reply;  // the bot's answer, if any
+  bool sandboxed = false;            // record the reply, never send it
+  // Moves the conversation to handoff_waiting with this reason when set.
+  std::optional<std::string> handoff_reason;
+  bool reset_failures = true;
+};
+
+// A new proactive message (see BotStore::CreateProactive).
+struct NewProactive {
+  std::string id;
+  std::string bot_id;
+  std::string channel;
+  std::string recipient;
+  std::string text;
+  std::string request_id;  // may be empty
+  absl::Time send_time;    // earliest send (end of quiet hours)
+  std::string day;         // the bot's local date, YYYY-MM-DD, for the daily limit
+  int daily_limit = 5;
+  bool sandboxed = false;
+};
+
+class BotStore {
+ public:
+  virtual ~BotStore() = default;
+
+  // --- bots
+  virtual absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot, const CallContext& ctx) = 0;
+  virtual absl::StatusOr<BotConfig> GetBot(const std::string& id, const CallContext& ctx) = 0;
+  // Bots with id > after_id in id order, at most `limit`.
+  virtual absl::StatusOr<std::vector<BotConfig>> ListBots(const std::string& after_id, int limit,
+                                                          const CallContext& ctx) = 0;
+  // Replaces the configuration when the stored version is `expected_version`.
+  virtual absl::StatusOr<BotConfig> UpdateBot(const BotConfig& bot, int64_t expected_version,
+                                              const CallContext& ctx) = 0;
+  virtual absl::Status DeleteBot(const std::string& id, const CallContext& ctx) = 0;
+
+  // --- webhooks: inbox rows (new external ids only) and outbox statuses, in
+  // one transaction. NOT_FOUND when the bot does not exist.
+  virtual absl::StatusOr<WebhookResult> Ingest(const std::string& bot_id,
+                                               const std::string& channel,
+                                               const WebhookEvents& events,
+                                               const CallContext& ctx) = 0;
+
+  // --- inbox processing
+  // Leases up to `limit` pending rows whose lease expired (or never had one)
+  // until now + lease, counting an attempt on each.
+  virtual absl::StatusOr<std::vector<InboxRow>> ClaimInbox(int limit, absl::Duration lease,
+                                                           const CallContext& ctx) = 0;
+  // The conversation of (bot, contact), created in state bot when new.
+  virtual absl::StatusOr<Conversation> OpenConversation(const std::string& bot_id,
+                                                        const std::string& contact,
+                                                        const CallContext& ctx) = 0;
+  // The last `limit` messages, oldest first.
+  virtual absl::StatusOr<std::vector<Message>> RecentMessages(int64_t conversation_id, int limit,
+                                                              const CallContext& ctx) = 0;
+  // In one transaction: records the contact's message, the reply (as a bot
+  // message plus an outbox row, dropped when the conversation is no longer
+  // held by the bot), the handoff, and marks the row done. ABORTED when the
+  // row is no longer pending (another worker finished it): nothing written.
+  virtual absl::Status CompleteInbox(const InboxOutcome& outcome, const CallContext& ctx) = 0;
+  // Gives a leased row back for a later attempt at `retry_time`.
+  virtual absl::Status RetryInbox(int64_t inbox_id, absl::Time retry_time, const std::string& error,
+                                  const CallContext& ctx) = 0;
+
+  // --- outbox
+  // Leases up to `limit` pending rows that are due.
+  virtual absl::StatusOr<std::vector<OutboxRow>> ClaimOutbox(int limit, absl::Duration lease,
+                                                             const CallContext& ctx) = 0;
+  virtual absl::Status MarkSent(int64_t outbox_id, const std::string& external_id,
+                                const CallContext& ctx) = 0;
+  // Puts a leased row back until `until` without counting the attempt (rate limited).
+  virtual absl::Status DeferOutbox(int64_t outbox_id, absl::Time until, const CallContext& ctx) = 0;
+  // A failed attempt: back to pending at `retry_time`, or failed when nullopt.
+  virtual absl::Status MarkSendFailed(int64_t outbox_id, std::optional<absl::Time> retry_time,
+                                      const std::string& error, const CallContext& ctx) = 0;
+
+  // --- conversations and handoff
+  virtual absl::StatusOr<Conversation> GetConversation(const std::string& bot_id, int64_t id,
+                                                       int message_limit,
+                                                       const CallContext& ctx) = 0;
+  // Most recently updated first; `state` empty for all; keyset on id via offset.
+  virtual absl::StatusOr<std::vector<Conversation>> ListConversations(const std::string& bot_id,
+                                                                      const std::string& state,
+                                                                      int offset, int limit,
+                                                                      const CallContext& ctx) = 0;
+  // handoff_waiting conversations of every bot, oldest handoff first.
+  virtual absl::StatusOr<std::vector<Conversation>> ListHandoffQueue(int offset, int limit,
+                                                                     const CallContext& ctx) = 0;
+  virtual absl::StatusOr<Conversation> Claim(const std::string& bot_id, int64_t id,
+                                             const std::string& agent, const CallContext& ctx) = 0;
+  virtual absl::StatusOr<Conversation> Release(const std::string& bot_id, int64_t id,
+                                               const std::string& agent,
+                                               const CallContext& ctx) = 0;
+  // Records the human's message and its outbox row; with a request id that
+  // was used before, returns the first message instead.
+  virtual absl::StatusOr<Message> HumanReply(const std::string& bot_id, int64_t id,
+                                             const std::string& agent, const std::string& text,
+                                             const std::string& request_id, bool sandboxed,
+                                             const CallContext& ctx) = 0;
+
+  // --- proactive messages
+  // Applies the daily limit (RESOURCE_EXHAUSTED), holds the first message to
+  // a contact that never wrote and was never approved (awaiting_approval),
+  // else queues it in the outbox at send_time. A reused request id returns
+  // the first message.
+  virtual absl::StatusOr<ProactiveMessage> CreateProactive(const NewProactive& p,
+                                                           const CallContext& ctx) = 0;
+  virtual absl::StatusOr<ProactiveMessage> GetProactive(const std::string& bot_id,
+                                                        const std::string& id,
+                                                        const CallContext& ctx) = 0;
+  // Approves the contact and queues the message at `send_time` (at the
+  // earliest). FAILED_PRECONDITION when it is not awaiting approval.
+  virtual absl::StatusOr<ProactiveMessage> ApproveProactive(const std::string& bot_id,
+                                                            const std::string& id,
+                                                            absl::Time send_time, bool sandboxed,
+                                                            const CallContext& ctx) = 0;
+
+  // --- erasure and inspection
+  // Deletes everything of one contact; returns the counts and the ids of the
+  // deleted conversations (for the cache).
+  virtual absl::StatusOr<std::pair<EraseCounts, std::vector<int64_t>>> EraseContact(
+      const std::string& bot_id, const std::string& contact, const CallContext& ctx) = 0;
+  virtual absl::StatusOr<std::vector<InboxRow>> ListInbox(const std::string& bot_id,
+                                                          int64_t before_id, int limit,
+                                                          const CallContext& ctx) = 0;
+  virtual absl::StatusOr<std::vector<OutboxRow>> ListOutbox(const std::string& bot_id,
+                                                            int64_t before_id, int limit,
+                                                            const CallContext& ctx) = 0;
+  // Retention: deletes up to `limit` rows per table created before `cutoff`
+  // (finished inbox and outbox rows, messages, proactive messages without a
+  // pending send, and conversations with the bot and no message left); the
+  // number of rows deleted.
+  virtual absl::StatusOr<int64_t> PurgeBefore(absl::Time cutoff, int limit,
+                                              const CallContext& ctx) = 0;
+  virtual absl::Status Ping(const CallContext& ctx) = 0;
+};
+
+}  // namespace genesis::bot

@@ -1,0 +1,573 @@
+// In-memory fakes of the bot manager's dependencies for unit tests of the
+// logic: a BotStore (vectors behind a mutex, the same states and status codes
+// as PgBotStore, time from an injected clock), a scripted ReplyModel that
+// records what it was asked, a ChannelSender that records sends and a
+// ContextCache on a map. The SQL itself is tested on PostgreSQL in
+// pg_store_test.cc.
+#pragma once
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "services/bot_manager/deps.h"
+#include "services/bot_manager/store.h"
+
+namespace genesis::bot::testing {
+
+struct FakeInbox {
+  InboxRow row;
+  absl::Time lease_until = absl::InfinitePast();
+};
+
+struct FakeOutbox {
+  OutboxRow row;
+  std::string request_id;
+  std::string proactive_id;
+  absl::Time next_attempt = absl::InfinitePast();
+  absl::Time lease_until = absl::InfinitePast();
+};
+
+struct FakeMessage {
+  int64_t conversation_id = 0;
+  Message message;
+};
+
+class FakeBotStore final : public BotStore {
+ public:
+  explicit FakeBotStore(std::function<absl::Time()> now) : now_(std::move(now)) {}
+
+  // --- what the tests inspect (take the lock through these)
+  std::vector<FakeOutbox> Outbox() {
+    std::lock_guard<std::mutex> l(mu_);
+    return outbox_;
+  }
+  std::vector<FakeInbox> Inbox() {
+    std::lock_guard<std::mutex> l(mu_);
+    return inbox_;
+  }
+  std::vector<Conversation> Conversations() {
+    std::lock_guard<std::mutex> l(mu_);
+    return {convs_.begin(), convs_.end()};
+  }
+  std::vector<NewProactive> proactive_calls() {
+    std::lock_guard<std::mutex> l(mu_);
+    return proactive_calls_;
+  }
+  int recent_messages_calls() {
+    std::lock_guard<std::mutex> l(mu_);
+    return recent_calls_;
+  }
+
+  absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (bots_.count(bot.id)) return absl::AlreadyExistsError("bot exists");
+    BotConfig b = bot;
+    b.version = 1;
+    b.create_time = b.update_time = now_();
+    bots_[b.id] = b;
+    return b;
+  }
+  absl::StatusOr<BotConfig> GetBot(const std::string& id, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = bots_.find(id);
+    if (it == bots_.end()) return NotFoundBot(id);
+    return it->second;
+  }
+  absl::StatusOr<std::vector<BotConfig>> ListBots(const std::string& after_id, int limit,
+                                                  const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<BotConfig> out;
+    for (auto it = bots_.upper_bound(after_id); it != bots_.end() && limit-- > 0; ++it) {
+      out.push_back(it->second);
+    }
+    return out;
+  }
+  absl::StatusOr<BotConfig> UpdateBot(const BotConfig& bot, int64_t expected_version,
+                                      const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = bots_.find(bot.id);
+    if (it == bots_.end()) return NotFoundBot(bot.id);
+    if (it->second.version != expected_version) return absl::AbortedError("changed meanwhile");
+    BotConfig b = bot;
+    b.version = expected_version + 1;
+    b.create_time = it->second.create_time;
+    b.update_time = now_();
+    it->second = b;
+    return b;
+  }
+  absl::Status DeleteBot(const std::string& id, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (bots_.erase(id) == 0) return NotFoundBot(id);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<WebhookResult> Ingest(const std::string& bot_id, const std::string& channel,
+                                       const WebhookEvents& events, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!bots_.count(bot_id)) return NotFoundBot(bot_id);
+    WebhookResult result;
+    for (const auto& m : events.messages) {
+      bool dup = std::any_of(inbox_.begin(), inbox_.end(), [&](const FakeInbox& i) {
+        return i.row.bot_id == bot_id && i.row.channel == channel &&
+               i.row.external_id == m.external_id;
+      });
+      if (dup) {
+        ++result.duplicates;
+        continue;
+      }
+      FakeInbox in;
+      in.row = {++next_id_, bot_id, channel, m.external_id, m.contact, m.reply_to, m.text,
+                "pending",  0,      "",      now_()};
+      inbox_.push_back(in);
+      ++result.accepted;
+    }
+    for (const auto& s : events.statuses) {
+      for (auto& o : outbox_) {
+        if (o.row.bot_id != bot_id || o.row.external_id != s.external_id) continue;
+        const std::string& st = o.row.state;
+        bool forward = (s.status == "failed" && (st == "sent" || st == "delivered")) ||
+                       (s.status == "delivered" && st == "sent") ||
+                       (s.status == "read" && (st == "sent" || st == "delivered"));
+        if (!forward) continue;
+        o.row.state = s.status;
+        if (s.status == "failed") o.row.error = s.error;
+        ++result.statuses;
+      }
+    }
+    return result;
+  }
+
+  absl::StatusOr<std::vector<InboxRow>> ClaimInbox(int limit, absl::Duration lease,
+                                                   const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<InboxRow> out;
+    for (auto& i : inbox_) {
+      if (static_cast<int>(out.size()) >= limit) break;
+      if (i.row.state != "pending" || i.lease_until >= now_()) continue;
+      i.lease_until = now_() + lease;
+      ++i.row.attempts;
+      out.push_back(i.row);
+    }
+    return out;
+  }
+  absl::StatusOr<Conversation> OpenConversation(const std::string& bot_id,
+                                                const std::string& contact,
+                                                const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    return *Conv(bot_id, contact);
+  }
+  absl::StatusOr<std::vector<Message>> RecentMessages(int64_t conversation_id, int limit,
+                                                      const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    ++recent_calls_;
+    return Recent(conversation_id, limit);
+  }
+  absl::Status CompleteInbox(const InboxOutcome& outcome, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    FakeInbox* in = FindInbox(outcome.inbox_id);
+    if (in == nullptr || in->row.state != "pending") {
+      return absl::AbortedError("no longer pending");
+    }
+    Conversation* c = Conv(in->row.bot_id, in->row.contact);
+    messages_.push_back({c->id, {"contact", "", in->row.text, now_()}});
+    const bool bot_holds = c->state == kStateBot || c->state == kStateClosed;
+    if (outcome.reply && bot_holds) {
+      messages_.push_back({c->id, {"bot", "", *outcome.reply, now_()}});
+      FakeOutbox o;
+      o.row = {++next_id_,
+               in->row.bot_id,
+               in->row.channel,
+               in->row.contact,
+               in->row.reply_to,
+               *outcome.reply,
+               absl::StrCat(in->row.bot_id, "-in-", in->row.id),
+               outcome.sandboxed ? "sandboxed" : "pending",
+               0,
+               "",
+               "",
+               now_(),
+               std::nullopt};
+      outbox_.push_back(o);
+    }
+    if (outcome.handoff_reason && bot_holds) {
+      c->state = kStateHandoffWaiting;
+      c->handoff_reason = *outcome.handoff_reason;
+      c->handoff_time = now_();
+      c->failures = 0;
+    } else {
+      if (c->state == kStateClosed) c->state = kStateBot;
+      c->failures = outcome.reset_failures ? 0 : c->failures + 1;
+    }
+    c->update_time = now_();
+    in->row.state = "done";
+    in->lease_until = absl::InfinitePast();
+    return absl::OkStatus();
+  }
+  absl::Status RetryInbox(int64_t inbox_id, absl::Time retry_time, const std::string& error,
+                          const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    FakeInbox* in = FindInbox(inbox_id);
+    if (in != nullptr && in->row.state == "pending") {
+      in->lease_until = retry_time;
+      in->row.error = error;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<OutboxRow>> ClaimOutbox(int limit, absl::Duration lease,
+                                                     const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<OutboxRow> out;
+    for (auto& o : outbox_) {
+      if (static_cast<int>(out.size()) >= limit) break;
+      if (o.row.state != "pending" || o.next_attempt > now_() || o.lease_until >= now_()) continue;
+      o.lease_until = now_() + lease;
+      ++o.row.attempts;
+      out.push_back(o.row);
+    }
+    return out;
+  }
+  absl::Status MarkSent(int64_t outbox_id, const std::string& external_id,
+                        const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    FakeOutbox* o = FindOutbox(outbox_id);
+    if (o != nullptr && o->row.state == "pending") {
+      o->row.state = "sent";
+      o->row.external_id = external_id;
+      o->row.send_time = now_();
+      o->lease_until = absl::InfinitePast();
+    }
+    return absl::OkStatus();
+  }
+  absl::Status DeferOutbox(int64_t outbox_id, absl::Time until, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    FakeOutbox* o = FindOutbox(outbox_id);
+    if (o != nullptr && o->row.state == "pending") {
+      o->next_attempt = until;
+      o->lease_until = absl::InfinitePast();
+      o->row.attempts = std::max(0, o->row.attempts - 1);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status MarkSendFailed(int64_t outbox_id, std::optional<absl::Time> retry_time,
+                              const std::string& error, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    FakeOutbox* o = FindOutbox(outbox_id);
+    if (o == nullptr || o->row.state != "pending") return absl::OkStatus();
+    o->row.error = error;
+    o->lease_until = absl::InfinitePast();
+    if (retry_time) {
+      o->next_attempt = *retry_time;
+    } else {
+      o->row.state = "failed";
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Conversation> GetConversation(const std::string& bot_id, int64_t id,
+                                               int message_limit, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    Conversation* c = ConvById(bot_id, id);
+    if (c == nullptr) return absl::NotFoundError("conversation does not exist");
+    Conversation out = *c;
+    out.messages = Recent(id, message_limit);
+    return out;
+  }
+  absl::StatusOr<std::vector<Conversation>> ListConversations(const std::string& bot_id,
+                                                              const std::string& state, int offset,
+                                                              int limit,
+                                                              const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<Conversation> all;
+    for (const auto& c : convs_) {
+      if (c.bot_id == bot_id && (state.empty() || c.state == state)) all.push_back(c);
+    }
+    return Slice(all, offset, limit);
+  }
+  absl::StatusOr<std::vector<Conversation>> ListHandoffQueue(int offset, int limit,
+                                                             const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<Conversation> all;
+    for (const auto& c : convs_) {
+      if (c.state == kStateHandoffWaiting) all.push_back(c);
+    }
+    return Slice(all, offset, limit);
+  }
+  absl::StatusOr<Conversation> Claim(const std::string& bot_id, int64_t id,
+                                     const std::string& agent, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    Conversation* c = ConvById(bot_id, id);
+    if (c == nullptr) return absl::NotFoundError("conversation does not exist");
+    if (c->state == kStateHandoffActive && c->agent != agent) {
+      return absl::FailedPreconditionError("held by someone else");
+    }
+    c->state = kStateHandoffActive;
+    c->agent = agent;
+    return *c;
+  }
+  absl::StatusOr<Conversation> Release(const std::string& bot_id, int64_t id,
+                                       const std::string& agent, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    Conversation* c = ConvById(bot_id, id);
+    if (c == nullptr) return absl::NotFoundError("conversation does not exist");
+    if (c->state == kStateHandoffActive && c->agent != agent) {
+      return absl::FailedPreconditionError("held by someone else");
+    }
+    if (c->state == kStateBot) return absl::FailedPreconditionError("already with the bot");
+    c->state = kStateBot;
+    c->agent.clear();
+    c->handoff_reason.clear();
+    c->handoff_time.reset();
+    return *c;
+  }
+  absl::StatusOr<Message> HumanReply(const std::string& bot_id, int64_t id,
+                                     const std::string& agent, const std::string& text,
+                                     const std::string& request_id, bool sandboxed,
+                                     const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    Conversation* c = ConvById(bot_id, id);
+    if (c == nullptr) return absl::NotFoundError("conversation does not exist");
+    if (!request_id.empty()) {
+      for (const auto& o : outbox_) {
+        if (o.row.bot_id == bot_id && o.request_id == request_id) {
+          return Message{"human", agent, o.row.text, o.row.create_time};
+        }
+      }
+    }
+    if (c->state != kStateHandoffActive || c->agent != agent) {
+      return absl::FailedPreconditionError("does not hold the conversation");
+    }
+    Message m{"human", agent, text, now_()};
+    messages_.push_back({id, m});
+    FakeOutbox o;
+    o.row = {++next_id_,
+             bot_id,
+             ChannelName(bots_[bot_id].channel),
+             c->contact,
+             c->contact,
+             text,
+             absl::StrCat(bot_id, "-hu-", next_id_),
+             sandboxed ? "sandboxed" : "pending",
+             0,
+             "",
+             "",
+             now_(),
+             std::nullopt};
+    o.request_id = request_id;
+    outbox_.push_back(o);
+    return m;
+  }
+
+  absl::StatusOr<ProactiveMessage> CreateProactive(const NewProactive& p,
+                                                   const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    proactive_calls_.push_back(p);
+    return absl::UnimplementedError("proactive rules are tested on PostgreSQL");
+  }
+  absl::StatusOr<ProactiveMessage> GetProactive(const std::string&, const std::string&,
+                                                const CallContext&) override {
+    return absl::NotFoundError("proactive message does not exist");
+  }
+  absl::StatusOr<ProactiveMessage> ApproveProactive(const std::string&, const std::string&,
+                                                    absl::Time, bool, const CallContext&) override {
+    return absl::NotFoundError("proactive message does not exist");
+  }
+
+  absl::StatusOr<std::pair<EraseCounts, std::vector<int64_t>>> EraseContact(
+      const std::string& bot_id, const std::string& contact, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!bots_.count(bot_id)) return NotFoundBot(bot_id);
+    std::pair<EraseCounts, std::vector<int64_t>> out;
+    for (const auto& c : convs_) {
+      if (c.bot_id == bot_id && c.contact == contact) out.second.push_back(c.id);
+    }
+    auto in_convs = [&](int64_t id) {
+      return std::find(out.second.begin(), out.second.end(), id) != out.second.end();
+    };
+    out.first.messages =
+        std::erase_if(messages_, [&](const FakeMessage& m) { return in_convs(m.conversation_id); });
+    out.first.outbox = std::erase_if(outbox_, [&](const FakeOutbox& o) {
+      return o.row.bot_id == bot_id && (o.row.contact == contact || o.row.recipient == contact);
+    });
+    out.first.inbox = std::erase_if(inbox_, [&](const FakeInbox& i) {
+      return i.row.bot_id == bot_id && i.row.contact == contact;
+    });
+    out.first.conversations = std::erase_if(
+        convs_, [&](const Conversation& c) { return c.bot_id == bot_id && c.contact == contact; });
+    return out;
+  }
+  absl::StatusOr<std::vector<InboxRow>> ListInbox(const std::string& bot_id, int64_t before_id,
+                                                  int limit, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<InboxRow> out;
+    for (auto it = inbox_.rbegin(); it != inbox_.rend() && limit > 0; ++it) {
+      if (it->row.bot_id == bot_id && it->row.id < before_id) {
+        out.push_back(it->row);
+        --limit;
+      }
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<OutboxRow>> ListOutbox(const std::string& bot_id, int64_t before_id,
+                                                    int limit, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<OutboxRow> out;
+    for (auto it = outbox_.rbegin(); it != outbox_.rend() && limit > 0; ++it) {
+      if (it->row.bot_id == bot_id && it->row.id < before_id) {
+        out.push_back(it->row);
+        --limit;
+      }
+    }
+    return out;
+  }
+  absl::StatusOr<int64_t> PurgeBefore(absl::Time, int, const CallContext&) override {
+    return 0;  // retention is tested on PostgreSQL
+  }
+  absl::Status Ping(const CallContext&) override { return absl::OkStatus(); }
+
+ private:
+  static absl::Status NotFoundBot(const std::string& id) {
+    return absl::NotFoundError(absl::StrCat("bot 'bots/", id, "' does not exist"));
+  }
+  FakeInbox* FindInbox(int64_t id) {
+    for (auto& i : inbox_) {
+      if (i.row.id == id) return &i;
+    }
+    return nullptr;
+  }
+  FakeOutbox* FindOutbox(int64_t id) {
+    for (auto& o : outbox_) {
+      if (o.row.id == id) return &o;
+    }
+    return nullptr;
+  }
+  Conversation* Conv(const std::string& bot_id, const std::string& contact) {
+    for (auto& c : convs_) {
+      if (c.bot_id == bot_id && c.contact == contact) return &c;
+    }
+    Conversation c;
+    c.id = ++next_id_;
+    c.bot_id = bot_id;
+    c.contact = contact;
+    c.create_time = c.update_time = now_();
+    convs_.push_back(c);
+    return &convs_.back();
+  }
+  Conversation* ConvById(const std::string& bot_id, int64_t id) {
+    for (auto& c : convs_) {
+      if (c.bot_id == bot_id && c.id == id) return &c;
+    }
+    return nullptr;
+  }
+  std::vector<Message> Recent(int64_t conversation_id, int limit) {
+    std::vector<Message> out;
+    for (auto it = messages_.rbegin(); it != messages_.rend() && limit > 0; ++it) {
+      if (it->conversation_id == conversation_id) {
+        out.insert(out.begin(), it->message);
+        --limit;
+      }
+    }
+    return out;
+  }
+  template <typename T>
+  static std::vector<T> Slice(const std::vector<T>& all, int offset, int limit) {
+    std::vector<T> out;
+    for (int i = offset; i < static_cast<int>(all.size()) && limit-- > 0; ++i) {
+      out.push_back(all[i]);
+    }
+    return out;
+  }
+
+  std::function<absl::Time()> now_;
+  std::mutex mu_;
+  int64_t next_id_ = 0;
+  int recent_calls_ = 0;
+  std::map<std::string, BotConfig> bots_;
+  std::vector<FakeInbox> inbox_;
+  std::vector<FakeOutbox> outbox_;
+  std::deque<Conversation> convs_;
+  std::vector<FakeMessage> messages_;
+  std::vector<NewProactive> proactive_calls_;
+};
+
+// Answers from a script (one result per call, the last one repeated) and
+// records the context of every call.
+class ScriptedModel final : public ReplyModel {
+ public:
+  struct Shared {
+    std::mutex mu;
+    std::vector<absl::StatusOr<ModelReply>> script;
+    std::vector<std::vector<Message>> calls;
+  };
+  explicit ScriptedModel(Shared* shared) : shared_(shared) {}
+  absl::StatusOr<ModelReply> Reply(const BotConfig&, const std::vector<Message>& context,
+                                   const CallContext&) override {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    const size_t n = shared_->calls.size();
+    shared_->calls.push_back(context);
+    if (shared_->script.empty()) return ModelReply{"echo: " + context.back().text, false};
+    return shared_->script[std::min(n, shared_->script.size() - 1)];
+  }
+
+ private:
+  Shared* shared_;
+};
+
+// Records sends; fails the next `fail_next` of them with `failure`.
+class RecordingSender final : public ChannelSender {
+ public:
+  struct Shared {
+    std::mutex mu;
+    std::vector<OutboxRow> sent;
+    int fail_next = 0;
+    absl::Status failure = absl::UnavailableError("channel down");
+  };
+  explicit RecordingSender(Shared* shared) : shared_(shared) {}
+  absl::StatusOr<SendResult> Send(const BotConfig&, const OutboxRow& row,
+                                  const CallContext&) override {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    if (shared_->fail_next > 0) {
+      --shared_->fail_next;
+      return shared_->failure;
+    }
+    shared_->sent.push_back(row);
+    return SendResult{absl::StrCat("ext-", row.id)};
+  }
+
+ private:
+  Shared* shared_;
+};
+
+class MapContextCache final : public ContextCache {
+ public:
+  struct Shared {
+    std::mutex mu;
+    std::map<int64_t, std::vector<Message>> entries;
+  };
+  explicit MapContextCache(Shared* shared) : shared_(shared) {}
+  std::optional<std::vector<Message>> Get(int64_t id, const CallContext&) override {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    auto it = shared_->entries.find(id);
+    if (it == shared_->entries.end()) return std::nullopt;
+    return it->second;
+  }
+  void Put(int64_t id, const std::vector<Message>& messages, const CallContext&) override {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    shared_->entries[id] = messages;
+  }
+  int64_t Erase(const std::vector<int64_t>& ids, const CallContext&) override {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    int64_t n = 0;
+    for (int64_t id : ids) n += static_cast<int64_t>(shared_->entries.erase(id));
+    return n;
+  }
+
+ private:
+  Shared* shared_;
+};
+
+}  // namespace genesis::bot::testing

@@ -1,0 +1,301 @@
+// The bot manager's storage on real PostgreSQL and Redis (label `pg`): inbox
+// idempotency, leases with SKIP LOCKED and their expiry, exactly one reply per
+// inbound message, outbox state changes and delivery statuses, the proactive
+// rules (daily cap per recipient, approval before the first message to a new
+// contact), erasure counts and the Redis context cache (TTL, erasure). Each
+// test gets a fresh database and its own Redis key prefix.
+#include "services/bot_manager/pg_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include "absl/time/civil_time.h"
+#include "common/migrations.h"
+#include "services/bot_manager/bot_manager.h"
+#include "services/bot_manager/context_cache.h"
+#include "services/bot_manager/tests/fake_store.h"
+#include "tests/testing/test_database.h"
+
+namespace genesis {
+std::vector<Migration> BotManagerMigrations();
+}
+
+namespace genesis::bot {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+class BotPgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = genesis::testing::TestDatabase::Create();
+    if (!db_) GTEST_SKIP() << "GENESIS_TEST_PG_DSN not set (scripts/test.sh sets it)";
+    ASSERT_TRUE(ApplyMigrations(db_->dsn(), "bot_manager", BotManagerMigrations()).ok());
+    PgPoolOptions options;
+    options.dsn = db_->dsn();
+    options.size = 4;
+    pool_ = std::make_unique<PgPool>(options, nullptr);
+    auto store = std::make_unique<PgBotStore>(pool_.get());
+    store_ = store.get();
+    BotManagerOptions o;
+    o.now = [this] { return now_; };
+    logic_ = std::make_unique<BotManager>(
+        std::move(store), nullptr, std::make_unique<bot::testing::ScriptedModel>(&model_),
+        std::make_unique<bot::testing::RecordingSender>(&sender_),
+        [](const std::string&) -> std::optional<std::string> { return "secret"; }, o);
+    for (const char* id : {"wa", "tg"}) {
+      BotConfig b;
+      b.id = id;
+      b.channel = std::string(id) == "wa" ? Channel::kWhatsApp : Channel::kTelegram;
+      b.webhook_secret_env = "S";
+      b.access_token_env = "T";
+      b.verify_token_env = "V";
+      b.phone_number_id = "1";
+      b.proactive_daily_limit = 2;
+      ASSERT_TRUE(store_->CreateBot(b, ctx_).ok());
+    }
+  }
+
+  int64_t Count(const std::string& sql) {
+    pqxx::connection c(db_->dsn());
+    pqxx::nontransaction tx(c);
+    return tx.exec(sql)[0][0].as<int64_t>();
+  }
+  void Exec(const std::string& sql) {
+    pqxx::connection c(db_->dsn());
+    pqxx::nontransaction tx(c);
+    tx.exec(sql);
+  }
+
+  static WebhookEvents Messages(const std::string& contact, std::vector<std::string> ids) {
+    WebhookEvents e;
+    for (const auto& id : ids) e.messages.push_back({id, contact, contact, "texto " + id});
+    return e;
+  }
+
+  std::unique_ptr<genesis::testing::TestDatabase> db_;
+  std::unique_ptr<PgPool> pool_;
+  PgBotStore* store_ = nullptr;
+  std::unique_ptr<BotManager> logic_;
+  bot::testing::ScriptedModel::Shared model_;
+  bot::testing::RecordingSender::Shared sender_;
+  absl::Time now_ = absl::Now();
+  CallContext ctx_ = CallContext::Background();
+};
+
+TEST_F(BotPgStoreTest, InboxIsIdempotentPerBotChannelAndExternalId) {
+  auto first = store_->Ingest("wa", "whatsapp", Messages("5511", {"wamid.1", "wamid.2"}), ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->accepted, 2);
+  auto again = store_->Ingest("wa", "whatsapp", Messages("5511", {"wamid.2", "wamid.3"}), ctx_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->accepted, 1);
+  EXPECT_EQ(again->duplicates, 1);
+  // The same id is another message on another bot.
+  EXPECT_EQ(store_->Ingest("tg", "telegram", Messages("77", {"wamid.1"}), ctx_)->accepted, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox"), 4);
+  EXPECT_EQ(store_->Ingest("nobody", "whatsapp", Messages("1", {"x"}), ctx_).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox"), 4);
+}
+
+TEST_F(BotPgStoreTest, ClaimSkipsLockedRowsAndRetakesExpiredLeases) {
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a", "b", "c", "d"}), ctx_).ok());
+  // Another worker is in the middle of a transaction holding row "a".
+  pqxx::connection other(db_->dsn());
+  pqxx::work holding(other);
+  holding.exec("SELECT id FROM bot_manager.inbox WHERE external_id = 'a' FOR UPDATE");
+  auto claimed = store_->ClaimInbox(2, absl::Seconds(30), ctx_);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();  // did not wait for the lock
+  ASSERT_THAT(*claimed, SizeIs(2));
+  EXPECT_EQ((*claimed)[0].external_id, "b");
+  EXPECT_EQ((*claimed)[1].external_id, "c");
+  EXPECT_EQ((*claimed)[0].attempts, 1);
+  holding.commit();
+  auto rest = store_->ClaimInbox(10, absl::Seconds(30), ctx_);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_THAT(*rest, SizeIs(2));  // a and d; b and c are leased
+  EXPECT_THAT(*store_->ClaimInbox(10, absl::Seconds(30), ctx_), IsEmpty());
+  // The worker holding b died: once its lease is over, b is taken again.
+  Exec(
+      "UPDATE bot_manager.inbox SET lease_until = now() - interval '1 second' "
+      "WHERE external_id = 'b'");
+  auto retaken = store_->ClaimInbox(10, absl::Seconds(30), ctx_);
+  ASSERT_TRUE(retaken.ok());
+  ASSERT_THAT(*retaken, SizeIs(1));
+  EXPECT_EQ((*retaken)[0].external_id, "b");
+  EXPECT_EQ((*retaken)[0].attempts, 2);
+}
+
+TEST_F(BotPgStoreTest, AnInboxRowIsCompletedOnceWithOneReply) {
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a"}), ctx_).ok());
+  auto rows = store_->ClaimInbox(1, absl::Seconds(30), ctx_);
+  ASSERT_THAT(*rows, SizeIs(1));
+  InboxOutcome outcome;
+  outcome.inbox_id = (*rows)[0].id;
+  outcome.reply = "resposta";
+  ASSERT_TRUE(store_->CompleteInbox(outcome, ctx_).ok());
+  // A second worker that processed the same row after a lease expiry.
+  EXPECT_EQ(store_->CompleteInbox(outcome, ctx_).code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.messages"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox WHERE state = 'done'"), 1);
+  EXPECT_THAT(*store_->ClaimInbox(1, absl::Seconds(30), ctx_), IsEmpty());
+}
+
+TEST_F(BotPgStoreTest, OutboxMovesThroughItsStates) {
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a", "b"}), ctx_).ok());
+  auto claimed = store_->ClaimInbox(2, absl::Seconds(30), ctx_);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  for (const auto& row : *claimed) {
+    InboxOutcome outcome;
+    outcome.inbox_id = row.id;
+    outcome.reply = "r-" + row.external_id;
+    auto st = store_->CompleteInbox(outcome, ctx_);
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  auto out = store_->ClaimOutbox(10, absl::Seconds(30), ctx_);
+  ASSERT_THAT(*out, SizeIs(2));
+  const OutboxRow a = (*out)[0], b = (*out)[1];
+  EXPECT_EQ(a.state, "pending");
+  EXPECT_EQ(a.attempts, 1);
+  EXPECT_THAT(a.idempotency_key, HasSubstr("wa-in-"));
+  EXPECT_NE(a.idempotency_key, b.idempotency_key);
+  // a: failed once, retried later; b: rate limited, put back without spending the attempt.
+  ASSERT_TRUE(store_->MarkSendFailed(a.id, absl::Now() + absl::Hours(1), "503", ctx_).ok());
+  ASSERT_TRUE(store_->DeferOutbox(b.id, absl::Now() - absl::Seconds(1), ctx_).ok());
+  auto again = store_->ClaimOutbox(10, absl::Seconds(30), ctx_);
+  ASSERT_THAT(*again, SizeIs(1));
+  EXPECT_EQ((*again)[0].id, b.id);
+  EXPECT_EQ((*again)[0].attempts, 1);
+  ASSERT_TRUE(store_->MarkSent(b.id, "wamid.OUT1", ctx_).ok());
+  ASSERT_TRUE(store_->MarkSendFailed(a.id, std::nullopt, "recipient unknown", ctx_).ok());
+  // Delivery statuses move a sent row forward only.
+  WebhookEvents statuses;
+  statuses.statuses = {{"wamid.OUT1", "delivered", ""}, {"wamid.OUT1", "read", ""}};
+  EXPECT_EQ(store_->Ingest("wa", "whatsapp", statuses, ctx_)->statuses, 2);
+  statuses.statuses = {{"wamid.OUT1", "delivered", ""}, {"wamid.NONE", "read", ""}};
+  EXPECT_EQ(store_->Ingest("wa", "whatsapp", statuses, ctx_)->statuses, 0);
+  auto listed = store_->ListOutbox("wa", INT64_MAX, 10, ctx_);
+  ASSERT_THAT(*listed, SizeIs(2));
+  EXPECT_EQ((*listed)[0].state, "read");  // newest first: b
+  EXPECT_EQ((*listed)[0].external_id, "wamid.OUT1");
+  EXPECT_EQ((*listed)[1].state, "failed");
+  EXPECT_EQ((*listed)[1].error, "recipient unknown");
+}
+
+TEST_F(BotPgStoreTest, ProactiveMessagesNeedApprovalForANewContactAndRespectTheDailyCap) {
+  auto first = logic_->CreateProactiveMessage("bots/tg", "777", "Novidade", "", ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state, kProactiveAwaitingApproval);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox"), 0);  // nothing goes out
+  auto approved = logic_->ApproveProactiveMessage("bots/tg/proactiveMessages/" + first->id, ctx_);
+  ASSERT_TRUE(approved.ok()) << approved.status();
+  EXPECT_EQ(approved->state, kProactiveQueued);
+  EXPECT_EQ(logic_->ApproveProactiveMessage("bots/tg/proactiveMessages/" + first->id, ctx_)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Approved once, the contact's next message is queued at once; a retry is the same message.
+  auto second = logic_->CreateProactiveMessage("bots/tg", "777", "Lembrete", "req-2", ctx_);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->state, kProactiveQueued);
+  auto retry = logic_->CreateProactiveMessage("bots/tg", "777", "Lembrete", "req-2", ctx_);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->id, second->id);
+  // The cap (2 for this bot) counts per recipient and day.
+  auto third = logic_->CreateProactiveMessage("bots/tg", "777", "Mais um", "", ctx_);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(third.status().message(), HasSubstr("daily maximum"));
+  now_ += absl::Hours(24);
+  EXPECT_TRUE(logic_->CreateProactiveMessage("bots/tg", "777", "Bom dia", "", ctx_).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox WHERE proactive_id IS NOT NULL"), 3);
+}
+
+TEST_F(BotPgStoreTest, AContactWhoWroteFirstNeedsNoApproval) {
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a"}), ctx_).ok());
+  ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());
+  auto m = logic_->CreateProactiveMessage("bots/wa", "5511", "Oferta", "", ctx_);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->state, kProactiveQueued);
+}
+
+TEST_F(BotPgStoreTest, ErasureRemovesOneContactAndCountsWhatItRemoved) {
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a", "b"}), ctx_).ok());
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5522", {"c"}), ctx_).ok());
+  ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());
+  ASSERT_TRUE(logic_->CreateProactiveMessage("bots/wa", "5511", "Oferta", "", ctx_).ok());
+  auto counts = logic_->EraseContact("bots/wa/contacts/5511", ctx_);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->messages, 4);  // two from the contact, two replies
+  EXPECT_EQ(counts->conversations, 1);
+  EXPECT_EQ(counts->inbox, 2);
+  EXPECT_EQ(counts->outbox, 3);  // two replies and the proactive message
+  EXPECT_EQ(counts->proactive, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox WHERE contact = '5511'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.contacts WHERE contact = '5511'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.conversations"), 1);  // 5522's is kept
+  auto none = logic_->EraseContact("bots/wa/contacts/5511", ctx_);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->messages + none->conversations + none->inbox + none->outbox, 0);
+}
+
+TEST_F(BotPgStoreTest, RetentionPurgesOnlyFinishedRowsOlderThanTheCutoff) {
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"old", "new"}), ctx_).ok());
+  ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());  // both answered: 2 inbox, 2 outbox, 4 messages
+  ASSERT_TRUE(logic_->SendOutbox(ctx_).ok());    // and sent
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5522", {"waiting"}), ctx_).ok());
+  // "old" and everything about it happened three years ago; 5522's row is still pending.
+  Exec(
+      "UPDATE bot_manager.inbox SET create_time = now() - interval '3 years' "
+      "WHERE external_id IN ('old', 'waiting')");
+  Exec(
+      "UPDATE bot_manager.outbox SET create_time = now() - interval '3 years' "
+      "WHERE text LIKE '%texto old'");
+  Exec(
+      "UPDATE bot_manager.messages SET create_time = now() - interval '3 years' "
+      "WHERE text LIKE '%texto old'");
+  auto purged = store_->PurgeBefore(absl::Now() - absl::Hours(24 * 730), 1000, ctx_);
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_EQ(*purged, 4);  // one inbox row, its reply, two messages
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox WHERE external_id = 'waiting'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.messages"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.conversations"), 1);  // 5511 still talks
+  EXPECT_EQ(*store_->PurgeBefore(absl::Now() - absl::Hours(24 * 730), 1000, ctx_), 0);
+}
+
+TEST(RedisContextCacheTest, KeepsContextForItsTtlAndErasesIt) {
+  auto url = genesis::testing::TestRedisUrl();
+  if (!url) GTEST_SKIP() << "GENESIS_TEST_REDIS_URL not set (scripts/test.sh sets it)";
+  RedisOptions options;
+  options.url = *url;
+  options.command_timeout = absl::Seconds(1);
+  auto redis = RedisClient::Create(options, nullptr);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const std::string prefix = absl::StrCat("bottest:", absl::ToUnixNanos(absl::Now()), ":");
+  RedisContextCache cache(redis->get(), prefix, absl::Minutes(30));
+  const CallContext ctx = CallContext::Background();
+  EXPECT_FALSE(cache.Get(7, ctx).has_value());  // a miss: rebuilt from PostgreSQL
+  const absl::Time t = absl::FromUnixMicros(1700000000123456);
+  cache.Put(7, {{"contact", "", "olá", t}, {"human", "ana", "oi", t}}, ctx);
+  auto got = cache.Get(7, ctx);
+  ASSERT_TRUE(got.has_value());
+  ASSERT_THAT(*got, SizeIs(2));
+  EXPECT_EQ((*got)[0].text, "olá");
+  EXPECT_EQ((*got)[1].agent, "ana");
+  EXPECT_EQ((*got)[1].create_time, t);
+  auto ttl = (*redis)->Command({"PTTL", cache.Key(7)}, absl::Now() + absl::Seconds(1));
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(ttl->integer, absl::ToInt64Milliseconds(absl::Minutes(29)));
+  EXPECT_LE(ttl->integer, absl::ToInt64Milliseconds(absl::Minutes(30)));
+  EXPECT_EQ(cache.Erase({7, 8}, ctx), 1);
+  EXPECT_FALSE(cache.Get(7, ctx).has_value());
+}
+
+}  // namespace
+}  // namespace genesis::bot

@@ -1,0 +1,48 @@
+// Background loops: a step function run by N threads until Stop(), waking
+// on Notify() or after `idle` when the last step found nothing to do.
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace genesis::bot {
+
+class WorkerLoop {
+ public:
+  // `step` returns how many items it handled (0: idle) or an error (logged, then idle).
+  WorkerLoop(std::string name, int threads, absl::Duration idle,
+             std::function<absl::StatusOr<int>()> step);
+  ~WorkerLoop();  // Stop()
+  WorkerLoop(const WorkerLoop&) = delete;
+  WorkerLoop& operator=(const WorkerLoop&) = delete;
+
+  void Start();
+  // Wakes idle threads at once.
+  void Notify();
+  // Lets the running steps finish, then joins. Idempotent.
+  void Stop();
+
+ private:
+  void Run();
+
+  const std::string name_;
+  const int threads_;
+  const absl::Duration idle_;
+  std::function<absl::StatusOr<int>()> step_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t signals_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace genesis::bot
