@@ -114,6 +114,27 @@ if [ -x "$simulator" ]; then
   export GENESIS_SIMULATOR_URL="http://127.0.0.1:$sim_port" # read by genesis-llm-router
 fi
 
+# The channel simulator: WhatsApp's Graph API, Telegram's Bot API and Mattermost's posts
+# API in one local server, so the bot manager's replies land somewhere visible
+# (GET /_sim/sent) with no real channel account. Real channels: set the bot manager's
+# --whatsapp_base_url / --telegram_base_url / --mattermost_base_url (services/bot_manager/README.md).
+channel_sim=build/services/bot_manager/simulator/genesis-channel-simulator
+if [ -x "$channel_sim" ]; then
+  csim_port="$(genesis_port_for "$STATE" CHANNEL_SIMULATOR_HTTP_PORT)"
+  csim_log="$LOGS/channel-simulator.log"
+  : >"$csim_log"
+  "$channel_sim" --http_port="$csim_port" >>"$csim_log" 2>&1 9>&- &
+  pids+=("$!") names+=(channel-simulator) ports+=("$csim_port") metrics+=("") logs+=("$csim_log")
+  urls+=("http://127.0.0.1:$csim_port")
+  echo "$!" >>"$STATE/services.pids"
+  CHANNEL_SIM_URL="http://127.0.0.1:$csim_port"
+  # It also plays Alexa: requests signed with its own CA, whose certificate chain it serves.
+  for _ in $(seq 1 100); do
+    curl -sf --max-time 1 -o "$STATE/alexa-simulator-ca.pem" "$CHANNEL_SIM_URL/_sim/alexa/ca.pem" && break
+    sleep 0.1
+  done
+fi
+
 db_flags=(--pg_dsn="$GENESIS_PG_DSN" --redis_url="$GENESIS_REDIS_URL")
 # The LLM router first: the services that call it (reasoning's assist, bots, voice) are
 # started with its address in GENESIS_LLM_ROUTER_ADDRESS (their --llm_router_address).
@@ -139,9 +160,23 @@ for bin in "${service_bins[@]}"; do
       wyoming_port="$(genesis_port_for "$STATE" VOICE_WYOMING_PORT)"
       extra=(--wyoming_listen_port="$wyoming_port")
       ;;
+    # Replies go to the channel simulator unless real base URLs are configured.
+    bot-manager)
+      if [ -n "${CHANNEL_SIM_URL:-}" ]; then
+        [ -n "${GENESIS_WHATSAPP_BASE_URL:-}" ] || extra+=(--whatsapp_base_url="$CHANNEL_SIM_URL")
+        [ -n "${GENESIS_TELEGRAM_BASE_URL:-}" ] || extra+=(--telegram_base_url="$CHANNEL_SIM_URL")
+        [ -n "${GENESIS_MATTERMOST_BASE_URL:-}" ] || extra+=(--mattermost_base_url="$CHANNEL_SIM_URL")
+        if [ -s "$STATE/alexa-simulator-ca.pem" ] && [ -z "${GENESIS_ALEXA_TRUSTED_CA_FILE:-}" ]; then
+          extra+=(--alexa_cert_url_prefixes="https://s3.amazonaws.com/echo.api/,$CHANNEL_SIM_URL/echo.api/"
+            --alexa_trusted_ca_file="$STATE/alexa-simulator-ca.pem")
+        fi
+      fi
+      ;;
   esac
   start "$name" "$bin" grpc --grpc_port "${db_flags[@]}" "${extra[@]}"
   if [ "$name" = llm-router ]; then export GENESIS_LLM_ROUTER_ADDRESS="$GENESIS_LLM_ROUTER_ADDR"; fi
+  # The gateway finds a backend by its proto package (genesis.bot.v1 -> GENESIS_BOT_ADDR).
+  if [ "$name" = bot-manager ]; then export GENESIS_BOT_ADDR="$GENESIS_BOT_MANAGER_ADDR"; fi
 done
 [ "${#pids[@]}" -gt 0 ] || { echo "run: no service binaries in build/services/*/genesis-*" >&2; exit 1; }
 
