@@ -68,6 +68,15 @@ if [ ! -s "$SECRETS" ]; then
     echo "GENESIS_GATEWAY_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
   } >"$SECRETS")
 fi
+# Dev channel secrets for bots tried against the channel simulator: a bot names these
+# variables (webhook_secret_env, access_token_env, verify_token_env); the values never
+# reach the database. Added once to an older secrets file too.
+if ! grep -q '^GENESIS_DEV_TELEGRAM_WEBHOOK_SECRET=' "$SECRETS"; then
+  (umask 077 && for v in WHATSAPP_APP_SECRET WHATSAPP_ACCESS_TOKEN WHATSAPP_VERIFY_TOKEN \
+    TELEGRAM_WEBHOOK_SECRET TELEGRAM_BOT_TOKEN MATTERMOST_WEBHOOK_TOKEN MATTERMOST_BOT_TOKEN; do
+    echo "GENESIS_DEV_$v=dev-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  done >>"$SECRETS")
+fi
 chmod 600 "$SECRETS"
 set -a
 # shellcheck source=/dev/null
@@ -148,7 +157,7 @@ for bin in "${service_bins[@]}"; do
   name="${bin##*/}"
   name="${name#genesis-}"
   if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
-  case "$name" in *_test | *-test | *_tests | *_bench | *_benchmark) continue ;; esac
+  case "$name" in *_test | *-test | *_tests | *_bench | *_benchmark | *-simulator) continue ;; esac
   log="$LOGS/$name.log"
   : >"$log"
   timeout --foreground 120 "$bin" --migrate_only "${db_flags[@]}" >>"$log" 2>&1 9>&- \
@@ -198,7 +207,7 @@ for i in "${!pids[@]}"; do
   done
 done
 
-row='%-14s %-24s %-38s %s\n'
+row='%-18s %-24s %-38s %s\n'
 echo
 # shellcheck disable=SC2059  # the format is ours
 printf "$row" SERVICE ENDPOINT METRICS LOG

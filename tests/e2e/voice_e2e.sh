@@ -31,7 +31,7 @@ BUF="${GENESIS_BUF:-$ROOT/.genesis/tools/node_modules/.bin/buf}"
 e2e_bin VOICE_BIN GENESIS_VOICE_BIN services/voice/genesis-voice
 e2e_bin ROUTER_BIN GENESIS_LLM_ROUTER_BIN services/llm_router/genesis-llm-router
 e2e_bin SIM_BIN GENESIS_LLM_SIMULATOR_BIN services/llm_router/simulator/genesis-llm-simulator
-e2e_bin WSIM_BIN GENESIS_WYOMING_SIMULATOR_BIN services/voice/genesis-wyoming-simulator
+e2e_bin WSIM_BIN GENESIS_WYOMING_SIMULATOR_BIN services/voice/simulator/genesis-wyoming-simulator
 GATEWAY_BIN="${GENESIS_GATEWAY_BIN:-${GENESIS_BUILD_DIR:+$GENESIS_BUILD_DIR/gateway/genesis-gateway}}"
 MODELS_CONFIG="$ROOT/services/llm_router/config/models.json"
 
