@@ -138,15 +138,8 @@ int main(int argc, char** argv) {
   InitLogging(config.log_format, config.log_level);
   auto log = Logger("bot");
 
-  if (config.migrate) {
-    int applied = 0;
-    if (auto st = ApplyMigrations(config.pg.dsn, "bot_manager", BotManagerMigrations(), &applied);
-        !st.ok()) {
-      log->critical("migrations failed: {}", st.message());
-      return 1;
-    }
-    log->info("schema bot_manager up to date ({} migration(s) applied now)", applied);
-    if (config.migrate_only) return 0;
+  if (auto code = MigrateForMain(config, "bot_manager", BotManagerMigrations()); code.has_value()) {
+    return *code;
   }
 
   MetricsRegistry registry;
@@ -233,22 +226,14 @@ int main(int argc, char** argv) {
   host.AddService(&webhooks, "genesis.bot.v1.BotWebhookService");
   host.SetReadinessProbe(
       [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
-  ServiceHost::InstallSignalHandlers(&host);
-  if (auto st = host.Start(); !st.ok()) {
-    log->critical("{}", st.message());
-    return 1;
-  }
   inbox_loop.Start();
   outbox_loop.Start();
   retention_loop.Start();
-  std::printf("genesis-bot-manager grpc=%s:%d metrics=%s:%d\n", config.server.host.c_str(),
-              host.grpc_port(), config.server.host.c_str(), host.metrics_port());
-  std::fflush(stdout);
-  host.Run();
+  const int code = ServeForMain(&host, config, "genesis-bot-manager");
   inbox_loop.Stop();
   outbox_loop.Stop();
   retention_loop.Stop();
   workers.Shutdown();
   log->info("stopped");
-  return 0;
+  return code;
 }

@@ -87,15 +87,8 @@ int main(int argc, char** argv) {
   InitLogging(config.log_format, config.log_level);
   auto log = Logger("llm_router");
 
-  if (config.migrate) {
-    int applied = 0;
-    if (auto st = ApplyMigrations(config.pg.dsn, "llm_router", LlmRouterMigrations(), &applied);
-        !st.ok()) {
-      log->critical("migrations failed: {}", st.message());
-      return 1;
-    }
-    log->info("schema llm_router up to date ({} migration(s) applied now)", applied);
-    if (config.migrate_only) return 0;
+  if (auto code = MigrateForMain(config, "llm_router", LlmRouterMigrations()); code.has_value()) {
+    return *code;
   }
 
   MetricsRegistry registry;
@@ -170,15 +163,7 @@ int main(int argc, char** argv) {
   host.AddService(&service, "genesis.llmrouter.v1.LlmRouterService");
   host.SetReadinessProbe(
       [&router] { return router.Ready(CallContext::Background(absl::Seconds(2))); });
-  ServiceHost::InstallSignalHandlers(&host);
-  if (auto st = host.Start(); !st.ok()) {
-    log->critical("{}", st.message());
-    return 1;
-  }
-  std::printf("genesis-llm-router grpc=%s:%d metrics=%s:%d\n", config.server.host.c_str(),
-              host.grpc_port(), config.server.host.c_str(), host.metrics_port());
-  std::fflush(stdout);
-  host.Run();
+  const int code = ServeForMain(&host, config, "genesis-llm-router");
   workers.Shutdown();
   if (batched) {
     // Calls are drained: write what is queued before the pool goes away.
@@ -186,5 +171,5 @@ int main(int argc, char** argv) {
     if (lost > 0) log->error("{} accounting row(s) could not be written", lost);
   }
   log->info("stopped");
-  return 0;
+  return code;
 }
