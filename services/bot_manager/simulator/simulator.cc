@@ -1,10 +1,7 @@
 #include "services/bot_manager/simulator/simulator.h"
 
-#include <atomic>
-#include <list>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -16,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/sim_http_server.h"
 #include "services/bot_manager/channel_client.h"
 #include "services/bot_manager/simulator/alexa_signer.h"
 #include "services/bot_manager/webhooks.h"
@@ -97,89 +95,22 @@ absl::StatusOr<SignedWebhook> BuildWebhook(const std::string& channel, const std
 }
 
 struct ChannelSimulator::Impl {
-  asio::io_context io{1};
-  tcp::acceptor acceptor{io};
+  std::unique_ptr<SimHttpServer> server;
   std::string host;
   int port = 0;
-  std::thread accept_thread;
   std::unique_ptr<AlexaSigner> alexa;  // Alexa's CA and signing certificate
 
   mutable std::mutex mu;
-  bool stopping = false;
   json sends = json::array();
   std::map<std::string, std::string> by_key;  // idempotency key -> first answer
   int duplicates = 0;
   int fail_count = 0;
   int fail_status = 503;
   int64_t next_id = 1;
-  struct Worker {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-  std::list<Worker> threads;
-  std::map<int, tcp::socket*> open;
-  std::atomic<int> live{0};
-
-  void Accept() {
-    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (ec != asio::error::operation_aborted) Accept();
-        return;
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      if (stopping) return;
-      if (live.load() >= kMaxConnections) {
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        for (auto it = threads.begin(); it != threads.end();) {
-          if (it->done->load()) {
-            it->thread.join();
-            it = threads.erase(it);
-          } else {
-            ++it;
-          }
-        }
-        ++live;
-        auto done = std::make_shared<std::atomic<bool>>(false);
-        threads.push_back({std::thread([this, done, s = std::move(socket)]() mutable {
-                             Serve(std::move(s));
-                             done->store(true);
-                           }),
-                           done});
-      }
-      Accept();
-    });
-  }
-
-  void Serve(tcp::socket socket) {
-    const int fd = socket.native_handle();
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      open[fd] = &socket;
-    }
-    beast::flat_buffer buffer;
-    beast::error_code ec;
-    while (true) {
-      http::request<http::string_body> req;
-      http::read(socket, buffer, req, ec);
-      if (ec) break;
-      Reply r = Handle(req);
-      http::response<http::string_body> res{r.status, req.version()};
-      res.set(http::field::content_type, r.content_type);
-      res.keep_alive(req.keep_alive());
-      res.body() = std::move(r.body);
-      res.prepare_payload();
-      http::write(socket, res, ec);
-      if (ec || !req.keep_alive()) break;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      open.erase(fd);
-    }
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-    socket.close(ec);
-    --live;
+  // One request on a connection of `server`.
+  bool Serve(SimHttpServer::Socket& socket, const SimHttpServer::Request& req) {
+    Reply r = Handle(req);
+    return SimHttpServer::Respond(socket, req, r.status, r.content_type, std::move(r.body));
   }
 
   static Reply Error(http::status status, const std::string& message) {
@@ -338,19 +269,7 @@ struct ChannelSimulator::Impl {
   }
 
   void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (stopping) return;
-      stopping = true;
-      for (auto& [fd, sock] : open) ::shutdown(fd, SHUT_RDWR);
-    }
-    asio::post(io, [this] {
-      beast::error_code ec;
-      acceptor.close(ec);
-    });
-    if (accept_thread.joinable()) accept_thread.join();
-    for (auto& w : threads) w.thread.join();
-    threads.clear();
+    if (server) server->Stop();
   }
 };
 
@@ -360,22 +279,16 @@ absl::StatusOr<std::unique_ptr<ChannelSimulator>> ChannelSimulator::Start(const 
   auto alexa = AlexaSigner::Create();
   if (!alexa.ok()) return alexa.status();
   impl->alexa = std::move(*alexa);
-  beast::error_code ec;
-  tcp::endpoint endpoint(asio::ip::make_address(host, ec), static_cast<unsigned short>(port));
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad host '", host, "'"));
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", host, ":", port, ": ", ec.message()));
-  }
-  impl->host = host;
-  impl->port = impl->acceptor.local_endpoint().port();
-  impl->Accept();
   Impl* raw = impl.get();
-  impl->accept_thread = std::thread([raw] { raw->io.run(); });
+  auto server =
+      SimHttpServer::Start(host, port, kMaxConnections,
+                           [raw](SimHttpServer::Socket& socket, const SimHttpServer::Request& req) {
+                             return raw->Serve(socket, req);
+                           });
+  if (!server.ok()) return server.status();
+  impl->server = std::move(*server);
+  impl->host = host;
+  impl->port = impl->server->port();
   return std::unique_ptr<ChannelSimulator>(new ChannelSimulator(std::move(impl)));
 }
 

@@ -1,14 +1,8 @@
 #include "services/llm_router/simulator/simulator.h"
 
-#include <sys/socket.h>
-
-#include <atomic>
 #include <condition_variable>
-#include <list>
 #include <map>
 #include <mutex>
-#include <set>
-#include <thread>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -18,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/sim_http_server.h"
 
 namespace genesis::llmrouter::sim {
 
@@ -146,11 +141,9 @@ std::string SseEvent(const std::string& event, const json& data) {
 }  // namespace
 
 struct ProviderSimulator::Impl {
-  asio::io_context io{1};
-  tcp::acceptor acceptor{io};
+  std::unique_ptr<SimHttpServer> server;
   std::string host;
   int port = 0;
-  std::thread accept_thread;
 
   mutable std::mutex mu;
   std::condition_variable stop_cv;
@@ -158,13 +151,6 @@ struct ProviderSimulator::Impl {
   std::map<std::string, ModelScript> scripts;
   std::map<std::string, int> failures_served;
   std::map<std::string, int> requests;
-  std::set<int> open_fds;
-  struct Worker {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-  std::list<Worker> threads;
-  std::atomic<int> live{0};
   SimulatorOptions options;
 
   // Waits `ms` or until the simulator stops; false when stopping.
@@ -195,70 +181,11 @@ struct ProviderSimulator::Impl {
     return failures_served[model]++ < s.fail_count;
   }
 
-  void Accept() {
-    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (ec != asio::error::operation_aborted) Accept();
-        return;
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      if (stopping) return;
-      if (live.load() >= kMaxConnections) {
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        // Joins connections that have ended, so threads do not pile up.
-        for (auto it = threads.begin(); it != threads.end();) {
-          if (it->done->load()) {
-            it->thread.join();
-            it = threads.erase(it);
-          } else {
-            ++it;
-          }
-        }
-        ++live;
-        open_fds.insert(socket.native_handle());
-        auto done = std::make_shared<std::atomic<bool>>(false);
-        threads.push_back({std::thread([this, done, s = std::move(socket)]() mutable {
-                             Serve(std::move(s));
-                             done->store(true);
-                           }),
-                           done});
-      }
-      Accept();
-    });
-  }
-
-  void Serve(tcp::socket socket) {
-    const int fd = socket.native_handle();
-    beast::flat_buffer buffer;
-    beast::error_code ec;
-    while (true) {
-      http::request<http::string_body> req;
-      http::read(socket, buffer, req, ec);
-      if (ec) break;
-      if (!Handle(socket, req)) break;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      open_fds.erase(fd);
-    }
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-    socket.close(ec);
-    --live;
-  }
-
   bool Reply(tcp::socket& socket, const http::request<http::string_body>& req, http::status status,
              const std::string& body, double retry_after_s = -1) {
-    http::response<http::string_body> res{status, req.version()};
-    res.set(http::field::content_type, "application/json");
-    if (retry_after_s >= 0) res.set(http::field::retry_after, absl::StrCat(retry_after_s));
-    res.keep_alive(req.keep_alive());
-    res.body() = body;
-    res.prepare_payload();
-    beast::error_code ec;
-    http::write(socket, res, ec);
-    return !ec && req.keep_alive();
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (retry_after_s >= 0) headers.emplace_back("Retry-After", absl::StrCat(retry_after_s));
+    return SimHttpServer::Respond(socket, req, status, "application/json", body, headers);
   }
 
   bool Handle(tcp::socket& socket, const http::request<http::string_body>& req) {
@@ -534,20 +461,9 @@ struct ProviderSimulator::Impl {
     {
       std::lock_guard<std::mutex> lock(mu);
       stopping = true;
-      for (int fd : open_fds) ::shutdown(fd, SHUT_RDWR);
     }
-    stop_cv.notify_all();
-    asio::post(io, [this] {
-      beast::error_code ec;
-      acceptor.close(ec);
-    });
-    if (accept_thread.joinable()) accept_thread.join();
-    std::list<Worker> joining;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      joining.swap(threads);
-    }
-    for (auto& w : joining) w.thread.join();
+    stop_cv.notify_all();  // paused and hanging answers give up
+    if (server) server->Stop();
   }
 };
 
@@ -555,23 +471,16 @@ absl::StatusOr<std::unique_ptr<ProviderSimulator>> ProviderSimulator::Start(
     const std::string& host, int port, SimulatorOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
-  beast::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return absl::InvalidArgumentError("simulator host '" + host + "': " + ec.message());
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("simulator cannot listen on ", host, ":", port, ": ", ec.message()));
-  }
-  impl->host = host;
-  impl->port = impl->acceptor.local_endpoint().port();
-  impl->Accept();
   Impl* raw = impl.get();
-  impl->accept_thread = std::thread([raw] { raw->io.run(); });
+  auto server =
+      SimHttpServer::Start(host, port, kMaxConnections,
+                           [raw](SimHttpServer::Socket& socket, const SimHttpServer::Request& req) {
+                             return raw->Handle(socket, req);
+                           });
+  if (!server.ok()) return server.status();
+  impl->server = std::move(*server);
+  impl->host = host;
+  impl->port = impl->server->port();
   return std::unique_ptr<ProviderSimulator>(new ProviderSimulator(std::move(impl)));
 }
 
