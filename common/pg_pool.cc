@@ -49,7 +49,8 @@ PgPool::PgPool(PgPoolOptions options, MetricsRegistry* registry)
 PgPool::~PgPool() = default;
 
 std::string PgPool::StatementTimeoutSql(absl::Time deadline, absl::Duration max) {
-  absl::Duration left = std::min(max, deadline - absl::Now());
+  const absl::Duration left = deadline - absl::Now();
+  if (left >= max) return "";  // the session's statement_timeout is `max`
   const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(left));
   return absl::StrCat("SET LOCAL statement_timeout = ", ms);
 }
@@ -84,6 +85,13 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time dea
   lock.unlock();
   try {
     auto conn = std::make_unique<pqxx::connection>(dsn_with_timeout_);
+    {
+      // The session's bound; transactions with less time left lower it (Run).
+      pqxx::nontransaction tx(*conn);
+      tx.exec0(absl::StrCat(
+          "SET statement_timeout = ",
+          std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.statement_timeout))));
+    }
     return conn;
   } catch (const std::exception& e) {
     lock.lock();

@@ -4,8 +4,10 @@
 // (or acquire_timeout) and then gets DEADLINE_EXCEEDED/UNAVAILABLE instead of
 // piling up. Connections are opened lazily, so a service starts (and reports
 // NOT_SERVING) while its database is down, and broken ones are dropped and
-// reopened. Every transaction runs with SET LOCAL statement_timeout bounded by
-// the caller's deadline. libpqxx exceptions become absl::Status here, once:
+// reopened. Every transaction runs with a statement_timeout bounded by the
+// caller's deadline: each connection's session value is `statement_timeout`,
+// and a transaction whose caller has less time left sets its own (SET LOCAL),
+// so the common case costs no extra round trip. libpqxx exceptions become absl::Status here, once:
 //   broken_connection -> UNAVAILABLE     query canceled (57014) -> DEADLINE_EXCEEDED
 //   unique_violation  -> ALREADY_EXISTS  foreign_key/restrict   -> FAILED_PRECONDITION
 //   check/not_null/data_exception -> INVALID_ARGUMENT
@@ -73,6 +75,8 @@ class PgPool {
   };
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire(absl::Time deadline);
   void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
+  // "SET LOCAL statement_timeout = N" when the deadline is nearer than `max`
+  // (the session's value), else empty.
   static std::string StatementTimeoutSql(absl::Time deadline, absl::Duration max);
 
   template <typename Tx, typename Fn>
@@ -97,7 +101,9 @@ auto PgPool::Run(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, Tx&> 
   Result result = absl::UnknownError("transaction did not run");
   try {
     Tx tx(**conn);
-    tx.exec0(StatementTimeoutSql(deadline, options_.statement_timeout));
+    if (std::string sql = StatementTimeoutSql(deadline, options_.statement_timeout); !sql.empty()) {
+      tx.exec0(sql);
+    }
     result = fn(tx);
     bool ok;
     if constexpr (std::is_same_v<Result, absl::Status>) {

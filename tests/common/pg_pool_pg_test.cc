@@ -1,0 +1,61 @@
+// PgPool against a real PostgreSQL: a statement never outlives the caller's
+// deadline nor the pool's statement_timeout.
+#include "common/pg_pool.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/testing/test_database.h"
+
+namespace genesis {
+namespace {
+
+class PgPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = testing::TestDatabase::Create();
+    if (db_ == nullptr) GTEST_SKIP() << "GENESIS_TEST_PG_DSN not set";
+  }
+  std::unique_ptr<PgPool> Pool(absl::Duration statement_timeout) {
+    PgPoolOptions options;
+    options.dsn = db_->dsn();
+    options.size = 2;
+    options.statement_timeout = statement_timeout;
+    return std::make_unique<PgPool>(options, nullptr);
+  }
+  // Runs pg_sleep(seconds) with the caller's `deadline`; how long it took.
+  static std::pair<absl::Status, absl::Duration> Sleep(PgPool& pool, absl::Duration deadline,
+                                                       double seconds) {
+    const absl::Time start = absl::Now();
+    absl::Status st = pool.Transaction(absl::Now() + deadline, [&](pqxx::work& tx) {
+      tx.exec_params("SELECT pg_sleep($1)", seconds);
+      return absl::OkStatus();
+    });
+    return {st, absl::Now() - start};
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+};
+
+TEST_F(PgPoolTest, TheStatementTimeoutBoundsAStatementWhenTheCallerHasMoreTime) {
+  auto pool = Pool(absl::Milliseconds(300));
+  auto [st, took] = Sleep(*pool, absl::Seconds(30), 5);
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded) << st;
+  EXPECT_LT(took, absl::Seconds(3));
+  // The same connection, reused: still bounded.
+  auto [again, took_again] = Sleep(*pool, absl::Seconds(30), 5);
+  EXPECT_EQ(again.code(), absl::StatusCode::kDeadlineExceeded) << again;
+  EXPECT_LT(took_again, absl::Seconds(3));
+}
+
+TEST_F(PgPoolTest, TheCallersNearerDeadlineBoundsAStatementThenTheSessionBoundIsBack) {
+  auto pool = Pool(absl::Seconds(30));
+  auto [st, took] = Sleep(*pool, absl::Milliseconds(300), 5);
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded) << st;
+  EXPECT_LT(took, absl::Seconds(3));
+  // A later call with time to spare is not cut short by the earlier one's bound.
+  auto [ok, took_ok] = Sleep(*pool, absl::Seconds(30), 0.5);
+  EXPECT_TRUE(ok.ok()) << ok;
+  EXPECT_GE(took_ok, absl::Milliseconds(450));
+}
+
+}  // namespace
+}  // namespace genesis
