@@ -307,14 +307,18 @@ absl::StatusOr<Conversation> PgBotStore::OpenConversation(const std::string& bot
                                                           const std::string& contact,
                                                           const CallContext& ctx) {
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<Conversation> {
-    tx.exec_params(
-        "INSERT INTO bot_manager.conversations (bot_id, contact) VALUES ($1, $2) "
-        "ON CONFLICT (bot_id, contact) DO NOTHING",
-        bot_id, contact);
-    auto r = tx.exec_params(absl::StrCat("SELECT ", kConvColumns,
-                                         " FROM bot_manager.conversations c "
-                                         "WHERE c.bot_id = $1 AND c.contact = $2"),
-                            bot_id, contact);
+    const std::string select = absl::StrCat("SELECT ", kConvColumns,
+                                            " FROM bot_manager.conversations c "
+                                            "WHERE c.bot_id = $1 AND c.contact = $2");
+    // Most messages come from contacts who wrote before: read first, insert only when new.
+    auto r = tx.exec_params(select, bot_id, contact);
+    if (r.empty()) {
+      tx.exec_params(
+          "INSERT INTO bot_manager.conversations (bot_id, contact) VALUES ($1, $2) "
+          "ON CONFLICT (bot_id, contact) DO NOTHING",
+          bot_id, contact);
+      r = tx.exec_params(select, bot_id, contact);
+    }
     if (r.empty()) return BotNotFound(bot_id);
     return ConvOf(r[0]);
   });
@@ -348,25 +352,34 @@ absl::Status PgBotStore::CompleteInbox(const InboxOutcome& outcome, const CallCo
           absl::StrCat("inbox row ", outcome.inbox_id, " is no longer pending"));
     }
     InboxRow row = InboxOf(in[0]);
-    tx.exec_params(
-        "INSERT INTO bot_manager.conversations (bot_id, contact) VALUES ($1, $2) "
-        "ON CONFLICT (bot_id, contact) DO NOTHING",
-        row.bot_id, row.contact);
-    auto conv = tx.exec_params(absl::StrCat("SELECT ", kConvColumns,
-                                            " FROM bot_manager.conversations c WHERE "
-                                            "c.bot_id = $1 AND c.contact = $2 FOR UPDATE"),
-                               row.bot_id, row.contact);
+    // The conversation, locked: usually there (the worker opened it), unless it was
+    // erased meanwhile.
+    const std::string select_conv = absl::StrCat("SELECT ", kConvColumns,
+                                                 " FROM bot_manager.conversations c WHERE "
+                                                 "c.bot_id = $1 AND c.contact = $2 FOR UPDATE");
+    auto conv = tx.exec_params(select_conv, row.bot_id, row.contact);
+    if (conv.empty()) {
+      tx.exec_params(
+          "INSERT INTO bot_manager.conversations (bot_id, contact) VALUES ($1, $2) "
+          "ON CONFLICT (bot_id, contact) DO NOTHING",
+          row.bot_id, row.contact);
+      conv = tx.exec_params(select_conv, row.bot_id, row.contact);
+    }
     Conversation c = ConvOf(conv[0]);
-    tx.exec_params(
-        "INSERT INTO bot_manager.messages (conversation_id, author, text) "
-        "VALUES ($1, 'contact', $2)",
-        c.id, row.text);
     const bool bot_holds = c.state == kStateBot || c.state == kStateClosed;
     if (outcome.reply && bot_holds) {
+      // The contact's message and the bot's answer, in this order, in one statement.
       tx.exec_params(
           "INSERT INTO bot_manager.messages (conversation_id, author, text) "
-          "VALUES ($1, 'bot', $2)",
-          c.id, *outcome.reply);
+          "VALUES ($1, 'contact', $2), ($1, 'bot', $3)",
+          c.id, row.text, *outcome.reply);
+    } else {
+      tx.exec_params(
+          "INSERT INTO bot_manager.messages (conversation_id, author, text) "
+          "VALUES ($1, 'contact', $2)",
+          c.id, row.text);
+    }
+    if (outcome.reply && bot_holds) {
       tx.exec_params(
           "INSERT INTO bot_manager.outbox (bot_id, channel, contact, recipient, text, inbox_id, "
           "idempotency_key, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
