@@ -47,8 +47,7 @@ struct HttpResult {
 
 // POSTs a JSON body (exposed for the simulator's emitter and the benchmark).
 // UNAVAILABLE / DEADLINE_EXCEEDED on transport failures.
-absl::StatusOr<HttpResult> PostJson(const std::string& url,
-                                    const std::vector<std::string>& headers,
+absl::StatusOr<HttpResult> PostJson(const std::string& url, const std::vector<std::string>& headers,
                                     const std::string& body, absl::Duration timeout);
 
 }  // namespace genesis::bot

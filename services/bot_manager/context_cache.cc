@@ -47,8 +47,8 @@ void RedisContextCache::Put(int64_t conversation_id, const std::vector<Message>&
                             const CallContext& ctx) {
   json j = json::array();
   for (const auto& m : messages) {
-    j.push_back({{"a", m.author}, {"g", m.agent}, {"t", m.text},
-                 {"c", absl::ToUnixMicros(m.create_time)}});
+    j.push_back(
+        {{"a", m.author}, {"g", m.agent}, {"t", m.text}, {"c", absl::ToUnixMicros(m.create_time)}});
   }
   if (auto st = redis_->Set(Key(conversation_id), j.dump(), ttl_, ctx.deadline); !st.ok()) {
     Logger("bot.cache")->warn("context cache write failed: {}", st.message());

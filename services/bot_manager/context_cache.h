@@ -14,8 +14,7 @@ class RedisContextCache final : public ContextCache {
   RedisContextCache(RedisClient* redis, std::string prefix, absl::Duration ttl)
       : redis_(redis), prefix_(std::move(prefix)), ttl_(ttl) {}
 
-  std::optional<std::vector<Message>> Get(int64_t conversation_id,
-                                          const CallContext& ctx) override;
+  std::optional<std::vector<Message>> Get(int64_t conversation_id, const CallContext& ctx) override;
   void Put(int64_t conversation_id, const std::vector<Message>& messages,
            const CallContext& ctx) override;
   int64_t Erase(const std::vector<int64_t>& conversation_ids, const CallContext& ctx) override;

@@ -85,7 +85,7 @@ BotConfig FromProto(const v1::Bot& p, bool defaults) {
   b.max_reply_tokens =
       p.max_reply_tokens() == 0 && defaults ? d.max_reply_tokens : p.max_reply_tokens();
   b.proactive_daily_limit = p.proactive_daily_limit() == 0 && defaults ? d.proactive_daily_limit
-                                                                        : p.proactive_daily_limit();
+                                                                       : p.proactive_daily_limit();
   b.quiet_hours = {p.quiet_hours().start_hour(), p.quiet_hours().end_hour(),
                    p.quiet_hours().time_zone()};
   b.sandbox = p.sandbox();
@@ -184,10 +184,10 @@ std::vector<std::string> PopulatedBotFields(const v1::Bot& b) {
 
 }  // namespace
 
-#define GENESIS_BOT_UNARY(Method, Req, Resp, Body)                                        \
-  grpc::ServerUnaryReactor* BotManagerGrpcService::Method(                                \
-      grpc::CallbackServerContext* ctx, const Req* req, Resp* resp) {                     \
-    return dispatcher_->Unary(ctx, #Method, [=, this](const CallContext& call) Body);     \
+#define GENESIS_BOT_UNARY(Method, Req, Resp, Body)                                          \
+  grpc::ServerUnaryReactor* BotManagerGrpcService::Method(grpc::CallbackServerContext* ctx, \
+                                                          const Req* req, Resp* resp) {     \
+    return dispatcher_->Unary(ctx, #Method, [ =, this ](const CallContext& call) Body);     \
   }
 
 GENESIS_BOT_UNARY(CreateBot, v1::CreateBotRequest, v1::Bot, {
@@ -258,8 +258,8 @@ GENESIS_BOT_UNARY(ClaimConversation, v1::ClaimConversationRequest, v1::Conversat
 })
 
 GENESIS_BOT_UNARY(ReplyToConversation, v1::ReplyToConversationRequest, v1::Message, {
-  auto m = logic_->ReplyToConversation(req->name(), req->agent(), req->text(), req->request_id(),
-                                       call);
+  auto m =
+      logic_->ReplyToConversation(req->name(), req->agent(), req->text(), req->request_id(), call);
   if (m.ok()) *resp = ToProto(*m);
   return m.status();
 })
@@ -272,8 +272,7 @@ GENESIS_BOT_UNARY(ReleaseConversation, v1::ReleaseConversationRequest, v1::Conve
 
 GENESIS_BOT_UNARY(CreateProactiveMessage, v1::CreateProactiveMessageRequest, v1::ProactiveMessage, {
   auto m = logic_->CreateProactiveMessage(req->parent(), req->proactive_message().recipient(),
-                                          req->proactive_message().text(), req->request_id(),
-                                          call);
+                                          req->proactive_message().text(), req->request_id(), call);
   if (m.ok()) *resp = ToProto(*m);
   return m.status();
 })
@@ -284,8 +283,8 @@ GENESIS_BOT_UNARY(GetProactiveMessage, v1::GetProactiveMessageRequest, v1::Proac
   return m.status();
 })
 
-GENESIS_BOT_UNARY(ApproveProactiveMessage, v1::ApproveProactiveMessageRequest,
-                  v1::ProactiveMessage, {
+GENESIS_BOT_UNARY(ApproveProactiveMessage, v1::ApproveProactiveMessageRequest, v1::ProactiveMessage,
+                  {
                     auto m = logic_->ApproveProactiveMessage(req->name(), call);
                     if (m.ok()) *resp = ToProto(*m);
                     return m.status();
@@ -345,8 +344,8 @@ grpc::ServerUnaryReactor* BotWebhookGrpcService::VerifyWhatsAppWebhook(
     grpc::CallbackServerContext* ctx, const v1::VerifyWhatsAppWebhookRequest* req,
     google::api::HttpBody* resp) {
   return dispatcher_->Unary(ctx, "VerifyWhatsAppWebhook", [=, this](const CallContext& call) {
-    auto challenge = logic_->VerifyWhatsApp(req->bot(), req->hub().mode(),
-                                            req->hub().verify_token(), req->hub().challenge(), call);
+    auto challenge = logic_->VerifyWhatsApp(
+        req->bot(), req->hub().mode(), req->hub().verify_token(), req->hub().challenge(), call);
     if (!challenge.ok()) return challenge.status();
     resp->set_content_type("text/plain");
     resp->set_data(*challenge);
@@ -364,8 +363,8 @@ grpc::ServerUnaryReactor* BotWebhookGrpcService::Receive(grpc::CallbackServerCon
   request.bot = bot;
   request.body = body.data();
   request.content_type = body.content_type();
-  for (const char* name : {"x-hub-signature-256", "x-telegram-bot-api-secret-token",
-                           "x-mattermost-token"}) {
+  for (const char* name :
+       {"x-hub-signature-256", "x-telegram-bot-api-secret-token", "x-mattermost-token"}) {
     auto it = ctx->client_metadata().find(name);
     if (it != ctx->client_metadata().end()) {
       request.headers[name] = std::string(it->second.data(), it->second.size());

@@ -83,9 +83,9 @@ class BotWebhookGrpcService final : public v1::BotWebhookService::CallbackServic
   grpc::ServerUnaryReactor* ReceiveTelegramWebhook(grpc::CallbackServerContext* ctx,
                                                    const v1::ReceiveTelegramWebhookRequest* req,
                                                    v1::WebhookAck* resp) override;
-  grpc::ServerUnaryReactor* ReceiveMattermostWebhook(
-      grpc::CallbackServerContext* ctx, const v1::ReceiveMattermostWebhookRequest* req,
-      v1::WebhookAck* resp) override;
+  grpc::ServerUnaryReactor* ReceiveMattermostWebhook(grpc::CallbackServerContext* ctx,
+                                                     const v1::ReceiveMattermostWebhookRequest* req,
+                                                     v1::WebhookAck* resp) override;
   grpc::ServerUnaryReactor* ReceiveAlexaRequest(grpc::CallbackServerContext* ctx,
                                                 const v1::ReceiveAlexaRequestRequest* req,
                                                 google::api::HttpBody* resp) override;

@@ -37,8 +37,7 @@ namespace genesis::bot::sim {
 
 class ChannelSimulator {
  public:
-  static absl::StatusOr<std::unique_ptr<ChannelSimulator>> Start(const std::string& host,
-                                                                 int port);
+  static absl::StatusOr<std::unique_ptr<ChannelSimulator>> Start(const std::string& host, int port);
   ~ChannelSimulator();
   ChannelSimulator(const ChannelSimulator&) = delete;
   ChannelSimulator& operator=(const ChannelSimulator&) = delete;
