@@ -819,9 +819,10 @@ absl::StatusOr<int64_t> BotManager::PurgeExpired(const CallContext& ctx) {
   return n;
 }
 
-absl::StatusOr<Page<InboxRow>> BotManager::ListInbox(const std::string& parent, int page_size,
-                                                     const std::string& page_token,
-                                                     const CallContext& ctx) {
+template <typename Row, typename List>
+absl::StatusOr<Page<Row>> BotManager::ListNewestFirst(const std::string& parent, int page_size,
+                                                      const std::string& page_token,
+                                                      const CallContext& ctx, List list) {
   GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(parent, "parent", nullptr));
   GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, "page_size"));
   int64_t before = INT64_MAX;
@@ -829,8 +830,8 @@ absl::StatusOr<Page<InboxRow>> BotManager::ListInbox(const std::string& parent, 
     GENESIS_ASSIGN_OR_RETURN(before, ParseInt(page_token, "page_token"));
   }
   GENESIS_RETURN_IF_ERROR(store_->GetBot(parts[1], ctx).status());
-  GENESIS_ASSIGN_OR_RETURN(auto rows, store_->ListInbox(parts[1], before, limit + 1, ctx));
-  Page<InboxRow> page;
+  GENESIS_ASSIGN_OR_RETURN(std::vector<Row> rows, list(parts[1], before, limit + 1));
+  Page<Row> page;
   if (static_cast<int>(rows.size()) > limit) {
     rows.resize(limit);
     page.next_page_token = std::to_string(rows.back().id);
@@ -839,24 +840,22 @@ absl::StatusOr<Page<InboxRow>> BotManager::ListInbox(const std::string& parent, 
   return page;
 }
 
+absl::StatusOr<Page<InboxRow>> BotManager::ListInbox(const std::string& parent, int page_size,
+                                                     const std::string& page_token,
+                                                     const CallContext& ctx) {
+  return ListNewestFirst<InboxRow>(parent, page_size, page_token, ctx,
+                                   [&](const std::string& bot, int64_t before, int limit) {
+                                     return store_->ListInbox(bot, before, limit, ctx);
+                                   });
+}
+
 absl::StatusOr<Page<OutboxRow>> BotManager::ListOutbox(const std::string& parent, int page_size,
                                                        const std::string& page_token,
                                                        const CallContext& ctx) {
-  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(parent, "parent", nullptr));
-  GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, "page_size"));
-  int64_t before = INT64_MAX;
-  if (!page_token.empty()) {
-    GENESIS_ASSIGN_OR_RETURN(before, ParseInt(page_token, "page_token"));
-  }
-  GENESIS_RETURN_IF_ERROR(store_->GetBot(parts[1], ctx).status());
-  GENESIS_ASSIGN_OR_RETURN(auto rows, store_->ListOutbox(parts[1], before, limit + 1, ctx));
-  Page<OutboxRow> page;
-  if (static_cast<int>(rows.size()) > limit) {
-    rows.resize(limit);
-    page.next_page_token = std::to_string(rows.back().id);
-  }
-  page.values = std::move(rows);
-  return page;
+  return ListNewestFirst<OutboxRow>(parent, page_size, page_token, ctx,
+                                    [&](const std::string& bot, int64_t before, int limit) {
+                                      return store_->ListOutbox(bot, before, limit, ctx);
+                                    });
 }
 
 std::string ChannelName(Channel channel) {

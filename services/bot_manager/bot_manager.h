@@ -203,6 +203,11 @@ class BotManager {
   [[nodiscard]] const BotManagerOptions& options() const { return options_; }
 
  private:
+  // A page of a bot's inbox or outbox rows, newest first: `list(bot, before_id, limit)`.
+  template <typename Row, typename List>
+  absl::StatusOr<Page<Row>> ListNewestFirst(const std::string& parent, int page_size,
+                                            const std::string& page_token, const CallContext& ctx,
+                                            List list);
   // A bot's configuration, reused for bot_cache_ttl.
   absl::StatusOr<BotConfig> CachedBot(const std::string& id, const CallContext& ctx);
   void ForgetBot(const std::string& id);
