@@ -14,34 +14,17 @@
 #include "services/llm_router/pg_store.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
-#include "tests/testing/test_database.h"
-
-namespace genesis {
-std::vector<Migration> LlmRouterMigrations();
-}
 
 namespace genesis::llmrouter {
 namespace {
 
-class BatchedStorePgTest : public ::testing::Test {
+class BatchedStorePgTest : public RouterPgTest {
  protected:
   void SetUp() override {
-    db_ = genesis::testing::TestDatabase::Create();
-    if (!db_) GTEST_SKIP() << "GENESIS_TEST_PG_DSN not set (scripts/test.sh sets it)";
-    ASSERT_TRUE(ApplyMigrations(db_->dsn(), "llm_router", LlmRouterMigrations()).ok());
-    PgPoolOptions options;
-    options.dsn = db_->dsn();
-    options.size = 4;
-    pool_ = std::make_unique<PgPool>(options, nullptr);
-    auto s = sim::ProviderSimulator::Start("127.0.0.1", 0);
-    ASSERT_TRUE(s.ok()) << s.status();
-    sim_ = std::move(*s);
-    // Every answer uses 100 tokens: 60 in, 40 out.
-    sim::ModelScript script;
-    script.input_tokens = 60;
-    script.output_tokens = 40;
-    sim_->Script("cloud-a", script);
+    if (!SetUpRouterDatabase(4)) return;
+    ScriptTokens("cloud-a", 60, 40);  // every answer uses 100 tokens
     metrics_ = RouterMetrics::Register(&registry_);
   }
   void TearDown() override {
@@ -99,9 +82,6 @@ class BatchedStorePgTest : public ::testing::Test {
   }
   double Metric(Counter* c) const { return c->Value(); }
 
-  std::unique_ptr<genesis::testing::TestDatabase> db_;
-  std::unique_ptr<PgPool> pool_;
-  std::unique_ptr<sim::ProviderSimulator> sim_;
   MetricsRegistry registry_;
   RouterMetrics metrics_;
   std::unique_ptr<Router> router_;

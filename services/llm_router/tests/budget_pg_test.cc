@@ -13,34 +13,17 @@
 #include "services/llm_router/redis_response_cache.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
-#include "tests/testing/test_database.h"
-
-namespace genesis {
-std::vector<Migration> LlmRouterMigrations();
-}
 
 namespace genesis::llmrouter {
 namespace {
 
-class BudgetPgTest : public ::testing::Test {
+class BudgetPgTest : public RouterPgTest {
  protected:
   void SetUp() override {
-    db_ = genesis::testing::TestDatabase::Create();
-    if (!db_) GTEST_SKIP() << "GENESIS_TEST_PG_DSN not set (scripts/test.sh sets it)";
-    ASSERT_TRUE(ApplyMigrations(db_->dsn(), "llm_router", LlmRouterMigrations()).ok());
-    PgPoolOptions options;
-    options.dsn = db_->dsn();
-    options.size = 2;
-    pool_ = std::make_unique<PgPool>(options, nullptr);
-    auto s = sim::ProviderSimulator::Start("127.0.0.1", 0);
-    ASSERT_TRUE(s.ok()) << s.status();
-    sim_ = std::move(*s);
-    // Every answer of cloud-a uses 100 tokens: 60 in, 40 out.
-    sim::ModelScript script;
-    script.input_tokens = 60;
-    script.output_tokens = 40;
-    sim_->Script("cloud-a", script);
+    if (!SetUpRouterDatabase()) return;
+    ScriptTokens("cloud-a", 60, 40);  // every answer uses 100 tokens
     Start();
   }
   void Start(std::unique_ptr<ResponseCache> cache = nullptr) {
@@ -75,9 +58,6 @@ class BudgetPgTest : public ::testing::Test {
     return tx.exec1(sql)[0].as<int64_t>();
   }
 
-  std::unique_ptr<genesis::testing::TestDatabase> db_;
-  std::unique_ptr<PgPool> pool_;
-  std::unique_ptr<sim::ProviderSimulator> sim_;
   testing::FakeClock* clock_ = nullptr;
   std::unique_ptr<Router> router_;
   CallContext ctx_ = CallContext::Background();

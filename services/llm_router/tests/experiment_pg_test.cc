@@ -12,29 +12,16 @@
 #include "services/llm_router/redis_rate_limiter.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
-#include "tests/testing/test_database.h"
-
-namespace genesis {
-std::vector<Migration> LlmRouterMigrations();
-}
 
 namespace genesis::llmrouter {
 namespace {
 
-class ExperimentPgTest : public ::testing::Test {
+class ExperimentPgTest : public RouterPgTest {
  protected:
   void SetUp() override {
-    db_ = genesis::testing::TestDatabase::Create();
-    if (!db_) GTEST_SKIP() << "GENESIS_TEST_PG_DSN not set (scripts/test.sh sets it)";
-    ASSERT_TRUE(ApplyMigrations(db_->dsn(), "llm_router", LlmRouterMigrations()).ok());
-    PgPoolOptions options;
-    options.dsn = db_->dsn();
-    options.size = 2;
-    pool_ = std::make_unique<PgPool>(options, nullptr);
-    auto s = sim::ProviderSimulator::Start("127.0.0.1", 0);
-    ASSERT_TRUE(s.ok()) << s.status();
-    sim_ = std::move(*s);
+    if (!SetUpRouterDatabase()) return;
     RouterConfig config;
     config.models = {testing::SimModel("cloud-a", Protocol::kOpenAi, sim_->url()),
                      testing::SimModel("cloud-b", Protocol::kAnthropic, sim_->url())};
@@ -60,9 +47,6 @@ class ExperimentPgTest : public ::testing::Test {
     return tx.exec1(sql)[0].as<double>();
   }
 
-  std::unique_ptr<genesis::testing::TestDatabase> db_;
-  std::unique_ptr<PgPool> pool_;
-  std::unique_ptr<sim::ProviderSimulator> sim_;
   std::unique_ptr<Router> router_;
   CallContext ctx_ = CallContext::Background();
 };

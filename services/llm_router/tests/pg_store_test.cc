@@ -13,29 +13,16 @@
 #include "services/llm_router/pii.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
-#include "tests/testing/test_database.h"
-
-namespace genesis {
-std::vector<Migration> LlmRouterMigrations();
-}
 
 namespace genesis::llmrouter {
 namespace {
 
-class PgRouterStoreTest : public ::testing::Test {
+class PgRouterStoreTest : public RouterPgTest {
  protected:
   void SetUp() override {
-    db_ = genesis::testing::TestDatabase::Create();
-    if (!db_) GTEST_SKIP() << "GENESIS_TEST_PG_DSN not set (scripts/test.sh sets it)";
-    ASSERT_TRUE(ApplyMigrations(db_->dsn(), "llm_router", LlmRouterMigrations()).ok());
-    PgPoolOptions options;
-    options.dsn = db_->dsn();
-    options.size = 2;
-    pool_ = std::make_unique<PgPool>(options, nullptr);
-    auto s = sim::ProviderSimulator::Start("127.0.0.1", 0);
-    ASSERT_TRUE(s.ok()) << s.status();
-    sim_ = std::move(*s);
+    if (!SetUpRouterDatabase()) return;
     ctx_ = CallContext::Background();
     ctx_.request_id = "req-pg-1";
   }
@@ -80,9 +67,6 @@ class PgRouterStoreTest : public ::testing::Test {
     return nullptr;
   }
 
-  std::unique_ptr<genesis::testing::TestDatabase> db_;
-  std::unique_ptr<PgPool> pool_;
-  std::unique_ptr<sim::ProviderSimulator> sim_;
   CallContext ctx_;
 };
 
