@@ -71,28 +71,8 @@ pass "llm sim $LSIM, router $ROUTER, channel sim $CSIM, bot manager $BOT"
 SVC=genesis.bot.v1.BotManagerService
 HOOKS=genesis.bot.v1.BotWebhookService
 SKILL="amzn1.ask.skill.e2e-$RANDOM"
-rpc() {
-  RC=0
-  local method="$1" body="$2"
-  shift 2
-  OUT="$("$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 30s "$@" \
-    -d "$body" "$URL/$method" 2>&1)" || RC=$?
-}
-call() {
-  rpc "$SVC/$1" "$2"
-  if [ "$RC" -eq 0 ]; then R="$OUT"; else R='{}'; fail "$1 succeeds" "request: $2" "exit $RC: $OUT"; fi
-}
-# expect_code CODE FULL_METHOD JSON DESC [buf args...]
-expect_code() {
-  local want="$1" method="$2" req="$3" desc="$4"
-  shift 4
-  rpc "$method" "$req" "$@"
-  R="$OUT"
-  local got
-  got="$(jq -r '.code // empty' <<<"$OUT" 2>/dev/null || true)"
-  if [ "$RC" -ne 0 ] && [ "$got" = "$want" ]; then pass "$desc -> $want"; else
-    fail "$desc -> $want" "request: $req" "exit $RC: $OUT"; fi
-}
+# shellcheck source=rpc.sh
+source "$(dirname "${BASH_SOURCE[0]}")/rpc.sh"
 b64() { printf '%s' "$1" | base64 -w0; }
 inbox_count() { sql "SELECT count(*) FROM bot_manager.inbox WHERE bot_id = 'alexa'"; }
 message_count() {

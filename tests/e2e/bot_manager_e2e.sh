@@ -88,28 +88,8 @@ pass "llm sim $LSIM, router $ROUTER, channel sim $CSIM, bot manager $BOT"
 
 SVC=genesis.bot.v1.BotManagerService
 HOOKS=genesis.bot.v1.BotWebhookService
-rpc() {
-  RC=0
-  local method="$1" body="$2"
-  shift 2
-  OUT="$("$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 30s "$@" \
-    -d "$body" "$URL/$method" 2>&1)" || RC=$?
-}
-call() {
-  rpc "$SVC/$1" "$2"
-  if [ "$RC" -eq 0 ]; then R="$OUT"; else R='{}'; fail "$1 succeeds" "request: $2" "exit $RC: $OUT"; fi
-}
-# expect_code CODE FULL_METHOD JSON DESC [buf args...]
-expect_code() {
-  local want="$1" method="$2" req="$3" desc="$4"
-  shift 4
-  rpc "$method" "$req" "$@"
-  R="$OUT"
-  local got
-  got="$(jq -r '.code // empty' <<<"$OUT" 2>/dev/null || true)"
-  if [ "$RC" -ne 0 ] && [ "$got" = "$want" ]; then pass "$desc -> $want"; else
-    fail "$desc -> $want" "request: $req" "exit $RC: $OUT"; fi
-}
+# shellcheck source=rpc.sh
+source "$(dirname "${BASH_SOURCE[0]}")/rpc.sh"
 sent_json() { curl -s --max-time 10 "$CSIM/_sim/sent"; }
 # wait_sent N: until the simulator has recorded at least N sends (30 s).
 wait_sent() {
@@ -137,9 +117,9 @@ call CreateBot '{"bot_id": "tg", "bot": {"channel": "CHANNEL_TELEGRAM", "webhook
   "access_token_env": "E2E_TG_TOKEN", "proactive_daily_limit": 2}}'
 call CreateBot '{"bot_id": "mm", "bot": {"channel": "CHANNEL_MATTERMOST", "webhook_secret_env": "E2E_MM_SECRET",
   "access_token_env": "E2E_MM_TOKEN"}}'
-expect_code already_exists "$SVC/CreateBot" '{"bot_id": "tg", "bot": {"channel": "CHANNEL_TELEGRAM",
+expect_status already_exists "$SVC/CreateBot" '{"bot_id": "tg", "bot": {"channel": "CHANNEL_TELEGRAM",
   "webhook_secret_env": "X", "access_token_env": "Y"}}' "CreateBot with a taken id"
-expect_code invalid_argument "$SVC/CreateBot" '{"bot_id": "Bad Id", "bot": {"channel": "CHANNEL_WHATSAPP"}}' \
+expect_status invalid_argument "$SVC/CreateBot" '{"bot_id": "Bad Id", "bot": {"channel": "CHANNEL_WHATSAPP"}}' \
   "CreateBot with a bad id and no secrets"
 check "  ... names bot_id, webhook_secret_env and phone_number_id" \
   jq_true "$R" '(.message | contains("bot_id")) and (.message | contains("bot.webhook_secret_env")) and (.message | contains("bot.phone_number_id"))'
@@ -155,7 +135,7 @@ check_jq "UpdateBot changes only the given field" "$R" \
 rpc "$HOOKS/VerifyWhatsAppWebhook" '{"bot": "wa", "hub": {"mode": "subscribe", "verify_token": "wa-verify-123", "challenge": "1158201444"}}'
 check_jq "WhatsApp verification echoes hub.challenge as text/plain" "$OUT" \
   '.contentType == "text/plain" and (.data | @base64d) == "1158201444"'
-expect_code unauthenticated "$HOOKS/VerifyWhatsAppWebhook" \
+expect_status unauthenticated "$HOOKS/VerifyWhatsAppWebhook" \
   '{"bot": "wa", "hub": {"mode": "subscribe", "verify_token": "wrong", "challenge": "1"}}' "verification with a wrong token"
 
 # --------------------------------------------------------------------------
@@ -178,24 +158,24 @@ for ch in whatsapp telegram mattermost; do
   check_eq "$ch: three inbox rows" 3 "$(inbox_count $bot)"
 done
 BODY='{"entry":[]}'
-expect_code unauthenticated "$HOOKS/ReceiveWhatsAppWebhook" "{\"bot\": \"wa\", \"body\": {\"data\": \"$(b64 "$BODY")\"}}" \
+expect_status unauthenticated "$HOOKS/ReceiveWhatsAppWebhook" "{\"bot\": \"wa\", \"body\": {\"data\": \"$(b64 "$BODY")\"}}" \
   "whatsapp: no X-Hub-Signature-256"
-expect_code unauthenticated "$HOOKS/ReceiveTelegramWebhook" "{\"bot\": \"tg\", \"body\": {\"data\": \"$(b64 '{"update_id": 1}')\"}}" \
+expect_status unauthenticated "$HOOKS/ReceiveTelegramWebhook" "{\"bot\": \"tg\", \"body\": {\"data\": \"$(b64 '{"update_id": 1}')\"}}" \
   "telegram: no secret token header"
-expect_code unauthenticated "$HOOKS/ReceiveMattermostWebhook" "{\"bot\": \"mm\", \"body\": {\"data\": \"$(b64 '{"post_id":"p","user_id":"u","channel_id":"c","text":"x"}')\"}}" \
+expect_status unauthenticated "$HOOKS/ReceiveMattermostWebhook" "{\"bot\": \"mm\", \"body\": {\"data\": \"$(b64 '{"post_id":"p","user_id":"u","channel_id":"c","text":"x"}')\"}}" \
   "mattermost: no token"
 
 # Malformed payloads with a valid signature, and unknown bots: clear errors, nothing stored.
 BAD='{"entry": [{"changes": [{"value": {"messages": [{"type": "text"}]}}]}]}'
 SIG="sha256=$(printf '%s' "$BAD" | openssl dgst -sha256 -hmac "$E2E_WA_SECRET" -r | cut -d' ' -f1)"
-expect_code invalid_argument "$HOOKS/ReceiveWhatsAppWebhook" "{\"bot\": \"wa\", \"body\": {\"data\": \"$(b64 "$BAD")\"}}" \
+expect_status invalid_argument "$HOOKS/ReceiveWhatsAppWebhook" "{\"bot\": \"wa\", \"body\": {\"data\": \"$(b64 "$BAD")\"}}" \
   "whatsapp: a message without id/from" -H "x-hub-signature-256: $SIG"
 check "  ... the error names the body field" jq_true "$R" '.message | contains("body")'
-expect_code invalid_argument "$HOOKS/ReceiveTelegramWebhook" "{\"bot\": \"tg\", \"body\": {\"data\": \"$(b64 'not json')\"}}" \
+expect_status invalid_argument "$HOOKS/ReceiveTelegramWebhook" "{\"bot\": \"tg\", \"body\": {\"data\": \"$(b64 'not json')\"}}" \
   "telegram: a body that is not JSON" -H "x-telegram-bot-api-secret-token: $E2E_TG_SECRET"
-expect_code not_found "$HOOKS/ReceiveTelegramWebhook" "{\"bot\": \"nobody\", \"body\": {\"data\": \"$(b64 '{}')\"}}" \
+expect_status not_found "$HOOKS/ReceiveTelegramWebhook" "{\"bot\": \"nobody\", \"body\": {\"data\": \"$(b64 '{}')\"}}" \
   "telegram: an unknown bot" -H "x-telegram-bot-api-secret-token: $E2E_TG_SECRET"
-expect_code failed_precondition "$HOOKS/ReceiveTelegramWebhook" "{\"bot\": \"wa\", \"body\": {\"data\": \"$(b64 '{}')\"}}" \
+expect_status failed_precondition "$HOOKS/ReceiveTelegramWebhook" "{\"bot\": \"wa\", \"body\": {\"data\": \"$(b64 '{}')\"}}" \
   "telegram webhook sent to the WhatsApp bot"
 check_eq "nothing half-stored: 3 + 3 + 3 inbox rows in all" 9 "$(sql 'SELECT count(*) FROM bot_manager.inbox')"
 
@@ -241,14 +221,14 @@ sleep 0.3
 check_eq "the bot stays silent while the conversation waits for a person" "$((sent_before + 1))" "$(sent_json | jq -r .count)"
 call ClaimConversation "{\"name\": \"$CONV\", \"agent\": \"ana\"}"
 check_jq "ana claims it" "$R" '.state == "CONVERSATION_STATE_HANDOFF_ACTIVE" and .agent == "ana"'
-expect_code failed_precondition "$SVC/ClaimConversation" "{\"name\": \"$CONV\", \"agent\": \"bruno\"}" "bruno claims a conversation ana holds"
+expect_status failed_precondition "$SVC/ClaimConversation" "{\"name\": \"$CONV\", \"agent\": \"bruno\"}" "bruno claims a conversation ana holds"
 call ReplyToConversation "{\"name\": \"$CONV\", \"agent\": \"ana\", \"text\": \"Oi, aqui é a Ana.\", \"request_id\": \"r1\"}"
 call ReplyToConversation "{\"name\": \"$CONV\", \"agent\": \"ana\", \"text\": \"Oi, aqui é a Ana.\", \"request_id\": \"r1\"}"
 wait_sent $((sent_before + 2)) >/dev/null
 sleep 0.3
 check_jq "ana's reply reaches the contact once (request id retried)" "$(sent_json)" \
   "[.sent[] | select(.text == \"Oi, aqui é a Ana.\" and .to == \"5521900000050\")] | length == 1"
-expect_code failed_precondition "$SVC/ReplyToConversation" "{\"name\": \"$CONV\", \"agent\": \"bruno\", \"text\": \"x\"}" \
+expect_status failed_precondition "$SVC/ReplyToConversation" "{\"name\": \"$CONV\", \"agent\": \"bruno\", \"text\": \"x\"}" \
   "bruno replies in ana's conversation"
 call ReleaseConversation "{\"name\": \"$CONV\", \"agent\": \"ana\"}"
 check_jq "released back to the bot" "$R" '.state == "CONVERSATION_STATE_BOT"'
@@ -277,14 +257,14 @@ call CreateProactiveMessage '{"parent": "bots/tg", "proactive_message": {"recipi
 check_jq "an approved contact's next message is queued at once" "$R" '.state == "PROACTIVE_STATE_QUEUED" or .state == "PROACTIVE_STATE_SENT"'
 call CreateProactiveMessage '{"parent": "bots/tg", "proactive_message": {"recipient": "777", "text": "Lembrete"}, "request_id": "p2"}'
 check_jq "  ... a retry with the same request id is the same message" "$R" '.text == "Lembrete"'
-expect_code resource_exhausted "$SVC/CreateProactiveMessage" \
+expect_status resource_exhausted "$SVC/CreateProactiveMessage" \
   '{"parent": "bots/tg", "proactive_message": {"recipient": "777", "text": "Mais um"}}' "a third message the same day (limit 2)"
 H="$(date -u +%H)"; H=$((10#$H)); E=$(((H + 2) % 24))
 call UpdateBot "{\"bot\": {\"name\": \"bots/wa\", \"quiet_hours\": {\"start_hour\": $H, \"end_hour\": $E}}, \"update_mask\": \"quietHours\"}"
 call CreateProactiveMessage '{"parent": "bots/wa", "proactive_message": {"recipient": "5521900000050", "text": "Promoção"}}'
 check_jq "during quiet hours a message for a known contact waits for their end" "$R" \
   "(.state == \"PROACTIVE_STATE_QUEUED\") and (.sendTime > \"$(date -u +%Y-%m-%dT%H:%M:%S)\")"
-expect_code invalid_argument "$SVC/CreateProactiveMessage" '{"parent": "bots/wa", "proactive_message": {"recipient": ""}}' \
+expect_status invalid_argument "$SVC/CreateProactiveMessage" '{"parent": "bots/wa", "proactive_message": {"recipient": ""}}' \
   "a proactive message without recipient and text"
 
 # --------------------------------------------------------------------------
@@ -293,7 +273,7 @@ expect_code invalid_argument "$SVC/CreateProactiveMessage" '{"parent": "bots/wa"
 call EraseContact '{"name": "bots/wa/contacts/5521900000050"}'
 check_jq "erasure reports what it deleted" "$R" \
   '(.messagesDeleted | tonumber) == 6 and (.conversationsDeleted | tonumber) == 1 and (.inboxEntriesDeleted | tonumber) == 3 and (.outboxEntriesDeleted | tonumber) >= 3'
-expect_code not_found "$SVC/GetConversation" "{\"name\": \"$CONV\"}" "the erased conversation"
+expect_status not_found "$SVC/GetConversation" "{\"name\": \"$CONV\"}" "the erased conversation"
 check_eq "no row of the contact is left" 0 \
   "$(sql "SELECT (SELECT count(*) FROM bot_manager.inbox WHERE contact = '5521900000050') + (SELECT count(*) FROM bot_manager.outbox WHERE recipient = '5521900000050') + (SELECT count(*) FROM bot_manager.proactive_messages WHERE recipient = '5521900000050')")"
 

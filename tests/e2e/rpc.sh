@@ -2,19 +2,39 @@
 # (sourced after lib.sh). The script sets BUF (the buf CLI), URL (the server,
 # http://host:port) and SVC (the full service name), and OPS for metrics.
 #
-#   rpc FULL_METHOD JSON                 sets OUT (stdout + stderr of buf curl) and RC
+#   rpc FULL_METHOD JSON [BUF_ARGS...]   sets OUT (stdout + stderr of buf curl) and RC
+#                                        (BUF_ARGS: e.g. -H "x-hub-signature-256: ...")
 #   call METHOD JSON                     must succeed; response in R
 #   expect_code CODE METHOD JSON [DESC]  fails with CODE (buf curl's name, e.g. not_found)
+#   expect_status CODE FULL_METHOD JSON DESC [BUF_ARGS...]
+#                                        the same for any service, with buf curl arguments
 #   expect_invalid FIELD METHOD JSON     INVALID_ARGUMENT naming FIELD in message and BadRequest
 #   metrics / metric_value NAME          the server's /metrics, one value of it
 # jq filters are single-quoted on purpose: their $names are jq variables.
 # shellcheck disable=SC2016
 
-# rpc FULL_METHOD JSON: sets OUT (stdout + stderr of buf curl) and RC.
+# rpc FULL_METHOD JSON [BUF_ARGS...]: sets OUT (stdout + stderr of buf curl) and RC.
 rpc() {
   RC=0
-  OUT="$("$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 30s \
-    -d "$2" "$URL/$1" 2>&1)" || RC=$?
+  local method="$1" body="$2"
+  shift 2
+  OUT="$("$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 30s "$@" \
+    -d "$body" "$URL/$method" 2>&1)" || RC=$?
+}
+
+# expect_status CODE FULL_METHOD JSON DESC [BUF_ARGS...]: the call fails with CODE;
+# the error JSON is left in R.
+expect_status() {
+  local want="$1" method="$2" req="$3" desc="$4" got
+  shift 4
+  rpc "$method" "$req" "$@"
+  R="$OUT"
+  got="$(jq -r '.code // empty' <<<"$OUT" 2>/dev/null || true)"
+  if [ "$RC" -ne 0 ] && [ "$got" = "$want" ]; then
+    pass "$desc -> $want"
+  else
+    fail "$desc -> $want" "request: $req" "exit $RC: $OUT"
+  fi
 }
 
 # call METHOD JSON: a call that must succeed; its response is in R. A failure
