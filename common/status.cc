@@ -62,4 +62,27 @@ google::rpc::Status RpcStatusOf(const grpc::Status& status) {
   return rpc_status;
 }
 
+absl::Status DownstreamStatus(const grpc::Status& status, absl::string_view service) {
+  const std::string& msg = status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      return absl::OkStatus();
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return absl::FailedPreconditionError(absl::StrCat(service, ": ", msg));
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return absl::ResourceExhaustedError(absl::StrCat(service, ": ", msg));
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(
+          absl::StrCat("the ", service, " did not answer before the deadline: ", msg));
+    case grpc::StatusCode::CANCELLED:
+      return absl::CancelledError(
+          absl::StrCat("the call to the ", service, " was cancelled: ", msg));
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return absl::InternalError(absl::StrCat("the ", service, " refused the request: ", msg));
+    default:
+      return absl::UnavailableError(absl::StrCat(
+          service, " unavailable (gRPC code ", static_cast<int>(status.error_code()), "): ", msg));
+  }
+}
+
 }  // namespace genesis

@@ -50,6 +50,13 @@ class FieldViolations {
 // The one conversion from absl::Status to grpc::Status (codes are equal by value).
 [[nodiscard]] grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// A failed call to another Genesis service (`service`, e.g. "LLM router"), as
+// this service reports it, message naming the service: FAILED_PRECONDITION and
+// RESOURCE_EXHAUSTED are the other service's verdicts and pass through; a
+// deadline or cancellation stays one; INVALID_ARGUMENT means this service built
+// a bad request (INTERNAL); anything else is "<service> unavailable".
+[[nodiscard]] absl::Status DownstreamStatus(const grpc::Status& status, absl::string_view service);
+
 // Parses the google.rpc.Status details of a grpc::Status (empty when none).
 [[nodiscard]] google::rpc::Status RpcStatusOf(const grpc::Status& status);
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/status.h"
 
 namespace genesis::bot {
 
@@ -45,22 +46,7 @@ absl::StatusOr<ModelReply> RouterReplyModel::Reply(const BotConfig& bot,
   if (!ctx.request_id.empty()) call.AddMetadata("x-request-id", ctx.request_id);
   llm::CompleteResponse resp;
   grpc::Status st = stub_->Complete(&call, req, &resp);
-  if (!st.ok()) {
-    const std::string& msg = st.error_message();
-    switch (st.error_code()) {
-      case grpc::StatusCode::DEADLINE_EXCEEDED:
-        return absl::DeadlineExceededError(absl::StrCat("the LLM router did not answer: ", msg));
-      case grpc::StatusCode::RESOURCE_EXHAUSTED:
-        return absl::ResourceExhaustedError(absl::StrCat("LLM router: ", msg));
-      case grpc::StatusCode::FAILED_PRECONDITION:
-        return absl::FailedPreconditionError(absl::StrCat("LLM router: ", msg));
-      case grpc::StatusCode::INVALID_ARGUMENT:
-        return absl::InternalError(absl::StrCat("the LLM router refused the request: ", msg));
-      default:
-        return absl::UnavailableError(absl::StrCat("LLM router unavailable (gRPC code ",
-                                                   static_cast<int>(st.error_code()), "): ", msg));
-    }
-  }
+  if (!st.ok()) return DownstreamStatus(st, "LLM router");
   if (resp.text().empty()) return absl::UnavailableError("the model answered with no text");
   return ModelReply{resp.text(), resp.sandbox()};
 }

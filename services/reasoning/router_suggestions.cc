@@ -150,29 +150,6 @@ std::string NormalizedStatement(absl::string_view s) {
   return absl::AsciiStrToLower(absl::StripAsciiWhitespace(s));
 }
 
-absl::Status MapRouterError(const grpc::Status& st) {
-  const std::string& msg = st.error_message();
-  switch (st.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-      return absl::UnavailableError(absl::StrCat("LLM router unavailable: ", msg));
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return absl::FailedPreconditionError(absl::StrCat("LLM router: ", msg));
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return absl::ResourceExhaustedError(absl::StrCat("LLM router: ", msg));
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError(
-          absl::StrCat("the LLM router did not answer before the deadline: ", msg));
-    case grpc::StatusCode::CANCELLED:
-      return absl::CancelledError(absl::StrCat("the call to the LLM router was cancelled: ", msg));
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return absl::InternalError(
-          absl::StrCat("the LLM router refused the assist request as invalid: ", msg));
-    default:
-      return absl::UnavailableError(absl::StrCat("LLM router failed (gRPC code ",
-                                                 static_cast<int>(st.error_code()), "): ", msg));
-  }
-}
-
 }  // namespace
 
 absl::Status ValidateRouterAddress(absl::string_view address) {
@@ -405,7 +382,7 @@ absl::StatusOr<llm::CompleteResponse> RouterSuggestionClient::Complete(std::stri
     log->warn("request_id={} LLM router failed: code={} sensitive={} after={}", ctx.request_id,
               static_cast<int>(st.error_code()), options.sensitive,
               absl::FormatDuration(absl::Now() - start));
-    return MapRouterError(st);
+    return DownstreamStatus(st, "LLM router");
   }
   log->info(
       "request_id={} LLM router answered: model={} sensitive={} tokens_in={} tokens_out={} "

@@ -6,30 +6,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/status.h"
 
 namespace genesis::voice {
 namespace {
 
 namespace llm = genesis::llmrouter::v1;
-
-absl::Status MapRouterError(const grpc::Status& st) {
-  const std::string& msg = st.error_message();
-  switch (st.error_code()) {
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return absl::FailedPreconditionError(absl::StrCat("LLM router: ", msg));
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return absl::ResourceExhaustedError(absl::StrCat("LLM router: ", msg));
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError(
-          absl::StrCat("the LLM router did not answer before the deadline: ", msg));
-    case grpc::StatusCode::CANCELLED:
-      return absl::CancelledError(absl::StrCat("the call to the LLM router was cancelled: ", msg));
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return absl::InternalError(absl::StrCat("the LLM router refused the request: ", msg));
-    default:
-      return absl::UnavailableError(absl::StrCat("LLM router unavailable: ", msg));
-  }
-}
 
 }  // namespace
 
@@ -56,7 +38,7 @@ absl::StatusOr<Reply> RouterReplyClient::Complete(const ReplyRequest& request,
   if (!ctx.request_id.empty()) call.AddMetadata("x-request-id", ctx.request_id);
   llm::CompleteResponse resp;
   grpc::Status st = stub_->Complete(&call, req, &resp);
-  if (!st.ok()) return MapRouterError(st);
+  if (!st.ok()) return DownstreamStatus(st, "LLM router");
   return Reply{resp.text(), resp.model()};
 }
 

@@ -61,5 +61,25 @@ TEST(StatusTest, MacrosPropagateErrors) {
   EXPECT_EQ(UseMacros(40, &out).code(), absl::StatusCode::kOutOfRange);
 }
 
+TEST(DownstreamStatusTest, ItsVerdictsPassOurMistakesAreInternalTheRestUnavailable) {
+  auto as = [](grpc::StatusCode code) {
+    return DownstreamStatus(grpc::Status(code, "why"), "LLM router");
+  };
+  EXPECT_TRUE(as(grpc::StatusCode::OK).ok());
+  EXPECT_EQ(as(grpc::StatusCode::FAILED_PRECONDITION).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(as(grpc::StatusCode::RESOURCE_EXHAUSTED).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(as(grpc::StatusCode::DEADLINE_EXCEEDED).code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(as(grpc::StatusCode::CANCELLED).code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(as(grpc::StatusCode::INVALID_ARGUMENT).code(), absl::StatusCode::kInternal);
+  for (auto code : {grpc::StatusCode::UNAVAILABLE, grpc::StatusCode::INTERNAL,
+                    grpc::StatusCode::NOT_FOUND, grpc::StatusCode::UNAUTHENTICATED}) {
+    absl::Status st = as(code);
+    EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+    EXPECT_NE(st.message().find("LLM router unavailable"), std::string::npos) << st;
+    EXPECT_NE(st.message().find("why"), std::string::npos) << st;
+  }
+}
+
 }  // namespace
 }  // namespace genesis
