@@ -2,6 +2,8 @@
 // deadline nor the pool's statement_timeout.
 #include "common/pg_pool.h"
 
+#include "common/pg_array.h"
+
 #include <gtest/gtest.h>
 
 #include "tests/testing/test_database.h"
@@ -55,6 +57,35 @@ TEST_F(PgPoolTest, TheCallersNearerDeadlineBoundsAStatementThenTheSessionBoundIs
   auto [ok, took_ok] = Sleep(*pool, absl::Seconds(30), 0.5);
   EXPECT_TRUE(ok.ok()) << ok;
   EXPECT_GE(took_ok, absl::Milliseconds(450));
+}
+
+TEST_F(PgPoolTest, ArrayLiteralsComeBackAsTheValuesTheyWereMadeOf) {
+  auto pool = Pool(absl::Seconds(30));
+  const std::vector<std::string> texts = {
+      "", "NULL", "a,b", "{x}", "say \"hi\"", "back\\slash", "ação ✓", " spaced ", "line\nbreak"};
+  const std::vector<int64_t> ints = {0, -1, 9007199254740993};
+  const std::vector<bool> bools = {true, false};
+  absl::Status st = pool->Transaction(absl::Now() + absl::Seconds(10), [&](pqxx::work& tx) {
+    auto r =
+        tx.exec_params("SELECT t, n FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+                       PgArray(texts));
+    EXPECT_EQ(r.size(), texts.size());
+    for (size_t i = 0; i < r.size() && i < texts.size(); ++i) {
+      EXPECT_FALSE(r[i][0].is_null()) << i;
+      EXPECT_EQ(r[i][0].as<std::string>(), texts[i]) << i;
+    }
+    auto n =
+        tx.exec_params("SELECT array_length($1::bigint[], 1), ($1::bigint[])[3]", PgArray(ints));
+    EXPECT_EQ(n[0][0].as<int>(), 3);
+    EXPECT_EQ(n[0][1].as<int64_t>(), 9007199254740993);
+    auto b = tx.exec_params("SELECT ($1::boolean[])[1], ($1::boolean[])[2]", PgArray(bools));
+    EXPECT_TRUE(b[0][0].as<bool>());
+    EXPECT_FALSE(b[0][1].as<bool>());
+    auto e = tx.exec_params("SELECT cardinality($1::text[])", PgArray(std::vector<std::string>{}));
+    EXPECT_EQ(e[0][0].as<int>(), 0);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(st.ok()) << st;
 }
 
 }  // namespace

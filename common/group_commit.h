@@ -1,0 +1,169 @@
+// Group commit: callers hand in items; one flusher thread passes everything
+// queued (up to `max_batch`) to `flush` at once — typically one database
+// transaction — and gives each item its own result. At low load a batch holds
+// a single item and nothing waits for company; under load the items that
+// arrive while one flush runs go together in the next, so a commit (and its
+// WAL flush) is shared by many callers. The same idea as PostgreSQL's own
+// group commit and LevelDB's write batching.
+//
+// Items whose deadline has passed before their flush starts are answered
+// DEADLINE_EXCEEDED and never flushed. An item that was flushed always gets
+// the flush's answer, however long it took (it may have been committed).
+// After Stop() new items are answered UNAVAILABLE. Thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace genesis {
+
+template <typename Item, typename Result>
+class GroupCommitter {
+ public:
+  using Done = std::function<void(absl::StatusOr<Result>)>;
+  // One result per item, in item order; or one error for the whole batch.
+  // `deadline` is the latest deadline of the batch's items.
+  using Flush = std::function<absl::StatusOr<std::vector<absl::StatusOr<Result>>>(
+      const std::vector<Item>& items, absl::Time deadline)>;
+
+  GroupCommitter(std::string name, size_t max_batch, Flush flush)
+      : name_(std::move(name)),
+        max_batch_(std::max<size_t>(1, max_batch)),
+        flush_(std::move(flush)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~GroupCommitter() { Stop(); }
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Queues `item`; `done` runs on the flusher thread (or at once when stopped).
+  void Add(Item item, absl::Time deadline, Done done) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_) {
+        queue_.push_back({std::move(item), deadline, std::move(done)});
+        cv_.notify_one();
+        return;
+      }
+    }
+    done(absl::UnavailableError(absl::StrCat(name_, " is shutting down")));
+  }
+
+  // Queues `item` and waits for its result.
+  absl::StatusOr<Result> Submit(Item item, absl::Time deadline) {
+    std::promise<absl::StatusOr<Result>> promise;
+    auto future = promise.get_future();
+    Add(std::move(item), deadline,
+        [&promise](absl::StatusOr<Result> r) { promise.set_value(std::move(r)); });
+    return future.get();
+  }
+
+  // Flushes what is queued, then joins the flusher. Idempotent.
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Items waiting for a flush; items flushed and flushes run so far (for metrics and tests).
+  [[nodiscard]] size_t queued() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return queue_.size();
+  }
+  [[nodiscard]] uint64_t items_flushed() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return items_flushed_;
+  }
+  [[nodiscard]] uint64_t flushes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return flushes_;
+  }
+
+ private:
+  struct Entry {
+    Item item;
+    absl::Time deadline;
+    Done done;
+  };
+
+  void Run() {
+    while (true) {
+      std::vector<Entry> batch;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, nothing left
+        while (!queue_.empty() && batch.size() < max_batch_) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      FlushBatch(std::move(batch));
+    }
+  }
+
+  void FlushBatch(std::vector<Entry> batch) {
+    const absl::Time now = absl::Now();
+    std::vector<Entry> live;
+    std::vector<Item> items;
+    absl::Time deadline = absl::InfinitePast();
+    for (auto& e : batch) {
+      if (e.deadline <= now) {
+        e.done(absl::DeadlineExceededError(
+            absl::StrCat(name_, ": the deadline passed while waiting to be written")));
+        continue;
+      }
+      deadline = std::max(deadline, e.deadline);
+      items.push_back(std::move(e.item));
+      live.push_back(std::move(e));
+    }
+    if (live.empty()) return;
+    auto results = flush_(items, deadline);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      items_flushed_ += live.size();
+      ++flushes_;
+    }
+    if (results.ok() && results->size() != live.size()) {
+      results = absl::InternalError(absl::StrCat(name_, ": the flush answered ", results->size(),
+                                                 " results for ", live.size(), " items"));
+    }
+    for (size_t i = 0; i < live.size(); ++i) {
+      if (results.ok()) {
+        live[i].done(std::move((*results)[i]));
+      } else {
+        live[i].done(results.status());
+      }
+    }
+  }
+
+  const std::string name_;
+  const size_t max_batch_;
+  const Flush flush_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Entry> queue_;
+  bool stopping_ = false;
+  uint64_t items_flushed_ = 0;
+  uint64_t flushes_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace genesis
