@@ -253,7 +253,205 @@ BotManager::BotManager(std::unique_ptr<BotStore> store, std::unique_ptr<ContextC
       sender_(std::move(sender)),
       secrets_(std::move(secrets)),
       options_(std::move(options)),
-      metrics_(metrics) {}
+      metrics_(metrics) {
+  ingest_ = std::make_unique<GroupCommitter<IngestItem, IngestOutcome>>(
+      "inbox writer", options_.commit_batch,
+      [this](const std::vector<IngestItem>& items, absl::Time deadline) {
+        return FlushIngest(items, deadline);
+      });
+  completions_ = std::make_unique<GroupCommitter<InboxOutcome, CompletionResult>>(
+      "completion writer", options_.commit_batch,
+      [this](const std::vector<InboxOutcome>& outcomes, absl::Time deadline) {
+        return FlushCompletions(outcomes, deadline);
+      });
+  marks_ = std::make_unique<GroupCommitter<SentMark, bool>>(
+      "sent-mark writer", options_.commit_batch,
+      [this](const std::vector<SentMark>& marks, absl::Time deadline) {
+        return FlushMarks(marks, deadline);
+      });
+}
+
+namespace {
+
+CallContext WithDeadline(absl::Time deadline) {
+  CallContext ctx = CallContext::Background();
+  ctx.deadline = deadline;
+  return ctx;
+}
+
+// A row handed over in memory is used only while most of its lease is left:
+// the rest is the margin against a claim by another process.
+absl::Time SafeUntil(absl::Time written, absl::Duration lease) { return written + lease * 0.8; }
+
+}  // namespace
+
+absl::StatusOr<std::vector<absl::StatusOr<IngestOutcome>>> BotManager::FlushIngest(
+    const std::vector<IngestItem>& items, absl::Time deadline) {
+  size_t rows = 0;
+  for (const auto& item : items) rows += item.events.messages.size();
+  absl::Duration lease = absl::ZeroDuration();
+  if (options_.handoff_capacity > 0) {
+    std::lock_guard<std::mutex> lock(handoff_mu_);
+    if (handed_inbox_.size() + rows <= options_.handoff_capacity) lease = options_.inbox_lease;
+  }
+  const absl::Time written = absl::Now();
+  GENESIS_ASSIGN_OR_RETURN(auto outcomes,
+                           store_->IngestBatch(items, lease, WithDeadline(deadline)));
+  size_t handed = 0;
+  bool accepted = false;
+  {
+    std::lock_guard<std::mutex> lock(handoff_mu_);
+    for (auto& o : outcomes) {
+      accepted = accepted || o.result.accepted > 0;
+      for (auto& row : o.leased) {
+        handed_inbox_.emplace_back(std::move(row), SafeUntil(written, lease));
+        ++handed;
+      }
+      o.leased.clear();
+    }
+  }
+  // Rows written without a lease wait for a claim: make the next one happen now.
+  if (accepted && lease == absl::ZeroDuration()) next_inbox_claim_ = 0;
+  // One wake-up per row handed over (each wakes one idle worker).
+  if (accepted && options_.on_inbox) {
+    for (size_t i = 0; i < std::max<size_t>(1, std::min<size_t>(handed, 64)); ++i) {
+      options_.on_inbox();
+    }
+  }
+  std::vector<absl::StatusOr<IngestOutcome>> out;
+  for (auto& o : outcomes) {
+    if (o.status.ok()) {
+      out.push_back(std::move(o));
+    } else {
+      out.push_back(o.status);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>> BotManager::FlushCompletions(
+    const std::vector<InboxOutcome>& outcomes, absl::Time deadline) {
+  absl::Duration lease = absl::ZeroDuration();
+  if (options_.handoff_capacity > 0) {
+    std::lock_guard<std::mutex> lock(handoff_mu_);
+    if (handed_outbox_.size() + outcomes.size() <= options_.handoff_capacity) {
+      lease = options_.outbox_lease;
+    }
+  }
+  const absl::Time written = absl::Now();
+  GENESIS_ASSIGN_OR_RETURN(auto results,
+                           store_->CompleteInboxBatch(outcomes, lease, WithDeadline(deadline)));
+  size_t queued = 0;
+  {
+    std::lock_guard<std::mutex> lock(handoff_mu_);
+    for (auto& r : results) {
+      if (r.leased) {
+        handed_outbox_.emplace_back(std::move(*r.leased), SafeUntil(written, lease));
+        r.leased.reset();
+        ++queued;
+      }
+    }
+  }
+  bool replies = false;
+  for (size_t i = 0; i < results.size(); ++i) {
+    replies = replies || (results[i].status.ok() && outcomes[i].reply.has_value());
+  }
+  if (replies && lease == absl::ZeroDuration()) next_outbox_claim_ = 0;
+  if ((queued > 0 || replies) && options_.on_outbox) {
+    for (size_t i = 0; i < std::max<size_t>(1, std::min<size_t>(queued, 64)); ++i) {
+      options_.on_outbox();
+    }
+  }
+  std::vector<absl::StatusOr<CompletionResult>> out;
+  for (auto& r : results) {
+    if (r.status.ok()) {
+      out.push_back(std::move(r));
+    } else {
+      out.push_back(r.status);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<bool>>> BotManager::FlushMarks(
+    const std::vector<SentMark>& marks, absl::Time deadline) {
+  GENESIS_RETURN_IF_ERROR(store_->MarkSentBatch(marks, WithDeadline(deadline)));
+  return std::vector<absl::StatusOr<bool>>(marks.size(), true);
+}
+
+std::optional<InboxRow> BotManager::TakeHandedInbox() {
+  const absl::Time now = absl::Now();
+  std::lock_guard<std::mutex> lock(handoff_mu_);
+  while (!handed_inbox_.empty()) {
+    auto [row, until] = std::move(handed_inbox_.front());
+    handed_inbox_.pop_front();
+    if (until > now) return row;
+    next_inbox_claim_ = 0;  // its lease is running out: a claim will take it
+  }
+  return std::nullopt;
+}
+
+std::optional<OutboxRow> BotManager::TakeHandedOutbox() {
+  const absl::Time now = absl::Now();
+  std::lock_guard<std::mutex> lock(handoff_mu_);
+  while (!handed_outbox_.empty()) {
+    auto [row, until] = std::move(handed_outbox_.front());
+    handed_outbox_.pop_front();
+    if (until > now) return row;
+    next_outbox_claim_ = 0;
+  }
+  return std::nullopt;
+}
+
+std::pair<size_t, size_t> BotManager::handed_waiting() const {
+  std::lock_guard<std::mutex> lock(handoff_mu_);
+  return {handed_inbox_.size(), handed_outbox_.size()};
+}
+
+bool BotManager::ClaimDue(std::atomic<int64_t>* next) {
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  int64_t due = next->load();
+  if (now < due) return false;
+  return next->compare_exchange_strong(due,
+                                       now + absl::ToInt64Microseconds(options_.claim_interval));
+}
+
+absl::Status BotManager::Drain(const CallContext& ctx) {
+  std::vector<int64_t> inbox, outbox;
+  {
+    std::lock_guard<std::mutex> lock(handoff_mu_);
+    for (const auto& [row, until] : handed_inbox_) inbox.push_back(row.id);
+    for (const auto& [row, until] : handed_outbox_) outbox.push_back(row.id);
+    handed_inbox_.clear();
+    handed_outbox_.clear();
+  }
+  return store_->ReleaseLeases(inbox, outbox, ctx);
+}
+
+absl::StatusOr<Conversation> BotManager::CachedConversation(const std::string& bot_id,
+                                                            const std::string& contact,
+                                                            const CallContext& ctx) {
+  const absl::Time now = absl::Now();
+  {
+    std::lock_guard<std::mutex> lock(convs_mu_);
+    auto it = convs_.find({bot_id, contact});
+    if (it != convs_.end() && it->second.second > now) return it->second.first;
+  }
+  GENESIS_ASSIGN_OR_RETURN(Conversation c, store_->OpenConversation(bot_id, contact, ctx));
+  RememberConversation(c);
+  return c;
+}
+
+void BotManager::RememberConversation(const Conversation& c) {
+  std::lock_guard<std::mutex> lock(convs_mu_);
+  if (convs_.size() > 100000) convs_.clear();
+  convs_[{c.bot_id, c.contact}] = {c, absl::Now() + options_.conversation_cache_ttl};
+}
+
+void BotManager::ForgetConversation(const std::string& bot_id, const std::string& contact) {
+  std::lock_guard<std::mutex> lock(convs_mu_);
+  convs_.erase({bot_id, contact});
+}
 
 absl::StatusOr<int> BotManager::PageSize(int requested, const char* field) const {
   if (requested < 0) return InvalidField(field, "must not be negative");
@@ -509,16 +707,24 @@ absl::StatusOr<WebhookResult> BotManager::ReceiveWebhook(Channel channel, const 
     count("rejected", 1);
     return InvalidField("body", std::string(events.status().message()));
   }
-  GENESIS_ASSIGN_OR_RETURN(WebhookResult result, store_->Ingest(req.bot, cname, *events, ctx));
-  count("accepted", result.accepted);
-  count("duplicate", result.duplicates);
-  if (result.accepted > 0 && options_.on_inbox) options_.on_inbox();
-  return result;
+  // Committed together with the webhooks that arrive meanwhile (group commit).
+  GENESIS_ASSIGN_OR_RETURN(IngestOutcome stored,
+                           ingest_->Submit({req.bot, cname, *std::move(events)}, ctx.deadline));
+  count("accepted", stored.result.accepted);
+  count("duplicate", stored.result.duplicates);
+  return stored.result;
 }
 
 absl::StatusOr<int> BotManager::ProcessInbox(const CallContext& ctx) {
-  GENESIS_ASSIGN_OR_RETURN(auto rows,
-                           store_->ClaimInbox(options_.inbox_batch, options_.inbox_lease, ctx));
+  // One row at a time from memory, so that every worker gets a share.
+  std::vector<InboxRow> rows;
+  if (auto handed = TakeHandedInbox()) {
+    rows.push_back(std::move(*handed));
+  } else if (ClaimDue(&next_inbox_claim_)) {
+    GENESIS_ASSIGN_OR_RETURN(rows,
+                             store_->ClaimInbox(options_.inbox_batch, options_.inbox_lease, ctx));
+    if (static_cast<int>(rows.size()) == options_.inbox_batch) next_inbox_claim_ = 0;  // more
+  }
   for (const auto& row : rows) {
     if (auto st = ProcessOne(row, ctx); !st.ok()) {
       Logger("bot.worker")
@@ -542,12 +748,18 @@ absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx)
     return store_->CompleteInbox(late, ctx);
   }
   GENESIS_ASSIGN_OR_RETURN(BotConfig bot, CachedBot(row.bot_id, ctx));
-  GENESIS_ASSIGN_OR_RETURN(Conversation conv, store_->OpenConversation(bot.id, row.contact, ctx));
+  GENESIS_ASSIGN_OR_RETURN(Conversation conv, CachedConversation(bot.id, row.contact, ctx));
   InboxOutcome outcome;
   outcome.inbox_id = row.id;
+  // Written together with other workers' completions (group commit).
+  auto complete = [&]() -> absl::Status {
+    GENESIS_ASSIGN_OR_RETURN(CompletionResult done, completions_->Submit(outcome, ctx.deadline));
+    if (done.conversation) RememberConversation(*done.conversation);
+    return absl::OkStatus();
+  };
   if (conv.state == kStateHandoffWaiting || conv.state == kStateHandoffActive) {
     // A human holds it: record the message, stay silent.
-    GENESIS_RETURN_IF_ERROR(store_->CompleteInbox(outcome, ctx));
+    GENESIS_RETURN_IF_ERROR(complete());
     Inc(metrics_.inbox_processed);
     return absl::OkStatus();
   }
@@ -585,9 +797,8 @@ absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx)
   }
   outcome.sandboxed = outcome.sandboxed || bot.sandbox;
   if (outcome.handoff_reason) Inc(metrics_.handoffs);
-  GENESIS_RETURN_IF_ERROR(store_->CompleteInbox(outcome, ctx));
+  GENESIS_RETURN_IF_ERROR(complete());
   Inc(metrics_.inbox_processed);
-  if (outcome.reply && options_.on_outbox) options_.on_outbox();
   if (outcome.reply) context.push_back({"bot", "", *outcome.reply, options_.now()});
   cache_->Put(conv.id, TrimContext(context, bot.max_context_messages, options_.max_context_bytes),
               ctx);
@@ -595,8 +806,14 @@ absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx)
 }
 
 absl::StatusOr<int> BotManager::SendOutbox(const CallContext& ctx) {
-  GENESIS_ASSIGN_OR_RETURN(auto rows,
-                           store_->ClaimOutbox(options_.outbox_batch, options_.outbox_lease, ctx));
+  std::vector<OutboxRow> rows;
+  if (auto handed = TakeHandedOutbox()) {
+    rows.push_back(std::move(*handed));
+  } else if (ClaimDue(&next_outbox_claim_)) {
+    GENESIS_ASSIGN_OR_RETURN(
+        rows, store_->ClaimOutbox(options_.outbox_batch, options_.outbox_lease, ctx));
+    if (static_cast<int>(rows.size()) == options_.outbox_batch) next_outbox_claim_ = 0;
+  }
   for (const auto& row : rows) {
     if (auto st = SendOne(row, ctx); !st.ok()) {
       Logger("bot.sender")
@@ -614,14 +831,15 @@ absl::Status BotManager::SendOne(const OutboxRow& row, const CallContext& ctx) {
     return store_->MarkSendFailed(row.id, std::nullopt, "the bot was deleted", ctx);
   }
   // An Alexa answer was spoken in the response to its request: record it as sent.
-  if (bot->channel == Channel::kAlexa) return store_->MarkSent(row.id, "", ctx);
+  if (bot->channel == Channel::kAlexa) return marks_->Submit({row.id, ""}, ctx.deadline).status();
   if (absl::Duration wait = SendDelay(row); wait > absl::ZeroDuration()) {
     Inc(metrics_.outbox_rate_limited);
     return store_->DeferOutbox(row.id, options_.now() + wait, ctx);
   }
   auto sent = sender_->Send(*bot, row, ctx);
   if (sent.ok()) {
-    GENESIS_RETURN_IF_ERROR(store_->MarkSent(row.id, sent->external_id, ctx));
+    // Marked together with other senders' sends (group commit).
+    GENESIS_RETURN_IF_ERROR(marks_->Submit({row.id, sent->external_id}, ctx.deadline).status());
     Inc(metrics_.outbox_sent);
     if (metrics_.reply_seconds != nullptr) {
       metrics_.reply_seconds->Observe(absl::ToDoubleSeconds(absl::Now() - row.create_time));
@@ -710,7 +928,9 @@ absl::StatusOr<Conversation> BotManager::ClaimConversation(const std::string& na
   GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "conversations"));
   GENESIS_ASSIGN_OR_RETURN(int64_t id, ConversationIdOf(parts, "name"));
   GENESIS_RETURN_IF_ERROR(ResolveAgent(&agent, ctx));
-  return store_->Claim(parts[1], id, agent, ctx);
+  auto conv = store_->Claim(parts[1], id, agent, ctx);
+  if (conv.ok()) RememberConversation(*conv);
+  return conv;
 }
 
 absl::StatusOr<Message> BotManager::ReplyToConversation(const std::string& name, std::string agent,
@@ -733,6 +953,7 @@ absl::StatusOr<Message> BotManager::ReplyToConversation(const std::string& name,
   auto msg = store_->HumanReply(parts[1], id, agent, text, request_id, bot.sandbox, ctx);
   if (msg.ok()) {
     cache_->Erase({id}, ctx);
+    next_outbox_claim_ = 0;  // written for a claim, not handed over
     if (options_.on_outbox) options_.on_outbox();
   }
   return msg;
@@ -745,7 +966,10 @@ absl::StatusOr<Conversation> BotManager::ReleaseConversation(const std::string& 
   GENESIS_ASSIGN_OR_RETURN(int64_t id, ConversationIdOf(parts, "name"));
   GENESIS_RETURN_IF_ERROR(ResolveAgent(&agent, ctx));
   auto conv = store_->Release(parts[1], id, agent, ctx);
-  if (conv.ok()) cache_->Erase({id}, ctx);
+  if (conv.ok()) {
+    cache_->Erase({id}, ctx);
+    RememberConversation(*conv);
+  }
   return conv;
 }
 
@@ -804,6 +1028,7 @@ absl::StatusOr<EraseCounts> BotManager::EraseContact(const std::string& name,
                                                      const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "contacts"));
   GENESIS_ASSIGN_OR_RETURN(auto erased, store_->EraseContact(parts[1], parts[3], ctx));
+  ForgetConversation(parts[1], parts[3]);
   erased.first.cache = cache_->Erase(erased.second, ctx);
   Logger("bot")->info("erased contact {} of bot {}: {} messages, {} conversations",
                       MaskForLog(parts[3]), parts[1], erased.first.messages,

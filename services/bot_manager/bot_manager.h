@@ -15,16 +15,20 @@
 // DEADLINE_EXCEEDED from storage. Thread-safe.
 #pragma once
 
+#include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
+#include "common/group_commit.h"
 #include "services/bot_manager/alexa.h"
 #include "services/bot_manager/deps.h"
 #include "services/bot_manager/metrics.h"
@@ -45,6 +49,24 @@ struct BotManagerOptions {
   absl::Duration max_retry_backoff = absl::Seconds(30);
   int outbox_batch = 16;
   absl::Duration outbox_lease = absl::Seconds(30);
+  // In-memory hand-off: a committed webhook's rows go straight to the
+  // workers, and a worker's committed reply straight to the senders, leased
+  // to this process when they are written (no claim query). At most this
+  // many rows wait in memory per queue; beyond it new rows wait in
+  // PostgreSQL for a claim. 0: every row goes through the claims. A row
+  // whose lease runs out in memory is dropped there and claimed again.
+  size_t handoff_capacity = 10000;
+  // How often a worker with nothing handed to it claims rows in PostgreSQL
+  // (retries, rows of a crashed process, rows over the capacity); zero:
+  // whenever it looks for work. Shared by all workers of one kind.
+  absl::Duration claim_interval = absl::ZeroDuration();
+  // Group commit: at most this many webhooks, completions or sent marks
+  // written in one transaction (those that arrive while one is written).
+  size_t commit_batch = 256;
+  // How long a contact's conversation (id and state) is reused before it is
+  // read again. Every completion refreshes it; a handoff decided by another
+  // process may cost one model call whose answer is then dropped.
+  absl::Duration conversation_cache_ttl = absl::Seconds(10);
   int max_send_attempts = 8;
   // Outbound rate limits (token buckets, per process): sends per second per
   // bot (seed 004: 100/s toward the messaging API) and per recipient of a bot
@@ -199,6 +221,12 @@ class BotManager {
   // `retention`; the number deleted (0 when nothing is left or retention is off).
   absl::StatusOr<int64_t> PurgeExpired(const CallContext& ctx);
 
+  // After the workers stopped: gives the leases of rows still waiting in
+  // memory back to PostgreSQL, so that a restarted process takes them at once.
+  absl::Status Drain(const CallContext& ctx);
+  // Rows waiting in memory for a worker and for a sender (tests, metrics).
+  [[nodiscard]] std::pair<size_t, size_t> handed_waiting() const;
+
   absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
   [[nodiscard]] const BotManagerOptions& options() const { return options_; }
 
@@ -211,6 +239,24 @@ class BotManager {
   // A bot's configuration, reused for bot_cache_ttl.
   absl::StatusOr<BotConfig> CachedBot(const std::string& id, const CallContext& ctx);
   void ForgetBot(const std::string& id);
+  // The conversation of (bot, contact), reused for conversation_cache_ttl.
+  absl::StatusOr<Conversation> CachedConversation(const std::string& bot_id,
+                                                  const std::string& contact,
+                                                  const CallContext& ctx);
+  void RememberConversation(const Conversation& c);
+  void ForgetConversation(const std::string& bot_id, const std::string& contact);
+  // Group-commit flushes (see the committers below).
+  absl::StatusOr<std::vector<absl::StatusOr<IngestOutcome>>> FlushIngest(
+      const std::vector<IngestItem>& items, absl::Time deadline);
+  absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>> FlushCompletions(
+      const std::vector<InboxOutcome>& outcomes, absl::Time deadline);
+  absl::StatusOr<std::vector<absl::StatusOr<bool>>> FlushMarks(const std::vector<SentMark>& marks,
+                                                               absl::Time deadline);
+  // The next row handed over in memory whose lease has time left.
+  std::optional<InboxRow> TakeHandedInbox();
+  std::optional<OutboxRow> TakeHandedOutbox();
+  // True for the one caller that should claim in PostgreSQL now (claim_interval).
+  bool ClaimDue(std::atomic<int64_t>* next);
   absl::Status ProcessOne(const InboxRow& row, const CallContext& ctx);
   absl::Status SendOne(const OutboxRow& row, const CallContext& ctx);
   // The spoken answer to an IntentRequest's words; records the turn (alexa.cc).
@@ -238,6 +284,21 @@ class BotManager {
   };
   std::mutex rate_mu_;
   std::map<std::string, Bucket> buckets_;  // "<bot>" and "<bot>/<recipient>"
+
+  std::mutex convs_mu_;
+  std::map<std::pair<std::string, std::string>, std::pair<Conversation, absl::Time>> convs_;
+
+  // Rows handed over in memory, with the time until which their lease is safe to use.
+  mutable std::mutex handoff_mu_;
+  std::deque<std::pair<InboxRow, absl::Time>> handed_inbox_;
+  std::deque<std::pair<OutboxRow, absl::Time>> handed_outbox_;
+  std::atomic<int64_t> next_inbox_claim_{0};  // unix micros
+  std::atomic<int64_t> next_outbox_claim_{0};
+
+  // Declared last: stopped (flushing what is queued) before the rest goes.
+  std::unique_ptr<GroupCommitter<IngestItem, IngestOutcome>> ingest_;
+  std::unique_ptr<GroupCommitter<InboxOutcome, CompletionResult>> completions_;
+  std::unique_ptr<GroupCommitter<SentMark, bool>> marks_;
 };
 
 }  // namespace genesis::bot

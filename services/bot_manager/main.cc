@@ -30,15 +30,24 @@ DEFINE_string(graph_api_version, "v17.0", "Graph API version in WhatsApp send UR
 DEFINE_string(telegram_base_url, "https://api.telegram.org", "Base URL of the Telegram Bot API.");
 DEFINE_string(mattermost_base_url, "", "Base URL of the Mattermost server (for Mattermost bots).");
 DEFINE_int32(send_timeout_ms, 10000, "Deadline of one send to a channel, in milliseconds.");
-DEFINE_int32(inbox_workers, 4, "Threads turning inbox rows into replies.");
-DEFINE_int32(outbox_workers, 2, "Threads sending outbox rows to the channels.");
+DEFINE_int32(inbox_workers, 8, "Threads turning inbox rows into replies.");
+DEFINE_int32(outbox_workers, 4, "Threads sending outbox rows to the channels.");
 DEFINE_int32(inbox_lease_s, 30,
              "How long a worker holds an inbox row; a crashed worker's rows are retaken after it.");
 DEFINE_int32(outbox_lease_s, 15,
              "How long a sender holds an outbox row; longer than --send_timeout_ms, and short "
              "enough that a resend after a crash falls within Mattermost's 30 s deduplication "
              "window.");
-DEFINE_int32(worker_idle_ms, 200, "How often idle workers look for work they were not told of.");
+DEFINE_int32(worker_idle_ms, 200,
+             "How often the workers look in PostgreSQL for rows they were not handed in memory "
+             "(retries, rows of a crashed process).");
+DEFINE_int32(handoff_capacity, 10000,
+             "Committed rows handed to the workers (and replies to the senders) in memory, "
+             "leased when written, at most this many waiting; beyond it rows wait in PostgreSQL "
+             "for a claim. 0: every row through the claims.");
+DEFINE_int32(commit_batch, 256,
+             "Most webhooks, completions or sent marks written in one transaction (group "
+             "commit of those that arrive while the previous one is written).");
 DEFINE_int32(max_reply_attempts, 3,
              "Router attempts per inbound message before the conversation goes to a human.");
 DEFINE_int32(retry_backoff_ms, 2000, "First retry delay (doubling) for replies and sends.");
@@ -96,6 +105,8 @@ int main(int argc, char** argv) {
                "another sender");
   }
   errors.RequireRange("worker_idle_ms", FLAGS_worker_idle_ms, 1, 60000);
+  errors.RequireRange("handoff_capacity", FLAGS_handoff_capacity, 0, 1000000);
+  errors.RequireRange("commit_batch", FLAGS_commit_batch, 1, 10000);
   errors.RequireRange("max_reply_attempts", FLAGS_max_reply_attempts, 1, 100);
   errors.RequireRange("retry_backoff_ms", FLAGS_retry_backoff_ms, 1, 600000);
   errors.RequireRange("max_send_attempts", FLAGS_max_send_attempts, 1, 100);
@@ -177,6 +188,9 @@ int main(int argc, char** argv) {
   options.send_rate_per_bot = FLAGS_send_rate_per_bot;
   options.retention = absl::Hours(24) * FLAGS_retention_days;
   options.send_rate_per_recipient = FLAGS_send_rate_per_recipient;
+  options.handoff_capacity = static_cast<size_t>(FLAGS_handoff_capacity);
+  options.commit_batch = static_cast<size_t>(FLAGS_commit_batch);
+  options.claim_interval = absl::Milliseconds(FLAGS_worker_idle_ms);
   options.on_inbox = [&] {
     if (inbox_loop_ptr) inbox_loop_ptr->Notify();
   };
@@ -233,6 +247,13 @@ int main(int argc, char** argv) {
   inbox_loop.Stop();
   outbox_loop.Stop();
   retention_loop.Stop();
+  // Rows still waiting in memory go back to PostgreSQL unleased: a restart takes them at once.
+  if (auto st = logic.Drain(CallContext::Background(absl::Seconds(5))); !st.ok()) {
+    log->warn(
+        "could not give back the leases of rows waiting in memory (taken again when "
+        "they run out): {}",
+        st.message());
+  }
   workers.Shutdown();
   log->info("stopped");
   return code;

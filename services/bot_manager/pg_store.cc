@@ -1,8 +1,13 @@
 #include "services/bot_manager/pg_store.h"
 
+#include <map>
+#include <set>
+#include <tuple>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/pg_array.h"
 #include "common/status.h"
 
 namespace genesis::bot {
@@ -113,21 +118,22 @@ const std::string kOutboxColumns = absl::StrCat(
     "coalesce(external_id, ''), error, ",
     Micros("create_time"), ", ", Micros("send_time"));
 
-OutboxRow OutboxOf(const pqxx::row& r) {
+// The outbox columns starting at column `at` of `r`.
+OutboxRow OutboxOf(const pqxx::row& r, int at = 0) {
   OutboxRow o;
-  o.id = r[0].as<int64_t>();
-  o.bot_id = r[1].as<std::string>();
-  o.channel = r[2].as<std::string>();
-  o.contact = r[3].as<std::string>();
-  o.recipient = r[4].as<std::string>();
-  o.text = r[5].as<std::string>();
-  o.idempotency_key = r[6].as<std::string>();
-  o.state = r[7].as<std::string>();
-  o.attempts = r[8].as<int>();
-  o.external_id = r[9].as<std::string>();
-  o.error = r[10].as<std::string>();
-  o.create_time = TimeOf(r[11]);
-  if (!r[12].is_null()) o.send_time = TimeOf(r[12]);
+  o.id = r[at + 0].as<int64_t>();
+  o.bot_id = r[at + 1].as<std::string>();
+  o.channel = r[at + 2].as<std::string>();
+  o.contact = r[at + 3].as<std::string>();
+  o.recipient = r[at + 4].as<std::string>();
+  o.text = r[at + 5].as<std::string>();
+  o.idempotency_key = r[at + 6].as<std::string>();
+  o.state = r[at + 7].as<std::string>();
+  o.attempts = r[at + 8].as<int>();
+  o.external_id = r[at + 9].as<std::string>();
+  o.error = r[at + 10].as<std::string>();
+  o.create_time = TimeOf(r[at + 11]);
+  if (!r[at + 12].is_null()) o.send_time = TimeOf(r[at + 12]);
   return o;
 }
 
@@ -241,46 +247,83 @@ absl::Status PgBotStore::DeleteBot(const std::string& id, const CallContext& ctx
   });
 }
 
-absl::StatusOr<WebhookResult> PgBotStore::Ingest(const std::string& bot_id,
-                                                 const std::string& channel,
-                                                 const WebhookEvents& events,
-                                                 const CallContext& ctx) {
-  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<WebhookResult> {
-    // The row is inserted only when the bot exists (no extra round trip on the hot
-    // path); nothing inserted means a redelivery or, checked then, an unknown bot.
-    WebhookResult result;
-    bool bot_checked = false;
-    for (const auto& m : events.messages) {
-      auto r = tx.exec_params(
-          "INSERT INTO bot_manager.inbox (bot_id, channel, external_id, contact, reply_to, text) "
-          "SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM bot_manager.bots WHERE id = "
-          "$1) ON CONFLICT (bot_id, channel, external_id) DO NOTHING",
-          bot_id, channel, m.external_id, m.contact, m.reply_to, m.text);
-      if (r.affected_rows() == 1) {
-        ++result.accepted;
-        continue;
-      }
-      if (!bot_checked) {
-        if (tx.exec_params("SELECT 1 FROM bot_manager.bots WHERE id = $1", bot_id).empty()) {
-          return BotNotFound(bot_id);
+absl::StatusOr<std::vector<IngestOutcome>> PgBotStore::IngestBatch(
+    const std::vector<IngestItem>& items, absl::Duration lease, const CallContext& ctx) {
+  return pool_->Transaction(
+      ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<IngestOutcome>> {
+        std::vector<IngestOutcome> out(items.size());
+        // The bots, locked against a concurrent delete (their rows reference them).
+        std::vector<std::string> bot_ids;
+        for (const auto& item : items) bot_ids.push_back(item.bot_id);
+        std::set<std::string> bots;
+        for (const auto& r : tx.exec_params(
+                 "SELECT id FROM bot_manager.bots WHERE id = ANY($1::text[]) FOR KEY SHARE",
+                 PgArray(bot_ids))) {
+          bots.insert(r[0].as<std::string>());
         }
-        bot_checked = true;
-      }
-      ++result.duplicates;
-    }
-    // Statuses only move forward: sent < delivered < read; failed from any.
-    for (const auto& s : events.statuses) {
-      auto r = tx.exec_params(
-          "UPDATE bot_manager.outbox SET state = $3, error = CASE WHEN $3 = 'failed' THEN $4 "
-          "ELSE error END WHERE bot_id = $1 AND external_id = $2 AND ("
-          "($3 = 'failed' AND state IN ('sent', 'delivered')) OR "
-          "($3 = 'delivered' AND state = 'sent') OR "
-          "($3 = 'read' AND state IN ('sent', 'delivered')))",
-          bot_id, s.external_id, s.status, s.error);
-      result.statuses += static_cast<int>(r.affected_rows());
-    }
-    return result;
-  });
+        // Every message of every webhook in one statement, in arrival order.
+        std::vector<std::string> bot, channel, external, contact, reply_to, text;
+        for (size_t i = 0; i < items.size(); ++i) {
+          if (!bots.count(items[i].bot_id)) {
+            out[i].status = BotNotFound(items[i].bot_id);
+            continue;
+          }
+          for (const auto& m : items[i].events.messages) {
+            bot.push_back(items[i].bot_id);
+            channel.push_back(items[i].channel);
+            external.push_back(m.external_id);
+            contact.push_back(m.contact);
+            reply_to.push_back(m.reply_to);
+            text.push_back(m.text);
+          }
+        }
+        // The new rows by (bot, channel, external id); whatever is missing was there before.
+        std::map<std::tuple<std::string, std::string, std::string>, InboxRow> inserted;
+        if (!bot.empty()) {
+          const bool leased = lease > absl::ZeroDuration();
+          auto r = tx.exec_params(
+              absl::StrCat(
+                  "INSERT INTO bot_manager.inbox (bot_id, channel, external_id, contact, reply_to, "
+                  "text, lease_until, attempts) SELECT m.b, m.c, m.e, m.ct, m.r, m.t, CASE WHEN $7 "
+                  "THEN now() + make_interval(secs => $8) END, CASE WHEN $7 THEN 1 ELSE 0 END "
+                  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+                  "$6::text[]) WITH ORDINALITY AS m(b, c, e, ct, r, t, n) ORDER BY m.n "
+                  "ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING ",
+                  kInboxColumns),
+              PgArray(bot), PgArray(channel), PgArray(external), PgArray(contact),
+              PgArray(reply_to), PgArray(text), leased, absl::ToDoubleSeconds(lease));
+          for (const auto& row : r) {
+            InboxRow in = InboxOf(row);
+            inserted.emplace(std::make_tuple(in.bot_id, in.channel, in.external_id), in);
+          }
+        }
+        for (size_t i = 0; i < items.size(); ++i) {
+          if (!out[i].status.ok()) continue;
+          for (const auto& m : items[i].events.messages) {
+            auto it =
+                inserted.find(std::make_tuple(items[i].bot_id, items[i].channel, m.external_id));
+            if (it == inserted.end()) {
+              ++out[i].result.duplicates;
+              continue;
+            }
+            ++out[i].result.accepted;
+            if (lease > absl::ZeroDuration()) out[i].leased.push_back(std::move(it->second));
+            inserted.erase(it);  // a second copy in this batch is a duplicate
+          }
+          // Statuses only move forward: sent < delivered < read; failed from any.
+          for (const auto& s : items[i].events.statuses) {
+            auto r = tx.exec_params(
+                "UPDATE bot_manager.outbox SET state = $3, error = CASE WHEN $3 = 'failed' THEN "
+                "$4 ELSE error END WHERE bot_id = $1 AND external_id = $2 AND ("
+                "($3 = 'failed' AND state IN ('sent', 'delivered')) OR "
+                "($3 = 'delivered' AND state = 'sent') OR "
+                "($3 = 'read' AND state IN ('sent', 'delivered')))",
+                items[i].bot_id, s.external_id, s.status, s.error);
+            out[i].result.statuses += static_cast<int>(r.affected_rows());
+          }
+        }
+        return out;
+      });
 }
 
 absl::StatusOr<std::vector<InboxRow>> PgBotStore::ClaimInbox(int limit, absl::Duration lease,
@@ -342,68 +385,186 @@ absl::StatusOr<std::vector<Message>> PgBotStore::RecentMessages(int64_t conversa
       });
 }
 
-absl::Status PgBotStore::CompleteInbox(const InboxOutcome& outcome, const CallContext& ctx) {
-  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
-    auto in = tx.exec_params(
-        absl::StrCat("SELECT ", kInboxColumns, " FROM bot_manager.inbox WHERE id = $1 FOR UPDATE"),
-        outcome.inbox_id);
-    if (in.empty() || in[0][7].as<std::string>() != "pending") {
-      return absl::AbortedError(
-          absl::StrCat("inbox row ", outcome.inbox_id, " is no longer pending"));
-    }
-    InboxRow row = InboxOf(in[0]);
-    // The conversation, locked: usually there (the worker opened it), unless it was
-    // erased meanwhile.
-    const std::string select_conv = absl::StrCat("SELECT ", kConvColumns,
-                                                 " FROM bot_manager.conversations c WHERE "
-                                                 "c.bot_id = $1 AND c.contact = $2 FOR UPDATE");
-    auto conv = tx.exec_params(select_conv, row.bot_id, row.contact);
-    if (conv.empty()) {
-      tx.exec_params(
-          "INSERT INTO bot_manager.conversations (bot_id, contact) VALUES ($1, $2) "
-          "ON CONFLICT (bot_id, contact) DO NOTHING",
-          row.bot_id, row.contact);
-      conv = tx.exec_params(select_conv, row.bot_id, row.contact);
-    }
-    Conversation c = ConvOf(conv[0]);
-    const bool bot_holds = c.state == kStateBot || c.state == kStateClosed;
-    if (outcome.reply && bot_holds) {
-      // The contact's message and the bot's answer, in this order, in one statement.
-      tx.exec_params(
-          "INSERT INTO bot_manager.messages (conversation_id, author, text) "
-          "VALUES ($1, 'contact', $2), ($1, 'bot', $3)",
-          c.id, row.text, *outcome.reply);
-    } else {
-      tx.exec_params(
-          "INSERT INTO bot_manager.messages (conversation_id, author, text) "
-          "VALUES ($1, 'contact', $2)",
-          c.id, row.text);
-    }
-    if (outcome.reply && bot_holds) {
-      tx.exec_params(
-          "INSERT INTO bot_manager.outbox (bot_id, channel, contact, recipient, text, inbox_id, "
-          "idempotency_key, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-          row.bot_id, row.channel, row.contact, row.reply_to, *outcome.reply, row.id,
-          absl::StrCat(row.bot_id, "-in-", row.id), outcome.sandboxed ? "sandboxed" : "pending");
-    }
-    if (outcome.handoff_reason && bot_holds) {
-      tx.exec_params(
-          "UPDATE bot_manager.conversations SET state = 'handoff_waiting', handoff_reason = $2, "
-          "handoff_time = now(), agent = '', failures = 0, update_time = now() WHERE id = $1",
-          c.id, *outcome.handoff_reason);
-    } else {
-      tx.exec_params(
-          "UPDATE bot_manager.conversations SET update_time = now(), state = CASE WHEN state = "
-          "'closed' THEN 'bot' ELSE state END, failures = CASE WHEN $2 THEN 0 ELSE failures + 1 "
-          "END WHERE id = $1",
-          c.id, outcome.reset_failures);
-    }
-    tx.exec_params(
-        "UPDATE bot_manager.inbox SET state = 'done', lease_until = NULL, error = '' "
-        "WHERE id = $1",
-        row.id);
-    return absl::OkStatus();
-  });
+absl::StatusOr<std::vector<CompletionResult>> PgBotStore::CompleteInboxBatch(
+    const std::vector<InboxOutcome>& outcomes, absl::Duration outbox_lease,
+    const CallContext& ctx) {
+  return pool_->Transaction(
+      ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<CompletionResult>> {
+        std::vector<CompletionResult> out(outcomes.size());
+        // The rows, locked in id order (two batches never wait on each other in a cycle).
+        std::vector<int64_t> ids;
+        for (const auto& o : outcomes) ids.push_back(o.inbox_id);
+        std::map<int64_t, InboxRow> rows;
+        for (const auto& r :
+             tx.exec_params(absl::StrCat("SELECT ", kInboxColumns,
+                                         " FROM bot_manager.inbox WHERE id = ANY($1::bigint[]) "
+                                         "ORDER BY id FOR UPDATE"),
+                            PgArray(ids))) {
+          InboxRow in = InboxOf(r);
+          rows.emplace(in.id, std::move(in));
+        }
+        // The conversations of the rows still pending, locked (created when missing:
+        // new contacts, or erased meanwhile).
+        std::set<std::pair<std::string, std::string>> keys;
+        for (size_t i = 0; i < outcomes.size(); ++i) {
+          auto it = rows.find(outcomes[i].inbox_id);
+          if (it == rows.end() || it->second.state != "pending") {
+            out[i].status = absl::AbortedError(
+                absl::StrCat("inbox row ", outcomes[i].inbox_id, " is no longer pending"));
+            continue;
+          }
+          keys.emplace(it->second.bot_id, it->second.contact);
+        }
+        std::map<std::pair<std::string, std::string>, Conversation> convs;
+        auto lock_conversations = [&] {
+          std::vector<std::string> b, c;
+          for (const auto& k : keys) {
+            if (convs.count(k)) continue;
+            b.push_back(k.first);
+            c.push_back(k.second);
+          }
+          if (b.empty()) return;
+          for (const auto& r : tx.exec_params(
+                   absl::StrCat("SELECT ", kConvColumns,
+                                " FROM bot_manager.conversations c JOIN unnest($1::text[], "
+                                "$2::text[]) AS k(b, ct) ON c.bot_id = k.b AND c.contact = k.ct "
+                                "ORDER BY c.id FOR UPDATE OF c"),
+                   PgArray(b), PgArray(c))) {
+            Conversation conv = ConvOf(r);
+            convs.emplace(std::make_pair(conv.bot_id, conv.contact), std::move(conv));
+          }
+        };
+        lock_conversations();
+        if (convs.size() < keys.size()) {
+          std::vector<std::string> b, c;
+          for (const auto& k : keys) {
+            if (convs.count(k)) continue;
+            b.push_back(k.first);
+            c.push_back(k.second);
+          }
+          tx.exec_params(
+              "INSERT INTO bot_manager.conversations (bot_id, contact) SELECT * FROM "
+              "unnest($1::text[], $2::text[]) ON CONFLICT (bot_id, contact) DO NOTHING",
+              PgArray(b), PgArray(c));
+          lock_conversations();
+        }
+        // Each outcome in order against the conversation as the previous ones left it.
+        std::vector<int64_t> msg_conv;
+        std::vector<std::string> msg_author, msg_text;
+        std::vector<std::string> ob_bot, ob_channel, ob_contact, ob_recipient, ob_text, ob_key,
+            ob_state;
+        std::vector<int64_t> ob_inbox, done;
+        std::set<int64_t> changed;
+        std::set<int64_t> handed_off;
+        for (size_t i = 0; i < outcomes.size(); ++i) {
+          if (!out[i].status.ok()) continue;
+          const InboxOutcome& o = outcomes[i];
+          const InboxRow& row = rows.at(o.inbox_id);
+          auto cit = convs.find({row.bot_id, row.contact});
+          if (cit == convs.end()) return BotNotFound(row.bot_id);  // the bot was deleted
+          Conversation& c = cit->second;
+          const bool bot_holds = c.state == kStateBot || c.state == kStateClosed;
+          msg_conv.push_back(c.id);
+          msg_author.push_back("contact");
+          msg_text.push_back(row.text);
+          if (o.reply && bot_holds) {
+            msg_conv.push_back(c.id);
+            msg_author.push_back("bot");
+            msg_text.push_back(*o.reply);
+            ob_bot.push_back(row.bot_id);
+            ob_channel.push_back(row.channel);
+            ob_contact.push_back(row.contact);
+            ob_recipient.push_back(row.reply_to);
+            ob_text.push_back(*o.reply);
+            ob_inbox.push_back(row.id);
+            ob_key.push_back(absl::StrCat(row.bot_id, "-in-", row.id));
+            ob_state.push_back(o.sandboxed ? "sandboxed" : "pending");
+          }
+          if (o.handoff_reason && bot_holds) {
+            c.state = kStateHandoffWaiting;
+            c.handoff_reason = *o.handoff_reason;
+            c.agent.clear();
+            c.failures = 0;
+            handed_off.insert(c.id);
+          } else {
+            if (c.state == kStateClosed) c.state = kStateBot;
+            c.failures = o.reset_failures ? 0 : c.failures + 1;
+          }
+          changed.insert(c.id);
+          done.push_back(row.id);
+        }
+        if (!msg_conv.empty()) {
+          tx.exec_params(
+              "INSERT INTO bot_manager.messages (conversation_id, author, text) SELECT m.c, m.a, "
+              "m.t FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS "
+              "m(c, a, t, n) ORDER BY m.n",
+              PgArray(msg_conv), PgArray(msg_author), PgArray(msg_text));
+        }
+        std::map<int64_t, OutboxRow> outbox_by_inbox;
+        if (!ob_bot.empty()) {
+          const bool leased = outbox_lease > absl::ZeroDuration();
+          auto r = tx.exec_params(
+              absl::StrCat(
+                  "INSERT INTO bot_manager.outbox (bot_id, channel, contact, recipient, text, "
+                  "inbox_id, idempotency_key, state, lease_until, attempts) SELECT o.b, o.ch, "
+                  "o.ct, o.r, o.t, o.i, o.k, o.s, CASE WHEN $9 AND o.s = 'pending' THEN now() + "
+                  "make_interval(secs => $10) END, CASE WHEN $9 AND o.s = 'pending' THEN 1 "
+                  "ELSE 0 END FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+                  "$5::text[], $6::bigint[], $7::text[], $8::text[]) WITH ORDINALITY AS "
+                  "o(b, ch, ct, r, t, i, k, s, n) ORDER BY o.n RETURNING inbox_id, ",
+                  kOutboxColumns),
+              PgArray(ob_bot), PgArray(ob_channel), PgArray(ob_contact), PgArray(ob_recipient),
+              PgArray(ob_text), PgArray(ob_inbox), PgArray(ob_key), PgArray(ob_state), leased,
+              absl::ToDoubleSeconds(outbox_lease));
+          for (const auto& row : r) {
+            OutboxRow o = OutboxOf(row, 1);
+            if (leased && o.state == "pending") outbox_by_inbox.emplace(row[0].as<int64_t>(), o);
+          }
+        }
+        std::vector<int64_t> conv_id, conv_failures;
+        std::vector<std::string> conv_state, conv_reason, conv_agent;
+        std::vector<bool> conv_handoff;
+        for (auto& [key, c] : convs) {
+          if (!changed.count(c.id)) continue;
+          conv_id.push_back(c.id);
+          conv_state.push_back(c.state);
+          conv_reason.push_back(c.handoff_reason);
+          conv_agent.push_back(c.agent);
+          conv_failures.push_back(c.failures);
+          conv_handoff.push_back(handed_off.count(c.id) > 0);
+        }
+        if (!conv_id.empty()) {
+          auto r = tx.exec_params(
+              absl::StrCat("UPDATE bot_manager.conversations c SET state = v.s, handoff_reason = "
+                           "v.r, agent = v.a, failures = v.f, handoff_time = CASE WHEN v.h THEN "
+                           "now() ELSE c.handoff_time END, update_time = now() FROM "
+                           "unnest($1::bigint[], $2::text[], $3::text[], $4::text[], "
+                           "$5::bigint[], $6::boolean[]) AS v(id, s, r, a, f, h) WHERE c.id = "
+                           "v.id RETURNING ",
+                           kConvColumns),
+              PgArray(conv_id), PgArray(conv_state), PgArray(conv_reason), PgArray(conv_agent),
+              PgArray(conv_failures), PgArray(conv_handoff));
+          for (const auto& row : r) {
+            Conversation c = ConvOf(row);
+            convs[{c.bot_id, c.contact}] = std::move(c);
+          }
+        }
+        if (!done.empty()) {
+          tx.exec_params(
+              "UPDATE bot_manager.inbox SET state = 'done', lease_until = NULL, error = '' "
+              "WHERE id = ANY($1::bigint[])",
+              PgArray(done));
+        }
+        for (size_t i = 0; i < outcomes.size(); ++i) {
+          if (!out[i].status.ok()) continue;
+          const InboxRow& row = rows.at(outcomes[i].inbox_id);
+          out[i].conversation = convs.at({row.bot_id, row.contact});
+          if (auto it = outbox_by_inbox.find(row.id); it != outbox_by_inbox.end()) {
+            out[i].leased = it->second;
+          }
+        }
+        return out;
+      });
 }
 
 absl::Status PgBotStore::RetryInbox(int64_t inbox_id, absl::Time retry_time,
@@ -437,13 +598,37 @@ absl::StatusOr<std::vector<OutboxRow>> PgBotStore::ClaimOutbox(int limit, absl::
       });
 }
 
-absl::Status PgBotStore::MarkSent(int64_t outbox_id, const std::string& external_id,
-                                  const CallContext& ctx) {
+absl::Status PgBotStore::MarkSentBatch(const std::vector<SentMark>& marks, const CallContext& ctx) {
+  if (marks.empty()) return absl::OkStatus();
+  std::vector<int64_t> ids;
+  std::vector<std::string> external;
+  for (const auto& m : marks) {
+    ids.push_back(m.outbox_id);
+    external.push_back(m.external_id);
+  }
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
     tx.exec_params(
-        "UPDATE bot_manager.outbox SET state = 'sent', external_id = $2, send_time = now(), "
-        "lease_until = NULL, error = '' WHERE id = $1 AND state = 'pending'",
-        outbox_id, external_id);
+        "UPDATE bot_manager.outbox o SET state = 'sent', external_id = v.e, send_time = now(), "
+        "lease_until = NULL, error = '' FROM unnest($1::bigint[], $2::text[]) AS v(id, e) "
+        "WHERE o.id = v.id AND o.state = 'pending'",
+        PgArray(ids), PgArray(external));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgBotStore::ReleaseLeases(const std::vector<int64_t>& inbox_ids,
+                                       const std::vector<int64_t>& outbox_ids,
+                                       const CallContext& ctx) {
+  if (inbox_ids.empty() && outbox_ids.empty()) return absl::OkStatus();
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params(
+        "UPDATE bot_manager.inbox SET lease_until = NULL, attempts = greatest(attempts - 1, 0) "
+        "WHERE id = ANY($1::bigint[]) AND state = 'pending' AND lease_until > now()",
+        PgArray(inbox_ids));
+    tx.exec_params(
+        "UPDATE bot_manager.outbox SET lease_until = NULL, attempts = greatest(attempts - 1, 0) "
+        "WHERE id = ANY($1::bigint[]) AND state = 'pending' AND lease_until > now()",
+        PgArray(outbox_ids));
     return absl::OkStatus();
   });
 }

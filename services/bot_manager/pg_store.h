@@ -18,9 +18,9 @@ class PgBotStore final : public BotStore {
   absl::StatusOr<BotConfig> UpdateBot(const BotConfig& bot, int64_t expected_version,
                                       const CallContext& ctx) override;
   absl::Status DeleteBot(const std::string& id, const CallContext& ctx) override;
-  absl::StatusOr<WebhookResult> Ingest(const std::string& bot_id, const std::string& channel,
-                                       const WebhookEvents& events,
-                                       const CallContext& ctx) override;
+  absl::StatusOr<std::vector<IngestOutcome>> IngestBatch(const std::vector<IngestItem>& items,
+                                                         absl::Duration lease,
+                                                         const CallContext& ctx) override;
   absl::StatusOr<std::vector<InboxRow>> ClaimInbox(int limit, absl::Duration lease,
                                                    const CallContext& ctx) override;
   absl::StatusOr<Conversation> OpenConversation(const std::string& bot_id,
@@ -28,13 +28,17 @@ class PgBotStore final : public BotStore {
                                                 const CallContext& ctx) override;
   absl::StatusOr<std::vector<Message>> RecentMessages(int64_t conversation_id, int limit,
                                                       const CallContext& ctx) override;
-  absl::Status CompleteInbox(const InboxOutcome& outcome, const CallContext& ctx) override;
+  absl::StatusOr<std::vector<CompletionResult>> CompleteInboxBatch(
+      const std::vector<InboxOutcome>& outcomes, absl::Duration outbox_lease,
+      const CallContext& ctx) override;
   absl::Status RetryInbox(int64_t inbox_id, absl::Time retry_time, const std::string& error,
                           const CallContext& ctx) override;
   absl::StatusOr<std::vector<OutboxRow>> ClaimOutbox(int limit, absl::Duration lease,
                                                      const CallContext& ctx) override;
-  absl::Status MarkSent(int64_t outbox_id, const std::string& external_id,
-                        const CallContext& ctx) override;
+  absl::Status MarkSentBatch(const std::vector<SentMark>& marks, const CallContext& ctx) override;
+  absl::Status ReleaseLeases(const std::vector<int64_t>& inbox_ids,
+                             const std::vector<int64_t>& outbox_ids,
+                             const CallContext& ctx) override;
   absl::Status DeferOutbox(int64_t outbox_id, absl::Time until, const CallContext& ctx) override;
   absl::Status MarkSendFailed(int64_t outbox_id, std::optional<absl::Time> retry_time,
                               const std::string& error, const CallContext& ctx) override;

@@ -29,6 +29,31 @@ struct InboxOutcome {
   bool reset_failures = true;
 };
 
+// One webhook's events for BotStore::IngestBatch, and what became of them.
+struct IngestItem {
+  std::string bot_id;
+  std::string channel;
+  WebhookEvents events;
+};
+struct IngestOutcome {
+  absl::Status status;  // NOT_FOUND for an unknown bot (nothing stored)
+  WebhookResult result;
+  std::vector<InboxRow> leased;  // the new rows, leased to the caller (with a lease only)
+};
+
+// What became of one InboxOutcome in BotStore::CompleteInboxBatch.
+struct CompletionResult {
+  absl::Status status;                       // ABORTED when the row was no longer pending
+  std::optional<OutboxRow> leased;           // the reply's outbox row, leased to the caller
+  std::optional<Conversation> conversation;  // as left by the completion
+};
+
+// A send the channel accepted (BotStore::MarkSentBatch).
+struct SentMark {
+  int64_t outbox_id = 0;
+  std::string external_id;
+};
+
 // A new proactive message (see BotStore::CreateProactive).
 struct NewProactive {
   std::string id;
@@ -58,12 +83,22 @@ class BotStore {
                                               const CallContext& ctx) = 0;
   virtual absl::Status DeleteBot(const std::string& id, const CallContext& ctx) = 0;
 
-  // --- webhooks: inbox rows (new external ids only) and outbox statuses, in
-  // one transaction. NOT_FOUND when the bot does not exist.
-  virtual absl::StatusOr<WebhookResult> Ingest(const std::string& bot_id,
-                                               const std::string& channel,
-                                               const WebhookEvents& events,
-                                               const CallContext& ctx) = 0;
+  // --- webhooks: inbox rows (new external ids only) and outbox statuses of
+  // many webhooks in one transaction (group commit); one outcome per item, in
+  // order. An external id that appears twice is accepted once (first item).
+  // With a positive `lease` the new rows are born leased to the caller until
+  // now + lease, one attempt counted (handed to a worker in memory; taken by
+  // ClaimInbox again only if the lease runs out).
+  virtual absl::StatusOr<std::vector<IngestOutcome>> IngestBatch(
+      const std::vector<IngestItem>& items, absl::Duration lease, const CallContext& ctx) = 0;
+  // One webhook, not leased. NOT_FOUND when the bot does not exist.
+  absl::StatusOr<WebhookResult> Ingest(const std::string& bot_id, const std::string& channel,
+                                       const WebhookEvents& events, const CallContext& ctx) {
+    auto out = IngestBatch({{bot_id, channel, events}}, absl::ZeroDuration(), ctx);
+    if (!out.ok()) return out.status();
+    if (!(*out)[0].status.ok()) return (*out)[0].status;
+    return (*out)[0].result;
+  }
 
   // --- inbox processing
   // Leases up to `limit` pending rows whose lease expired (or never had one)
@@ -77,11 +112,20 @@ class BotStore {
   // The last `limit` messages, oldest first.
   virtual absl::StatusOr<std::vector<Message>> RecentMessages(int64_t conversation_id, int limit,
                                                               const CallContext& ctx) = 0;
-  // In one transaction: records the contact's message, the reply (as a bot
-  // message plus an outbox row, dropped when the conversation is no longer
-  // held by the bot), the handoff, and marks the row done. ABORTED when the
-  // row is no longer pending (another worker finished it): nothing written.
-  virtual absl::Status CompleteInbox(const InboxOutcome& outcome, const CallContext& ctx) = 0;
+  // For each outcome, in order, all in one transaction: records the
+  // contact's message, the reply (as a bot message plus an outbox row,
+  // dropped when the conversation is no longer held by the bot), the
+  // handoff, and marks the row done. A row no longer pending (another worker
+  // finished it) gets ABORTED and nothing is written for it. With a positive
+  // `outbox_lease` a pending reply's outbox row is born leased to the caller.
+  virtual absl::StatusOr<std::vector<CompletionResult>> CompleteInboxBatch(
+      const std::vector<InboxOutcome>& outcomes, absl::Duration outbox_lease,
+      const CallContext& ctx) = 0;
+  absl::Status CompleteInbox(const InboxOutcome& outcome, const CallContext& ctx) {
+    auto out = CompleteInboxBatch({outcome}, absl::ZeroDuration(), ctx);
+    if (!out.ok()) return out.status();
+    return (*out)[0].status;
+  }
   // Gives a leased row back for a later attempt at `retry_time`.
   virtual absl::Status RetryInbox(int64_t inbox_id, absl::Time retry_time, const std::string& error,
                                   const CallContext& ctx) = 0;
@@ -90,8 +134,16 @@ class BotStore {
   // Leases up to `limit` pending rows that are due.
   virtual absl::StatusOr<std::vector<OutboxRow>> ClaimOutbox(int limit, absl::Duration lease,
                                                              const CallContext& ctx) = 0;
-  virtual absl::Status MarkSent(int64_t outbox_id, const std::string& external_id,
-                                const CallContext& ctx) = 0;
+  // Pending rows become sent with the channel's message id, in one transaction.
+  virtual absl::Status MarkSentBatch(const std::vector<SentMark>& marks,
+                                     const CallContext& ctx) = 0;
+  absl::Status MarkSent(int64_t outbox_id, const std::string& external_id, const CallContext& ctx) {
+    return MarkSentBatch({{outbox_id, external_id}}, ctx);
+  }
+  // Gives back leases still held on pending rows (a graceful stop), the attempt uncounted.
+  virtual absl::Status ReleaseLeases(const std::vector<int64_t>& inbox_ids,
+                                     const std::vector<int64_t>& outbox_ids,
+                                     const CallContext& ctx) = 0;
   // Puts a leased row back until `until` without counting the attempt (rate limited).
   virtual absl::Status DeferOutbox(int64_t outbox_id, absl::Time until, const CallContext& ctx) = 0;
   // A failed attempt: back to pending at `retry_time`, or failed when nullopt.

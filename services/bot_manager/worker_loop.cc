@@ -19,7 +19,7 @@ void WorkerLoop::Notify() {
     std::lock_guard<std::mutex> lock(mu_);
     ++signals_;
   }
-  cv_.notify_all();
+  cv_.notify_one();
 }
 
 void WorkerLoop::Stop() {

@@ -26,7 +26,7 @@ class WorkerLoop {
   WorkerLoop& operator=(const WorkerLoop&) = delete;
 
   void Start();
-  // Wakes idle threads at once.
+  // Wakes one idle thread at once (a busy one looks again before it waits).
   void Notify();
   // Lets the running steps finish, then joins. Idempotent.
   void Stop();

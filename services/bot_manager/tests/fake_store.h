@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "services/bot_manager/deps.h"
@@ -61,6 +62,21 @@ class FakeBotStore final : public BotStore {
     std::lock_guard<std::mutex> l(mu_);
     return recent_calls_;
   }
+  int open_conversation_calls() {
+    std::lock_guard<std::mutex> l(mu_);
+    return open_calls_;
+  }
+  int claim_inbox_calls() {
+    std::lock_guard<std::mutex> l(mu_);
+    return claim_inbox_calls_;
+  }
+  // The inbox row's lease, attempts and state (tests of the hand-off).
+  std::tuple<absl::Time, int, std::string> inbox_lease(int64_t id) {
+    std::lock_guard<std::mutex> l(mu_);
+    FakeInbox* in = FindInbox(id);
+    if (in == nullptr) return {absl::InfinitePast(), -1, ""};
+    return {in->lease_until, in->row.attempts, in->row.state};
+  }
 
   absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -105,9 +121,27 @@ class FakeBotStore final : public BotStore {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<WebhookResult> Ingest(const std::string& bot_id, const std::string& channel,
-                                       const WebhookEvents& events, const CallContext&) override {
+  absl::StatusOr<std::vector<IngestOutcome>> IngestBatch(const std::vector<IngestItem>& items,
+                                                         absl::Duration lease,
+                                                         const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
+    ++ingest_batches_;
+    std::vector<IngestOutcome> out;
+    for (const auto& item : items) {
+      IngestOutcome o;
+      auto r = IngestOne(item.bot_id, item.channel, item.events, lease, &o.leased);
+      if (r.ok()) {
+        o.result = *r;
+      } else {
+        o.status = r.status();
+      }
+      out.push_back(std::move(o));
+    }
+    return out;
+  }
+  absl::StatusOr<WebhookResult> IngestOne(const std::string& bot_id, const std::string& channel,
+                                          const WebhookEvents& events, absl::Duration lease,
+                                          std::vector<InboxRow>* leased) {
     if (!bots_.count(bot_id)) return NotFoundBot(bot_id);
     WebhookResult result;
     for (const auto& m : events.messages) {
@@ -122,6 +156,11 @@ class FakeBotStore final : public BotStore {
       FakeInbox in;
       in.row = {++next_id_, bot_id, channel, m.external_id, m.contact, m.reply_to, m.text,
                 "pending",  0,      "",      now_()};
+      if (lease > absl::ZeroDuration()) {
+        in.lease_until = now_() + lease;
+        in.row.attempts = 1;
+        leased->push_back(in.row);
+      }
       inbox_.push_back(in);
       ++result.accepted;
     }
@@ -144,6 +183,7 @@ class FakeBotStore final : public BotStore {
   absl::StatusOr<std::vector<InboxRow>> ClaimInbox(int limit, absl::Duration lease,
                                                    const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
+    ++claim_inbox_calls_;
     std::vector<InboxRow> out;
     for (auto& i : inbox_) {
       if (static_cast<int>(out.size()) >= limit) break;
@@ -158,6 +198,7 @@ class FakeBotStore final : public BotStore {
                                                 const std::string& contact,
                                                 const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
+    ++open_calls_;
     return *Conv(bot_id, contact);
   }
   absl::StatusOr<std::vector<Message>> RecentMessages(int64_t conversation_id, int limit,
@@ -166,8 +207,21 @@ class FakeBotStore final : public BotStore {
     ++recent_calls_;
     return Recent(conversation_id, limit);
   }
-  absl::Status CompleteInbox(const InboxOutcome& outcome, const CallContext&) override {
+  absl::StatusOr<std::vector<CompletionResult>> CompleteInboxBatch(
+      const std::vector<InboxOutcome>& outcomes, absl::Duration outbox_lease,
+      const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
+    ++complete_batches_;
+    std::vector<CompletionResult> out;
+    for (const auto& o : outcomes) {
+      CompletionResult r;
+      r.status = CompleteOne(o, outbox_lease, &r);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+  absl::Status CompleteOne(const InboxOutcome& outcome, absl::Duration outbox_lease,
+                           CompletionResult* result) {
     FakeInbox* in = FindInbox(outcome.inbox_id);
     if (in == nullptr || in->row.state != "pending") {
       return absl::AbortedError("no longer pending");
@@ -191,6 +245,11 @@ class FakeBotStore final : public BotStore {
                "",
                now_(),
                std::nullopt};
+      if (outbox_lease > absl::ZeroDuration() && o.row.state == "pending") {
+        o.lease_until = now_() + outbox_lease;
+        o.row.attempts = 1;
+        result->leased = o.row;
+      }
       outbox_.push_back(o);
     }
     if (outcome.handoff_reason && bot_holds) {
@@ -205,6 +264,7 @@ class FakeBotStore final : public BotStore {
     c->update_time = now_();
     in->row.state = "done";
     in->lease_until = absl::InfinitePast();
+    result->conversation = *c;
     return absl::OkStatus();
   }
   absl::Status RetryInbox(int64_t inbox_id, absl::Time retry_time, const std::string& error,
@@ -231,15 +291,35 @@ class FakeBotStore final : public BotStore {
     }
     return out;
   }
-  absl::Status MarkSent(int64_t outbox_id, const std::string& external_id,
-                        const CallContext&) override {
+  absl::Status MarkSentBatch(const std::vector<SentMark>& marks, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
-    FakeOutbox* o = FindOutbox(outbox_id);
-    if (o != nullptr && o->row.state == "pending") {
-      o->row.state = "sent";
-      o->row.external_id = external_id;
-      o->row.send_time = now_();
-      o->lease_until = absl::InfinitePast();
+    for (const auto& m : marks) {
+      FakeOutbox* o = FindOutbox(m.outbox_id);
+      if (o != nullptr && o->row.state == "pending") {
+        o->row.state = "sent";
+        o->row.external_id = m.external_id;
+        o->row.send_time = now_();
+        o->lease_until = absl::InfinitePast();
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::Status ReleaseLeases(const std::vector<int64_t>& inbox_ids,
+                             const std::vector<int64_t>& outbox_ids, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    for (int64_t id : inbox_ids) {
+      FakeInbox* in = FindInbox(id);
+      if (in != nullptr && in->row.state == "pending" && in->lease_until > now_()) {
+        in->lease_until = absl::InfinitePast();
+        in->row.attempts = std::max(0, in->row.attempts - 1);
+      }
+    }
+    for (int64_t id : outbox_ids) {
+      FakeOutbox* o = FindOutbox(id);
+      if (o != nullptr && o->row.state == "pending" && o->lease_until > now_()) {
+        o->lease_until = absl::InfinitePast();
+        o->row.attempts = std::max(0, o->row.attempts - 1);
+      }
     }
     return absl::OkStatus();
   }
@@ -486,6 +566,10 @@ class FakeBotStore final : public BotStore {
   std::mutex mu_;
   int64_t next_id_ = 0;
   int recent_calls_ = 0;
+  int open_calls_ = 0;
+  int claim_inbox_calls_ = 0;
+  int ingest_batches_ = 0;
+  int complete_batches_ = 0;
   std::map<std::string, BotConfig> bots_;
   std::vector<FakeInbox> inbox_;
   std::vector<FakeOutbox> outbox_;

@@ -189,6 +189,107 @@ TEST_F(BotPgStoreTest, OutboxMovesThroughItsStates) {
   EXPECT_EQ((*listed)[1].error, "recipient unknown");
 }
 
+TEST_F(BotPgStoreTest, ABatchOfWebhooksIsOneTransactionWithAnOutcomeEach) {
+  std::vector<IngestItem> items = {{"wa", "whatsapp", Messages("5511", {"m1", "m2"})},
+                                   {"nobody", "whatsapp", Messages("1", {"x"})},
+                                   {"wa", "whatsapp", Messages("5522", {"m2", "m3"})},
+                                   {"tg", "telegram", Messages("77", {"m1"})}};
+  auto out = store_->IngestBatch(items, absl::Seconds(30), ctx_);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_THAT(*out, SizeIs(4));
+  EXPECT_TRUE((*out)[0].status.ok());
+  EXPECT_EQ((*out)[0].result.accepted, 2);
+  EXPECT_EQ((*out)[1].status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT((*out)[1].status.message(), HasSubstr("nobody"));
+  // m2 came twice in the batch: the first webhook has it, the second is told it is a duplicate.
+  EXPECT_EQ((*out)[2].result.accepted, 1);
+  EXPECT_EQ((*out)[2].result.duplicates, 1);
+  EXPECT_EQ((*out)[3].result.accepted, 1);
+  // The rows are handed back leased to the caller, with their contact and text.
+  ASSERT_THAT((*out)[0].leased, SizeIs(2));
+  EXPECT_EQ((*out)[0].leased[0].external_id, "m1");
+  EXPECT_EQ((*out)[0].leased[1].external_id, "m2");
+  EXPECT_EQ((*out)[0].leased[1].contact, "5511");
+  EXPECT_EQ((*out)[0].leased[1].text, "texto m2");
+  EXPECT_EQ((*out)[0].leased[0].attempts, 1);
+  ASSERT_THAT((*out)[2].leased, SizeIs(1));
+  EXPECT_EQ((*out)[2].leased[0].external_id, "m3");
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox"), 4);
+  // Leased rows are nobody else's to claim until the lease ends or is given back.
+  EXPECT_THAT(*store_->ClaimInbox(10, absl::Seconds(30), ctx_), IsEmpty());
+  ASSERT_TRUE(store_->ReleaseLeases({(*out)[0].leased[0].id}, {}, ctx_).ok());
+  auto claimed = store_->ClaimInbox(10, absl::Seconds(30), ctx_);
+  ASSERT_THAT(*claimed, SizeIs(1));
+  EXPECT_EQ((*claimed)[0].external_id, "m1");
+  EXPECT_EQ((*claimed)[0].attempts, 1);  // the given-back lease did not count
+  // Without a lease the rows wait for a claim.
+  auto plain = store_->IngestBatch({{"wa", "whatsapp", Messages("5533", {"m9"})}},
+                                   absl::ZeroDuration(), ctx_);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_THAT((*plain)[0].leased, IsEmpty());
+  EXPECT_THAT(*store_->ClaimInbox(10, absl::Seconds(30), ctx_), SizeIs(1));
+}
+
+TEST_F(BotPgStoreTest, ABatchOfCompletionsAppliesEachInOrderToItsConversation) {
+  auto in = store_->IngestBatch({{"wa", "whatsapp", Messages("5511", {"a", "b", "c"})},
+                                 {"wa", "whatsapp", Messages("5522", {"d"})}},
+                                absl::Seconds(30), ctx_);
+  ASSERT_TRUE(in.ok()) << in.status();
+  const auto& rows = (*in)[0].leased;
+  ASSERT_THAT(rows, SizeIs(3));
+  std::vector<InboxOutcome> outcomes(4);
+  outcomes[0].inbox_id = rows[0].id;
+  outcomes[0].reply = "r-a";
+  // b hands the conversation to a person: its own notice still goes, c's answer must not.
+  outcomes[1].inbox_id = rows[1].id;
+  outcomes[1].reply = "chamando";
+  outcomes[1].handoff_reason = "asked for a person";
+  outcomes[2].inbox_id = rows[2].id;
+  outcomes[2].reply = "r-c";
+  outcomes[3].inbox_id = (*in)[1].leased[0].id;
+  outcomes[3].reply = "r-d";
+  outcomes[3].sandboxed = true;
+  auto done = store_->CompleteInboxBatch(outcomes, absl::Seconds(15), ctx_);
+  ASSERT_TRUE(done.ok()) << done.status();
+  ASSERT_THAT(*done, SizeIs(4));
+  for (const auto& d : *done) EXPECT_TRUE(d.status.ok()) << d.status;
+  ASSERT_TRUE((*done)[0].leased.has_value());
+  EXPECT_EQ((*done)[0].leased->text, "r-a");
+  EXPECT_EQ((*done)[0].leased->attempts, 1);
+  EXPECT_TRUE((*done)[1].leased.has_value());
+  EXPECT_FALSE((*done)[2].leased.has_value());  // held by a person: no reply
+  EXPECT_FALSE((*done)[3].leased.has_value());  // sandboxed: recorded, never sent
+  ASSERT_TRUE((*done)[2].conversation.has_value());
+  EXPECT_EQ((*done)[2].conversation->state, kStateHandoffWaiting);
+  EXPECT_EQ((*done)[2].conversation->handoff_reason, "asked for a person");
+  EXPECT_EQ((*done)[3].conversation->state, kStateBot);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox WHERE state = 'sandboxed'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.conversations"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox WHERE state = 'done'"), 4);
+  // The history keeps the order: a, r-a, b, chamando, c (no answer).
+  auto conv = store_->GetConversation("wa", (*done)[0].conversation->id, 10, ctx_);
+  ASSERT_TRUE(conv.ok()) << conv.status();
+  std::vector<std::string> texts;
+  for (const auto& m : conv->messages) texts.push_back(m.text);
+  EXPECT_THAT(texts, ::testing::ElementsAre("texto a", "r-a", "texto b", "chamando", "texto c"));
+  // The leased replies are not claimable; a second completion of the same rows is refused.
+  EXPECT_THAT(*store_->ClaimOutbox(10, absl::Seconds(30), ctx_), IsEmpty());
+  auto again = store_->CompleteInboxBatch({outcomes[0]}, absl::Seconds(15), ctx_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].status.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox"), 3);
+  // Sent marks in one batch.
+  ASSERT_TRUE(
+      store_
+          ->MarkSentBatch({{(*done)[0].leased->id, "wamid.A"}, {(*done)[1].leased->id, "wamid.B"}},
+                          ctx_)
+          .ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox WHERE state = 'sent' AND "
+                  "external_id LIKE 'wamid.%' AND lease_until IS NULL"),
+            2);
+}
+
 TEST_F(BotPgStoreTest, ProactiveMessagesNeedApprovalForANewContactAndRespectTheDailyCap) {
   auto first = logic_->CreateProactiveMessage("bots/tg", "777", "Novidade", "", ctx_);
   ASSERT_TRUE(first.ok()) << first.status();
