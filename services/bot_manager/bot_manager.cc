@@ -748,7 +748,16 @@ absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx)
     return store_->CompleteInbox(late, ctx);
   }
   GENESIS_ASSIGN_OR_RETURN(BotConfig bot, CachedBot(row.bot_id, ctx));
-  GENESIS_ASSIGN_OR_RETURN(Conversation conv, CachedConversation(bot.id, row.contact, ctx));
+  // The conversation: opened at ingestion for rows handed over, else from the cache or the store.
+  Conversation conv;
+  if (row.conversation_id != 0) {
+    conv.id = row.conversation_id;
+    conv.bot_id = bot.id;
+    conv.contact = row.contact;
+    conv.state = row.conversation_state;
+  } else {
+    GENESIS_ASSIGN_OR_RETURN(conv, CachedConversation(bot.id, row.contact, ctx));
+  }
   InboxOutcome outcome;
   outcome.inbox_id = row.id;
   // Written together with other workers' completions (group commit).
@@ -766,7 +775,7 @@ absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx)
   std::vector<Message> context;
   if (auto cached = cache_->Get(conv.id, ctx)) {
     context = std::move(*cached);
-  } else {
+  } else if (!row.new_conversation) {
     GENESIS_ASSIGN_OR_RETURN(context,
                              store_->RecentMessages(conv.id, bot.max_context_messages, ctx));
   }
@@ -839,7 +848,20 @@ absl::Status BotManager::SendOne(const OutboxRow& row, const CallContext& ctx) {
   auto sent = sender_->Send(*bot, row, ctx);
   if (sent.ok()) {
     // Marked together with other senders' sends (group commit).
-    GENESIS_RETURN_IF_ERROR(marks_->Submit({row.id, sent->external_id}, ctx.deadline).status());
+    if (options_.wait_for_sent_marks) {
+      GENESIS_RETURN_IF_ERROR(marks_->Submit({row.id, sent->external_id}, ctx.deadline).status());
+    } else {
+      marks_->Add({row.id, sent->external_id}, ctx.deadline,
+                  [id = row.id](absl::StatusOr<bool> marked) {
+                    if (!marked.ok()) {
+                      Logger("bot.sender")
+                          ->warn(
+                              "outbox row {} was sent but could not be marked (sent again "
+                              "when its lease runs out): {}",
+                              id, marked.status().message());
+                    }
+                  });
+    }
     Inc(metrics_.outbox_sent);
     if (metrics_.reply_seconds != nullptr) {
       metrics_.reply_seconds->Observe(absl::ToDoubleSeconds(absl::Now() - row.create_time));

@@ -63,6 +63,11 @@ struct BotManagerOptions {
   // Group commit: at most this many webhooks, completions or sent marks
   // written in one transaction (those that arrive while one is written).
   size_t commit_batch = 256;
+  // A sender waits for the sent mark to be written before its next send.
+  // false: marks are written in the background (more of them per
+  // transaction); a crash before a mark is written sends that row again when
+  // its lease runs out, as a crash between a send and its mark always could.
+  bool wait_for_sent_marks = true;
   // How long a contact's conversation (id and state) is reused before it is
   // read again. Every completion refreshes it; a handoff decided by another
   // process may cost one model call whose answer is then dropped.

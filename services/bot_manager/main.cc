@@ -191,6 +191,7 @@ int main(int argc, char** argv) {
   options.handoff_capacity = static_cast<size_t>(FLAGS_handoff_capacity);
   options.commit_batch = static_cast<size_t>(FLAGS_commit_batch);
   options.claim_interval = absl::Milliseconds(FLAGS_worker_idle_ms);
+  options.wait_for_sent_marks = false;
   options.on_inbox = [&] {
     if (inbox_loop_ptr) inbox_loop_ptr->Notify();
   };

@@ -112,6 +112,11 @@ struct InboxRow {
   int attempts = 0;
   std::string error;
   absl::Time create_time;
+  // Filled when the row is handed over at ingestion (BotStore::IngestBatch
+  // with a lease): the contact's conversation as it was then, 0 when unknown.
+  int64_t conversation_id = 0;
+  std::string conversation_state;
+  bool new_conversation = false;  // created by this ingestion: no history yet
 };
 
 struct OutboxRow {

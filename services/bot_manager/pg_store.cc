@@ -297,6 +297,35 @@ absl::StatusOr<std::vector<IngestOutcome>> PgBotStore::IngestBatch(
             inserted.emplace(std::make_tuple(in.bot_id, in.channel, in.external_id), in);
           }
         }
+        // The conversations of rows handed over, opened here (one statement for the
+        // batch instead of one transaction per message in the workers).
+        if (lease > absl::ZeroDuration() && !inserted.empty()) {
+          std::vector<std::string> cb, cc;
+          for (const auto& [key, row] : inserted) {
+            cb.push_back(row.bot_id);
+            cc.push_back(row.contact);
+          }
+          std::map<std::pair<std::string, std::string>, std::tuple<int64_t, std::string, bool>>
+              convs;
+          for (const auto& r : tx.exec_params(
+                   "WITH k AS (SELECT DISTINCT b, ct FROM unnest($1::text[], $2::text[]) AS "
+                   "k(b, ct)), ins AS (INSERT INTO bot_manager.conversations (bot_id, contact) "
+                   "SELECT b, ct FROM k ORDER BY b, ct ON CONFLICT (bot_id, contact) DO NOTHING "
+                   "RETURNING id, bot_id, contact, state) "
+                   "SELECT id, bot_id, contact, state, true FROM ins UNION ALL "
+                   "SELECT c.id, c.bot_id, c.contact, c.state, false FROM "
+                   "bot_manager.conversations c JOIN k ON c.bot_id = k.b AND c.contact = k.ct",
+                   PgArray(cb), PgArray(cc))) {
+            convs[{r[1].as<std::string>(), r[2].as<std::string>()}] = {
+                r[0].as<int64_t>(), r[3].as<std::string>(), r[4].as<bool>()};
+          }
+          for (auto& [key, row] : inserted) {
+            auto it = convs.find({row.bot_id, row.contact});
+            if (it == convs.end()) continue;  // created meanwhile by another transaction
+            std::tie(row.conversation_id, row.conversation_state, row.new_conversation) =
+                it->second;
+          }
+        }
         for (size_t i = 0; i < items.size(); ++i) {
           if (!out[i].status.ok()) continue;
           for (const auto& m : items[i].events.messages) {

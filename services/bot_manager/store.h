@@ -88,7 +88,9 @@ class BotStore {
   // order. An external id that appears twice is accepted once (first item).
   // With a positive `lease` the new rows are born leased to the caller until
   // now + lease, one attempt counted (handed to a worker in memory; taken by
-  // ClaimInbox again only if the lease runs out).
+  // ClaimInbox again only if the lease runs out), and their contacts'
+  // conversations are opened in the same transaction (InboxRow's
+  // conversation fields).
   virtual absl::StatusOr<std::vector<IngestOutcome>> IngestBatch(
       const std::vector<IngestItem>& items, absl::Duration lease, const CallContext& ctx) = 0;
   // One webhook, not leased. NOT_FOUND when the bot does not exist.

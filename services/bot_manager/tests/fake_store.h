@@ -159,6 +159,11 @@ class FakeBotStore final : public BotStore {
       if (lease > absl::ZeroDuration()) {
         in.lease_until = now_() + lease;
         in.row.attempts = 1;
+        const size_t known = convs_.size();
+        Conversation* c = Conv(bot_id, m.contact);
+        in.row.conversation_id = c->id;
+        in.row.conversation_state = c->state;
+        in.row.new_conversation = convs_.size() > known;
         leased->push_back(in.row);
       }
       inbox_.push_back(in);

@@ -214,7 +214,23 @@ TEST_F(BotPgStoreTest, ABatchOfWebhooksIsOneTransactionWithAnOutcomeEach) {
   EXPECT_EQ((*out)[0].leased[0].attempts, 1);
   ASSERT_THAT((*out)[2].leased, SizeIs(1));
   EXPECT_EQ((*out)[2].leased[0].external_id, "m3");
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox"), 4);
+  // Their contacts' conversations were opened with them: new, held by the bot.
+  const InboxRow& m1 = (*out)[0].leased[0];
+  EXPECT_GT(m1.conversation_id, 0);
+  EXPECT_TRUE(m1.new_conversation);
+  EXPECT_EQ(m1.conversation_state, kStateBot);
+  EXPECT_EQ((*out)[0].leased[1].conversation_id, m1.conversation_id);
+  EXPECT_NE((*out)[2].leased[0].conversation_id, m1.conversation_id);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.conversations"), 3);
+  Exec("UPDATE bot_manager.conversations SET state = 'handoff_active' WHERE contact = '5511'");
+  auto later =
+      store_->IngestBatch({{"wa", "whatsapp", Messages("5511", {"m4"})}}, absl::Seconds(30), ctx_);
+  ASSERT_TRUE(later.ok()) << later.status();
+  ASSERT_THAT((*later)[0].leased, SizeIs(1));
+  EXPECT_EQ((*later)[0].leased[0].conversation_id, m1.conversation_id);
+  EXPECT_FALSE((*later)[0].leased[0].new_conversation);
+  EXPECT_EQ((*later)[0].leased[0].conversation_state, kStateHandoffActive);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox"), 5);
   // Leased rows are nobody else's to claim until the lease ends or is given back.
   EXPECT_THAT(*store_->ClaimInbox(10, absl::Seconds(30), ctx_), IsEmpty());
   ASSERT_TRUE(store_->ReleaseLeases({(*out)[0].leased[0].id}, {}, ctx_).ok());
