@@ -268,7 +268,8 @@ BotManager::BotManager(std::unique_ptr<BotStore> store, std::unique_ptr<ContextC
       "sent-mark writer", options_.commit_batch,
       [this](const std::vector<SentMark>& marks, absl::Time deadline) {
         return FlushMarks(marks, deadline);
-      });
+      },
+      options_.wait_for_sent_marks ? absl::ZeroDuration() : options_.sent_mark_linger);
 }
 
 namespace {

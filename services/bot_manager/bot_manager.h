@@ -68,6 +68,8 @@ struct BotManagerOptions {
   // transaction); a crash before a mark is written sends that row again when
   // its lease runs out, as a crash between a send and its mark always could.
   bool wait_for_sent_marks = true;
+  // How long background sent marks wait to be written with others.
+  absl::Duration sent_mark_linger = absl::Milliseconds(10);
   // How long a contact's conversation (id and state) is reused before it is
   // read again. Every completion refreshes it; a handoff decided by another
   // process may cost one model call whose answer is then dropped.

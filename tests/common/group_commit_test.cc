@@ -87,6 +87,29 @@ TEST(GroupCommitTest, ABatchIsNeverLargerThanMaxBatch) {
   for (size_t s : sizes) EXPECT_LE(s, 3u);
 }
 
+TEST(GroupCommitTest, WithALingerItemsQueuedSoonAfterShareTheFlush) {
+  std::vector<size_t> sizes;
+  std::mutex mu;
+  Committer c(
+      "lingering", 100,
+      [&](const std::vector<int>& items, absl::Time) {
+        std::lock_guard<std::mutex> lock(mu);
+        sizes.push_back(items.size());
+        return absl::StatusOr<std::vector<absl::StatusOr<int>>>(
+            std::vector<absl::StatusOr<int>>(items.begin(), items.end()));
+      },
+      absl::Seconds(10));
+  std::atomic<int> done{0};
+  for (int i = 0; i < 5; ++i) c.Add(i, Later(), [&](absl::StatusOr<int> r) { done += r.ok(); });
+  // Nothing is flushed while the linger lasts; Stop() ends it and flushes all five together.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(done.load(), 0);
+  c.Stop();
+  EXPECT_EQ(done.load(), 5);
+  ASSERT_EQ(sizes.size(), 1u);
+  EXPECT_EQ(sizes[0], 5u);
+}
+
 TEST(GroupCommitTest, AnExpiredItemIsAnsweredWithoutBeingFlushed) {
   std::atomic<int> flushed{0};
   Committer c("expiry", 16, [&](const std::vector<int>& items, absl::Time) {
