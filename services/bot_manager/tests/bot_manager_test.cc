@@ -273,6 +273,57 @@ TEST_F(BotManagerTest, TheModelSeesTheConversationTrimmedToTheBotsLimit) {
               ElementsAre("contact:mensagem 3", "bot:echo: mensagem 3", "contact:mensagem 4"));
 }
 
+// --- hand-off in memory
+
+TEST_F(BotManagerTest, ACommittedWebhookGoesStraightToAWorkerWithoutAClaim) {
+  CreateWa();
+  ASSERT_TRUE(Receive("5511988887777", "oi", 1).ok());
+  EXPECT_EQ(logic_->handed_waiting().first, 1u);
+  // Leased when written, so no other worker or process claims it meanwhile.
+  auto [lease_until, attempts, state] = store_->inbox_lease(store_->Inbox()[0].row.id);
+  EXPECT_GT(lease_until, now_);
+  EXPECT_EQ(attempts, 1);
+  ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
+  EXPECT_EQ(store_->claim_inbox_calls(), 0);
+  EXPECT_EQ(store_->open_conversation_calls(), 0);  // opened with the row
+  // The reply, likewise, goes straight to a sender.
+  EXPECT_EQ(logic_->handed_waiting().second, 1u);
+  ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
+  EXPECT_THAT(SentTexts(), ElementsAre("echo: oi"));
+  EXPECT_EQ(store_->Outbox()[0].row.state, "sent");
+}
+
+TEST_F(BotManagerTest, WithoutRoomInMemoryRowsWaitForAClaim) {
+  BotManagerOptions options;
+  options.handoff_capacity = 0;
+  Build(options);
+  CreateWa();
+  ASSERT_TRUE(Receive("5511988887777", "oi", 1).ok());
+  EXPECT_EQ(logic_->handed_waiting().first, 0u);
+  EXPECT_EQ(std::get<1>(store_->inbox_lease(store_->Inbox()[0].row.id)), 0);  // not leased
+  Drain();
+  EXPECT_GE(store_->claim_inbox_calls(), 1);
+  EXPECT_THAT(SentTexts(), ElementsAre("echo: oi"));
+}
+
+TEST_F(BotManagerTest, AGracefulStopGivesBackTheLeasesOfRowsWaitingInMemory) {
+  CreateWa();
+  ASSERT_TRUE(Receive("5511988887777", "um", 1).ok());
+  ASSERT_TRUE(Receive("5511988887777", "dois", 2).ok());
+  ASSERT_EQ(logic_->handed_waiting().first, 2u);
+  ASSERT_TRUE(logic_->Drain(ctx_).ok());
+  EXPECT_EQ(logic_->handed_waiting().first, 0u);
+  for (const auto& in : store_->Inbox()) {
+    auto [lease_until, attempts, state] = store_->inbox_lease(in.row.id);
+    EXPECT_LE(lease_until, now_) << in.row.external_id;  // claimable at once
+    EXPECT_EQ(attempts, 0) << in.row.external_id;        // the unused lease is not an attempt
+    EXPECT_EQ(state, "pending");
+  }
+  // Another process (or this one restarted) takes them with a claim.
+  Drain();
+  EXPECT_THAT(SentTexts(), UnorderedElementsAre("echo: um", "echo: dois"));
+}
+
 TEST_F(BotManagerTest, AMissingCacheEntryIsRebuiltFromTheStore) {
   CreateWa();
   ASSERT_TRUE(Receive("5511988887777", "primeira", 1).ok());
