@@ -16,7 +16,8 @@ namespace genesis {
 
 // Parses argv with gflags, then applies GENESIS_* environment overrides for
 // flags not given on the command line. Exits with status 2 and a message on
-// an unknown flag or an unparsable value.
+// an unknown flag or an unparsable value. Every main() calls it first; it
+// also turns absl::Mutex deadlock detection off (see config.cc).
 void ParseFlagsWithEnv(int* argc, char*** argv, const char* usage);
 
 // The environment variable that overrides `flag_name`, e.g. GENESIS_PG_DSN.
