@@ -39,6 +39,10 @@ DEFINE_int32(refresh_interval_s, 30,
              "database (other router instances change them), in seconds.");
 DEFINE_uint64(thompson_seed, 0,
               "Seed of the feedback-weighted selection's random draws (0: random).");
+DEFINE_int32(settings_cache_ms, 1000,
+             "How long a subject's sandbox flag and a 'no budget applies' answer are reused "
+             "before PostgreSQL is read again (changes through this router apply at once; "
+             "through another instance within this time). 0: read on every call.");
 DEFINE_string(accounting_mode, "batched",
               "How executions rows are written: 'batched' (queued, inserted by a writer thread "
               "in batches; a kill -9 loses at most the queue, normally the last "
@@ -71,6 +75,7 @@ int main(int argc, char** argv) {
   errors.RequireRange("breaker_open_s", FLAGS_breaker_open_s, 1, 86400);
   errors.RequireRange("response_cache_ttl_s", FLAGS_response_cache_ttl_s, 0, 30 * 86400);
   errors.RequireRange("refresh_interval_s", FLAGS_refresh_interval_s, 1, 3600);
+  errors.RequireRange("settings_cache_ms", FLAGS_settings_cache_ms, 0, 60000);
   errors.RequireRange("default_max_tokens", FLAGS_default_max_tokens, 1, 65536);
   errors.RequireOneOf("accounting_mode", FLAGS_accounting_mode, {"batched", "sync"});
   errors.RequireRange("accounting_batch_rows", FLAGS_accounting_batch_rows, 1, 10000);
@@ -106,6 +111,7 @@ int main(int argc, char** argv) {
   deps.metrics = llmrouter::RouterMetrics::Register(&registry);
   options.refresh_interval = absl::Seconds(FLAGS_refresh_interval_s);
   options.thompson_seed = FLAGS_thompson_seed;
+  options.settings_cache_ttl = absl::Milliseconds(FLAGS_settings_cache_ms);
   std::unique_ptr<RedisClient> redis;
   if (!config.redis.url.empty()) {
     auto client = RedisClient::Create(config.redis, &registry);

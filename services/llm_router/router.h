@@ -38,6 +38,7 @@
 #include "services/llm_router/rate_limit.h"
 #include "services/llm_router/response_cache.h"
 #include "services/llm_router/selection.h"
+#include "services/llm_router/settings_cache.h"
 #include "services/llm_router/store.h"
 
 namespace genesis::llmrouter {
@@ -53,6 +54,9 @@ struct RouterOptions {
   // the store (other router instances change them too).
   absl::Duration refresh_interval = absl::Seconds(30);
   uint64_t thompson_seed = 0;  // 0: from std::random_device
+  // How long a subject's sandbox flag and a "no budget applies" answer are
+  // reused (settings_cache.h); zero reads them on every call.
+  absl::Duration settings_cache_ttl = absl::ZeroDuration();
 };
 
 // Optional dependencies: without a cache nothing is cached.
@@ -168,6 +172,7 @@ class Router {
   std::unique_ptr<RateLimiter> limiter_;
   const RouterMetrics metrics_;
   HealthBook health_;
+  SettingsCache settings_;
   Executor executor_;
   std::shared_ptr<spdlog::logger> log_;
   mutable std::mutex mu_;

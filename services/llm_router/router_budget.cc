@@ -39,7 +39,9 @@ absl::StatusOr<Completion> Router::Cached(const CompletionRequest& request, cons
 absl::Status Router::CheckBudget(const CompletionRequest& request, absl::Time now,
                                  const CallContext& ctx) {
   if (request.subject.empty() && request.agent.empty()) return absl::OkStatus();
+  if (settings_.NoBudgets(request.subject, request.agent, now)) return absl::OkStatus();
   auto budgets = store_->BudgetsFor(request.subject, request.agent, now, ctx);
+  if (budgets.ok() && budgets->empty()) settings_.PutNoBudgets(request.subject, request.agent, now);
   if (!budgets.ok()) {
     // Budgets guard spending, accounting records it: an unreadable budget
     // table must not stop every call (the alert still catches overshoot).
@@ -57,8 +59,13 @@ absl::Status Router::CheckBudget(const CompletionRequest& request, absl::Time no
 
 bool Router::Sandbox(const std::string& subject, const CallContext& ctx) {
   if (subject.empty()) return false;
+  const absl::Time now = clock_->Now();
+  if (auto known = settings_.Sandbox(subject, now)) return *known;
   auto sandbox = store_->GetSandbox(subject, ctx);
-  if (sandbox.ok()) return *sandbox;
+  if (sandbox.ok()) {
+    settings_.PutSandbox(subject, *sandbox, now);
+    return *sandbox;
+  }
   RouterMetrics::Inc(metrics_.sandbox_unknown);
   log_->warn("could not read the sandbox mode of the subject, marking the answer sandbox: {}",
              sandbox.status().message());
@@ -74,6 +81,7 @@ absl::Status Router::SetSandbox(const std::string& subject, bool sandbox, const 
   GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "UpdateSubjectSettings"));
   if (subject.empty()) return InvalidField("subject", "is required");
   GENESIS_RETURN_IF_ERROR(store_->SetSandbox(subject, sandbox, ctx));
+  settings_.ForgetSandbox(subject);
   log_->info("subject sandbox mode {}", sandbox ? "on" : "off");
   return absl::OkStatus();
 }
@@ -81,7 +89,9 @@ absl::Status Router::SetSandbox(const std::string& subject, bool sandbox, const 
 absl::Status Router::SetBudget(const Budget& budget, const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "SetBudget"));
   GENESIS_RETURN_IF_ERROR(ValidateBudget(budget));
-  return store_->SetBudget(budget, ctx);
+  GENESIS_RETURN_IF_ERROR(store_->SetBudget(budget, ctx));
+  settings_.ForgetBudgets();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Budget>> Router::ListBudgets(const std::string& owner,

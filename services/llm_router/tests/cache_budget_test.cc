@@ -23,7 +23,7 @@ class CacheBudgetTest : public ::testing::Test {
     cache_ = cache.get();
     Build(std::move(cache));
   }
-  void Build(std::unique_ptr<ResponseCache> cache) {
+  void Build(std::unique_ptr<ResponseCache> cache, RouterOptions options = {}) {
     RouterConfig config;
     config.models = {testing::SimModel("cloud-a", Protocol::kOpenAi, sim_->url()),
                      testing::SimModel("local", Protocol::kOpenAi, sim_->url(), Locality::kLocal)};
@@ -37,7 +37,7 @@ class CacheBudgetTest : public ::testing::Test {
     deps.metrics = metrics_;
     router_ = std::make_unique<Router>(
         std::move(config), std::move(store), MakeProviderClients(), std::move(clock),
-        [] { return 0.0; }, RouterOptions{}, std::move(deps));
+        [] { return 0.0; }, options, std::move(deps));
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
   }
   static CompletionRequest Ask(const std::string& text) {
@@ -220,6 +220,92 @@ TEST_F(CacheBudgetTest, UnreadableSandboxModeMarksTheAnswerSandbox) {
   auto c = router_->Complete(Ask("olá"), ctx_);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->sandbox);
+}
+
+TEST_F(CacheBudgetTest, WithTheSettingsCacheChangesThroughThisRouterApplyAtOnce) {
+  RouterOptions options;
+  options.settings_cache_ttl = absl::Seconds(1);
+  Build(std::make_unique<testing::FakeResponseCache>(), options);
+  auto r = Ask("olá");
+  r.no_cache = true;
+  auto before = router_->Complete(r, ctx_);  // "no budget", "not sandboxed" now cached
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_FALSE(before->sandbox);
+  ASSERT_TRUE(router_->SetSandbox("user-7", true, ctx_).ok());
+  auto sandboxed = router_->Complete(r, ctx_);
+  ASSERT_TRUE(sandboxed.ok());
+  EXPECT_TRUE(sandboxed->sandbox);
+  ASSERT_TRUE(
+      router_->SetBudget({BudgetScope::kAgent, "sdr", BudgetPeriod::kDay, 2, 0}, ctx_).ok());
+  auto refused = router_->Complete(r, ctx_);  // the two calls above spent more than 2 tokens
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_EQ(Calls(), 2);
+}
+
+TEST_F(CacheBudgetTest, WithTheSettingsCacheABudgetThatAppliesIsCheckedOnEveryCall) {
+  RouterOptions options;
+  options.settings_cache_ttl = absl::Seconds(60);
+  Build(std::make_unique<testing::FakeResponseCache>(), options);
+  ASSERT_TRUE(
+      router_->SetBudget({BudgetScope::kAgent, "sdr", BudgetPeriod::kDay, 2, 0}, ctx_).ok());
+  auto r = Ask("olá");
+  r.no_cache = true;
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  // Its usage is read again at once: the spent budget refuses the next call, TTL or not.
+  EXPECT_EQ(router_->Complete(r, ctx_).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Calls(), 1);
+}
+
+TEST_F(CacheBudgetTest, WithTheSettingsCacheChangesMadeElsewhereShowWithinTheTtl) {
+  RouterOptions options;
+  options.settings_cache_ttl = absl::Seconds(1);
+  Build(std::make_unique<testing::FakeResponseCache>(), options);
+  auto r = Ask("olá");
+  r.no_cache = true;
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  // Another router instance (straight to the shared store) sandboxes the subject and sets
+  // a budget that the call above already spent.
+  ASSERT_TRUE(store_->SetSandbox("user-7", true, ctx_).ok());
+  ASSERT_TRUE(store_->SetBudget({BudgetScope::kAgent, "sdr", BudgetPeriod::kDay, 1, 0}, ctx_).ok());
+  auto stale = router_->Complete(r, ctx_);
+  ASSERT_TRUE(stale.ok()) << stale.status();
+  EXPECT_FALSE(stale->sandbox);  // within the TTL: the cached answers
+  clock_->Advance(absl::Milliseconds(1001));
+  EXPECT_EQ(router_->Complete(r, ctx_).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Calls(), 2);
+}
+
+TEST(SettingsCacheTest, KeepsAnswersForTheTtlAndForgetsOnChange) {
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  SettingsCache cache(absl::Seconds(1));
+  EXPECT_FALSE(cache.Sandbox("u", t0).has_value());
+  cache.PutSandbox("u", true, t0);
+  EXPECT_EQ(cache.Sandbox("u", t0 + absl::Milliseconds(999)), std::optional<bool>(true));
+  EXPECT_FALSE(cache.Sandbox("u", t0 + absl::Seconds(1)).has_value());  // expired
+  cache.PutSandbox("u", false, t0);
+  cache.ForgetSandbox("u");
+  EXPECT_FALSE(cache.Sandbox("u", t0).has_value());
+  EXPECT_FALSE(cache.NoBudgets("u", "a", t0));
+  cache.PutNoBudgets("u", "a", t0);
+  EXPECT_TRUE(cache.NoBudgets("u", "a", t0 + absl::Milliseconds(500)));
+  EXPECT_FALSE(cache.NoBudgets("u", "b", t0));  // another agent
+  cache.ForgetBudgets();
+  EXPECT_FALSE(cache.NoBudgets("u", "a", t0));
+}
+
+TEST(SettingsCacheTest, AZeroTtlKeepsNothingAndTheSizeIsBounded) {
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  SettingsCache off(absl::ZeroDuration());
+  off.PutSandbox("u", true, t0);
+  off.PutNoBudgets("u", "a", t0);
+  EXPECT_FALSE(off.Sandbox("u", t0).has_value());
+  EXPECT_FALSE(off.NoBudgets("u", "a", t0));
+  SettingsCache small(absl::Seconds(10), 2);
+  small.PutSandbox("a", true, t0);
+  small.PutSandbox("b", true, t0);
+  small.PutSandbox("c", true, t0);  // full: cleared, then kept
+  EXPECT_FALSE(small.Sandbox("a", t0).has_value());
+  EXPECT_TRUE(small.Sandbox("c", t0).has_value());
 }
 
 TEST(BudgetTest, ValidationNamesTheField) {
