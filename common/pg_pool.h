@@ -61,6 +61,15 @@ class PgPool {
   template <typename Fn>
   auto ReadOnly(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, pqxx::read_transaction&>;
 
+  // Runs `fn(pqxx::transaction_base&)` outside a transaction block: every
+  // statement commits on its own, in one round trip (no BEGIN / COMMIT). For
+  // work that is a single statement (atomic by itself). When the caller's
+  // deadline is nearer than the session's statement_timeout it runs as a
+  // Transaction instead (a nearer bound needs SET LOCAL).
+  template <typename Fn>
+  auto Autocommit(absl::Time deadline, Fn&& fn)
+      -> std::invoke_result_t<Fn, pqxx::transaction_base&>;
+
   // SELECT 1 within `deadline`: OK when the database answers.
   absl::Status Ping(absl::Time deadline);
 
@@ -132,6 +141,15 @@ template <typename Fn>
 auto PgPool::ReadOnly(absl::Time deadline, Fn&& fn)
     -> std::invoke_result_t<Fn, pqxx::read_transaction&> {
   return Run<pqxx::read_transaction>(deadline, std::forward<Fn>(fn));
+}
+
+template <typename Fn>
+auto PgPool::Autocommit(absl::Time deadline, Fn&& fn)
+    -> std::invoke_result_t<Fn, pqxx::transaction_base&> {
+  if (!StatementTimeoutSql(deadline, options_.statement_timeout).empty()) {
+    return Run<pqxx::work>(deadline, std::forward<Fn>(fn));
+  }
+  return Run<pqxx::nontransaction>(deadline, std::forward<Fn>(fn));
 }
 
 }  // namespace genesis

@@ -59,6 +59,38 @@ TEST_F(PgPoolTest, TheCallersNearerDeadlineBoundsAStatementThenTheSessionBoundIs
   EXPECT_GE(took_ok, absl::Milliseconds(450));
 }
 
+TEST_F(PgPoolTest, AutocommitStatementsCommitEachOnTheirOwnWithinTheBounds) {
+  auto pool = Pool(absl::Seconds(30));
+  auto later = absl::Now() + absl::Seconds(60);  // more than the session bound
+  ASSERT_TRUE(pool->Autocommit(later,
+                               [](pqxx::transaction_base& tx) {
+                                 tx.exec("CREATE TABLE t (v int PRIMARY KEY)");
+                                 return absl::OkStatus();
+                               })
+                  .ok());
+  // The first insert stays even though the second statement fails: no transaction block.
+  absl::Status st = pool->Autocommit(later, [](pqxx::transaction_base& tx) {
+    tx.exec("INSERT INTO t VALUES (1)");
+    tx.exec("INSERT INTO t VALUES (1)");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
+  auto count = pool->ReadOnly(later, [](pqxx::read_transaction& tx) -> absl::StatusOr<int> {
+    return tx.exec("SELECT count(*) FROM t")[0][0].as<int>();
+  });
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 1);
+  // A caller with less time than the session bound is still cut short.
+  const absl::Time start = absl::Now();
+  absl::Status slow =
+      pool->Autocommit(absl::Now() + absl::Milliseconds(300), [](pqxx::transaction_base& tx) {
+        tx.exec("SELECT pg_sleep(5)");
+        return absl::OkStatus();
+      });
+  EXPECT_EQ(slow.code(), absl::StatusCode::kDeadlineExceeded) << slow;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
 TEST_F(PgPoolTest, ArrayLiteralsComeBackAsTheValuesTheyWereMadeOf) {
   auto pool = Pool(absl::Seconds(30));
   const std::vector<std::string> texts = {
