@@ -247,12 +247,110 @@ absl::Status PgBotStore::DeleteBot(const std::string& id, const CallContext& ctx
   });
 }
 
+namespace {
+
+// The inbox columns (kInboxColumns' order) of relation `r`.
+std::string InboxColumnsOf(const std::string& r) {
+  return absl::StrCat(r, ".id, ", r, ".bot_id, ", r, ".channel, ", r, ".external_id, ", r,
+                      ".contact, ", r, ".reply_to, ", r, ".text, ", r, ".state, ", r, ".attempts, ",
+                      r, ".error, ", Micros(r + ".create_time"));
+}
+
+// Inserts the messages of items[i] for every i in `which`, in one statement:
+// new rows only (a redelivery or a second copy in the batch is a duplicate),
+// born leased with a positive `lease`, and then with their contacts'
+// conversations opened (created when new). Fills out[i].result and .leased.
+void InsertInbox(pqxx::transaction_base& tx, const std::vector<IngestItem>& items,
+                 const std::vector<size_t>& which, absl::Duration lease,
+                 std::vector<IngestOutcome>* out) {
+  std::vector<std::string> bot, channel, external, contact, reply_to, text;
+  for (size_t i : which) {
+    for (const auto& m : items[i].events.messages) {
+      bot.push_back(items[i].bot_id);
+      channel.push_back(items[i].channel);
+      external.push_back(m.external_id);
+      contact.push_back(m.contact);
+      reply_to.push_back(m.reply_to);
+      text.push_back(m.text);
+    }
+  }
+  if (bot.empty()) return;
+  const bool leased = lease > absl::ZeroDuration();
+  // The conversation of a new row: the one created here (its id from `cins`), else the one
+  // that was there (the statement's snapshot does not see rows it inserts).
+  static const std::string kSql = absl::StrCat(
+      "WITH ins AS (INSERT INTO bot_manager.inbox (bot_id, channel, external_id, contact, "
+      "reply_to, text, lease_until, attempts) SELECT m.b, m.c, m.e, m.ct, m.r, m.t, CASE WHEN $7 "
+      "THEN now() + make_interval(secs => $8) END, CASE WHEN $7 THEN 1 ELSE 0 END FROM "
+      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH "
+      "ORDINALITY AS m(b, c, e, ct, r, t, n) ORDER BY m.n ON CONFLICT (bot_id, channel, "
+      "external_id) DO NOTHING RETURNING *), "
+      "cins AS (INSERT INTO bot_manager.conversations (bot_id, contact) SELECT DISTINCT bot_id, "
+      "contact FROM ins WHERE $7 ORDER BY 1, 2 ON CONFLICT (bot_id, contact) DO NOTHING "
+      "RETURNING id, bot_id, contact, state) "
+      "SELECT ",
+      InboxColumnsOf("ins"),
+      ", coalesce(cins.id, c.id, 0), coalesce(cins.state, c.state, ''), cins.id IS NOT NULL "
+      "FROM ins LEFT JOIN cins ON cins.bot_id = ins.bot_id AND cins.contact = ins.contact "
+      "LEFT JOIN bot_manager.conversations c ON $7 AND c.bot_id = ins.bot_id AND "
+      "c.contact = ins.contact");
+  auto r = tx.exec_params(kSql, PgArray(bot), PgArray(channel), PgArray(external), PgArray(contact),
+                          PgArray(reply_to), PgArray(text), leased, absl::ToDoubleSeconds(lease));
+  // The new rows by (bot, channel, external id); whatever is missing was there before.
+  std::map<std::tuple<std::string, std::string, std::string>, InboxRow> inserted;
+  for (const auto& row : r) {
+    InboxRow in = InboxOf(row);
+    in.conversation_id = row[11].as<int64_t>();
+    in.conversation_state = row[12].as<std::string>();
+    in.new_conversation = row[13].as<bool>();
+    inserted.emplace(std::make_tuple(in.bot_id, in.channel, in.external_id), std::move(in));
+  }
+  for (size_t i : which) {
+    for (const auto& m : items[i].events.messages) {
+      auto it = inserted.find(std::make_tuple(items[i].bot_id, items[i].channel, m.external_id));
+      if (it == inserted.end()) {
+        ++(*out)[i].result.duplicates;
+        continue;
+      }
+      ++(*out)[i].result.accepted;
+      if (leased) (*out)[i].leased.push_back(std::move(it->second));
+      inserted.erase(it);  // a second copy in this batch is a duplicate
+    }
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<IngestOutcome>> PgBotStore::IngestBatch(
     const std::vector<IngestItem>& items, absl::Duration lease, const CallContext& ctx) {
+  std::vector<size_t> all;
+  bool statuses = false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    all.push_back(i);
+    statuses = statuses || !items[i].events.statuses.empty();
+  }
+  // The common case — messages only, every bot there — is one statement in one round trip.
+  if (!statuses) {
+    bool bot_missing = false;
+    auto fast = pool_->Autocommit(
+        ctx.deadline,
+        [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<IngestOutcome>> {
+          std::vector<IngestOutcome> out(items.size());
+          try {
+            InsertInbox(tx, items, all, lease, &out);
+          } catch (const pqxx::foreign_key_violation&) {
+            bot_missing = true;  // nothing was inserted: the statement failed whole
+            return absl::FailedPreconditionError("a bot of the batch does not exist");
+          }
+          return out;
+        });
+    if (!bot_missing) return fast;
+  }
+  // Statuses, or a bot deleted meanwhile: the bots checked (and locked against a delete)
+  // first, each webhook answered on its own.
   return pool_->Transaction(
       ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<IngestOutcome>> {
         std::vector<IngestOutcome> out(items.size());
-        // The bots, locked against a concurrent delete (their rows reference them).
         std::vector<std::string> bot_ids;
         for (const auto& item : items) bot_ids.push_back(item.bot_id);
         std::set<std::string> bots;
@@ -261,85 +359,17 @@ absl::StatusOr<std::vector<IngestOutcome>> PgBotStore::IngestBatch(
                  PgArray(bot_ids))) {
           bots.insert(r[0].as<std::string>());
         }
-        // Every message of every webhook in one statement, in arrival order.
-        std::vector<std::string> bot, channel, external, contact, reply_to, text;
+        std::vector<size_t> known;
         for (size_t i = 0; i < items.size(); ++i) {
-          if (!bots.count(items[i].bot_id)) {
+          if (bots.count(items[i].bot_id)) {
+            known.push_back(i);
+          } else {
             out[i].status = BotNotFound(items[i].bot_id);
-            continue;
-          }
-          for (const auto& m : items[i].events.messages) {
-            bot.push_back(items[i].bot_id);
-            channel.push_back(items[i].channel);
-            external.push_back(m.external_id);
-            contact.push_back(m.contact);
-            reply_to.push_back(m.reply_to);
-            text.push_back(m.text);
           }
         }
-        // The new rows by (bot, channel, external id); whatever is missing was there before.
-        std::map<std::tuple<std::string, std::string, std::string>, InboxRow> inserted;
-        if (!bot.empty()) {
-          const bool leased = lease > absl::ZeroDuration();
-          auto r = tx.exec_params(
-              absl::StrCat(
-                  "INSERT INTO bot_manager.inbox (bot_id, channel, external_id, contact, reply_to, "
-                  "text, lease_until, attempts) SELECT m.b, m.c, m.e, m.ct, m.r, m.t, CASE WHEN $7 "
-                  "THEN now() + make_interval(secs => $8) END, CASE WHEN $7 THEN 1 ELSE 0 END "
-                  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-                  "$6::text[]) WITH ORDINALITY AS m(b, c, e, ct, r, t, n) ORDER BY m.n "
-                  "ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING ",
-                  kInboxColumns),
-              PgArray(bot), PgArray(channel), PgArray(external), PgArray(contact),
-              PgArray(reply_to), PgArray(text), leased, absl::ToDoubleSeconds(lease));
-          for (const auto& row : r) {
-            InboxRow in = InboxOf(row);
-            inserted.emplace(std::make_tuple(in.bot_id, in.channel, in.external_id), in);
-          }
-        }
-        // The conversations of rows handed over, opened here (one statement for the
-        // batch instead of one transaction per message in the workers).
-        if (lease > absl::ZeroDuration() && !inserted.empty()) {
-          std::vector<std::string> cb, cc;
-          for (const auto& [key, row] : inserted) {
-            cb.push_back(row.bot_id);
-            cc.push_back(row.contact);
-          }
-          std::map<std::pair<std::string, std::string>, std::tuple<int64_t, std::string, bool>>
-              convs;
-          for (const auto& r : tx.exec_params(
-                   "WITH k AS (SELECT DISTINCT b, ct FROM unnest($1::text[], $2::text[]) AS "
-                   "k(b, ct)), ins AS (INSERT INTO bot_manager.conversations (bot_id, contact) "
-                   "SELECT b, ct FROM k ORDER BY b, ct ON CONFLICT (bot_id, contact) DO NOTHING "
-                   "RETURNING id, bot_id, contact, state) "
-                   "SELECT id, bot_id, contact, state, true FROM ins UNION ALL "
-                   "SELECT c.id, c.bot_id, c.contact, c.state, false FROM "
-                   "bot_manager.conversations c JOIN k ON c.bot_id = k.b AND c.contact = k.ct",
-                   PgArray(cb), PgArray(cc))) {
-            convs[{r[1].as<std::string>(), r[2].as<std::string>()}] = {
-                r[0].as<int64_t>(), r[3].as<std::string>(), r[4].as<bool>()};
-          }
-          for (auto& [key, row] : inserted) {
-            auto it = convs.find({row.bot_id, row.contact});
-            if (it == convs.end()) continue;  // created meanwhile by another transaction
-            std::tie(row.conversation_id, row.conversation_state, row.new_conversation) =
-                it->second;
-          }
-        }
-        for (size_t i = 0; i < items.size(); ++i) {
-          if (!out[i].status.ok()) continue;
-          for (const auto& m : items[i].events.messages) {
-            auto it =
-                inserted.find(std::make_tuple(items[i].bot_id, items[i].channel, m.external_id));
-            if (it == inserted.end()) {
-              ++out[i].result.duplicates;
-              continue;
-            }
-            ++out[i].result.accepted;
-            if (lease > absl::ZeroDuration()) out[i].leased.push_back(std::move(it->second));
-            inserted.erase(it);  // a second copy in this batch is a duplicate
-          }
-          // Statuses only move forward: sent < delivered < read; failed from any.
+        InsertInbox(tx, items, known, lease, &out);
+        // Statuses only move forward: sent < delivered < read; failed from any.
+        for (size_t i : known) {
           for (const auto& s : items[i].events.statuses) {
             auto r = tx.exec_params(
                 "UPDATE bot_manager.outbox SET state = $3, error = CASE WHEN $3 = 'failed' THEN "
@@ -635,7 +665,7 @@ absl::Status PgBotStore::MarkSentBatch(const std::vector<SentMark>& marks, const
     ids.push_back(m.outbox_id);
     external.push_back(m.external_id);
   }
-  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+  return pool_->Autocommit(ctx.deadline, [&](pqxx::transaction_base& tx) -> absl::Status {
     tx.exec_params(
         "UPDATE bot_manager.outbox o SET state = 'sent', external_id = v.e, send_time = now(), "
         "lease_until = NULL, error = '' FROM unnest($1::bigint[], $2::text[]) AS v(id, e) "
