@@ -154,8 +154,15 @@ class FakeBotStore final : public BotStore {
         continue;
       }
       FakeInbox in;
-      in.row = {++next_id_, bot_id, channel, m.external_id, m.contact, m.reply_to, m.text,
-                "pending",  0,      "",      now_()};
+      in.row.id = ++next_id_;
+      in.row.bot_id = bot_id;
+      in.row.channel = channel;
+      in.row.external_id = m.external_id;
+      in.row.contact = m.contact;
+      in.row.reply_to = m.reply_to;
+      in.row.text = m.text;
+      in.row.state = "pending";
+      in.row.create_time = now_();
       if (lease > absl::ZeroDuration()) {
         in.lease_until = now_() + lease;
         in.row.attempts = 1;
