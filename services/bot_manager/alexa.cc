@@ -535,23 +535,27 @@ absl::StatusOr<std::string> BotManager::AlexaTurn(const BotConfig& bot, const Al
   const std::string channel = ChannelName(Channel::kAlexa);
   WebhookEvents events;
   events.messages.push_back({request.request_id, request.user_id, request.user_id, words});
-  GENESIS_ASSIGN_OR_RETURN(WebhookResult stored, store_->Ingest(bot.id, channel, events, ctx));
-  if (stored.accepted == 0) {
+  // Written leased to this request for the answer's grace period (no worker takes it
+  // meanwhile; if this request never records the turn, a worker does after the lease),
+  // with the contact's conversation opened in the same statement.
+  GENESIS_ASSIGN_OR_RETURN(auto stored, store_->IngestBatch({{bot.id, channel, events}},
+                                                            options_.alexa_answer_grace, ctx));
+  GENESIS_RETURN_IF_ERROR(stored[0].status);
+  if (stored[0].result.accepted == 0 || stored[0].leased.empty()) {
     return absl::AlreadyExistsError(
         absl::StrCat("Alexa request '", request.request_id, "' was already answered"));
   }
-  // The inbox row just written (recent rows, newest first).
-  GENESIS_ASSIGN_OR_RETURN(auto recent, store_->ListInbox(bot.id, INT64_MAX, 64, ctx));
-  int64_t inbox_id = 0;
-  for (const auto& row : recent) {
-    if (row.channel == channel && row.external_id == request.request_id) inbox_id = row.id;
-  }
-  if (inbox_id == 0) return absl::AbortedError("the Alexa request's inbox row vanished; retry");
+  const InboxRow& row = stored[0].leased[0];
   InboxOutcome outcome;
-  outcome.inbox_id = inbox_id;
+  outcome.inbox_id = row.id;
 
-  GENESIS_ASSIGN_OR_RETURN(Conversation conv,
-                           store_->OpenConversation(bot.id, request.user_id, ctx));
+  Conversation conv;
+  if (row.conversation_id != 0) {
+    conv.id = row.conversation_id;
+    conv.state = row.conversation_state;
+  } else {
+    GENESIS_ASSIGN_OR_RETURN(conv, store_->OpenConversation(bot.id, request.user_id, ctx));
+  }
   std::string speech;
   std::vector<Message> context;
   if (conv.state == kStateHandoffWaiting || conv.state == kStateHandoffActive) {
@@ -559,7 +563,7 @@ absl::StatusOr<std::string> BotManager::AlexaTurn(const BotConfig& bot, const Al
   } else {
     if (auto cached = cache_->Get(conv.id, ctx)) {
       context = std::move(*cached);
-    } else {
+    } else if (!row.new_conversation) {
       GENESIS_ASSIGN_OR_RETURN(context,
                                store_->RecentMessages(conv.id, bot.max_context_messages, ctx));
     }
