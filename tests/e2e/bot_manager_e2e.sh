@@ -67,10 +67,12 @@ GATEWAY_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
 export E2E_WA_SECRET="wa-app-secret-$RANDOM" E2E_WA_TOKEN="wa-access" E2E_WA_VERIFY="wa-verify-123"
 export E2E_TG_SECRET="tg-secret-$RANDOM" E2E_TG_TOKEN="123456:tg-token"
 export E2E_MM_SECRET="mm-token-$RANDOM" E2E_MM_TOKEN="mm-bot-token"
-# start_bot NAME: the bot manager on BOT_PORT (short leases so a crash is recovered fast);
-# sets BOT and BOT_PID.
+# start_bot NAME [FLAG...]: the bot manager on BOT_PORT (short leases so a crash is recovered
+# fast; FLAGs come last and win); sets BOT and BOT_PID.
 start_bot() {
-  e2e_start BOT "$1" 's/^genesis-bot-manager grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
+  local name="$1"
+  shift
+  e2e_start BOT "$name" 's/^genesis-bot-manager grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
     env E2E_WA_SECRET="$E2E_WA_SECRET" E2E_WA_TOKEN="$E2E_WA_TOKEN" \
     E2E_WA_VERIFY="$E2E_WA_VERIFY" E2E_TG_SECRET="$E2E_TG_SECRET" E2E_TG_TOKEN="$E2E_TG_TOKEN" \
     E2E_MM_SECRET="$E2E_MM_SECRET" E2E_MM_TOKEN="$E2E_MM_TOKEN" \
@@ -79,7 +81,7 @@ start_bot() {
     --llm_router_address="$ROUTER" --whatsapp_base_url="$CSIM" --telegram_base_url="$CSIM" \
     --mattermost_base_url="$CSIM" --inbox_lease_s=3 --outbox_lease_s=3 --send_timeout_ms=2000 \
     --retry_backoff_ms=200 \
-    --worker_idle_ms=50 --gateway_secret="$GATEWAY_SECRET" --log_level=warn
+    --worker_idle_ms=50 --gateway_secret="$GATEWAY_SECRET" --log_level=warn "$@"
   BOT_PID="$E2E_PID"
 }
 start_bot bot
@@ -400,8 +402,12 @@ check_eq "inbox: 1,000 rows, all done" "1000 1000" \
 echo "# driver: $D; repeated sends dropped by the simulator: $(jq -r .duplicates <<<"$S")"
 
 # --------------------------------------------------------------------------
-# SIGTERM during a fast stream: rows waiting in memory are given back, not left leased
+# SIGTERM during a fast stream: rows waiting in memory are given back, not left leased.
+# Long leases here: a row left leased would wait 30 s and come back as a second attempt.
 
+e2e_stop "$BOT_PID"
+LONG_LEASES=(--inbox_lease_s=30 --outbox_lease_s=30)
+start_bot bot3 "${LONG_LEASES[@]}"
 curl -s -X POST "$CSIM/_sim/reset" >/dev/null
 "$DRIVER_BIN" --target="$BOT" --channel=telegram --bot=tg --secret="$E2E_TG_SECRET" --count=1000 \
   --first=200000 --contacts=50 --contact_base=9000 --text_prefix=deploy --concurrency=16 \
@@ -413,7 +419,7 @@ waiting="$(sql "SELECT count(*) FROM bot_manager.inbox WHERE bot_id = 'tg' AND s
 e2e_stop "$BOT_PID"
 check_eq "SIGTERM: the bot manager stops cleanly" 0 "$E2E_STOP_STATUS"
 pass "stopped with $waiting acknowledged messages not yet answered"
-start_bot bot3
+start_bot bot4 "${LONG_LEASES[@]}"
 drc=0
 wait "$DRIVER_PID" || drc=$?
 DRIVER_PID=""
