@@ -16,6 +16,8 @@ struct RouterMetrics {
   Counter* budget_alerts = nullptr;            // a day passed 120 % of its budget
   Counter* budget_check_errors = nullptr;      // budgets unreadable: the call went on
   Counter* sandbox_unknown = nullptr;          // sandbox mode unreadable: answer marked sandbox
+  Counter* settings_cache_hits = nullptr;      // sandbox flag / "no budget" from memory
+  Counter* settings_cache_misses = nullptr;    // not held or expired: read from the store
   Counter* feedback_created = nullptr;         // first feedback of a subject on an execution
   Counter* feedback_updated = nullptr;         // a subject replaced its feedback
   Counter* experiment_enrolled = nullptr;      // calls routed by an experiment arm
@@ -58,6 +60,13 @@ struct RouterMetrics {
                                           "Calls marked sandbox because the subject's mode "
                                           "could not be read.")
                              .WithLabels({});
+    auto& settings = registry->AddCounter(
+        "genesis_llm_router_settings_cache_total",
+        "Lookups of a subject's sandbox flag and of 'no budget applies' before a call, by "
+        "result (hit: no database read; miss). Both stay 0 with --settings_cache_ms=0.",
+        {"result"});
+    m.settings_cache_hits = &settings.WithLabels({"hit"});
+    m.settings_cache_misses = &settings.WithLabels({"miss"});
     auto& feedback = registry->AddCounter("genesis_llm_router_feedback_total",
                                           "Feedback recorded (created, updated).", {"kind"});
     m.feedback_created = &feedback.WithLabels({"created"});

@@ -39,9 +39,16 @@ absl::StatusOr<Completion> Router::Cached(const CompletionRequest& request, cons
 absl::Status Router::CheckBudget(const CompletionRequest& request, absl::Time now,
                                  const CallContext& ctx) {
   if (request.subject.empty() && request.agent.empty()) return absl::OkStatus();
-  if (settings_.NoBudgets(request.subject, request.agent, now)) return absl::OkStatus();
+  if (settings_.enabled()) {
+    const bool none = settings_.NoBudgets(request.subject, request.agent, now);
+    RouterMetrics::Inc(none ? metrics_.settings_cache_hits : metrics_.settings_cache_misses);
+    if (none) return absl::OkStatus();
+  }
+  const uint64_t epoch = settings_.epoch();
   auto budgets = store_->BudgetsFor(request.subject, request.agent, now, ctx);
-  if (budgets.ok() && budgets->empty()) settings_.PutNoBudgets(request.subject, request.agent, now);
+  if (budgets.ok() && budgets->empty()) {
+    settings_.PutNoBudgets(request.subject, request.agent, now, epoch);
+  }
   if (!budgets.ok()) {
     // Budgets guard spending, accounting records it: an unreadable budget
     // table must not stop every call (the alert still catches overshoot).
@@ -60,10 +67,15 @@ absl::Status Router::CheckBudget(const CompletionRequest& request, absl::Time no
 bool Router::Sandbox(const std::string& subject, const CallContext& ctx) {
   if (subject.empty()) return false;
   const absl::Time now = clock_->Now();
-  if (auto known = settings_.Sandbox(subject, now)) return *known;
+  if (settings_.enabled()) {
+    const std::optional<bool> known = settings_.Sandbox(subject, now);
+    RouterMetrics::Inc(known ? metrics_.settings_cache_hits : metrics_.settings_cache_misses);
+    if (known) return *known;
+  }
+  const uint64_t epoch = settings_.epoch();
   auto sandbox = store_->GetSandbox(subject, ctx);
   if (sandbox.ok()) {
-    settings_.PutSandbox(subject, *sandbox, now);
+    settings_.PutSandbox(subject, *sandbox, now, epoch);
     return *sandbox;
   }
   RouterMetrics::Inc(metrics_.sandbox_unknown);

@@ -2,6 +2,11 @@
 
 namespace genesis::llmrouter {
 
+uint64_t SettingsCache::epoch() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return epoch_;
+}
+
 std::optional<bool> SettingsCache::Sandbox(const std::string& subject, absl::Time now) {
   if (!enabled()) return std::nullopt;
   std::lock_guard<std::mutex> lock(mu_);
@@ -14,15 +19,18 @@ std::optional<bool> SettingsCache::Sandbox(const std::string& subject, absl::Tim
   return it->second.first;
 }
 
-void SettingsCache::PutSandbox(const std::string& subject, bool sandbox, absl::Time now) {
+void SettingsCache::PutSandbox(const std::string& subject, bool sandbox, absl::Time now,
+                               uint64_t epoch) {
   if (!enabled()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  if (sandbox_.size() >= max_entries_) sandbox_.clear();
+  if (epoch != epoch_) return;  // read before a change through this router
+  if (sandbox_.size() >= max_entries_ && sandbox_.count(subject) == 0) sandbox_.clear();
   sandbox_[subject] = {sandbox, now + ttl_};
 }
 
 void SettingsCache::ForgetSandbox(const std::string& subject) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++epoch_;
   sandbox_.erase(subject);
 }
 
@@ -40,16 +48,24 @@ bool SettingsCache::NoBudgets(const std::string& subject, const std::string& age
 }
 
 void SettingsCache::PutNoBudgets(const std::string& subject, const std::string& agent,
-                                 absl::Time now) {
+                                 absl::Time now, uint64_t epoch) {
   if (!enabled()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  if (no_budgets_.size() >= max_entries_) no_budgets_.clear();
-  no_budgets_[{subject, agent}] = now + ttl_;
+  if (epoch != epoch_) return;
+  std::pair<std::string, std::string> key{subject, agent};
+  if (no_budgets_.size() >= max_entries_ && no_budgets_.count(key) == 0) no_budgets_.clear();
+  no_budgets_[std::move(key)] = now + ttl_;
 }
 
 void SettingsCache::ForgetBudgets() {
   std::lock_guard<std::mutex> lock(mu_);
+  ++epoch_;
   no_budgets_.clear();
+}
+
+size_t SettingsCache::size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sandbox_.size() + no_budgets_.size();
 }
 
 }  // namespace genesis::llmrouter

@@ -31,7 +31,7 @@ class BatchedStorePgTest : public RouterPgTest {
     router_.reset();  // closes the store (writes what is queued) before the pool goes
   }
   // A router whose accounting is batched with `options`.
-  void Start(BatchedStoreOptions options) {
+  void Start(BatchedStoreOptions options, RouterOptions router_options = {}) {
     RouterConfig config;
     config.models = {testing::SimModel("cloud-a", Protocol::kOpenAi, sim_->url()),
                      testing::SimModel("local", Protocol::kOpenAi, sim_->url(), Locality::kLocal)};
@@ -43,7 +43,7 @@ class BatchedStorePgTest : public RouterPgTest {
     deps.metrics = metrics_;
     router_ = std::make_unique<Router>(
         std::move(config), std::move(store), MakeProviderClients(), std::make_unique<RealClock>(),
-        [] { return 0.0; }, RouterOptions{}, std::move(deps));
+        [] { return 0.0; }, router_options, std::move(deps));
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
   }
   // Nothing is written by time: only a full batch, Flush or Close.
@@ -202,6 +202,28 @@ TEST_F(BatchedStorePgTest, BudgetsCountQueuedRows) {
                   "used_tokens = 200"),
             1);
   EXPECT_EQ(Metric(metrics_.budget_alerts), 1);
+}
+
+// As main.cc runs it: batched accounting and the settings cache (--settings_cache_ms).
+TEST_F(BatchedStorePgTest, WithTheSettingsCacheABudgetSetHereIsSpentByQueuedRowsAndRefuses) {
+  RouterOptions router_options;
+  router_options.settings_cache_ttl = absl::Seconds(60);
+  Start(NeverByTime(), router_options);
+  Complete();  // no budget yet: "no budget applies" held for a minute; 100 tokens queued
+  ASSERT_TRUE(
+      router_->SetBudget({BudgetScope::kSubject, "user-7", BudgetPeriod::kDay, 250, 0}, ctx_).ok());
+  Complete();                                                         // 100 of 250
+  Complete();                                                         // 200 of 250
+  EXPECT_EQ(Count("SELECT count(*) FROM llm_router.executions"), 0);  // all still queued
+  auto c = router_->Complete(Ask(), ctx_);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted) << c.status();
+  EXPECT_NE(c.status().message().find("300 of 250 tokens"), std::string::npos) << c.status();
+  EXPECT_EQ(sim_->Requests("cloud-a"), 3);
+  // Written: the database alone gives the same figure (queued usage was added once).
+  ASSERT_TRUE(store_->Flush(absl::Now() + absl::Seconds(10)).ok());
+  c = router_->Complete(Ask(), ctx_);
+  EXPECT_NE(c.status().message().find("300 of 250 tokens"), std::string::npos) << c.status();
+  EXPECT_EQ(Metric(metrics_.settings_cache_hits), 4);  // the sandbox flag of calls 2..5
 }
 
 TEST_F(BatchedStorePgTest, UsageReportSeesRowsJustAnswered) {

@@ -26,7 +26,7 @@ class BudgetPgTest : public RouterPgTest {
     ScriptTokens("cloud-a", 60, 40);  // every answer uses 100 tokens
     Start();
   }
-  void Start(std::unique_ptr<ResponseCache> cache = nullptr) {
+  void Start(std::unique_ptr<ResponseCache> cache = nullptr, RouterOptions options = {}) {
     RouterConfig config;
     config.models = {testing::SimModel("cloud-a", Protocol::kOpenAi, sim_->url()),
                      testing::SimModel("local", Protocol::kOpenAi, sim_->url(), Locality::kLocal)};
@@ -37,8 +37,19 @@ class BudgetPgTest : public RouterPgTest {
     deps.cache = std::move(cache);
     router_ = std::make_unique<Router>(
         std::move(config), std::make_unique<PgRouterStore>(pool_.get()), MakeProviderClients(),
-        std::move(clock), [] { return 0.0; }, RouterOptions{}, std::move(deps));
+        std::move(clock), [] { return 0.0; }, options, std::move(deps));
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
+  }
+  // Another router instance on the same database (its own clock, no cache).
+  std::unique_ptr<Router> OtherInstance() {
+    RouterConfig config;
+    config.models = {testing::SimModel("cloud-a", Protocol::kOpenAi, sim_->url())};
+    config.policies[Task::kChat] = {"cloud-a"};
+    auto other = std::make_unique<Router>(
+        std::move(config), std::make_unique<PgRouterStore>(pool_.get()), MakeProviderClients(),
+        std::make_unique<testing::FakeClock>(), [] { return 0.0; }, RouterOptions{});
+    EXPECT_TRUE(other->Init(CallContext::Background()).ok());
+    return other;
   }
   static CompletionRequest Ask(const std::string& subject = "user-7",
                                const std::string& agent = "sdr") {
@@ -236,6 +247,32 @@ TEST_F(BudgetPgTest, SandboxModeRoundTripsAndMarksExecutions) {
   EXPECT_FALSE(router_->Complete(Ask(), ctx_)->sandbox);
   EXPECT_EQ(Count("SELECT count(*) FROM llm_router.executions WHERE sandbox"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM llm_router.executions WHERE NOT sandbox"), 1);
+}
+
+TEST_F(BudgetPgTest, WithTheSettingsCacheAnotherInstancesChangesApplyWithinTheTtl) {
+  RouterOptions options;
+  options.settings_cache_ttl = absl::Seconds(1);
+  Start(nullptr, options);
+  EXPECT_EQ(Code(Ask()), absl::StatusCode::kOk);  // 100 tokens; "no budget", "not sandboxed" held
+  auto other = OtherInstance();
+  ASSERT_TRUE(other->SetSandbox("user-7", true, ctx_).ok());
+  ASSERT_TRUE(
+      other->SetBudget({BudgetScope::kSubject, "user-7", BudgetPeriod::kDay, 150, 0}, ctx_).ok());
+  auto held = router_->Complete(Ask(), ctx_);  // 200 tokens: still within the second
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_FALSE(held->sandbox);
+  clock_->Advance(absl::Seconds(1));
+  auto c = router_->Complete(Ask(), ctx_);
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted) << c.status();
+  EXPECT_NE(c.status().message().find("200 of 150 tokens"), std::string::npos) << c.status();
+  // The budget is read on every call now: raised here, the next call goes through at once.
+  ASSERT_TRUE(
+      router_->SetBudget({BudgetScope::kSubject, "user-7", BudgetPeriod::kDay, 1000, 0}, ctx_)
+          .ok());
+  auto sandboxed = router_->Complete(Ask(), ctx_);
+  ASSERT_TRUE(sandboxed.ok()) << sandboxed.status();
+  EXPECT_TRUE(sandboxed->sandbox);  // the other instance's change, read after the TTL
+  EXPECT_EQ(sim_->Requests("cloud-a"), 3);
 }
 
 TEST_F(BudgetPgTest, RedisCacheHitIsAccountedAsCached) {

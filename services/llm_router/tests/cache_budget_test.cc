@@ -275,37 +275,157 @@ TEST_F(CacheBudgetTest, WithTheSettingsCacheChangesMadeElsewhereShowWithinTheTtl
   EXPECT_EQ(Calls(), 2);
 }
 
+TEST_F(CacheBudgetTest, WithTheSettingsCacheASecondCallWithinTheTtlReadsNothing) {
+  MetricsRegistry registry;
+  metrics_ = RouterMetrics::Register(&registry);
+  RouterOptions options;
+  options.settings_cache_ttl = absl::Seconds(1);
+  Build(std::make_unique<testing::FakeResponseCache>(), options);
+  auto r = Ask("olá");
+  r.no_cache = true;
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  EXPECT_EQ(store_->get_sandbox_calls(), 1);
+  EXPECT_EQ(store_->budgets_for_calls(), 1);
+  clock_->Advance(absl::Milliseconds(999));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(router_->Complete(r, ctx_).ok()) << i;
+  EXPECT_EQ(store_->get_sandbox_calls(), 1);  // within the TTL: from memory
+  EXPECT_EQ(store_->budgets_for_calls(), 1);
+  EXPECT_EQ(metrics_.settings_cache_hits->Value(), 6);  // 3 calls x (sandbox, budgets)
+  EXPECT_EQ(metrics_.settings_cache_misses->Value(), 2);
+  // Per subject and per (subject, agent): another agent of the same subject reads its budgets.
+  auto other = r;
+  other.agent = "support";
+  ASSERT_TRUE(router_->Complete(other, ctx_).ok());
+  EXPECT_EQ(store_->get_sandbox_calls(), 1);
+  EXPECT_EQ(store_->budgets_for_calls(), 2);
+  clock_->Advance(absl::Milliseconds(1));  // the first answers are one TTL old
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  EXPECT_EQ(store_->get_sandbox_calls(), 2);
+  EXPECT_EQ(store_->budgets_for_calls(), 3);
+  EXPECT_EQ(Calls(), 6);
+}
+
+TEST_F(CacheBudgetTest, WithoutTheSettingsCacheEveryCallReadsTheStore) {
+  auto r = Ask("olá");  // RouterOptions{}: TTL zero, as with --settings_cache_ms=0
+  r.no_cache = true;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(router_->Complete(r, ctx_).ok()) << i;
+  EXPECT_EQ(store_->get_sandbox_calls(), 3);
+  EXPECT_EQ(store_->budgets_for_calls(), 3);
+}
+
+TEST_F(CacheBudgetTest, WithTheSettingsCacheWritesThroughThisRouterDropTheCachedAnswers) {
+  RouterOptions options;
+  options.settings_cache_ttl = absl::Seconds(60);
+  Build(std::make_unique<testing::FakeResponseCache>(), options);
+  auto r = Ask("olá");
+  r.no_cache = true;
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  ASSERT_TRUE(router_->SetSandbox("user-7", true, ctx_).ok());
+  auto sandboxed = router_->Complete(r, ctx_);
+  ASSERT_TRUE(sandboxed.ok()) << sandboxed.status();
+  EXPECT_TRUE(sandboxed->sandbox);
+  EXPECT_EQ(store_->get_sandbox_calls(), 2);  // read again at once
+  EXPECT_EQ(store_->budgets_for_calls(), 1);  // "no budget" still held
+  // A budget for another owner still drops every "no budget" answer.
+  ASSERT_TRUE(
+      router_->SetBudget({BudgetScope::kAgent, "other", BudgetPeriod::kDay, 1000, 0}, ctx_).ok());
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  EXPECT_EQ(store_->budgets_for_calls(), 2);
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  EXPECT_EQ(store_->budgets_for_calls(), 2);  // and "no budget" is held again
+}
+
+TEST_F(CacheBudgetTest, WithTheSettingsCacheErrorsAreNotKept) {
+  RouterOptions options;
+  options.settings_cache_ttl = absl::Seconds(60);
+  Build(std::make_unique<testing::FakeResponseCache>(), options);
+  store_->set_budgets_down(true);  // budgets and sandbox flag unreadable
+  auto r = Ask("olá");
+  r.no_cache = true;
+  auto first = router_->Complete(r, ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->sandbox);  // the safe side, as without the cache
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  EXPECT_EQ(store_->get_sandbox_calls(), 2);  // each call tried again
+  EXPECT_EQ(store_->budgets_for_calls(), 2);
+  store_->set_budgets_down(false);
+  auto back = router_->Complete(r, ctx_);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_FALSE(back->sandbox);  // no "sandbox: true" was kept from the failures
+  EXPECT_EQ(store_->get_sandbox_calls(), 3);
+  EXPECT_EQ(store_->budgets_for_calls(), 3);
+}
+
+TEST_F(CacheBudgetTest, WithTheSettingsCacheAnAppliedBudgetIsReadWithItsUsageOnEveryCall) {
+  RouterOptions options;
+  options.settings_cache_ttl = absl::Seconds(60);
+  Build(std::make_unique<testing::FakeResponseCache>(), options);
+  auto r = Ask("olá");
+  r.no_cache = true;
+  ASSERT_TRUE(router_->Complete(r, ctx_).ok());  // spends more than 1 token
+  ASSERT_TRUE(
+      router_->SetBudget({BudgetScope::kSubject, "user-7", BudgetPeriod::kDay, 1, 0}, ctx_).ok());
+  const int reads = store_->budgets_for_calls();
+  EXPECT_EQ(router_->Complete(r, ctx_).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(router_->Complete(r, ctx_).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(store_->budgets_for_calls(), reads + 2);  // never answered from memory
+  EXPECT_EQ(Calls(), 1);
+}
+
 TEST(SettingsCacheTest, KeepsAnswersForTheTtlAndForgetsOnChange) {
   const absl::Time t0 = absl::FromUnixSeconds(1000);
   SettingsCache cache(absl::Seconds(1));
   EXPECT_FALSE(cache.Sandbox("u", t0).has_value());
-  cache.PutSandbox("u", true, t0);
+  cache.PutSandbox("u", true, t0, cache.epoch());
   EXPECT_EQ(cache.Sandbox("u", t0 + absl::Milliseconds(999)), std::optional<bool>(true));
   EXPECT_FALSE(cache.Sandbox("u", t0 + absl::Seconds(1)).has_value());  // expired
-  cache.PutSandbox("u", false, t0);
+  cache.PutSandbox("u", false, t0, cache.epoch());
   cache.ForgetSandbox("u");
   EXPECT_FALSE(cache.Sandbox("u", t0).has_value());
   EXPECT_FALSE(cache.NoBudgets("u", "a", t0));
-  cache.PutNoBudgets("u", "a", t0);
+  cache.PutNoBudgets("u", "a", t0, cache.epoch());
   EXPECT_TRUE(cache.NoBudgets("u", "a", t0 + absl::Milliseconds(500)));
   EXPECT_FALSE(cache.NoBudgets("u", "b", t0));  // another agent
+  EXPECT_FALSE(cache.NoBudgets("v", "a", t0));  // another subject
   cache.ForgetBudgets();
   EXPECT_FALSE(cache.NoBudgets("u", "a", t0));
+}
+
+TEST(SettingsCacheTest, AnAnswerReadBeforeAChangeIsNotKeptAfterIt) {
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  SettingsCache cache(absl::Seconds(10));
+  // A call reads "not sandboxed" and "no budget"; before it stores them, an admin call
+  // through this router sets the sandbox and a budget.
+  const uint64_t before = cache.epoch();
+  cache.ForgetSandbox("u");
+  cache.ForgetBudgets();
+  cache.PutSandbox("u", false, t0, before);
+  cache.PutNoBudgets("u", "a", t0, before);
+  EXPECT_FALSE(cache.Sandbox("u", t0).has_value());
+  EXPECT_FALSE(cache.NoBudgets("u", "a", t0));
+  // Read after the change: kept.
+  cache.PutSandbox("u", true, t0, cache.epoch());
+  EXPECT_EQ(cache.Sandbox("u", t0), std::optional<bool>(true));
 }
 
 TEST(SettingsCacheTest, AZeroTtlKeepsNothingAndTheSizeIsBounded) {
   const absl::Time t0 = absl::FromUnixSeconds(1000);
   SettingsCache off(absl::ZeroDuration());
-  off.PutSandbox("u", true, t0);
-  off.PutNoBudgets("u", "a", t0);
+  off.PutSandbox("u", true, t0, off.epoch());
+  off.PutNoBudgets("u", "a", t0, off.epoch());
   EXPECT_FALSE(off.Sandbox("u", t0).has_value());
   EXPECT_FALSE(off.NoBudgets("u", "a", t0));
+  EXPECT_EQ(off.size(), 0u);
   SettingsCache small(absl::Seconds(10), 2);
-  small.PutSandbox("a", true, t0);
-  small.PutSandbox("b", true, t0);
-  small.PutSandbox("c", true, t0);  // full: cleared, then kept
+  small.PutSandbox("a", true, t0, small.epoch());
+  small.PutSandbox("b", true, t0, small.epoch());
+  small.PutSandbox("b", false, t0, small.epoch());  // a refresh of a held key keeps the rest
+  EXPECT_TRUE(small.Sandbox("a", t0).has_value());
+  small.PutSandbox("c", true, t0, small.epoch());  // full: cleared, then kept
   EXPECT_FALSE(small.Sandbox("a", t0).has_value());
   EXPECT_TRUE(small.Sandbox("c", t0).has_value());
+  for (int i = 0; i < 5; ++i) small.PutNoBudgets("s" + std::to_string(i), "a", t0, small.epoch());
+  EXPECT_LE(small.size(), 4u);  // at most 2 of each kind
 }
 
 TEST(BudgetTest, ValidationNamesTheField) {

@@ -110,7 +110,11 @@ class FakeRouterStore final : public RouterStore {
   absl::StatusOr<std::vector<Budget>> BudgetsFor(const std::string& subject,
                                                  const std::string& agent, absl::Time now,
                                                  const CallContext&) override {
-    if (!up_) return absl::UnavailableError("fake store down");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++budgets_for_calls_;
+      if (!up_) return absl::UnavailableError("fake store down");
+    }
     return Budgets(
         [&](const Budget& b) {
           return b.owner == (b.scope == BudgetScope::kSubject ? subject : agent);
@@ -119,6 +123,7 @@ class FakeRouterStore final : public RouterStore {
   }
   absl::StatusOr<bool> GetSandbox(const std::string& subject, const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
+    ++get_sandbox_calls_;
     if (!up_) return absl::UnavailableError("fake store down");
     return sandbox_.count(subject) > 0;
   }
@@ -241,6 +246,15 @@ class FakeRouterStore final : public RouterStore {
     std::lock_guard<std::mutex> lock(mu_);
     return batches_;
   }
+  // How often the router read these (the settings cache saves reads).
+  int budgets_for_calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return budgets_for_calls_;
+  }
+  int get_sandbox_calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return get_sandbox_calls_;
+  }
   void set_up(bool up) {
     std::lock_guard<std::mutex> lock(mu_);
     up_ = up;
@@ -274,6 +288,8 @@ class FakeRouterStore final : public RouterStore {
   bool up_ = true;
   bool writes_up_ = true;
   int batches_ = 0;
+  int budgets_for_calls_ = 0;
+  int get_sandbox_calls_ = 0;
   int64_t next_id_ = 0;
   std::map<int64_t, size_t> index_;  // execution id -> executions_ index
   std::map<std::string, ModelSpec> models_;
