@@ -87,13 +87,6 @@ void RpcDispatcher::Record(const std::string& method, absl::StatusCode code,
 
 grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx, const char* method,
                                                Work work) {
-  return UnaryAsync(ctx, method, [work = std::move(work)](const CallContext& call, Done done) {
-    done(work(call));
-  });
-}
-
-grpc::ServerUnaryReactor* RpcDispatcher::UnaryAsync(grpc::CallbackServerContext* ctx,
-                                                    const char* method, AsyncWork work) {
   const absl::Time start = absl::Now();
   auto* reactor = ctx->DefaultReactor();
 
@@ -111,10 +104,17 @@ grpc::ServerUnaryReactor* RpcDispatcher::UnaryAsync(grpc::CallbackServerContext*
   ReadForwardedIdentity(md, gateway_secret_, &call);
 
   std::string method_name(method);
-  // Records, logs and finishes the call; run once, on whichever thread ends the work.
-  Done finish = [this, reactor, method_name, start,
-                 request_id = call.request_id](absl::Status status) {
-    RequestIdScope scope(request_id);
+  auto task = [this, reactor, call = std::move(call), work = std::move(work), method_name,
+               start]() mutable {
+    RequestIdScope scope(call.request_id);
+    absl::Status status;
+    if (call.Cancelled()) {
+      status = absl::CancelledError("the call was cancelled before it was served");
+    } else if (call.Expired()) {
+      status = absl::DeadlineExceededError("the deadline passed before the call was served");
+    } else {
+      status = work(call);
+    }
     const absl::Duration elapsed = absl::Now() - start;
     Record(method_name, status.code(), elapsed);
     if (status.code() == absl::StatusCode::kInternal ||
@@ -128,19 +128,11 @@ grpc::ServerUnaryReactor* RpcDispatcher::UnaryAsync(grpc::CallbackServerContext*
     }
     reactor->Finish(ToGrpcStatus(status));
   };
-  auto task = [call = std::move(call), work = std::move(work), finish]() mutable {
-    RequestIdScope scope(call.request_id);
-    if (call.Cancelled()) {
-      finish(absl::CancelledError("the call was cancelled before it was served"));
-    } else if (call.Expired()) {
-      finish(absl::DeadlineExceededError("the deadline passed before the call was served"));
-    } else {
-      work(call, std::move(finish));
-    }
-  };
   if (!pool_->TrySubmit(std::move(task))) {
-    finish(absl::ResourceExhaustedError(
-        "server overloaded: too many calls queued; retry with backoff"));
+    absl::Status busy = absl::ResourceExhaustedError(
+        "server overloaded: too many calls queued; retry with backoff");
+    Record(method_name, busy.code(), absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(busy));
   }
   return reactor;
 }

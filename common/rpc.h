@@ -41,15 +41,6 @@ class RpcDispatcher {
   // response (captured by the caller) and returns the call's status.
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method, Work work);
 
-  // The same for work that ends later, on another thread (e.g. a group
-  // commit): `work` runs on the pool and must call `done` exactly once, after
-  // filling the response; the pool thread is free as soon as `work` returns.
-  // The CallContext is valid only while `work` runs (copy what is needed).
-  using Done = std::function<void(absl::Status)>;
-  using AsyncWork = std::function<void(const CallContext&, Done done)>;
-  grpc::ServerUnaryReactor* UnaryAsync(grpc::CallbackServerContext* ctx, const char* method,
-                                       AsyncWork work);
-
   // The secret the gateway sends; empty trusts no forwarded identity. New
   // dispatchers start with the process default (SetTrustedGatewaySecret).
   void set_gateway_secret(std::string secret) { gateway_secret_ = std::move(secret); }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <future>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -645,46 +644,6 @@ absl::StatusOr<std::string> BotManager::VerifyWhatsApp(const std::string& bot_id
 
 absl::StatusOr<WebhookResult> BotManager::ReceiveWebhook(Channel channel, const WebhookRequest& req,
                                                          const CallContext& ctx) {
-  std::promise<absl::StatusOr<WebhookResult>> promise;
-  auto future = promise.get_future();
-  ReceiveWebhookAsync(channel, req, ctx, [&promise](absl::StatusOr<WebhookResult> r) {
-    promise.set_value(std::move(r));
-  });
-  return future.get();
-}
-
-void BotManager::ReceiveWebhookAsync(Channel channel, const WebhookRequest& req,
-                                     const CallContext& ctx,
-                                     std::function<void(absl::StatusOr<WebhookResult>)> done) {
-  auto item = VerifyWebhook(channel, req, ctx);
-  if (!item.ok()) {
-    done(item.status());
-    return;
-  }
-  // Committed together with the webhooks that arrive meanwhile (group commit); answered
-  // from the writer's thread once committed.
-  ingest_->Add(
-      *std::move(item), ctx.deadline,
-      [this, cname = ChannelName(channel),
-       done = std::move(done)](absl::StatusOr<IngestOutcome> stored) {
-        if (!stored.ok()) {
-          done(stored.status());
-          return;
-        }
-        if (metrics_.webhooks != nullptr) {
-          if (stored->result.accepted > 0) {
-            metrics_.webhooks->WithLabels({cname, "accepted"}).Inc(stored->result.accepted);
-          }
-          if (stored->result.duplicates > 0) {
-            metrics_.webhooks->WithLabels({cname, "duplicate"}).Inc(stored->result.duplicates);
-          }
-        }
-        done(stored->result);
-      });
-}
-
-absl::StatusOr<IngestItem> BotManager::VerifyWebhook(Channel channel, const WebhookRequest& req,
-                                                     const CallContext& ctx) {
   const std::string cname = ChannelName(channel);
   auto count = [&](const char* result, int n) {
     if (metrics_.webhooks != nullptr && n > 0)
@@ -749,7 +708,12 @@ absl::StatusOr<IngestItem> BotManager::VerifyWebhook(Channel channel, const Webh
     count("rejected", 1);
     return InvalidField("body", std::string(events.status().message()));
   }
-  return IngestItem{req.bot, cname, *std::move(events)};
+  // Committed together with the webhooks that arrive meanwhile (group commit).
+  GENESIS_ASSIGN_OR_RETURN(IngestOutcome stored,
+                           ingest_->Submit({req.bot, cname, *std::move(events)}, ctx.deadline));
+  count("accepted", stored.result.accepted);
+  count("duplicate", stored.result.duplicates);
+  return stored.result;
 }
 
 absl::StatusOr<int> BotManager::ProcessInbox(const CallContext& ctx) {

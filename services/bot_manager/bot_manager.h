@@ -173,10 +173,6 @@ class BotManager {
   // Verifies, parses and commits the webhook; returns once it is stored.
   absl::StatusOr<WebhookResult> ReceiveWebhook(Channel channel, const WebhookRequest& req,
                                                const CallContext& ctx);
-  // The same, answering through `done` (called once, on this thread for a
-  // refused webhook, else on the group-commit writer's once it is stored).
-  void ReceiveWebhookAsync(Channel channel, const WebhookRequest& req, const CallContext& ctx,
-                           std::function<void(absl::StatusOr<WebhookResult>)> done);
   // An Alexa skill request (headers signature-256, signature,
   // signaturecertchainurl): verified (alexa.h), answered at once with the
   // Alexa response JSON. An IntentRequest's words go to the model with the
@@ -247,9 +243,6 @@ class BotManager {
   absl::StatusOr<Page<Row>> ListNewestFirst(const std::string& parent, int page_size,
                                             const std::string& page_token, const CallContext& ctx,
                                             List list);
-  // Verification and parsing of a webhook: what to store, or why not (counted as rejected).
-  absl::StatusOr<IngestItem> VerifyWebhook(Channel channel, const WebhookRequest& req,
-                                           const CallContext& ctx);
   // A bot's configuration, reused for bot_cache_ttl.
   absl::StatusOr<BotConfig> CachedBot(const std::string& id, const CallContext& ctx);
   void ForgetBot(const std::string& id);

@@ -370,23 +370,14 @@ grpc::ServerUnaryReactor* BotWebhookGrpcService::Receive(grpc::CallbackServerCon
       request.headers[name] = std::string(it->second.data(), it->second.size());
     }
   }
-  // Answered from the group-commit writer once stored: no worker thread waits for the commit.
-  return dispatcher_->UnaryAsync(
-      ctx, method,
-      [this, channel, resp, request = std::move(request)](const CallContext& call,
-                                                          RpcDispatcher::Done done) {
-        logic_->ReceiveWebhookAsync(
-            channel, request, call,
-            [resp, done = std::move(done)](absl::StatusOr<WebhookResult> result) {
-              if (!result.ok()) {
-                done(result.status());
-                return;
-              }
-              resp->set_accepted(result->accepted);
-              resp->set_duplicates(result->duplicates);
-              resp->set_statuses(result->statuses);
-              done(absl::OkStatus());
-            });
+  return dispatcher_->Unary(
+      ctx, method, [this, channel, resp, request = std::move(request)](const CallContext& call) {
+        auto result = logic_->ReceiveWebhook(channel, request, call);
+        if (!result.ok()) return result.status();
+        resp->set_accepted(result->accepted);
+        resp->set_duplicates(result->duplicates);
+        resp->set_statuses(result->statuses);
+        return absl::OkStatus();
       });
 }
 
