@@ -40,14 +40,18 @@ class GroupCommitter {
   using Flush = std::function<absl::StatusOr<std::vector<absl::StatusOr<Result>>>(
       const std::vector<Item>& items, absl::Time deadline)>;
 
+  // Told of every flush: how many items it wrote and how long it took (metrics).
+  using Observe = std::function<void(size_t items, absl::Duration took)>;
+
   // `linger`: how long the flusher waits for company once an item is queued
   // (zero: flush at once). Worth it for writes nobody waits on.
   GroupCommitter(std::string name, size_t max_batch, Flush flush,
-                 absl::Duration linger = absl::ZeroDuration())
+                 absl::Duration linger = absl::ZeroDuration(), Observe observe = nullptr)
       : name_(std::move(name)),
         max_batch_(std::max<size_t>(1, max_batch)),
         flush_(std::move(flush)),
-        linger_(linger) {
+        linger_(linger),
+        observe_(std::move(observe)) {
     thread_ = std::thread([this] { Run(); });
   }
   ~GroupCommitter() { Stop(); }
@@ -143,7 +147,9 @@ class GroupCommitter {
       live.push_back(std::move(e));
     }
     if (live.empty()) return;
+    const absl::Time flush_start = absl::Now();
     auto results = flush_(items, deadline);
+    if (observe_) observe_(live.size(), absl::Now() - flush_start);
     {
       std::lock_guard<std::mutex> lock(mu_);
       items_flushed_ += live.size();
@@ -166,6 +172,7 @@ class GroupCommitter {
   const size_t max_batch_;
   const Flush flush_;
   const absl::Duration linger_;
+  const Observe observe_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Entry> queue_;

@@ -254,22 +254,35 @@ BotManager::BotManager(std::unique_ptr<BotStore> store, std::unique_ptr<ContextC
       secrets_(std::move(secrets)),
       options_(std::move(options)),
       metrics_(metrics) {
+  // Flush time and size per writer (genesis_bot_commit_seconds / _items).
+  auto observe = [this](const std::string& writer) -> std::function<void(size_t, absl::Duration)> {
+    if (metrics_.commit_seconds == nullptr || metrics_.commit_items == nullptr) return nullptr;
+    Histogram* seconds = &metrics_.commit_seconds->WithLabels({writer});
+    Histogram* items = &metrics_.commit_items->WithLabels({writer});
+    return [seconds, items](size_t n, absl::Duration took) {
+      seconds->Observe(absl::ToDoubleSeconds(took));
+      items->Observe(static_cast<double>(n));
+    };
+  };
   ingest_ = std::make_unique<GroupCommitter<IngestItem, IngestOutcome>>(
       "inbox writer", options_.commit_batch,
       [this](const std::vector<IngestItem>& items, absl::Time deadline) {
         return FlushIngest(items, deadline);
-      });
+      },
+      absl::ZeroDuration(), observe("inbox"));
   completions_ = std::make_unique<GroupCommitter<InboxOutcome, CompletionResult>>(
       "completion writer", options_.commit_batch,
       [this](const std::vector<InboxOutcome>& outcomes, absl::Time deadline) {
         return FlushCompletions(outcomes, deadline);
-      });
+      },
+      absl::ZeroDuration(), observe("completions"));
   marks_ = std::make_unique<GroupCommitter<SentMark, bool>>(
       "sent-mark writer", options_.commit_batch,
       [this](const std::vector<SentMark>& marks, absl::Time deadline) {
         return FlushMarks(marks, deadline);
       },
-      options_.wait_for_sent_marks ? absl::ZeroDuration() : options_.sent_mark_linger);
+      options_.wait_for_sent_marks ? absl::ZeroDuration() : options_.sent_mark_linger,
+      observe("sent_marks"));
 }
 
 namespace {

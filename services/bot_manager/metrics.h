@@ -17,6 +17,9 @@ struct BotMetrics {
   Counter* outbox_rate_limited = nullptr;
   Counter* purged = nullptr;           // rows deleted by the retention purge
   Histogram* reply_seconds = nullptr;  // inbox row created -> reply sent
+  // Group-commit writers {writer: inbox, completions, sent_marks}: time per flush, items per flush.
+  Family<Histogram>* commit_seconds = nullptr;
+  Family<Histogram>* commit_items = nullptr;
 
   static BotMetrics Register(MetricsRegistry* registry) {
     BotMetrics m;
@@ -54,6 +57,12 @@ struct BotMetrics {
                            ->AddHistogram("genesis_bot_reply_seconds",
                                           "From webhook commit to the reply's send.", {})
                            .WithLabels({});
+    m.commit_seconds = &registry->AddHistogram(
+        "genesis_bot_commit_seconds",
+        "Time one group-commit flush took (a database write of a batch), by writer.", {"writer"});
+    m.commit_items = &registry->AddHistogram("genesis_bot_commit_items",
+                                             "Items written by one group-commit flush, by writer.",
+                                             {"writer"}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
     return m;
   }
 };

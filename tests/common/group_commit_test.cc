@@ -110,6 +110,27 @@ TEST(GroupCommitTest, WithALingerItemsQueuedSoonAfterShareTheFlush) {
   EXPECT_EQ(sizes[0], 5u);
 }
 
+TEST(GroupCommitTest, TheObserverIsToldOfEveryFlush) {
+  std::mutex mu;
+  std::vector<size_t> seen;
+  Committer c(
+      "observed", 100,
+      [](const std::vector<int>& items, absl::Time) {
+        return absl::StatusOr<std::vector<absl::StatusOr<int>>>(
+            std::vector<absl::StatusOr<int>>(items.begin(), items.end()));
+      },
+      absl::Seconds(10),
+      [&](size_t items, absl::Duration took) {
+        std::lock_guard<std::mutex> lock(mu);
+        seen.push_back(items);
+        EXPECT_GE(took, absl::ZeroDuration());
+      });
+  for (int i = 0; i < 3; ++i) c.Add(i, Later(), [](absl::StatusOr<int>) {});
+  c.Stop();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], 3u);
+}
+
 TEST(GroupCommitTest, AnExpiredItemIsAnsweredWithoutBeingFlushed) {
   std::atomic<int> flushed{0};
   Committer c("expiry", 16, [&](const std::vector<int>& items, absl::Time) {
