@@ -256,6 +256,14 @@ std::string InboxColumnsOf(const std::string& r) {
                       r, ".error, ", Micros(r + ".create_time"));
 }
 
+// The outbox columns (kOutboxColumns' order) of relation `r`.
+std::string OutboxColumnsOf(const std::string& r) {
+  return absl::StrCat(r, ".id, ", r, ".bot_id, ", r, ".channel, ", r, ".contact, ", r,
+                      ".recipient, ", r, ".text, ", r, ".idempotency_key, ", r, ".state, ", r,
+                      ".attempts, coalesce(", r, ".external_id, ''), ", r, ".error, ",
+                      Micros(r + ".create_time"), ", ", Micros(r + ".send_time"));
+}
+
 // Inserts the messages of items[i] for every i in `which`, in one statement:
 // new rows only (a redelivery or a second copy in the batch is a duplicate),
 // born leased with a positive `lease`, and then with their contacts'
@@ -552,34 +560,6 @@ absl::StatusOr<std::vector<CompletionResult>> PgBotStore::CompleteInboxBatch(
           changed.insert(c.id);
           done.push_back(row.id);
         }
-        if (!msg_conv.empty()) {
-          tx.exec_params(
-              "INSERT INTO bot_manager.messages (conversation_id, author, text) SELECT m.c, m.a, "
-              "m.t FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS "
-              "m(c, a, t, n) ORDER BY m.n",
-              PgArray(msg_conv), PgArray(msg_author), PgArray(msg_text));
-        }
-        std::map<int64_t, OutboxRow> outbox_by_inbox;
-        if (!ob_bot.empty()) {
-          const bool leased = outbox_lease > absl::ZeroDuration();
-          auto r = tx.exec_params(
-              absl::StrCat(
-                  "INSERT INTO bot_manager.outbox (bot_id, channel, contact, recipient, text, "
-                  "inbox_id, idempotency_key, state, lease_until, attempts) SELECT o.b, o.ch, "
-                  "o.ct, o.r, o.t, o.i, o.k, o.s, CASE WHEN $9 AND o.s = 'pending' THEN now() + "
-                  "make_interval(secs => $10) END, CASE WHEN $9 AND o.s = 'pending' THEN 1 "
-                  "ELSE 0 END FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
-                  "$5::text[], $6::bigint[], $7::text[], $8::text[]) WITH ORDINALITY AS "
-                  "o(b, ch, ct, r, t, i, k, s, n) ORDER BY o.n RETURNING inbox_id, ",
-                  kOutboxColumns),
-              PgArray(ob_bot), PgArray(ob_channel), PgArray(ob_contact), PgArray(ob_recipient),
-              PgArray(ob_text), PgArray(ob_inbox), PgArray(ob_key), PgArray(ob_state), leased,
-              absl::ToDoubleSeconds(outbox_lease));
-          for (const auto& row : r) {
-            OutboxRow o = OutboxOf(row, 1);
-            if (leased && o.state == "pending") outbox_by_inbox.emplace(row[0].as<int64_t>(), o);
-          }
-        }
         std::vector<int64_t> conv_id, conv_failures;
         std::vector<std::string> conv_state, conv_reason, conv_agent;
         std::vector<bool> conv_handoff;
@@ -591,28 +571,46 @@ absl::StatusOr<std::vector<CompletionResult>> PgBotStore::CompleteInboxBatch(
           conv_agent.push_back(c.agent);
           conv_failures.push_back(c.failures);
           conv_handoff.push_back(handed_off.count(c.id) > 0);
+          c.update_time = absl::Now();
+          if (handed_off.count(c.id)) c.handoff_time = c.update_time;
         }
-        if (!conv_id.empty()) {
-          auto r = tx.exec_params(
-              absl::StrCat("UPDATE bot_manager.conversations c SET state = v.s, handoff_reason = "
-                           "v.r, agent = v.a, failures = v.f, handoff_time = CASE WHEN v.h THEN "
-                           "now() ELSE c.handoff_time END, update_time = now() FROM "
-                           "unnest($1::bigint[], $2::text[], $3::text[], $4::text[], "
-                           "$5::bigint[], $6::boolean[]) AS v(id, s, r, a, f, h) WHERE c.id = "
-                           "v.id RETURNING ",
-                           kConvColumns),
-              PgArray(conv_id), PgArray(conv_state), PgArray(conv_reason), PgArray(conv_agent),
-              PgArray(conv_failures), PgArray(conv_handoff));
-          for (const auto& row : r) {
-            Conversation c = ConvOf(row);
-            convs[{c.bot_id, c.contact}] = std::move(c);
-          }
-        }
+        // Everything the batch writes, in one statement (one round trip): the history in
+        // order, the replies' outbox rows (returned), the conversations, the inbox rows.
+        static const std::string kWrite = absl::StrCat(
+            "WITH msg AS (INSERT INTO bot_manager.messages (conversation_id, author, text) "
+            "SELECT m.c, m.a, m.t FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH "
+            "ORDINALITY AS m(c, a, t, n) ORDER BY m.n), "
+            "ob AS (INSERT INTO bot_manager.outbox (bot_id, channel, contact, recipient, text, "
+            "inbox_id, idempotency_key, state, lease_until, attempts) SELECT o.b, o.ch, o.ct, "
+            "o.r, o.t, o.i, o.k, o.s, CASE WHEN $12 AND o.s = 'pending' THEN now() + "
+            "make_interval(secs => $13) END, CASE WHEN $12 AND o.s = 'pending' THEN 1 ELSE 0 "
+            "END FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+            "$9::bigint[], $10::text[], $11::text[]) WITH ORDINALITY AS "
+            "o(b, ch, ct, r, t, i, k, s, n) ORDER BY o.n RETURNING *), "
+            "cv AS (UPDATE bot_manager.conversations c SET state = v.s, handoff_reason = v.r, "
+            "agent = v.a, failures = v.f, handoff_time = CASE WHEN v.h THEN now() ELSE "
+            "c.handoff_time END, update_time = now() FROM unnest($14::bigint[], $15::text[], "
+            "$16::text[], $17::text[], $18::bigint[], $19::boolean[]) AS v(id, s, r, a, f, h) "
+            "WHERE c.id = v.id), "
+            "ib AS (UPDATE bot_manager.inbox SET state = 'done', lease_until = NULL, error = '' "
+            "WHERE id = ANY($20::bigint[])) "
+            "SELECT ob.inbox_id, ",
+            OutboxColumnsOf("ob"), " FROM ob");
+        const bool leased = outbox_lease > absl::ZeroDuration();
+        pqxx::result written;
         if (!done.empty()) {
-          tx.exec_params(
-              "UPDATE bot_manager.inbox SET state = 'done', lease_until = NULL, error = '' "
-              "WHERE id = ANY($1::bigint[])",
-              PgArray(done));
+          written = tx.exec_params(kWrite, PgArray(msg_conv), PgArray(msg_author),
+                                   PgArray(msg_text), PgArray(ob_bot), PgArray(ob_channel),
+                                   PgArray(ob_contact), PgArray(ob_recipient), PgArray(ob_text),
+                                   PgArray(ob_inbox), PgArray(ob_key), PgArray(ob_state), leased,
+                                   absl::ToDoubleSeconds(outbox_lease), PgArray(conv_id),
+                                   PgArray(conv_state), PgArray(conv_reason), PgArray(conv_agent),
+                                   PgArray(conv_failures), PgArray(conv_handoff), PgArray(done));
+        }
+        std::map<int64_t, OutboxRow> outbox_by_inbox;
+        for (const auto& row : written) {
+          OutboxRow o = OutboxOf(row, 1);
+          if (leased && o.state == "pending") outbox_by_inbox.emplace(row[0].as<int64_t>(), o);
         }
         for (size_t i = 0; i < outcomes.size(); ++i) {
           if (!out[i].status.ok()) continue;
