@@ -593,7 +593,7 @@ absl::StatusOr<std::string> BotManager::AlexaTurn(const BotConfig& bot, const Al
   }
   Inc(metrics_.inbox_processed);
   if (outcome.reply) {
-    next_outbox_claim_ = 0;  // written for a claim, not handed over
+    handed_outbox_.ClaimNow();  // written for a claim, not handed over
     if (options_.on_outbox) options_.on_outbox();
     context.push_back({"bot", "", *outcome.reply, options_.now()});
     cache_->Put(conv.id, TrimContext(context, bot.max_context_messages, options_.max_context_bytes),

@@ -293,46 +293,17 @@ CallContext WithDeadline(absl::Time deadline) {
   return ctx;
 }
 
-// A row handed over in memory is used only while most of its lease is left:
-// the rest is the margin against a claim by another process.
-absl::Time SafeUntil(absl::Time written, absl::Duration lease) { return written + lease * 0.8; }
+// One wake-up per row handed over (each wakes one idle thread), at least one, at most 64.
+void Wake(const std::function<void()>& wake, size_t rows) {
+  if (!wake) return;
+  for (size_t i = 0; i < std::max<size_t>(1, std::min<size_t>(rows, 64)); ++i) wake();
+}
 
-}  // namespace
-
-absl::StatusOr<std::vector<absl::StatusOr<IngestOutcome>>> BotManager::FlushIngest(
-    const std::vector<IngestItem>& items, absl::Time deadline) {
-  size_t rows = 0;
-  for (const auto& item : items) rows += item.events.messages.size();
-  absl::Duration lease = absl::ZeroDuration();
-  if (options_.handoff_capacity > 0) {
-    std::lock_guard<std::mutex> lock(handoff_mu_);
-    if (handed_inbox_.size() + rows <= options_.handoff_capacity) lease = options_.inbox_lease;
-  }
-  const absl::Time written = absl::Now();
-  GENESIS_ASSIGN_OR_RETURN(auto outcomes,
-                           store_->IngestBatch(items, lease, WithDeadline(deadline)));
-  size_t handed = 0;
-  bool accepted = false;
-  {
-    std::lock_guard<std::mutex> lock(handoff_mu_);
-    for (auto& o : outcomes) {
-      accepted = accepted || o.result.accepted > 0;
-      for (auto& row : o.leased) {
-        handed_inbox_.emplace_back(std::move(row), SafeUntil(written, lease));
-        ++handed;
-      }
-      o.leased.clear();
-    }
-  }
-  // Rows written without a lease wait for a claim: make the next one happen now.
-  if (accepted && lease == absl::ZeroDuration()) next_inbox_claim_ = 0;
-  // One wake-up per row handed over (each wakes one idle worker).
-  if (accepted && options_.on_inbox) {
-    for (size_t i = 0; i < std::max<size_t>(1, std::min<size_t>(handed, 64)); ++i) {
-      options_.on_inbox();
-    }
-  }
-  std::vector<absl::StatusOr<IngestOutcome>> out;
+// A store's per-item outcomes (each with its `status`) as the group committer's results.
+template <typename T>
+std::vector<absl::StatusOr<T>> PerItem(std::vector<T> outcomes) {
+  std::vector<absl::StatusOr<T>> out;
+  out.reserve(outcomes.size());
   for (auto& o : outcomes) {
     if (o.status.ok()) {
       out.push_back(std::move(o));
@@ -343,48 +314,53 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestOutcome>>> BotManager::FlushInge
   return out;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<absl::StatusOr<IngestOutcome>>> BotManager::FlushIngest(
+    const std::vector<IngestItem>& items, absl::Time deadline) {
+  size_t rows = 0;
+  for (const auto& item : items) rows += item.events.messages.size();
+  const absl::Duration lease = handed_inbox_.LeaseFor(rows, options_.inbox_lease);
+  const absl::Time written = absl::Now();
+  GENESIS_ASSIGN_OR_RETURN(auto outcomes,
+                           store_->IngestBatch(items, lease, WithDeadline(deadline)));
+  std::vector<InboxRow> handed;
+  bool accepted = false;
+  for (auto& o : outcomes) {
+    accepted = accepted || o.result.accepted > 0;
+    for (auto& row : o.leased) handed.push_back(std::move(row));
+    o.leased.clear();
+  }
+  if (accepted) {
+    // Rows written without a lease wait for a claim: make the next one happen now.
+    if (lease == absl::ZeroDuration()) handed_inbox_.ClaimNow();
+    const size_t n = handed.size();
+    handed_inbox_.Push(std::move(handed), written, lease);
+    Wake(options_.on_inbox, n);
+  }
+  return PerItem(std::move(outcomes));
+}
+
 absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>> BotManager::FlushCompletions(
     const std::vector<InboxOutcome>& outcomes, absl::Time deadline) {
-  absl::Duration lease = absl::ZeroDuration();
-  if (options_.handoff_capacity > 0) {
-    std::lock_guard<std::mutex> lock(handoff_mu_);
-    if (handed_outbox_.size() + outcomes.size() <= options_.handoff_capacity) {
-      lease = options_.outbox_lease;
-    }
-  }
+  const absl::Duration lease = handed_outbox_.LeaseFor(outcomes.size(), options_.outbox_lease);
   const absl::Time written = absl::Now();
   GENESIS_ASSIGN_OR_RETURN(auto results,
                            store_->CompleteInboxBatch(outcomes, lease, WithDeadline(deadline)));
-  size_t queued = 0;
-  {
-    std::lock_guard<std::mutex> lock(handoff_mu_);
-    for (auto& r : results) {
-      if (r.leased) {
-        handed_outbox_.emplace_back(std::move(*r.leased), SafeUntil(written, lease));
-        r.leased.reset();
-        ++queued;
-      }
-    }
-  }
+  std::vector<OutboxRow> handed;
   bool replies = false;
   for (size_t i = 0; i < results.size(); ++i) {
     replies = replies || (results[i].status.ok() && outcomes[i].reply.has_value());
+    if (results[i].leased) handed.push_back(std::move(*results[i].leased));
+    results[i].leased.reset();
   }
-  if (replies && lease == absl::ZeroDuration()) next_outbox_claim_ = 0;
-  if ((queued > 0 || replies) && options_.on_outbox) {
-    for (size_t i = 0; i < std::max<size_t>(1, std::min<size_t>(queued, 64)); ++i) {
-      options_.on_outbox();
-    }
+  if (replies) {
+    if (lease == absl::ZeroDuration()) handed_outbox_.ClaimNow();
+    const size_t n = handed.size();
+    handed_outbox_.Push(std::move(handed), written, lease);
+    Wake(options_.on_outbox, n);
   }
-  std::vector<absl::StatusOr<CompletionResult>> out;
-  for (auto& r : results) {
-    if (r.status.ok()) {
-      out.push_back(std::move(r));
-    } else {
-      out.push_back(r.status);
-    }
-  }
-  return out;
+  return PerItem(std::move(results));
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<bool>>> BotManager::FlushMarks(
@@ -393,53 +369,12 @@ absl::StatusOr<std::vector<absl::StatusOr<bool>>> BotManager::FlushMarks(
   return std::vector<absl::StatusOr<bool>>(marks.size(), true);
 }
 
-std::optional<InboxRow> BotManager::TakeHandedInbox() {
-  const absl::Time now = absl::Now();
-  std::lock_guard<std::mutex> lock(handoff_mu_);
-  while (!handed_inbox_.empty()) {
-    auto [row, until] = std::move(handed_inbox_.front());
-    handed_inbox_.pop_front();
-    if (until > now) return row;
-    next_inbox_claim_ = 0;  // its lease is running out: a claim will take it
-  }
-  return std::nullopt;
-}
-
-std::optional<OutboxRow> BotManager::TakeHandedOutbox() {
-  const absl::Time now = absl::Now();
-  std::lock_guard<std::mutex> lock(handoff_mu_);
-  while (!handed_outbox_.empty()) {
-    auto [row, until] = std::move(handed_outbox_.front());
-    handed_outbox_.pop_front();
-    if (until > now) return row;
-    next_outbox_claim_ = 0;
-  }
-  return std::nullopt;
-}
-
 std::pair<size_t, size_t> BotManager::handed_waiting() const {
-  std::lock_guard<std::mutex> lock(handoff_mu_);
   return {handed_inbox_.size(), handed_outbox_.size()};
 }
 
-bool BotManager::ClaimDue(std::atomic<int64_t>* next) {
-  const int64_t now = absl::ToUnixMicros(absl::Now());
-  int64_t due = next->load();
-  if (now < due) return false;
-  return next->compare_exchange_strong(due,
-                                       now + absl::ToInt64Microseconds(options_.claim_interval));
-}
-
 absl::Status BotManager::Drain(const CallContext& ctx) {
-  std::vector<int64_t> inbox, outbox;
-  {
-    std::lock_guard<std::mutex> lock(handoff_mu_);
-    for (const auto& [row, until] : handed_inbox_) inbox.push_back(row.id);
-    for (const auto& [row, until] : handed_outbox_) outbox.push_back(row.id);
-    handed_inbox_.clear();
-    handed_outbox_.clear();
-  }
-  return store_->ReleaseLeases(inbox, outbox, ctx);
+  return store_->ReleaseLeases(handed_inbox_.DrainIds(), handed_outbox_.DrainIds(), ctx);
 }
 
 absl::StatusOr<Conversation> BotManager::CachedConversation(const std::string& bot_id,
@@ -732,12 +667,12 @@ absl::StatusOr<WebhookResult> BotManager::ReceiveWebhook(Channel channel, const 
 absl::StatusOr<int> BotManager::ProcessInbox(const CallContext& ctx) {
   // One row at a time from memory, so that every worker gets a share.
   std::vector<InboxRow> rows;
-  if (auto handed = TakeHandedInbox()) {
+  if (auto handed = handed_inbox_.Take()) {
     rows.push_back(std::move(*handed));
-  } else if (ClaimDue(&next_inbox_claim_)) {
+  } else if (handed_inbox_.ClaimDue()) {
     GENESIS_ASSIGN_OR_RETURN(rows,
                              store_->ClaimInbox(options_.inbox_batch, options_.inbox_lease, ctx));
-    if (static_cast<int>(rows.size()) == options_.inbox_batch) next_inbox_claim_ = 0;  // more
+    if (static_cast<int>(rows.size()) == options_.inbox_batch) handed_inbox_.ClaimNow();  // more
   }
   for (const auto& row : rows) {
     if (auto st = ProcessOne(row, ctx); !st.ok()) {
@@ -830,12 +765,12 @@ absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx)
 
 absl::StatusOr<int> BotManager::SendOutbox(const CallContext& ctx) {
   std::vector<OutboxRow> rows;
-  if (auto handed = TakeHandedOutbox()) {
+  if (auto handed = handed_outbox_.Take()) {
     rows.push_back(std::move(*handed));
-  } else if (ClaimDue(&next_outbox_claim_)) {
+  } else if (handed_outbox_.ClaimDue()) {
     GENESIS_ASSIGN_OR_RETURN(
         rows, store_->ClaimOutbox(options_.outbox_batch, options_.outbox_lease, ctx));
-    if (static_cast<int>(rows.size()) == options_.outbox_batch) next_outbox_claim_ = 0;
+    if (static_cast<int>(rows.size()) == options_.outbox_batch) handed_outbox_.ClaimNow();
   }
   for (const auto& row : rows) {
     if (auto st = SendOne(row, ctx); !st.ok()) {
@@ -989,7 +924,7 @@ absl::StatusOr<Message> BotManager::ReplyToConversation(const std::string& name,
   auto msg = store_->HumanReply(parts[1], id, agent, text, request_id, bot.sandbox, ctx);
   if (msg.ok()) {
     cache_->Erase({id}, ctx);
-    next_outbox_claim_ = 0;  // written for a claim, not handed over
+    handed_outbox_.ClaimNow();  // written for a claim, not handed over
     if (options_.on_outbox) options_.on_outbox();
   }
   return msg;

@@ -31,6 +31,7 @@
 #include "common/group_commit.h"
 #include "services/bot_manager/alexa.h"
 #include "services/bot_manager/deps.h"
+#include "services/bot_manager/handoff_queue.h"
 #include "services/bot_manager/metrics.h"
 #include "services/bot_manager/store.h"
 
@@ -259,11 +260,6 @@ class BotManager {
       const std::vector<InboxOutcome>& outcomes, absl::Time deadline);
   absl::StatusOr<std::vector<absl::StatusOr<bool>>> FlushMarks(const std::vector<SentMark>& marks,
                                                                absl::Time deadline);
-  // The next row handed over in memory whose lease has time left.
-  std::optional<InboxRow> TakeHandedInbox();
-  std::optional<OutboxRow> TakeHandedOutbox();
-  // True for the one caller that should claim in PostgreSQL now (claim_interval).
-  bool ClaimDue(std::atomic<int64_t>* next);
   absl::Status ProcessOne(const InboxRow& row, const CallContext& ctx);
   absl::Status SendOne(const OutboxRow& row, const CallContext& ctx);
   // The spoken answer to an IntentRequest's words; records the turn (alexa.cc).
@@ -295,12 +291,9 @@ class BotManager {
   std::mutex convs_mu_;
   std::map<std::pair<std::string, std::string>, std::pair<Conversation, absl::Time>> convs_;
 
-  // Rows handed over in memory, with the time until which their lease is safe to use.
-  mutable std::mutex handoff_mu_;
-  std::deque<std::pair<InboxRow, absl::Time>> handed_inbox_;
-  std::deque<std::pair<OutboxRow, absl::Time>> handed_outbox_;
-  std::atomic<int64_t> next_inbox_claim_{0};  // unix micros
-  std::atomic<int64_t> next_outbox_claim_{0};
+  // Rows handed over in memory: inbox rows to the workers, replies to the senders.
+  HandoffQueue<InboxRow> handed_inbox_{options_.handoff_capacity, options_.claim_interval};
+  HandoffQueue<OutboxRow> handed_outbox_{options_.handoff_capacity, options_.claim_interval};
 
   // Declared last: stopped (flushing what is queued) before the rest goes.
   std::unique_ptr<GroupCommitter<IngestItem, IngestOutcome>> ingest_;

@@ -275,6 +275,29 @@ TEST_F(BotManagerTest, TheModelSeesTheConversationTrimmedToTheBotsLimit) {
 
 // --- hand-off in memory
 
+TEST(HandoffQueueTest, RowsAreLeasedOnlyWhenTheyFitAndDroppedWhenTheirLeaseRunsOut) {
+  HandoffQueue<InboxRow> q(2, absl::Hours(1));
+  EXPECT_EQ(q.LeaseFor(2, absl::Seconds(30)), absl::Seconds(30));
+  EXPECT_EQ(q.LeaseFor(3, absl::Seconds(30)), absl::ZeroDuration());  // over capacity
+  InboxRow fresh, stale;
+  fresh.id = 1;
+  stale.id = 2;
+  q.Push({stale}, absl::Now() - absl::Seconds(30), absl::Seconds(10));  // lease long gone
+  q.Push({fresh}, absl::Now(), absl::Seconds(30));
+  EXPECT_TRUE(q.ClaimDue());   // the first claim is due at once
+  EXPECT_FALSE(q.ClaimDue());  // the next one a claim interval later
+  auto taken = q.Take();
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->id, 1);    // the stale row was dropped on the way...
+  EXPECT_TRUE(q.ClaimDue());  // ...and a claim made due, which takes it once its lease ends
+  EXPECT_FALSE(q.Take().has_value());
+  q.Push({fresh, stale}, absl::Now(), absl::Seconds(30));
+  EXPECT_THAT(q.DrainIds(), ElementsAre(1, 2));
+  EXPECT_EQ(q.size(), 0u);
+  HandoffQueue<InboxRow> off(0, absl::Hours(1));
+  EXPECT_EQ(off.LeaseFor(1, absl::Seconds(30)), absl::ZeroDuration());
+}
+
 TEST_F(BotManagerTest, ACommittedWebhookGoesStraightToAWorkerWithoutAClaim) {
   CreateWa();
   ASSERT_TRUE(Receive("5511988887777", "oi", 1).ok());
