@@ -483,13 +483,18 @@ absl::StatusOr<std::vector<CompletionResult>> PgBotStore::CompleteInboxBatch(
           keys.emplace(it->second.bot_id, it->second.contact);
         }
         std::map<std::pair<std::string, std::string>, Conversation> convs;
-        auto lock_conversations = [&] {
-          std::vector<std::string> b, c;
+        // The keys not locked yet, as the two arrays of an unnest.
+        auto missing = [&] {
+          std::pair<std::vector<std::string>, std::vector<std::string>> m;
           for (const auto& k : keys) {
             if (convs.count(k)) continue;
-            b.push_back(k.first);
-            c.push_back(k.second);
+            m.first.push_back(k.first);
+            m.second.push_back(k.second);
           }
+          return m;
+        };
+        auto lock_conversations = [&] {
+          auto [b, c] = missing();
           if (b.empty()) return;
           for (const auto& r : tx.exec_params(
                    absl::StrCat("SELECT ", kConvColumns,
@@ -503,12 +508,7 @@ absl::StatusOr<std::vector<CompletionResult>> PgBotStore::CompleteInboxBatch(
         };
         lock_conversations();
         if (convs.size() < keys.size()) {
-          std::vector<std::string> b, c;
-          for (const auto& k : keys) {
-            if (convs.count(k)) continue;
-            b.push_back(k.first);
-            c.push_back(k.second);
-          }
+          auto [b, c] = missing();
           tx.exec_params(
               "INSERT INTO bot_manager.conversations (bot_id, contact) SELECT * FROM "
               "unnest($1::text[], $2::text[]) ON CONFLICT (bot_id, contact) DO NOTHING",

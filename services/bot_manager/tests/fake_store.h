@@ -139,59 +139,6 @@ class FakeBotStore final : public BotStore {
     }
     return out;
   }
-  absl::StatusOr<WebhookResult> IngestOne(const std::string& bot_id, const std::string& channel,
-                                          const WebhookEvents& events, absl::Duration lease,
-                                          std::vector<InboxRow>* leased) {
-    if (!bots_.count(bot_id)) return NotFoundBot(bot_id);
-    WebhookResult result;
-    for (const auto& m : events.messages) {
-      bool dup = std::any_of(inbox_.begin(), inbox_.end(), [&](const FakeInbox& i) {
-        return i.row.bot_id == bot_id && i.row.channel == channel &&
-               i.row.external_id == m.external_id;
-      });
-      if (dup) {
-        ++result.duplicates;
-        continue;
-      }
-      FakeInbox in;
-      in.row.id = ++next_id_;
-      in.row.bot_id = bot_id;
-      in.row.channel = channel;
-      in.row.external_id = m.external_id;
-      in.row.contact = m.contact;
-      in.row.reply_to = m.reply_to;
-      in.row.text = m.text;
-      in.row.state = "pending";
-      in.row.create_time = now_();
-      if (lease > absl::ZeroDuration()) {
-        in.lease_until = now_() + lease;
-        in.row.attempts = 1;
-        const size_t known = convs_.size();
-        Conversation* c = Conv(bot_id, m.contact);
-        in.row.conversation_id = c->id;
-        in.row.conversation_state = c->state;
-        in.row.new_conversation = convs_.size() > known;
-        leased->push_back(in.row);
-      }
-      inbox_.push_back(in);
-      ++result.accepted;
-    }
-    for (const auto& s : events.statuses) {
-      for (auto& o : outbox_) {
-        if (o.row.bot_id != bot_id || o.row.external_id != s.external_id) continue;
-        const std::string& st = o.row.state;
-        bool forward = (s.status == "failed" && (st == "sent" || st == "delivered")) ||
-                       (s.status == "delivered" && st == "sent") ||
-                       (s.status == "read" && (st == "sent" || st == "delivered"));
-        if (!forward) continue;
-        o.row.state = s.status;
-        if (s.status == "failed") o.row.error = s.error;
-        ++result.statuses;
-      }
-    }
-    return result;
-  }
-
   absl::StatusOr<std::vector<InboxRow>> ClaimInbox(int limit, absl::Duration lease,
                                                    const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -231,53 +178,6 @@ class FakeBotStore final : public BotStore {
       out.push_back(std::move(r));
     }
     return out;
-  }
-  absl::Status CompleteOne(const InboxOutcome& outcome, absl::Duration outbox_lease,
-                           CompletionResult* result) {
-    FakeInbox* in = FindInbox(outcome.inbox_id);
-    if (in == nullptr || in->row.state != "pending") {
-      return absl::AbortedError("no longer pending");
-    }
-    Conversation* c = Conv(in->row.bot_id, in->row.contact);
-    messages_.push_back({c->id, {"contact", "", in->row.text, now_()}});
-    const bool bot_holds = c->state == kStateBot || c->state == kStateClosed;
-    if (outcome.reply && bot_holds) {
-      messages_.push_back({c->id, {"bot", "", *outcome.reply, now_()}});
-      FakeOutbox o;
-      o.row = {++next_id_,
-               in->row.bot_id,
-               in->row.channel,
-               in->row.contact,
-               in->row.reply_to,
-               *outcome.reply,
-               absl::StrCat(in->row.bot_id, "-in-", in->row.id),
-               outcome.sandboxed ? "sandboxed" : "pending",
-               0,
-               "",
-               "",
-               now_(),
-               std::nullopt};
-      if (outbox_lease > absl::ZeroDuration() && o.row.state == "pending") {
-        o.lease_until = now_() + outbox_lease;
-        o.row.attempts = 1;
-        result->leased = o.row;
-      }
-      outbox_.push_back(o);
-    }
-    if (outcome.handoff_reason && bot_holds) {
-      c->state = kStateHandoffWaiting;
-      c->handoff_reason = *outcome.handoff_reason;
-      c->handoff_time = now_();
-      c->failures = 0;
-    } else {
-      if (c->state == kStateClosed) c->state = kStateBot;
-      c->failures = outcome.reset_failures ? 0 : c->failures + 1;
-    }
-    c->update_time = now_();
-    in->row.state = "done";
-    in->lease_until = absl::InfinitePast();
-    result->conversation = *c;
-    return absl::OkStatus();
   }
   absl::Status RetryInbox(int64_t inbox_id, absl::Time retry_time, const std::string& error,
                           const CallContext&) override {
@@ -522,6 +422,107 @@ class FakeBotStore final : public BotStore {
   absl::Status Ping(const CallContext&) override { return absl::OkStatus(); }
 
  private:
+  // One webhook / one completion, with mu_ held (IngestBatch, CompleteInboxBatch).
+  absl::StatusOr<WebhookResult> IngestOne(const std::string& bot_id, const std::string& channel,
+                                          const WebhookEvents& events, absl::Duration lease,
+                                          std::vector<InboxRow>* leased) {
+    if (!bots_.count(bot_id)) return NotFoundBot(bot_id);
+    WebhookResult result;
+    for (const auto& m : events.messages) {
+      bool dup = std::any_of(inbox_.begin(), inbox_.end(), [&](const FakeInbox& i) {
+        return i.row.bot_id == bot_id && i.row.channel == channel &&
+               i.row.external_id == m.external_id;
+      });
+      if (dup) {
+        ++result.duplicates;
+        continue;
+      }
+      FakeInbox in;
+      in.row.id = ++next_id_;
+      in.row.bot_id = bot_id;
+      in.row.channel = channel;
+      in.row.external_id = m.external_id;
+      in.row.contact = m.contact;
+      in.row.reply_to = m.reply_to;
+      in.row.text = m.text;
+      in.row.state = "pending";
+      in.row.create_time = now_();
+      if (lease > absl::ZeroDuration()) {
+        in.lease_until = now_() + lease;
+        in.row.attempts = 1;
+        const size_t known = convs_.size();
+        Conversation* c = Conv(bot_id, m.contact);
+        in.row.conversation_id = c->id;
+        in.row.conversation_state = c->state;
+        in.row.new_conversation = convs_.size() > known;
+        leased->push_back(in.row);
+      }
+      inbox_.push_back(in);
+      ++result.accepted;
+    }
+    for (const auto& s : events.statuses) {
+      for (auto& o : outbox_) {
+        if (o.row.bot_id != bot_id || o.row.external_id != s.external_id) continue;
+        const std::string& st = o.row.state;
+        bool forward = (s.status == "failed" && (st == "sent" || st == "delivered")) ||
+                       (s.status == "delivered" && st == "sent") ||
+                       (s.status == "read" && (st == "sent" || st == "delivered"));
+        if (!forward) continue;
+        o.row.state = s.status;
+        if (s.status == "failed") o.row.error = s.error;
+        ++result.statuses;
+      }
+    }
+    return result;
+  }
+
+  absl::Status CompleteOne(const InboxOutcome& outcome, absl::Duration outbox_lease,
+                           CompletionResult* result) {
+    FakeInbox* in = FindInbox(outcome.inbox_id);
+    if (in == nullptr || in->row.state != "pending") {
+      return absl::AbortedError("no longer pending");
+    }
+    Conversation* c = Conv(in->row.bot_id, in->row.contact);
+    messages_.push_back({c->id, {"contact", "", in->row.text, now_()}});
+    const bool bot_holds = c->state == kStateBot || c->state == kStateClosed;
+    if (outcome.reply && bot_holds) {
+      messages_.push_back({c->id, {"bot", "", *outcome.reply, now_()}});
+      FakeOutbox o;
+      o.row = {++next_id_,
+               in->row.bot_id,
+               in->row.channel,
+               in->row.contact,
+               in->row.reply_to,
+               *outcome.reply,
+               absl::StrCat(in->row.bot_id, "-in-", in->row.id),
+               outcome.sandboxed ? "sandboxed" : "pending",
+               0,
+               "",
+               "",
+               now_(),
+               std::nullopt};
+      if (outbox_lease > absl::ZeroDuration() && o.row.state == "pending") {
+        o.lease_until = now_() + outbox_lease;
+        o.row.attempts = 1;
+        result->leased = o.row;
+      }
+      outbox_.push_back(o);
+    }
+    if (outcome.handoff_reason && bot_holds) {
+      c->state = kStateHandoffWaiting;
+      c->handoff_reason = *outcome.handoff_reason;
+      c->handoff_time = now_();
+      c->failures = 0;
+    } else {
+      if (c->state == kStateClosed) c->state = kStateBot;
+      c->failures = outcome.reset_failures ? 0 : c->failures + 1;
+    }
+    c->update_time = now_();
+    in->row.state = "done";
+    in->lease_until = absl::InfinitePast();
+    result->conversation = *c;
+    return absl::OkStatus();
+  }
   static absl::Status NotFoundBot(const std::string& id) {
     return absl::NotFoundError(absl::StrCat("bot 'bots/", id, "' does not exist"));
   }
