@@ -12,7 +12,7 @@ DEB_PACKAGES=(
   libabsl-dev libpqxx-dev libhiredis-dev libspdlog-dev libfmt-dev libssl-dev libgflags-dev
   nlohmann-json3-dev libcurl4-openssl-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql postgresql-contrib redis-server golang-github-gogo-googleapis-dev
-  nodejs npm procps iproute2 jq ninja-build curl
+  nodejs npm procps iproute2 jq ninja-build curl ccache
   libespeak-ng-dev espeak-ng-data libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
 )
 BUF_VERSION="${GENESIS_BUF_VERSION:-1.61.0}"
