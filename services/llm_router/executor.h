@@ -8,10 +8,10 @@
 // the time that is left:
 //   - Each attempt gets a share of the remaining deadline: remaining / (this
 //     model + the later models whose breaker is not open). That share bounds
-//     the wait for the first byte (a plain call's whole answer; a stream's
-//     first bytes, also at most `stream_first_byte_timeout`), so a hung
+//     the wait for the answer (a plain call) or a stream's first text
+//     (also at most `stream_first_byte_timeout`), so a hung
 //     model leaves time for its fallbacks; the last model gets all that is
-//     left. After a stream's first byte, `stream_idle_timeout` bounds each
+//     left. After a stream's first text, `stream_idle_timeout` bounds each
 //     gap between chunks and the deadline bounds the rest. Every attempt is
 //     also capped by `provider_timeout`.
 //   - An attempt that timed out (hung or too slow) is not retried on the

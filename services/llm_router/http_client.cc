@@ -21,6 +21,7 @@ struct Transfer {
   absl::Duration first_byte_timeout;
   absl::Duration idle_timeout;
   std::optional<absl::Time> last_byte;  // set by the first body byte
+  const std::function<bool()>* content_started = nullptr;
   enum class Stop { kNone, kFirstByte, kIdle } stopped = Stop::kNone;
 };
 
@@ -29,7 +30,8 @@ struct Transfer {
 int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
   const absl::Time now = absl::Now();
-  if (!t->last_byte) {
+  const bool started = t->last_byte && (t->content_started == nullptr || (*t->content_started)());
+  if (!started) {
     if (now - t->start >= t->first_byte_timeout) {
       t->stopped = Transfer::Stop::kFirstByte;
       return 1;
@@ -111,6 +113,7 @@ absl::StatusOr<HttpResponse> HttpPost(const HttpRequest& request, const BodySink
   transfer.start = absl::Now();
   transfer.first_byte_timeout = request.first_byte_timeout;
   transfer.idle_timeout = request.idle_timeout;
+  if (request.content_started) transfer.content_started = &request.content_started;
   // A plain answer arrives at once: its first byte is its end, so libcurl's
   // own (exact) timeout carries the first-byte limit.
   const bool first_byte_is_total = !sink && request.first_byte_timeout < request.timeout;
@@ -159,8 +162,9 @@ absl::StatusOr<HttpResponse> HttpPost(const HttpRequest& request, const BodySink
       return absl::DeadlineExceededError(absl::StrCat("timed out after ", Millis(total), " ms"));
     case CURLE_ABORTED_BY_CALLBACK:
       if (transfer.stopped == Transfer::Stop::kFirstByte) {
-        return absl::DeadlineExceededError(absl::StrCat("timed out: no first byte within ",
-                                                        Millis(request.first_byte_timeout), " ms"));
+        return absl::DeadlineExceededError(
+            absl::StrCat("timed out: ", transfer.content_started ? "no text" : "no first byte",
+                         " within ", Millis(request.first_byte_timeout), " ms"));
       }
       if (transfer.stopped == Transfer::Stop::kIdle) {
         return absl::DeadlineExceededError(absl::StrCat(

@@ -31,8 +31,11 @@ struct HttpRequest {
   std::string body;
   absl::Duration timeout = absl::Seconds(30);  // the whole call
   absl::Duration connect_timeout = absl::Seconds(5);
-  // Until the first body byte (without a sink: the whole answer).
+  // Until the first body byte (without a sink: the whole answer; with a sink
+  // and `content_started`: until that returns true, e.g. the first text of a
+  // stream whose protocol sends a header event at once).
   absl::Duration first_byte_timeout = absl::InfiniteDuration();
+  std::function<bool()> content_started;
   // With a sink, after the first body byte: the longest gap between bytes
   // (checked about once a second by libcurl's progress callback).
   absl::Duration idle_timeout = absl::InfiniteDuration();

@@ -54,7 +54,11 @@ ProviderResult HttpProviderClient::Stream(const ProviderRequest& request, const 
     parser.Feed(bytes);
     return event_status.ok() && !state.sink_stopped;
   };
-  auto response = HttpPost(Timed(BuildRequest(request, /*stream=*/true), request), &body);
+  HttpRequest http = Timed(BuildRequest(request, /*stream=*/true), request);
+  // Anthropic sends message_start at once: the first-byte limit runs until
+  // the first text (time to first token).
+  http.content_started = [&state] { return !state.reply.text.empty(); };
+  auto response = HttpPost(http, &body);
   if (response.ok()) {
     result.http_status = response->status;
     result.retry_after = response->retry_after;

@@ -27,7 +27,8 @@ DEFINE_string(simulator_url, "",
 DEFINE_int32(provider_timeout_ms, 30000,
              "Longest one call to a provider may take, in ms (also cut to the caller's deadline).");
 DEFINE_int32(stream_first_byte_timeout_ms, 10000,
-             "Stream: longest wait for a provider's first bytes, in ms; also cut to the "
+             "Stream: longest wait for a provider's first text (time to first token), in ms; also "
+             "cut to the "
              "attempt's share of the caller's remaining deadline (remaining / models left to "
              "try), so a hung model leaves time for its fallbacks. A plain call waits its share "
              "(at most --provider_timeout_ms) for the whole answer.");

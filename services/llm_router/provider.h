@@ -35,8 +35,8 @@ struct ProviderRequest {
   int max_tokens = 1024;
   std::optional<float> temperature;
   absl::Duration timeout = absl::Seconds(30);  // the whole call
-  // Until the first byte of the answer's body (a plain call: its answer);
-  // then, for streams, the longest gap between bytes. DEADLINE_EXCEEDED
+  // Until the answer (a plain call) or a stream's first text; then, for
+  // streams, the longest gap between bytes. DEADLINE_EXCEEDED
   // when one passes.
   absl::Duration first_byte_timeout = absl::InfiniteDuration();
   absl::Duration idle_timeout = absl::InfiniteDuration();

@@ -6,8 +6,9 @@
 #     one falls back to the next model;
 #   - 429 with a short Retry-After is honoured (same model); a Retry-After that does not fit in
 #     the caller's deadline moves to the fallback at once;
-#   - a hung model (plain call and stream) falls back within the caller's deadline (10 s here),
-#     instead of waiting out the whole deadline;
+#   - a hung model (plain call and stream; a stream that sends its opening event and then
+#     nothing) falls back within the caller's deadline (10 s here), instead of waiting out
+#     the whole deadline;
 #   - a stream cut, or stalled, after its first tokens ends with an error after those tokens,
 #     and is never silently restarted on another model.
 # Never INTERNAL, never a hang (each call has a client deadline). Prints the codes seen.
@@ -118,6 +119,12 @@ check_eq "hung model, stream: by the fallback" "models/$FALLBACK" "$(model_of)"
 check_jq "hung model, stream: text then the summary" "$(jq -s . <<<"$OUT")" \
   'length >= 2 and ([.[:-1][] | .text | length > 0] | all) and .[-1].summary != null'
 HANG_STREAM_S="$SECS"
+# Headers and the protocol's opening event (Anthropic's message_start), then silence.
+sim_reset
+sim_script "{\"model\": \"$PRIMARY\", \"stall_after_chunks\": 0}"
+call_with StreamComplete 10s "$(ask 'modelo mudo')"
+check_eq "silent after its opening event, stream: answered within the deadline" ok "$CODE"
+check_eq "silent after its opening event, stream: by the fallback" "models/$FALLBACK" "$(model_of)"
 
 # --- a stream cut / stalled after its first tokens --------------------------------------------
 for mode in drop_after_chunks stall_after_chunks; do

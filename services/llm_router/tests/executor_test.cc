@@ -197,7 +197,20 @@ TEST_F(ExecutorTest, AHungModelGetsOnlyItsShareOfTheDeadlineAndIsNotRetried) {
   ASSERT_TRUE(ex.status.ok()) << ex.status;
   EXPECT_EQ(ex.model->id, "sim-b");
   EXPECT_EQ(got, "echo: ping");
-  EXPECT_NE(ex.attempts[0].error.find("no first byte within 500 ms"), std::string::npos)
+  EXPECT_NE(ex.attempts[0].error.find("no text within 500 ms"), std::string::npos)
+      << ex.attempts[0].error;
+
+  // A stream that sends its header event and then nothing (sim-b speaks
+  // Anthropic: message_start at once) is hung too.
+  ModelScript silent;
+  silent.stall_after_chunks = 0;
+  sim_->Script("sim-b", silent);
+  got.clear();
+  ex = executor_->Run({&b_, &a_, &c_}, params_, &sink);
+  ASSERT_TRUE(ex.status.ok()) << ex.status;
+  EXPECT_EQ(ex.model->id, "sim-c");  // sim-a still hangs
+  EXPECT_EQ(got, "echo: ping");
+  EXPECT_NE(ex.attempts[0].error.find("no text within 500 ms"), std::string::npos)
       << ex.attempts[0].error;
 }
 
