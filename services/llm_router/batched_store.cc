@@ -141,7 +141,7 @@ absl::StatusOr<RecordResult> BatchedRouterStore::RecordExecution(const Execution
 }
 
 void BatchedRouterStore::Run() {
-  absl::Duration backoff = absl::Milliseconds(50);
+  absl::Duration backoff = options_.retry_initial_backoff;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     if (writing_.empty()) {
@@ -179,7 +179,7 @@ void BatchedRouterStore::Run() {
       }
       done_seq_ += writing_.size();
       writing_.clear();
-      backoff = absl::Milliseconds(50);
+      backoff = options_.retry_initial_backoff;
       RouterMetrics::Set(metrics_.accounting_queue_rows, static_cast<double>(queue_.size()));
       written_.notify_all();
       continue;
@@ -200,8 +200,10 @@ void BatchedRouterStore::Run() {
     }
     // Retry the same batch after a backoff (new rows keep queueing; past
     // max_queued_rows they are written in their calls).
-    wake_writer_.wait_for(lock, absl::ToChronoNanoseconds(backoff));
-    backoff = std::min(backoff * 2, absl::Seconds(2));
+    absl::Duration wait = backoff;
+    if (stopping_) wait = std::min(wait, std::max(absl::ZeroDuration(), give_up_ - absl::Now()));
+    wake_writer_.wait_for(lock, absl::ToChronoNanoseconds(wait));
+    backoff = std::min(backoff * 2, options_.retry_max_backoff);
   }
 }
 

@@ -53,6 +53,11 @@ struct BatchedStoreOptions {
   int id_block = 1000;             // ids reserved per database round trip
   absl::Duration write_timeout = absl::Seconds(5);      // one batch transaction
   absl::Duration shutdown_timeout = absl::Seconds(10);  // Close() gives up after this
+  // A failed batch is retried after these waits, doubling (2 s, 4 s, 8 s ...
+  // at most 30 s): the seed's back-off for work nobody waits on. A Flush()
+  // or Close() retries at once.
+  absl::Duration retry_initial_backoff = absl::Seconds(2);
+  absl::Duration retry_max_backoff = absl::Seconds(30);
 };
 
 class BatchedRouterStore final : public RouterStore {

@@ -22,6 +22,16 @@ absl::Duration Executor::Backoff(int retry) const {
   return base * (0.5 + 0.5 * random01_());
 }
 
+absl::Duration Executor::Share(const std::vector<const ModelSpec*>& order, size_t index,
+                               absl::Time now, absl::Time deadline) const {
+  if (deadline == absl::InfiniteFuture()) return absl::InfiniteDuration();
+  int64_t models = 1;
+  for (size_t j = index + 1; j < order.size(); ++j) {
+    models += health_->State(order[j]->id, now) != BreakerState::kOpen;
+  }
+  return std::max(absl::ZeroDuration(), deadline - now) / models;
+}
+
 std::string DescribeAttempts(const std::vector<Attempt>& attempts) {
   std::vector<std::string> parts;
   for (const auto& a : attempts) {
@@ -40,7 +50,8 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
                         const TextSink* sink) {
   Execution ex;
   bool deadline_hit = false;
-  for (const ModelSpec* model : order) {
+  for (size_t index = 0; index < order.size(); ++index) {
+    const ModelSpec* model = order[index];
     for (int attempt = 1; attempt <= options_.max_attempts_per_model; ++attempt) {
       if (params.cancelled && params.cancelled()) {
         ex.status = absl::CancelledError("the caller went away");
@@ -70,6 +81,11 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
       req.max_tokens = params.max_tokens;
       req.temperature = params.temperature;
       req.timeout = std::min(options_.provider_timeout, params.deadline - start);
+      const absl::Duration share = Share(order, index, start, params.deadline);
+      req.first_byte_timeout =
+          std::min({share, req.timeout,
+                    sink ? options_.stream_first_byte_timeout : options_.provider_timeout});
+      req.idle_timeout = options_.stream_idle_timeout;
       ProviderResult result;
       if (sink) {
         TextSink counting = [&](std::string_view text) {
@@ -99,18 +115,32 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
       } else {
         health_->OnNeutral(model->id);
       }
-      if (ex.streamed_any || result.status.code() == absl::StatusCode::kCancelled) {
-        // Text already reached the caller: another model cannot continue it.
+      if (result.status.code() == absl::StatusCode::kCancelled) {
         ex.status = result.status;
         return ex;
       }
-      if (!retryable || attempt == options_.max_attempts_per_model) break;
-      absl::Duration wait = Backoff(attempt);
-      if (result.retry_after) {
-        if (*result.retry_after > options_.max_backoff) break;  // try the next model now
-        wait = std::max(wait, *result.retry_after);
+      if (ex.streamed_any) {
+        // Text already reached the caller: another model cannot continue it,
+        // and starting over would repeat what the caller has. A stall is the
+        // provider's failure, not the caller's deadline.
+        const bool stalled = result.status.code() == absl::StatusCode::kDeadlineExceeded &&
+                             clock_->Now() < params.deadline;
+        ex.status = absl::Status(
+            stalled ? absl::StatusCode::kUnavailable : result.status.code(),
+            absl::StrCat("the answer of ", model->id,
+                         " broke off after text was sent (not restarted on another model): ",
+                         result.status.message()));
+        return ex;
       }
-      if (clock_->Now() + wait >= params.deadline) break;
+      if (!retryable || attempt == options_.max_attempts_per_model) break;
+      // Hung or too slow: its share is spent, the next model gets the rest.
+      if (result.status.code() == absl::StatusCode::kDeadlineExceeded) break;
+      absl::Duration wait = Backoff(attempt);
+      if (result.retry_after) wait = std::max(wait, *result.retry_after);
+      const absl::Time now = clock_->Now();
+      // A wait (a long Retry-After too) that does not fit in this model's
+      // share of what is left goes to the next model at once.
+      if (now + wait >= params.deadline || wait >= Share(order, index, now, params.deadline)) break;
       clock_->SleepFor(wait);
     }
     if (deadline_hit) break;

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -12,15 +13,40 @@ namespace genesis::llmrouter {
 namespace {
 
 struct Transfer {
-  CURL* curl;
-  HttpResponse* response;
-  const BodySink* sink;
+  CURL* curl = nullptr;
+  HttpResponse* response = nullptr;
+  const BodySink* sink = nullptr;
   bool aborted = false;
+  absl::Time start;
+  absl::Duration first_byte_timeout;
+  absl::Duration idle_timeout;
+  std::optional<absl::Time> last_byte;  // set by the first body byte
+  const std::function<bool()>* content_started = nullptr;
+  enum class Stop { kNone, kFirstByte, kIdle } stopped = Stop::kNone;
 };
+
+// libcurl calls this about once a second while nothing arrives (and more
+// often while data flows): non-zero aborts the transfer.
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  const absl::Time now = absl::Now();
+  const bool started = t->last_byte && (t->content_started == nullptr || (*t->content_started)());
+  if (!started) {
+    if (now - t->start >= t->first_byte_timeout) {
+      t->stopped = Transfer::Stop::kFirstByte;
+      return 1;
+    }
+  } else if (now - *t->last_byte >= t->idle_timeout) {
+    t->stopped = Transfer::Stop::kIdle;
+    return 1;
+  }
+  return 0;
+}
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t bytes = size * n;
+  if (bytes > 0) t->last_byte = absl::Now();
   if (t->response->status == 0) {
     long code = 0;
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
@@ -80,7 +106,20 @@ absl::StatusOr<HttpResponse> HttpPost(const HttpRequest& request, const BodySink
   if (!curl) return absl::InternalError("curl_easy_init failed");
   curl_easy_reset(curl);
   HttpResponse response;
-  Transfer transfer{curl, &response, sink};
+  Transfer transfer;
+  transfer.curl = curl;
+  transfer.response = &response;
+  transfer.sink = sink;
+  transfer.start = absl::Now();
+  transfer.first_byte_timeout = request.first_byte_timeout;
+  transfer.idle_timeout = request.idle_timeout;
+  if (request.content_started) transfer.content_started = &request.content_started;
+  // A plain answer arrives at once: its first byte is its end, so libcurl's
+  // own (exact) timeout carries the first-byte limit.
+  const bool first_byte_is_total = !sink && request.first_byte_timeout < request.timeout;
+  const absl::Duration total = first_byte_is_total ? request.first_byte_timeout : request.timeout;
+  const bool watch = sink && (request.first_byte_timeout < request.timeout ||
+                              request.idle_timeout < request.timeout);
   curl_slist* headers = nullptr;
   for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
@@ -89,9 +128,14 @@ absl::StatusOr<HttpResponse> HttpPost(const HttpRequest& request, const BodySink
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, Millis(request.timeout));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, Millis(total));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   Millis(std::min(request.connect_timeout, request.timeout)));
+                   Millis(std::min(request.connect_timeout, total)));
+  if (watch) {
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
@@ -107,16 +151,32 @@ absl::StatusOr<HttpResponse> HttpPost(const HttpRequest& request, const BodySink
     response.status = static_cast<int>(code);
   }
   if (rc == CURLE_OK) return response;
-  const std::string what = absl::StrCat(request.url, ": ", curl_easy_strerror(rc));
+  // The URL stays out of the message: it is an internal address.
+  const std::string what = curl_easy_strerror(rc);
   switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
-      return absl::DeadlineExceededError("timed out: " + what);
+      if (first_byte_is_total) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("timed out: no answer within ", Millis(total), " ms"));
+      }
+      return absl::DeadlineExceededError(absl::StrCat("timed out after ", Millis(total), " ms"));
+    case CURLE_ABORTED_BY_CALLBACK:
+      if (transfer.stopped == Transfer::Stop::kFirstByte) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("timed out: ", transfer.content_started ? "no text" : "no first byte",
+                         " within ", Millis(request.first_byte_timeout), " ms"));
+      }
+      if (transfer.stopped == Transfer::Stop::kIdle) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "timed out: the stream stalled, no data for ", Millis(request.idle_timeout), " ms"));
+      }
+      return absl::UnavailableError(what);
     case CURLE_WRITE_ERROR:
       if (transfer.aborted) return absl::CancelledError("stopped by the reader: " + what);
       return absl::UnavailableError(what);
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-      return absl::InvalidArgumentError(what);
+      return absl::InvalidArgumentError(absl::StrCat("bad provider URL: ", what));
     default:
       return absl::UnavailableError(what);
   }

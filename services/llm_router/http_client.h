@@ -4,7 +4,11 @@
 // so connections to a provider stay open between calls. Thread-safe.
 //
 // Errors (transport only; HTTP error statuses are returned as responses):
-//   DEADLINE_EXCEEDED  the timeout passed (connect or transfer)
+//   DEADLINE_EXCEEDED  the timeout passed (connect or transfer), or no body
+//                      byte came within first_byte_timeout, or (after the
+//                      first) none for idle_timeout
+// Messages name what happened, never the URL (internal addresses must not
+// reach callers).
 //   UNAVAILABLE        cannot resolve or connect, connection dropped
 //   CANCELLED          the body sink returned false
 //   INVALID_ARGUMENT   a malformed URL
@@ -25,8 +29,16 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
-  absl::Duration timeout = absl::Seconds(30);
+  absl::Duration timeout = absl::Seconds(30);  // the whole call
   absl::Duration connect_timeout = absl::Seconds(5);
+  // Until the first body byte (without a sink: the whole answer; with a sink
+  // and `content_started`: until that returns true, e.g. the first text of a
+  // stream whose protocol sends a header event at once).
+  absl::Duration first_byte_timeout = absl::InfiniteDuration();
+  std::function<bool()> content_started;
+  // With a sink, after the first body byte: the longest gap between bytes
+  // (checked about once a second by libcurl's progress callback).
+  absl::Duration idle_timeout = absl::InfiniteDuration();
 };
 
 struct HttpResponse {

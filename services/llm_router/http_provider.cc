@@ -3,6 +3,15 @@
 #include "services/llm_router/sse.h"
 
 namespace genesis::llmrouter {
+namespace {
+
+HttpRequest Timed(HttpRequest http, const ProviderRequest& request) {
+  http.first_byte_timeout = request.first_byte_timeout;
+  http.idle_timeout = request.idle_timeout;
+  return http;
+}
+
+}  // namespace
 
 void HttpProviderClient::StreamState::Emit(std::string_view text) {
   if (text.empty()) return;
@@ -12,7 +21,7 @@ void HttpProviderClient::StreamState::Emit(std::string_view text) {
 
 ProviderResult HttpProviderClient::Complete(const ProviderRequest& request) {
   ProviderResult result;
-  auto response = HttpPost(BuildRequest(request, /*stream=*/false));
+  auto response = HttpPost(Timed(BuildRequest(request, /*stream=*/false), request));
   if (!response.ok()) {
     result.status = response.status();
     return result;
@@ -45,7 +54,11 @@ ProviderResult HttpProviderClient::Stream(const ProviderRequest& request, const 
     parser.Feed(bytes);
     return event_status.ok() && !state.sink_stopped;
   };
-  auto response = HttpPost(BuildRequest(request, /*stream=*/true), &body);
+  HttpRequest http = Timed(BuildRequest(request, /*stream=*/true), request);
+  // Anthropic sends message_start at once: the first-byte limit runs until
+  // the first text (time to first token).
+  http.content_started = [&state] { return !state.reply.text.empty(); };
+  auto response = HttpPost(http, &body);
   if (response.ok()) {
     result.http_status = response->status;
     result.retry_after = response->retry_after;

@@ -24,11 +24,26 @@ DEFINE_string(simulator_url, "",
               "models stay unconfigured. Real providers use their keys from the environment "
               "(OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, DEEPSEEK_API_KEY, XAI_API_KEY) "
               "and OLLAMA_BASE_URL.");
-DEFINE_int32(provider_timeout_ms, 30000, "Timeout of one call to a provider, in ms.");
-DEFINE_int32(retry_max_attempts, 3, "Tries per model for retryable failures (429, 5xx, timeouts).");
-DEFINE_int32(retry_initial_backoff_ms, 500, "Backoff before the first retry, doubled each time.");
-DEFINE_int32(retry_max_backoff_ms, 8000,
-             "Longest backoff; a longer Retry-After moves on to the next model.");
+DEFINE_int32(provider_timeout_ms, 30000,
+             "Longest one call to a provider may take, in ms (also cut to the caller's deadline).");
+DEFINE_int32(stream_first_byte_timeout_ms, 10000,
+             "Stream: longest wait for a provider's first text (time to first token), in ms; also "
+             "cut to the "
+             "attempt's share of the caller's remaining deadline (remaining / models left to "
+             "try), so a hung model leaves time for its fallbacks. A plain call waits its share "
+             "(at most --provider_timeout_ms) for the whole answer.");
+DEFINE_int32(stream_idle_timeout_ms, 10000,
+             "Stream: longest gap between a provider's chunks after the first, in ms.");
+DEFINE_int32(retry_max_attempts, 3, "Tries per model for retryable failures (429, 5xx).");
+DEFINE_int32(retry_initial_backoff_ms, 200,
+             "Interactive calls: backoff before the first retry on the same model, doubled "
+             "each time (with jitter); never past the caller's deadline.");
+DEFINE_int32(retry_max_backoff_ms, 2000,
+             "Interactive calls: longest backoff. A Retry-After (429) is waited when it fits in "
+             "the model's share of the remaining deadline, else the next model is tried.");
+DEFINE_int32(settings_read_timeout_ms, 2000,
+             "Longest wait for a subject's settings (sandbox mode) or budgets before a call, in "
+             "ms; past it (or on a database error) the call fails UNAVAILABLE, retriable.");
 DEFINE_int32(breaker_failures, 5, "Consecutive failures that open a model's circuit breaker.");
 DEFINE_int32(breaker_open_s, 60, "How long an open circuit breaker stays open, in seconds.");
 DEFINE_int32(default_max_tokens, 1024, "max_tokens when a request gives none.");
@@ -68,6 +83,10 @@ int main(int argc, char** argv) {
   ServiceConfig config = ServiceConfigFromFlags("llm_router", &errors);
   errors.RequireNonEmpty("models_config", FLAGS_models_config);
   errors.RequireRange("provider_timeout_ms", FLAGS_provider_timeout_ms, 100, 600000);
+  errors.RequireRange("stream_first_byte_timeout_ms", FLAGS_stream_first_byte_timeout_ms, 100,
+                      600000);
+  errors.RequireRange("stream_idle_timeout_ms", FLAGS_stream_idle_timeout_ms, 100, 600000);
+  errors.RequireRange("settings_read_timeout_ms", FLAGS_settings_read_timeout_ms, 10, 60000);
   errors.RequireRange("retry_max_attempts", FLAGS_retry_max_attempts, 1, 10);
   errors.RequireRange("retry_initial_backoff_ms", FLAGS_retry_initial_backoff_ms, 1, 60000);
   errors.RequireRange("retry_max_backoff_ms", FLAGS_retry_max_backoff_ms, 1, 300000);
@@ -102,6 +121,10 @@ int main(int argc, char** argv) {
   options.default_max_tokens = FLAGS_default_max_tokens;
   options.record_content = FLAGS_record_content;
   options.executor.provider_timeout = absl::Milliseconds(FLAGS_provider_timeout_ms);
+  options.executor.stream_first_byte_timeout =
+      absl::Milliseconds(FLAGS_stream_first_byte_timeout_ms);
+  options.executor.stream_idle_timeout = absl::Milliseconds(FLAGS_stream_idle_timeout_ms);
+  options.settings_read_timeout = absl::Milliseconds(FLAGS_settings_read_timeout_ms);
   options.executor.max_attempts_per_model = FLAGS_retry_max_attempts;
   options.executor.initial_backoff = absl::Milliseconds(FLAGS_retry_initial_backoff_ms);
   options.executor.max_backoff = absl::Milliseconds(FLAGS_retry_max_backoff_ms);
@@ -167,8 +190,7 @@ int main(int argc, char** argv) {
   llmrouter::LlmRouterGrpcService service(&router, &dispatcher, &stream_dispatcher);
   ServiceHost host(config.server, &registry);
   host.AddService(&service, "genesis.llmrouter.v1.LlmRouterService");
-  host.SetReadinessProbe(
-      [&router] { return router.Ready(CallContext::Background(absl::Seconds(2))); });
+  host.SetReadinessProbe([&router] { return router.Ready(); });
   const int code = ServeForMain(&host, config, "genesis-llm-router");
   workers.Shutdown();
   if (batched) {

@@ -8,22 +8,22 @@
 namespace genesis::llmrouter {
 
 struct RouterMetrics {
-  Counter* cache_hits = nullptr;               // answered from the response cache
-  Counter* cache_misses = nullptr;             // looked up, not there: executed
-  Counter* cache_skipped = nullptr;            // not looked up: no_cache, sensitive or no cache
-  Counter* cache_errors = nullptr;             // Redis failed; the call went on without it
-  Counter* budget_rejections = nullptr;        // RESOURCE_EXHAUSTED before execution
-  Counter* budget_alerts = nullptr;            // a day passed 120 % of its budget
-  Counter* budget_check_errors = nullptr;      // budgets unreadable: the call went on
-  Counter* sandbox_unknown = nullptr;          // sandbox mode unreadable: answer marked sandbox
-  Counter* settings_cache_hits = nullptr;      // sandbox flag / "no budget" from memory
-  Counter* settings_cache_misses = nullptr;    // not held or expired: read from the store
-  Counter* feedback_created = nullptr;         // first feedback of a subject on an execution
-  Counter* feedback_updated = nullptr;         // a subject replaced its feedback
-  Counter* experiment_enrolled = nullptr;      // calls routed by an experiment arm
-  Counter* rate_limit_skipped = nullptr;       // a model passed over at its RPM/TPM limit
-  Counter* rate_limit_waited = nullptr;        // calls that waited for the next minute window
-  Counter* rate_limit_rejected = nullptr;      // every model at its limit past the deadline
+  Counter* cache_hits = nullptr;             // answered from the response cache
+  Counter* cache_misses = nullptr;           // looked up, not there: executed
+  Counter* cache_skipped = nullptr;          // not looked up: no_cache, sensitive or no cache
+  Counter* cache_errors = nullptr;           // Redis failed; the call went on without it
+  Counter* budget_rejections = nullptr;      // RESOURCE_EXHAUSTED before execution
+  Counter* budget_alerts = nullptr;          // a day passed 120 % of its budget
+  Counter* budget_check_errors = nullptr;    // budgets unreadable: the call failed UNAVAILABLE
+  Counter* sandbox_unknown = nullptr;        // sandbox mode unreadable: the call failed UNAVAILABLE
+  Counter* settings_cache_hits = nullptr;    // sandbox flag / "no budget" from memory
+  Counter* settings_cache_misses = nullptr;  // not held or expired: read from the store
+  Counter* feedback_created = nullptr;       // first feedback of a subject on an execution
+  Counter* feedback_updated = nullptr;       // a subject replaced its feedback
+  Counter* experiment_enrolled = nullptr;    // calls routed by an experiment arm
+  Counter* rate_limit_skipped = nullptr;     // a model passed over at its RPM/TPM limit
+  Counter* rate_limit_waited = nullptr;      // calls that waited for the next minute window
+  Counter* rate_limit_rejected = nullptr;    // every model at its limit past the deadline
   Counter* rate_limit_redis_errors = nullptr;  // Redis failed: counted locally
   // Batched accounting (batched_store.h).
   Counter* accounting_queued = nullptr;         // rows queued for the writer
@@ -57,8 +57,8 @@ struct RouterMetrics {
     m.budget_check_errors = &budget.WithLabels({"check_error"});
     m.sandbox_unknown = &registry
                              ->AddCounter("genesis_llm_router_sandbox_unknown_total",
-                                          "Calls marked sandbox because the subject's mode "
-                                          "could not be read.")
+                                          "Calls failed UNAVAILABLE because the subject's "
+                                          "sandbox mode could not be read.")
                              .WithLabels({});
     auto& settings = registry->AddCounter(
         "genesis_llm_router_settings_cache_total",

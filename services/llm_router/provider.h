@@ -34,7 +34,12 @@ struct ProviderRequest {
   const std::vector<Message>* messages = nullptr;
   int max_tokens = 1024;
   std::optional<float> temperature;
-  absl::Duration timeout = absl::Seconds(30);
+  absl::Duration timeout = absl::Seconds(30);  // the whole call
+  // Until the answer (a plain call) or a stream's first text; then, for
+  // streams, the longest gap between bytes. DEADLINE_EXCEEDED
+  // when one passes.
+  absl::Duration first_byte_timeout = absl::InfiniteDuration();
+  absl::Duration idle_timeout = absl::InfiniteDuration();
 };
 
 struct ProviderReply {

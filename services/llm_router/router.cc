@@ -254,7 +254,13 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
     Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, false, ctx);
     return st;
   }
-  const bool sandbox = Sandbox(request.subject, ctx);
+  auto sandbox_read = Sandbox(request.subject, ctx);
+  if (!sandbox_read.ok()) {
+    Account(request, sel, nullptr, sandbox_read.status(), clock_->Now() - start, sink != nullptr,
+            false, ctx);
+    return sandbox_read.status();
+  }
+  const bool sandbox = *sandbox_read;
   std::vector<const ModelSpec*> order;
   for (const auto& id : sel.Order()) {
     for (const auto& m : *models) {
@@ -436,6 +442,11 @@ int64_t Router::Write(const ExecutionRecord& r) {
       r.attempts, r.usage.input_tokens, r.usage.output_tokens, r.cost_usd,
       absl::ToDoubleMilliseconds(r.latency), r.sensitive);
   return id;
+}
+
+absl::Status Router::Ready() const {
+  if (Models()->empty()) return absl::UnavailableError("the model registry is not loaded yet");
+  return absl::OkStatus();
 }
 
 std::vector<ModelSpec> Router::ListModels() const { return *Models(); }

@@ -9,14 +9,22 @@
 //     then kept in the retry queue); DEADLINE_EXCEEDED, CANCELLED;
 //   NOT_FOUND for an unknown model in GetModel/UpdateModel;
 //   RESOURCE_EXHAUSTED naming the budget when one of the subject's or the
-//     agent's is spent (checked before any model is called).
+//     agent's is spent (checked before any model is called);
+//   UNAVAILABLE (retriable, no database text) when the subject's settings
+//     (sandbox mode) or the budgets of the subject or agent cannot be read
+//     within `settings_read_timeout`: a call is never answered under a
+//     guessed setting (a sandbox mark the caller did not ask for silently
+//     drops replies; "no budget" silently lifts a limit).
 // Order of a call: validate, experiment arm of the subject (experiment.h),
 // select (P0, rate limits; waits for the next minute window when only
 // rate limits stand in the way and the deadline allows), response cache (not for sensitive
 // requests nor `no_cache`; a hit is answered without a budget check since it
 // costs nothing), budgets, execute, account (+ budget alerts), fill the cache.
 // Accounting never fails a call that a model answered: a failed write is
-// logged and counted; neither do the cache nor an unreadable budget table.
+// logged and counted; neither does the response cache (a Redis error is a
+// miss). Running experiments and feedback posteriors that cannot be re-read
+// keep their last known value (an experiment that cannot be read at all
+// routes by the task's policy, the arm is then simply absent).
 // Thread-safe.
 #pragma once
 
@@ -57,6 +65,10 @@ struct RouterOptions {
   // How long a subject's sandbox flag and a "no budget applies" answer are
   // reused (settings_cache.h); zero reads them on every call.
   absl::Duration settings_cache_ttl = absl::ZeroDuration();
+  // Longest wait for the subject's settings or budgets (also bounded by the
+  // caller's deadline); past it the call fails UNAVAILABLE. A locked or hung
+  // table must not eat the whole deadline.
+  absl::Duration settings_read_timeout = absl::Seconds(2);
 };
 
 // Optional dependencies: without a cache nothing is cached.
@@ -132,7 +144,13 @@ class Router {
   absl::StatusOr<std::vector<ArmReport>> ExperimentReport(const std::string& name,
                                                           const CallContext& ctx);
 
-  absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
+  // Readiness ("send me traffic"): OK once Init loaded the registry. A
+  // PostgreSQL or Redis outage does not make the router unready: it still
+  // answers what it can (calls whose settings are cached or that have no
+  // subject or agent; UNAVAILABLE, retriable, for the rest), every instance
+  // shares the same dependencies, and taking all of them out of rotation
+  // would turn a partial outage into a total one.
+  [[nodiscard]] absl::Status Ready() const;
   HealthBook& health() { return health_; }
 
  private:
@@ -141,12 +159,15 @@ class Router {
                                  const CallContext& ctx);
   std::shared_ptr<const std::vector<ModelSpec>> Models() const;
   // RESOURCE_EXHAUSTED when a budget of the subject or agent is spent;
-  // OK (logged, counted) when the budgets cannot be read.
+  // UNAVAILABLE (logged, counted) when the budgets cannot be read.
   absl::Status CheckBudget(const CompletionRequest& request, absl::Time now,
                            const CallContext& ctx);
-  // True when the subject is in sandbox mode, and when that cannot be read
-  // (the safe side: a caller honouring the mark causes no real effect).
-  bool Sandbox(const std::string& subject, const CallContext& ctx);
+  // The subject's sandbox mode; UNAVAILABLE (logged, counted) when it
+  // cannot be read: never guessed, since a caller that honours the mark
+  // drops the answer.
+  absl::StatusOr<bool> Sandbox(const std::string& subject, const CallContext& ctx);
+  // `ctx` with its deadline cut to settings_read_timeout from now.
+  CallContext SettingsReadContext(const CallContext& ctx) const;
   absl::StatusOr<Completion> Cached(const CompletionRequest& request, const Selection& sel,
                                     const CachedAnswer& hit, const TextSink* sink, absl::Time start,
                                     bool sandbox, const CallContext& ctx);

@@ -1,4 +1,6 @@
 // Router: the response cache's hit path, budgets and the usage report.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "services/llm_router/pii.h"
@@ -36,6 +38,13 @@ absl::StatusOr<Completion> Router::Cached(const CompletionRequest& request, cons
   return c;
 }
 
+CallContext Router::SettingsReadContext(const CallContext& ctx) const {
+  CallContext read = ctx;
+  // Real time: the bound is on the database, not on the router's clock.
+  read.deadline = std::min(ctx.deadline, absl::Now() + options_.settings_read_timeout);
+  return read;
+}
+
 absl::Status Router::CheckBudget(const CompletionRequest& request, absl::Time now,
                                  const CallContext& ctx) {
   if (request.subject.empty() && request.agent.empty()) return absl::OkStatus();
@@ -45,17 +54,16 @@ absl::Status Router::CheckBudget(const CompletionRequest& request, absl::Time no
     if (none) return absl::OkStatus();
   }
   const uint64_t epoch = settings_.epoch();
-  auto budgets = store_->BudgetsFor(request.subject, request.agent, now, ctx);
-  if (budgets.ok() && budgets->empty()) {
-    settings_.PutNoBudgets(request.subject, request.agent, now, epoch);
-  }
+  auto budgets = store_->BudgetsFor(request.subject, request.agent, now, SettingsReadContext(ctx));
   if (!budgets.ok()) {
-    // Budgets guard spending, accounting records it: an unreadable budget
-    // table must not stop every call (the alert still catches overshoot).
+    // Executing unchecked would lift every limit for as long as the table
+    // is unreadable; the caller retries instead. Errors are never cached.
     RouterMetrics::Inc(metrics_.budget_check_errors);
-    log_->warn("could not read the budgets, executing unchecked: {}", budgets.status().message());
-    return absl::OkStatus();
+    log_->warn("could not read the budgets, failing the call: {}", budgets.status().message());
+    return absl::UnavailableError(
+        "the budgets of this subject or agent could not be read right now; retry the call");
   }
+  if (budgets->empty()) settings_.PutNoBudgets(request.subject, request.agent, now, epoch);
   absl::Status st = CheckBudgets(*budgets);
   if (!st.ok()) {
     RouterMetrics::Inc(metrics_.budget_rejections);
@@ -64,7 +72,7 @@ absl::Status Router::CheckBudget(const CompletionRequest& request, absl::Time no
   return st;
 }
 
-bool Router::Sandbox(const std::string& subject, const CallContext& ctx) {
+absl::StatusOr<bool> Router::Sandbox(const std::string& subject, const CallContext& ctx) {
   if (subject.empty()) return false;
   const absl::Time now = clock_->Now();
   if (settings_.enabled()) {
@@ -73,15 +81,18 @@ bool Router::Sandbox(const std::string& subject, const CallContext& ctx) {
     if (known) return *known;
   }
   const uint64_t epoch = settings_.epoch();
-  auto sandbox = store_->GetSandbox(subject, ctx);
+  auto sandbox = store_->GetSandbox(subject, SettingsReadContext(ctx));
   if (sandbox.ok()) {
     settings_.PutSandbox(subject, *sandbox, now, epoch);
     return *sandbox;
   }
+  // Guessing either way changes the answer's meaning (a sandbox mark makes
+  // callers drop it; "not sandbox" causes real effects for a test subject).
   RouterMetrics::Inc(metrics_.sandbox_unknown);
-  log_->warn("could not read the sandbox mode of the subject, marking the answer sandbox: {}",
+  log_->warn("could not read the sandbox mode of the subject, failing the call: {}",
              sandbox.status().message());
-  return true;
+  return absl::UnavailableError(
+      "the subject's settings (sandbox mode) could not be read right now; retry the call");
 }
 
 absl::StatusOr<bool> Router::GetSandbox(const std::string& subject, const CallContext& ctx) {

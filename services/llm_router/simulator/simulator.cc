@@ -406,6 +406,12 @@ struct ProviderSimulator::Impl {
     }
     for (size_t i = 0; i < words.size(); ++i) {
       if (s.drop_after_chunks >= 0 && static_cast<int>(i) >= s.drop_after_chunks) return;
+      if (s.stall_after_chunks >= 0 && static_cast<int>(i) >= s.stall_after_chunks) {
+        // Until the client gives up (closes) or the simulator stops.
+        while (Pause(10) && !PeerClosed(socket.native_handle())) {
+        }
+        return;
+      }
       if (i > 0 && s.chunk_delay_ms > 0 && !Pause(s.chunk_delay_ms)) return;
       if (!send(ChunkEvents(c, words[i], in, out, i + 1 == words.size()))) return;
     }
@@ -441,6 +447,7 @@ struct ProviderSimulator::Impl {
       s.output_tokens = j.value("output_tokens", -1);
       s.chunk_delay_ms = j.value("chunk_delay_ms", 0);
       s.drop_after_chunks = j.value("drop_after_chunks", -1);
+      s.stall_after_chunks = j.value("stall_after_chunks", -1);
       if (j.contains("answer")) {
         // A string is answered as is; any other JSON value as its text.
         s.answer = j["answer"].is_string() ? j["answer"].get<std::string>() : j["answer"].dump();

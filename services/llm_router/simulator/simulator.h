@@ -38,8 +38,9 @@ struct ModelScript {
   bool hang = false;          // never answer (until the client gives up)
   int input_tokens = -1;      // reported usage overrides (-1: counted)
   int output_tokens = -1;
-  int chunk_delay_ms = 0;      // between streamed chunks
-  int drop_after_chunks = -1;  // stream: close the connection after N chunks
+  int chunk_delay_ms = 0;       // between streamed chunks
+  int drop_after_chunks = -1;   // stream: close the connection after N chunks
+  int stall_after_chunks = -1;  // stream: send nothing more after N chunks (connection kept open)
   // A fixed answer instead of the echo (any text, e.g. a JSON document).
   std::optional<std::string> answer;
 };

@@ -176,15 +176,27 @@ TEST_F(CacheBudgetTest, SpentBudgetFailsBeforeAnyModelCall) {
   EXPECT_TRUE(router_->Complete(r, ctx_).ok());
 }
 
-TEST_F(CacheBudgetTest, UnreadableBudgetsDoNotStopCalls) {
+TEST_F(CacheBudgetTest, UnreadableBudgetsFailTheCallRetriably) {
+  MetricsRegistry registry;
+  metrics_ = RouterMetrics::Register(&registry);
+  auto cache = std::make_unique<testing::FakeResponseCache>();
+  cache_ = cache.get();
+  Build(std::move(cache));
   ASSERT_TRUE(
       router_->SetBudget({BudgetScope::kAgent, "sdr", BudgetPeriod::kDay, 1, 0}, ctx_).ok());
   auto r = Ask("olá");
   r.no_cache = true;
   ASSERT_TRUE(router_->Complete(r, ctx_).ok());
-  store_->set_budgets_down(true);  // the spent budget can no longer be read
-  EXPECT_TRUE(router_->Complete(r, ctx_).ok());
-  EXPECT_EQ(Calls(), 2);
+  store_->set_only_budgets_down(true);  // the spent budget can no longer be read
+  auto c = router_->Complete(r, ctx_);
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
+  EXPECT_NE(c.status().message().find("budgets"), std::string::npos) << c.status();
+  EXPECT_EQ(c.status().message().find("llm_router."), std::string::npos) << c.status();
+  EXPECT_EQ(Calls(), 1);  // executing unchecked would have spent past the limit
+  EXPECT_EQ(store_->executions().back().outcome, "rejected");
+  EXPECT_EQ(metrics_.budget_check_errors->Value(), 1);
+  store_->set_only_budgets_down(false);
+  EXPECT_EQ(router_->Complete(r, ctx_).status().code(), absl::StatusCode::kResourceExhausted);
 }
 
 TEST_F(CacheBudgetTest, SandboxSubjectExecutesAndIsMarked) {
@@ -215,11 +227,67 @@ TEST_F(CacheBudgetTest, SandboxSubjectExecutesAndIsMarked) {
   EXPECT_EQ(router_->SetSandbox("", true, ctx_).code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(CacheBudgetTest, UnreadableSandboxModeMarksTheAnswerSandbox) {
-  store_->set_budgets_down(true);
-  auto c = router_->Complete(Ask("olá"), ctx_);
-  ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_TRUE(c->sandbox);
+TEST_F(CacheBudgetTest, UnreadableSandboxModeFailsTheCallNeverMarksItSandbox) {
+  MetricsRegistry registry;
+  metrics_ = RouterMetrics::Register(&registry);
+  auto cache = std::make_unique<testing::FakeResponseCache>();
+  cache_ = cache.get();
+  Build(std::move(cache));
+  store_->set_only_sandbox_down(true);
+  for (bool stream : {false, true}) {
+    auto r = Ask("olá");
+    r.no_cache = true;
+    int chunks = 0;
+    TextSink sink = [&](std::string_view) { return ++chunks > 0; };
+    auto c = stream ? router_->StreamComplete(r, sink, ctx_) : router_->Complete(r, ctx_);
+    ASSERT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
+    EXPECT_NE(c.status().message().find("sandbox mode"), std::string::npos) << c.status();
+    EXPECT_NE(c.status().message().find("retry"), std::string::npos) << c.status();
+    EXPECT_EQ(c.status().message().find("llm_router."), std::string::npos) << c.status();
+    EXPECT_EQ(c.status().message().find("statement"), std::string::npos) << c.status();
+    EXPECT_EQ(chunks, 0);
+  }
+  // Not even a cached answer is given under a guessed mode.
+  store_->set_only_sandbox_down(false);
+  ASSERT_TRUE(router_->Complete(Ask("oi"), ctx_).ok());
+  store_->set_only_sandbox_down(true);
+  EXPECT_EQ(router_->Complete(Ask("oi"), ctx_).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Calls(), 1);
+  EXPECT_EQ(metrics_.sandbox_unknown->Value(), 3);
+  EXPECT_EQ(store_->executions().back().outcome, "rejected");
+  EXPECT_FALSE(store_->executions().back().sandbox);
+  // A caller without subject has no settings to read.
+  auto anonymous = Ask("olá");
+  anonymous.subject.clear();
+  anonymous.agent.clear();
+  EXPECT_TRUE(router_->Complete(anonymous, ctx_).ok());
+}
+
+TEST_F(CacheBudgetTest, ASettingsReadThatHangsIsCutAtTheSettingsReadTimeout) {
+  RouterOptions options;
+  options.settings_read_timeout = absl::Milliseconds(300);
+  Build(std::make_unique<testing::FakeResponseCache>(), options);
+  absl::Time seen = absl::InfiniteFuture();
+  store_->on_get_sandbox = [&](const CallContext& read) { seen = read.deadline; };
+  CallContext ctx = CallContext::Background(absl::Seconds(30));
+  ASSERT_TRUE(router_->Complete(Ask("olá"), ctx).ok());
+  EXPECT_LE(seen, absl::Now() + absl::Milliseconds(300));
+  EXPECT_LT(seen, ctx.deadline);
+}
+
+TEST_F(CacheBudgetTest, StaysReadyWhileTheDatabaseIsDownSinceItStillAnswers) {
+  store_->set_budgets_down(true);  // Ping, settings and budgets fail
+  ASSERT_FALSE(store_->Ping(ctx_).ok());
+  EXPECT_TRUE(router_->Ready().ok());
+  auto anonymous = Ask("olá");
+  anonymous.subject.clear();
+  anonymous.agent.clear();
+  EXPECT_TRUE(router_->Complete(anonymous, ctx_).ok());  // it degrades, it is not down
+  // Not ready before its registry is loaded.
+  Router fresh(
+      RouterConfig{}, std::make_unique<testing::FakeRouterStore>(), MakeProviderClients(),
+      std::make_unique<testing::FakeClock>(), [] { return 0.0; }, RouterOptions{});
+  EXPECT_EQ(fresh.Ready().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(CacheBudgetTest, WithTheSettingsCacheChangesThroughThisRouterApplyAtOnce) {
@@ -342,18 +410,21 @@ TEST_F(CacheBudgetTest, WithTheSettingsCacheErrorsAreNotKept) {
   store_->set_budgets_down(true);  // budgets and sandbox flag unreadable
   auto r = Ask("olá");
   r.no_cache = true;
-  auto first = router_->Complete(r, ctx_);
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_TRUE(first->sandbox);  // the safe side, as without the cache
-  ASSERT_TRUE(router_->Complete(r, ctx_).ok());
+  EXPECT_EQ(router_->Complete(r, ctx_).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(router_->Complete(r, ctx_).status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store_->get_sandbox_calls(), 2);  // each call tried again
-  EXPECT_EQ(store_->budgets_for_calls(), 2);
   store_->set_budgets_down(false);
+  store_->set_only_budgets_down(true);  // the sandbox flag is read (and kept), budgets fail
+  EXPECT_EQ(router_->Complete(r, ctx_).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(router_->Complete(r, ctx_).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_->get_sandbox_calls(), 3);
+  EXPECT_EQ(store_->budgets_for_calls(), 2);  // no "no budget" kept from the failures
+  store_->set_only_budgets_down(false);
   auto back = router_->Complete(r, ctx_);
   ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_FALSE(back->sandbox);  // no "sandbox: true" was kept from the failures
-  EXPECT_EQ(store_->get_sandbox_calls(), 3);
+  EXPECT_FALSE(back->sandbox);
   EXPECT_EQ(store_->budgets_for_calls(), 3);
+  EXPECT_EQ(Calls(), 1);
 }
 
 TEST_F(CacheBudgetTest, WithTheSettingsCacheAnAppliedBudgetIsReadWithItsUsageOnEveryCall) {

@@ -173,5 +173,99 @@ TEST_F(ExecutorTest, DeadlineBoundsTheRetries) {
   EXPECT_EQ(ex.status.code(), absl::StatusCode::kUnavailable);
 }
 
+TEST_F(ExecutorTest, AHungModelGetsOnlyItsShareOfTheDeadlineAndIsNotRetried) {
+  ModelScript hang;
+  hang.hang = true;
+  sim_->Script("sim-a", hang);
+  // Three models, 1.5 s left: the first may wait 0.5 s for its answer.
+  params_.deadline = clock_.Now() + absl::Milliseconds(1500);
+  Execution ex = executor_->Run({&a_, &b_, &c_}, params_, nullptr);
+  ASSERT_TRUE(ex.status.ok()) << ex.status;
+  EXPECT_EQ(ex.model->id, "sim-b");
+  EXPECT_EQ(sim_->Requests("sim-a"), 1);  // a timeout moves on at once
+  EXPECT_NE(ex.attempts[0].error.find("no answer within 500 ms"), std::string::npos)
+      << ex.attempts[0].error;
+  EXPECT_TRUE(clock_.sleeps().empty());
+
+  // A stream waits for its first byte the same way.
+  std::string got;
+  TextSink sink = [&](std::string_view t) {
+    got.append(t);
+    return true;
+  };
+  ex = executor_->Run({&a_, &b_, &c_}, params_, &sink);
+  ASSERT_TRUE(ex.status.ok()) << ex.status;
+  EXPECT_EQ(ex.model->id, "sim-b");
+  EXPECT_EQ(got, "echo: ping");
+  EXPECT_NE(ex.attempts[0].error.find("no text within 500 ms"), std::string::npos)
+      << ex.attempts[0].error;
+
+  // A stream that sends its header event and then nothing (sim-b speaks
+  // Anthropic: message_start at once) is hung too.
+  ModelScript silent;
+  silent.stall_after_chunks = 0;
+  sim_->Script("sim-b", silent);
+  got.clear();
+  ex = executor_->Run({&b_, &a_, &c_}, params_, &sink);
+  ASSERT_TRUE(ex.status.ok()) << ex.status;
+  EXPECT_EQ(ex.model->id, "sim-c");  // sim-a still hangs
+  EXPECT_EQ(got, "echo: ping");
+  EXPECT_NE(ex.attempts[0].error.find("no text within 500 ms"), std::string::npos)
+      << ex.attempts[0].error;
+}
+
+TEST_F(ExecutorTest, AStreamThatStallsAfterTextEndsWithAnErrorAndIsNotRestarted) {
+  ModelScript stall;
+  stall.stall_after_chunks = 1;
+  sim_->Script("sim-b", stall);
+  ExecutorOptions options;
+  options.stream_idle_timeout = absl::Milliseconds(300);
+  Executor executor(
+      client_.get(), &health_, &clock_, [] { return 0.0; }, options);
+  messages_ = {{Role::kUser, "one two three"}};
+  std::string got;
+  TextSink sink = [&](std::string_view t) {
+    got.append(t);
+    return true;
+  };
+  Execution ex = executor.Run({&b_, &c_}, params_, &sink);
+  EXPECT_EQ(ex.status.code(), absl::StatusCode::kUnavailable) << ex.status;
+  EXPECT_NE(ex.status.message().find("stalled"), std::string::npos) << ex.status;
+  EXPECT_NE(ex.status.message().find("not restarted"), std::string::npos) << ex.status;
+  EXPECT_EQ(got, "echo:");
+  EXPECT_EQ(sim_->Requests("sim-c"), 0);
+}
+
+TEST_F(ExecutorTest, RetryAfterIsHonouredOnlyWhenItFitsTheModelsShareOfTheDeadline) {
+  // 60 s left for two models: 40 s does not fit the first one's half.
+  Fail("sim-a", 429, /*count=*/1, /*retry_after=*/40);
+  Execution ex = executor_->Run({&a_, &b_}, params_, nullptr);
+  ASSERT_TRUE(ex.status.ok()) << ex.status;
+  EXPECT_EQ(ex.model->id, "sim-b");
+  EXPECT_TRUE(clock_.sleeps().empty());
+  // The last (here: only) model may use all that is left.
+  sim_->Reset();
+  Fail("sim-a", 429, /*count=*/1, /*retry_after=*/40);
+  ex = executor_->Run({&a_}, params_, nullptr);
+  ASSERT_TRUE(ex.status.ok()) << ex.status;
+  EXPECT_EQ(ex.model->id, "sim-a");
+  EXPECT_EQ(clock_.sleeps(), std::vector<absl::Duration>{absl::Seconds(40)});
+  // Past the deadline it is not waited at all.
+  sim_->Reset();
+  Fail("sim-a", 429, /*count=*/1, /*retry_after=*/120);
+  params_.deadline = clock_.Now() + absl::Seconds(60);
+  ex = executor_->Run({&a_}, params_, nullptr);
+  EXPECT_EQ(ex.status.code(), absl::StatusCode::kUnavailable) << ex.status;
+  EXPECT_EQ(clock_.sleeps().size(), 1u);
+}
+
+TEST_F(ExecutorTest, TransportErrorsDoNotNameTheProviderUrl) {
+  ModelSpec gone = testing::SimModel("sim-gone", Protocol::kOpenAi, "http://127.0.0.1:1");
+  Execution ex = executor_->Run({&gone}, params_, nullptr);
+  EXPECT_EQ(ex.status.code(), absl::StatusCode::kUnavailable) << ex.status;
+  EXPECT_EQ(ex.status.message().find("127.0.0.1"), std::string::npos) << ex.status;
+  EXPECT_NE(ex.status.message().find("sim-gone"), std::string::npos) << ex.status;
+}
+
 }  // namespace
 }  // namespace genesis::llmrouter

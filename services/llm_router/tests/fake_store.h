@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -113,7 +114,7 @@ class FakeRouterStore final : public RouterStore {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++budgets_for_calls_;
-      if (!up_) return absl::UnavailableError("fake store down");
+      if (!up_ || budgets_down_) return absl::UnavailableError(kDatabaseText);
     }
     return Budgets(
         [&](const Budget& b) {
@@ -121,10 +122,11 @@ class FakeRouterStore final : public RouterStore {
         },
         now);
   }
-  absl::StatusOr<bool> GetSandbox(const std::string& subject, const CallContext&) override {
+  absl::StatusOr<bool> GetSandbox(const std::string& subject, const CallContext& ctx) override {
+    if (on_get_sandbox) on_get_sandbox(ctx);
     std::lock_guard<std::mutex> lock(mu_);
     ++get_sandbox_calls_;
-    if (!up_) return absl::UnavailableError("fake store down");
+    if (!up_ || sandbox_down_) return absl::UnavailableError(kDatabaseText);
     return sandbox_.count(subject) > 0;
   }
   absl::Status SetSandbox(const std::string& subject, bool sandbox, const CallContext&) override {
@@ -228,10 +230,24 @@ class FakeRouterStore final : public RouterStore {
     std::lock_guard<std::mutex> lock(mu_);
     return executions_;
   }
+  // Sees the context of every sandbox read (set before calls start).
+  std::function<void(const CallContext&)> on_get_sandbox;
+  // What a failed settings read says: database text that must never reach a caller.
+  static constexpr const char* kDatabaseText =
+      "canceling statement due to statement timeout: relation llm_router.subject_settings";
   // Budgets and sandbox settings unreadable (the rest keeps working).
   void set_budgets_down(bool down) {
     std::lock_guard<std::mutex> lock(mu_);
     up_ = !down;
+  }
+  // Only the budgets / only the sandbox settings unreadable.
+  void set_only_budgets_down(bool down) {
+    std::lock_guard<std::mutex> lock(mu_);
+    budgets_down_ = down;
+  }
+  void set_only_sandbox_down(bool down) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sandbox_down_ = down;
   }
   std::vector<RetryRecord> retries() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -286,6 +302,8 @@ class FakeRouterStore final : public RouterStore {
   std::set<std::tuple<int, std::string, std::string>> alerted_;
   std::set<std::string> sandbox_;
   bool up_ = true;
+  bool budgets_down_ = false;
+  bool sandbox_down_ = false;
   bool writes_up_ = true;
   int batches_ = 0;
   int budgets_for_calls_ = 0;
