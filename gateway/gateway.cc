@@ -265,6 +265,12 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
   auto finish = [this, start, request_id, method = request.method, path, cors = CorsOrigin(request),
                  done = std::move(done)](std::string route, HttpResponse response) {
     response.headers.emplace_back("x-request-id", request_id);
+    // Every 429 says when to come back (a backend's RESOURCE_EXHAUSTED too).
+    if (response.status == 429 &&
+        std::none_of(response.headers.begin(), response.headers.end(),
+                     [](const auto& h) { return h.first == "retry-after"; })) {
+      response.headers.emplace_back("retry-after", "1");
+    }
     if (!cors.empty()) {
       response.headers.emplace_back("access-control-allow-origin", cors);
       response.headers.emplace_back("access-control-expose-headers",
@@ -302,6 +308,14 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
       r.body = "CORS: origin not allowed\n";
     }
     finish("preflight", std::move(r));
+    return;
+  }
+
+  // A target backends could not read as text stops here (a backend would
+  // answer UNIMPLEMENTED or worse for every route, credentials or not).
+  if (std::string problem = TargetProblem(request.target); !problem.empty()) {
+    google::rpc::Status status = MakeStatus(grpc::StatusCode::INVALID_ARGUMENT, problem);
+    finish("unmatched", ErrorResponse(status));
     return;
   }
 
