@@ -273,9 +273,10 @@ int main(int argc, char** argv) {
     log->warn("--auth=off: EVERY ROUTE IS OPEN TO ANYONE; use only for local experiments");
   }
   if (auth_on && (FLAGS_jwt_issuer.empty() || FLAGS_jwt_audience.empty())) {
-    log->warn("--jwt_issuer / --jwt_audience not both set: a JWT signed with an accepted key is "
-              "taken whatever issuer minted it and whatever API it was meant for; set both in "
-              "production");
+    log->warn(
+        "--jwt_issuer / --jwt_audience not both set: a JWT signed with an accepted key is "
+        "taken whatever issuer minted it and whatever API it was meant for; set both in "
+        "production");
   }
   if (FLAGS_gateway_secret.empty()) {
     log->warn("--gateway_secret is empty: backends will not see caller identities");

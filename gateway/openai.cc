@@ -116,8 +116,7 @@ absl::StatusOr<ChatRequest> ParseChatRequest(const std::string& body,
   std::string strict_field;
   if (auto st = CheckStrictJson(body, &strict_field); !st.ok()) {
     std::string why = absl::StrCat("malformed JSON: ", st.message());
-    return strict_field.empty() ? absl::InvalidArgumentError(why)
-                                : InvalidField(strict_field, why);
+    return strict_field.empty() ? absl::InvalidArgumentError(why) : InvalidField(strict_field, why);
   }
   ChatRequest out;
   v1::CompleteRequest& req = out.request;

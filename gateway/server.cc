@@ -50,9 +50,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::shared_ptr<spdlog::logger> log = Logger("gateway.http");
 
   std::mutex mu;
-  std::map<std::string, int> per_client;              // guarded by mu
+  std::map<std::string, int> per_client;                  // guarded by mu
   std::map<Connection*, std::weak_ptr<Connection>> live;  // guarded by mu
-  absl::Time last_refusal_log = absl::InfinitePast();    // guarded by mu
+  absl::Time last_refusal_log = absl::InfinitePast();     // guarded by mu
 
   Impl(const HttpServerOptions& o, Handler h)
       : options(o),
@@ -68,8 +68,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   bool AdmitClient(const std::string& address) {
     std::lock_guard lock(mu);
     int& n = per_client[address];
-    if (connections.load() >= options.max_connections ||
-        n >= options.max_connections_per_client) {
+    if (connections.load() >= options.max_connections || n >= options.max_connections_per_client) {
       if (n == 0) per_client.erase(address);
       if (absl::Now() - last_refusal_log > absl::Seconds(1)) {  // at most once a second
         last_refusal_log = absl::Now();
@@ -174,14 +173,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.expires_after(absl::ToChronoNanoseconds(fresh ? server_->options.header_timeout
                                                           : server_->options.idle_timeout));
     waiting_ = true;
-    stream_.async_read_some(
-        buffer_.prepare(std::min<size_t>(4096, buffer_.max_size())),
-        [self = shared_from_this(), fresh](beast::error_code ec, size_t n) {
-          self->waiting_ = false;
-          if (ec) return self->OnReadError(ec);
-          self->buffer_.commit(n);
-          self->ReadHeader(/*restart_timer=*/!fresh);
-        });
+    stream_.async_read_some(buffer_.prepare(std::min<size_t>(4096, buffer_.max_size())),
+                            [self = shared_from_this(), fresh](beast::error_code ec, size_t n) {
+                              self->waiting_ = false;
+                              if (ec) return self->OnReadError(ec);
+                              self->buffer_.commit(n);
+                              self->ReadHeader(/*restart_timer=*/!fresh);
+                            });
   }
 
   void ReadHeader(bool restart_timer) {
@@ -559,9 +557,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t reserved_ = 0;       // body bytes taken from the server's budget
   int refusal_status_ = 0;    // set by OnChunkHeader: the answer to a refused body
   std::string refusal_message_;
-  int requests_ = 0;        // heads read on this connection
-  bool waiting_ = false;    // waiting for the first byte of a request (drained at once)
-  bool linger_ = false;     // read what the client still sends before closing
+  int requests_ = 0;      // heads read on this connection
+  bool waiting_ = false;  // waiting for the first byte of a request (drained at once)
+  bool linger_ = false;   // read what the client still sends before closing
   std::string drain_;
   bool keep_alive_ = true;
   // A streamed response (WriteStream); all touched on the strand only.

@@ -399,8 +399,9 @@ absl::StatusOr<std::string> Transcoder::BuildRequest(const Route& route,
     if (auto st = CheckStrictJson(text, &strict_field); !st.ok()) {
       std::string why = absl::StrCat("malformed JSON: ", st.message());
       if (route.body == "*") {
-        return strict_field.empty() ? absl::InvalidArgumentError(absl::StrCat("request body: ", why))
-                                    : InvalidField(strict_field, why);
+        return strict_field.empty()
+                   ? absl::InvalidArgumentError(absl::StrCat("request body: ", why))
+                   : InvalidField(strict_field, why);
       }
       return InvalidField(
           strict_field.empty() ? route.body : absl::StrCat(route.body, ".", strict_field), why);
@@ -413,8 +414,8 @@ absl::StatusOr<std::string> Transcoder::BuildRequest(const Route& route,
     auto path = ResolveFieldPath(input, b.field_path);
     if (!path.ok()) return absl::InternalError(std::string(path.status().message()));
     if (b.value.size() > options_.max_parameter_bytes) {
-      return InvalidField(ProtoPath(*path), absl::StrCat("longer than ",
-                                                         options_.max_parameter_bytes, " bytes"));
+      return InvalidField(ProtoPath(*path),
+                          absl::StrCat("longer than ", options_.max_parameter_bytes, " bytes"));
     }
     if (auto st = SetPath(request.get(), *path, b.value); !st.ok()) {
       return InvalidField(ProtoPath(*path), std::string(st.message()));

@@ -120,7 +120,8 @@ std::string TargetProblem(std::string_view target) {
     if (!IsValidUtf8(key) || !IsValidUtf8(value)) {
       return "the query string is not valid UTF-8 once percent-decoded";
     }
-    if (HasControl(key, false) || HasControl(value, true)) return "the query string holds a control character";
+    if (HasControl(key, false) || HasControl(value, true))
+      return "the query string holds a control character";
   }
   return "";
 }

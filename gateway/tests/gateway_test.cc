@@ -260,10 +260,9 @@ TEST_F(GatewayTest, AnOverlongPathVariableIs400NamingTheField) {
 }
 
 TEST_F(GatewayTest, Every429CarriesRetryAfter) {
-  backend_.replies[kGetShelf] = {
-      grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                   "received initial metadata size exceeds limit"),
-      ""};
+  backend_.replies[kGetShelf] = {grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                              "received initial metadata size exceeds limit"),
+                                 ""};
   HttpResponse r = Serve("GET", "/v1/shelves/7");
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(Header(r, "retry-after"), "1");
@@ -279,9 +278,11 @@ TEST_F(GatewayTest, DuplicateKeysAndTrailingCommasAre400) {
   EXPECT_EQ(body["details"][0]["fieldViolations"][0]["field"], "query");
   EXPECT_NE(body["message"].get<std::string>().find("duplicate key"), std::string::npos);
   EXPECT_EQ(Serve("POST", "/v1/books:search", R"({"query": "a",})").status, 400);
-  r = Serve("POST", "/v1/shelves/1/books", R"({"title": "t", "author": {"displayName": "a", "displayName": "b"}})");
+  r = Serve("POST", "/v1/shelves/1/books",
+            R"({"title": "t", "author": {"displayName": "a", "displayName": "b"}})");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(json::parse(r.body)["details"][0]["fieldViolations"][0]["field"], "book.author.displayName");
+  EXPECT_EQ(json::parse(r.body)["details"][0]["fieldViolations"][0]["field"],
+            "book.author.displayName");
   EXPECT_EQ(backend_.last_path, "");
 }
 

@@ -155,7 +155,8 @@ TEST_F(JwtTest, IssuedInTheFutureIsRefusedBeyondTheSkew) {
   auto v = Verifier();
   json p = Claims();
   p["iat"] = absl::ToUnixSeconds(kNow + absl::Hours(24 * 365));
-  EXPECT_EQ(Error(v.Verify(SignHs256(p, kSecret), kNow)), "invalid token: issued in the future (iat)");
+  EXPECT_EQ(Error(v.Verify(SignHs256(p, kSecret), kNow)),
+            "invalid token: issued in the future (iat)");
   p["iat"] = absl::ToUnixSeconds(kNow + absl::Seconds(20));  // within the 30 s skew
   EXPECT_TRUE(v.Verify(SignHs256(p, kSecret), kNow).ok());
   p["iat"] = "yesterday";

@@ -147,9 +147,9 @@ const std::string kSmuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
 TEST_F(ServerLimitsTest, TransferEncodingNotEndingInChunkedIs400AndNothingIsSmuggled) {
   Start({});
   for (const std::string te : {"gzip", "identity", "chunked, gzip", "deflate"}) {
-    std::string in = OneShot(
-        port(), absl::StrCat("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ", te,
-                             "\r\n\r\n", kSmuggled));
+    std::string in =
+        OneShot(port(), absl::StrCat("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ", te,
+                                     "\r\n\r\n", kSmuggled));
     EXPECT_TRUE(absl::StartsWith(in, "HTTP/1.1 400")) << te << ": " << in;
     EXPECT_EQ(Count(in, "HTTP/1.1 "), 1) << te << ": " << in;
     EXPECT_TRUE(absl::StrContains(in, "Connection: close")) << in;
@@ -159,12 +159,12 @@ TEST_F(ServerLimitsTest, TransferEncodingNotEndingInChunkedIs400AndNothingIsSmug
 
 TEST_F(ServerLimitsTest, ContentLengthWithTransferEncodingIs400) {
   Start({});
-  for (const std::string head :
-       {"Transfer-Encoding: gzip\r\nContent-Length: 5", "Content-Length: 5\r\nTransfer-Encoding: gzip",
-        "Transfer-Encoding: chunked\r\nContent-Length: 5",
-        "Content-Length: 5\r\nTransfer-Encoding: chunked"}) {
-    std::string in = OneShot(
-        port(), absl::StrCat("POST /a HTTP/1.1\r\nHost: x\r\n", head, "\r\n\r\n0\r\n\r\n", kSmuggled));
+  for (const std::string head : {"Transfer-Encoding: gzip\r\nContent-Length: 5",
+                                 "Content-Length: 5\r\nTransfer-Encoding: gzip",
+                                 "Transfer-Encoding: chunked\r\nContent-Length: 5",
+                                 "Content-Length: 5\r\nTransfer-Encoding: chunked"}) {
+    std::string in = OneShot(port(), absl::StrCat("POST /a HTTP/1.1\r\nHost: x\r\n", head,
+                                                  "\r\n\r\n0\r\n\r\n", kSmuggled));
     EXPECT_TRUE(absl::StartsWith(in, "HTTP/1.1 400")) << head << ": " << in;
     EXPECT_EQ(Count(in, "HTTP/1.1 "), 1) << in;
   }
@@ -177,9 +177,10 @@ TEST_F(ServerLimitsTest, AnotherCodingBeforeChunkedIs501AndChunkedAloneWorks) {
                            "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
                            "3\r\nabc\r\n0\r\n\r\n");
   EXPECT_TRUE(absl::StartsWith(in, "HTTP/1.1 501")) << in;
-  in = OneShot(port(),
-               "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-               "3;name=value\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  in = OneShot(
+      port(),
+      "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      "3;name=value\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   EXPECT_TRUE(absl::StartsWith(in, "HTTP/1.1 200")) << in;
   EXPECT_TRUE(absl::EndsWith(in, "POST /a 5")) << in;
   in = OneShot(port(), "POST /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
@@ -248,7 +249,8 @@ TEST_F(ServerLimitsTest, TheBodyBudgetIsSharedByAllConnections) {
       "POST /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 60000\r\n\r\n";
   int holder = Connect(port());
   ASSERT_GE(holder, 0);
-  ASSERT_EQ(::send(holder, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  ASSERT_EQ(::send(holder, head.data(), head.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(head.size()));
   // The holder's head reserves 60000 bytes once the server has read it: poll
   // with a second request until it is refused.
   std::string refused;
@@ -331,7 +333,8 @@ TEST_F(ServerLimitsTest, StopFinishesRequestsInFlightAndReturnsRightAfter) {
   int busy = Connect(port());
   ASSERT_GE(busy, 0);
   const std::string slow = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
-  ASSERT_EQ(::send(busy, slow.data(), slow.size(), MSG_NOSIGNAL), static_cast<ssize_t>(slow.size()));
+  ASSERT_EQ(::send(busy, slow.data(), slow.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(slow.size()));
   while (server_->busy() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::string answer;
   std::thread reader([&] { answer = Exchange(busy, "", absl::Seconds(20)); });
