@@ -52,7 +52,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::mutex mu;
   std::map<std::string, int> per_client;                  // guarded by mu
   std::map<Connection*, std::weak_ptr<Connection>> live;  // guarded by mu
-  absl::Time last_refusal_log = absl::InfinitePast();     // guarded by mu
+  absl::Time last_refusal_log = absl::InfinitePast();     // the acceptor's strand only
 
   Impl(const HttpServerOptions& o, Handler h)
       : options(o),
