@@ -265,6 +265,12 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
   auto finish = [this, start, request_id, method = request.method, path, cors = CorsOrigin(request),
                  done = std::move(done)](std::string route, HttpResponse response) {
     response.headers.emplace_back("x-request-id", request_id);
+    // Every 429 says when to come back (a backend's RESOURCE_EXHAUSTED too).
+    if (response.status == 429 &&
+        std::none_of(response.headers.begin(), response.headers.end(),
+                     [](const auto& h) { return h.first == "retry-after"; })) {
+      response.headers.emplace_back("retry-after", "1");
+    }
     if (!cors.empty()) {
       response.headers.emplace_back("access-control-allow-origin", cors);
       response.headers.emplace_back("access-control-expose-headers",
@@ -305,6 +311,14 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
     return;
   }
 
+  // A target backends could not read as text stops here (a backend would
+  // answer UNIMPLEMENTED or worse for every route, credentials or not).
+  if (std::string problem = TargetProblem(request.target); !problem.empty()) {
+    google::rpc::Status status = MakeStatus(grpc::StatusCode::INVALID_ARGUMENT, problem);
+    finish("unmatched", ErrorResponse(status));
+    return;
+  }
+
   if (request.method == "GET" &&
       (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json")) {
     HttpResponse r;
@@ -318,14 +332,8 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = registry_ != nullptr ? registry_->Render() : "";
     } else {
-      CheckReady([finish, path](bool ready) mutable {
-        HttpResponse r;
-        r.content_type = "text/plain; charset=utf-8";
-        r.status = ready ? 200 : 503;
-        r.body = ready ? "ready\n" : "not ready: a backend is not SERVING\n";
-        finish(path, std::move(r));
-      });
-      return;
+      r.status = ready() ? 200 : 503;
+      r.body = ready() ? "ready\n" : "not ready: draining\n";
     }
     finish(path, std::move(r));
     return;
@@ -463,38 +471,6 @@ void Gateway::StartStream(std::shared_ptr<const RouteSnapshot> snap, const Route
       });
   relay->SetCall(backend->CallStream(route.grpc_path, std::move(message), deadline, metadata,
                                      std::move(handlers)));
-}
-
-void Gateway::CheckReady(std::function<void(bool)> done) {
-  // Every configured backend, for each routed service it serves, must be SERVING.
-  struct State {
-    std::atomic<int> pending{0};
-    std::atomic<bool> ready{true};
-    std::function<void(bool)> done;
-  };
-  auto state = std::make_shared<State>();
-  state->done = std::move(done);
-  std::vector<std::pair<std::string, Backend*>> checks;
-  std::shared_ptr<const RouteSnapshot> snap = snapshot();
-  for (const auto* service : snap->transcoder->Services()) {
-    bool has_routes = std::any_of(snap->routes.routes().begin(), snap->routes.routes().end(),
-                                  [&](const auto& r) { return r->method->service() == service; });
-    if (!has_routes) continue;
-    auto it = snap->backends.find(service->full_name());
-    if (it == snap->backends.end()) continue;  // logged at start; its routes answer 503
-    checks.emplace_back(service->full_name(), it->second);
-  }
-  if (checks.empty()) {
-    state->done(state->ready.load());
-    return;
-  }
-  state->pending = static_cast<int>(checks.size());
-  for (const auto& [service, backend] : checks) {
-    backend->CheckHealth(service, absl::Now() + options_.readiness_timeout, [state](bool ok) {
-      if (!ok) state->ready = false;
-      if (state->pending.fetch_sub(1) == 1) state->done(state->ready.load());
-    });
-  }
 }
 
 }  // namespace genesis::gateway

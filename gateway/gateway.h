@@ -92,7 +92,6 @@ struct OpenAiOptions {
 struct GatewayOptions {
   absl::Duration default_timeout = absl::Seconds(30);
   absl::Duration max_timeout = absl::Seconds(30);
-  absl::Duration readiness_timeout = absl::Seconds(2);
   SecurityOptions security;
   // Lower-case names of inbound headers copied to the backend call's metadata.
   std::vector<std::string> forward_headers = DefaultForwardHeaders();
@@ -137,8 +136,13 @@ class Gateway {
   // Thread-safe.
   void Handle(HttpRequest request, std::function<void(HttpResponse)> done);
 
-  // True when every backend's health check reports SERVING.
-  void CheckReady(std::function<void(bool)> done);
+  // Readiness means "this process can take traffic": it is up, its routes
+  // are loaded (construction) and it is not draining. Backends are not part
+  // of it: a backend outage is answered per request (503) so that it never
+  // pulls every gateway replica out of rotation at once.
+  [[nodiscard]] bool ready() const { return !draining_.load(); }
+  // From now on /readyz answers 503 (SIGTERM: the first step of a drain).
+  void StartDraining() { draining_.store(true); }
 
   // Replaces descriptors, routes and backends at once; requests in flight
   // finish on the snapshot they started with. Thread-safe.
@@ -186,6 +190,7 @@ class Gateway {
   mutable std::mutex mu_;
   std::shared_ptr<const RouteSnapshot> snapshot_;  // guarded by mu_
   std::shared_ptr<const Rbac> rbac_;               // guarded by mu_
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace genesis::gateway

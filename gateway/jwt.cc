@@ -239,6 +239,9 @@ absl::StatusOr<JwtClaims> JwtVerifier::VerifyUnchecked(absl::string_view token,
                                                        absl::Time now) const {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3) return Unauthenticated("not a compact JWS (header.payload.signature)");
+  // RFC 7515 §2: base64url without padding. Accepting '=' would let one token
+  // have several spellings (and parsers disagree on them).
+  if (token.find('=') != absl::string_view::npos) return Unauthenticated("base64url padding");
   auto header_json = Base64UrlDecode(parts[0]);
   auto payload_json = Base64UrlDecode(parts[1]);
   auto signature = Base64UrlDecode(parts[2]);
@@ -284,6 +287,12 @@ absl::StatusOr<JwtClaims> JwtVerifier::VerifyUnchecked(absl::string_view token,
     claims.expires = *exp;
   } else if (options_.require_exp) {
     return Unauthenticated("no exp");
+  }
+  // A token issued in the future (beyond the skew) is forged or from a broken clock.
+  if (payload.contains("iat")) {
+    auto iat = NumericDate(payload, "iat");
+    if (!iat.ok()) return iat.status();
+    if (now + options_.skew < *iat) return Unauthenticated("issued in the future (iat)");
   }
   if (payload.contains("nbf")) {
     auto nbf = NumericDate(payload, "nbf");

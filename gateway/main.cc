@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <future>
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
@@ -64,13 +64,34 @@ DEFINE_int32(io_threads, 2, "Threads serving HTTP connections.");
 DEFINE_int32(max_body_bytes, 8 << 20,
              "Largest request body; larger ones get 413. The default fits the voice "
              "service's largest audio (5 MiB) as base64 inside JSON.");
-DEFINE_int32(max_header_bytes, 16 << 10, "Largest request head; larger ones get 431.");
+DEFINE_int32(max_header_bytes, 16 << 10,
+             "Largest request head (request line and header fields); larger ones get 431. "
+             "The connection's read buffer is this plus 4 KiB, which also bounds a chunk-size "
+             "line and the trailer.");
+DEFINE_int32(max_chunk_extension_bytes, 256,
+             "Longest chunk extension (';name=value' after a chunk size) of a chunked request "
+             "body; longer: 400.");
+DEFINE_int32(max_chunks, 16384, "Most chunks in one chunked request body; more: 400.");
+DEFINE_int64(max_buffered_bytes, 256 << 20,
+             "Request bodies held at once by all connections together (Content-Length when the "
+             "head arrives, each chunk's size when it is announced); beyond it 503 with "
+             "Retry-After.");
 DEFINE_int32(default_timeout_ms, 30000,
              "Deadline of a call without X-Request-Timeout or grpc-timeout (capped by "
              "--max_call_deadline_ms).");
-DEFINE_int32(read_timeout_ms, 30000, "How long reading one request may take.");
-DEFINE_int32(idle_timeout_ms, 60000, "How long a keep-alive connection may wait for a request.");
+DEFINE_int32(header_timeout_ms, 10000,
+             "How long a request's head may take from its first byte (for a new connection: "
+             "from the accept); slower clients are disconnected.");
+DEFINE_int32(read_timeout_ms, 30000,
+             "How long reading one request's body (and writing one response) may take.");
+DEFINE_int32(idle_timeout_ms, 30000, "How long a keep-alive connection may wait for a request.");
 DEFINE_int32(max_connections, 10000, "Open connections beyond this are refused.");
+DEFINE_int32(max_connections_per_client, 256,
+             "Open connections from one client IP address beyond this are refused (closed at "
+             "once), so one client cannot use up --max_connections.");
+DEFINE_int32(max_parameter_bytes, 1024,
+             "Longest value of one path variable or query parameter (decoded); longer: 400 "
+             "naming the field.");
 DEFINE_bool(ignore_unknown_query_params, false,
             "Ignore query parameters that name no request field instead of answering 400.");
 DEFINE_string(auth, "on",
@@ -119,9 +140,17 @@ int main(int argc, char** argv) {
   errors.RequireRange("max_header_bytes", FLAGS_max_header_bytes, 1024, 1 << 20);
   errors.RequireRange("default_timeout_ms", FLAGS_default_timeout_ms, 1, 3600000);
   errors.RequireRange("max_call_deadline_ms", FLAGS_max_call_deadline_ms, 1, 3600000);
+  errors.RequireRange("max_chunk_extension_bytes", FLAGS_max_chunk_extension_bytes, 0, 1 << 20);
+  errors.RequireRange("max_parameter_bytes", FLAGS_max_parameter_bytes, 16, 1 << 20);
+  errors.RequireRange("max_chunks", FLAGS_max_chunks, 1, 1 << 30);
+  if (FLAGS_max_buffered_bytes < FLAGS_max_body_bytes) {
+    errors.Add("max_buffered_bytes", "must be at least --max_body_bytes");
+  }
+  errors.RequireRange("header_timeout_ms", FLAGS_header_timeout_ms, 100, 3600000);
   errors.RequireRange("read_timeout_ms", FLAGS_read_timeout_ms, 100, 3600000);
   errors.RequireRange("idle_timeout_ms", FLAGS_idle_timeout_ms, 100, 3600000);
   errors.RequireRange("max_connections", FLAGS_max_connections, 1, 1000000);
+  errors.RequireRange("max_connections_per_client", FLAGS_max_connections_per_client, 1, 1000000);
   errors.RequireRange("shutdown_grace_ms", FLAGS_shutdown_grace_ms, 0, 600000);
   auto backend_list = ParseBackendList(FLAGS_backend);
   if (!backend_list.ok()) errors.Add("backend", std::string(backend_list.status().message()));
@@ -193,6 +222,7 @@ int main(int argc, char** argv) {
   routing_options.reflection_timeout = absl::Milliseconds(FLAGS_reflection_timeout_ms);
   routing_options.max_message_bytes = FLAGS_max_message_bytes;
   routing_options.transcoder.ignore_unknown_query_parameters = FLAGS_ignore_unknown_query_params;
+  routing_options.transcoder.max_parameter_bytes = static_cast<size_t>(FLAGS_max_parameter_bytes);
   RoutingBuilder routing_builder(routing_options);
   auto built = routing_builder.Build();
   if (!built.ok()) {
@@ -242,6 +272,12 @@ int main(int argc, char** argv) {
   } else {
     log->warn("--auth=off: EVERY ROUTE IS OPEN TO ANYONE; use only for local experiments");
   }
+  if (auth_on && (FLAGS_jwt_issuer.empty() || FLAGS_jwt_audience.empty())) {
+    log->warn(
+        "--jwt_issuer / --jwt_audience not both set: a JWT signed with an accepted key is "
+        "taken whatever issuer minted it and whatever API it was meant for; set both in "
+        "production");
+  }
   if (FLAGS_gateway_secret.empty()) {
     log->warn("--gateway_secret is empty: backends will not see caller identities");
   }
@@ -287,9 +323,14 @@ int main(int argc, char** argv) {
   http.io_threads = FLAGS_io_threads;
   http.max_body_bytes = static_cast<size_t>(FLAGS_max_body_bytes);
   http.max_header_bytes = static_cast<size_t>(FLAGS_max_header_bytes);
+  http.max_chunk_extension_bytes = static_cast<size_t>(FLAGS_max_chunk_extension_bytes);
+  http.max_chunks = static_cast<size_t>(FLAGS_max_chunks);
+  http.max_buffered_bytes = static_cast<size_t>(FLAGS_max_buffered_bytes);
+  http.header_timeout = absl::Milliseconds(FLAGS_header_timeout_ms);
   http.read_timeout = absl::Milliseconds(FLAGS_read_timeout_ms);
   http.idle_timeout = absl::Milliseconds(FLAGS_idle_timeout_ms);
   http.max_connections = FLAGS_max_connections;
+  http.max_connections_per_client = FLAGS_max_connections_per_client;
   auto server = HttpServer::Start(http, [&gateway](HttpRequest req, auto done) {
     gateway.Handle(std::move(req), std::move(done));
   });
@@ -299,12 +340,8 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<OpsHttpServer> ops;
   if (FLAGS_metrics_port != -1) {
-    auto started = OpsHttpServer::Start(FLAGS_host, FLAGS_metrics_port, &registry, [&gateway] {
-      auto ready = std::make_shared<std::promise<bool>>();
-      auto result = ready->get_future();
-      gateway.CheckReady([ready](bool ok) { ready->set_value(ok); });
-      return result.wait_for(std::chrono::seconds(5)) == std::future_status::ready && result.get();
-    });
+    auto started = OpsHttpServer::Start(FLAGS_host, FLAGS_metrics_port, &registry,
+                                        [&gateway] { return gateway.ready(); });
     if (!started.ok()) {
       log->critical("--metrics_port: {}", started.status().message());
       return 1;
@@ -368,9 +405,19 @@ int main(int argc, char** argv) {
     }
     break;
   }
-  log->info("signal {}: draining for up to {} ms", signal, FLAGS_shutdown_grace_ms);
+  // Drain: readiness fails first, then no new connections, idle keep-alive
+  // connections closed, requests and streams in flight finished (their
+  // responses close the connection); the process exits as soon as the last
+  // one is written, or when the grace period ends.
+  const absl::Time drain_start = absl::Now();
+  log->info("signal {}: draining {} request(s) in flight for up to {} ms", signal,
+            (*server)->busy(), FLAGS_shutdown_grace_ms);
+  gateway.StartDraining();
   (*server)->Stop(absl::Milliseconds(FLAGS_shutdown_grace_ms));
+  const int cut = (*server)->busy();
   ops.reset();
-  log->info("stopped");
+  log->info("stopped after {} ms{}", absl::ToInt64Milliseconds(absl::Now() - drain_start),
+            cut > 0 ? absl::StrCat(" (grace period over: ", cut, " request(s) cut)") : "");
+  std::fflush(nullptr);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "gateway/strict_json.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace genesis::gateway::openai {
@@ -110,6 +111,12 @@ absl::StatusOr<ChatRequest> ParseChatRequest(const std::string& body,
   if (doc.is_discarded() || !doc.is_object()) {
     return absl::InvalidArgumentError(
         "the request body must be a JSON object (an OpenAI chat completion request)");
+  }
+  // A duplicate key is read one way here and maybe another by a backend.
+  std::string strict_field;
+  if (auto st = CheckStrictJson(body, &strict_field); !st.ok()) {
+    std::string why = absl::StrCat("malformed JSON: ", st.message());
+    return strict_field.empty() ? absl::InvalidArgumentError(why) : InvalidField(strict_field, why);
   }
   ChatRequest out;
   v1::CompleteRequest& req = out.request;

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cerrno>
 #include <deque>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -16,6 +18,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/logging.h"
 
 namespace genesis::gateway {
@@ -25,21 +29,78 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+class Connection;
+}  // namespace
+
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpServerOptions options;
   Handler handler;
   asio::io_context io;
+  // Keeps the io threads running while nothing waits on a socket: requests
+  // handed to the handler (answered from gRPC's threads) are not io work.
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   tcp::acceptor acceptor;
+  asio::steady_timer accept_backoff;
   std::vector<std::thread> threads;
   std::atomic<int> connections{0};
   std::atomic<int> busy{0};  // requests between read and written
   std::atomic<bool> stopping{false};
+  std::atomic<size_t> buffered{0};  // body bytes reserved by all connections
   std::shared_ptr<spdlog::logger> log = Logger("gateway.http");
 
+  std::mutex mu;
+  std::map<std::string, int> per_client;                  // guarded by mu
+  std::map<Connection*, std::weak_ptr<Connection>> live;  // guarded by mu
+  absl::Time last_refusal_log = absl::InfinitePast();     // the acceptor's strand only
+
   Impl(const HttpServerOptions& o, Handler h)
-      : options(o), handler(std::move(h)), io(o.io_threads), acceptor(asio::make_strand(io)) {}
+      : options(o),
+        handler(std::move(h)),
+        io(o.io_threads),
+        acceptor(asio::make_strand(io)),
+        accept_backoff(acceptor.get_executor()) {}
 
   void Accept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+
+  // Counts a connection from `address` against the limits; false: refuse it.
+  bool AdmitClient(const std::string& address) {
+    std::lock_guard lock(mu);
+    int& n = per_client[address];
+    if (connections.load() >= options.max_connections || n >= options.max_connections_per_client) {
+      if (n == 0) per_client.erase(address);
+      if (absl::Now() - last_refusal_log > absl::Seconds(1)) {  // at most once a second
+        last_refusal_log = absl::Now();
+        log->warn("refusing connections from {}: {} reached", address,
+                  n >= options.max_connections_per_client
+                      ? absl::StrCat("--max_connections_per_client (",
+                                     options.max_connections_per_client, ")")
+                      : absl::StrCat("--max_connections (", options.max_connections, ")"));
+      }
+      return false;
+    }
+    ++n;
+    connections.fetch_add(1);
+    return true;
+  }
+  void ReleaseClient(const std::string& address) {
+    std::lock_guard lock(mu);
+    if (auto it = per_client.find(address); it != per_client.end() && --it->second <= 0) {
+      per_client.erase(it);
+    }
+    connections.fetch_sub(1);
+  }
+
+  // The global body budget.
+  bool Reserve(size_t n) {
+    size_t used = buffered.load();
+    do {
+      if (n > options.max_buffered_bytes || used > options.max_buffered_bytes - n) return false;
+    } while (!buffered.compare_exchange_weak(used, used + n));
+    return true;
+  }
+  void Unreserve(size_t n) { buffered.fetch_sub(n); }
 };
 
 namespace {
@@ -49,37 +110,151 @@ beast::string_view Reason(int status) {
   return http::obsolete_reason(static_cast<http::status>(status));
 }
 
+// The codings of every Transfer-Encoding field, in order, lower-cased.
+std::vector<std::string> TransferCodings(const http::request_header<>& h) {
+  std::vector<std::string> codings;
+  for (auto it = h.find(http::field::transfer_encoding);
+       it != h.end() && it->name() == http::field::transfer_encoding; ++it) {
+    for (absl::string_view c :
+         absl::StrSplit(absl::string_view(it->value().data(), it->value().size()), ',')) {
+      c = absl::StripAsciiWhitespace(c);
+      if (!c.empty()) codings.push_back(absl::AsciiStrToLower(c));
+    }
+  }
+  return codings;
+}
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {
-    server_->connections.fetch_add(1);
+  Connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server, std::string address)
+      : stream_(std::move(socket)),
+        server_(std::move(server)),
+        buffer_(server_->options.max_header_bytes + kReadSlack),
+        remote_address_(std::move(address)) {
+    chunk_header_ = [this](uint64_t size, beast::string_view extensions, beast::error_code& ec) {
+      OnChunkHeader(size, extensions, ec);
+    };
   }
-  ~Connection() { server_->connections.fetch_sub(1); }
+  ~Connection() {
+    server_->Unreserve(reserved_);
+    {
+      std::lock_guard lock(server_->mu);
+      server_->live.erase(this);
+    }
+    server_->ReleaseClient(remote_address_);
+  }
 
   void Start() {
-    beast::error_code endpoint_error;
-    auto remote = stream_.socket().remote_endpoint(endpoint_error);
-    if (!endpoint_error) remote_address_ = remote.address().to_string();
+    {
+      std::lock_guard lock(server_->mu);
+      server_->live[this] = weak_from_this();
+    }
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
+  // Drain: a connection waiting for a request is closed now; one in the
+  // middle of a request finishes it (its response says Connection: close).
+  void Drain() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->waiting_) self->stream_.socket().cancel();
+    });
+  }
+
  private:
+  // Waits for the first byte of the next request: a new connection within
+  // header_timeout (which then also bounds its head), a kept-alive one within
+  // idle_timeout (its head then gets header_timeout from that byte on).
   void Read() {
     if (server_->stopping) return Close();
+    server_->Unreserve(reserved_);
+    reserved_ = 0;
+    if (buffer_.size() > 0) return ReadHeader(/*restart_timer=*/true);
+    const bool fresh = requests_ == 0;
+    stream_.expires_after(absl::ToChronoNanoseconds(fresh ? server_->options.header_timeout
+                                                          : server_->options.idle_timeout));
+    waiting_ = true;
+    stream_.async_read_some(buffer_.prepare(std::min<size_t>(4096, buffer_.max_size())),
+                            [self = shared_from_this(), fresh](beast::error_code ec, size_t n) {
+                              self->waiting_ = false;
+                              if (ec) return self->OnReadError(ec);
+                              self->buffer_.commit(n);
+                              self->ReadHeader(/*restart_timer=*/!fresh);
+                            });
+  }
+
+  void ReadHeader(bool restart_timer) {
     parser_.emplace();
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
-    // The idle time bounds the wait for a request; read_timeout bounds reading it.
-    stream_.expires_after(absl::ToChronoNanoseconds(
-        buffer_.size() > 0 ? server_->options.read_timeout : server_->options.idle_timeout));
+    parser_->on_chunk_header(chunk_header_);
+    chunks_seen_ = 0;
+    refusal_status_ = 0;
+    if (restart_timer) {
+      stream_.expires_after(absl::ToChronoNanoseconds(server_->options.header_timeout));
+    }
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
+  // Sets a refusal the read's error handler answers with (see OnReadError).
+  void Refuse(int status, std::string message, beast::error_code& ec) {
+    refusal_status_ = status;
+    refusal_message_ = std::move(message);
+    ec = http::error::bad_chunk;
+  }
+
+  void OnChunkHeader(uint64_t size, beast::string_view extensions, beast::error_code& ec) {
+    if (extensions.size() > server_->options.max_chunk_extension_bytes) {
+      return Refuse(400,
+                    absl::StrCat("chunk extensions longer than ",
+                                 server_->options.max_chunk_extension_bytes, " bytes"),
+                    ec);
+    }
+    if (++chunks_seen_ > server_->options.max_chunks) {
+      return Refuse(400, absl::StrCat("more than ", server_->options.max_chunks, " chunks"), ec);
+    }
+    if (size > 0) {
+      if (!server_->Reserve(size)) {
+        return Refuse(503, "the gateway is holding too many request bodies; retry later", ec);
+      }
+      reserved_ += size;
+    }
+  }
+
+  // The head is in: refuse framing that another parser could read otherwise,
+  // reserve the body's bytes, then read the body.
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
+    ++requests_;
+    const auto& h = parser_->get().base();
+    const size_t hosts = h.count(http::field::host);
+    if ((h.version() >= 11 && hosts != 1) || hosts > 1) {
+      return WriteError(400, hosts == 0 ? "an HTTP/1.1 request needs a Host header"
+                                        : "more than one Host header");
+    }
+    const std::vector<std::string> codings = TransferCodings(h);
+    if (h.count(http::field::transfer_encoding) > 0) {
+      if (h.count(http::field::content_length) > 0) {
+        return WriteError(400, "Content-Length together with Transfer-Encoding");
+      }
+      if (h.version() < 11) return WriteError(400, "Transfer-Encoding in an HTTP/1.0 request");
+      if (codings.empty() || codings.back() != "chunked") {
+        return WriteError(400, "the final transfer coding of a request must be chunked");
+      }
+      if (codings.size() != 1) {
+        return WriteError(501, "the only transfer coding accepted is chunked");
+      }
+    }
+    if (auto length = parser_->content_length(); length.has_value() && *length > 0) {
+      if (*length <= server_->options.max_body_bytes) {  // larger: 413 from the parser
+        if (!server_->Reserve(*length)) {
+          return WriteError(503, "the gateway is holding too many request bodies; retry later");
+        }
+        reserved_ = *length;
+      }
+    }
+    header_fields_ = static_cast<size_t>(std::distance(h.begin(), h.end()));
     stream_.expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
     http::async_read(
         stream_, buffer_, *parser_,
@@ -87,13 +262,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnReadError(beast::error_code ec) {
+    if (refusal_status_ != 0) return WriteError(refusal_status_, refusal_message_);
     if (ec == http::error::body_limit) {
       return WriteError(413, absl::StrCat("request body larger than ",
                                           server_->options.max_body_bytes, " bytes"));
     }
     if (ec == http::error::header_limit) return WriteError(431, "request headers too large");
+    if (ec == http::error::buffer_overflow) {
+      return WriteError(parser_ && parser_->is_header_done() ? 400 : 431,
+                        parser_ && parser_->is_header_done()
+                            ? "a chunk-size line or the trailer is too long"
+                            : "request headers too large");
+    }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == asio::error::eof) {
       return Close();
     }
     if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
@@ -106,6 +289,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec) return OnReadError(ec);
     stream_.expires_never();  // the gateway's deadline bounds the backend call
     auto& req = parser_->get();
+    if (static_cast<size_t>(std::distance(req.begin(), req.end())) != header_fields_) {
+      return WriteError(400, "trailer fields are not accepted");
+    }
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     HttpRequest request;
@@ -206,12 +392,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Read();
   }
 
+  // An answer from the server itself (the handler never saw the request);
+  // the connection closes after it, lingering to read what the client still sends.
   void WriteError(int status, std::string message) {
     keep_alive_ = false;
+    linger_ = true;
     server_->busy.fetch_add(1);
     HttpResponse r;
     r.status = status;
-    r.body = absl::StrCat(R"({"code":)", status == 413 ? 8 : 3, R"(,"message":")", message, "\"}");
+    const int code = status == 413 ? 8 : status == 501 ? 12 : status == 503 ? 14 : 3;
+    r.body = absl::StrCat(R"({"code":)", code, R"(,"message":")", message, "\"}");
+    if (status == 503) r.headers.emplace_back("retry-after", "1");
     Write(std::move(r));
   }
 
@@ -328,16 +519,48 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::shared_ptr<Connection> c_;
   };
 
+  // After an error answer the request may not have been read to its end:
+  // closing with unread bytes would reset the connection and could destroy
+  // the answer before the client reads it, so read (and drop) what comes for
+  // up to a second and 64 KiB, then close.
   void Close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    if (!linger_ || server_->stopping) {
+      stream_.close();
+      return;
+    }
+    linger_ = false;
+    drain_.resize(4096);
+    stream_.expires_after(std::chrono::seconds(1));
+    Linger(0);
+  }
+
+  void Linger(size_t so_far) {
+    stream_.async_read_some(asio::buffer(drain_),
+                            [self = shared_from_this(), so_far](beast::error_code ec, size_t n) {
+                              if (ec || so_far + n > (64 << 10)) {
+                                self->stream_.close();
+                                return;
+                              }
+                              self->Linger(so_far + n);
+                            });
   }
 
   beast::tcp_stream stream_;
   std::shared_ptr<HttpServer::Impl> server_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_;  // bounded: max_header_bytes + kReadSlack
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::function<void(uint64_t, beast::string_view, beast::error_code&)> chunk_header_;
+  size_t chunks_seen_ = 0;    // in the request being read
+  size_t header_fields_ = 0;  // fields of the head; more after the body are trailer fields
+  size_t reserved_ = 0;       // body bytes taken from the server's budget
+  int refusal_status_ = 0;    // set by OnChunkHeader: the answer to a refused body
+  std::string refusal_message_;
+  int requests_ = 0;      // heads read on this connection
+  bool waiting_ = false;  // waiting for the first byte of a request (drained at once)
+  bool linger_ = false;   // read what the client still sends before closing
+  std::string drain_;
   bool keep_alive_ = true;
   // A streamed response (WriteStream); all touched on the strand only.
   std::shared_ptr<StreamSource> source_;
@@ -345,7 +568,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false, finishing_ = false, stream_failed_ = false, stream_done_ = false;
   std::array<char, 64> probe_{};
   unsigned version_ = 11;
-  std::string remote_address_;  // the peer's IP, read once
+  std::string remote_address_;  // the peer's IP
 };
 
 }  // namespace
@@ -353,21 +576,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(io),
                         [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                          if (ec) {
-                            if (ec != asio::error::operation_aborted && !self->stopping)
-                              self->Accept();
-                            return;
-                          }
-                          if (self->connections.load() >= self->options.max_connections) {
-                            self->log->warn("refusing a connection: --max_connections ({}) reached",
-                                            self->options.max_connections);
-                            beast::error_code ignored;
-                            socket.close(ignored);
-                          } else {
-                            std::make_shared<Connection>(std::move(socket), self)->Start();
-                          }
-                          self->Accept();
+                          self->OnAccept(ec, std::move(socket));
                         });
+}
+
+// A refused connection is closed at once, so one client's flood costs the
+// others nothing but the accept itself; out of descriptors, accepting pauses
+// briefly instead of spinning (the pending connections wait in the backlog).
+void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (stopping || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    if (absl::Now() - last_refusal_log > absl::Seconds(1)) {
+      last_refusal_log = absl::Now();
+      log->warn("accept failed: {}; pausing accepts for 50 ms", ec.message());
+    }
+    accept_backoff.expires_after(std::chrono::milliseconds(50));
+    accept_backoff.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && !self->stopping) self->Accept();
+    });
+    return;
+  }
+  beast::error_code endpoint_error;
+  auto remote = socket.remote_endpoint(endpoint_error);
+  std::string address = endpoint_error ? "unknown" : remote.address().to_string();
+  if (!AdmitClient(address)) {
+    beast::error_code ignored;
+    socket.close(ignored);
+  } else {
+    std::make_shared<Connection>(std::move(socket), shared_from_this(), std::move(address))
+        ->Start();
+  }
+  Accept();
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
@@ -401,15 +640,28 @@ int HttpServer::port() const {
   return impl_->acceptor.local_endpoint(ec).port();
 }
 
+int HttpServer::busy() const { return impl_->busy.load(); }
+
 void HttpServer::Stop(absl::Duration grace) {
   if (impl_->threads.empty()) return;
   impl_->stopping = true;
   asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->accept_backoff.cancel();
   });
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& [raw, weak] : impl_->live) {
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+  }
+  for (auto& c : open) c->Drain();
+  open.clear();
   const absl::Time deadline = absl::Now() + grace;
   while (impl_->busy.load() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  impl_->work.reset();
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

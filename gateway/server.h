@@ -1,8 +1,19 @@
 // The gateway's HTTP/1.1 server (Boost.Beast): keep-alive connections served
-// by a pool of io threads, with bounds on header and body size, read and idle
-// time and the number of connections. It only moves bytes: every complete
-// request goes to a Handler (Gateway::Handle) and its HttpResponse is written
-// back. Oversized bodies get 413, oversized headers 431, garbage 400.
+// by a pool of io threads. It only moves bytes: every complete request goes
+// to a Handler (Gateway::Handle) and its HttpResponse is written back.
+//
+// Everything a client can make it hold is bounded before authentication: the
+// head (request line + fields), every chunk-size line and the trailer (the
+// connection's read buffer), chunk extensions, the number of chunks, the body,
+// the bodies held by all connections together, the time to send a head, a
+// body and between keep-alive requests, and the connections in all and per
+// client address. Framing that two HTTP parsers could read differently is
+// refused and the connection closed (RFC 9112 §6): a Transfer-Encoding whose
+// final coding is not chunked (400) or that names another coding (501),
+// Transfer-Encoding with Content-Length (400), Transfer-Encoding in HTTP/1.0
+// (400), trailer fields (400), an HTTP/1.1 request without exactly one Host
+// (400). Oversized bodies get 413, oversized heads 431, an exhausted body
+// budget 503 with Retry-After, garbage 400.
 #pragma once
 
 #include <functional>
@@ -20,11 +31,23 @@ struct HttpServerOptions {
   int port = 0;  // 0 picks a free port
   int io_threads = 2;
   size_t max_body_bytes = 1 << 20;
+  // The request line and header fields; the connection's read buffer holds
+  // this much plus kReadSlack, which also bounds a chunk-size line and the trailer.
   size_t max_header_bytes = 16 << 10;
-  absl::Duration read_timeout = absl::Seconds(30);  // one request's headers and body
-  absl::Duration idle_timeout = absl::Seconds(60);  // between keep-alive requests
+  size_t max_chunk_extension_bytes = 256;  // the ";name=value" part of one chunk-size line
+  size_t max_chunks = 16384;               // chunks in one request body
+  // Request bodies held at once by all connections (Content-Length when the
+  // head arrives, each chunk's size when its line arrives); beyond it 503.
+  size_t max_buffered_bytes = 256 << 20;
+  absl::Duration header_timeout = absl::Seconds(10);  // a request's head, from its first byte
+  absl::Duration read_timeout = absl::Seconds(30);    // a request's body; writing a response
+  absl::Duration idle_timeout = absl::Seconds(30);    // between keep-alive requests
   int max_connections = 10000;
+  int max_connections_per_client = 256;  // open connections from one client IP address
 };
+
+// Bytes of the read buffer beyond max_header_bytes.
+inline constexpr size_t kReadSlack = 4096;
 
 class HttpServer {
  public:
@@ -39,9 +62,15 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   [[nodiscard]] int port() const;
-  // Stops accepting, lets requests in progress finish for up to `grace`,
-  // then closes every connection and joins the threads. Idempotent.
+  // Drains: stops accepting (new connections are refused), closes
+  // connections waiting for a request, answers requests in progress with
+  // `Connection: close`, and returns as soon as the last of them (streams
+  // included) has been written, or after `grace`; then closes every
+  // connection and joins the threads. Idempotent.
   void Stop(absl::Duration grace);
+
+  // Requests being served now (read, not yet completely written).
+  [[nodiscard]] int busy() const;
 
   struct Impl;  // implementation detail, public for the connection class in server.cc
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
+#include "gateway/strict_json.h"
 #include "gateway/url.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -392,6 +393,19 @@ absl::StatusOr<std::string> Transcoder::BuildRequest(const Route& route,
         return InvalidField(field.empty() ? f->name() : field, why);
       }
     }
+    // What protobuf's parser let through but others read differently (a
+    // duplicate key: first or last wins; a trailing comma) is refused too.
+    std::string strict_field;
+    if (auto st = CheckStrictJson(text, &strict_field); !st.ok()) {
+      std::string why = absl::StrCat("malformed JSON: ", st.message());
+      if (route.body == "*") {
+        return strict_field.empty()
+                   ? absl::InvalidArgumentError(absl::StrCat("request body: ", why))
+                   : InvalidField(strict_field, why);
+      }
+      return InvalidField(
+          strict_field.empty() ? route.body : absl::StrCat(route.body, ".", strict_field), why);
+    }
   }
 
   // 2. Path variables override the body.
@@ -399,6 +413,10 @@ absl::StatusOr<std::string> Transcoder::BuildRequest(const Route& route,
   for (const auto& b : bindings) {
     auto path = ResolveFieldPath(input, b.field_path);
     if (!path.ok()) return absl::InternalError(std::string(path.status().message()));
+    if (b.value.size() > options_.max_parameter_bytes) {
+      return InvalidField(ProtoPath(*path),
+                          absl::StrCat("longer than ", options_.max_parameter_bytes, " bytes"));
+    }
     if (auto st = SetPath(request.get(), *path, b.value); !st.ok()) {
       return InvalidField(ProtoPath(*path), std::string(st.message()));
     }
@@ -411,6 +429,11 @@ absl::StatusOr<std::string> Transcoder::BuildRequest(const Route& route,
   FieldViolations violations;
   std::set<std::string> seen_singular;
   for (const auto& [key, value] : *params) {
+    if (value.size() > options_.max_parameter_bytes || key.size() > options_.max_parameter_bytes) {
+      violations.Add(key.substr(0, 128),
+                     absl::StrCat("longer than ", options_.max_parameter_bytes, " bytes"));
+      continue;
+    }
     auto path = ResolveFieldPath(input, key);
     if (!path.ok() || route.body == "*") {
       if (!options_.ignore_unknown_query_parameters) {

@@ -34,6 +34,10 @@ namespace genesis::gateway {
 struct TranscoderOptions {
   // When false (the default), an unknown query parameter is INVALID_ARGUMENT.
   bool ignore_unknown_query_parameters = false;
+  // The longest value of one path variable or query parameter (decoded);
+  // longer is INVALID_ARGUMENT naming the field. Ids and filters fit; a
+  // value this long would otherwise travel into backend errors and metadata.
+  size_t max_parameter_bytes = 1024;
 };
 
 class Transcoder {

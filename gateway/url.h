@@ -25,6 +25,16 @@ std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space
 // has an empty value. nullopt on a malformed escape.
 std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view query);
 
+// True for well-formed UTF-8 (no overlong forms, surrogates or code points
+// above U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
+// Why a request target cannot reach a backend, or "" when it can: its path
+// and every query key and value must percent-decode to valid UTF-8 without
+// control characters (NUL included; tab, CR and LF are allowed in query
+// values). Backends read these as proto strings.
+std::string TargetProblem(std::string_view target);
+
 // Splits a request target into path and query (without the '?').
 std::pair<std::string_view, std::string_view> SplitTarget(std::string_view target);
 

@@ -77,6 +77,13 @@ if ! grep -q '^GENESIS_DEV_TELEGRAM_WEBHOOK_SECRET=' "$SECRETS"; then
     echo "GENESIS_DEV_$v=dev-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   done >>"$SECRETS")
 fi
+# The JWT issuer and audience the gateway requires, as production must: a token minted for
+# another issuer or API is refused. Not secret, but kept with the JWT secret so that a
+# shell that sources this file mints tokens the gateway accepts. Added once to an older file.
+if ! grep -q '^GENESIS_JWT_ISSUER=' "$SECRETS"; then
+  (umask 077 && printf 'GENESIS_JWT_ISSUER=%s\nGENESIS_JWT_AUDIENCE=%s\n' \
+    genesis-dev genesis-api >>"$SECRETS")
+fi
 chmod 600 "$SECRETS"
 set -a
 # shellcheck source=/dev/null
@@ -227,7 +234,8 @@ if [ -x build/gateway/genesis-gateway-admin ] && [ -x "$gateway" ]; then
   token="$(build/gateway/genesis-gateway-admin mint-token --subject=dev --roles=admin --ttl=12h 9>&-)"
   echo "     curl -s -H 'Authorization: Bearer $token' ${urls[-1]}/v1/types"
   echo "     (an admin dev token for 12 h; more: build/gateway/genesis-gateway-admin mint-token --subject=S --roles=viewer,"
-  echo "      with GENESIS_JWT_HS256_SECRET from .genesis/run/secrets.env)"
+  echo "      with GENESIS_JWT_HS256_SECRET, GENESIS_JWT_ISSUER ($GENESIS_JWT_ISSUER) and"
+  echo "      GENESIS_JWT_AUDIENCE ($GENESIS_JWT_AUDIENCE) from .genesis/run/secrets.env)"
 fi
 echo "Ctrl-C stops everything."
 

@@ -203,9 +203,6 @@ TEST_F(GatewayTest, ServiceWithoutBackendIs503) {
 TEST_F(GatewayTest, HealthReadinessAndMetrics) {
   EXPECT_EQ(Serve("GET", "/healthz").status, 200);
   EXPECT_EQ(Serve("GET", "/readyz").status, 200);
-  EXPECT_EQ(backend_.checked, std::vector<std::string>{kService});
-  backend_.serving = false;
-  EXPECT_EQ(Serve("GET", "/readyz").status, 503);
   Serve("GET", "/v2/nothing");
   HttpResponse metrics = Serve("GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
@@ -219,6 +216,74 @@ TEST_F(GatewayTest, HealthReadinessAndMetrics) {
 TEST_F(GatewayTest, ReadyWithoutBackendsToCheck) {
   Reset({});
   EXPECT_EQ(Serve("GET", "/readyz").status, 200);
+}
+
+// Readiness is the gateway's own: a backend that is down (or not SERVING)
+// fails the calls routed to it, not /readyz; draining does.
+TEST_F(GatewayTest, ReadinessDoesNotFollowBackendsButDraining) {
+  backend_.serving = false;
+  backend_.replies[kGetShelf] = {grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"), ""};
+  EXPECT_EQ(Serve("GET", "/readyz").status, 200);
+  EXPECT_TRUE(backend_.checked.empty());
+  EXPECT_EQ(Serve("GET", "/v1/shelves/7").status, 503);
+  EXPECT_EQ(Serve("GET", "/healthz").status, 200);
+  gateway_->StartDraining();
+  HttpResponse r = Serve("GET", "/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "not ready: draining\n");
+  EXPECT_EQ(Serve("GET", "/healthz").status, 200);
+}
+
+// The security review's edge checks: what a backend must never receive.
+TEST_F(GatewayTest, InvalidUtf8InTheUrlIs400BeforeAuthAndBackends) {
+  for (const std::string target :
+       {"/v1/shelves/%C3%28", "/v1/shelves/%FF", "/v1/shelves/%ED%A0%80", "/v1/shelves/a%00b",
+        "/v1/books:search?query=%C0%AF", "/v1/shelves/7?x=%E2%82"}) {
+    HttpResponse r = Serve("GET", target);
+    EXPECT_EQ(r.status, 400) << target;
+    EXPECT_EQ(json::parse(r.body)["code"], 3) << target;
+  }
+  EXPECT_EQ(backend_.last_path, "");
+  backend_.replies[kGetShelf] = {grpc::Status::OK, ""};
+  EXPECT_EQ(Serve("GET", "/v1/shelves/S%C3%A3o%20Jo%C3%A3o").status, 200);
+}
+
+TEST_F(GatewayTest, AnOverlongPathVariableIs400NamingTheField) {
+  HttpResponse r = Serve("GET", "/v1/shelves/" + std::string(3000, 'x'));
+  EXPECT_EQ(r.status, 400);
+  json body = json::parse(r.body);
+  EXPECT_EQ(body["details"][0]["fieldViolations"][0]["field"], "name");
+  EXPECT_EQ(backend_.last_path, "");
+  r = Serve("GET", "/v1/books:search?query=" + std::string(3000, 'q'));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["details"][0]["fieldViolations"][0]["field"], "query");
+}
+
+TEST_F(GatewayTest, Every429CarriesRetryAfter) {
+  backend_.replies[kGetShelf] = {grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                              "received initial metadata size exceeds limit"),
+                                 ""};
+  HttpResponse r = Serve("GET", "/v1/shelves/7");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(Header(r, "retry-after"), "1");
+}
+
+TEST_F(GatewayTest, DuplicateKeysAndTrailingCommasAre400) {
+  backend_.replies["/genesis.gwtest.v1.LibraryService/SearchBooks"] = {grpc::Status::OK, ""};
+  EXPECT_EQ(Serve("POST", "/v1/books:search", R"({"query": "a"})").status, 200);
+  backend_.last_path.clear();
+  HttpResponse r = Serve("POST", "/v1/books:search", R"({"query": "a", "query": "b"})");
+  EXPECT_EQ(r.status, 400);
+  json body = json::parse(r.body);
+  EXPECT_EQ(body["details"][0]["fieldViolations"][0]["field"], "query");
+  EXPECT_NE(body["message"].get<std::string>().find("duplicate key"), std::string::npos);
+  EXPECT_EQ(Serve("POST", "/v1/books:search", R"({"query": "a",})").status, 400);
+  r = Serve("POST", "/v1/shelves/1/books",
+            R"({"title": "t", "author": {"displayName": "a", "displayName": "b"}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["details"][0]["fieldViolations"][0]["field"],
+            "book.author.displayName");
+  EXPECT_EQ(backend_.last_path, "");
 }
 
 TEST_F(GatewayTest, CountsBackendErrors) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace genesis::gateway {
 namespace {
@@ -148,6 +149,39 @@ TEST_F(JwtTest, ExpiryAndNotBeforeWithSkew) {
   json no_exp = Claims();
   no_exp.erase("exp");
   EXPECT_EQ(Error(v.Verify(SignHs256(no_exp, kSecret), kNow)), "invalid token: no exp");
+}
+
+TEST_F(JwtTest, IssuedInTheFutureIsRefusedBeyondTheSkew) {
+  auto v = Verifier();
+  json p = Claims();
+  p["iat"] = absl::ToUnixSeconds(kNow + absl::Hours(24 * 365));
+  EXPECT_EQ(Error(v.Verify(SignHs256(p, kSecret), kNow)),
+            "invalid token: issued in the future (iat)");
+  p["iat"] = absl::ToUnixSeconds(kNow + absl::Seconds(20));  // within the 30 s skew
+  EXPECT_TRUE(v.Verify(SignHs256(p, kSecret), kNow).ok());
+  p["iat"] = "yesterday";
+  EXPECT_EQ(Error(v.Verify(SignHs256(p, kSecret), kNow)), "invalid token: iat is not a number");
+}
+
+// One token, one spelling: base64url padding (RFC 7515 §2) is refused in every part.
+TEST_F(JwtTest, Base64UrlPaddingIsRefused) {
+  auto v = Verifier();
+  std::string token = SignHs256(Claims(), kSecret);
+  ASSERT_TRUE(v.Verify(token, kNow).ok());
+  std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
+  auto padded = [](absl::string_view part) {
+    std::string s(part);
+    while (s.size() % 4 != 0) s.push_back('=');
+    return s;
+  };
+  for (int i = 0; i < 3; ++i) {
+    std::string parts_out[3] = {std::string(parts[0]), std::string(parts[1]),
+                                std::string(parts[2])};
+    parts_out[i] = padded(parts[i]);
+    if (parts_out[i] == parts[i]) parts_out[i] += "====";
+    std::string t = absl::StrCat(parts_out[0], ".", parts_out[1], ".", parts_out[2]);
+    EXPECT_EQ(Error(v.Verify(t, kNow)), "invalid token: base64url padding") << i;
+  }
 }
 
 TEST_F(JwtTest, IssuerAndAudience) {

@@ -72,6 +72,18 @@ TEST(OpenAiParseTest, AutoModelDefaultSubjectAndHeaderExtensions) {
   EXPECT_FALSE(parsed->stream);
 }
 
+// "model" twice: nlohmann keeps the last, another parser the first.
+TEST(OpenAiParseTest, ADuplicateKeyIsRefusedNamingIt) {
+  auto parsed = openai::ParseChatRequest(
+      R"({"model": "sim-local", "model": "gpt-4o",
+          "messages": [{"role": "user", "content": "x", "content": "y"}]})",
+      {}, "");
+  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  auto violations = FieldViolationsOf(parsed.status());
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].first, "model");
+}
+
 TEST(OpenAiParseTest, NamesEveryBadParameter) {
   auto parsed = openai::ParseChatRequest(
       R"({"messages": [{"role": "tool", "content": "x"}, {"role": "user", "content": ""},

@@ -37,3 +37,32 @@ TEST(SplitTargetTest, SeparatesPathAndQuery) {
 
 }  // namespace
 }  // namespace genesis::gateway
+
+namespace genesis::gateway {
+namespace {
+
+TEST(Utf8Test, AcceptsWellFormedAndRefusesTheRest) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("São João 💬 €"));
+  EXPECT_FALSE(IsValidUtf8("\xC3\x28"));          // bad continuation
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));      // overlong, 3 bytes
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+}
+
+TEST(TargetProblemTest, PathAndQueryMustDecodeToText) {
+  EXPECT_EQ(TargetProblem("/v1/items/S%C3%A3o?q=a%20b&r=x%0Ay"), "");
+  EXPECT_NE(TargetProblem("/v1/items/%C3%28"), "");
+  EXPECT_NE(TargetProblem("/v1/items/a%00"), "");
+  EXPECT_NE(TargetProblem("/v1/items/a%0A"), "");  // a line break is not part of an id
+  EXPECT_NE(TargetProblem("/v1/items/%zz"), "");
+  EXPECT_NE(TargetProblem("/v1/items?q=%FF"), "");
+  EXPECT_NE(TargetProblem("/v1/items?q=a%00"), "");
+  EXPECT_NE(TargetProblem("/v1/items?%FF=1"), "");
+}
+
+}  // namespace
+}  // namespace genesis::gateway

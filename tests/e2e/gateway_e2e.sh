@@ -173,16 +173,29 @@ req GET /metrics
 check_eq "/metrics on the HTTP port is 200" 200 "$CODE"
 
 # --------------------------------------------------------------------------
-# Readiness follows the backend
+# Readiness is the gateway's own: a backend outage is answered per request
 
 e2e_stop "$CATALOG_PID"
 req GET /readyz
-check_eq "/readyz is 503 once the catalog is stopped" 503 "$CODE"
+check_eq "/readyz stays 200 once the catalog is stopped (the gateway can take traffic)" 200 "$CODE"
+check_eq "... on the metrics port too" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://$METRICS_ADDR/readyz")"
+req GET /healthz
+check_eq "... /healthz is 200" 200 "$CODE"
 req GET "/v1/$ITEM"
-check_eq "... and a call is 503 (UNAVAILABLE)" 503 "$CODE"
+check_eq "... and a call to the catalog is 503 (UNAVAILABLE)" 503 "$CODE"
+check_jq "... with google.rpc.Status code 14" "$R" '.code == 14'
+req GET "/v1/$ITEM" "" -H 'X-Request-Timeout: 30s'
+check_eq "... answered at once, not at the deadline (30 s asked)" 503 "$CODE"
 
 e2e_stop "$GATEWAY_PID"
 check_eq "SIGTERM: the gateway exits with status 0" 0 "$E2E_STOP_STATUS"
+# Nothing in flight: it does not wait for --shutdown_grace_ms (10 s by default).
+if [ "$E2E_STOP_SECONDS" -le 3 ]; then
+  pass "SIGTERM with nothing in flight: exit within ${E2E_STOP_SECONDS} s"
+else
+  fail "SIGTERM with nothing in flight: exit at once" "took ${E2E_STOP_SECONDS} s"
+fi
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
