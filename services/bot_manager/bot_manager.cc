@@ -106,7 +106,8 @@ absl::Status ValidateBot(const BotConfig& bot, const std::string& prefix) {
   // Every text that is stored: PostgreSQL holds neither NUL nor invalid UTF-8
   // (the other rules below would echo such a value back).
   bool storable = true;
-  for (const auto& [name, value] : std::initializer_list<std::pair<const char*, const std::string*>>{
+  for (const auto& [name, value] :
+       std::initializer_list<std::pair<const char*, const std::string*>>{
            {"display_name", &bot.display_name},
            {"system_prompt", &bot.system_prompt},
            {"task_type", &bot.task_type},
