@@ -10,6 +10,17 @@
 // DEADLINE_EXCEEDED and never flushed. An item that was flushed always gets
 // the flush's answer, however long it took (it may have been committed).
 // After Stop() new items are answered UNAVAILABLE. Thread-safe.
+//
+// One bad item must not fail its neighbours: when a flush fails as a whole
+// with INVALID_ARGUMENT or OUT_OF_RANGE (a value the database refused — by
+// default; see `isolate`), the batch is split in halves and each half flushed
+// again, down to single items, so only the items that cause the error get it
+// (one bad item among n costs about 2·log2(n) more flushes). Transient errors
+// (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED…) still answer the whole batch: a
+// retry item by item would only add load. This needs a flush that is all or
+// nothing when it returns a batch error (one transaction or one statement).
+// Each flush runs with the request ids of its items as the thread's request id
+// (logging.h), so what the flush logs names the calls it wrote.
 #pragma once
 
 #include <algorithm>
@@ -28,6 +39,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/logging.h"
 
 namespace genesis {
 
@@ -43,15 +55,26 @@ class GroupCommitter {
   // Told of every flush: how many items it wrote and how long it took (metrics).
   using Observe = std::function<void(size_t items, absl::Duration took)>;
 
+  // Whether a batch error is caused by some item(s) rather than the moment,
+  // so that the batch is worth splitting (see above).
+  using Isolate = std::function<bool(const absl::Status& batch_error)>;
+  static bool DataError(const absl::Status& st) {
+    return st.code() == absl::StatusCode::kInvalidArgument ||
+           st.code() == absl::StatusCode::kOutOfRange;
+  }
+
   // `linger`: how long the flusher waits for company once an item is queued
   // (zero: flush at once). Worth it for writes nobody waits on.
+  // `isolate`: which batch errors split the batch (null: none).
   GroupCommitter(std::string name, size_t max_batch, Flush flush,
-                 absl::Duration linger = absl::ZeroDuration(), Observe observe = nullptr)
+                 absl::Duration linger = absl::ZeroDuration(), Observe observe = nullptr,
+                 Isolate isolate = DataError)
       : name_(std::move(name)),
         max_batch_(std::max<size_t>(1, max_batch)),
         flush_(std::move(flush)),
         linger_(linger),
-        observe_(std::move(observe)) {
+        observe_(std::move(observe)),
+        isolate_(std::move(isolate)) {
     thread_ = std::thread([this] { Run(); });
   }
   ~GroupCommitter() { Stop(); }
@@ -63,7 +86,8 @@ class GroupCommitter {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!stopping_) {
-        queue_.push_back({std::move(item), deadline, std::move(done)});
+        queue_.push_back(
+            {std::move(item), deadline, std::move(done), std::string(CurrentRequestId())});
         cv_.notify_one();
         return;
       }
@@ -109,6 +133,7 @@ class GroupCommitter {
     Item item;
     absl::Time deadline;
     Done done;
+    std::string request_id;  // of the call that added it ("" outside a call)
   };
 
   void Run() {
@@ -134,34 +159,58 @@ class GroupCommitter {
   void FlushBatch(std::vector<Entry> batch) {
     const absl::Time now = absl::Now();
     std::vector<Entry> live;
-    std::vector<Item> items;
-    absl::Time deadline = absl::InfinitePast();
     for (auto& e : batch) {
       if (e.deadline <= now) {
         e.done(absl::DeadlineExceededError(
             absl::StrCat(name_, ": the deadline passed while waiting to be written")));
         continue;
       }
-      deadline = std::max(deadline, e.deadline);
-      items.push_back(std::move(e.item));
       live.push_back(std::move(e));
     }
-    if (live.empty()) return;
-    const absl::Time flush_start = absl::Now();
-    auto results = flush_(items, deadline);
-    if (observe_) observe_(live.size(), absl::Now() - flush_start);
+    if (!live.empty()) FlushRange(live, 0, live.size());
+  }
+
+  // Flushes live[begin, end) and answers each of them; splits on an error
+  // `isolate_` blames on the items.
+  void FlushRange(std::vector<Entry>& live, size_t begin, size_t end) {
+    std::vector<Item> items;
+    absl::Time deadline = absl::InfinitePast();
+    std::string ids;  // the first few request ids, then how many more
+    size_t named = 0;
+    for (size_t i = begin; i < end; ++i) {
+      deadline = std::max(deadline, live[i].deadline);
+      items.push_back(std::move(live[i].item));
+      if (live[i].request_id.empty()) continue;
+      if (++named <= 4) absl::StrAppend(&ids, ids.empty() ? "" : ",", live[i].request_id);
+    }
+    if (named > 4) absl::StrAppend(&ids, ",+", named - 4);
+    absl::StatusOr<std::vector<absl::StatusOr<Result>>> results = absl::UnknownError("");
+    {
+      RequestIdScope scope(ids);
+      const absl::Time flush_start = absl::Now();
+      results = flush_(items, deadline);
+      if (observe_) observe_(items.size(), absl::Now() - flush_start);
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      items_flushed_ += live.size();
+      items_flushed_ += items.size();
       ++flushes_;
     }
-    if (results.ok() && results->size() != live.size()) {
+    if (results.ok() && results->size() != items.size()) {
       results = absl::InternalError(absl::StrCat(name_, ": the flush answered ", results->size(),
-                                                 " results for ", live.size(), " items"));
+                                                 " results for ", items.size(), " items"));
     }
-    for (size_t i = 0; i < live.size(); ++i) {
+    if (!results.ok() && end - begin > 1 && isolate_ && isolate_(results.status()) &&
+        absl::Now() < deadline) {
+      for (size_t i = begin; i < end; ++i) live[i].item = std::move(items[i - begin]);
+      const size_t mid = begin + (end - begin) / 2;
+      FlushRange(live, begin, mid);
+      FlushRange(live, mid, end);
+      return;
+    }
+    for (size_t i = begin; i < end; ++i) {
       if (results.ok()) {
-        live[i].done(std::move((*results)[i]));
+        live[i].done(std::move((*results)[i - begin]));
       } else {
         live[i].done(results.status());
       }
@@ -173,6 +222,7 @@ class GroupCommitter {
   const Flush flush_;
   const absl::Duration linger_;
   const Observe observe_;
+  const Isolate isolate_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Entry> queue_;

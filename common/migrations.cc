@@ -94,8 +94,11 @@ absl::Status ApplyMigrations(const std::string& dsn, const std::string& schema,
                        m.version, m.name, sum);
         tx.commit();
       } catch (const std::exception& e) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("migration ", m.name, " of schema ", schema, " failed: ", e.what()));
+        // The server's reason is for the operator's log, like every database error text.
+        log->error("schema {}: migration {} failed: {}", schema, m.name,
+                   e.what());  // error text: log only
+        return absl::FailedPreconditionError(absl::StrCat(
+            "migration ", m.name, " of schema ", schema, " failed (the reason is in the log)"));
       }
       log->info("schema {}: applied migration {}", schema, m.name);
       if (applied != nullptr) ++*applied;

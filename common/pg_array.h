@@ -9,17 +9,30 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/text.h"
 
 namespace genesis {
 
 // Every element double-quoted, with '"' and '\' escaped: any text (including
-// "", "NULL", commas and braces) comes back as itself.
+// "", "NULL", commas and braces) comes back as itself. A value no PostgreSQL
+// text can hold — with a NUL, which would end the whole literal early (libpq
+// passes it as a C string), or invalid UTF-8, which the server refuses for the
+// whole statement — goes with each NUL and invalid sequence replaced by U+FFFD
+// (common/text.h), so one value can never break the array for the others.
+// Callers still check or replace at their edge (what to do with such input is
+// theirs to decide); this is the last guard.
 inline std::string PgArray(const std::vector<std::string>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ',';
     out += '"';
-    for (char c : values[i]) {
+    std::string replaced;
+    absl::string_view value = values[i];
+    if (!IsStorableText(value)) {
+      replaced = ToStorableText(value);
+      value = replaced;
+    }
+    for (char c : value) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }

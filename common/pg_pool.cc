@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/logging.h"
 
 namespace genesis {
@@ -17,6 +19,35 @@ std::string WithConnectTimeout(const std::string& dsn, absl::Duration timeout) {
     return absl::StrCat(dsn, absl::StrContains(dsn, "?") ? "&" : "?", "connect_timeout=", secs);
   }
   return absl::StrCat(dsn, dsn.empty() ? "" : " ", "connect_timeout=", secs);
+}
+
+// What of a libpqxx error may be logged: its first line, without the
+// "ERROR:" prefix, at most 200 bytes. Data errors (classes 22 and 23) echo the
+// refused value after ": " (a customer's message in a malformed array literal,
+// a key in a duplicate): only the kind of error before it is kept.
+std::string LoggableError(const std::exception& e, const std::string& sqlstate) {
+  absl::string_view what = e.what();
+  what = what.substr(0, what.find('\n'));
+  if (absl::ConsumePrefix(&what, "ERROR:")) what = absl::StripLeadingAsciiWhitespace(what);
+  if (absl::StartsWith(sqlstate, "22") || absl::StartsWith(sqlstate, "23")) {
+    what = what.substr(0, what.find(": "));
+  }
+  if (what.size() > 200) what = what.substr(0, 200);
+  return std::string(what);
+}
+
+// The caller's message for a data error (class 22), by SQLSTATE.
+const char* DataErrorMessage(const std::string& sqlstate) {
+  if (sqlstate == "22021") return "a text value of the request is not valid UTF-8";
+  if (sqlstate == "22P05") {
+    return "a text value of the request holds a character the database cannot store (NUL, "
+           "U+0000)";
+  }
+  if (sqlstate == "22001") return "a value of the request is too long";
+  if (sqlstate == "22003") return "a number of the request is out of range";
+  if (sqlstate == "22007" || sqlstate == "22008") return "a date or time of the request is invalid";
+  if (sqlstate == "22P02") return "a value of the request is not in the expected format";
+  return "the database refused a value of the request";
 }
 
 }  // namespace
@@ -99,7 +130,10 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time dea
     --in_use_;
     lock.unlock();
     cv_.notify_one();
-    return absl::UnavailableError(absl::StrCat("database unavailable: ", e.what()));
+    // The reason (host, port, role) is the operator's: logged, not returned.
+    Logger("pg")->warn("pool {}: cannot connect to the database: {}", options_.name,
+                       LoggableError(e, ""));
+    return absl::UnavailableError("the database is unavailable; retry later");
   }
 }
 
@@ -124,39 +158,45 @@ absl::Status PgPool::Ping(absl::Time deadline) {
 }
 
 absl::Status PgPool::StatusFromException(const std::exception& e) {
-  const std::string what = e.what();
+  // The caller gets a stable message with the most specific code; the
+  // database's own text (values, SQL, server addresses) only goes to the log,
+  // where the line carries the request id.
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  const std::string sqlstate = sql != nullptr ? sql->sqlstate() : "";
+  absl::Status status;
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
-    return absl::UnavailableError("database connection lost: " + what);
+    status = absl::UnavailableError("the database connection was lost; retry");
+  } else if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
+    status = absl::UnavailableError(
+        "the database connection was lost during a commit whose outcome is unknown; retry "
+        "with the same request id");
+  } else if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
+    status = absl::AlreadyExistsError("a resource with the same key already exists");
+  } else if (dynamic_cast<const pqxx::foreign_key_violation*>(&e) != nullptr ||
+             dynamic_cast<const pqxx::restrict_violation*>(&e) != nullptr) {
+    status = absl::FailedPreconditionError(
+        "a resource the request refers to does not exist, or one still refers to it");
+  } else if (dynamic_cast<const pqxx::check_violation*>(&e) != nullptr) {
+    status = absl::InvalidArgumentError("a value of the request breaks a rule of the resource");
+  } else if (dynamic_cast<const pqxx::not_null_violation*>(&e) != nullptr) {
+    status = absl::InvalidArgumentError("a required value of the request is missing");
+  } else if (dynamic_cast<const pqxx::data_exception*>(&e) != nullptr ||
+             absl::StartsWith(sqlstate, "22")) {
+    status = absl::InvalidArgumentError(DataErrorMessage(sqlstate));
+  } else if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    status = absl::AbortedError("the transaction conflicted with another; retry");
+  } else if (sqlstate == "57014") {
+    status = absl::DeadlineExceededError("the database statement timed out");
+  } else if (absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P03") {
+    status = absl::UnavailableError("the database is unavailable; retry later");
+  } else if (sql != nullptr) {
+    status = absl::InternalError("internal database error");
+  } else {
+    status = absl::InternalError("internal error in the database client");
   }
-  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
-    return absl::UnavailableError("database commit outcome unknown: " + what);
-  }
-  if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
-    return absl::AlreadyExistsError(what);
-  }
-  if (dynamic_cast<const pqxx::foreign_key_violation*>(&e) != nullptr ||
-      dynamic_cast<const pqxx::restrict_violation*>(&e) != nullptr) {
-    return absl::FailedPreconditionError(what);
-  }
-  if (dynamic_cast<const pqxx::check_violation*>(&e) != nullptr ||
-      dynamic_cast<const pqxx::not_null_violation*>(&e) != nullptr ||
-      dynamic_cast<const pqxx::data_exception*>(&e) != nullptr) {
-    return absl::InvalidArgumentError(what);
-  }
-  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
-    return absl::AbortedError("transaction conflict, retry: " + what);
-  }
-  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    if (sql->sqlstate() == "57014") {
-      return absl::DeadlineExceededError("database statement timed out");
-    }
-    if (sql->sqlstate().rfind("08", 0) == 0 || sql->sqlstate() == "57P01" ||
-        sql->sqlstate() == "57P03") {
-      return absl::UnavailableError("database unavailable: " + what);
-    }
-    return absl::InternalError(absl::StrCat("database error ", sql->sqlstate(), ": ", what));
-  }
-  return absl::InternalError("database client error: " + what);
+  Logger("pg")->warn("database error{}{} -> {}: {}", sqlstate.empty() ? "" : " SQLSTATE ", sqlstate,
+                     absl::StatusCodeToString(status.code()), LoggableError(e, sqlstate));
+  return status;
 }
 
 }  // namespace genesis

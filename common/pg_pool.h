@@ -10,9 +10,14 @@
 // so the common case costs no extra round trip. libpqxx exceptions become absl::Status here, once:
 //   broken_connection -> UNAVAILABLE     query canceled (57014) -> DEADLINE_EXCEEDED
 //   unique_violation  -> ALREADY_EXISTS  foreign_key/restrict   -> FAILED_PRECONDITION
-//   check/not_null/data_exception -> INVALID_ARGUMENT
+//   check/not_null/data_exception (class 22) -> INVALID_ARGUMENT
 //   serialization_failure/deadlock -> ABORTED                other -> INTERNAL
-// Stores may catch specific exceptions first to give a more precise message.
+// with a stable message that says what kind of value was refused (by SQLSTATE)
+// and never the database's own text: that echoes values of other callers (a
+// group-committed batch), SQL and server addresses. The text is logged instead
+// (without the values data errors echo), on a line with the request id.
+// Stores may catch specific exceptions first to give a more precise message,
+// but never put e.what() in a status (tests/lint/error_text.sh checks it).
 // Thread-safe.
 #pragma once
 
@@ -73,7 +78,8 @@ class PgPool {
   // SELECT 1 within `deadline`: OK when the database answers.
   absl::Status Ping(absl::Time deadline);
 
-  // Maps a libpqxx/std exception to a status (see the table above).
+  // Maps a libpqxx/std exception to a status (see the table above) and logs
+  // the database's reason; the status's message never holds e.what().
   static absl::Status StatusFromException(const std::exception& e);
 
   [[nodiscard]] const PgPoolOptions& options() const { return options_; }

@@ -535,6 +535,7 @@ absl::StatusOr<std::string> BotManager::AlexaTurn(const BotConfig& bot, const Al
   const std::string channel = ChannelName(Channel::kAlexa);
   WebhookEvents events;
   events.messages.push_back({request.request_id, request.user_id, request.user_id, words});
+  GENESIS_RETURN_IF_ERROR(MakeStorable(&events, "Alexa"));
   // Written leased to this request for the answer's grace period (no worker takes it
   // meanwhile; if this request never records the turn, a worker does after the lease),
   // with the contact's conversation opened in the same statement.

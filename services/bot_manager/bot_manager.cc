@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <initializer_list>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "common/logging.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "services/bot_manager/router_client.h"
 #include "services/bot_manager/webhooks.h"
 
@@ -44,6 +46,9 @@ absl::StatusOr<std::vector<std::string>> SplitName(const std::string& name, cons
   const std::string pattern =
       nested ? absl::StrCat("bots/{bot}/", collection, "/{id}") : "bots/{bot}";
   if (name.empty()) return InvalidField(field, absl::StrCat("required (", pattern, ")"));
+  if (std::string problem = StorableTextProblem(name); !problem.empty()) {
+    return InvalidField(field, problem);
+  }
   if (parts.size() != (nested ? 4u : 2u) || parts[0] != "bots" ||
       (nested && parts[2] != collection) || parts.back().empty()) {
     return InvalidField(field, absl::StrCat("'", name, "' is not of the form ", pattern));
@@ -98,6 +103,23 @@ std::string Header(const WebhookRequest& req, const std::string& name) {
 absl::Status ValidateBot(const BotConfig& bot, const std::string& prefix) {
   FieldViolations v;
   auto f = [&](const char* name) { return absl::StrCat(prefix, name); };
+  // Every text that is stored: PostgreSQL holds neither NUL nor invalid UTF-8
+  // (the other rules below would echo such a value back).
+  bool storable = true;
+  for (const auto& [name, value] :
+       std::initializer_list<std::pair<const char*, const std::string*>>{
+           {"display_name", &bot.display_name},
+           {"system_prompt", &bot.system_prompt},
+           {"task_type", &bot.task_type},
+           {"webhook_secret_env", &bot.webhook_secret_env},
+           {"access_token_env", &bot.access_token_env},
+           {"verify_token_env", &bot.verify_token_env},
+           {"phone_number_id", &bot.phone_number_id},
+           {"alexa_skill_id", &bot.alexa_skill_id},
+           {"quiet_hours.time_zone", &bot.quiet_hours.time_zone}}) {
+    storable = CheckStorableText(f(name), *value, &v) && storable;
+  }
+  if (!storable) return v.ToStatus();
   if (bot.display_name.size() > 200) v.Add(f("display_name"), "at most 200 bytes");
   if (bot.system_prompt.size() > kMaxPromptBytes) {
     v.Add(f("system_prompt"), absl::StrCat("at most ", kMaxPromptBytes, " bytes"));
@@ -368,6 +390,8 @@ absl::StatusOr<std::vector<absl::StatusOr<bool>>> BotManager::FlushMarks(
   GENESIS_RETURN_IF_ERROR(store_->MarkSentBatch(marks, WithDeadline(deadline)));
   return std::vector<absl::StatusOr<bool>>(marks.size(), true);
 }
+
+size_t BotManager::webhooks_waiting() const { return ingest_->queued(); }
 
 std::pair<size_t, size_t> BotManager::handed_waiting() const {
   return {handed_inbox_.size(), handed_outbox_.size()};
@@ -836,6 +860,9 @@ absl::StatusOr<Page<Conversation>> BotManager::ListConversations(const std::stri
                                                                  const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(parent, "parent", nullptr));
   GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(page_size, "page_size"));
+  if (std::string problem = StorableTextProblem(state); !problem.empty()) {
+    return InvalidField("state", problem);
+  }
   int64_t offset = 0;
   if (!page_token.empty()) {
     GENESIS_ASSIGN_OR_RETURN(offset, ParseInt(page_token, "page_token"));
@@ -889,6 +916,9 @@ absl::Status ResolveAgent(std::string* agent, const CallContext& ctx) {
     return InvalidField("agent", "required (no caller identity came with the call)");
   }
   if (agent->size() > 200) return InvalidField("agent", "at most 200 bytes");
+  if (std::string problem = StorableTextProblem(*agent); !problem.empty()) {
+    return InvalidField("agent", problem);
+  }
   return absl::OkStatus();
 }
 }  // namespace
@@ -914,7 +944,9 @@ absl::StatusOr<Message> BotManager::ReplyToConversation(const std::string& name,
   if (auto st = ResolveAgent(&agent, ctx); !st.ok()) v.Add("agent", std::string(st.message()));
   if (absl::StripAsciiWhitespace(text).empty()) v.Add("text", "required");
   if (text.size() > kMaxTextBytes) v.Add("text", absl::StrCat("at most ", kMaxTextBytes, " bytes"));
+  CheckStorableText("text", text, &v);
   if (request_id.size() > 100) v.Add("request_id", "at most 100 bytes");
+  CheckStorableText("request_id", request_id, &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   GENESIS_ASSIGN_OR_RETURN(BotConfig bot, CachedBot(parts[1], ctx));
   if (bot.channel == Channel::kAlexa) {
@@ -958,7 +990,10 @@ absl::StatusOr<ProactiveMessage> BotManager::CreateProactiveMessage(const std::s
   if (text.size() > kMaxTextBytes) {
     v.Add("proactive_message.text", absl::StrCat("at most ", kMaxTextBytes, " bytes"));
   }
+  CheckStorableText("proactive_message.recipient", recipient, &v);
+  CheckStorableText("proactive_message.text", text, &v);
   if (request_id.size() > 100) v.Add("request_id", "at most 100 bytes");
+  CheckStorableText("request_id", request_id, &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   GENESIS_ASSIGN_OR_RETURN(BotConfig bot, store_->GetBot(parts[1], ctx));
   if (bot.channel == Channel::kAlexa) {

@@ -234,6 +234,8 @@ class BotManager {
   absl::Status Drain(const CallContext& ctx);
   // Rows waiting in memory for a worker and for a sender (tests, metrics).
   [[nodiscard]] std::pair<size_t, size_t> handed_waiting() const;
+  // Webhooks queued for the inbox writer's next flush (tests, metrics).
+  [[nodiscard]] size_t webhooks_waiting() const;
 
   absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
   [[nodiscard]] const BotManagerOptions& options() const { return options_; }

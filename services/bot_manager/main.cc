@@ -210,6 +210,9 @@ int main(int argc, char** argv) {
       bot::MakeRouterReplyModel(FLAGS_llm_router_address, absl::Seconds(FLAGS_reply_timeout_s)),
       std::make_unique<bot::HttpChannelSender>(endpoints, bot::EnvironmentSecrets()),
       bot::EnvironmentSecrets(), options, metrics);
+  registry.AddCallbackGauge("genesis_bot_webhooks_waiting",
+                            "Webhooks queued for the inbox writer's next flush.",
+                            [&logic] { return static_cast<double>(logic.webhooks_waiting()); });
 
   const absl::Duration idle = absl::Milliseconds(FLAGS_worker_idle_ms);
   const absl::Duration step_timeout = absl::Seconds(FLAGS_reply_timeout_s + 10);

@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status.h"
+#include "common/text.h"
 
 namespace genesis::bot {
 namespace {
@@ -37,6 +39,13 @@ std::string Text(const json& obj, const char* key) {
 }
 
 absl::StatusOr<json> ParseObject(absl::string_view body, absl::string_view what) {
+  // nlohmann refuses a whole body for one invalid UTF-8 byte in a string; a
+  // customer's message is worth more than that byte.
+  std::string replaced;
+  if (!IsStorableText(body)) {
+    replaced = ToStorableText(body);
+    body = replaced;
+  }
   json v = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (v.is_discarded()) {
     return absl::InvalidArgumentError(absl::StrCat("the ", what, " body is not valid JSON"));
@@ -163,7 +172,6 @@ absl::StatusOr<WebhookEvents> ParseWhatsApp(absl::string_view body) {
             if (in.text.empty()) in.text = Text(i.value("list_reply", json::object()), "title");
           }
           if (in.text.empty()) in.text = absl::StrCat("[", type.empty() ? "unknown" : type, "]");
-          in.text = Cut(std::move(in.text));
           events.messages.push_back(std::move(in));
         }
       }
@@ -178,7 +186,8 @@ absl::StatusOr<WebhookEvents> ParseWhatsApp(absl::string_view body) {
           }
           if (st.status != "sent" && st.status != "delivered" && st.status != "read" &&
               st.status != "failed") {
-            return absl::InvalidArgumentError(absl::StrCat("unknown WhatsApp status '", st.status,
+            return absl::InvalidArgumentError(absl::StrCat("unknown WhatsApp status '",
+                                                           ToStorableText(st.status),
                                                            "' (sent, delivered, read, failed)"));
           }
           if (s.contains("errors") && s["errors"].is_array() && !s["errors"].empty()) {
@@ -189,6 +198,7 @@ absl::StatusOr<WebhookEvents> ParseWhatsApp(absl::string_view body) {
       }
     }
   }
+  GENESIS_RETURN_IF_ERROR(MakeStorable(&events, "WhatsApp"));
   return events;
 }
 
@@ -216,8 +226,9 @@ absl::StatusOr<WebhookEvents> ParseTelegram(absl::string_view body) {
   if (in.reply_to.empty()) {
     return absl::InvalidArgumentError("the Telegram message has no \"chat.id\"");
   }
-  in.text = Cut(Text(*message, "text"));
+  in.text = Text(*message, "text");
   events.messages.push_back(std::move(in));
+  GENESIS_RETURN_IF_ERROR(MakeStorable(&events, "Telegram"));
   return events;
 }
 
@@ -260,13 +271,36 @@ absl::StatusOr<WebhookEvents> ParseMattermost(absl::string_view body,
   const std::string trigger = Text(fields, "trigger_word");
   absl::string_view t(text);
   if (!trigger.empty() && absl::StartsWith(t, trigger)) t.remove_prefix(trigger.size());
-  in.text = Cut(std::string(absl::StripAsciiWhitespace(t)));
+  in.text = std::string(absl::StripAsciiWhitespace(t));
   if (in.text.empty()) {
     return absl::InvalidArgumentError("the Mattermost message has no text after the trigger word");
   }
   WebhookEvents events;
   events.messages.push_back(std::move(in));
+  GENESIS_RETURN_IF_ERROR(MakeStorable(&events, "Mattermost"));
   return events;
+}
+
+absl::Status MakeStorable(WebhookEvents* events, absl::string_view channel) {
+  auto check = [&](const std::string& value, const char* what) -> absl::Status {
+    if (std::string problem = StorableTextProblem(value); !problem.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("the ", channel, " ", what, " ", problem));
+    }
+    return absl::OkStatus();
+  };
+  for (auto& m : events->messages) {
+    GENESIS_RETURN_IF_ERROR(check(m.external_id, "message id"));
+    GENESIS_RETURN_IF_ERROR(check(m.contact, "sender id"));
+    GENESIS_RETURN_IF_ERROR(check(m.reply_to, "chat or channel id"));
+    if (!IsStorableText(m.text)) m.text = ToStorableText(m.text);
+    m.text = Cut(std::move(m.text));
+  }
+  for (auto& s : events->statuses) {
+    GENESIS_RETURN_IF_ERROR(check(s.external_id, "status id"));
+    if (!IsStorableText(s.error)) s.error = ToStorableText(s.error);
+    s.error = Cut(std::move(s.error));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace genesis::bot

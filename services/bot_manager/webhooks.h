@@ -2,7 +2,10 @@
 //
 // Verification answers UNAUTHENTICATED for a missing or wrong signature or
 // token (secrets compared in constant time); parsing answers INVALID_ARGUMENT
-// with a message naming what is malformed. Neither stores anything.
+// with a message naming what is malformed. Neither stores anything. Invalid
+// UTF-8 bytes in a JSON body are read as U+FFFD (after the signature, which is
+// over the raw bytes, was checked), and parsed events are storable text
+// (MakeStorable).
 #pragma once
 
 #include <string>
@@ -50,6 +53,15 @@ namespace genesis::bot {
 [[nodiscard]] absl::StatusOr<WebhookEvents> ParseMattermost(absl::string_view body,
                                                             absl::string_view content_type,
                                                             std::string* token);
+
+// Makes parsed events storable (common/text.h); every Parse* above ends with it.
+// A message's text and a status's error get U+FFFD in place of each NUL and
+// invalid UTF-8 sequence (a customer's message is kept, not refused: "%00" in a
+// form or "\u0000" in JSON is not something the customer typed on purpose);
+// an id, contact or reply address that is not storable text refuses this
+// delivery alone (INVALID_ARGUMENT naming it): it would identify nothing. Texts
+// stay within the 16 KiB limit after replacement.
+[[nodiscard]] absl::Status MakeStorable(WebhookEvents* events, absl::string_view channel);
 
 // Decodes application/x-www-form-urlencoded `key=value&...` (exposed for tests).
 [[nodiscard]] std::vector<std::pair<std::string, std::string>> ParseForm(absl::string_view body);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/text.h"
 
 namespace genesis::catalog {
 namespace {
@@ -131,7 +132,7 @@ bool ValidItemId(absl::string_view id) {
   return true;
 }
 
-bool StorableText(absl::string_view s) { return s.find('\0') == absl::string_view::npos; }
+bool StorableText(absl::string_view s) { return IsStorableText(s); }
 
 void ValidateItemType(const std::string& id, const ItemType& type, absl::string_view prefix,
                       FieldViolations* v) {
@@ -144,7 +145,7 @@ void ValidateItemType(const std::string& id, const ItemType& type, absl::string_
   if (type.display_name.size() > kMaxDisplayNameBytes) {
     v->Add(p + ".display_name", absl::StrCat("longer than ", kMaxDisplayNameBytes, " bytes"));
   } else if (!StorableText(type.display_name)) {
-    v->Add(p + ".display_name", "must not contain NUL characters");
+    v->Add(p + ".display_name", "must be valid UTF-8 without NUL characters");
   }
   if (type.attributes.size() > kMaxAttributeDefs) {
     v->Add(p + ".attributes", absl::StrCat("more than ", kMaxAttributeDefs, " attributes"));
@@ -163,7 +164,7 @@ void ValidateItemType(const std::string& id, const ItemType& type, absl::string_
     }
     if (a.description.size() > kMaxDescriptionBytes || !StorableText(a.description)) {
       v->Add(f + ".description", absl::StrCat("must be at most ", kMaxDescriptionBytes,
-                                              " bytes without NUL characters"));
+                                              " bytes of valid UTF-8 without NUL characters"));
     }
   }
 }
@@ -175,9 +176,9 @@ void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, Fi
   } else if (item->title.size() > kMaxTitleBytes) {
     v->Add(p + ".title", absl::StrCat("longer than ", kMaxTitleBytes, " bytes"));
   } else if (!StorableText(item->title)) {
-    v->Add(p + ".title", "must not contain NUL characters");
+    v->Add(p + ".title", "must be valid UTF-8 without NUL characters");
   }
-  if (!StorableText(item->body)) v->Add(p + ".body", "must not contain NUL characters");
+  if (!StorableText(item->body)) v->Add(p + ".body", "must be valid UTF-8 without NUL characters");
   if (item->labels.size() > kMaxLabels) {
     v->Add(p + ".labels", absl::StrCat("more than ", kMaxLabels, " labels"));
   }
@@ -186,8 +187,9 @@ void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, Fi
       v->Add(p + ".labels",
              "key '" + key + "' must be 1-63 lower case letters, digits, '_', '-' or '.'");
     } else if (value.size() > kMaxLabelValueBytes || !StorableText(value)) {
-      v->Add(absl::StrCat(p, ".labels.", key), absl::StrCat("must be at most ", kMaxLabelValueBytes,
-                                                            " bytes without NUL characters"));
+      v->Add(absl::StrCat(p, ".labels.", key),
+             absl::StrCat("must be at most ", kMaxLabelValueBytes,
+                          " bytes of valid UTF-8 without NUL characters"));
     }
   }
   if (!item->attributes.is_object()) {
@@ -217,7 +219,7 @@ void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, Fi
     if (std::string problem = CheckKind(value, def->kind); !problem.empty()) {
       v->Add(f, problem);
     } else if (JsonHasNul(value)) {
-      v->Add(f, "must not contain NUL characters");
+      v->Add(f, "must be valid UTF-8 without NUL characters");
     }
   }
   for (const auto& def : type.attributes) {

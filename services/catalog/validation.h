@@ -23,7 +23,7 @@ std::optional<std::string> ParseItemName(absl::string_view name);
 
 bool ValidTypeId(absl::string_view id);
 bool ValidItemId(absl::string_view id);
-// A string PostgreSQL can store: no NUL character.
+// A string PostgreSQL can store: valid UTF-8 without NUL (common/text.h).
 bool StorableText(absl::string_view s);
 
 // Checks id, display name and attribute definitions of a type.

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/logging.h"
 
 namespace genesis::reasoning {
 namespace {
@@ -207,7 +208,10 @@ absl::Status Apply(const Event& event, Case* c) {
         return Corrupt(event, "has an unknown type");
     }
   } catch (const nlohmann::json::exception& e) {
-    return Corrupt(event, absl::StrCat("has malformed data: ", e.what()));
+    Logger("reasoning")
+        ->error("event {} of case '{}' has malformed data: {}", event.version, event.case_id,
+                e.what());  // error text: log only
+    return Corrupt(event, "has malformed data");
   }
   c->version = event.version;
   c->update_time = event.time;

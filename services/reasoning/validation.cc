@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/text.h"
 #include "services/reasoning/events.h"
 
 namespace genesis::reasoning {
@@ -15,8 +16,8 @@ void CheckText(absl::string_view field, const std::string& value, bool required,
     v->Add(std::string(field), "is required");
   } else if (value.size() > max) {
     v->Add(std::string(field), absl::StrCat("is ", value.size(), " bytes; the limit is ", max));
-  } else if (value.find('\0') != std::string::npos) {
-    v->Add(std::string(field), "must not contain NUL characters");
+  } else {
+    CheckStorableText(field, value, v);  // no NUL, valid UTF-8
   }
 }
 

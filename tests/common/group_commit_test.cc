@@ -1,12 +1,16 @@
 // GroupCommitter: every item gets its own result, items queued during a
 // flush share the next one, expired items are never flushed, a failed flush
-// fails its items only, Stop() flushes what is queued.
+// fails its items only, one bad item fails alone (the batch is split), Stop()
+// flushes what is queued.
 #include "common/group_commit.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
+
+#include "common/logging.h"
 
 namespace genesis {
 namespace {
@@ -154,6 +158,93 @@ TEST(GroupCommitTest, AFailedFlushFailsItsItemsAndTheNextFlushWorks) {
   EXPECT_EQ(c.Submit(1, Later()).status().code(), absl::StatusCode::kUnavailable);
   fail = false;
   EXPECT_EQ(*c.Submit(2, Later()), 2);
+}
+
+// A flush that, like one SQL statement, fails whole when any item is bad.
+absl::StatusOr<std::vector<absl::StatusOr<int>>> AllOrNothing(const std::vector<int>& items,
+                                                              absl::StatusCode code) {
+  for (int i : items) {
+    if (i < 0) return absl::Status(code, absl::StrCat("item ", i, " refused"));
+  }
+  return std::vector<absl::StatusOr<int>>(items.begin(), items.end());
+}
+
+TEST(GroupCommitTest, OneBadItemFailsAloneAndItsNeighboursAreWritten) {
+  std::mutex mu;
+  std::vector<size_t> sizes;
+  Committer c(
+      "poisoned", 100,
+      [&](const std::vector<int>& items, absl::Time) {
+        std::lock_guard<std::mutex> lock(mu);
+        sizes.push_back(items.size());
+        return AllOrNothing(items, absl::StatusCode::kInvalidArgument);
+      },
+      absl::Seconds(10));
+  std::map<int, absl::StatusOr<int>> answers;
+  for (int i : {1, 2, 3, 4, -5, 6, 7, 8, 9, 10, 11, 12, 13, -14, 15, 16}) {
+    c.Add(i, Later(), [&, i](absl::StatusOr<int> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      answers.emplace(i, std::move(r));
+    });
+  }
+  c.Stop();  // one batch of 16 (the linger held them together), split until the bad ones are alone
+  ASSERT_EQ(answers.size(), 16u);
+  for (const auto& [i, r] : answers) {
+    if (i < 0) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << i;
+      EXPECT_EQ(r.status().message(), absl::StrCat("item ", i, " refused"));
+    } else {
+      ASSERT_TRUE(r.ok()) << i << ": " << r.status();
+      EXPECT_EQ(*r, i);
+    }
+  }
+  ASSERT_FALSE(sizes.empty());
+  EXPECT_EQ(sizes[0], 16u);
+  // Halving: far fewer flushes than one per item, and every good item written once.
+  EXPECT_LT(sizes.size(), 16u);
+  EXPECT_EQ(c.items_flushed(), [&] {
+    size_t n = 0;
+    for (size_t s : sizes) n += s;
+    return n;
+  }());
+}
+
+TEST(GroupCommitTest, ATransientBatchErrorIsNotRetriedItemByItem) {
+  std::atomic<int> flushes{0};
+  Committer c(
+      "down", 100,
+      [&](const std::vector<int>&, absl::Time) {
+        ++flushes;
+        return AllOrNothing({-1}, absl::StatusCode::kUnavailable);
+      },
+      absl::Seconds(10));
+  std::atomic<int> unavailable{0};
+  for (int i = 0; i < 8; ++i) {
+    c.Add(i, Later(), [&](absl::StatusOr<int> r) {
+      unavailable += r.status().code() == absl::StatusCode::kUnavailable;
+    });
+  }
+  c.Stop();
+  EXPECT_EQ(unavailable.load(), 8);
+  EXPECT_EQ(flushes.load(), 1);
+}
+
+TEST(GroupCommitTest, AFlushRunsWithTheRequestIdsOfItsItems) {
+  std::string seen;
+  Committer c(
+      "ids", 100,
+      [&](const std::vector<int>& items, absl::Time) {
+        seen = std::string(CurrentRequestId());
+        return absl::StatusOr<std::vector<absl::StatusOr<int>>>(
+            std::vector<absl::StatusOr<int>>(items.begin(), items.end()));
+      },
+      absl::Seconds(10));
+  for (const char* id : {"req-a", "req-b"}) {
+    RequestIdScope scope(id);
+    c.Add(1, Later(), [](absl::StatusOr<int>) {});
+  }
+  c.Stop();
+  EXPECT_EQ(seen, "req-a,req-b");
 }
 
 TEST(GroupCommitTest, AFlushAnsweringTheWrongNumberOfResultsIsAnInternalError) {

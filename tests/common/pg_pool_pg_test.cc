@@ -1,10 +1,17 @@
 // PgPool against a real PostgreSQL: a statement never outlives the caller's
-// deadline nor the pool's statement_timeout.
+// deadline nor the pool's statement_timeout; real database errors become the
+// most specific code with a stable message that holds none of the server's
+// text; array literals survive any bytes.
 #include "common/pg_pool.h"
 
 #include "common/pg_array.h"
 
 #include <gtest/gtest.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 #include "tests/testing/test_database.h"
 
@@ -118,6 +125,122 @@ TEST_F(PgPoolTest, ArrayLiteralsComeBackAsTheValuesTheyWereMadeOf) {
     return absl::OkStatus();
   });
   EXPECT_TRUE(st.ok()) << st;
+}
+
+TEST_F(PgPoolTest, AnArrayWithNulOrInvalidUtf8KeepsEveryOtherValueExactly) {
+  using namespace std::string_literals;
+  auto pool = Pool(absl::Seconds(30));
+  const std::vector<std::string> texts = {"meu CPF é 123.456.789-00", "x\0y"s, "caf\xC3",
+                                          "\xFF\xFE", "último \"ok\""};
+  auto back = pool->ReadOnly(
+      absl::Now() + absl::Seconds(10),
+      [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<std::string>> {
+        std::vector<std::string> out;
+        for (const auto& row : tx.exec_params(
+                 "SELECT t FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+                 PgArray(texts))) {
+          out.push_back(row[0].as<std::string>());
+        }
+        return out;
+      });
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, (std::vector<std::string>{"meu CPF é 123.456.789-00", "x\xEF\xBF\xBDy",
+                                             "caf\xEF\xBF\xBD", "\xEF\xBF\xBD\xEF\xBF\xBD",
+                                             "último \"ok\""}));
+}
+
+// The text of the error the server gives for `sql` (first line, without "ERROR:").
+std::string ServerText(const std::string& dsn, const std::string& sql) {
+  pqxx::connection conn(dsn);
+  pqxx::work tx(conn);
+  try {
+    tx.exec(sql);
+  } catch (const std::exception& e) {
+    absl::string_view what = e.what();
+    what = what.substr(0, what.find('\n'));
+    absl::ConsumePrefix(&what, "ERROR:");
+    return std::string(absl::StripAsciiWhitespace(what));
+  }
+  return "";
+}
+
+TEST_F(PgPoolTest, DatabaseErrorsBecomeSpecificCodesWithoutTheServersText) {
+  auto pool = Pool(absl::Seconds(30));
+  const std::string secret = "segredo-de-outro-cliente";
+  const std::string setup =
+      "CREATE TEMP TABLE parent (id text PRIMARY KEY); "
+      "CREATE TEMP TABLE child (id text PRIMARY KEY, parent text REFERENCES parent, "
+      "v text NOT NULL CHECK (v <> '" +
+      secret +
+      "'), code varchar(3));"
+      "INSERT INTO parent VALUES ('" +
+      secret + "'); ";
+  struct Case {
+    std::string sql;
+    absl::StatusCode code;
+  };
+  const std::vector<Case> cases = {
+      // The literal of a group-committed batch that a NUL cut short.
+      {"SELECT '{\"" + secret + "\",\"meu CPF'::text[]", absl::StatusCode::kInvalidArgument},
+      {"SELECT convert_from('\\xff'::bytea, 'UTF8') || '" + secret + "'",
+       absl::StatusCode::kInvalidArgument},
+      {"SELECT ('{\"a\": \"" + secret + "\\u0000\"}'::jsonb)->>'a'",
+       absl::StatusCode::kInvalidArgument},
+      {"SELECT '" + secret + "'::int", absl::StatusCode::kInvalidArgument},
+      {"SELECT 1 / 0 FROM parent WHERE id = '" + secret + "'", absl::StatusCode::kInvalidArgument},
+      {"INSERT INTO child VALUES ('a', NULL, '" + secret + "', NULL)",
+       absl::StatusCode::kInvalidArgument},
+      {"INSERT INTO child VALUES ('a', NULL, NULL, NULL)", absl::StatusCode::kInvalidArgument},
+      {"INSERT INTO child VALUES ('a', NULL, 'v', '" + secret + "')",
+       absl::StatusCode::kInvalidArgument},
+      {"INSERT INTO parent VALUES ('" + secret + "')", absl::StatusCode::kAlreadyExists},
+      {"INSERT INTO child VALUES ('a', '" + secret + "x', 'v', NULL)",
+       absl::StatusCode::kFailedPrecondition},
+      {"SELEKT '" + secret + "'", absl::StatusCode::kInternal},
+      {"SELECT * FROM " + secret.substr(0, 7) + "_table", absl::StatusCode::kInternal},
+      {"DO $$ BEGIN RAISE EXCEPTION '" + secret + "'; END $$", absl::StatusCode::kInternal},
+  };
+  for (const auto& c : cases) {
+    const std::string server = ServerText(db_->dsn(), setup + c.sql);
+    ASSERT_FALSE(server.empty()) << c.sql << " did not fail";
+    absl::Status st =
+        pool->Transaction(absl::Now() + absl::Seconds(10), [&](pqxx::work& tx) -> absl::Status {
+          tx.exec(setup);
+          tx.exec(c.sql);
+          return absl::OkStatus();
+        });
+    EXPECT_EQ(st.code(), c.code) << c.sql << " -> " << st;
+    EXPECT_FALSE(absl::StrContains(st.message(), secret)) << st;
+    EXPECT_FALSE(absl::StrContains(st.message(), server)) << st;
+    // Nothing of the server's wording either (its words of five letters or more).
+    for (absl::string_view word : absl::StrSplit(server, ' ')) {
+      word = absl::StripAsciiWhitespace(absl::StripSuffix(word, ":"));
+      if (word.size() >= 5 && word != "value" && word != "input" && word != "error") {
+        EXPECT_FALSE(absl::StrContains(st.message(), word))
+            << "'" << word << "' of \"" << server << "\" in: " << st;
+      }
+    }
+  }
+  // A failed client-side conversion (a library error, not the server's).
+  absl::Status conv =
+      pool->ReadOnly(absl::Now() + absl::Seconds(10), [&](pqxx::read_transaction& tx) {
+        (void)tx.exec("SELECT '" + secret + "'")[0][0].as<int>();
+        return absl::OkStatus();
+      });
+  EXPECT_EQ(conv.code(), absl::StatusCode::kInternal) << conv;
+  EXPECT_FALSE(absl::StrContains(conv.message(), secret)) << conv;
+}
+
+TEST_F(PgPoolTest, AnUnreachableDatabaseIsUnavailableWithoutItsAddress) {
+  PgPoolOptions options;
+  options.dsn = "postgresql://genesis_nobody@127.0.0.1:1/nowhere";
+  options.size = 1;
+  PgPool pool(options, nullptr);
+  absl::Status st = pool.Ping(absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_FALSE(absl::StrContains(st.message(), "127.0.0.1")) << st;
+  EXPECT_FALSE(absl::StrContains(st.message(), "genesis_nobody")) << st;
+  EXPECT_FALSE(absl::StrContains(st.message(), "nowhere")) << st;
 }
 
 }  // namespace

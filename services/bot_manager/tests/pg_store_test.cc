@@ -2,14 +2,25 @@
 // idempotency, leases with SKIP LOCKED and their expiry, exactly one reply per
 // inbound message, outbox state changes and delivery statuses, the proactive
 // rules (daily cap per recipient, approval before the first message to a new
-// contact), erasure counts and the Redis context cache (TTL, erasure). Each
-// test gets a fresh database and its own Redis key prefix.
+// contact), erasure counts and the Redis context cache (TTL, erasure); one
+// poisoned webhook (NUL, invalid UTF-8) in a group commit fails nobody and
+// leaks nothing. Each test gets a fresh database and its own Redis key prefix.
 #include "services/bot_manager/pg_store.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <pqxx/pqxx>
+
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/text.h"
+#include "services/bot_manager/webhooks.h"
 
 #include "absl/time/civil_time.h"
 #include "common/migrations.h"
@@ -384,6 +395,166 @@ TEST_F(BotPgStoreTest, RetentionPurgesOnlyFinishedRowsOlderThanTheCutoff) {
   EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.messages"), 2);
   EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.conversations"), 1);  // 5511 still talks
   EXPECT_EQ(*store_->PurgeBefore(absl::Now() - absl::Hours(24 * 730), 1000, ctx_), 0);
+}
+
+TEST_F(BotPgStoreTest, ABatchWithNulOrInvalidUtf8TextsStoresEveryMessage) {
+  using namespace std::string_literals;
+  // Straight to the store (no edge replacement): the array literal stays whole.
+  WebhookEvents poisoned;
+  poisoned.messages.push_back({"p1", "5599", "5599", "antes\0depois"s});
+  poisoned.messages.push_back({"p2", "5599", "5599", "caf\xC3"});
+  std::vector<IngestItem> items = {{"wa", "whatsapp", Messages("5511", {"m1"})},
+                                   {"tg", "telegram", poisoned},
+                                   {"wa", "whatsapp", Messages("5522", {"m2"})}};
+  auto out = store_->IngestBatch(items, absl::Seconds(30), ctx_);
+  ASSERT_TRUE(out.ok()) << out.status();
+  for (const auto& o : *out) {
+    EXPECT_TRUE(o.status.ok()) << o.status;
+    EXPECT_EQ(o.result.accepted, static_cast<int>(o.leased.size()));
+  }
+  pqxx::connection c(db_->dsn());
+  pqxx::nontransaction tx(c);
+  std::map<std::string, std::string> stored;
+  for (const auto& r : tx.exec("SELECT external_id, text FROM bot_manager.inbox")) {
+    stored[r[0].as<std::string>()] = r[1].as<std::string>();
+  }
+  EXPECT_EQ(stored, (std::map<std::string, std::string>{{"m1", "texto m1"},
+                                                        {"m2", "texto m2"},
+                                                        {"p1",
+                                                         "antes\xEF\xBF\xBD"
+                                                         "depois"},
+                                                        {"p2", "caf\xEF\xBF\xBD"}}));
+}
+
+TEST_F(BotPgStoreTest, OnePoisonedWebhookAmongConcurrentOnesFailsNobodyAndLeaksNothing) {
+  BotConfig mm;
+  mm.id = "mm";
+  mm.channel = Channel::kMattermost;
+  mm.webhook_secret_env = "S";
+  mm.access_token_env = "T";
+  ASSERT_TRUE(store_->CreateBot(mm, ctx_).ok());
+  struct Delivery {
+    Channel channel;
+    WebhookRequest req;
+    std::string id;        // the inbox external id
+    std::string expected;  // the text that must be stored
+  };
+  std::vector<Delivery> deliveries;
+  auto telegram = [&](int n, const std::string& json_text, const std::string& expected) {
+    WebhookRequest r{
+        "tg",
+        absl::StrCat(R"({"update_id": )", n, R"(, "message": {"from": {"id": )", 500 + n,
+                     R"(}, "chat": {"id": )", 500 + n, R"(}, "text": ")", json_text, R"("}})"),
+        "application/json",
+        {{"x-telegram-bot-api-secret-token", "secret"}}};
+    deliveries.push_back({Channel::kTelegram, r, std::to_string(n), expected});
+  };
+  auto mattermost = [&](int n, const std::string& form_text, const std::string& expected) {
+    WebhookRequest r{"mm",
+                     absl::StrCat("token=secret&channel_id=c", n, "&user_id=u", n, "&post_id=p", n,
+                                  "&text=", form_text),
+                     "application/x-www-form-urlencoded",
+                     {}};
+    deliveries.push_back({Channel::kMattermost, r, absl::StrCat("p", n), expected});
+  };
+  auto whatsapp = [&](int n, const std::string& raw_text, const std::string& expected) {
+    std::string body = absl::StrCat(
+        R"({"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[)",
+        R"({"id":"w)", n, R"(","from":"55119000)", n, R"(","type":"text","text":{"body":")",
+        raw_text, R"("}}]}}]}]})");
+    WebhookRequest r{"wa",
+                     body,
+                     "application/json",
+                     {{"x-hub-signature-256", "sha256=" + HmacSha256Hex("secret", body)}}};
+    deliveries.push_back({Channel::kWhatsApp, r, absl::StrCat("w", n), expected});
+  };
+  const std::string fffd = kReplacementCharacter;
+  auto cpf = [](const char* who, int n) {
+    return absl::StrCat("cliente ", who, " ", n, ": meu CPF é 123.456.78", n, "-00");
+  };
+  // The first one goes alone and is held at the inbox (a lock) while the rest queue
+  // behind it, so that they are committed together, poisoned ones among them.
+  telegram(1, cpf("tg", 1), cpf("tg", 1));
+  for (int n = 2; n <= 6; ++n) telegram(n, cpf("tg", n), cpf("tg", n));
+  telegram(7, "antes\\u0000depois", "antes" + fffd + "depois");  // NUL in Telegram JSON
+  for (int n = 1; n <= 4; ++n)
+    mattermost(n, absl::StrReplaceAll(cpf("mm", n), {{" ", "+"}}), cpf("mm", n));
+  mattermost(5, "oi%00tchau%FF", "oi" + fffd + "tchau" + fffd);  // %00 and invalid UTF-8
+  for (int n = 1; n <= 3; ++n) whatsapp(n, cpf("wa", n), cpf("wa", n));
+  whatsapp(4, "ol\xE1 mundo", "ol" + fffd + " mundo");  // Latin-1, not UTF-8
+  ASSERT_EQ(deliveries.size(), 16u);
+
+  pqxx::connection locker(db_->dsn());
+  pqxx::work lock(locker);
+  lock.exec("LOCK TABLE bot_manager.inbox IN SHARE ROW EXCLUSIVE MODE");
+  std::vector<absl::StatusOr<WebhookResult>> results(deliveries.size(),
+                                                     absl::UnknownError("not answered"));
+  std::vector<std::thread> senders;
+  auto send = [&](size_t i) {
+    senders.emplace_back([&, i] {
+      CallContext ctx = CallContext::Background();
+      results[i] = logic_->ReceiveWebhook(deliveries[i].channel, deliveries[i].req, ctx);
+    });
+  };
+  auto poll = [](const std::function<bool()>& done) {
+    const absl::Time until = absl::Now() + absl::Seconds(20);
+    while (!done() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(5));
+    return done();
+  };
+  send(0);
+  ASSERT_TRUE(poll([&] {
+    return Count(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+               "query LIKE '%INSERT INTO bot_manager.inbox%'") == 1;
+  })) << "the first webhook never reached the inbox";
+  for (size_t i = 1; i < deliveries.size(); ++i) send(i);
+  ASSERT_TRUE(poll([&] { return logic_->webhooks_waiting() == deliveries.size() - 1; }));
+  lock.commit();
+  for (auto& t : senders) t.join();
+
+  std::map<std::string, std::string> stored;
+  {
+    pqxx::connection c(db_->dsn());
+    pqxx::nontransaction tx(c);
+    for (const auto& r : tx.exec("SELECT external_id, text FROM bot_manager.inbox")) {
+      stored[r[0].as<std::string>()] = r[1].as<std::string>();
+    }
+  }
+  for (size_t i = 0; i < deliveries.size(); ++i) {
+    const Delivery& d = deliveries[i];
+    ASSERT_TRUE(results[i].ok()) << d.id << ": " << results[i].status();
+    EXPECT_EQ(results[i]->accepted, 1) << d.id;
+    EXPECT_EQ(stored[d.id], d.expected) << d.id;
+    // Nothing of another delivery nor of the database in any answer.
+    for (absl::string_view leak : {"CPF", "malformed", "literal", "ERROR", "invalid byte"}) {
+      EXPECT_FALSE(absl::StrContains(results[i].status().message(), leak)) << d.id;
+    }
+  }
+  EXPECT_EQ(stored.size(), deliveries.size());
+}
+
+TEST_F(BotPgStoreTest, ABotFieldWithNulIsAFieldViolationNotADatabaseError) {
+  using namespace std::string_literals;
+  BotConfig b;
+  b.channel = Channel::kTelegram;
+  b.display_name = "Suporte\0oculto"s;
+  b.webhook_secret_env = "S";
+  b.access_token_env = "T";
+  auto created = logic_->CreateBot("nul", b, ctx_);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(FieldViolationsOf(created.status()),
+              ElementsAre(std::make_pair(std::string("bot.display_name"),
+                                         std::string("must not contain NUL characters (U+0000)"))));
+  b.display_name = "Suporte";
+  ASSERT_TRUE(logic_->CreateBot("ok", b, ctx_).ok());
+  BotConfig patch;
+  patch.system_prompt = "Voc\xEA";  // Latin-1
+  auto updated = logic_->UpdateBot("bots/ok", patch, {"system_prompt"}, "", ctx_);
+  EXPECT_EQ(updated.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_EQ(FieldViolationsOf(updated.status()).size(), 1u);
+  EXPECT_EQ(FieldViolationsOf(updated.status())[0].first, "bot.system_prompt");
+  EXPECT_THAT(FieldViolationsOf(updated.status())[0].second, HasSubstr("must be valid UTF-8"));
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.bots WHERE id = 'nul'"), 0);
 }
 
 TEST(RedisContextCacheTest, KeepsContextForItsTtlAndErasesIt) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/status.h"
 #include "services/bot_manager/bot_manager.h"
 #include "services/bot_manager/simulator/simulator.h"
 
@@ -139,6 +140,54 @@ TEST(Rules, BotValidationNamesFields) {
         "bot.phone_number_id", "bot.max_context_messages"}) {
     EXPECT_NE(all.find(f), std::string::npos) << f << " in " << all;
   }
+}
+
+TEST(ParseStorable, NulAndInvalidUtf8InATextAreReplacedNotRefused) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  auto tg = ParseTelegram(
+      R"({"update_id": 9, "message": {"from": {"id": 7}, "chat": {"id": 7}, "text": "a\u0000b"}})");
+  ASSERT_TRUE(tg.ok()) << tg.status();
+  EXPECT_EQ(tg->messages[0].text, "a" + fffd + "b");
+  std::string token;
+  auto mm = ParseMattermost("token=t&channel_id=c&user_id=u&post_id=p&text=oi%00x%FF",
+                            "application/x-www-form-urlencoded", &token);
+  ASSERT_TRUE(mm.ok()) << mm.status();
+  EXPECT_EQ(mm->messages[0].text, "oi" + fffd + "x" + fffd);
+  // A raw invalid byte in a JSON body does not refuse the whole body.
+  auto wa = ParseWhatsApp(
+      "{\"entry\":[{\"changes\":[{\"value\":{\"messages\":[{\"id\":\"w1\",\"from\":\"55\","
+      "\"type\":\"text\",\"text\":{\"body\":\"ol\xE1\"}}]}}]}]}");
+  ASSERT_TRUE(wa.ok()) << wa.status();
+  EXPECT_EQ(wa->messages[0].text, "ol" + fffd);
+}
+
+TEST(ParseStorable, AnIdThatIsNotStorableTextRefusesThatDeliveryAlone) {
+  std::string token;
+  auto mm = ParseMattermost("token=t&channel_id=c&user_id=u%00x&post_id=p&text=oi",
+                            "application/x-www-form-urlencoded", &token);
+  EXPECT_EQ(mm.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(mm.status().message(),
+            "the Mattermost sender id must not contain NUL characters (U+0000)");
+  auto tg = ParseTelegram(
+      R"({"update_id": 9, "message": {"from": {"id": "7\u0000"}, "chat": {"id": 7}, "text": "a"}})");
+  EXPECT_EQ(tg.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Rules, BotTextFieldsMustBeStorable) {
+  using namespace std::string_literals;
+  BotConfig b;
+  b.channel = Channel::kTelegram;
+  b.webhook_secret_env = "S";
+  b.access_token_env = "T";
+  b.display_name = "Sup\0orte"s;
+  b.system_prompt = "Voc\xEA";
+  b.quiet_hours.time_zone = "America/Sao_Paulo\0x"s;
+  auto st = ValidateBot(b, "bot.");
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (const auto& [field, why] : FieldViolationsOf(st)) fields.push_back(field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"bot.display_name", "bot.system_prompt",
+                                              "bot.quiet_hours.time_zone"}));
 }
 
 }  // namespace
