@@ -42,6 +42,15 @@ class HandoffQueue {
     for (auto& row : rows) rows_.emplace_back(std::move(row), until);
   }
 
+  // Rows claimed at `written` with `lease`, taken before those waiting (they
+  // are older: the claims' backlog), in their order.
+  void PushFront(std::vector<Row> rows, absl::Time written, absl::Duration lease) {
+    const absl::Time until = written + lease * 0.8;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it)
+      rows_.emplace_front(std::move(*it), until);
+  }
+
   // The oldest row with time left; rows whose lease is running out are
   // dropped (and a claim made due, which takes them once the lease ends).
   std::optional<Row> Take() {
