@@ -702,9 +702,25 @@ absl::StatusOr<WebhookResult> BotManager::ReceiveWebhook(Channel channel, const 
 }
 
 absl::StatusOr<int> BotManager::ProcessInbox(const CallContext& ctx) {
-  // One row at a time from memory, so that every worker gets a share.
-  std::optional<InboxRow> row = handed_inbox_.Take();
-  if (!row && handed_inbox_.ClaimDue()) {
+  // One row at a time from memory, so that every worker gets a share; it
+  // enters its conversation's gate as it leaves the queue, so that two
+  // workers taking two messages of one conversation answer them in order.
+  std::optional<InboxRow> run;
+  int64_t behind = 0;
+  auto admit = [&](InboxRow row) {
+    switch (AdmitToGate(&row)) {
+      case Admission::kRun:
+        run = std::move(row);
+        break;
+      case Admission::kBehind:
+        behind = row.id;
+        break;
+      case Admission::kQueued:
+        break;
+    }
+  };
+  bool took = handed_inbox_.TakeAnd(admit);
+  if (!took && handed_inbox_.ClaimDue()) {
     const absl::Time claimed_at = absl::Now();
     GENESIS_ASSIGN_OR_RETURN(std::vector<InboxRow> rows,
                              store_->ClaimInbox(options_.inbox_batch, options_.inbox_lease, ctx));
@@ -714,62 +730,61 @@ absl::StatusOr<int> BotManager::ProcessInbox(const CallContext& ctx) {
     // claims find rows (a backlog after an outage), claim again at once. This
     // worker answers the first; the others go to the other workers.
     handed_inbox_.ClaimNow();
-    row = std::move(rows.front());
+    InboxRow first = std::move(rows.front());
     rows.erase(rows.begin());
     const size_t n = rows.size();
     if (n > 0) {
       handed_inbox_.PushFront(std::move(rows), claimed_at, options_.inbox_lease);
       Wake(options_.on_inbox, n);
     }
+    admit(std::move(first));
+    took = true;
   }
-  if (!row) return 0;
-  AnswerInOrder(*std::move(row), ctx);
-  return 1;
+  if (behind != 0) GiveBackInbox({behind}, ctx);
+  if (run) AnswerInOrder(*std::move(run), ctx);
+  return took ? 1 : 0;
+}
+
+BotManager::Admission BotManager::AdmitToGate(InboxRow* row) {
+  std::lock_guard<std::mutex> lock(gates_mu_);
+  if (gates_.size() > 100000) {
+    for (auto it = gates_.begin(); it != gates_.end();) {
+      it = it->second.busy ? std::next(it) : gates_.erase(it);
+    }
+  }
+  Gate& gate = gates_[{row->bot_id, row->contact}];
+  if (gate.backlog_to != 0 && gate.backlog_expiry <= options_.now()) gate.backlog_to = 0;
+  // A claim hands over the oldest waiting message of a conversation; one from
+  // memory is newer than any the conversation has waiting in PostgreSQL.
+  if (!row->claimed && gate.backlog_to != 0) {
+    gate.backlog_to = std::max(gate.backlog_to, row->id);
+    return Admission::kBehind;
+  }
+  if (gate.busy) {
+    // Another worker is answering this conversation: it answers this one next, in id order.
+    auto at = std::find_if(gate.waiting.begin(), gate.waiting.end(),
+                           [&](const auto& w) { return w.first.id > row->id; });
+    gate.waiting.insert(at, {std::move(*row), absl::Now() + options_.inbox_lease / 2});
+    return Admission::kQueued;
+  }
+  gate.busy = true;
+  return Admission::kRun;
+}
+
+void BotManager::GiveBackInbox(const std::vector<int64_t>& ids, const CallContext& ctx) {
+  if (ids.empty()) return;
+  if (auto st = store_->ReleaseLeases(ids, {}, ctx); !st.ok()) {
+    Logger("bot.worker")
+        ->warn(
+            "could not give back {} inbox row(s) waiting behind an earlier message (taken "
+            "again when their leases run out): {}",
+            ids.size(), st.message());
+  }
 }
 
 void BotManager::AnswerInOrder(InboxRow row, const CallContext& ctx) {
-  const bool claimed = row.claimed;
   const std::pair<std::string, std::string> key{row.bot_id, row.contact};
   auto log = Logger("bot.worker");
-  // Gives rows back to PostgreSQL (attempt uncounted), where claims take them in order.
-  auto give_back = [&](const std::vector<int64_t>& ids) {
-    if (ids.empty()) return;
-    if (auto st = store_->ReleaseLeases(ids, {}, ctx); !st.ok()) {
-      log->warn(
-          "could not give back {} inbox row(s) waiting behind an earlier message (taken "
-          "again when their leases run out): {}",
-          ids.size(), st.message());
-    }
-  };
-  bool behind = false;
-  {
-    std::lock_guard<std::mutex> lock(gates_mu_);
-    if (gates_.size() > 100000) {
-      for (auto it = gates_.begin(); it != gates_.end();) {
-        it = it->second.busy ? std::next(it) : gates_.erase(it);
-      }
-    }
-    Gate& gate = gates_[key];
-    if (gate.backlog_to != 0 && gate.backlog_expiry <= options_.now()) gate.backlog_to = 0;
-    // A claim hands over the oldest waiting message of a conversation; one from
-    // memory is newer than any the conversation has waiting in PostgreSQL.
-    behind = !claimed && gate.backlog_to != 0;
-    if (behind) {
-      gate.backlog_to = std::max(gate.backlog_to, row.id);
-    } else if (gate.busy) {
-      // Another worker is answering this conversation: it answers this one next, in id order.
-      auto at = std::find_if(gate.waiting.begin(), gate.waiting.end(),
-                             [&](const auto& w) { return w.first.id > row.id; });
-      gate.waiting.insert(at, {std::move(row), absl::Now() + options_.inbox_lease / 2});
-      return;
-    } else {
-      gate.busy = true;
-    }
-  }
-  if (behind) {
-    give_back({row.id});
-    return;
-  }
   while (true) {
     auto done = ProcessOne(row, ctx);
     if (!done.ok()) {
@@ -823,7 +838,7 @@ void BotManager::AnswerInOrder(InboxRow row, const CallContext& ctx) {
         if (gate.backlog_to == 0) gates_.erase(key);
       }
     }
-    give_back(later);
+    GiveBackInbox(later, ctx);
     if (claim_next || !later.empty()) {
       handed_inbox_.ClaimNow();
       if (options_.on_inbox) options_.on_inbox();
@@ -944,32 +959,41 @@ absl::StatusOr<std::optional<absl::Time>> BotManager::ProcessOne(const InboxRow&
 }
 
 absl::StatusOr<int> BotManager::SendOutbox(const CallContext& ctx) {
-  std::vector<OutboxRow> rows;
-  if (auto handed = handed_outbox_.Take()) {
-    rows.push_back(std::move(*handed));
-  } else if (handed_outbox_.ClaimDue()) {
-    GENESIS_ASSIGN_OR_RETURN(
-        rows, store_->ClaimOutbox(options_.outbox_batch, options_.outbox_lease, ctx));
-    if (static_cast<int>(rows.size()) == options_.outbox_batch) handed_outbox_.ClaimNow();
+  // A row from memory enters its recipient's gate as it leaves the queue, so
+  // that two senders taking two replies to one chat send them in order.
+  std::optional<OutboxRow> handed;
+  if (handed_outbox_.TakeAnd([&](OutboxRow row) {
+        if (AdmitToSendGate(&row)) handed = std::move(row);
+      })) {
+    if (handed) SendInOrder(*std::move(handed), ctx);
+    return 1;
   }
-  for (auto& row : rows) SendInOrder(std::move(row), ctx);
+  if (!handed_outbox_.ClaimDue()) return 0;
+  GENESIS_ASSIGN_OR_RETURN(std::vector<OutboxRow> rows,
+                           store_->ClaimOutbox(options_.outbox_batch, options_.outbox_lease, ctx));
+  if (static_cast<int>(rows.size()) == options_.outbox_batch) handed_outbox_.ClaimNow();
+  for (auto& row : rows) {
+    if (AdmitToSendGate(&row)) SendInOrder(std::move(row), ctx);
+  }
   return static_cast<int>(rows.size());
+}
+
+bool BotManager::AdmitToSendGate(OutboxRow* row) {
+  std::lock_guard<std::mutex> lock(send_gates_mu_);
+  SendGate& gate = send_gates_[{row->bot_id, row->recipient}];
+  if (gate.busy) {
+    // Another sender is sending to this recipient: it sends this one next, in id order.
+    auto at = std::find_if(gate.waiting.begin(), gate.waiting.end(),
+                           [&](const auto& w) { return w.first.id > row->id; });
+    gate.waiting.insert(at, {std::move(*row), absl::Now() + options_.outbox_lease / 2});
+    return false;
+  }
+  gate.busy = true;
+  return true;
 }
 
 void BotManager::SendInOrder(OutboxRow row, const CallContext& ctx) {
   const std::pair<std::string, std::string> key{row.bot_id, row.recipient};
-  {
-    std::lock_guard<std::mutex> lock(send_gates_mu_);
-    SendGate& gate = send_gates_[key];
-    if (gate.busy) {
-      // Another sender is sending to this recipient: it sends this one next, in id order.
-      auto at = std::find_if(gate.waiting.begin(), gate.waiting.end(),
-                             [&](const auto& w) { return w.first.id > row.id; });
-      gate.waiting.insert(at, {std::move(row), absl::Now() + options_.outbox_lease / 2});
-      return;
-    }
-    gate.busy = true;
-  }
   while (true) {
     if (auto st = SendOne(row, ctx); !st.ok()) {
       Logger("bot.sender")

@@ -272,15 +272,25 @@ class BotManager {
                                                                absl::Time deadline);
   absl::StatusOr<std::vector<absl::StatusOr<bool>>> FlushStarts(const std::vector<int64_t>& ids,
                                                                 absl::Time deadline);
-  // Answers `row` (claimed from PostgreSQL, or handed over in memory) after
-  // the earlier messages of its conversation (see gates_); later ones that
-  // arrive meanwhile are answered by the same call, in order.
+  // Whether a worker that took `row` answers it now (kRun: the conversation
+  // is its own until AnswerInOrder returns), leaves it to the worker that
+  // holds the conversation (kQueued: moved into the gate) or gives it back
+  // to PostgreSQL behind the conversation's backlog (kBehind). See gates_.
+  enum class Admission { kRun, kQueued, kBehind };
+  Admission AdmitToGate(InboxRow* row);
+  // Answers `row` (admitted with kRun), then the messages of its
+  // conversation queued meanwhile, in order.
   void AnswerInOrder(InboxRow row, const CallContext& ctx);
+  // Gives inbox rows back to PostgreSQL (the attempt uncounted).
+  void GiveBackInbox(const std::vector<int64_t>& ids, const CallContext& ctx);
   // One message: answered, handed off or recorded (nullopt), or given back
   // for a retry of the router at the returned time.
   absl::StatusOr<std::optional<absl::Time>> ProcessOne(const InboxRow& row, const CallContext& ctx);
-  // Sends `row` after the replies to the same recipient other senders hold,
-  // then the ones handed over meanwhile, in order.
+  // True when the sender that took `row` sends it now (the recipient is its
+  // own until SendInOrder returns); false: moved into the recipient's gate
+  // for the sender that holds it.
+  bool AdmitToSendGate(OutboxRow* row);
+  // Sends `row` (admitted), then the replies to its recipient queued meanwhile, in order.
   void SendInOrder(OutboxRow row, const CallContext& ctx);
   absl::Status SendOne(const OutboxRow& row, const CallContext& ctx);
   // The spoken answer to an IntentRequest's words; records the turn (alexa.cc).

@@ -65,6 +65,25 @@ class HandoffQueue {
     return std::nullopt;
   }
 
+  // Like Take, but hands the row to `on_row` while the queue is still locked
+  // (so that rows taken one after the other are seen by `on_row` in queue
+  // order); false when there was none. `on_row` must not use this queue.
+  template <typename F>
+  bool TakeAnd(F&& on_row) {
+    const absl::Time now = absl::Now();
+    std::lock_guard<std::mutex> lock(mu_);
+    while (!rows_.empty()) {
+      auto [row, until] = std::move(rows_.front());
+      rows_.pop_front();
+      if (until > now) {
+        on_row(std::move(row));
+        return true;
+      }
+      ClaimNow();
+    }
+    return false;
+  }
+
   // Empties the queue; the ids of the rows it held (their leases to give back).
   std::vector<int64_t> DrainIds() {
     std::lock_guard<std::mutex> lock(mu_);
