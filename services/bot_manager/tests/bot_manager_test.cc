@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <condition_variable>
 #include <sstream>
+#include <thread>
 
 #include "absl/time/civil_time.h"
 #include "common/logging.h"
@@ -264,6 +266,47 @@ TEST_F(BotManagerTest, ABacklogIsAnsweredInArrivalOrderPerConversation) {
   }
   for (const auto& in : store_->Inbox()) EXPECT_EQ(in.row.state, "done") << in.row.text;
   EXPECT_EQ(Count(metrics_.inbox_outcomes, {"replied"}), 5);
+}
+
+// Two workers take two messages of one conversation from memory: the second
+// leaves its message to the first, which answers both in order.
+TEST_F(BotManagerTest, TwoWorkersTakingTwoMessagesOfOneConversationAnswerThemInOrder) {
+  CreateWa();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_in = false;
+  bool release = false;
+  model_.on_call = [&](const std::vector<Message>& context) {
+    if (context.back().text != "primeira") return;
+    std::unique_lock<std::mutex> l(mu);
+    first_in = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+  };
+  ASSERT_TRUE(Receive("5511988887777", "primeira", 1).ok());
+  ASSERT_TRUE(Receive("5511988887777", "segunda", 2).ok());
+  std::thread first([&] { ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1); });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return first_in; }));
+  }
+  ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);  // took "segunda", left it to the first worker
+  {
+    std::lock_guard<std::mutex> l(model_.mu);
+    EXPECT_THAT(model_.calls, IsEmpty());
+  }
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  first.join();
+  Drain();
+  EXPECT_THAT(SentTexts(), ElementsAre("echo: primeira", "echo: segunda"));
+  ASSERT_THAT(model_.calls, SizeIs(2));
+  std::vector<std::string> texts;
+  for (const auto& m : model_.calls[1]) texts.push_back(m.text);
+  EXPECT_THAT(texts, ElementsAre("primeira", "echo: primeira", "segunda"));
 }
 
 TEST_F(BotManagerTest, APermanentRouterErrorHandsOffAtOnce) {

@@ -618,10 +618,13 @@ class ScriptedModel final : public ReplyModel {
     std::mutex mu;
     std::vector<absl::StatusOr<ModelReply>> script;
     std::vector<std::vector<Message>> calls;
+    // Called first by every call, without the lock (set before any call).
+    std::function<void(const std::vector<Message>&)> on_call;
   };
   explicit ScriptedModel(Shared* shared) : shared_(shared) {}
   absl::StatusOr<ModelReply> Reply(const BotConfig&, const std::vector<Message>& context,
                                    const CallContext&) override {
+    if (shared_->on_call) shared_->on_call(context);
     std::lock_guard<std::mutex> l(shared_->mu);
     const size_t n = shared_->calls.size();
     shared_->calls.push_back(context);
