@@ -76,6 +76,14 @@ absl::StatusOr<int64_t> ConversationIdOf(const std::vector<std::string>& parts, 
   return id;
 }
 
+// The router could not answer for reasons of its own (down, hung, out of
+// budget or capacity): worth retrying later, not a reason to hand off.
+bool RouterUnavailable(const absl::Status& st) {
+  return st.code() == absl::StatusCode::kUnavailable ||
+         st.code() == absl::StatusCode::kDeadlineExceeded ||
+         st.code() == absl::StatusCode::kResourceExhausted;
+}
+
 bool Retryable(const absl::Status& st) {
   return st.code() == absl::StatusCode::kUnavailable ||
          st.code() == absl::StatusCode::kDeadlineExceeded ||
@@ -305,6 +313,12 @@ BotManager::BotManager(std::unique_ptr<BotStore> store, std::unique_ptr<ContextC
       },
       options_.wait_for_sent_marks ? absl::ZeroDuration() : options_.sent_mark_linger,
       observe("sent_marks"));
+  starts_ = std::make_unique<GroupCommitter<int64_t, bool>>(
+      "send-start writer", options_.commit_batch,
+      [this](const std::vector<int64_t>& ids, absl::Time deadline) {
+        return FlushStarts(ids, deadline);
+      },
+      absl::ZeroDuration(), observe("send_starts"));
 }
 
 namespace {
@@ -393,12 +407,34 @@ absl::StatusOr<std::vector<absl::StatusOr<bool>>> BotManager::FlushMarks(
 
 size_t BotManager::webhooks_waiting() const { return ingest_->queued(); }
 
+absl::StatusOr<std::vector<absl::StatusOr<bool>>> BotManager::FlushStarts(
+    const std::vector<int64_t>& ids, absl::Time deadline) {
+  GENESIS_RETURN_IF_ERROR(store_->MarkSendStartedBatch(ids, WithDeadline(deadline)));
+  return std::vector<absl::StatusOr<bool>>(ids.size(), true);
+}
+
 std::pair<size_t, size_t> BotManager::handed_waiting() const {
   return {handed_inbox_.size(), handed_outbox_.size()};
 }
 
 absl::Status BotManager::Drain(const CallContext& ctx) {
-  return store_->ReleaseLeases(handed_inbox_.DrainIds(), handed_outbox_.DrainIds(), ctx);
+  std::vector<int64_t> inbox = handed_inbox_.DrainIds();
+  {
+    std::lock_guard<std::mutex> lock(gates_mu_);
+    for (auto& [key, gate] : gates_) {
+      for (const auto& [row, until] : gate.waiting) inbox.push_back(row.id);
+      gate.waiting.clear();
+    }
+  }
+  std::vector<int64_t> outbox = handed_outbox_.DrainIds();
+  {
+    std::lock_guard<std::mutex> lock(send_gates_mu_);
+    for (auto& [key, gate] : send_gates_) {
+      for (const auto& [row, until] : gate.waiting) outbox.push_back(row.id);
+      gate.waiting.clear();
+    }
+  }
+  return store_->ReleaseLeases(inbox, outbox, ctx);
 }
 
 absl::StatusOr<Conversation> BotManager::CachedConversation(const std::string& bot_id,
@@ -438,7 +474,7 @@ absl::Duration BotManager::Backoff(int attempts) const {
   return std::min(d, options_.max_retry_backoff);
 }
 
-absl::Duration BotManager::SendDelay(const OutboxRow& row) {
+absl::Duration BotManager::SendDelay(const OutboxRow& row, absl::Duration reserve) {
   const absl::Time now = options_.now();
   std::lock_guard<std::mutex> lock(rate_mu_);
   if (buckets_.size() > 100000) buckets_.clear();
@@ -470,9 +506,10 @@ absl::Duration BotManager::SendDelay(const OutboxRow& row) {
       wait = std::max(wait, absl::Seconds((1 - w.bucket->tokens) / w.rate));
     }
   }
-  if (wait > absl::ZeroDuration()) return wait;
+  if (wait > reserve) return wait;
+  // Sent now, or after `wait` with its tokens taken ahead (the balance goes negative).
   for (auto& w : wants) w.bucket->tokens -= 1;
-  return absl::ZeroDuration();
+  return wait;
 }
 
 absl::StatusOr<BotConfig> BotManager::CachedBot(const std::string& id, const CallContext& ctx) {
@@ -689,36 +726,169 @@ absl::StatusOr<WebhookResult> BotManager::ReceiveWebhook(Channel channel, const 
 }
 
 absl::StatusOr<int> BotManager::ProcessInbox(const CallContext& ctx) {
-  // One row at a time from memory, so that every worker gets a share.
-  std::vector<InboxRow> rows;
-  if (auto handed = handed_inbox_.Take()) {
-    rows.push_back(std::move(*handed));
-  } else if (handed_inbox_.ClaimDue()) {
-    GENESIS_ASSIGN_OR_RETURN(rows,
-                             store_->ClaimInbox(options_.inbox_batch, options_.inbox_lease, ctx));
-    if (static_cast<int>(rows.size()) == options_.inbox_batch) handed_inbox_.ClaimNow();  // more
-  }
-  for (const auto& row : rows) {
-    if (auto st = ProcessOne(row, ctx); !st.ok()) {
-      Logger("bot.worker")
-          ->warn("inbox row {} (bot {}, contact {}): {}", row.id, row.bot_id,
-                 MaskForLog(row.contact), st.message());
+  // One row at a time from memory, so that every worker gets a share; it
+  // enters its conversation's gate as it leaves the queue, so that two
+  // workers taking two messages of one conversation answer them in order.
+  std::optional<InboxRow> run;
+  int64_t behind = 0;
+  auto admit = [&](InboxRow row) {
+    switch (AdmitToGate(&row)) {
+      case Admission::kRun:
+        run = std::move(row);
+        break;
+      case Admission::kBehind:
+        behind = row.id;
+        break;
+      case Admission::kQueued:
+        break;
     }
+  };
+  bool took = handed_inbox_.TakeAnd(admit);
+  if (!took && handed_inbox_.ClaimDue()) {
+    const absl::Time claimed_at = absl::Now();
+    GENESIS_ASSIGN_OR_RETURN(std::vector<InboxRow> rows,
+                             store_->ClaimInbox(options_.inbox_batch, options_.inbox_lease, ctx));
+    if (rows.empty()) return 0;
+    for (auto& r : rows) r.claimed = true;
+    // A claim takes one message per conversation (its oldest waiting one): while
+    // claims find rows (a backlog after an outage), claim again at once. This
+    // worker answers the first; the others go to the other workers.
+    handed_inbox_.ClaimNow();
+    InboxRow first = std::move(rows.front());
+    rows.erase(rows.begin());
+    const size_t n = rows.size();
+    if (n > 0) {
+      handed_inbox_.PushFront(std::move(rows), claimed_at, options_.inbox_lease);
+      Wake(options_.on_inbox, n);
+    }
+    admit(std::move(first));
+    took = true;
   }
-  return static_cast<int>(rows.size());
+  if (behind != 0) GiveBackInbox({behind}, ctx);
+  if (run) AnswerInOrder(*std::move(run), ctx);
+  return took ? 1 : 0;
 }
 
-absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx) {
+BotManager::Admission BotManager::AdmitToGate(InboxRow* row) {
+  std::lock_guard<std::mutex> lock(gates_mu_);
+  if (gates_.size() > 100000) {
+    for (auto it = gates_.begin(); it != gates_.end();) {
+      it = it->second.busy ? std::next(it) : gates_.erase(it);
+    }
+  }
+  Gate& gate = gates_[{row->bot_id, row->contact}];
+  if (gate.backlog_to != 0 && gate.backlog_expiry <= options_.now()) gate.backlog_to = 0;
+  // A claim hands over the oldest waiting message of a conversation; one from
+  // memory is newer than any the conversation has waiting in PostgreSQL.
+  if (!row->claimed && gate.backlog_to != 0) {
+    gate.backlog_to = std::max(gate.backlog_to, row->id);
+    return Admission::kBehind;
+  }
+  if (gate.busy) {
+    // Another worker is answering this conversation: it answers this one next, in id order.
+    auto at = std::find_if(gate.waiting.begin(), gate.waiting.end(),
+                           [&](const auto& w) { return w.first.id > row->id; });
+    gate.waiting.insert(at, {std::move(*row), absl::Now() + options_.inbox_lease / 2});
+    return Admission::kQueued;
+  }
+  gate.busy = true;
+  return Admission::kRun;
+}
+
+void BotManager::GiveBackInbox(const std::vector<int64_t>& ids, const CallContext& ctx) {
+  if (ids.empty()) return;
+  if (auto st = store_->ReleaseLeases(ids, {}, ctx); !st.ok()) {
+    Logger("bot.worker")
+        ->warn(
+            "could not give back {} inbox row(s) waiting behind an earlier message (taken "
+            "again when their leases run out): {}",
+            ids.size(), st.message());
+  }
+}
+
+void BotManager::AnswerInOrder(InboxRow row, const CallContext& ctx) {
+  const std::pair<std::string, std::string> key{row.bot_id, row.contact};
+  auto log = Logger("bot.worker");
+  while (true) {
+    auto done = ProcessOne(row, ctx);
+    if (!done.ok()) {
+      log->warn("inbox row {} (bot {}, contact {}): {}", row.id, row.bot_id,
+                MaskForLog(row.contact), done.status().message());
+    }
+    // ABORTED: another worker finished the row; nothing waits on it.
+    const bool waits =
+        done.ok() ? done->has_value() : done.status().code() != absl::StatusCode::kAborted;
+    std::vector<int64_t> later;
+    std::optional<InboxRow> next;
+    bool claim_next = false;
+    {
+      std::lock_guard<std::mutex> lock(gates_mu_);
+      Gate& gate = gates_[key];
+      if (waits) {
+        // Retried later (or taken again after its lease): the later messages wait
+        // behind it in PostgreSQL, and so do those that arrive meanwhile.
+        gate.backlog_to = std::max(gate.backlog_to, row.id);
+        gate.backlog_expiry = (done.ok() ? **done : options_.now()) + options_.inbox_lease;
+        for (const auto& [w, until] : gate.waiting) {
+          later.push_back(w.id);
+          gate.backlog_to = std::max(gate.backlog_to, w.id);
+        }
+        gate.waiting.clear();
+      } else if (gate.backlog_to != 0) {
+        // Answered one of the backlog: the next is claimed at once; the last ends it.
+        claim_next = true;
+        if (row.id >= gate.backlog_to) {
+          gate.backlog_to = 0;
+        } else {
+          gate.backlog_expiry = options_.now() + options_.inbox_lease;
+        }
+      }
+      if (!gate.waiting.empty()) {
+        if (gate.waiting.front().second > absl::Now()) {
+          next = std::move(gate.waiting.front().first);
+          gate.waiting.pop_front();
+        } else {
+          // Their leases are running out: back to PostgreSQL, claimed in order.
+          for (const auto& [w, until] : gate.waiting) {
+            later.push_back(w.id);
+            gate.backlog_to = std::max(gate.backlog_to, w.id);
+          }
+          gate.backlog_expiry = options_.now() + options_.inbox_lease;
+          gate.waiting.clear();
+        }
+      }
+      if (!next) {
+        gate.busy = false;
+        if (gate.backlog_to == 0) gates_.erase(key);
+      }
+    }
+    GiveBackInbox(later, ctx);
+    if (claim_next || !later.empty()) {
+      handed_inbox_.ClaimNow();
+      if (options_.on_inbox) options_.on_inbox();
+    }
+    if (!next) return;
+    row = std::move(*next);
+  }
+}
+
+absl::StatusOr<std::optional<absl::Time>> BotManager::ProcessOne(const InboxRow& row,
+                                                                 const CallContext& ctx) {
+  auto outcome_metric = [&](const char* outcome) { Inc(metrics_.inbox_outcomes, {outcome}); };
   if (row.channel == ChannelName(Channel::kAlexa)) {
     // Answered by the request that brought it (ReceiveAlexa); a row that
     // request left behind is recorded without an answer once it is late.
     if (options_.now() - row.create_time < options_.alexa_answer_grace) {
-      return store_->RetryInbox(row.id, row.create_time + options_.alexa_answer_grace,
-                                "being answered in its Alexa request", ctx);
+      GENESIS_RETURN_IF_ERROR(store_->RetryInbox(row.id,
+                                                 row.create_time + options_.alexa_answer_grace,
+                                                 "being answered in its Alexa request", ctx));
+      return std::nullopt;  // nothing waits on it: later requests answer themselves
     }
     InboxOutcome late;
     late.inbox_id = row.id;
-    return store_->CompleteInbox(late, ctx);
+    GENESIS_RETURN_IF_ERROR(store_->CompleteInbox(late, ctx));
+    outcome_metric("unanswered");
+    return std::nullopt;
   }
   GENESIS_ASSIGN_OR_RETURN(BotConfig bot, CachedBot(row.bot_id, ctx));
   // The conversation: opened at ingestion for rows handed over, else from the cache or the store.
@@ -743,7 +913,8 @@ absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx)
     // A human holds it: record the message, stay silent.
     GENESIS_RETURN_IF_ERROR(complete());
     Inc(metrics_.inbox_processed);
-    return absl::OkStatus();
+    outcome_metric("held");
+    return std::nullopt;
   }
   std::vector<Message> context;
   if (auto cached = cache_->Get(conv.id, ctx)) {
@@ -760,14 +931,25 @@ absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx)
     auto reply = model_->Reply(
         bot, TrimContext(context, bot.max_context_messages, options_.max_context_bytes), ctx);
     if (!reply.ok()) {
-      if (Retryable(reply.status()) && row.attempts < options_.max_reply_attempts) {
-        Inc(metrics_.inbox_retried);
-        return store_->RetryInbox(row.id, options_.now() + Backoff(row.attempts),
-                                  std::string(reply.status().message()), ctx);
+      const absl::Status& st = reply.status();
+      const std::string why = absl::StrCat(absl::StatusCodeToString(st.code()), ": ", st.message());
+      const absl::Time now = options_.now();
+      if (RouterUnavailable(st)) {
+        // Infrastructure, not the conversation: retried with backoff within the window.
+        const absl::Time retry_at = now + Backoff(row.attempts);
+        if (retry_at <= row.create_time + options_.reply_retry_window) {
+          Inc(metrics_.inbox_retried);
+          GENESIS_RETURN_IF_ERROR(store_->RetryInbox(row.id, retry_at, why, ctx));
+          return retry_at;
+        }
+        outcome.handoff_reason =
+            absl::StrCat("assistant unavailable: no answer in ",
+                         absl::FormatDuration(absl::Trunc(now - row.create_time, absl::Seconds(1))),
+                         " (", row.attempts, " attempt(s); last: ", why, ")");
+      } else {
+        outcome.handoff_reason = absl::StrCat("the assistant refused the message (", why, ")");
       }
       outcome.reply = options_.handoff_reply;
-      outcome.handoff_reason = absl::StrCat("the assistant failed ", row.attempts,
-                                            " time(s): ", reply.status().message());
       outcome.reset_failures = false;
     } else if (IsLowConfidence(reply->text)) {
       outcome.reply = options_.handoff_reply;
@@ -775,48 +957,141 @@ absl::Status BotManager::ProcessOne(const InboxRow& row, const CallContext& ctx)
     } else {
       outcome.reply = reply->text;
       outcome.sandboxed = reply->sandbox;
+      if (reply->sandbox && !bot.sandbox) {
+        Logger("bot.worker")
+            ->warn(
+                "the router answered inbox row {} of bot {} in sandbox mode: the reply is "
+                "recorded (outbox state sandboxed), not sent",
+                row.id, bot.id);
+      }
     }
   }
   outcome.sandboxed = outcome.sandboxed || bot.sandbox;
-  if (outcome.handoff_reason) Inc(metrics_.handoffs);
+  if (outcome.handoff_reason) {
+    Inc(metrics_.handoffs);
+    Logger("bot.worker")
+        ->info("conversation {} of bot {} handed to a person: {}", conv.id, bot.id,
+               *outcome.handoff_reason);
+  }
   GENESIS_RETURN_IF_ERROR(complete());
   Inc(metrics_.inbox_processed);
+  outcome_metric(outcome.handoff_reason ? "handoff" : outcome.sandboxed ? "sandboxed" : "replied");
   if (outcome.reply) context.push_back({"bot", "", *outcome.reply, options_.now()});
   cache_->Put(conv.id, TrimContext(context, bot.max_context_messages, options_.max_context_bytes),
               ctx);
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 absl::StatusOr<int> BotManager::SendOutbox(const CallContext& ctx) {
-  std::vector<OutboxRow> rows;
-  if (auto handed = handed_outbox_.Take()) {
-    rows.push_back(std::move(*handed));
-  } else if (handed_outbox_.ClaimDue()) {
-    GENESIS_ASSIGN_OR_RETURN(
-        rows, store_->ClaimOutbox(options_.outbox_batch, options_.outbox_lease, ctx));
-    if (static_cast<int>(rows.size()) == options_.outbox_batch) handed_outbox_.ClaimNow();
+  // A row from memory enters its recipient's gate as it leaves the queue, so
+  // that two senders taking two replies to one chat send them in order.
+  std::optional<OutboxRow> handed;
+  if (handed_outbox_.TakeAnd([&](OutboxRow row) {
+        if (AdmitToSendGate(&row)) handed = std::move(row);
+      })) {
+    if (handed) SendInOrder(*std::move(handed), ctx);
+    return 1;
   }
-  for (const auto& row : rows) {
+  if (!handed_outbox_.ClaimDue()) return 0;
+  GENESIS_ASSIGN_OR_RETURN(std::vector<OutboxRow> rows,
+                           store_->ClaimOutbox(options_.outbox_batch, options_.outbox_lease, ctx));
+  if (static_cast<int>(rows.size()) == options_.outbox_batch) handed_outbox_.ClaimNow();
+  for (auto& row : rows) {
+    if (AdmitToSendGate(&row)) SendInOrder(std::move(row), ctx);
+  }
+  return static_cast<int>(rows.size());
+}
+
+bool BotManager::AdmitToSendGate(OutboxRow* row) {
+  std::lock_guard<std::mutex> lock(send_gates_mu_);
+  SendGate& gate = send_gates_[{row->bot_id, row->recipient}];
+  if (gate.busy) {
+    // Another sender is sending to this recipient: it sends this one next, in id order.
+    auto at = std::find_if(gate.waiting.begin(), gate.waiting.end(),
+                           [&](const auto& w) { return w.first.id > row->id; });
+    gate.waiting.insert(at, {std::move(*row), absl::Now() + options_.outbox_lease / 2});
+    return false;
+  }
+  gate.busy = true;
+  return true;
+}
+
+void BotManager::SendInOrder(OutboxRow row, const CallContext& ctx) {
+  const std::pair<std::string, std::string> key{row.bot_id, row.recipient};
+  while (true) {
     if (auto st = SendOne(row, ctx); !st.ok()) {
       Logger("bot.sender")
           ->warn("outbox row {} (bot {}, to {}): {}", row.id, row.bot_id, MaskForLog(row.recipient),
                  st.message());
     }
+    std::optional<OutboxRow> next;
+    std::vector<int64_t> stale;
+    {
+      std::lock_guard<std::mutex> lock(send_gates_mu_);
+      SendGate& gate = send_gates_[key];
+      while (!gate.waiting.empty() && !next) {
+        auto [w, until] = std::move(gate.waiting.front());
+        gate.waiting.pop_front();
+        if (until > absl::Now()) {
+          next = std::move(w);
+        } else {
+          stale.push_back(w.id);  // its lease is running out: back for a claim
+        }
+      }
+      if (!next) send_gates_.erase(key);
+    }
+    if (!stale.empty()) {
+      if (auto st = store_->ReleaseLeases({}, stale, ctx); !st.ok()) {
+        Logger("bot.sender")
+            ->warn(
+                "could not give back {} outbox row(s) (taken again when their leases run "
+                "out): {}",
+                stale.size(), st.message());
+      }
+      handed_outbox_.ClaimNow();
+    }
+    if (!next) return;
+    row = std::move(*next);
   }
-  return static_cast<int>(rows.size());
 }
 
 absl::Status BotManager::SendOne(const OutboxRow& row, const CallContext& ctx) {
   auto bot = CachedBot(row.bot_id, ctx);
   if (!bot.ok()) {
     if (bot.status().code() != absl::StatusCode::kNotFound) return bot.status();
-    return store_->MarkSendFailed(row.id, std::nullopt, "the bot was deleted", ctx);
+    return store_->MarkSendFailed(row.id, std::nullopt, "the bot was deleted", false, ctx);
   }
   // An Alexa answer was spoken in the response to its request: record it as sent.
   if (bot->channel == Channel::kAlexa) return marks_->Submit({row.id, ""}, ctx.deadline).status();
-  if (absl::Duration wait = SendDelay(row); wait > absl::ZeroDuration()) {
+  absl::Duration wait = SendDelay(row, options_.max_send_pacing);
+  if (wait > absl::ZeroDuration() && wait <= options_.max_send_pacing) {
+    // A short wait (its tokens taken ahead) is spent here: the chat's next
+    // replies stay behind this one.
+    absl::SleepFor(wait);
+    wait = absl::ZeroDuration();
+  }
+  if (wait > absl::ZeroDuration()) {
     Inc(metrics_.outbox_rate_limited);
     return store_->DeferOutbox(row.id, options_.now() + wait, ctx);
+  }
+  if (row.send_started) {
+    // An earlier send started and was never marked sent (a crash or a timeout):
+    // it may have reached the channel. Neither the Graph API nor the Bot API can
+    // say whether a message with our key was delivered, so it is sent again and
+    // counted; Mattermost drops the repeat by its pending_post_id.
+    const bool dedup =
+        sender_->DeduplicatesResend(bot->channel, options_.now() - *row.send_started);
+    Inc(metrics_.outbox_resends, {row.channel, dedup ? "yes" : "no"});
+    Logger("bot.sender")
+        ->warn(
+            "outbox row {} (bot {}, to {}): an earlier send may have reached {}; sending "
+            "again with the same key ({})",
+            row.id, row.bot_id, MaskForLog(row.recipient), row.channel,
+            dedup ? "the channel drops the repeat" : "the contact may get it twice");
+  } else {
+    // Recorded before the channel is called: a row found pending after a crash
+    // without this mark was never sent, and is sent again without doubt.
+    GENESIS_RETURN_IF_ERROR(starts_->Submit(row.id, ctx.deadline).status());
   }
   auto sent = sender_->Send(*bot, row, ctx);
   if (sent.ok()) {
@@ -842,14 +1117,16 @@ absl::Status BotManager::SendOne(const OutboxRow& row, const CallContext& ctx) {
     return absl::OkStatus();
   }
   const std::string error(sent.status().message());
+  const bool maybe_delivered = MayHaveReachedChannel(sent.status());
   if (Retryable(sent.status()) && row.attempts < options_.max_send_attempts) {
     Inc(metrics_.outbox_retried);
-    GENESIS_RETURN_IF_ERROR(
-        store_->MarkSendFailed(row.id, options_.now() + Backoff(row.attempts), error, ctx));
+    GENESIS_RETURN_IF_ERROR(store_->MarkSendFailed(row.id, options_.now() + Backoff(row.attempts),
+                                                   error, maybe_delivered, ctx));
     return sent.status();
   }
   Inc(metrics_.outbox_failed);
-  GENESIS_RETURN_IF_ERROR(store_->MarkSendFailed(row.id, std::nullopt, error, ctx));
+  GENESIS_RETURN_IF_ERROR(
+      store_->MarkSendFailed(row.id, std::nullopt, error, maybe_delivered, ctx));
   return sent.status();
 }
 

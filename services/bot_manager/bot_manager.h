@@ -44,8 +44,14 @@ struct BotManagerOptions {
   // rows are taken again after the lease).
   int inbox_batch = 16;
   absl::Duration inbox_lease = absl::Seconds(30);
-  // Router attempts per inbound message before the conversation goes to a human.
-  int max_reply_attempts = 3;
+  // An unavailable router (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED)
+  // is retried with backoff for this long after the message arrived; after
+  // it the conversation goes to a person with the reason "assistant
+  // unavailable" (seed 001: what automatic retries cannot do goes to a queue
+  // for a manual retry). A refusal (any other code) hands off at once.
+  absl::Duration reply_retry_window = absl::Minutes(5);
+  // Background retries (router replies, sends): 2 s, 4 s, 8 s, ... at most
+  // 30 s (seed 001). Counted from the row's attempts.
   absl::Duration retry_backoff = absl::Seconds(2);  // doubles per attempt
   absl::Duration max_retry_backoff = absl::Seconds(30);
   int outbox_batch = 16;
@@ -64,10 +70,10 @@ struct BotManagerOptions {
   // Group commit: at most this many webhooks, completions or sent marks
   // written in one transaction (those that arrive while one is written).
   size_t commit_batch = 256;
-  // A sender waits for the sent mark to be written before its next send.
-  // false: marks are written in the background (more of them per
-  // transaction); a crash before a mark is written sends that row again when
-  // its lease runs out, as a crash between a send and its mark always could.
+  // A sender waits for the sent mark to be written before its next send (the
+  // service does: the window in which a crash repeats a send the channel
+  // already accepted is then one commit). false: marks are written in the
+  // background (more of them per transaction, a wider window: benchmarks).
   bool wait_for_sent_marks = true;
   // How long background sent marks wait to be written with others.
   absl::Duration sent_mark_linger = absl::Milliseconds(10);
@@ -82,6 +88,10 @@ struct BotManagerOptions {
   // attempt.
   double send_rate_per_bot = 100;
   double send_rate_per_recipient = 0;
+  // A send over a rate limit by at most this long waits in its sender (the
+  // recipient's later replies stay behind it, in order); a longer wait puts
+  // it back in the outbox, and a later reply to the same chat may overtake it.
+  absl::Duration max_send_pacing = absl::Milliseconds(500);
   // Context sent to the model: at most the bot's max_context_messages and this many bytes.
   size_t max_context_bytes = 12000;
   // How long a bot's configuration is reused before it is read again.
@@ -262,15 +272,38 @@ class BotManager {
       const std::vector<InboxOutcome>& outcomes, absl::Time deadline);
   absl::StatusOr<std::vector<absl::StatusOr<bool>>> FlushMarks(const std::vector<SentMark>& marks,
                                                                absl::Time deadline);
-  absl::Status ProcessOne(const InboxRow& row, const CallContext& ctx);
+  absl::StatusOr<std::vector<absl::StatusOr<bool>>> FlushStarts(const std::vector<int64_t>& ids,
+                                                                absl::Time deadline);
+  // Whether a worker that took `row` answers it now (kRun: the conversation
+  // is its own until AnswerInOrder returns), leaves it to the worker that
+  // holds the conversation (kQueued: moved into the gate) or gives it back
+  // to PostgreSQL behind the conversation's backlog (kBehind). See gates_.
+  enum class Admission { kRun, kQueued, kBehind };
+  Admission AdmitToGate(InboxRow* row);
+  // Answers `row` (admitted with kRun), then the messages of its
+  // conversation queued meanwhile, in order.
+  void AnswerInOrder(InboxRow row, const CallContext& ctx);
+  // Gives inbox rows back to PostgreSQL (the attempt uncounted).
+  void GiveBackInbox(const std::vector<int64_t>& ids, const CallContext& ctx);
+  // One message: answered, handed off or recorded (nullopt), or given back
+  // for a retry of the router at the returned time.
+  absl::StatusOr<std::optional<absl::Time>> ProcessOne(const InboxRow& row, const CallContext& ctx);
+  // True when the sender that took `row` sends it now (the recipient is its
+  // own until SendInOrder returns); false: moved into the recipient's gate
+  // for the sender that holds it.
+  bool AdmitToSendGate(OutboxRow* row);
+  // Sends `row` (admitted), then the replies to its recipient queued meanwhile, in order.
+  void SendInOrder(OutboxRow row, const CallContext& ctx);
   absl::Status SendOne(const OutboxRow& row, const CallContext& ctx);
   // The spoken answer to an IntentRequest's words; records the turn (alexa.cc).
   absl::StatusOr<std::string> AlexaTurn(const BotConfig& bot, const AlexaRequest& request,
                                         const std::string& words, const CallContext& ctx);
   absl::StatusOr<int> PageSize(int requested, const char* field) const;
   absl::Duration Backoff(int attempts) const;
-  // Zero when `row` may be sent now (and takes its tokens), else how long to wait.
-  absl::Duration SendDelay(const OutboxRow& row);
+  // How long `row` must wait for the rate limits: zero (its tokens taken), at
+  // most `reserve` (its tokens taken ahead: send after that wait), or longer
+  // (nothing taken).
+  absl::Duration SendDelay(const OutboxRow& row, absl::Duration reserve);
 
   std::unique_ptr<BotStore> store_;
   std::unique_ptr<ContextCache> cache_;
@@ -290,6 +323,33 @@ class BotManager {
   std::mutex rate_mu_;
   std::map<std::string, Bucket> buckets_;  // "<bot>" and "<bot>/<recipient>"
 
+  // Per conversation (bot, contact), the order of its messages in this
+  // process: one worker at a time answers a conversation (messages handed to
+  // others meanwhile wait in `waiting`, by id). Once a message waits for a
+  // retry of the router, it and every later message of the conversation up
+  // to `backlog_to` wait in PostgreSQL, where a claim takes only the oldest
+  // waiting message of each conversation; messages handed over in memory go
+  // there too until the backlog is answered (or, answered elsewhere, until
+  // `backlog_expiry`).
+  struct Gate {
+    bool busy = false;
+    std::deque<std::pair<InboxRow, absl::Time>> waiting;  // with the end of their usable lease
+    int64_t backlog_to = 0;
+    absl::Time backlog_expiry = absl::InfinitePast();
+  };
+  std::mutex gates_mu_;
+  std::map<std::pair<std::string, std::string>, Gate> gates_;
+
+  // Per recipient (bot, recipient): one sender at a time, so that one chat's
+  // replies reach the channel in order; replies handed to other senders
+  // meanwhile wait here (by id, with the end of their usable lease).
+  struct SendGate {
+    bool busy = false;
+    std::deque<std::pair<OutboxRow, absl::Time>> waiting;
+  };
+  std::mutex send_gates_mu_;
+  std::map<std::pair<std::string, std::string>, SendGate> send_gates_;
+
   std::mutex convs_mu_;
   std::map<std::pair<std::string, std::string>, std::pair<Conversation, absl::Time>> convs_;
 
@@ -301,6 +361,7 @@ class BotManager {
   std::unique_ptr<GroupCommitter<IngestItem, IngestOutcome>> ingest_;
   std::unique_ptr<GroupCommitter<InboxOutcome, CompletionResult>> completions_;
   std::unique_ptr<GroupCommitter<SentMark, bool>> marks_;
+  std::unique_ptr<GroupCommitter<int64_t, bool>> starts_;  // "send started" before each send
 };
 
 }  // namespace genesis::bot

@@ -72,7 +72,14 @@ absl::StatusOr<HttpResult> PostJson(const std::string& url, const std::vector<st
     return absl::InvalidArgumentError(absl::StrCat("bad URL '", url, "'"));
   }
   if (rc != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat("POST ", url, ": ", curl_easy_strerror(rc)));
+    absl::Status st =
+        absl::UnavailableError(absl::StrCat("POST ", url, ": ", curl_easy_strerror(rc)));
+    // Not connected: the request never left. Anything later: it may have arrived.
+    if (rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
+        rc != CURLE_COULDNT_RESOLVE_PROXY) {
+      st.SetPayload(kMaybeDeliveredPayload, absl::Cord("1"));
+    }
+    return st;
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
   return result;
@@ -128,7 +135,11 @@ absl::StatusOr<SendResult> HttpChannelSender::Send(const BotConfig& bot, const O
     // Telegram's URL carries the bot token: keep it out of logs and outbox errors.
     std::string msg(res.status().message());
     absl::StrReplaceAll({{*token, "<token>"}}, &msg);
-    return absl::Status(res.status().code(), msg);
+    absl::Status st(res.status().code(), msg);
+    if (auto p = res.status().GetPayload(kMaybeDeliveredPayload)) {
+      st.SetPayload(kMaybeDeliveredPayload, *p);
+    }
+    return st;
   }
   if (auto st = StatusOfHttp(res->status, res->body, what); !st.ok()) return st;
   json answer = json::parse(res->body, nullptr, false);

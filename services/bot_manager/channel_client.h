@@ -34,6 +34,12 @@ class HttpChannelSender final : public ChannelSender {
 
   absl::StatusOr<SendResult> Send(const BotConfig& bot, const OutboxRow& row,
                                   const CallContext& ctx) override;
+  // Mattermost only, within its 30 s pendingPostIDsCacheTTL (kept per server
+  // node). The Graph API and the Bot API have no idempotency key, nor a way
+  // to look a sent message up by ours.
+  bool DeduplicatesResend(Channel channel, absl::Duration since_first) const override {
+    return channel == Channel::kMattermost && since_first < absl::Seconds(30);
+  }
 
  private:
   const ChannelEndpoints endpoints_;
@@ -46,7 +52,8 @@ struct HttpResult {
 };
 
 // POSTs a JSON body (exposed for the simulator's emitter and the benchmark).
-// UNAVAILABLE / DEADLINE_EXCEEDED on transport failures.
+// UNAVAILABLE / DEADLINE_EXCEEDED on transport failures; a failure after the
+// connection was made carries kMaybeDeliveredPayload.
 absl::StatusOr<HttpResult> PostJson(const std::string& url, const std::vector<std::string>& headers,
                                     const std::string& body, absl::Duration timeout);
 

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
+#include "absl/time/time.h"
 #include "common/call_context.h"
 #include "services/bot_manager/model.h"
 
@@ -36,15 +38,35 @@ struct SendResult {
   std::string external_id;  // the channel's id of the sent message
 };
 
+// Marks a failed send whose request may have reached the channel (the
+// connection broke after the request went out): see MayHaveReachedChannel.
+inline constexpr char kMaybeDeliveredPayload[] = "genesis.bot/maybe-delivered";
+
+// True when a failed send may still have been delivered: a timeout, or a
+// transport error after the request was written (kMaybeDeliveredPayload).
+// An HTTP error answer or a refused connection means it was not.
+inline bool MayHaveReachedChannel(const absl::Status& st) {
+  return st.code() == absl::StatusCode::kDeadlineExceeded ||
+         st.GetPayload(kMaybeDeliveredPayload).has_value();
+}
+
 class ChannelSender {
  public:
   virtual ~ChannelSender() = default;
   // Sends `row.text` to `row.recipient`, passing `row.idempotency_key` where
   // the channel accepts one. UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED
   // are retried; INVALID_ARGUMENT, PERMISSION_DENIED, UNAUTHENTICATED,
-  // FAILED_PRECONDITION are final.
+  // FAILED_PRECONDITION are final. A failure after the request went out is
+  // DEADLINE_EXCEEDED or carries kMaybeDeliveredPayload.
   virtual absl::StatusOr<SendResult> Send(const BotConfig& bot, const OutboxRow& row,
                                           const CallContext& ctx) = 0;
+  // Whether the channel drops a repeat of the same idempotency key sent
+  // `since_first` after the first (Mattermost: its pending_post_id cache).
+  virtual bool DeduplicatesResend(Channel channel, absl::Duration since_first) const {
+    (void)channel;
+    (void)since_first;
+    return false;
+  }
 };
 
 class ContextCache {

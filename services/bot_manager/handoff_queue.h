@@ -42,6 +42,15 @@ class HandoffQueue {
     for (auto& row : rows) rows_.emplace_back(std::move(row), until);
   }
 
+  // Rows claimed at `written` with `lease`, taken before those waiting (they
+  // are older: the claims' backlog), in their order.
+  void PushFront(std::vector<Row> rows, absl::Time written, absl::Duration lease) {
+    const absl::Time until = written + lease * 0.8;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it)
+      rows_.emplace_front(std::move(*it), until);
+  }
+
   // The oldest row with time left; rows whose lease is running out are
   // dropped (and a claim made due, which takes them once the lease ends).
   std::optional<Row> Take() {
@@ -54,6 +63,25 @@ class HandoffQueue {
       ClaimNow();
     }
     return std::nullopt;
+  }
+
+  // Like Take, but hands the row to `on_row` while the queue is still locked
+  // (so that rows taken one after the other are seen by `on_row` in queue
+  // order); false when there was none. `on_row` must not use this queue.
+  template <typename F>
+  bool TakeAnd(F&& on_row) {
+    const absl::Time now = absl::Now();
+    std::lock_guard<std::mutex> lock(mu_);
+    while (!rows_.empty()) {
+      auto [row, until] = std::move(rows_.front());
+      rows_.pop_front();
+      if (until > now) {
+        on_row(std::move(row));
+        return true;
+      }
+      ClaimNow();
+    }
+    return false;
   }
 
   // Empties the queue; the ids of the rows it held (their leases to give back).

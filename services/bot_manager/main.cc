@@ -48,9 +48,14 @@ DEFINE_int32(handoff_capacity, 10000,
 DEFINE_int32(commit_batch, 256,
              "Most webhooks, completions or sent marks written in one transaction (group "
              "commit of those that arrive while the previous one is written).");
-DEFINE_int32(max_reply_attempts, 3,
-             "Router attempts per inbound message before the conversation goes to a human.");
-DEFINE_int32(retry_backoff_ms, 2000, "First retry delay (doubling) for replies and sends.");
+DEFINE_int32(reply_retry_window_s, 300,
+             "How long a message is retried while the router is unavailable (UNAVAILABLE, "
+             "DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED), from its arrival; after it the "
+             "conversation goes to a person with the reason 'assistant unavailable'.");
+DEFINE_int32(retry_backoff_ms, 2000,
+             "First retry delay for replies and sends, doubling per attempt (seed: 2 s, 4 s, "
+             "8 s, ...); shorten only in tests.");
+DEFINE_int32(max_retry_backoff_ms, 30000, "Longest retry delay (seed: 30 s).");
 DEFINE_int32(max_send_attempts, 8, "Send attempts per reply before it is marked failed.");
 DEFINE_double(send_rate_per_bot, 100,
               "Replies per second one bot may send (token bucket, per process; 0: no limit).");
@@ -107,8 +112,12 @@ int main(int argc, char** argv) {
   errors.RequireRange("worker_idle_ms", FLAGS_worker_idle_ms, 1, 60000);
   errors.RequireRange("handoff_capacity", FLAGS_handoff_capacity, 0, 1000000);
   errors.RequireRange("commit_batch", FLAGS_commit_batch, 1, 10000);
-  errors.RequireRange("max_reply_attempts", FLAGS_max_reply_attempts, 1, 100);
+  errors.RequireRange("reply_retry_window_s", FLAGS_reply_retry_window_s, 0, 86400);
   errors.RequireRange("retry_backoff_ms", FLAGS_retry_backoff_ms, 1, 600000);
+  errors.RequireRange("max_retry_backoff_ms", FLAGS_max_retry_backoff_ms, 1, 3600000);
+  if (FLAGS_max_retry_backoff_ms < FLAGS_retry_backoff_ms) {
+    errors.Add("max_retry_backoff_ms", "must not be shorter than --retry_backoff_ms");
+  }
   errors.RequireRange("max_send_attempts", FLAGS_max_send_attempts, 1, 100);
   errors.RequireRange("retention_days", FLAGS_retention_days, 0, 36500);
   errors.RequireRange("context_ttl_s", FLAGS_context_ttl_s, 1, 30 * 86400);
@@ -182,8 +191,9 @@ int main(int argc, char** argv) {
   bot::BotManagerOptions options;
   options.inbox_lease = absl::Seconds(FLAGS_inbox_lease_s);
   options.outbox_lease = absl::Seconds(FLAGS_outbox_lease_s);
-  options.max_reply_attempts = FLAGS_max_reply_attempts;
+  options.reply_retry_window = absl::Seconds(FLAGS_reply_retry_window_s);
   options.retry_backoff = absl::Milliseconds(FLAGS_retry_backoff_ms);
+  options.max_retry_backoff = absl::Milliseconds(FLAGS_max_retry_backoff_ms);
   options.max_send_attempts = FLAGS_max_send_attempts;
   options.send_rate_per_bot = FLAGS_send_rate_per_bot;
   options.retention = absl::Hours(24) * FLAGS_retention_days;
@@ -191,7 +201,8 @@ int main(int argc, char** argv) {
   options.handoff_capacity = static_cast<size_t>(FLAGS_handoff_capacity);
   options.commit_batch = static_cast<size_t>(FLAGS_commit_batch);
   options.claim_interval = absl::Milliseconds(FLAGS_worker_idle_ms);
-  options.wait_for_sent_marks = false;
+  // A sender takes its next row only once the channel's message id is committed.
+  options.wait_for_sent_marks = true;
   options.on_inbox = [&] {
     if (inbox_loop_ptr) inbox_loop_ptr->Notify();
   };

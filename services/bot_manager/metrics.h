@@ -15,7 +15,16 @@ struct BotMetrics {
   Counter* outbox_retried = nullptr;
   Counter* outbox_failed = nullptr;
   Counter* outbox_rate_limited = nullptr;
-  Counter* purged = nullptr;           // rows deleted by the retention purge
+  Counter* purged = nullptr;  // rows deleted by the retention purge
+  // How each inbound message ended {outcome}: replied, handoff, sandboxed
+  // (recorded, never sent), held (a person holds the conversation), unanswered
+  // (an Alexa request that left its row behind).
+  Family<Counter>* inbox_outcomes = nullptr;
+  // Sends of a row whose earlier send may have reached the channel (started,
+  // never marked sent: a crash or a timeout) {channel, deduplicated}: "yes"
+  // when the channel drops the repeat by its idempotency key, else "no" (the
+  // contact may get the reply twice).
+  Family<Counter>* outbox_resends = nullptr;
   Histogram* reply_seconds = nullptr;  // inbox row created -> reply sent
   // Group-commit writers {writer: inbox, completions, sent_marks}: time per flush, items per flush.
   Family<Histogram>* commit_seconds = nullptr;
@@ -53,6 +62,15 @@ struct BotMetrics {
                     ->AddCounter("genesis_bot_retention_purged_total",
                                  "Rows deleted for being older than --retention_days.")
                     .WithLabels({});
+    m.inbox_outcomes = &registry->AddCounter(
+        "genesis_bot_inbox_outcomes_total",
+        "Inbound messages by how they ended: replied, handoff, sandboxed, held, unanswered.",
+        {"outcome"});
+    m.outbox_resends = &registry->AddCounter(
+        "genesis_bot_outbox_resends_total",
+        "Sends of a reply whose earlier send may have reached the channel, by channel and "
+        "whether the channel deduplicates it.",
+        {"channel", "deduplicated"});
     m.reply_seconds = &registry
                            ->AddHistogram("genesis_bot_reply_seconds",
                                           "From webhook commit to the reply's send.", {})
@@ -69,6 +87,9 @@ struct BotMetrics {
 
 inline void Inc(Counter* c, double v = 1) {
   if (c != nullptr) c->Inc(v);
+}
+inline void Inc(Family<Counter>* f, const std::vector<std::string>& labels) {
+  if (f != nullptr) f->WithLabels(labels).Inc();
 }
 
 }  // namespace genesis::bot

@@ -117,6 +117,9 @@ struct InboxRow {
   int64_t conversation_id = 0;
   std::string conversation_state;
   bool new_conversation = false;  // created by this ingestion: no history yet
+  // Taken by a claim (the oldest waiting message of its conversation), not
+  // handed over at ingestion (set by the worker, not stored).
+  bool claimed = false;
 };
 
 struct OutboxRow {
@@ -133,6 +136,9 @@ struct OutboxRow {
   std::string error;
   absl::Time create_time;
   std::optional<absl::Time> send_time;
+  // Set by ClaimOutbox when an earlier send of this row started and was never
+  // marked sent (a crash or a timeout): sending again may repeat it.
+  std::optional<absl::Time> send_started;
 };
 
 // Proactive message states as stored.

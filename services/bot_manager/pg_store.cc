@@ -400,9 +400,12 @@ absl::StatusOr<std::vector<InboxRow>> PgBotStore::ClaimInbox(int limit, absl::Du
         auto r = tx.exec_params(
             absl::StrCat("UPDATE bot_manager.inbox SET lease_until = now() + make_interval("
                          "secs => $2), attempts = attempts + 1 WHERE id IN ("
-                         "SELECT id FROM bot_manager.inbox WHERE state = 'pending' AND "
-                         "(lease_until IS NULL OR lease_until < now()) ORDER BY id "
-                         "LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING ",
+                         "SELECT i.id FROM bot_manager.inbox i WHERE i.state = 'pending' AND "
+                         "(i.lease_until IS NULL OR i.lease_until < now()) AND (i.channel = "
+                         "'alexa' OR NOT EXISTS (SELECT 1 FROM bot_manager.inbox e WHERE "
+                         "e.state = 'pending' AND e.bot_id = i.bot_id AND e.contact = i.contact "
+                         "AND e.id < i.id AND e.channel <> 'alexa')) ORDER BY i.id "
+                         "LIMIT $1 FOR UPDATE OF i SKIP LOCKED) RETURNING ",
                          kInboxColumns),
             limit, absl::ToDoubleSeconds(lease));
         std::vector<InboxRow> out;
@@ -645,10 +648,14 @@ absl::StatusOr<std::vector<OutboxRow>> PgBotStore::ClaimOutbox(int limit, absl::
                          "SELECT id FROM bot_manager.outbox WHERE state = 'pending' AND "
                          "next_attempt_time <= now() AND (lease_until IS NULL OR lease_until < "
                          "now()) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING ",
-                         kOutboxColumns),
+                         kOutboxColumns, ", ", Micros("send_started_time")),
             limit, absl::ToDoubleSeconds(lease));
         std::vector<OutboxRow> out;
-        for (const auto& row : r) out.push_back(OutboxOf(row));
+        for (const auto& row : r) {
+          out.push_back(OutboxOf(row));
+          const auto& started = row[static_cast<int>(row.size()) - 1];
+          if (!started.is_null()) out.back().send_started = TimeOf(started);
+        }
         std::sort(out.begin(), out.end(),
                   [](const OutboxRow& a, const OutboxRow& b) { return a.id < b.id; });
         return out;
@@ -669,6 +676,18 @@ absl::Status PgBotStore::MarkSentBatch(const std::vector<SentMark>& marks, const
         "lease_until = NULL, error = '' FROM unnest($1::bigint[], $2::text[]) AS v(id, e) "
         "WHERE o.id = v.id AND o.state = 'pending'",
         PgArray(ids), PgArray(external));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgBotStore::MarkSendStartedBatch(const std::vector<int64_t>& outbox_ids,
+                                              const CallContext& ctx) {
+  if (outbox_ids.empty()) return absl::OkStatus();
+  return pool_->Autocommit(ctx.deadline, [&](pqxx::transaction_base& tx) -> absl::Status {
+    tx.exec_params(
+        "UPDATE bot_manager.outbox SET send_started_time = now() "
+        "WHERE id = ANY($1::bigint[]) AND state = 'pending'",
+        PgArray(outbox_ids));
     return absl::OkStatus();
   });
 }
@@ -701,13 +720,15 @@ absl::Status PgBotStore::DeferOutbox(int64_t outbox_id, absl::Time until, const 
 }
 
 absl::Status PgBotStore::MarkSendFailed(int64_t outbox_id, std::optional<absl::Time> retry_time,
-                                        const std::string& error, const CallContext& ctx) {
+                                        const std::string& error, bool maybe_delivered,
+                                        const CallContext& ctx) {
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
     if (retry_time) {
       tx.exec_params(
           "UPDATE bot_manager.outbox SET next_attempt_time = to_timestamp($2), lease_until = "
-          "NULL, error = $3 WHERE id = $1 AND state = 'pending'",
-          outbox_id, Seconds(*retry_time), error);
+          "NULL, error = $3, send_started_time = CASE WHEN $4::boolean THEN send_started_time END "
+          "WHERE id = $1 AND state = 'pending'",
+          outbox_id, Seconds(*retry_time), error, maybe_delivered);
     } else {
       tx.exec_params(
           "UPDATE bot_manager.outbox SET state = 'failed', lease_until = NULL, error = $2 "

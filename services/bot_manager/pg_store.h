@@ -36,12 +36,15 @@ class PgBotStore final : public BotStore {
   absl::StatusOr<std::vector<OutboxRow>> ClaimOutbox(int limit, absl::Duration lease,
                                                      const CallContext& ctx) override;
   absl::Status MarkSentBatch(const std::vector<SentMark>& marks, const CallContext& ctx) override;
+  absl::Status MarkSendStartedBatch(const std::vector<int64_t>& outbox_ids,
+                                    const CallContext& ctx) override;
   absl::Status ReleaseLeases(const std::vector<int64_t>& inbox_ids,
                              const std::vector<int64_t>& outbox_ids,
                              const CallContext& ctx) override;
   absl::Status DeferOutbox(int64_t outbox_id, absl::Time until, const CallContext& ctx) override;
   absl::Status MarkSendFailed(int64_t outbox_id, std::optional<absl::Time> retry_time,
-                              const std::string& error, const CallContext& ctx) override;
+                              const std::string& error, bool maybe_delivered,
+                              const CallContext& ctx) override;
   absl::StatusOr<Conversation> GetConversation(const std::string& bot_id, int64_t id,
                                                int message_limit, const CallContext& ctx) override;
   absl::StatusOr<std::vector<Conversation>> ListConversations(const std::string& bot_id,

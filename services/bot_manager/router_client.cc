@@ -3,6 +3,7 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -53,7 +54,12 @@ absl::StatusOr<ModelReply> RouterReplyModel::Reply(const BotConfig& bot,
 
 std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(const std::string& address,
                                                        absl::Duration max_timeout) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  // gRPC's reconnect backoff grows to 120 s by default: after a long router
+  // outage the channel would stay failed well after the router is back. 5 s
+  // bounds what the outage costs beyond itself.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   return std::make_unique<RouterReplyModel>(llm::LlmRouterService::NewStub(channel), max_timeout);
 }
 

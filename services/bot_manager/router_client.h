@@ -35,7 +35,8 @@ class RouterReplyModel final : public ReplyModel {
   const absl::Duration max_timeout_;
 };
 
-// Over an insecure channel to host:port (connects lazily).
+// Over an insecure channel to host:port (connects lazily; reconnects at most
+// 5 s apart while the router is down).
 std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(const std::string& address,
                                                        absl::Duration max_timeout);
 

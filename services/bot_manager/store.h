@@ -104,7 +104,10 @@ class BotStore {
 
   // --- inbox processing
   // Leases up to `limit` pending rows whose lease expired (or never had one)
-  // until now + lease, counting an attempt on each.
+  // until now + lease, counting an attempt on each; only the oldest pending
+  // row of each conversation (bot, contact) is taken, so that a conversation's
+  // messages are answered in the order they arrived (Alexa rows excepted:
+  // each is answered by its own request).
   virtual absl::StatusOr<std::vector<InboxRow>> ClaimInbox(int limit, absl::Duration lease,
                                                            const CallContext& ctx) = 0;
   // The conversation of (bot, contact), created in state bot when new.
@@ -142,6 +145,11 @@ class BotStore {
   absl::Status MarkSent(int64_t outbox_id, const std::string& external_id, const CallContext& ctx) {
     return MarkSentBatch({{outbox_id, external_id}}, ctx);
   }
+  // Records that a send of each pending row is about to start (before the
+  // channel is called): a row claimed again with this mark and no sent mark
+  // may have reached the channel (OutboxRow::send_started).
+  virtual absl::Status MarkSendStartedBatch(const std::vector<int64_t>& outbox_ids,
+                                            const CallContext& ctx) = 0;
   // Gives back leases still held on pending rows (a graceful stop), the attempt uncounted.
   virtual absl::Status ReleaseLeases(const std::vector<int64_t>& inbox_ids,
                                      const std::vector<int64_t>& outbox_ids,
@@ -149,8 +157,11 @@ class BotStore {
   // Puts a leased row back until `until` without counting the attempt (rate limited).
   virtual absl::Status DeferOutbox(int64_t outbox_id, absl::Time until, const CallContext& ctx) = 0;
   // A failed attempt: back to pending at `retry_time`, or failed when nullopt.
+  // `maybe_delivered` (a timeout: the channel may have taken it) keeps the
+  // row's send-started mark; else it is cleared (the channel refused it).
   virtual absl::Status MarkSendFailed(int64_t outbox_id, std::optional<absl::Time> retry_time,
-                                      const std::string& error, const CallContext& ctx) = 0;
+                                      const std::string& error, bool maybe_delivered,
+                                      const CallContext& ctx) = 0;
 
   // --- conversations and handoff
   virtual absl::StatusOr<Conversation> GetConversation(const std::string& bot_id, int64_t id,

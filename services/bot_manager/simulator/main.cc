@@ -12,6 +12,10 @@
 
 DEFINE_string(host, "127.0.0.1", "Address to listen on.");
 DEFINE_int32(http_port, 0, "Port to listen on (0: a free port).");
+DEFINE_bool(collapse_repeats, true,
+            "Answer a send that repeats an idempotency key with the first answer and record it "
+            "only as a duplicate; false: record it as another message too (what WhatsApp and "
+            "Telegram, which have no such key, would deliver).");
 
 int main(int argc, char** argv) {
   genesis::ParseFlagsWithEnv(&argc, &argv,
@@ -25,7 +29,8 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto sim = genesis::bot::sim::ChannelSimulator::Start(FLAGS_host, FLAGS_http_port);
+  auto sim = genesis::bot::sim::ChannelSimulator::Start(FLAGS_host, FLAGS_http_port,
+                                                        FLAGS_collapse_repeats);
   if (!sim.ok()) {
     std::fprintf(stderr, "genesis-channel-simulator: %s\n",
                  std::string(sim.status().message()).c_str());

@@ -104,6 +104,7 @@ struct ChannelSimulator::Impl {
   json sends = json::array();
   std::map<std::string, std::string> by_key;  // idempotency key -> first answer
   int duplicates = 0;
+  bool collapse_repeats = true;
   int fail_count = 0;
   int fail_status = 503;
   int64_t next_id = 1;
@@ -161,11 +162,13 @@ struct ChannelSimulator::Impl {
       --fail_count;
       return Error(static_cast<http::status>(fail_status), "simulated failure");
     }
+    bool repeat = false;
     if (!key.empty()) {
       auto it = by_key.find(key);
       if (it != by_key.end()) {
         ++duplicates;
-        return {http::status::ok, it->second};
+        if (collapse_repeats) return {http::status::ok, it->second};
+        repeat = true;  // delivered again, as a channel without the key would
       }
     }
     const int64_t n = next_id++;
@@ -188,9 +191,10 @@ struct ChannelSimulator::Impl {
                      {"text", text},
                      {"key", key},
                      {"id", id},
+                     {"repeat", repeat},
                      {"time_us", absl::ToUnixMicros(absl::Now())}});
     std::string out = answer.dump();
-    if (!key.empty()) by_key[key] = out;
+    if (!key.empty() && !repeat) by_key[key] = out;
     return {channel == "mattermost" ? http::status::created : http::status::ok, out};
   }
 
@@ -274,8 +278,10 @@ struct ChannelSimulator::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<ChannelSimulator>> ChannelSimulator::Start(const std::string& host,
-                                                                          int port) {
+                                                                          int port,
+                                                                          bool collapse_repeats) {
   auto impl = std::make_unique<Impl>();
+  impl->collapse_repeats = collapse_repeats;
   auto alexa = AlexaSigner::Create();
   if (!alexa.ok()) return alexa.status();
   impl->alexa = std::move(*alexa);

@@ -6,7 +6,7 @@
 //   POST /bot{token}/sendMessage                 Telegram Bot API
 //   POST /api/v4/posts                           Mattermost (Bearer token)
 //   GET  /_sim/sent     {"count": n, "duplicates": d, "sent": [{channel, to, text, key, id,
-//                        time_us}]}  (?since=N skips the first N sends)
+//                        repeat, time_us}]}  (?since=N skips the first N sends)
 //   POST /_sim/reset    forgets sends and counters
 //   POST /_sim/fail     {"count": n, "status": 503}: the next n sends fail with that status
 //   GET  /echo.api/echo-api-cert.pem   Alexa's signing certificate chain (PEM; its CA
@@ -24,8 +24,11 @@
 //
 // A send that repeats an Idempotency-Key header (or a Mattermost
 // pending_post_id) already seen gets the first answer again and is counted in
-// `duplicates`, not in `sent`: exactly-once is visible here. One thread per
-// connection, at most 512 connections. Thread-safe.
+// `duplicates`, not in `sent`: exactly-once is visible here. With
+// collapse_repeats false (a real WhatsApp or Telegram, which have no such
+// key) it is also recorded in `sent` as a new message, with "repeat": true,
+// so tests count what a contact would see. One thread per connection, at most
+// 512 connections. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -37,7 +40,8 @@ namespace genesis::bot::sim {
 
 class ChannelSimulator {
  public:
-  static absl::StatusOr<std::unique_ptr<ChannelSimulator>> Start(const std::string& host, int port);
+  static absl::StatusOr<std::unique_ptr<ChannelSimulator>> Start(const std::string& host, int port,
+                                                                 bool collapse_repeats = true);
   ~ChannelSimulator();
   ChannelSimulator(const ChannelSimulator&) = delete;
   ChannelSimulator& operator=(const ChannelSimulator&) = delete;

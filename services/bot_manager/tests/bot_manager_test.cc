@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <condition_variable>
 #include <sstream>
+#include <thread>
 
 #include "absl/time/civil_time.h"
 #include "common/logging.h"
@@ -41,7 +43,8 @@ class BotManagerTest : public ::testing::Test {
 
   void Build(BotManagerOptions options) {
     options.now = [this] { return now_; };
-    options.retry_backoff = absl::Seconds(1);
+    options.max_send_pacing = absl::ZeroDuration();  // the injected clock does not move in a sleep
+    registry_ = std::make_unique<MetricsRegistry>();
     auto store = std::make_unique<testing::FakeBotStore>([this] { return now_; });
     store_ = store.get();
     logic_ = std::make_unique<BotManager>(
@@ -53,7 +56,12 @@ class BotManagerTest : public ::testing::Test {
           if (it == env_.end()) return std::nullopt;
           return it->second;
         },
-        options);
+        options, metrics_ = BotMetrics::Register(registry_.get()));
+  }
+
+  // The value of one counter of a labelled family.
+  static double Count(Family<Counter>* family, const std::vector<std::string>& labels) {
+    return family->WithLabels(labels).Value();
   }
 
   BotConfig WhatsAppBot() {
@@ -119,6 +127,8 @@ class BotManagerTest : public ::testing::Test {
   testing::MapContextCache::Shared cache_;
   testing::ScriptedModel::Shared model_;
   testing::RecordingSender::Shared sender_;
+  std::unique_ptr<MetricsRegistry> registry_;
+  BotMetrics metrics_;
   std::unique_ptr<BotManager> logic_;
 };
 
@@ -153,26 +163,150 @@ TEST_F(BotManagerTest, AskingForAPersonHandsOffAndTellsTheContact) {
   EXPECT_EQ(queue->values[0].contact, "5511988887777");
 }
 
-TEST_F(BotManagerTest, RepeatedRouterFailuresHandOffAfterTheLastAttempt) {
+// The issue: a router down for 10 s handed every conversation to a person.
+// An unavailable router is infrastructure: the message waits and is retried
+// (seed 001: 2 s, 4 s, 8 s, ... at most 30 s), the conversation stays with the bot.
+TEST_F(BotManagerTest, AnUnavailableRouterIsRetriedWithTheSeedsBackoffNotHandedOff) {
+  CreateWa();
+  model_.script = {absl::UnavailableError("router down"), absl::UnavailableError("router down"),
+                   absl::DeadlineExceededError("router hung"),
+                   absl::ResourceExhaustedError("router over capacity"),
+                   ModelReply{"Olá! Como posso ajudar?", false}};
+  ASSERT_TRUE(Receive("5511988887777", "oi", 1).ok());
+  const absl::Time arrived = now_;
+  ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
+  std::vector<absl::Duration> waits;
+  for (int attempt = 2; attempt <= 5; ++attempt) {
+    const absl::Time due = store_->Inbox()[0].lease_until;
+    waits.push_back(due - now_);
+    now_ = due - absl::Milliseconds(1);
+    EXPECT_EQ(*logic_->ProcessInbox(ctx_), 0) << "retried before its backoff, attempt " << attempt;
+    EXPECT_EQ(ConvOf("5511988887777").state, kStateBot);
+    now_ = due + absl::Milliseconds(1);
+    ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1) << "attempt " << attempt;
+  }
+  EXPECT_THAT(waits,
+              ElementsAre(absl::Seconds(2), absl::Seconds(4), absl::Seconds(8), absl::Seconds(16)));
+  EXPECT_LT(now_ - arrived, absl::Minutes(1));
+  Drain();
+  EXPECT_THAT(model_.calls, SizeIs(5));
+  EXPECT_EQ(ConvOf("5511988887777").state, kStateBot);
+  EXPECT_THAT(SentTexts(), ElementsAre("Olá! Como posso ajudar?"));
+  EXPECT_EQ(Count(metrics_.inbox_outcomes, {"replied"}), 1);
+  EXPECT_EQ(Count(metrics_.inbox_outcomes, {"handoff"}), 0);
+}
+
+TEST_F(BotManagerTest, TheBackoffIsCappedAt30SecondsAndEndsInAHandoffAfterTheWindow) {
   CreateWa();
   model_.script = {absl::UnavailableError("router down")};
   ASSERT_TRUE(Receive("5511988887777", "oi", 1).ok());
-  ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());
-  EXPECT_EQ(ConvOf("5511988887777").state, kStateBot);
-  EXPECT_THAT(store_->Inbox()[0].row.error, HasSubstr("router down"));
-  // Not retried before its backoff...
-  EXPECT_EQ(*logic_->ProcessInbox(ctx_), 0);
-  for (int attempt = 2; attempt <= 3; ++attempt) {
-    now_ += absl::Minutes(1);
+  const absl::Time arrived = now_;
+  ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
+  absl::Duration longest;
+  for (int i = 0; i < 100 && store_->Inbox()[0].row.state == "pending"; ++i) {
+    const absl::Time due = store_->Inbox()[0].lease_until;
+    longest = std::max(longest, due - now_);
+    EXPECT_EQ(ConvOf("5511988887777").state, kStateBot) << "handed off after " << now_ - arrived;
+    now_ = due + absl::Milliseconds(1);
     ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
   }
-  EXPECT_THAT(model_.calls, SizeIs(3));
+  EXPECT_EQ(longest, absl::Seconds(30));
+  // The window (5 min) ran out: a person takes it, with a reason that says why.
+  EXPECT_GE(now_ - arrived, absl::Minutes(4));
+  EXPECT_LE(now_ - arrived, absl::Minutes(5) + absl::Seconds(1));
   Conversation c = ConvOf("5511988887777");
   EXPECT_EQ(c.state, kStateHandoffWaiting);
-  EXPECT_THAT(c.handoff_reason, HasSubstr("failed 3 time(s)"));
+  EXPECT_THAT(c.handoff_reason, HasSubstr("assistant unavailable"));
+  EXPECT_THAT(c.handoff_reason, HasSubstr("UNAVAILABLE"));
   Drain();
   EXPECT_THAT(SentTexts(), ElementsAre(logic_->options().handoff_reply));
   EXPECT_EQ(store_->Inbox()[0].row.state, "done");
+  EXPECT_EQ(Count(metrics_.inbox_outcomes, {"handoff"}), 1);
+}
+
+// Messages that arrive while the router is down are answered, once it is
+// back, in the order they arrived, each with the previous ones in its context.
+TEST_F(BotManagerTest, ABacklogIsAnsweredInArrivalOrderPerConversation) {
+  CreateWa();
+  model_.script = {absl::UnavailableError("router down")};
+  ASSERT_TRUE(Receive("5511911111111", "a1", 1).ok());
+  ASSERT_TRUE(Receive("5511922222222", "b1", 2).ok());
+  ASSERT_TRUE(Receive("5511911111111", "a2", 3).ok());
+  ASSERT_TRUE(Receive("5511911111111", "a3", 4).ok());
+  ASSERT_TRUE(Receive("5511922222222", "b2", 5).ok());
+  Drain();
+  // Only the first message of each conversation asked the router; the others wait behind it.
+  EXPECT_THAT(model_.calls, SizeIs(2));
+  EXPECT_THAT(SentTexts(), IsEmpty());
+  for (const auto& c : store_->Conversations()) EXPECT_EQ(c.state, kStateBot);
+  // Still down at the first retry; later messages keep waiting.
+  now_ += absl::Seconds(3);
+  Drain();
+  EXPECT_THAT(model_.calls, SizeIs(4));
+  {
+    std::lock_guard<std::mutex> l(model_.mu);
+    model_.script.clear();  // back: echo
+  }
+  now_ += absl::Seconds(5);
+  Drain();
+  std::vector<std::string> to_a, to_b;
+  {
+    std::lock_guard<std::mutex> l(sender_.mu);
+    for (const auto& r : sender_.sent)
+      (r.recipient == "5511911111111" ? to_a : to_b).push_back(r.text);
+  }
+  EXPECT_THAT(to_a, ElementsAre("echo: a1", "echo: a2", "echo: a3"));
+  EXPECT_THAT(to_b, ElementsAre("echo: b1", "echo: b2"));
+  // a3 was asked with a1, its answer, a2 and its answer before it.
+  for (const auto& call : model_.calls) {
+    if (call.back().text != "a3") continue;
+    std::vector<std::string> texts;
+    for (const auto& m : call) texts.push_back(m.text);
+    EXPECT_THAT(texts, ElementsAre("a1", "echo: a1", "a2", "echo: a2", "a3"));
+  }
+  for (const auto& in : store_->Inbox()) EXPECT_EQ(in.row.state, "done") << in.row.text;
+  EXPECT_EQ(Count(metrics_.inbox_outcomes, {"replied"}), 5);
+}
+
+// Two workers take two messages of one conversation from memory: the second
+// leaves its message to the first, which answers both in order.
+TEST_F(BotManagerTest, TwoWorkersTakingTwoMessagesOfOneConversationAnswerThemInOrder) {
+  CreateWa();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_in = false;
+  bool release = false;
+  model_.on_call = [&](const std::vector<Message>& context) {
+    if (context.back().text != "primeira") return;
+    std::unique_lock<std::mutex> l(mu);
+    first_in = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+  };
+  ASSERT_TRUE(Receive("5511988887777", "primeira", 1).ok());
+  ASSERT_TRUE(Receive("5511988887777", "segunda", 2).ok());
+  std::thread first([&] { ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1); });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return first_in; }));
+  }
+  ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);  // took "segunda", left it to the first worker
+  {
+    std::lock_guard<std::mutex> l(model_.mu);
+    EXPECT_THAT(model_.calls, IsEmpty());
+  }
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  first.join();
+  Drain();
+  EXPECT_THAT(SentTexts(), ElementsAre("echo: primeira", "echo: segunda"));
+  ASSERT_THAT(model_.calls, SizeIs(2));
+  std::vector<std::string> texts;
+  for (const auto& m : model_.calls[1]) texts.push_back(m.text);
+  EXPECT_THAT(texts, ElementsAre("primeira", "echo: primeira", "segunda"));
 }
 
 TEST_F(BotManagerTest, APermanentRouterErrorHandsOffAtOnce) {
@@ -182,6 +316,7 @@ TEST_F(BotManagerTest, APermanentRouterErrorHandsOffAtOnce) {
   ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
   EXPECT_THAT(model_.calls, SizeIs(1));
   EXPECT_EQ(ConvOf("5511988887777").state, kStateHandoffWaiting);
+  EXPECT_THAT(ConvOf("5511988887777").handoff_reason, HasSubstr("refused"));
 }
 
 TEST_F(BotManagerTest, ALowConfidenceAnswerHandsOffInsteadOfBeingSent) {
@@ -371,7 +506,12 @@ TEST_F(BotManagerTest, AMissingCacheEntryIsRebuiltFromTheStore) {
 
 // --- sandbox
 
-TEST_F(BotManagerTest, SandboxRepliesAreRecordedButNeverSent) {
+// The issue: the router marked answers `sandbox` when it could not read its
+// settings and ten acknowledged messages got nothing anyone could see. A
+// sandbox answer ends in a visible terminal state: the inbox row done, the
+// reply in the history and in the outbox as `sandboxed` (ListOutboxEntries),
+// the outcome counted (and a warning logged with the row's id).
+TEST_F(BotManagerTest, SandboxRepliesAreRecordedVisiblyAndCountedButNeverSent) {
   CreateWa();
   model_.script = {ModelReply{"resposta de teste", true}};
   ASSERT_TRUE(Receive("5511988887777", "oi", 1).ok());
@@ -381,6 +521,9 @@ TEST_F(BotManagerTest, SandboxRepliesAreRecordedButNeverSent) {
   ASSERT_THAT(outbox, SizeIs(1));
   EXPECT_EQ(outbox[0].row.state, "sandboxed");
   EXPECT_EQ(outbox[0].row.text, "resposta de teste");
+  EXPECT_EQ(store_->Inbox()[0].row.state, "done");
+  EXPECT_EQ(Count(metrics_.inbox_outcomes, {"sandboxed"}), 1);
+  EXPECT_EQ(Count(metrics_.inbox_outcomes, {"replied"}), 0);
 }
 
 TEST_F(BotManagerTest, ASandboxBotNeverSendsEvenWhenTheRouterIsLive) {
@@ -412,6 +555,64 @@ TEST_F(BotManagerTest, FailedSendsAreRetriedWithBackoffThenGivenUp) {
   ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
   EXPECT_EQ(store_->Outbox()[0].row.state, "failed");
   EXPECT_THAT(store_->Outbox()[0].row.error, HasSubstr("channel down"));
+}
+
+// kill -9 between the channel's answer and the sent mark leaves a pending row
+// that is sent again after its lease. The issue: such resends went uncounted,
+// and nothing told them from rows never sent. A send is recorded as started
+// before the channel is called; a row claimed again with that mark (or after
+// a timeout) is a possible duplicate, counted by channel; one whose send was
+// refused by an HTTP error, or never started, is not.
+TEST_F(BotManagerTest, ARowWhoseSendMayHaveReachedTheChannelIsCountedWhenSentAgain) {
+  BotManagerOptions o;
+  o.handoff_capacity = 0;  // every row through claims, as after a restart
+  Build(o);
+  CreateWa();
+  auto resends = [&] { return Count(metrics_.outbox_resends, {"whatsapp", "no"}); };
+  // Refused with 503: not delivered, retried without counting.
+  sender_.fail_next = 1;
+  sender_.failure = absl::UnavailableError("WhatsApp answered HTTP 503");
+  ASSERT_TRUE(Receive("5511988887777", "um", 1).ok());
+  ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
+  ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
+  EXPECT_FALSE(store_->Outbox()[0].row.send_started.has_value());
+  now_ += absl::Seconds(3);
+  ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
+  EXPECT_EQ(store_->Outbox()[0].row.state, "sent");
+  EXPECT_EQ(resends(), 0);
+  // Timed out: it may have arrived; the retry is counted.
+  sender_.fail_next = 1;
+  sender_.failure = absl::DeadlineExceededError("POST timed out");
+  ASSERT_TRUE(Receive("5511988887777", "dois", 2).ok());
+  ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
+  ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
+  EXPECT_TRUE(store_->Outbox()[1].row.send_started.has_value());
+  now_ += absl::Seconds(3);
+  ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
+  EXPECT_EQ(store_->Outbox()[1].row.state, "sent");
+  EXPECT_EQ(resends(), 1);
+  // Started, then the process died before the mark: counted when sent again.
+  ASSERT_TRUE(Receive("5511988887777", "três", 3).ok());
+  ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
+  const int64_t third = store_->Outbox()[2].row.id;
+  ASSERT_TRUE(store_->MarkSendStartedBatch({third}, ctx_).ok());
+  ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
+  EXPECT_EQ(store_->Outbox()[2].row.state, "sent");
+  EXPECT_EQ(resends(), 2);
+  EXPECT_THAT(SentTexts(), SizeIs(3));
+}
+
+TEST(ChannelSender, OnlyMattermostDropsARepeatedKeyWithinItsWindow) {
+  HttpChannelSender sender(ChannelEndpoints{}, [](const std::string&) { return std::nullopt; });
+  EXPECT_TRUE(sender.DeduplicatesResend(Channel::kMattermost, absl::Seconds(10)));
+  EXPECT_FALSE(sender.DeduplicatesResend(Channel::kMattermost, absl::Seconds(31)));
+  EXPECT_FALSE(sender.DeduplicatesResend(Channel::kWhatsApp, absl::Seconds(1)));
+  EXPECT_FALSE(sender.DeduplicatesResend(Channel::kTelegram, absl::Seconds(1)));
+  EXPECT_TRUE(MayHaveReachedChannel(absl::DeadlineExceededError("timed out")));
+  EXPECT_FALSE(MayHaveReachedChannel(absl::UnavailableError("answered HTTP 503")));
+  absl::Status broken = absl::UnavailableError("connection reset");
+  broken.SetPayload(kMaybeDeliveredPayload, absl::Cord("1"));
+  EXPECT_TRUE(MayHaveReachedChannel(broken));
 }
 
 TEST_F(BotManagerTest, ARefusedSendIsNotRetried) {

@@ -147,6 +147,12 @@ class FakeBotStore final : public BotStore {
     for (auto& i : inbox_) {
       if (static_cast<int>(out.size()) >= limit) break;
       if (i.row.state != "pending" || i.lease_until >= now_()) continue;
+      // Only the oldest pending row of a conversation (Alexa rows apart).
+      auto earlier = [&](const FakeInbox& e) {
+        return e.row.state == "pending" && e.row.bot_id == i.row.bot_id &&
+               e.row.contact == i.row.contact && e.row.id < i.row.id && e.row.channel != "alexa";
+      };
+      if (i.row.channel != "alexa" && std::any_of(inbox_.begin(), inbox_.end(), earlier)) continue;
       i.lease_until = now_() + lease;
       ++i.row.attempts;
       out.push_back(i.row);
@@ -216,6 +222,15 @@ class FakeBotStore final : public BotStore {
     }
     return absl::OkStatus();
   }
+  absl::Status MarkSendStartedBatch(const std::vector<int64_t>& outbox_ids,
+                                    const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    for (int64_t id : outbox_ids) {
+      FakeOutbox* o = FindOutbox(id);
+      if (o != nullptr && o->row.state == "pending") o->row.send_started = now_();
+    }
+    return absl::OkStatus();
+  }
   absl::Status ReleaseLeases(const std::vector<int64_t>& inbox_ids,
                              const std::vector<int64_t>& outbox_ids, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -246,7 +261,8 @@ class FakeBotStore final : public BotStore {
     return absl::OkStatus();
   }
   absl::Status MarkSendFailed(int64_t outbox_id, std::optional<absl::Time> retry_time,
-                              const std::string& error, const CallContext&) override {
+                              const std::string& error, bool maybe_delivered,
+                              const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
     FakeOutbox* o = FindOutbox(outbox_id);
     if (o == nullptr || o->row.state != "pending") return absl::OkStatus();
@@ -254,6 +270,7 @@ class FakeBotStore final : public BotStore {
     o->lease_until = absl::InfinitePast();
     if (retry_time) {
       o->next_attempt = *retry_time;
+      if (!maybe_delivered) o->row.send_started.reset();
     } else {
       o->row.state = "failed";
     }
@@ -348,6 +365,7 @@ class FakeBotStore final : public BotStore {
              "",
              "",
              now_(),
+             std::nullopt,
              std::nullopt};
     o.request_id = request_id;
     outbox_.push_back(o);
@@ -500,6 +518,7 @@ class FakeBotStore final : public BotStore {
                "",
                "",
                now_(),
+               std::nullopt,
                std::nullopt};
       if (outbox_lease > absl::ZeroDuration() && o.row.state == "pending") {
         o.lease_until = now_() + outbox_lease;
@@ -599,10 +618,13 @@ class ScriptedModel final : public ReplyModel {
     std::mutex mu;
     std::vector<absl::StatusOr<ModelReply>> script;
     std::vector<std::vector<Message>> calls;
+    // Called first by every call, without the lock (set before any call).
+    std::function<void(const std::vector<Message>&)> on_call;
   };
   explicit ScriptedModel(Shared* shared) : shared_(shared) {}
   absl::StatusOr<ModelReply> Reply(const BotConfig&, const std::vector<Message>& context,
                                    const CallContext&) override {
+    if (shared_->on_call) shared_->on_call(context);
     std::lock_guard<std::mutex> l(shared_->mu);
     const size_t n = shared_->calls.size();
     shared_->calls.push_back(context);

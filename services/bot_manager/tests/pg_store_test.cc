@@ -72,6 +72,16 @@ class BotPgStoreTest : public ::testing::Test {
     }
   }
 
+  // Answers and sends until nothing is left (a claim takes one message per conversation).
+  void ProcessAll() {
+    for (int i = 0; i < 20; ++i) {
+      auto in = logic_->ProcessInbox(ctx_);
+      auto out = logic_->SendOutbox(ctx_);
+      ASSERT_TRUE(in.ok() && out.ok());
+      if (*in == 0 && *out == 0) return;
+    }
+  }
+
   int64_t Count(const std::string& sql) {
     pqxx::connection c(db_->dsn());
     pqxx::nontransaction tx(c);
@@ -116,7 +126,10 @@ TEST_F(BotPgStoreTest, InboxIsIdempotentPerBotChannelAndExternalId) {
 }
 
 TEST_F(BotPgStoreTest, ClaimSkipsLockedRowsAndRetakesExpiredLeases) {
-  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a", "b", "c", "d"}), ctx_).ok());
+  for (const char* id : {"a", "b", "c", "d"}) {  // one contact each (see the next test)
+    ASSERT_TRUE(
+        store_->Ingest("wa", "whatsapp", Messages(absl::StrCat("55", id), {id}), ctx_).ok());
+  }
   // Another worker is in the middle of a transaction holding row "a".
   pqxx::connection other(db_->dsn());
   pqxx::work holding(other);
@@ -143,6 +156,78 @@ TEST_F(BotPgStoreTest, ClaimSkipsLockedRowsAndRetakesExpiredLeases) {
   EXPECT_EQ((*retaken)[0].attempts, 2);
 }
 
+// A conversation's messages are answered in the order they arrived: while
+// an earlier one waits (leased, or given back for a retry), a claim does not
+// take the later ones; other conversations go on.
+TEST_F(BotPgStoreTest, AClaimTakesOnlyTheOldestWaitingMessageOfEachConversation) {
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a1", "a2", "a3"}), ctx_).ok());
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5522", {"b1", "b2"}), ctx_).ok());
+  ASSERT_TRUE(store_->Ingest("tg", "telegram", Messages("5511", {"t1"}), ctx_).ok());
+  auto external_ids = [](const std::vector<InboxRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.external_id);
+    return out;
+  };
+  auto first = store_->ClaimInbox(10, absl::Seconds(30), ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_THAT(external_ids(*first), ElementsAre("a1", "b1", "t1"));
+  // a1 waits for a retry of the router: a2 is not taken meanwhile.
+  ASSERT_TRUE(store_->RetryInbox((*first)[0].id, absl::Now() + absl::Hours(1), "down", ctx_).ok());
+  InboxOutcome done;
+  done.inbox_id = (*first)[1].id;
+  ASSERT_TRUE(store_->CompleteInbox(done, ctx_).ok());
+  EXPECT_THAT(external_ids(*store_->ClaimInbox(10, absl::Seconds(30), ctx_)), ElementsAre("b2"));
+  Exec(
+      "UPDATE bot_manager.inbox SET lease_until = now() - interval '1 second' "
+      "WHERE external_id = 'a1'");
+  auto retried = store_->ClaimInbox(10, absl::Seconds(30), ctx_);
+  EXPECT_THAT(external_ids(*retried), ElementsAre("a1"));
+  done.inbox_id = (*retried)[0].id;
+  ASSERT_TRUE(store_->CompleteInbox(done, ctx_).ok());
+  EXPECT_THAT(external_ids(*store_->ClaimInbox(10, absl::Seconds(30), ctx_)), ElementsAre("a2"));
+}
+
+// A send is recorded as started before the channel is called; a row claimed
+// again with that mark may have reached the channel. A refusal (an HTTP
+// error answer) clears it, a timeout keeps it.
+TEST_F(BotPgStoreTest, ASendStartedComesBackWithTheClaimUntilARefusalClearsIt) {
+  for (const char* id : {"a", "b"}) {
+    ASSERT_TRUE(
+        store_->Ingest("wa", "whatsapp", Messages(absl::StrCat("55", id), {id}), ctx_).ok());
+  }
+  auto claimed = store_->ClaimInbox(10, absl::Seconds(30), ctx_);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  for (const auto& row : *claimed) {
+    InboxOutcome outcome;
+    outcome.inbox_id = row.id;
+    outcome.reply = "r-" + row.external_id;
+    auto st = store_->CompleteInbox(outcome, ctx_);
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  auto out = store_->ClaimOutbox(10, absl::Seconds(30), ctx_);
+  ASSERT_THAT(*out, SizeIs(2));
+  EXPECT_FALSE((*out)[0].send_started.has_value());
+  const int64_t a = (*out)[0].id, b = (*out)[1].id;
+  ASSERT_TRUE(store_->MarkSendStartedBatch({a, b}, ctx_).ok());
+  // a: the process died after the start (its lease runs out); b: refused with 503.
+  ASSERT_TRUE(store_->MarkSendFailed(b, absl::Now() - absl::Seconds(1), "503", false, ctx_).ok());
+  Exec("UPDATE bot_manager.outbox SET lease_until = now() - interval '1 second' WHERE id = " +
+       std::to_string(a));
+  auto again = store_->ClaimOutbox(10, absl::Seconds(30), ctx_);
+  ASSERT_THAT(*again, SizeIs(2));
+  EXPECT_TRUE((*again)[0].send_started.has_value());
+  EXPECT_FALSE((*again)[1].send_started.has_value());
+  // A timeout keeps the mark.
+  ASSERT_TRUE(store_->MarkSendStartedBatch({b}, ctx_).ok());
+  ASSERT_TRUE(
+      store_->MarkSendFailed(b, absl::Now() - absl::Seconds(1), "timed out", true, ctx_).ok());
+  ASSERT_TRUE(store_->MarkSent(a, "wamid.A", ctx_).ok());
+  auto last = store_->ClaimOutbox(10, absl::Seconds(30), ctx_);
+  ASSERT_THAT(*last, SizeIs(1));
+  EXPECT_EQ((*last)[0].id, b);
+  EXPECT_TRUE((*last)[0].send_started.has_value());
+}
+
 TEST_F(BotPgStoreTest, AnInboxRowIsCompletedOnceWithOneReply) {
   ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a"}), ctx_).ok());
   auto rows = store_->ClaimInbox(1, absl::Seconds(30), ctx_);
@@ -160,7 +245,8 @@ TEST_F(BotPgStoreTest, AnInboxRowIsCompletedOnceWithOneReply) {
 }
 
 TEST_F(BotPgStoreTest, OutboxMovesThroughItsStates) {
-  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a", "b"}), ctx_).ok());
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a"}), ctx_).ok());
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5522", {"b"}), ctx_).ok());
   auto claimed = store_->ClaimInbox(2, absl::Seconds(30), ctx_);
   ASSERT_TRUE(claimed.ok()) << claimed.status();
   for (const auto& row : *claimed) {
@@ -178,14 +264,14 @@ TEST_F(BotPgStoreTest, OutboxMovesThroughItsStates) {
   EXPECT_THAT(a.idempotency_key, HasSubstr("wa-in-"));
   EXPECT_NE(a.idempotency_key, b.idempotency_key);
   // a: failed once, retried later; b: rate limited, put back without spending the attempt.
-  ASSERT_TRUE(store_->MarkSendFailed(a.id, absl::Now() + absl::Hours(1), "503", ctx_).ok());
+  ASSERT_TRUE(store_->MarkSendFailed(a.id, absl::Now() + absl::Hours(1), "503", false, ctx_).ok());
   ASSERT_TRUE(store_->DeferOutbox(b.id, absl::Now() - absl::Seconds(1), ctx_).ok());
   auto again = store_->ClaimOutbox(10, absl::Seconds(30), ctx_);
   ASSERT_THAT(*again, SizeIs(1));
   EXPECT_EQ((*again)[0].id, b.id);
   EXPECT_EQ((*again)[0].attempts, 1);
   ASSERT_TRUE(store_->MarkSent(b.id, "wamid.OUT1", ctx_).ok());
-  ASSERT_TRUE(store_->MarkSendFailed(a.id, std::nullopt, "recipient unknown", ctx_).ok());
+  ASSERT_TRUE(store_->MarkSendFailed(a.id, std::nullopt, "recipient unknown", false, ctx_).ok());
   // Delivery statuses move a sent row forward only.
   WebhookEvents statuses;
   statuses.statuses = {{"wamid.OUT1", "delivered", ""}, {"wamid.OUT1", "read", ""}};
@@ -356,7 +442,7 @@ TEST_F(BotPgStoreTest, AContactWhoWroteFirstNeedsNoApproval) {
 TEST_F(BotPgStoreTest, ErasureRemovesOneContactAndCountsWhatItRemoved) {
   ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a", "b"}), ctx_).ok());
   ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5522", {"c"}), ctx_).ok());
-  ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());
+  ProcessAll();
   ASSERT_TRUE(logic_->CreateProactiveMessage("bots/wa", "5511", "Oferta", "", ctx_).ok());
   auto counts = logic_->EraseContact("bots/wa/contacts/5511", ctx_);
   ASSERT_TRUE(counts.ok()) << counts.status();
@@ -375,8 +461,7 @@ TEST_F(BotPgStoreTest, ErasureRemovesOneContactAndCountsWhatItRemoved) {
 
 TEST_F(BotPgStoreTest, RetentionPurgesOnlyFinishedRowsOlderThanTheCutoff) {
   ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"old", "new"}), ctx_).ok());
-  ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());  // both answered: 2 inbox, 2 outbox, 4 messages
-  ASSERT_TRUE(logic_->SendOutbox(ctx_).ok());    // and sent
+  ProcessAll();  // both answered: 2 inbox, 2 outbox, 4 messages, and sent
   ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5522", {"waiting"}), ctx_).ok());
   // "old" and everything about it happened three years ago; 5522's row is still pending.
   Exec(
