@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/pg_array.h"
+#include "common/text.h"
 #include "common/status.h"
 
 namespace genesis::bot {
@@ -722,18 +723,20 @@ absl::Status PgBotStore::DeferOutbox(int64_t outbox_id, absl::Time until, const 
 absl::Status PgBotStore::MarkSendFailed(int64_t outbox_id, std::optional<absl::Time> retry_time,
                                         const std::string& error, bool maybe_delivered,
                                         const CallContext& ctx) {
+  // A channel's answer, cut at a byte count: it may end inside a character or hold a NUL.
+  const std::string stored_error = ToStorableText(error);
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
     if (retry_time) {
       tx.exec_params(
           "UPDATE bot_manager.outbox SET next_attempt_time = to_timestamp($2), lease_until = "
           "NULL, error = $3, send_started_time = CASE WHEN $4::boolean THEN send_started_time END "
           "WHERE id = $1 AND state = 'pending'",
-          outbox_id, Seconds(*retry_time), error, maybe_delivered);
+          outbox_id, Seconds(*retry_time), stored_error, maybe_delivered);
     } else {
       tx.exec_params(
           "UPDATE bot_manager.outbox SET state = 'failed', lease_until = NULL, error = $2 "
           "WHERE id = $1 AND state = 'pending'",
-          outbox_id, error);
+          outbox_id, stored_error);
     }
     return absl::OkStatus();
   });

@@ -286,6 +286,27 @@ TEST_F(BotPgStoreTest, OutboxMovesThroughItsStates) {
   EXPECT_EQ((*listed)[1].error, "recipient unknown");
 }
 
+// A channel's error body, cut at a byte count, may end inside a UTF-8 character or hold a
+// NUL; recording it must not fail (the reply would stay pending) nor cut it short silently.
+TEST_F(BotPgStoreTest, ASendErrorWithNulOrACutCharacterIsRecorded) {
+  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a"}), ctx_).ok());
+  auto claimed = store_->ClaimInbox(1, absl::Seconds(30), ctx_);
+  ASSERT_THAT(*claimed, SizeIs(1));
+  InboxOutcome outcome;
+  outcome.inbox_id = (*claimed)[0].id;
+  outcome.reply = "r";
+  ASSERT_TRUE(store_->CompleteInbox(outcome, ctx_).ok());
+  auto out = store_->ClaimOutbox(1, absl::Seconds(30), ctx_);
+  ASSERT_THAT(*out, SizeIs(1));
+  const std::string cut = std::string("HTTP 400: n\xc3\xa3o ") + std::string(1, '\0') + "x\xc3";
+  auto st = store_->MarkSendFailed((*out)[0].id, std::nullopt, cut, false, ctx_);
+  ASSERT_TRUE(st.ok()) << st;
+  auto listed = store_->ListOutbox("wa", INT64_MAX, 10, ctx_);
+  ASSERT_THAT(*listed, SizeIs(1));
+  EXPECT_EQ((*listed)[0].state, "failed");
+  EXPECT_EQ((*listed)[0].error, "HTTP 400: n\xc3\xa3o \xef\xbf\xbdx\xef\xbf\xbd");
+}
+
 TEST_F(BotPgStoreTest, ABatchOfWebhooksIsOneTransactionWithAnOutcomeEach) {
   std::vector<IngestItem> items = {{"wa", "whatsapp", Messages("5511", {"m1", "m2"})},
                                    {"nobody", "whatsapp", Messages("1", {"x"})},
