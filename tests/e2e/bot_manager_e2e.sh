@@ -67,6 +67,8 @@ GATEWAY_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
 export E2E_WA_SECRET="wa-app-secret-$RANDOM" E2E_WA_TOKEN="wa-access" E2E_WA_VERIFY="wa-verify-123"
 export E2E_TG_SECRET="tg-secret-$RANDOM" E2E_TG_TOKEN="123456:tg-token"
 export E2E_MM_SECRET="mm-token-$RANDOM" E2E_MM_TOKEN="mm-bot-token"
+e2e_secret "$GATEWAY_SECRET" "$E2E_WA_SECRET" "$E2E_WA_TOKEN" "$E2E_WA_VERIFY" "$E2E_TG_SECRET" \
+  "$E2E_TG_TOKEN" "$E2E_MM_SECRET" "$E2E_MM_TOKEN"
 # start_bot NAME [FLAG...]: the bot manager on BOT_PORT (short leases so a crash is recovered
 # fast; FLAGs come last and win); sets BOT and BOT_PID.
 start_bot() {
@@ -287,6 +289,7 @@ check_eq "no row of the contact is left" 0 \
 JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 TOKEN="$(env "${ENV_UNSET[@]}" GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$ADMIN_BIN" mint-token \
   --subject=carla --roles=operator --ttl=10m)"
+e2e_secret "$JWT_SECRET" "$TOKEN"
 e2e_start GW gateway 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/http:\/\/\1/p' -- \
   env GENESIS_JWT_HS256_SECRET="$JWT_SECRET" "$GATEWAY_BIN" --http_port=0 --metrics_port=-1 \
   --backend="genesis.bot.v1.BotManagerService=$BOT,genesis.bot.v1.BotWebhookService=$BOT" \

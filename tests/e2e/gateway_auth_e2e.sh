@@ -58,6 +58,7 @@ GATEWAY_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
 JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 AUD=genesis-api
 ISS=genesis-e2e
+e2e_secret "$GATEWAY_SECRET" "$JWT_SECRET"
 
 e2e_start CATALOG_ADDR catalog 's/^genesis-catalog grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
   env GENESIS_GATEWAY_SECRET="$GATEWAY_SECRET" "$CATALOG_BIN" --grpc_port=0 --metrics_port=-1 \
@@ -108,6 +109,7 @@ header() { sed -n "s/^$1: //Ip" <<<"$HDRS" | head -1; }
 
 ADMIN="Authorization: Bearer $(token ops-admin admin)"
 VIEWER="Authorization: Bearer $(token ana viewer)"
+e2e_secret "${ADMIN#Authorization: Bearer }" "${VIEWER#Authorization: Bearer }"
 for path in /healthz /readyz /metrics; do
   req GET $path ""
   check_eq "GET $path answers without credentials" 200 "$CODE"
@@ -142,6 +144,7 @@ check_eq "viewer reads: 200" 200 "$CODE"
 
 KEY="$(admin create-key --name=crm-bot --roles=bot --expires=30d)"
 KEY_ID="$(sed -n 's/^gk_\([0-9a-f]*\)_.*$/\1/p' <<<"$KEY")"
+e2e_secret "${KEY#gk_"${KEY_ID}"_}"
 [ -n "$KEY_ID" ] && pass "create-key prints a gk_<id>_<secret> key" || fail "create-key prints a key" "$KEY" "$(cat "$WORK/admin.err")"
 stored="$("$PSQL" -X -tA -d "$DB_DSN" -c "SELECT secret_sha256 FROM gateway.api_keys WHERE id = '$KEY_ID'")"
 check_eq "only the SHA-256 of the secret is stored" "$(printf '%s' "${KEY#gk_"${KEY_ID}"_}" | sha256sum | cut -d' ' -f1)" "$stored"

@@ -12,6 +12,11 @@
 #   e2e_stop PID                   SIGTERM, up to 15 s, then SIGKILL; sets E2E_STOP_STATUS (exit
 #                                  status, or "timeout") and E2E_STOP_SECONDS
 #   e2e_wait_line FILE PID SED     the first line of FILE that SED prints (servers' addresses)
+#   e2e_secret VALUE...            secrets (keys, tokens, webhook secrets) that no Genesis server
+#                                  may log: at exit the stdout/stderr of every server started with
+#                                  e2e_start (simulators excepted: they stand for the outside
+#                                  party that holds the secret) is scanned, and a hit fails the
+#                                  script
 # A function e2e_before_cleanup, when the script defines one, runs first at exit (with the
 # exit status). Servers are stopped in reverse start order at exit; when the script fails, the last lines
 # of each server's stderr are printed.
@@ -50,6 +55,29 @@ E2E_PIDS=()
 E2E_NAMES=()
 E2E_DB_CREATED=0
 DB=""
+E2E_SECRETS=()
+e2e_secret() { E2E_SECRETS+=("$@"); }
+
+# e2e_scan_secrets: 0 when no registered secret appears in a Genesis server's output.
+e2e_scan_secrets() {
+  local i name file secret leaks=0
+  for i in "${!E2E_NAMES[@]}"; do
+    name="${E2E_NAMES[$i]}"
+    case "$name" in *sim*) continue ;; esac
+    for file in "$WORK/$name.out" "$WORK/$name.err"; do
+      [ -s "$file" ] || continue
+      for secret in "${E2E_SECRETS[@]}"; do
+        [ "${#secret}" -ge 8 ] || continue # too short to tell from ordinary text
+        if grep -qF -- "$secret" "$file"; then
+          echo "not ok - secrets never logged: $name's ${file##*.} holds a secret (${secret:0:4}…)"
+          leaks=1
+        fi
+      done
+    done
+  done
+  [ "$leaks" = 0 ] || return 1
+  [ "${#E2E_SECRETS[@]}" = 0 ] || echo "ok - secrets never logged (${#E2E_SECRETS[@]} secrets, every server's output)"
+}
 
 e2e_init() {
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")"
@@ -143,6 +171,7 @@ e2e_cleanup() {
   # A script that runs servers of its own (restarts, exit codes) stops them here.
   if declare -F e2e_before_cleanup >/dev/null; then e2e_before_cleanup "$status" || true; fi
   for ((i = ${#E2E_PIDS[@]} - 1; i >= 0; i--)); do e2e_stop "${E2E_PIDS[$i]}"; done
+  if [ -n "${WORK:-}" ] && ! e2e_scan_secrets; then [ "$status" -ne 0 ] || status=1; fi
   if [ "$status" -ne 0 ]; then
     for i in "${!E2E_NAMES[@]}"; do
       [ -s "$WORK/${E2E_NAMES[$i]}.err" ] || continue
