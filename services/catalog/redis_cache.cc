@@ -46,25 +46,14 @@ void RedisItemCache::Failed(const absl::Status& status, const char* op) {
   }
 }
 
-bool RedisItemCache::Usable(const CallContext& ctx) {
-  const uint64_t failed = failed_invalidations_.load();
-  uint64_t covered = covered_invalidations_.load();
-  if (covered >= failed) return true;
-  auto reply = redis_->Command({"INCR", kGenerationKey}, ctx.deadline);
-  if (!reply.ok() || reply->type != RedisReply::Type::kInteger) {
-    Failed(reply.ok() ? absl::InternalError("INCR: " + reply->str) : reply.status(),
-           "generation bump");
-    return false;
-  }
-  while (covered < failed && !covered_invalidations_.compare_exchange_weak(covered, failed)) {
-  }
-  Logger("catalog")->info("item cache generation is now {}: entries written before it are ignored",
-                          reply->integer);
-  return true;
+bool RedisItemCache::Usable(absl::Time deadline) {
+  if (generation_.Usable(deadline)) return true;
+  Failed(absl::UnavailableError("the cache generation could not be bumped"), "generation bump");
+  return false;
 }
 
 std::optional<Item> RedisItemCache::Get(const std::string& id, const CallContext& ctx) {
-  if (!Usable(ctx)) return std::nullopt;
+  if (!Usable(ctx.deadline)) return std::nullopt;
   auto reply = redis_->Command({"EVAL", kGetScript, "1", kGenerationKey, id}, ctx.deadline);
   absl::StatusOr<std::optional<std::string>> value;
   if (!reply.ok()) {
@@ -95,7 +84,7 @@ std::optional<Item> RedisItemCache::Get(const std::string& id, const CallContext
 }
 
 void RedisItemCache::Put(const Item& item, const CallContext& ctx) {
-  if (!Usable(ctx)) return;
+  if (!Usable(ctx.deadline)) return;
   const std::string bytes = ToProto(item, absl::ZeroDuration()).SerializeAsString();
   auto reply = redis_->Command({"EVAL", kFillScript, "1", kGenerationKey, item.id, bytes,
                                 std::to_string(item.version),
@@ -111,12 +100,10 @@ void RedisItemCache::Put(const Item& item, const CallContext& ctx) {
 void RedisItemCache::Invalidate(const std::string& id, int64_t version, const CallContext& ctx) {
   // Invalidation must not be skipped because the caller's deadline is short.
   const absl::Time deadline = std::max(ctx.deadline, absl::Now() + absl::Milliseconds(200));
-  CallContext longer = ctx;
-  longer.deadline = deadline;
   // A pending bump goes first: a tombstone written into a generation about to
   // be orphaned would not stop an older fill in the new one.
-  if (!Usable(longer)) {
-    failed_invalidations_.fetch_add(1);
+  if (!Usable(deadline)) {
+    generation_.WriteFailed();
     return;
   }
   auto reply = redis_->Command({"EVAL", kTombstoneScript, "1", kGenerationKey, id,
@@ -126,7 +113,7 @@ void RedisItemCache::Invalidate(const std::string& id, int64_t version, const Ca
   if (!reply.ok() || reply->type == RedisReply::Type::kError) {
     // Not delivered (or not known to be): the entry may still hold the old
     // item, so nothing is read from the cache until the generation moves on.
-    failed_invalidations_.fetch_add(1);
+    generation_.WriteFailed();
     Failed(reply.ok() ? absl::InternalError(reply->str) : reply.status(), "invalidate");
   }
 }
