@@ -65,12 +65,13 @@ PgPool::~PgPool() {
 int64_t PgPool::Watch(const pqxx::connection& conn, absl::Time deadline) {
   std::lock_guard<std::mutex> lock(watch_mu_);
   const int64_t id = next_watch_++;
-  const bool earliest = watched_.empty() || deadline + options_.hang_margin <
-                                                std::min_element(watched_.begin(), watched_.end(),
-                                                                 [](const auto& a, const auto& b) {
-                                                                   return a.second.at < b.second.at;
-                                                                 })
-                                                    ->second.at;
+  const bool earliest =
+      watched_.empty() || deadline + options_.hang_margin < std::min_element(
+                                                                watched_.begin(), watched_.end(),
+                                                                [](const auto& a, const auto& b) {
+                                                                  return a.second.at < b.second.at;
+                                                                })
+                                                                ->second.at;
   watched_[id] = Watched{conn.sock(), deadline + options_.hang_margin, false};
   if (earliest) watch_cv_.notify_one();
   return id;
@@ -98,9 +99,10 @@ void PgPool::WatchdogLoop() {
         w.fired = true;
         if (w.fd >= 0) ::shutdown(w.fd, SHUT_RDWR);
         ++hung_;
-        Logger("pg")->warn("pool {}: a connection did not answer {} after its caller's deadline; "
-                           "shutting it down",
-                           options_.name, absl::FormatDuration(options_.hang_margin));
+        Logger("pg")->warn(
+            "pool {}: a connection did not answer {} after its caller's deadline; "
+            "shutting it down",
+            options_.name, absl::FormatDuration(options_.hang_margin));
       } else {
         next = std::min(next, w.at);
       }

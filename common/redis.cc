@@ -124,8 +124,7 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions op
     client->state_gauge_ =
         &registry
              ->AddGauge("genesis_redis_breaker_state",
-                        "Redis breaker: 0 closed, 1 open (calls fail fast), 2 probing.",
-                        {"client"})
+                        "Redis breaker: 0 closed, 1 open (calls fail fast), 2 probing.", {"client"})
              .WithLabels(label);
     client->state_gauge_->Set(0);
   }
@@ -204,8 +203,8 @@ void RedisClient::SetStateLocked(RedisBreakerState state) {
 
 absl::Status RedisClient::ShortCircuitLocked() {
   if (short_circuited_ != nullptr) short_circuited_->Inc();
-  return absl::UnavailableError(absl::StrCat("redis ", host_, ":", port_,
-                                             " is failing; calls are paused (breaker open)"));
+  return absl::UnavailableError(
+      absl::StrCat("redis ", host_, ":", port_, " is failing; calls are paused (breaker open)"));
 }
 
 void RedisClient::RecordFailure() {
@@ -226,8 +225,8 @@ void RedisClient::RecordFailure() {
   lock.unlock();
   cv_.notify_all();
   probe_cv_.notify_all();
-  Logger("redis")->warn("redis {}:{} ({}): {} failures in a row, breaker open for {}", host_,
-                        port_, options_.name, options_.breaker_failures,
+  Logger("redis")->warn("redis {}:{} ({}): {} failures in a row, breaker open for {}", host_, port_,
+                        options_.name, options_.breaker_failures,
                         absl::FormatDuration(options_.breaker_open));
 }
 
@@ -256,8 +255,8 @@ void RedisClient::ProbeLoop() {
     if (!conn.ok()) {
       probe = conn.status();
     } else {
-      const absl::Duration timeout =
-          std::max(absl::Milliseconds(1), std::min(options_.command_timeout, deadline - absl::Now()));
+      const absl::Duration timeout = std::max(
+          absl::Milliseconds(1), std::min(options_.command_timeout, deadline - absl::Now()));
       redisSetTimeout((*conn)->ctx, TimevalOf(timeout));
       (*conn)->timeout = timeout;
       auto* r = static_cast<redisReply*>(redisCommand((*conn)->ctx, "PING"));
@@ -283,7 +282,8 @@ void RedisClient::ProbeLoop() {
       lock.lock();
     } else {
       if (errors_ != nullptr) errors_->Inc();
-      open_for_ = std::min(open_for_ * 2, std::max(options_.breaker_max_open, options_.breaker_open));
+      open_for_ =
+          std::min(open_for_ * 2, std::max(options_.breaker_max_open, options_.breaker_open));
       open_until_ = absl::Now() + open_for_;
       SetStateLocked(RedisBreakerState::kOpen);
     }

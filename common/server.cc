@@ -54,9 +54,9 @@ absl::Status ServiceHost::Live() const {
   for (const auto& w : watched_pools_) {
     const absl::Duration stalled = w.pool->StalledFor();
     if (stalled >= w.stall_limit) {
-      return absl::UnavailableError(absl::StrCat(
-          "wedged: worker pool '", w.pool->name(), "' has taken no task for ",
-          absl::FormatDuration(stalled), " while ", w.pool->queued(), " wait"));
+      return absl::UnavailableError(
+          absl::StrCat("wedged: worker pool '", w.pool->name(), "' has taken no task for ",
+                       absl::FormatDuration(stalled), " while ", w.pool->queued(), " wait"));
     }
   }
   return absl::OkStatus();

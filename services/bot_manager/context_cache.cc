@@ -54,12 +54,13 @@ std::optional<std::vector<Message>> RedisContextCache::Get(int64_t conversation_
     Logger("bot.cache")->warn("context cache unusable until its generation moves on");
     return std::nullopt;
   }
-  auto r = redis_->Command({"EVAL", kGetScript, "1", generation_.key(), prefix_ + "ctx:",
-                            std::to_string(conversation_id)},
+  auto r = redis_->Command({"EVAL", kGetScript, "1", generation_.key(),
+                            prefix_ + "ctx:", std::to_string(conversation_id)},
                            ctx.deadline);
   if (!r.ok() || (r->type != RedisReply::Type::kString && r->type != RedisReply::Type::kNil)) {
-    Logger("bot.cache")->warn("context cache read failed: {}",
-                              r.ok() ? r->str : std::string(r.status().message()));
+    Logger("bot.cache")
+        ->warn("context cache read failed: {}",
+               r.ok() ? r->str : std::string(r.status().message()));
     return std::nullopt;
   }
   if (r->type == RedisReply::Type::kNil) return std::nullopt;
@@ -82,15 +83,16 @@ void RedisContextCache::Put(int64_t conversation_id, const std::vector<Message>&
         {{"a", m.author}, {"g", m.agent}, {"t", m.text}, {"c", absl::ToUnixMicros(m.create_time)}});
   }
   if (!generation_.Usable(ctx.deadline)) return;  // a bump is already pending
-  auto r = redis_->Command({"EVAL", kPutScript, "1", generation_.key(), prefix_ + "ctx:",
-                            std::to_string(conversation_id), j.dump(),
+  auto r = redis_->Command({"EVAL", kPutScript, "1", generation_.key(),
+                            prefix_ + "ctx:", std::to_string(conversation_id), j.dump(),
                             std::to_string(absl::ToInt64Milliseconds(ttl_))},
                            ctx.deadline);
   if (!r.ok() || r->type == RedisReply::Type::kError) {
     // The entry may still hold an older context: it must not be read back.
     generation_.WriteFailed();
-    Logger("bot.cache")->warn("context cache write failed: {}",
-                              r.ok() ? r->str : std::string(r.status().message()));
+    Logger("bot.cache")
+        ->warn("context cache write failed: {}",
+               r.ok() ? r->str : std::string(r.status().message()));
   }
 }
 

@@ -86,10 +86,10 @@ std::optional<Item> RedisItemCache::Get(const std::string& id, const CallContext
 void RedisItemCache::Put(const Item& item, const CallContext& ctx) {
   if (!Usable(ctx.deadline)) return;
   const std::string bytes = ToProto(item, absl::ZeroDuration()).SerializeAsString();
-  auto reply = redis_->Command({"EVAL", kFillScript, "1", kGenerationKey, item.id, bytes,
-                                std::to_string(item.version),
-                                std::to_string(absl::ToInt64Milliseconds(ttl_))},
-                               ctx.deadline);
+  auto reply = redis_->Command(
+      {"EVAL", kFillScript, "1", kGenerationKey, item.id, bytes, std::to_string(item.version),
+       std::to_string(absl::ToInt64Milliseconds(ttl_))},
+      ctx.deadline);
   if (!reply.ok()) {
     Failed(reply.status(), "set");
   } else if (reply->type == RedisReply::Type::kError) {
@@ -106,10 +106,10 @@ void RedisItemCache::Invalidate(const std::string& id, int64_t version, const Ca
     generation_.WriteFailed();
     return;
   }
-  auto reply = redis_->Command({"EVAL", kTombstoneScript, "1", kGenerationKey, id,
-                                kTombstonePrefix + std::to_string(version),
-                                std::to_string(absl::ToInt64Milliseconds(ttl_))},
-                               deadline);
+  auto reply = redis_->Command(
+      {"EVAL", kTombstoneScript, "1", kGenerationKey, id,
+       kTombstonePrefix + std::to_string(version), std::to_string(absl::ToInt64Milliseconds(ttl_))},
+      deadline);
   if (!reply.ok() || reply->type == RedisReply::Type::kError) {
     // Not delivered (or not known to be): the entry may still hold the old
     // item, so nothing is read from the cache until the generation moves on.

@@ -77,8 +77,7 @@ int main(int argc, char** argv) {
   errors.RequireRange("max_audio_seconds", FLAGS_max_audio_seconds, 1, 3600);
   errors.RequireRange("max_audio_bytes", FLAGS_max_audio_bytes, 1024, 256 << 20);
   errors.RequireRange("max_text_chars", FLAGS_max_text_chars, 1, 100000);
-  errors.RequireRange("max_response_audio_bytes", FLAGS_max_response_audio_bytes, 1 << 20,
-                      1 << 30);
+  errors.RequireRange("max_response_audio_bytes", FLAGS_max_response_audio_bytes, 1 << 20, 1 << 30);
   // Base64 in JSON and the proto framing take about a third more than the audio.
   if (static_cast<int64_t>(FLAGS_max_audio_bytes) * 4 / 3 + (64 << 10) >
       config.server.max_message_bytes) {
@@ -159,8 +158,7 @@ int main(int argc, char** argv) {
   options.store_audio = FLAGS_store_audio;
   options.max_text_chars = static_cast<size_t>(FLAGS_max_text_chars);
   options.max_response_audio_bytes = static_cast<size_t>(FLAGS_max_response_audio_bytes);
-  config.server.max_send_message_bytes =
-      SendLimitBytes(options, config.server.max_message_bytes);
+  config.server.max_send_message_bytes = SendLimitBytes(options, config.server.max_message_bytes);
   Voice logic(std::move(tts), std::move(stt), std::make_unique<PgInteractionStore>(&pool),
               std::move(reply), options, metrics);
 

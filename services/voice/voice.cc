@@ -155,14 +155,16 @@ absl::StatusOr<SpeakResult> Voice::Speak(const SpeakParams& params, const CallCo
 absl::StatusOr<SpeakResult> Voice::Synthesize(const SpeakParams& params, const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(ValidateSpeak(params, options_.max_text_chars));
   GENESIS_ASSIGN_OR_RETURN(SpeakResult out, Speak(params, ctx));
-  if (const size_t bytes = out.audio.samples.size() * 2; bytes > options_.max_response_audio_bytes) {
+  if (const size_t bytes = out.audio.samples.size() * 2;
+      bytes > options_.max_response_audio_bytes) {
     return InvalidField(
-        "text", absl::StrCat("speaks for ", absl::FormatDuration(absl::Trunc(out.audio.duration(),
-                                                                              absl::Seconds(1))),
-                             ": ", bytes >> 20, " MiB of audio, more than the ",
-                             options_.max_response_audio_bytes >> 20,
-                             " MiB one response carries; send less text, ask for a lower "
-                             "format.sample_rate_hz, or use StreamSynthesize"));
+        "text",
+        absl::StrCat("speaks for ",
+                     absl::FormatDuration(absl::Trunc(out.audio.duration(), absl::Seconds(1))),
+                     ": ", bytes >> 20, " MiB of audio, more than the ",
+                     options_.max_response_audio_bytes >> 20,
+                     " MiB one response carries; send less text, ask for a lower "
+                     "format.sample_rate_hz, or use StreamSynthesize"));
   }
   InteractionRecord r;
   r.kind = InteractionKind::kSynthesize;

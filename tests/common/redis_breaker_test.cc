@@ -148,8 +148,7 @@ TEST_F(RedisBreakerTest, AHungRedisCostsOnlyTheFirstFewCallsATimeout) {
   }
   EXPECT_EQ(fake_.connections(), connections);
   const std::string metrics = registry_.Render();
-  EXPECT_NE(metrics.find("genesis_redis_breaker_trips_total{client=\"test\"} 1"),
-            std::string::npos)
+  EXPECT_NE(metrics.find("genesis_redis_breaker_trips_total{client=\"test\"} 1"), std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("genesis_redis_short_circuited_total{client=\"test\"}"),
             std::string::npos);

@@ -42,24 +42,42 @@ using Clock = std::chrono::steady_clock;
 
 const char* CodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::OK: return "OK";
-    case grpc::CANCELLED: return "CANCELLED";
-    case grpc::UNKNOWN: return "UNKNOWN";
-    case grpc::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::NOT_FOUND: return "NOT_FOUND";
-    case grpc::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::ABORTED: return "ABORTED";
-    case grpc::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::INTERNAL: return "INTERNAL";
-    case grpc::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::DATA_LOSS: return "DATA_LOSS";
-    case grpc::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "OTHER";
+    case grpc::OK:
+      return "OK";
+    case grpc::CANCELLED:
+      return "CANCELLED";
+    case grpc::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::ABORTED:
+      return "ABORTED";
+    case grpc::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::INTERNAL:
+      return "INTERNAL";
+    case grpc::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "OTHER";
   }
 }
 
@@ -115,8 +133,8 @@ int Get(const std::string& addr, const std::string& name, int count, int deadlin
   return 0;
 }
 
-int Create(const std::string& addr, const std::string& type, const std::string& prefix,
-           int threads, int seconds, int deadline_ms) {
+int Create(const std::string& addr, const std::string& type, const std::string& prefix, int threads,
+           int seconds, int deadline_ms) {
   auto stub = Stub(addr);
   std::mutex mu;
   std::map<std::string, int> codes;
@@ -139,15 +157,15 @@ int Create(const std::string& addr, const std::string& type, const std::string& 
           Deadline(&ctx, deadline_ms);
           v1::Item item;
           grpc::Status st = stub->CreateItem(&ctx, req, &item);
-          const bool retry = st.error_code() == grpc::UNAVAILABLE ||
-                             st.error_code() == grpc::DEADLINE_EXCEEDED;
+          const bool retry =
+              st.error_code() == grpc::UNAVAILABLE || st.error_code() == grpc::DEADLINE_EXCEEDED;
           std::lock_guard<std::mutex> lock(mu);
           ++codes[CodeName(st.error_code())];
           if (st.ok()) {
             ++acked;
-            const int64_t waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       Clock::now() - first_try)
-                                       .count();
+            const int64_t waited =
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - first_try)
+                    .count();
             max_outage_ms = std::max(max_outage_ms, waited);
             std::printf("ack %s %s\n", title.c_str(), item.name().c_str());
             break;
@@ -254,8 +272,8 @@ int Health(const std::string& addr) {
   if (!st.ok()) {
     std::printf("%s\n", CodeName(st.error_code()));
   } else {
-    std::printf("%s\n", grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())
-                             .c_str());
+    std::printf("%s\n",
+                grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status()).c_str());
   }
   return 0;
 }

@@ -93,8 +93,8 @@ class CacheOutageTest : public ::testing::Test {
     metrics_ = CatalogMetrics::Register(&registry_);
     catalog_ = std::make_unique<Catalog>(
         std::make_unique<PgCatalogStore>(pool_.get()),
-        std::make_unique<RedisItemCache>(redis_.get(), absl::Hours(1), metrics_),
-        CatalogOptions{}, metrics_);
+        std::make_unique<RedisItemCache>(redis_.get(), absl::Hours(1), metrics_), CatalogOptions{},
+        metrics_);
     ItemType t;
     t.attributes = {{"city", AttributeKind::kString, false, ""}};
     ASSERT_TRUE(catalog_->CreateItemType("lead", t, Ctx()).ok());
@@ -172,8 +172,7 @@ TEST_F(CacheOutageTest, AnotherReplicaSeesTheBumpedGenerationToo) {
   change.title = "new title";
   ASSERT_TRUE(catalog_->UpdateItem(name, change, {"title"}, "", Ctx()).ok());
   redis_server_->Continue();
-  ASSERT_TRUE(
-      Eventually([&] { return redis_->breaker_state() == RedisBreakerState::kClosed; }));
+  ASSERT_TRUE(Eventually([&] { return redis_->breaker_state() == RedisBreakerState::kClosed; }));
   // The replica that failed to invalidate reads first (it bumps), then the other.
   EXPECT_EQ(Title(name), "new title");
   auto seen = other->GetItem(name, Ctx());

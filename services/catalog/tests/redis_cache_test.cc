@@ -84,8 +84,8 @@ TEST_F(RedisCacheTest, EntriesExpireAfterTheTtl) {
   cache.Put(SampleItem(id), ctx_);
   auto generation = redis_->Get(RedisItemCache::kGenerationKey, ctx_.deadline);
   ASSERT_TRUE(generation.ok() && generation->has_value());
-  auto ttl = redis_->Command({"PTTL", RedisItemCache::Key(std::stoll(**generation), id)},
-                             ctx_.deadline);
+  auto ttl =
+      redis_->Command({"PTTL", RedisItemCache::Key(std::stoll(**generation), id)}, ctx_.deadline);
   ASSERT_TRUE(ttl.ok());
   EXPECT_GT(ttl->integer, 0);
   EXPECT_LE(ttl->integer, 50);
