@@ -19,6 +19,7 @@ struct OpsHttpServer::Impl {
   tcp::acceptor acceptor{io};
   const MetricsRegistry* registry = nullptr;
   std::function<bool()> ready;
+  std::function<absl::Status()> live;
   std::thread thread;
 
   void Accept() {
@@ -54,7 +55,9 @@ struct OpsHttpServer::Impl {
         res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
         res.body() = registry->Render();
       } else if (target == "/healthz") {
-        res.body() = "ok\n";
+        absl::Status st = live ? live() : absl::OkStatus();
+        if (!st.ok()) res.result(http::status::service_unavailable);
+        res.body() = st.ok() ? "ok\n" : std::string(st.message()) + "\n";
       } else if (target == "/readyz") {
         bool ok = !ready || ready();
         res.result(ok ? http::status::ok : http::status::service_unavailable);
@@ -75,13 +78,13 @@ struct OpsHttpServer::Impl {
   }
 };
 
-absl::StatusOr<std::unique_ptr<OpsHttpServer>> OpsHttpServer::Start(const std::string& host,
-                                                                    int port,
-                                                                    const MetricsRegistry* registry,
-                                                                    std::function<bool()> ready) {
+absl::StatusOr<std::unique_ptr<OpsHttpServer>> OpsHttpServer::Start(
+    const std::string& host, int port, const MetricsRegistry* registry, std::function<bool()> ready,
+    std::function<absl::Status()> live) {
   auto impl = std::make_unique<Impl>();
   impl->registry = registry;
   impl->ready = std::move(ready);
+  impl->live = std::move(live);
   beast::error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) return absl::InvalidArgumentError("metrics host '" + host + "': " + ec.message());

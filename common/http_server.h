@@ -1,7 +1,8 @@
 // The operations HTTP endpoint of a service (its metrics port):
 //   GET /metrics  Prometheus text format
-//   GET /healthz  200 while the process runs (liveness)
+//   GET /healthz  200 unless `live` says the process is wedged (liveness)
 //   GET /readyz   200 when ready to serve, else 503 (readiness)
+// (What makes a service unready or not live: common/server.h.)
 // One thread, one connection at a time, 5 s read deadline: it serves scrapes
 // and probes, not user traffic.
 #pragma once
@@ -20,10 +21,11 @@ class MetricsRegistry;
 
 class OpsHttpServer {
  public:
-  // Binds `host:port` (port 0 picks a free one). `ready` is polled on /readyz.
-  static absl::StatusOr<std::unique_ptr<OpsHttpServer>> Start(const std::string& host, int port,
-                                                              const MetricsRegistry* registry,
-                                                              std::function<bool()> ready);
+  // Binds `host:port` (port 0 picks a free one). `ready` is polled on /readyz,
+  // `live` (optional) on /healthz: a non-OK status is 503 with its message.
+  static absl::StatusOr<std::unique_ptr<OpsHttpServer>> Start(
+      const std::string& host, int port, const MetricsRegistry* registry,
+      std::function<bool()> ready, std::function<absl::Status()> live = nullptr);
   ~OpsHttpServer();  // stops and joins
   OpsHttpServer(const OpsHttpServer&) = delete;
   OpsHttpServer& operator=(const OpsHttpServer&) = delete;

@@ -1,5 +1,7 @@
 #include "common/pg_pool.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -55,7 +57,12 @@ const char* DataErrorMessage(const std::string& sqlstate) {
 PgPool::PgPool(PgPoolOptions options, MetricsRegistry* registry)
     : options_(std::move(options)),
       dsn_with_timeout_(WithConnectTimeout(options_.dsn, options_.connect_timeout)) {
+  watchdog_ = std::thread([this] { WatchdogLoop(); });
   if (registry == nullptr) return;
+  registry->AddCallbackGauge("genesis_pg_pool_hung_total{pool=\"" + options_.name + "\"}",
+                             "PostgreSQL connections shut down because they did not answer "
+                             "before their caller's deadline.",
+                             [this] { return static_cast<double>(hung_.load()); });
   const std::string suffix = "{pool=\"" + options_.name + "\"}";
   registry->AddCallbackGauge("genesis_pg_pool_size" + suffix,
                              "Maximum connections in the PostgreSQL pool.",
@@ -77,7 +84,67 @@ PgPool::PgPool(PgPoolOptions options, MetricsRegistry* registry)
                              });
 }
 
-PgPool::~PgPool() = default;
+PgPool::~PgPool() {
+  {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
+int64_t PgPool::Watch(const pqxx::connection& conn, absl::Time deadline) {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  const int64_t id = next_watch_++;
+  const bool earliest =
+      watched_.empty() || deadline + options_.hang_margin < std::min_element(
+                                                                watched_.begin(), watched_.end(),
+                                                                [](const auto& a, const auto& b) {
+                                                                  return a.second.at < b.second.at;
+                                                                })
+                                                                ->second.at;
+  watched_[id] = Watched{conn.sock(), deadline + options_.hang_margin, false};
+  if (earliest) watch_cv_.notify_one();
+  return id;
+}
+
+bool PgPool::Unwatch(int64_t id) {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  auto it = watched_.find(id);
+  if (it == watched_.end()) return false;
+  const bool fired = it->second.fired;
+  watched_.erase(it);
+  return fired;
+}
+
+void PgPool::WatchdogLoop() {
+  std::unique_lock<std::mutex> lock(watch_mu_);
+  while (!stopping_) {
+    absl::Time next = absl::InfiniteFuture();
+    const absl::Time now = absl::Now();
+    for (auto& [id, w] : watched_) {
+      if (w.fired) continue;
+      if (w.at <= now) {
+        // The socket is shut down, not closed: libpq still owns the fd, and
+        // its blocked read now returns at once with a broken connection.
+        w.fired = true;
+        if (w.fd >= 0) ::shutdown(w.fd, SHUT_RDWR);
+        ++hung_;
+        Logger("pg")->warn(
+            "pool {}: a connection did not answer {} after its caller's deadline; "
+            "shutting it down",
+            options_.name, absl::FormatDuration(options_.hang_margin));
+      } else {
+        next = std::min(next, w.at);
+      }
+    }
+    if (next == absl::InfiniteFuture()) {
+      watch_cv_.wait(lock);
+    } else {
+      watch_cv_.wait_until(lock, absl::ToChronoTime(next));
+    }
+  }
+}
 
 std::string PgPool::StatementTimeoutSql(absl::Time deadline, absl::Duration max) {
   const absl::Duration left = deadline - absl::Now();

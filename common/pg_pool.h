@@ -7,7 +7,15 @@
 // reopened. Every transaction runs with a statement_timeout bounded by the
 // caller's deadline: each connection's session value is `statement_timeout`,
 // and a transaction whose caller has less time left sets its own (SET LOCAL),
-// so the common case costs no extra round trip. libpqxx exceptions become absl::Status here, once:
+// so the common case costs no extra round trip.
+//
+// A hung server (a backend that is stopped, or a network path that drops
+// packets) cannot enforce statement_timeout and libpq would wait forever, so a
+// watchdog thread shuts down the socket of any connection still leased
+// `hang_margin` after its caller's deadline: the call returns
+// DEADLINE_EXCEEDED, the connection is discarded and the next caller opens a
+// fresh one (genesis_pg_pool_hung_total{pool} counts these).
+// libpqxx exceptions become absl::Status here, once:
 //   broken_connection -> UNAVAILABLE     query canceled (57014) -> DEADLINE_EXCEEDED
 //   unique_violation  -> ALREADY_EXISTS  foreign_key/restrict   -> FAILED_PRECONDITION
 //   check/not_null/data_exception (class 22) -> INVALID_ARGUMENT
@@ -21,10 +29,14 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -44,6 +56,9 @@ struct PgPoolOptions {
   absl::Duration acquire_timeout = absl::Seconds(2);
   absl::Duration connect_timeout = absl::Seconds(3);
   absl::Duration statement_timeout = absl::Seconds(5);
+  // How long past a caller's deadline a connection that still has not
+  // answered is given before its socket is shut down (see above).
+  absl::Duration hang_margin = absl::Milliseconds(250);
   // Label for metrics (e.g. the service name).
   std::string name = "default";
 };
@@ -97,6 +112,17 @@ class PgPool {
   template <typename Tx, typename Fn>
   auto Run(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, Tx&>;
 
+  // The watchdog: Watch() registers a leased connection until Unwatch(),
+  // which says whether its socket was shut down because it hung.
+  int64_t Watch(const pqxx::connection& conn, absl::Time deadline);
+  bool Unwatch(int64_t id);
+  void WatchdogLoop();
+  struct Watched {
+    int fd = -1;
+    absl::Time at;
+    bool fired = false;
+  };
+
   const PgPoolOptions options_;
   std::string dsn_with_timeout_;
   std::mutex mu_;
@@ -105,6 +131,14 @@ class PgPool {
   int open_ = 0;     // connections that exist (idle + leased + being opened)
   int waiting_ = 0;  // callers waiting for a connection
   int in_use_ = 0;
+
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  std::map<int64_t, Watched> watched_;
+  int64_t next_watch_ = 0;
+  bool stopping_ = false;
+  std::atomic<int64_t> hung_{0};
+  std::thread watchdog_;
 };
 
 template <typename Tx, typename Fn>
@@ -114,6 +148,7 @@ auto PgPool::Run(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, Tx&> 
   if (!conn.ok()) return Result(conn.status());
   bool broken = false;
   Result result = absl::UnknownError("transaction did not run");
+  const int64_t watch = Watch(**conn, deadline);
   try {
     Tx tx(**conn);
     if (std::string sql = StatementTimeoutSql(deadline, options_.statement_timeout); !sql.empty()) {
@@ -133,6 +168,11 @@ auto PgPool::Run(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, Tx&> 
   } catch (const std::exception& e) {
     broken = !(*conn)->is_open();
     result = Result(StatusFromException(e));
+  }
+  if (Unwatch(watch)) {
+    broken = true;
+    result = Result(absl::DeadlineExceededError(
+        "the database did not answer before the call's deadline; connection replaced"));
   }
   Release(std::move(*conn), broken);
   return result;

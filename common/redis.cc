@@ -104,11 +104,29 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions op
   auto client = std::unique_ptr<RedisClient>(
       new RedisClient(std::move(options), host, port, std::move(password), db));
   if (registry != nullptr) {
+    const std::vector<std::string> label{client->options_.name};
     client->errors_ =
         &registry
              ->AddCounter("genesis_redis_errors_total",
                           "Redis calls that failed (unreachable, timeout, broken).", {"client"})
-             .WithLabels({client->options_.name});
+             .WithLabels(label);
+    client->trips_counter_ =
+        &registry
+             ->AddCounter("genesis_redis_breaker_trips_total",
+                          "Times the Redis breaker opened after failures in a row.", {"client"})
+             .WithLabels(label);
+    client->short_circuited_ =
+        &registry
+             ->AddCounter("genesis_redis_short_circuited_total",
+                          "Redis calls answered UNAVAILABLE at once by the open breaker.",
+                          {"client"})
+             .WithLabels(label);
+    client->state_gauge_ =
+        &registry
+             ->AddGauge("genesis_redis_breaker_state",
+                        "Redis breaker: 0 closed, 1 open (calls fail fast), 2 probing.", {"client"})
+             .WithLabels(label);
+    client->state_gauge_->Set(0);
   }
   return client;
 }
@@ -119,9 +137,19 @@ RedisClient::RedisClient(RedisOptions options, std::string host, int port, std::
       host_(std::move(host)),
       port_(port),
       password_(std::move(password)),
-      db_(db) {}
+      db_(db),
+      open_for_(options_.breaker_open) {
+  prober_ = std::thread([this] { ProbeLoop(); });
+}
 
-RedisClient::~RedisClient() = default;
+RedisClient::~RedisClient() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  probe_cv_.notify_all();
+  if (prober_.joinable()) prober_.join();
+}
 
 absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Connect(absl::Time deadline) {
   auto conn = std::make_unique<Conn>();
@@ -158,38 +186,142 @@ absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Connect(absl::Ti
   return conn;
 }
 
+RedisBreakerState RedisClient::breaker_state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_;
+}
+
+int64_t RedisClient::breaker_trips() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return trips_;
+}
+
+void RedisClient::SetStateLocked(RedisBreakerState state) {
+  state_ = state;
+  if (state_gauge_ != nullptr) state_gauge_->Set(static_cast<double>(state));
+}
+
+absl::Status RedisClient::ShortCircuitLocked() {
+  if (short_circuited_ != nullptr) short_circuited_->Inc();
+  return absl::UnavailableError(
+      absl::StrCat("redis ", host_, ":", port_, " is failing; calls are paused (breaker open)"));
+}
+
+void RedisClient::RecordFailure() {
+  if (errors_ != nullptr) errors_->Inc();
+  std::unique_lock<std::mutex> lock(mu_);
+  if (state_ != RedisBreakerState::kClosed) return;
+  if (++consecutive_failures_ < std::max(1, options_.breaker_failures)) return;
+  // Trip: stop calling Redis; idle connections may lead to the same hung
+  // server, so they go too.
+  SetStateLocked(RedisBreakerState::kOpen);
+  ++trips_;
+  if (trips_counter_ != nullptr) trips_counter_->Inc();
+  open_for_ = options_.breaker_open;
+  open_until_ = absl::Now() + open_for_;
+  open_ -= static_cast<int>(idle_.size());
+  std::vector<std::unique_ptr<Conn>> dropped = std::move(idle_);
+  idle_.clear();
+  lock.unlock();
+  cv_.notify_all();
+  probe_cv_.notify_all();
+  Logger("redis")->warn("redis {}:{} ({}): {} failures in a row, breaker open for {}", host_, port_,
+                        options_.name, options_.breaker_failures,
+                        absl::FormatDuration(options_.breaker_open));
+}
+
+void RedisClient::RecordSuccess() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ == RedisBreakerState::kClosed) consecutive_failures_ = 0;
+}
+
+void RedisClient::ProbeLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (state_ != RedisBreakerState::kOpen) {
+      probe_cv_.wait(lock);
+      continue;
+    }
+    if (absl::Now() < open_until_) {
+      probe_cv_.wait_until(lock, absl::ToChronoTime(open_until_));
+      continue;
+    }
+    // One probe at a time, on this thread: callers keep failing fast.
+    SetStateLocked(RedisBreakerState::kProbing);
+    lock.unlock();
+    const absl::Time deadline = absl::Now() + options_.connect_timeout + options_.command_timeout;
+    absl::Status probe;
+    auto conn = Connect(deadline);
+    if (!conn.ok()) {
+      probe = conn.status();
+    } else {
+      const absl::Duration timeout = std::max(
+          absl::Milliseconds(1), std::min(options_.command_timeout, deadline - absl::Now()));
+      redisSetTimeout((*conn)->ctx, TimevalOf(timeout));
+      (*conn)->timeout = timeout;
+      auto* r = static_cast<redisReply*>(redisCommand((*conn)->ctx, "PING"));
+      if (r == nullptr) {
+        probe = absl::UnavailableError(std::string("PING failed: ") + (*conn)->ctx->errstr);
+      } else {
+        if (r->type != REDIS_REPLY_STATUS) probe = absl::UnavailableError("PING: unexpected reply");
+        freeReplyObject(r);
+      }
+    }
+    lock.lock();
+    if (probe.ok()) {
+      consecutive_failures_ = 0;
+      SetStateLocked(RedisBreakerState::kClosed);
+      if (open_ < options_.pool_size) {
+        idle_.push_back(std::move(*conn));
+        ++open_;
+      }
+      lock.unlock();
+      Logger("redis")->info("redis {}:{} ({}) answers again, breaker closed", host_, port_,
+                            options_.name);
+      cv_.notify_all();
+      lock.lock();
+    } else {
+      if (errors_ != nullptr) errors_->Inc();
+      open_for_ =
+          std::min(open_for_ * 2, std::max(options_.breaker_max_open, options_.breaker_open));
+      open_until_ = absl::Now() + open_for_;
+      SetStateLocked(RedisBreakerState::kOpen);
+    }
+  }
+}
+
 absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Acquire(absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
+  // A pooled connection is waited for at most a command timeout: when all of
+  // them are stuck, waiting longer would only queue callers behind a hang.
+  const absl::Time wait_until = std::min(deadline, absl::Now() + options_.command_timeout);
   for (;;) {
+    if (state_ != RedisBreakerState::kClosed) return ShortCircuitLocked();
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
       return conn;
     }
-    if (absl::Now() < down_until_) {
-      return absl::UnavailableError(
-          absl::StrCat("redis ", host_, ":", port_, " is down (retrying in ",
-                       absl::FormatDuration(down_until_ - absl::Now()), ")"));
-    }
     if (open_ < options_.pool_size) break;
-    if (cv_.wait_until(lock, absl::ToChronoTime(deadline)) == std::cv_status::timeout &&
-        idle_.empty()) {
+    if (cv_.wait_until(lock, absl::ToChronoTime(wait_until)) == std::cv_status::timeout &&
+        idle_.empty() && state_ == RedisBreakerState::kClosed) {
+      if (wait_until < deadline) {
+        return absl::UnavailableError("every redis connection is busy; not waiting longer");
+      }
       return absl::DeadlineExceededError("deadline passed waiting for a redis connection");
     }
   }
   ++open_;
   lock.unlock();
   auto conn = Connect(deadline);
-  lock.lock();
   if (!conn.ok()) {
+    lock.lock();
     --open_;
-    down_until_ = absl::Now() + backoff_;
-    backoff_ = std::min(backoff_ * 2, absl::Seconds(5));
-    if (errors_ != nullptr) errors_->Inc();
+    lock.unlock();
     cv_.notify_all();
+    RecordFailure();
     return conn.status();
   }
-  backoff_ = absl::Milliseconds(100);
   return conn;
 }
 
@@ -198,6 +330,8 @@ void RedisClient::Release(std::unique_ptr<Conn> conn, bool broken) {
     std::lock_guard<std::mutex> lock(mu_);
     if (broken) {
       --open_;
+    } else if (state_ != RedisBreakerState::kClosed) {
+      --open_;  // opened while this call ran: do not keep it
     } else {
       idle_.push_back(std::move(conn));
     }
@@ -229,16 +363,17 @@ absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& 
   auto* r = static_cast<redisReply*>(
       redisCommandArgv(ctx, static_cast<int>(args.size()), args.data(), lens.data()));
   if (r == nullptr) {
-    const bool timeout = ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+    const bool timed_out = ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
     std::string why = ctx->errstr;
     Release(std::move(*conn), /*broken=*/true);
-    if (errors_ != nullptr) errors_->Inc();
-    if (timeout) return absl::DeadlineExceededError("redis " + argv[0] + " timed out");
+    RecordFailure();
+    if (timed_out) return absl::DeadlineExceededError("redis " + argv[0] + " timed out");
     return absl::UnavailableError("redis " + argv[0] + " failed: " + why);
   }
   RedisReply reply = Copy(r);
   freeReplyObject(r);
   Release(std::move(*conn), /*broken=*/false);
+  RecordSuccess();
   return reply;
 }
 

@@ -3,17 +3,31 @@
 // Every call takes the caller's deadline: waiting for a pooled connection,
 // connecting and the command itself are all bounded by it (and by the
 // configured connect/command timeouts), so a slow or dead Redis costs a
-// caller at most that long. After a failed connect the client fails fast with
-// UNAVAILABLE for a back-off period (100 ms doubling to 5 s) instead of
-// retrying on every call; broken connections are dropped and reopened.
+// caller at most that long. Broken connections are dropped and reopened.
+//
+// A circuit breaker protects callers from a Redis that is down or hung (a
+// stopped process still accepts TCP connections, so each call would pay the
+// full command timeout). After `breaker_failures` transport failures in a row
+// (refused, timed out, broken) the breaker opens: every call fails at once
+// with UNAVAILABLE, without touching the network, for `breaker_open` (doubling
+// while Redis stays down, at most `breaker_max_open`). Then one probe (a fresh
+// connection and PING, run by the client's own thread, never by a caller)
+// decides: success closes the breaker, failure opens it again. Callers treat
+// UNAVAILABLE exactly as "Redis is down" (caches miss, limits fall back), so a
+// hung Redis costs only the first few calls a timeout. Error replies (a
+// command Redis refused) are not failures. Metrics: genesis_redis_errors_total,
+// genesis_redis_breaker_state (0 closed, 1 open, 2 probing),
+// genesis_redis_breaker_trips_total, genesis_redis_short_circuited_total.
 // URL: redis://[:password@]host[:port][/db]. Thread-safe.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,8 +45,16 @@ struct RedisOptions {
   int pool_size = 8;
   absl::Duration connect_timeout = absl::Milliseconds(200);
   absl::Duration command_timeout = absl::Milliseconds(100);
+  // Transport failures in a row that open the breaker (>= 1).
+  int breaker_failures = 3;
+  // How long the breaker stays open before the first probe; doubles while
+  // probes fail, up to breaker_max_open.
+  absl::Duration breaker_open = absl::Seconds(1);
+  absl::Duration breaker_max_open = absl::Seconds(8);
   std::string name = "default";  // metrics label
 };
+
+enum class RedisBreakerState { kClosed = 0, kOpen = 1, kProbing = 2 };
 
 // A Redis reply, copied out of hiredis.
 struct RedisReply {
@@ -66,12 +88,22 @@ class RedisClient {
   // PING.
   absl::Status Ping(absl::Time deadline);
 
+  [[nodiscard]] RedisBreakerState breaker_state() const;
+  // Times the breaker opened from closed since the client was created.
+  [[nodiscard]] int64_t breaker_trips() const;
+
  private:
   struct Conn;
   RedisClient(RedisOptions options, std::string host, int port, std::string password, int db);
   absl::StatusOr<std::unique_ptr<Conn>> Acquire(absl::Time deadline);
   void Release(std::unique_ptr<Conn> conn, bool broken);
   absl::StatusOr<std::unique_ptr<Conn>> Connect(absl::Time deadline);
+  // Counts a transport failure or success toward the breaker.
+  void RecordFailure();
+  void RecordSuccess();
+  void SetStateLocked(RedisBreakerState state);
+  absl::Status ShortCircuitLocked();
+  void ProbeLoop();
 
   const RedisOptions options_;
   const std::string host_;
@@ -79,13 +111,22 @@ class RedisClient {
   const std::string password_;
   const int db_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Conn>> idle_;
   int open_ = 0;
-  absl::Time down_until_ = absl::InfinitePast();
-  absl::Duration backoff_ = absl::Milliseconds(100);
+  RedisBreakerState state_ = RedisBreakerState::kClosed;
+  int consecutive_failures_ = 0;
+  absl::Time open_until_ = absl::InfinitePast();
+  absl::Duration open_for_;
+  int64_t trips_ = 0;
+  bool stopping_ = false;
+  std::condition_variable probe_cv_;
+  std::thread prober_;
   Counter* errors_ = nullptr;
+  Counter* trips_counter_ = nullptr;
+  Counter* short_circuited_ = nullptr;
+  Gauge* state_gauge_ = nullptr;
 };
 
 }  // namespace genesis

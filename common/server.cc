@@ -6,6 +6,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "grpc/health/v1/health.pb.h"
 
@@ -32,8 +33,33 @@ void ServiceHost::AddService(grpc::Service* service, std::string full_name) {
   services_.emplace_back(service, std::move(full_name));
 }
 
-void ServiceHost::SetReadinessProbe(std::function<absl::Status()> probe) {
-  probe_ = std::move(probe);
+void ServiceHost::AddDependencyProbe(std::string name, std::function<absl::Status()> probe) {
+  Probe p;
+  p.up = &registry_
+              ->AddGauge("genesis_dependency_up",
+                         "1 while the dependency's probe succeeds, else 0 (does not change "
+                         "readiness).",
+                         {"dependency"})
+              .WithLabels({name});
+  p.name = std::move(name);
+  p.fn = std::move(probe);
+  probes_.push_back(std::move(p));
+}
+
+void ServiceHost::WatchWorkers(const WorkerPool* pool, absl::Duration stall_limit) {
+  watched_pools_.push_back({pool, stall_limit});
+}
+
+absl::Status ServiceHost::Live() const {
+  for (const auto& w : watched_pools_) {
+    const absl::Duration stalled = w.pool->StalledFor();
+    if (stalled >= w.stall_limit) {
+      return absl::UnavailableError(
+          absl::StrCat("wedged: worker pool '", w.pool->name(), "' has taken no task for ",
+                       absl::FormatDuration(stalled), " while ", w.pool->queued(), " wait"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ServiceHost::Start() {
@@ -48,7 +74,9 @@ absl::Status ServiceHost::Start() {
   const std::string address = options_.host + ":" + std::to_string(options_.grpc_port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &grpc_port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
-  builder.SetMaxSendMessageSize(options_.max_message_bytes);
+  builder.SetMaxSendMessageSize(options_.max_send_message_bytes > 0
+                                    ? options_.max_send_message_bytes
+                                    : options_.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
                              static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive_time)));
   builder.AddChannelArgument(
@@ -64,19 +92,20 @@ absl::Status ServiceHost::Start() {
                                   " (port in use or address not local?)");
   }
   if (options_.metrics_port >= 0) {
-    auto ops = OpsHttpServer::Start(options_.host, options_.metrics_port, registry_,
-                                    [this] { return ready_.load(); });
+    auto ops = OpsHttpServer::Start(
+        options_.host, options_.metrics_port, registry_, [this] { return ready_.load(); },
+        [this] { return Live(); });
     if (!ops.ok()) {
       server_->Shutdown();
       return ops.status();
     }
     ops_ = std::move(*ops);
   }
-  if (probe_) {
-    SetServing(probe_().ok());
+  // Serving from here on, whatever the dependencies say (see server.h).
+  SetServing(true);
+  if (!probes_.empty()) {
+    RunProbes();
     probe_thread_ = std::thread([this] { ProbeLoop(); });
-  } else {
-    SetServing(true);
   }
   Logger("server")->info("gRPC listening on {}:{}, ops http on {}:{}", options_.host, grpc_port_,
                          options_.host, metrics_port());
@@ -97,16 +126,30 @@ void ServiceHost::SetServing(bool serving) {
   }
 }
 
+void ServiceHost::RunProbes() {
+  for (auto& p : probes_) {
+    absl::Status st = p.fn();
+    p.up->Set(st.ok() ? 1 : 0);
+    if (st.ok() != p.last_ok) {
+      if (st.ok()) {
+        Logger("server")->info("dependency {} is reachable again", p.name);
+      } else {
+        Logger("server")->warn(
+            "dependency {} is failing: {} (still SERVING: calls that need it answer UNAVAILABLE)",
+            p.name, st.message());
+      }
+    }
+    p.last_ok = st.ok();
+  }
+}
+
 void ServiceHost::ProbeLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!shutdown_requested_) {
     cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.readiness_period));
     if (shutdown_requested_) break;
     lock.unlock();
-    absl::Status st = probe_();
-    if (!st.ok() && ready_.load())
-      Logger("server")->warn("readiness probe failed: {}", st.message());
-    SetServing(st.ok());
+    RunProbes();
     lock.lock();
   }
 }
@@ -134,14 +177,22 @@ void ServiceHost::Shutdown() {
     shutdown_requested_ = true;
   }
   cv_.notify_all();
-  if (probe_thread_.joinable()) probe_thread_.join();
   if (server_) {
-    auto log = Logger("server");
-    log->info("shutting down: draining calls for up to {}",
-              absl::FormatDuration(options_.shutdown_grace));
+    // Readiness goes first, so balancers stop sending before calls are refused.
     ready_ = false;
     ready_gauge_->Set(0);
     if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+  }
+  if (probe_thread_.joinable()) probe_thread_.join();
+  if (server_) {
+    auto log = Logger("server");
+    if (options_.drain_delay > absl::ZeroDuration()) {
+      log->info("shutting down: NOT_SERVING, still taking calls for {}",
+                absl::FormatDuration(options_.drain_delay));
+      absl::SleepFor(options_.drain_delay);
+    }
+    log->info("shutting down: draining calls for up to {}",
+              absl::FormatDuration(options_.shutdown_grace));
     server_->Shutdown(std::chrono::system_clock::now() +
                       absl::ToChronoNanoseconds(options_.shutdown_grace));
     server_->Wait();

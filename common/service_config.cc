@@ -18,6 +18,12 @@ DEFINE_string(redis_url, "",
               "Redis URL redis://[:password@]host:port[/db]; empty disables the cache.");
 DEFINE_int32(redis_pool_size, 8, "Maximum Redis connections.");
 DEFINE_int32(redis_timeout_ms, 100, "Redis connect and command timeout.");
+DEFINE_int32(redis_breaker_failures, 3,
+             "Redis failures in a row (refused, timed out) after which calls stop trying "
+             "Redis for --redis_breaker_open_ms and degrade as if it were down.");
+DEFINE_int32(redis_breaker_open_ms, 1000,
+             "How long calls skip Redis after the breaker opens; one probe then decides "
+             "(doubling while it fails, up to 8x).");
 DEFINE_string(log_format, "text", "Log line format: text or json.");
 DEFINE_string(log_level, "info", "Log level: trace, debug, info, warn, err, critical, off.");
 DEFINE_int32(worker_threads, 16, "Threads that run RPC work (database and cache calls).");
@@ -26,6 +32,13 @@ DEFINE_int32(max_call_deadline_ms, 30000,
              "Deadline applied to calls that set none (or a longer one).");
 DEFINE_int32(max_message_bytes, 8 << 20, "Largest gRPC message accepted or sent.");
 DEFINE_int32(shutdown_grace_ms, 10000, "On SIGTERM, how long in-flight calls may finish.");
+DEFINE_int32(shutdown_drain_delay_ms, 0,
+             "On SIGTERM, how long the service reports NOT_SERVING while still taking calls "
+             "before it stops accepting (give load balancers time to notice; e.g. 5000 on "
+             "Kubernetes).");
+DEFINE_int32(liveness_stall_ms, 60000,
+             "/healthz answers 503 (restart me) when the worker pool has had calls queued but "
+             "taken none for this long; must exceed --max_call_deadline_ms.");
 DEFINE_int32(keepalive_time_ms, 60000, "Interval of server keepalive pings.");
 DEFINE_int32(keepalive_timeout_ms, 20000, "How long to wait for a keepalive ack.");
 DEFINE_bool(migrate, true, "Apply pending schema migrations at start.");
@@ -44,6 +57,8 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   c.server.metrics_port = FLAGS_metrics_port;
   c.server.max_message_bytes = FLAGS_max_message_bytes;
   c.server.shutdown_grace = absl::Milliseconds(FLAGS_shutdown_grace_ms);
+  c.server.drain_delay = absl::Milliseconds(FLAGS_shutdown_drain_delay_ms);
+  c.liveness_stall = absl::Milliseconds(FLAGS_liveness_stall_ms);
   c.server.keepalive_time = absl::Milliseconds(FLAGS_keepalive_time_ms);
   c.server.keepalive_timeout = absl::Milliseconds(FLAGS_keepalive_timeout_ms);
   c.pg.dsn = FLAGS_pg_dsn;
@@ -55,6 +70,9 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   c.redis.pool_size = FLAGS_redis_pool_size;
   c.redis.connect_timeout = absl::Milliseconds(FLAGS_redis_timeout_ms);
   c.redis.command_timeout = absl::Milliseconds(FLAGS_redis_timeout_ms);
+  c.redis.breaker_failures = FLAGS_redis_breaker_failures;
+  c.redis.breaker_open = absl::Milliseconds(FLAGS_redis_breaker_open_ms);
+  c.redis.breaker_max_open = 8 * c.redis.breaker_open;
   c.redis.name = service;
   c.log_format = FLAGS_log_format == "json" ? LogFormat::kJson : LogFormat::kText;
   c.log_level = FLAGS_log_level;
@@ -78,6 +96,8 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   }
   errors->RequireRange("redis_pool_size", FLAGS_redis_pool_size, 1, 1000);
   errors->RequireRange("redis_timeout_ms", FLAGS_redis_timeout_ms, 1, 60000);
+  errors->RequireRange("redis_breaker_failures", FLAGS_redis_breaker_failures, 1, 1000);
+  errors->RequireRange("redis_breaker_open_ms", FLAGS_redis_breaker_open_ms, 10, 600000);
   errors->RequireOneOf("log_format", FLAGS_log_format, {"text", "json"});
   errors->RequireOneOf("log_level", FLAGS_log_level,
                        {"trace", "debug", "info", "warn", "err", "critical", "off"});
@@ -86,6 +106,13 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   errors->RequireRange("max_call_deadline_ms", FLAGS_max_call_deadline_ms, 1, 3600000);
   errors->RequireRange("max_message_bytes", FLAGS_max_message_bytes, 1024, 1 << 30);
   errors->RequireRange("shutdown_grace_ms", FLAGS_shutdown_grace_ms, 0, 600000);
+  errors->RequireRange("shutdown_drain_delay_ms", FLAGS_shutdown_drain_delay_ms, 0, 600000);
+  errors->RequireRange("liveness_stall_ms", FLAGS_liveness_stall_ms, 1000, 86400000);
+  if (FLAGS_liveness_stall_ms <= FLAGS_max_call_deadline_ms) {
+    errors->Add("liveness_stall_ms", "must exceed --max_call_deadline_ms (" +
+                                         std::to_string(FLAGS_max_call_deadline_ms) +
+                                         "): a call may keep a worker that long");
+  }
   errors->RequireRange("keepalive_time_ms", FLAGS_keepalive_time_ms, 1000, 86400000);
   errors->RequireRange("keepalive_timeout_ms", FLAGS_keepalive_timeout_ms, 100, 3600000);
   return c;

@@ -29,6 +29,8 @@ struct ServiceConfig {
   int worker_threads = 16;
   int max_queued_calls = 1024;
   absl::Duration max_call_deadline = absl::Seconds(30);
+  // Liveness: the worker pool may stall this long (ServiceHost::WatchWorkers).
+  absl::Duration liveness_stall = absl::Seconds(60);
   bool migrate = true;        // apply migrations at start
   bool migrate_only = false;  // apply migrations and exit
   // Secret the gateway forwards identities with (see rpc.h); empty trusts none.

@@ -14,6 +14,7 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
+    if (queue_.empty()) progress_ = absl::Now();
     queue_.push_back(std::move(task));
   }
   cv_.notify_one();
@@ -39,6 +40,12 @@ int WorkerPool::queued() const {
   return static_cast<int>(queue_.size());
 }
 
+absl::Duration WorkerPool::StalledFor() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queue_.empty()) return absl::ZeroDuration();
+  return absl::Now() - progress_;
+}
+
 int WorkerPool::busy() const {
   std::lock_guard<std::mutex> lock(mu_);
   return busy_;
@@ -53,6 +60,7 @@ void WorkerPool::Loop() {
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
+      progress_ = absl::Now();
       ++busy_;
     }
     task();

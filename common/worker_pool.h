@@ -13,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 namespace genesis {
 
 class WorkerPool {
@@ -30,6 +33,11 @@ class WorkerPool {
   [[nodiscard]] int queued() const;
   [[nodiscard]] int busy() const;
   [[nodiscard]] int threads() const { return static_cast<int>(threads_.size()); }
+  // How long tasks have been waiting while no worker took any (zero when the
+  // queue is empty): a pool whose every worker is stuck grows this without
+  // bound. Liveness uses it (ServiceHost::WatchWorkers).
+  [[nodiscard]] absl::Duration StalledFor() const;
+  [[nodiscard]] const std::string& name() const { return name_; }
 
  private:
   void Loop();
@@ -40,6 +48,8 @@ class WorkerPool {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   int busy_ = 0;
+  // When a worker last took a task, or the queue last became non-empty.
+  absl::Time progress_ = absl::Now();
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

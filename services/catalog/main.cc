@@ -79,8 +79,15 @@ int main(int argc, char** argv) {
 
   ServiceHost host(config.server, &registry);
   host.AddService(&service, "genesis.catalog.v1.CatalogService");
-  host.SetReadinessProbe(
-      [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  // Neither a database outage nor a Redis one makes the service unready
+  // (common/server.h): they are probed for genesis_dependency_up only.
+  host.AddDependencyProbe(
+      "postgres", [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  if (redis) {
+    host.AddDependencyProbe(
+        "redis", [&redis] { return redis->Ping(absl::Now() + absl::Milliseconds(500)); });
+  }
+  host.WatchWorkers(&workers, config.liveness_stall);
   // Purges soft-deleted items past their undelete window, off the request path.
   std::thread purger;
   std::atomic<bool> stop{false};

@@ -8,16 +8,32 @@ namespace {
 
 constexpr char kTombstonePrefix[] = "T:";  // a serialized Item never starts with 'T'
 
-// KEYS[1] = key, ARGV = value, version, ttl ms. Fills unless a tombstone of a
-// newer version is there.
-constexpr char kFillScript[] = R"lua(
-local cur = redis.call('GET', KEYS[1])
-if cur and string.sub(cur, 1, 2) == 'T:' and tonumber(string.sub(cur, 3)) > tonumber(ARGV[2]) then
+// Every script: KEYS[1] = the generation key, ARGV[1] = the item id; the
+// entry's key is built from the generation read in the same script, so a bump
+// by any replica takes effect for the next lookup everywhere.
+#define GENESIS_ENTRY_KEY \
+  "local k = 'catalog:item:' .. (redis.call('GET', KEYS[1]) or '0') .. ':' .. ARGV[1]\n"
+
+constexpr char kGetScript[] = GENESIS_ENTRY_KEY "return redis.call('GET', k)\n";
+
+// ARGV = id, value, version, ttl ms. Fills unless a tombstone of a newer
+// version is there.
+constexpr char kFillScript[] = GENESIS_ENTRY_KEY R"lua(
+local cur = redis.call('GET', k)
+if cur and string.sub(cur, 1, 2) == 'T:' and tonumber(string.sub(cur, 3)) > tonumber(ARGV[3]) then
   return 0
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+redis.call('SET', k, ARGV[2], 'PX', ARGV[4])
 return 1
 )lua";
+
+// ARGV = id, tombstone, ttl ms.
+constexpr char kTombstoneScript[] = GENESIS_ENTRY_KEY R"lua(
+redis.call('SET', k, ARGV[2], 'PX', ARGV[3])
+return 1
+)lua";
+
+#undef GENESIS_ENTRY_KEY
 
 }  // namespace
 void RedisItemCache::Failed(const absl::Status& status, const char* op) {
@@ -30,8 +46,25 @@ void RedisItemCache::Failed(const absl::Status& status, const char* op) {
   }
 }
 
+bool RedisItemCache::Usable(absl::Time deadline) {
+  if (generation_.Usable(deadline)) return true;
+  Failed(absl::UnavailableError("the cache generation could not be bumped"), "generation bump");
+  return false;
+}
+
 std::optional<Item> RedisItemCache::Get(const std::string& id, const CallContext& ctx) {
-  auto value = redis_->Get(Key(id), ctx.deadline);
+  if (!Usable(ctx.deadline)) return std::nullopt;
+  auto reply = redis_->Command({"EVAL", kGetScript, "1", kGenerationKey, id}, ctx.deadline);
+  absl::StatusOr<std::optional<std::string>> value;
+  if (!reply.ok()) {
+    value = reply.status();
+  } else if (reply->type == RedisReply::Type::kNil) {
+    value = std::optional<std::string>();
+  } else if (reply->type == RedisReply::Type::kString) {
+    value = std::optional<std::string>(std::move(reply->str));
+  } else {
+    value = absl::InternalError("unexpected reply " + reply->str);
+  }
   if (!value.ok()) {
     Failed(value.status(), "get");
     return std::nullopt;
@@ -51,11 +84,12 @@ std::optional<Item> RedisItemCache::Get(const std::string& id, const CallContext
 }
 
 void RedisItemCache::Put(const Item& item, const CallContext& ctx) {
+  if (!Usable(ctx.deadline)) return;
   const std::string bytes = ToProto(item, absl::ZeroDuration()).SerializeAsString();
-  auto reply =
-      redis_->Command({"EVAL", kFillScript, "1", Key(item.id), bytes, std::to_string(item.version),
-                       std::to_string(absl::ToInt64Milliseconds(ttl_))},
-                      ctx.deadline);
+  auto reply = redis_->Command(
+      {"EVAL", kFillScript, "1", kGenerationKey, item.id, bytes, std::to_string(item.version),
+       std::to_string(absl::ToInt64Milliseconds(ttl_))},
+      ctx.deadline);
   if (!reply.ok()) {
     Failed(reply.status(), "set");
   } else if (reply->type == RedisReply::Type::kError) {
@@ -66,9 +100,21 @@ void RedisItemCache::Put(const Item& item, const CallContext& ctx) {
 void RedisItemCache::Invalidate(const std::string& id, int64_t version, const CallContext& ctx) {
   // Invalidation must not be skipped because the caller's deadline is short.
   const absl::Time deadline = std::max(ctx.deadline, absl::Now() + absl::Milliseconds(200));
-  if (auto st = redis_->Set(Key(id), kTombstonePrefix + std::to_string(version), ttl_, deadline);
-      !st.ok()) {
-    Failed(st, "invalidate");
+  // A pending bump goes first: a tombstone written into a generation about to
+  // be orphaned would not stop an older fill in the new one.
+  if (!Usable(deadline)) {
+    generation_.WriteFailed();
+    return;
+  }
+  auto reply = redis_->Command(
+      {"EVAL", kTombstoneScript, "1", kGenerationKey, id,
+       kTombstonePrefix + std::to_string(version), std::to_string(absl::ToInt64Milliseconds(ttl_))},
+      deadline);
+  if (!reply.ok() || reply->type == RedisReply::Type::kError) {
+    // Not delivered (or not known to be): the entry may still hold the old
+    // item, so nothing is read from the cache until the generation moves on.
+    generation_.WriteFailed();
+    Failed(reply.ok() ? absl::InternalError(reply->str) : reply.status(), "invalidate");
   }
 }
 

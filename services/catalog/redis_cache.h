@@ -1,14 +1,22 @@
-// ItemCache on Redis: key "catalog:item:{id}" holds a serialized
+// ItemCache on Redis: key "catalog:item:{generation}:{id}" holds a serialized
 // genesis.catalog.v1.Item with a TTL (default 1 h), or after a write a
 // tombstone "T:{version}"; a Lua script refuses to fill an entry with a
 // version older than its tombstone, atomically. Errors are counted in
 // genesis_catalog_item_cache_total{result="error"}, logged at most once a
 // second, and treated as misses.
+//
+// The generation (key "catalog:item:gen", shared by every replica; see
+// common/redis_generation.h) is how an invalidation that could not be
+// delivered (Redis down, hung, or the breaker open) never leaves a stale entry
+// to be read later: after it this replica stops using the cache until it has
+// bumped the generation, which orphans every older entry at once. Each lookup
+// reads the generation and the entry in one round trip (a Lua script).
 #pragma once
 
 #include <atomic>
 
 #include "common/redis.h"
+#include "common/redis_generation.h"
 #include "services/catalog/cache.h"
 #include "services/catalog/metrics.h"
 
@@ -18,21 +26,27 @@ class RedisItemCache final : public ItemCache {
  public:
   // `redis` must outlive the cache.
   RedisItemCache(RedisClient* redis, absl::Duration ttl, CatalogMetrics metrics)
-      : redis_(redis), ttl_(ttl), metrics_(metrics) {}
+      : redis_(redis), ttl_(ttl), metrics_(metrics), generation_(redis, kGenerationKey) {}
 
   std::optional<Item> Get(const std::string& id, const CallContext& ctx) override;
   void Put(const Item& item, const CallContext& ctx) override;
   void Invalidate(const std::string& id, int64_t version, const CallContext& ctx) override;
 
-  static std::string Key(const std::string& id) { return "catalog:item:" + id; }
+  static constexpr char kGenerationKey[] = "catalog:item:gen";
+  static std::string Key(int64_t generation, const std::string& id) {
+    return "catalog:item:" + std::to_string(generation) + ":" + id;
+  }
 
  private:
   void Failed(const absl::Status& status, const char* op);
+  // generation_.Usable, counting a failed bump as a cache error.
+  bool Usable(absl::Time deadline);
 
   RedisClient* redis_;
   const absl::Duration ttl_;
   CatalogMetrics metrics_;
   std::atomic<int64_t> last_log_ms_{0};
+  RedisGeneration generation_;
 };
 
 }  // namespace genesis::catalog

@@ -78,8 +78,11 @@ int main(int argc, char** argv) {
 
   ServiceHost host(config.server, &registry);
   host.AddService(&service, "genesis.reasoning.v1.ReasoningService");
-  host.SetReadinessProbe(
-      [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  // Neither a database outage nor a Redis one makes the service unready
+  // (common/server.h): they are probed for genesis_dependency_up only.
+  host.AddDependencyProbe(
+      "postgres", [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  host.WatchWorkers(&workers, config.liveness_stall);
   const int code = ServeForMain(&host, config, "genesis-reasoning");
   workers.Shutdown();
   log->info("stopped");

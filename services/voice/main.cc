@@ -51,6 +51,9 @@ DEFINE_int32(llm_max_tokens, 256, "Most tokens of a spoken answer.");
 DEFINE_int32(max_audio_seconds, 60, "Longest audio accepted, in seconds.");
 DEFINE_int32(max_audio_bytes, 5 << 20, "Largest audio accepted, in bytes.");
 DEFINE_int32(max_text_chars, 5000, "Longest text to synthesise, in characters.");
+DEFINE_int32(max_response_audio_bytes, 64 << 20,
+             "Largest audio one Synthesize/Converse response carries (the gRPC send limit is "
+             "raised to fit); longer speech is INVALID_ARGUMENT on text.");
 DEFINE_bool(store_audio, false, "Keep the audio of each interaction (else metadata only).");
 
 namespace genesis {
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
   errors.RequireRange("max_audio_seconds", FLAGS_max_audio_seconds, 1, 3600);
   errors.RequireRange("max_audio_bytes", FLAGS_max_audio_bytes, 1024, 256 << 20);
   errors.RequireRange("max_text_chars", FLAGS_max_text_chars, 1, 100000);
+  errors.RequireRange("max_response_audio_bytes", FLAGS_max_response_audio_bytes, 1 << 20, 1 << 30);
   // Base64 in JSON and the proto framing take about a third more than the audio.
   if (static_cast<int64_t>(FLAGS_max_audio_bytes) * 4 / 3 + (64 << 10) >
       config.server.max_message_bytes) {
@@ -153,6 +157,8 @@ int main(int argc, char** argv) {
   options.fallback_to_embedded = FLAGS_fallback_to_embedded;
   options.store_audio = FLAGS_store_audio;
   options.max_text_chars = static_cast<size_t>(FLAGS_max_text_chars);
+  options.max_response_audio_bytes = static_cast<size_t>(FLAGS_max_response_audio_bytes);
+  config.server.max_send_message_bytes = SendLimitBytes(options, config.server.max_message_bytes);
   Voice logic(std::move(tts), std::move(stt), std::make_unique<PgInteractionStore>(&pool),
               std::move(reply), options, metrics);
 
@@ -179,8 +185,11 @@ int main(int argc, char** argv) {
 
   ServiceHost host(config.server, &registry);
   host.AddService(&service, "genesis.voice.v1.VoiceService");
-  host.SetReadinessProbe(
-      [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  // Neither a database outage nor a Redis one makes the service unready
+  // (common/server.h): they are probed for genesis_dependency_up only.
+  host.AddDependencyProbe(
+      "postgres", [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  host.WatchWorkers(&workers, config.liveness_stall);
   std::atomic<bool> stop{false};
   std::thread prober;
   if (!backends.empty()) {

@@ -155,6 +155,17 @@ absl::StatusOr<SpeakResult> Voice::Speak(const SpeakParams& params, const CallCo
 absl::StatusOr<SpeakResult> Voice::Synthesize(const SpeakParams& params, const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(ValidateSpeak(params, options_.max_text_chars));
   GENESIS_ASSIGN_OR_RETURN(SpeakResult out, Speak(params, ctx));
+  if (const size_t bytes = out.audio.samples.size() * 2;
+      bytes > options_.max_response_audio_bytes) {
+    return InvalidField(
+        "text",
+        absl::StrCat("speaks for ",
+                     absl::FormatDuration(absl::Trunc(out.audio.duration(), absl::Seconds(1))),
+                     ": ", bytes >> 20, " MiB of audio, more than the ",
+                     options_.max_response_audio_bytes >> 20,
+                     " MiB one response carries; send less text, ask for a lower "
+                     "format.sample_rate_hz, or use StreamSynthesize"));
+  }
   InteractionRecord r;
   r.kind = InteractionKind::kSynthesize;
   r.language = out.language;
@@ -435,7 +446,11 @@ std::string Voice::Record(InteractionRecord record, const CallContext& ctx) {
   record.create_time = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));  // as stored
   record.subject = ctx.subject;
   record.stored_audio_bytes = static_cast<int64_t>(record.audio.size());
-  if (absl::Status st = store_->Insert(record, ctx); !st.ok()) {
+  // The record is a side effect: a slow or hung database must not hold the
+  // answer the caller is waiting for past a short bound.
+  CallContext bounded = ctx;
+  bounded.deadline = std::min(ctx.deadline, absl::Now() + kRecordTimeout);
+  if (absl::Status st = store_->Insert(record, bounded); !st.ok()) {
     if (metrics_.record_errors != nullptr) metrics_.record_errors->Inc();
     Logger("voice")->warn("request_id={} interaction not recorded: {}", ctx.request_id,
                           st.message());

@@ -21,6 +21,8 @@
 // Thread-safe.
 #pragma once
 
+#include <algorithm>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,11 +43,25 @@ struct VoiceOptions {
   bool fallback_to_embedded = true;
   bool store_audio = false;
   size_t max_text_chars = 5000;
+  // Largest audio one Synthesize/Converse response carries. Ordinary prose of
+  // max_text_chars speaks for about 6 minutes (16 MB at 22050 Hz, 34 MB at
+  // 48 kHz), more than gRPC's usual 4-8 MiB message limit: the server's send
+  // limit is raised to fit (SendLimitBytes), and audio beyond this bound (text
+  // that expands when spoken, such as long numbers) is INVALID_ARGUMENT on
+  // `text` instead of a transport error.
+  size_t max_response_audio_bytes = 64 << 20;
   std::string default_language = "en-US";
   std::string default_system_prompt =
       "You are a voice assistant. Your answer will be spoken aloud: answer in one to three short "
       "sentences of plain text, in the language of the question, with no lists, markup or emoji.";
 };
+
+// The gRPC send limit the voice server needs: the largest audio response plus
+// room for the other fields, and never below the shared `max_message_bytes`.
+inline int SendLimitBytes(const VoiceOptions& options, int max_message_bytes) {
+  const size_t need = options.max_response_audio_bytes + (64 << 10);
+  return static_cast<int>(std::max<size_t>(need, static_cast<size_t>(max_message_bytes)));
+}
 
 struct OutputFormat {
   Encoding encoding = Encoding::kWav;  // kUnspecified means WAV
@@ -174,7 +190,10 @@ class Voice {
   absl::StatusOr<SpeakResult> Speak(const SpeakParams& params, const CallContext& ctx);
   absl::StatusOr<ListenResult> Listen(const ListenParams& params, PcmAudio* decoded,
                                       const CallContext& ctx);
+  // Inserts the record within kRecordTimeout (a failure is logged and counted, never the
+  // call's); its id, or "" when it was not stored.
   std::string Record(InteractionRecord record, const CallContext& ctx);
+  static constexpr absl::Duration kRecordTimeout = absl::Seconds(1);
   void Observe(Stage stage, const std::string& engine, absl::Duration d);
 
   std::vector<std::unique_ptr<TtsEngine>> tts_;

@@ -6,6 +6,8 @@
 
 #include "common/pg_array.h"
 
+#include <signal.h>
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/ascii.h"
@@ -96,6 +98,39 @@ TEST_F(PgPoolTest, AutocommitStatementsCommitEachOnTheirOwnWithinTheBounds) {
       });
   EXPECT_EQ(slow.code(), absl::StatusCode::kDeadlineExceeded) << slow;
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+// A backend that is stopped (SIGSTOP) cannot enforce statement_timeout: the
+// pool's watchdog must give the caller its answer at its deadline and replace
+// the connection.
+TEST_F(PgPoolTest, AHungBackendCostsTheCallerItsDeadlineAndIsReplaced) {
+  auto pool = Pool(absl::Seconds(30));
+  const absl::Time later = absl::Now() + absl::Seconds(10);
+  auto pid = pool->ReadOnly(later, [](pqxx::read_transaction& tx) -> absl::StatusOr<int> {
+    return tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+  });
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  // The pool now holds that one connection idle; the next call takes it.
+  if (::kill(*pid, SIGSTOP) != 0) GTEST_SKIP() << "cannot signal the backend (not root?)";
+  struct Continue {
+    int pid;
+    ~Continue() { ::kill(pid, SIGCONT); }
+  } resume{*pid};
+  const absl::Time start = absl::Now();
+  auto hung = pool->ReadOnly(absl::Now() + absl::Milliseconds(500),
+                             [](pqxx::read_transaction& tx) -> absl::StatusOr<int> {
+                               return tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+                             });
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(hung.status().code(), absl::StatusCode::kDeadlineExceeded) << hung.status();
+  EXPECT_LT(took, absl::Seconds(5)) << "the call hung on the stopped backend";
+  // Still stopped: the next call gets a new connection (a new backend).
+  auto fresh = pool->ReadOnly(absl::Now() + absl::Seconds(10),
+                              [](pqxx::read_transaction& tx) -> absl::StatusOr<int> {
+                                return tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+                              });
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_NE(*fresh, *pid);
 }
 
 TEST_F(PgPoolTest, ArrayLiteralsComeBackAsTheValuesTheyWereMadeOf) {

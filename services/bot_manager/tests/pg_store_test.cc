@@ -683,12 +683,38 @@ TEST(RedisContextCacheTest, KeepsContextForItsTtlAndErasesIt) {
   EXPECT_EQ((*got)[0].text, "olá");
   EXPECT_EQ((*got)[1].agent, "ana");
   EXPECT_EQ((*got)[1].create_time, t);
-  auto ttl = (*redis)->Command({"PTTL", cache.Key(7)}, absl::Now() + absl::Seconds(1));
+  auto generation = (*redis)->Get(prefix + "ctx:gen", absl::Now() + absl::Seconds(1));
+  ASSERT_TRUE(generation.ok() && generation->has_value());
+  auto ttl = (*redis)->Command({"PTTL", cache.Key(std::stoll(**generation), 7)},
+                               absl::Now() + absl::Seconds(1));
   ASSERT_TRUE(ttl.ok());
   EXPECT_GT(ttl->integer, absl::ToInt64Milliseconds(absl::Minutes(29)));
   EXPECT_LE(ttl->integer, absl::ToInt64Milliseconds(absl::Minutes(30)));
   EXPECT_EQ(cache.Erase({7, 8}, ctx), 1);
   EXPECT_FALSE(cache.Get(7, ctx).has_value());
+}
+
+TEST(RedisContextCacheTest, AWriteThatFailedNeverLetsTheOlderContextBeReadBack) {
+  auto url = genesis::testing::TestRedisUrl();
+  if (!url) GTEST_SKIP() << "GENESIS_TEST_REDIS_URL not set (scripts/test.sh sets it)";
+  RedisOptions options;
+  options.url = *url;
+  options.command_timeout = absl::Seconds(1);
+  auto redis = RedisClient::Create(options, nullptr);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const std::string prefix = absl::StrCat("bottest:", absl::ToUnixNanos(absl::Now()), ":");
+  const CallContext ctx = CallContext::Background();
+  const absl::Time t = absl::FromUnixMicros(1700000000123456);
+  // Two replicas sharing the keys; the first one's writes are refused by Redis
+  // (a zero expiry), standing for a write that could not be delivered.
+  RedisContextCache failing(redis->get(), prefix, absl::ZeroDuration());
+  RedisContextCache other(redis->get(), prefix, absl::Minutes(30));
+  EXPECT_FALSE(failing.Get(99, ctx).has_value());  // its start-up bump
+  other.Put(7, {{"contact", "", "first turn", t}}, ctx);
+  ASSERT_TRUE(other.Get(7, ctx).has_value());
+  failing.Put(7, {{"contact", "", "first turn", t}, {"bot", "", "second turn", t}}, ctx);
+  EXPECT_FALSE(failing.Get(7, ctx).has_value()) << "the older context was read back";
+  EXPECT_FALSE(other.Get(7, ctx).has_value()) << "the other replica read the older context";
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // google.rpc.BadRequest details, request ids, health, field-mask defaults.
 #include "services/catalog/grpc_service.h"
 
+#include <thread>
+
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -27,6 +29,7 @@ class CatalogGrpcTest : public ::testing::Test {
     ServerOptions options;
     options.metrics_port = -1;
     options.readiness_period = absl::Milliseconds(20);
+    options.drain_delay = drain_delay_;
     host_ = std::make_unique<ServiceHost>(options, &registry_);
     host_->AddService(service_.get(), "genesis.catalog.v1.CatalogService");
     host_->SetReadinessProbe([this] { return catalog_->Ready(CallContext::Background()); });
@@ -59,6 +62,7 @@ class CatalogGrpcTest : public ::testing::Test {
   std::unique_ptr<RpcDispatcher> dispatcher_;
   std::unique_ptr<CatalogGrpcService> service_;
   std::unique_ptr<ServiceHost> host_;
+  absl::Duration drain_delay_ = absl::ZeroDuration();
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::CatalogService::Stub> stub_;
 };
@@ -123,7 +127,10 @@ TEST_F(CatalogGrpcTest, UpdateWithoutMaskChangesOnlyPopulatedFields) {
   EXPECT_NE(updated.etag(), created.etag());
 }
 
-TEST_F(CatalogGrpcTest, HealthFollowsTheReadinessProbe) {
+TEST_F(CatalogGrpcTest, HealthStaysServingWhileTheDatabaseIsDown) {
+  // A database outage is shared by every replica: reporting NOT_SERVING would
+  // pull them all. The service stays ready (its calls answer UNAVAILABLE
+  // fast) and exports the dependency's state instead.
   auto health = grpc::health::v1::Health::NewStub(channel_);
   auto check = [&](const std::string& service) {
     grpc::ClientContext ctx;
@@ -134,18 +141,17 @@ TEST_F(CatalogGrpcTest, HealthFollowsTheReadinessProbe) {
     return resp.status();
   };
   EXPECT_EQ(check(""), grpc::health::v1::HealthCheckResponse::SERVING);
-  EXPECT_EQ(check("genesis.catalog.v1.CatalogService"),
-            grpc::health::v1::HealthCheckResponse::SERVING);
   store_->ping_status = absl::UnavailableError("database down");
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (check("genesis.catalog.v1.CatalogService") ==
-             grpc::health::v1::HealthCheckResponse::SERVING &&
-         absl::Now() < deadline) {
+  const std::string down = "genesis_dependency_up{dependency=\"postgres\"} 0";
+  while (registry_.Render().find(down) == std::string::npos && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
+  ASSERT_NE(registry_.Render().find(down), std::string::npos) << registry_.Render();
   EXPECT_EQ(check("genesis.catalog.v1.CatalogService"),
-            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
-  EXPECT_EQ(check(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(check(""), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_TRUE(host_->ready());
 }
 
 TEST_F(CatalogGrpcTest, ShutdownLetsACallInFlightFinish) {
@@ -185,6 +191,38 @@ TEST_F(CatalogGrpcTest, CallsAreCountedByMethodAndCode) {
                       "CatalogService\",grpc_method=\"GetItem\",grpc_code=\"NOT_FOUND\"} 1"),
             std::string::npos)
       << text;
+}
+
+// With a drain delay, SIGTERM first turns health NOT_SERVING while calls are
+// still taken, so balancers move traffic away before anything is refused.
+class CatalogGrpcDrainTest : public CatalogGrpcTest {
+ protected:
+  CatalogGrpcDrainTest() { drain_delay_ = absl::Seconds(3); }
+};
+
+TEST_F(CatalogGrpcDrainTest, ShutdownTurnsNotServingBeforeItRefusesCalls) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  auto check = [&] {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    grpc::Status st = health->Check(&ctx, req, &resp);
+    return st.ok() ? resp.status() : grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  };
+  ASSERT_EQ(check(), grpc::health::v1::HealthCheckResponse::SERVING);
+  std::thread stopper([&] { host_->Shutdown(); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (check() == grpc::health::v1::HealthCheckResponse::SERVING && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(check(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(host_->ready());
+  // Still taking calls during the drain delay.
+  grpc::ClientContext ctx;
+  v1::ListItemTypesRequest req;
+  v1::ListItemTypesResponse resp;
+  EXPECT_TRUE(stub_->ListItemTypes(&ctx, req, &resp).ok());
+  stopper.join();
 }
 
 }  // namespace

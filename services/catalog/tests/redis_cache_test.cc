@@ -82,7 +82,10 @@ TEST_F(RedisCacheTest, EntriesExpireAfterTheTtl) {
   RedisItemCache cache(redis_.get(), absl::Milliseconds(50), metrics_);
   const std::string id = "ttl-" + std::to_string(absl::ToUnixNanos(absl::Now()));
   cache.Put(SampleItem(id), ctx_);
-  auto ttl = redis_->Command({"PTTL", RedisItemCache::Key(id)}, ctx_.deadline);
+  auto generation = redis_->Get(RedisItemCache::kGenerationKey, ctx_.deadline);
+  ASSERT_TRUE(generation.ok() && generation->has_value());
+  auto ttl =
+      redis_->Command({"PTTL", RedisItemCache::Key(std::stoll(**generation), id)}, ctx_.deadline);
   ASSERT_TRUE(ttl.ok());
   EXPECT_GT(ttl->integer, 0);
   EXPECT_LE(ttl->integer, 50);

@@ -101,11 +101,14 @@ class VoiceGrpcTest : public ::testing::Test {
     service_->set_gateway_secret(kSecret);
     ServerOptions server;
     server.metrics_port = -1;
+    server.max_send_message_bytes = SendLimitBytes(options, server.max_message_bytes);
     host_ = std::make_unique<ServiceHost>(server, &registry_);
     host_->AddService(service_.get(), "genesis.voice.v1.VoiceService");
     ASSERT_TRUE(host_->Start().ok());
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
-                                   grpc::InsecureChannelCredentials());
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);  // long speech is tens of MB
+    channel_ = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
+                                         grpc::InsecureChannelCredentials(), args);
     stub_ = v1::VoiceService::NewStub(channel_);
   }
 
@@ -391,6 +394,49 @@ TEST_F(VoiceGrpcTest, SynthesizeAnswersWavOrRawPcmAtTheAskedRate) {
   EXPECT_EQ(resp.audio().content_type(), "audio/x-raw;format=S16LE;rate=8000;channels=1");
   // Raw PCM: two bytes per sample, as long as the duration says.
   EXPECT_NEAR(static_cast<double>(resp.audio().data().size()) / 2 / 8000, seconds, 0.01);
+}
+
+// Ordinary prose of exactly `chars` characters (code points; some are not ASCII).
+std::string Prose(size_t chars) {
+  const std::string sentence = "The garage door is open, the kitchen light is on: ação. ";
+  std::string out;
+  size_t n = 0;
+  while (n < chars) {
+    for (size_t i = 0; i < sentence.size() && n < chars;) {
+      const auto c = static_cast<unsigned char>(sentence[i]);
+      const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : 3;
+      out += sentence.substr(i, len);
+      i += len;
+      ++n;
+    }
+  }
+  if (out.back() == ' ') out.back() = '.';
+  return out;
+}
+
+TEST_F(VoiceGrpcTest, SynthesizeSpeaksTextOfExactlyTheDocumentedLimit) {
+  // 5,000 characters speak for minutes: more audio than a default gRPC message
+  // (it used to fail with RESOURCE_EXHAUSTED above ~3,000 characters).
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::SynthesizeRequest req;
+  req.set_text(Prose(5000));
+  v1::SynthesizeResponse resp;
+  grpc::Status st = stub_->Synthesize(&ctx, req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
+  EXPECT_GT(resp.audio().data().size(), size_t{8} << 20) << "more than the shared 8 MiB limit";
+  EXPECT_GT(Seconds(resp.audio().duration()), 120.0);
+}
+
+TEST_F(VoiceGrpcTest, SynthesizeRefusesOneCharacterOverTheLimitNamingTheField) {
+  grpc::ClientContext ctx;
+  v1::SynthesizeRequest req;
+  req.set_text(Prose(5001));
+  v1::SynthesizeResponse resp;
+  grpc::Status st = stub_->Synthesize(&ctx, req, &resp);
+  ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_EQ(Fields(st), (std::vector<std::string>{"text"}));
+  EXPECT_NE(st.error_message().find("5001"), std::string::npos) << st.error_message();
 }
 
 TEST_F(VoiceGrpcTest, SynthesizeReportsEveryBadFieldInBadRequest) {

@@ -1,0 +1,112 @@
+// ServiceHost liveness and readiness (common/server.h): /healthz turns 503
+// only while a watched worker pool is wedged; /readyz and gRPC health stay
+// ready whatever the dependency probes say.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "common/metrics.h"
+#include "common/server.h"
+#include "common/worker_pool.h"
+
+namespace genesis {
+namespace {
+
+// GET `path` on 127.0.0.1:port; the status code (0 when it failed).
+int HttpStatus(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return 0;
+  }
+  const std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[1024];
+  for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) resp.append(buf, static_cast<size_t>(n));
+  close(fd);
+  if (resp.size() < 12) return 0;
+  return std::stoi(resp.substr(9, 3));
+}
+
+bool Eventually(const std::function<bool()>& done) {
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < until) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return done();
+}
+
+TEST(ServerHealthTest, LivenessFailsOnlyWhileTheWorkerPoolIsWedged) {
+  MetricsRegistry registry;
+  WorkerPool pool("test", 1, 8);
+  ServerOptions options;
+  ServiceHost host(options, &registry);
+  host.WatchWorkers(&pool, absl::Milliseconds(200));
+  ASSERT_TRUE(host.Start().ok());
+  EXPECT_EQ(HttpStatus(host.metrics_port(), "/healthz"), 200);
+
+  // A busy pool with nothing waiting is alive, however long the task runs.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  ASSERT_TRUE(pool.TrySubmit([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+  }));
+  ASSERT_TRUE(Eventually([&] { return pool.busy() == 1; }));
+  absl::SleepFor(absl::Milliseconds(250));
+  EXPECT_TRUE(host.Live().ok());
+  // A task waits and no worker takes it: wedged, /healthz 503; still ready.
+  ASSERT_TRUE(pool.TrySubmit([] {}));
+  ASSERT_TRUE(Eventually([&] { return !host.Live().ok(); }));
+  EXPECT_EQ(HttpStatus(host.metrics_port(), "/healthz"), 503);
+  EXPECT_EQ(HttpStatus(host.metrics_port(), "/readyz"), 200);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(Eventually([&] { return host.Live().ok(); }));
+  EXPECT_EQ(HttpStatus(host.metrics_port(), "/healthz"), 200);
+  host.Shutdown();
+  pool.Shutdown();
+}
+
+TEST(ServerHealthTest, AFailingDependencyDoesNotMakeTheServiceUnready) {
+  MetricsRegistry registry;
+  ServerOptions options;
+  options.readiness_period = absl::Milliseconds(10);
+  ServiceHost host(options, &registry);
+  std::atomic<bool> db_up{false};
+  host.AddDependencyProbe("postgres", [&] {
+    return db_up ? absl::OkStatus() : absl::UnavailableError("connection refused");
+  });
+  ASSERT_TRUE(host.Start().ok());
+  EXPECT_TRUE(host.ready());
+  EXPECT_EQ(HttpStatus(host.metrics_port(), "/readyz"), 200);
+  EXPECT_NE(registry.Render().find("genesis_dependency_up{dependency=\"postgres\"} 0"),
+            std::string::npos);
+  db_up = true;
+  ASSERT_TRUE(Eventually([&] {
+    return registry.Render().find("genesis_dependency_up{dependency=\"postgres\"} 1") !=
+           std::string::npos;
+  }));
+  host.Shutdown();
+  EXPECT_FALSE(host.ready());
+}
+
+}  // namespace
+}  // namespace genesis
