@@ -90,11 +90,12 @@ std::shared_ptr<StreamCall> GrpcBackend::CallStream(const std::string& grpc_path
   return call;
 }
 
-GrpcBackend::GrpcBackend(const std::string& address, int max_message_bytes)
+GrpcBackend::GrpcBackend(const std::string& address, int max_request_bytes,
+                         int max_response_bytes)
     : channel_([&] {
         grpc::ChannelArguments args;
-        args.SetMaxReceiveMessageSize(max_message_bytes);
-        args.SetMaxSendMessageSize(max_message_bytes);
+        args.SetMaxReceiveMessageSize(max_response_bytes);
+        args.SetMaxSendMessageSize(max_request_bytes);
         return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
       }()),
       stub_(channel_) {}

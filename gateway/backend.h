@@ -70,7 +70,9 @@ class Backend {
 // A Backend over one insecure HTTP/2 channel with grpc::GenericStub.
 class GrpcBackend : public Backend {
  public:
-  GrpcBackend(const std::string& address, int max_message_bytes);
+  // `max_request_bytes` bounds what is sent to the backend, `max_response_bytes` what is
+  // accepted from it (a voice answer of 5,000 characters is over 16 MB of audio).
+  GrpcBackend(const std::string& address, int max_request_bytes, int max_response_bytes);
   void Call(const std::string& grpc_path, std::string request, absl::Time deadline,
             const Metadata& metadata, std::function<void(grpc::Status, std::string)> done) override;
   std::shared_ptr<StreamCall> CallStream(const std::string& grpc_path, std::string request,

@@ -86,6 +86,9 @@ DEFINE_int32(read_timeout_ms, 30000,
              "How long reading one request's body (and writing one response) may take.");
 DEFINE_int32(idle_timeout_ms, 30000, "How long a keep-alive connection may wait for a request.");
 DEFINE_int32(max_connections, 10000, "Open connections beyond this are refused.");
+DEFINE_int32(max_backend_response_bytes, 80 << 20,
+             "Largest answer accepted from a backend (voice: 5,000 characters of speech is over "
+             "16 MB of audio; the voice service sends up to 64 MiB of it).");
 DEFINE_int32(max_connections_per_client, 256,
              "Open connections from one client IP address beyond this are refused (closed at "
              "once), so one client cannot use up --max_connections.");
@@ -221,6 +224,7 @@ int main(int argc, char** argv) {
   };
   routing_options.reflection_timeout = absl::Milliseconds(FLAGS_reflection_timeout_ms);
   routing_options.max_message_bytes = FLAGS_max_message_bytes;
+  routing_options.max_response_bytes = FLAGS_max_backend_response_bytes;
   routing_options.transcoder.ignore_unknown_query_parameters = FLAGS_ignore_unknown_query_params;
   routing_options.transcoder.max_parameter_bytes = static_cast<size_t>(FLAGS_max_parameter_bytes);
   RoutingBuilder routing_builder(routing_options);

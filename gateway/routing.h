@@ -35,7 +35,8 @@ struct RoutingOptions {
   // Reads GENESIS_<NAME>_ADDR; injectable for tests.
   std::function<std::string(const std::string&)> getenv;
   absl::Duration reflection_timeout = absl::Seconds(5);
-  int max_message_bytes = 4 << 20;
+  int max_message_bytes = 4 << 20;    // a request sent to a backend
+  int max_response_bytes = 80 << 20;  // an answer accepted from a backend
   TranscoderOptions transcoder;
 };
 
