@@ -69,11 +69,6 @@ class ServiceHost {
   // genesis_dependency_up{dependency=name} and logged when it changes; it
   // does not change readiness (see above). Before Start().
   void AddDependencyProbe(std::string name, std::function<absl::Status()> probe);
-  // The database's probe: AddDependencyProbe("postgres", probe). Kept for
-  // callers written when the database's health decided readiness.
-  void SetReadinessProbe(std::function<absl::Status()> probe) {
-    AddDependencyProbe("postgres", std::move(probe));
-  }
   // Liveness: /healthz answers 503 while `pool` has had tasks queued but
   // taken none for `stall_limit`. `pool` must outlive the host. Before Start().
   void WatchWorkers(const WorkerPool* pool, absl::Duration stall_limit);

@@ -253,8 +253,9 @@ int main(int argc, char** argv) {
   ServiceHost host(config.server, &registry);
   host.AddService(&admin, "genesis.bot.v1.BotManagerService");
   host.AddService(&webhooks, "genesis.bot.v1.BotWebhookService");
-  host.SetReadinessProbe(
-      [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  host.AddDependencyProbe(
+      "postgres", [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
+  host.WatchWorkers(&workers, config.liveness_stall);
   inbox_loop.Start();
   outbox_loop.Start();
   retention_loop.Start();

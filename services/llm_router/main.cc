@@ -190,7 +190,10 @@ int main(int argc, char** argv) {
   llmrouter::LlmRouterGrpcService service(&router, &dispatcher, &stream_dispatcher);
   ServiceHost host(config.server, &registry);
   host.AddService(&service, "genesis.llmrouter.v1.LlmRouterService");
-  host.SetReadinessProbe([&router] { return router.Ready(); });
+  // Readiness is the host's own (not a dependency's): the registry is loaded before it
+  // starts. The database is probed for genesis_dependency_up only.
+  host.AddDependencyProbe("postgres", [&pool] { return pool.Ping(absl::Now() + absl::Seconds(2)); });
+  host.WatchWorkers(&workers, config.liveness_stall);
   const int code = ServeForMain(&host, config, "genesis-llm-router");
   workers.Shutdown();
   if (batched) {

@@ -444,11 +444,6 @@ int64_t Router::Write(const ExecutionRecord& r) {
   return id;
 }
 
-absl::Status Router::Ready() const {
-  if (Models()->empty()) return absl::UnavailableError("the model registry is not loaded yet");
-  return absl::OkStatus();
-}
-
 std::vector<ModelSpec> Router::ListModels() const { return *Models(); }
 
 absl::StatusOr<ModelSpec> Router::GetModel(const std::string& name) const {

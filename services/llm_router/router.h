@@ -144,13 +144,6 @@ class Router {
   absl::StatusOr<std::vector<ArmReport>> ExperimentReport(const std::string& name,
                                                           const CallContext& ctx);
 
-  // Readiness ("send me traffic"): OK once Init loaded the registry. A
-  // PostgreSQL or Redis outage does not make the router unready: it still
-  // answers what it can (calls whose settings are cached or that have no
-  // subject or agent; UNAVAILABLE, retriable, for the rest), every instance
-  // shares the same dependencies, and taking all of them out of rotation
-  // would turn a partial outage into a total one.
-  [[nodiscard]] absl::Status Ready() const;
   HealthBook& health() { return health_; }
 
  private:

@@ -32,7 +32,8 @@ class CatalogGrpcTest : public ::testing::Test {
     options.drain_delay = drain_delay_;
     host_ = std::make_unique<ServiceHost>(options, &registry_);
     host_->AddService(service_.get(), "genesis.catalog.v1.CatalogService");
-    host_->SetReadinessProbe([this] { return catalog_->Ready(CallContext::Background()); });
+    host_->AddDependencyProbe("postgres",
+                              [this] { return catalog_->Ready(CallContext::Background()); });
     ASSERT_TRUE(host_->Start().ok());
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
                                    grpc::InsecureChannelCredentials());

