@@ -19,14 +19,19 @@ genesis__alive() {
 }
 genesis__dead() { ! genesis__alive "$1"; }
 
-genesis__port_busy() { [ -n "$(ss -ltnH "sport = :$1")" ]; }
+# Busy: any TCP socket on it, listening or connected.
+genesis__port_busy() { [ -n "$(ss -tanH "sport = :$1")" ]; }
 
 # genesis_pick_port [PORT_TO_AVOID...]: a port nothing listens on. Ports handed out but not
 # yet bound by their future owner can be passed in to avoid giving them twice.
 genesis_pick_port() {
-  local port tries
+  local port tries low high=45000
+  # Below the kernel's ephemeral range: a port in it may be taken at any moment by an
+  # outgoing connection (and a connected socket on a port makes a listener's bind fail).
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  [ "$low" -le 21000 ] || high=$((low - 1))
   for tries in $(seq 100); do
-    port="$(shuf -i 20000-45000 -n 1)"
+    port="$(shuf -i "20000-$high" -n 1)"
     case " $* " in *" $port "*) continue ;; esac
     genesis__port_busy "$port" || { echo "$port"; return 0; }
   done
