@@ -178,6 +178,22 @@ n="$(redis-cli -p "$REDIS_PORT" --scan --pattern 'genesis:gw:rl:*' | wc -l)"
 [ "$n" -ge 2 ] && pass "the buckets live in Redis ($n keys)" || fail "the buckets live in Redis" "$n keys"
 
 # --------------------------------------------------------------------------
+# Redis hung (SIGSTOP: connections accepted, nothing answered): after the first few calls
+# the client's breaker opens and no request waits on Redis; the local limiter decides.
+
+kill -STOP "$REDIS_PID"
+HUNG="Authorization: Bearer $(token hung-redis viewer)"
+codes=""
+start_ms="$(date +%s%3N)"
+for _ in $(seq 1 21); do req GET /v1/types/lead "$HUNG"; codes="$codes$CODE "; done
+hung_ms=$(($(date +%s%3N) - start_ms))
+check_eq "Redis hung: still serves 20, still refuses the 21st" "$(printf '200 %.0s' $(seq 1 20))429 " "$codes"
+short="$(curl -s "$GW/metrics" | sed -n 's/^genesis_redis_short_circuited_total{client="gateway"} \([0-9]*\).*/\1/p')"
+[ "${short:-0}" -ge 15 ] && pass "Redis hung: the breaker spared most requests the wait ($short of 21 did not touch Redis, 21 requests in $hung_ms ms)" ||
+  fail "Redis hung: the breaker spares most requests the wait" "short-circuited: ${short:-none}, 21 requests in $hung_ms ms"
+kill -CONT "$REDIS_PID"
+
+# --------------------------------------------------------------------------
 # Redis stopped: the local limiter takes over
 
 e2e_stop "$REDIS_PID"
