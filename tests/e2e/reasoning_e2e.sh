@@ -297,7 +297,7 @@ else
   gw_started=""
   deadline=$((SECONDS + 30))
   while [ -z "$gw_started" ] && [ "$SECONDS" -lt "$deadline" ] && e2e_alive "$GATEWAY_PID"; do
-    gw_started="$(sed -n 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/\1/p' "$WORK/gateway.out")"
+    gw_started="$(sed -n 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/\1/p' "$WORK/gateway.out" 2>/dev/null || true)"
     [ -n "$gw_started" ] || sleep 0.05
   done
   if [ -z "$gw_started" ]; then
