@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/text.h"
 
 namespace genesis::llmrouter {
 namespace {
@@ -30,6 +31,8 @@ absl::Status ValidateFeedback(const Feedback& f) {
   }
   if (f.comment.size() > kMaxFeedbackComment) {
     v.Add("comment", absl::StrCat("at most ", kMaxFeedbackComment, " characters"));
+  } else {
+    CheckStorableText("comment", f.comment, &v);
   }
   return v.ToStatus();
 }

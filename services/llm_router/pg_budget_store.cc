@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "services/llm_router/pg_store.h"
 
 namespace genesis::llmrouter {
@@ -58,10 +59,15 @@ absl::StatusOr<RecordResult> PgRouterStore::RecordExecution(const ExecutionRecor
                                                             const CallContext& ctx) {
   std::vector<BudgetAlert> alerts;
   int64_t id = 0;
+  // A prompt, a model's answer or an error may hold NUL or invalid UTF-8 (a provider's
+  // "\u0000"); PostgreSQL refuses those bytes, and a libpq parameter stops at the first NUL.
+  const std::string prompt_text = ToStorableText(e.prompt);
+  const std::string response_text = ToStorableText(e.response);
+  const std::string error_text = ToStorableText(e.error);
   GENESIS_RETURN_IF_ERROR(pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
     alerts.clear();  // the transaction may be retried
-    const char* prompt = e.prompt.empty() ? nullptr : e.prompt.c_str();
-    const char* response = e.response.empty() ? nullptr : e.response.c_str();
+    const char* prompt = e.prompt.empty() ? nullptr : prompt_text.c_str();
+    const char* response = e.response.empty() ? nullptr : response_text.c_str();
     const char* model = e.model_id.empty() ? nullptr : e.model_id.c_str();
     const char* provider = e.provider.empty() ? nullptr : e.provider.c_str();
     const bool has_time = e.time != absl::InfinitePast();
@@ -78,7 +84,7 @@ absl::StatusOr<RecordResult> PgRouterStore::RecordExecution(const ExecutionRecor
         "$18, $19, $20, coalesce($21::timestamptz, now()), $22, $23) RETURNING id",
         e.request_id, e.subject, e.agent, std::string(TaskName(e.task)), model, provider,
         e.usage.input_tokens, e.usage.output_tokens, e.cost_usd,
-        absl::ToDoubleMilliseconds(e.latency), e.attempts, e.outcome, e.error, e.sensitive,
+        absl::ToDoubleMilliseconds(e.latency), e.attempts, e.outcome, error_text, e.sensitive,
         e.streamed, e.simulated, prompt, response, e.cached, e.sandbox,
         has_time ? time.c_str() : nullptr, experiment, arm);
     id = inserted[0][0].as<int64_t>();
@@ -120,7 +126,10 @@ absl::StatusOr<std::vector<int64_t>> PgRouterStore::ReserveExecutionIds(int coun
 absl::StatusOr<std::vector<BudgetAlert>> PgRouterStore::RecordExecutions(
     const std::vector<ExecutionRecord>& records, const CallContext& ctx) {
   using Text = std::optional<std::string>;
-  auto opt = [](const std::string& s) -> Text { return s.empty() ? Text() : Text(s); };
+  // Storable text (see RecordExecution): one bad row must not fail the COPY of the batch.
+  auto opt = [](const std::string& s) -> Text {
+    return s.empty() ? Text() : Text(ToStorableText(s));
+  };
   // Day counters summed over the batch, locked in one global order (every
   // subject, then every agent, by owner and day) so that concurrent batches
   // and single rows (subject, then agent) never deadlock.
@@ -165,8 +174,8 @@ absl::StatusOr<std::vector<BudgetAlert>> PgRouterStore::RecordExecutions(
       copy << std::make_tuple(
           e.id, e.request_id, e.subject, e.agent, std::string(TaskName(e.task)), opt(e.model_id),
           opt(e.provider), e.usage.input_tokens, e.usage.output_tokens, e.cost_usd,
-          absl::ToDoubleMilliseconds(e.latency), e.attempts, e.outcome, e.error, e.sensitive,
-          e.streamed, e.simulated, opt(e.prompt), opt(e.response), e.cached, e.sandbox,
+          absl::ToDoubleMilliseconds(e.latency), e.attempts, e.outcome, ToStorableText(e.error),
+          e.sensitive, e.streamed, e.simulated, opt(e.prompt), opt(e.response), e.cached, e.sandbox,
           Rfc3339(e.time == absl::InfinitePast() ? now : e.time), opt(e.experiment_id), opt(e.arm));
     }
     copy.complete();

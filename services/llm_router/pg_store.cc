@@ -1,6 +1,7 @@
 #include "services/llm_router/pg_store.h"
 
 #include "absl/strings/str_join.h"
+#include "common/text.h"
 
 namespace genesis::llmrouter {
 namespace {
@@ -96,7 +97,7 @@ absl::Status PgRouterStore::EnqueueRetry(const RetryRecord& r, const CallContext
         "INSERT INTO llm_router.retry_queue (request_id, subject, agent, task, request, "
         "attempts, error) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7)",
         r.request_id, r.subject, r.agent, std::string(TaskName(r.task)), r.request_json,
-        r.attempts_json, r.error);
+        r.attempts_json, ToStorableText(r.error));
     return absl::OkStatus();
   });
 }

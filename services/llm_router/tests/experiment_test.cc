@@ -91,6 +91,10 @@ TEST(FeedbackTest, ScoreRangeAndWeights) {
   f.score = 5;
   f.comment = std::string(2001, 'x');
   EXPECT_EQ(Fields(ValidateFeedback(f)), std::vector<std::string>{"comment"});
+  f.comment = std::string("bom\0ruim", 8);  // PostgreSQL cannot store a NUL
+  EXPECT_EQ(Fields(ValidateFeedback(f)), std::vector<std::string>{"comment"});
+  f.comment = "bom";
+  EXPECT_TRUE(ValidateFeedback(f).ok());
   EXPECT_EQ(ScoreWeight(5), std::make_pair(1.0, 0.0));
   EXPECT_EQ(ScoreWeight(1), std::make_pair(0.0, 1.0));
   EXPECT_EQ(ScoreWeight(3), std::make_pair(0.5, 0.5));

@@ -226,6 +226,41 @@ TEST_F(PgRouterStoreTest, RecordsContentOnlyWhenAskedAndMasksPersonalData) {
   EXPECT_EQ(rows[0][3].as<std::string>(), "local");
 }
 
+// A model's answer may carry "\u0000" and an error body a cut character: the execution row is
+// still written, on both the per-call and the batched (COPY) path, with U+FFFD in their place
+// (a NUL used to end the prompt silently or fail the whole batch, losing its accounting).
+TEST_F(PgRouterStoreTest, ContentWithNulOrInvalidUtf8IsAccountedWithReplacement) {
+  if (!pool_) GTEST_SKIP();
+  PgRouterStore store(pool_.get());
+  ExecutionRecord e;
+  e.request_id = "nul-1";
+  e.subject = "user-7";
+  e.outcome = "ok";
+  e.usage.input_tokens = 3;
+  e.prompt = std::string("a\0b", 3);
+  e.response = "x\xffy";
+  e.error = "cut \xc3";
+  auto one = store.RecordExecution(e, ctx_);
+  ASSERT_TRUE(one.ok()) << one.status();
+  auto ids = store.ReserveExecutionIds(1, ctx_);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  ExecutionRecord batched = e;
+  batched.id = (*ids)[0];
+  batched.request_id = "nul-2";
+  batched.time = absl::Now();
+  auto many = store.RecordExecutions({batched}, ctx_);
+  ASSERT_TRUE(many.ok()) << many.status();
+  auto rows = Query(
+      "SELECT prompt, response, error FROM llm_router.executions "
+      "WHERE request_id IN ('nul-1', 'nul-2') ORDER BY request_id");
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row[0].as<std::string>(), "a\xef\xbf\xbd" "b");
+    EXPECT_EQ(row[1].as<std::string>(), "x\xef\xbf\xbdy");
+    EXPECT_EQ(row[2].as<std::string>(), "cut \xef\xbf\xbd");
+  }
+}
+
 TEST_F(PgRouterStoreTest, TotalFailureIsAccountedAndQueuedForRetry) {
   auto router = StartRouter(Config());
   sim::ModelScript down;
