@@ -25,35 +25,14 @@ source "$HERE/../e2e/lib.sh"
 source "$HERE/../e2e/harness.sh"
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
-
-e2e_require_pg
-e2e_require_tools jq curl python3
-ROOT="$(cd "$HERE/../.." && pwd)"
-BUF="${GENESIS_BUF:-$ROOT/.genesis/tools/node_modules/.bin/buf}"
-[ -x "$BUF" ] || e2e_skip "buf not found at $BUF (set GENESIS_BUF)"
-e2e_bin BOT_BIN GENESIS_BOT_MANAGER_BIN services/bot_manager/genesis-bot-manager
-e2e_bin CSIM_BIN GENESIS_CHANNEL_SIMULATOR_BIN services/bot_manager/simulator/genesis-channel-simulator
-e2e_bin DRIVER_BIN GENESIS_BOT_WEBHOOK_DRIVER_BIN services/bot_manager/tests/genesis-bot-webhook-driver
-e2e_bin ROUTER_BIN GENESIS_LLM_ROUTER_BIN services/llm_router/genesis-llm-router
-e2e_bin LSIM_BIN GENESIS_LLM_SIMULATOR_BIN services/llm_router/simulator/genesis-llm-simulator
-MODELS_CONFIG="$ROOT/services/llm_router/config/models.json"
+# shellcheck source=bot_lib.sh
+source "$HERE/bot_lib.sh"
 
 SCENARIO=faults_bot_kill9_dup
 COUNT=900
 KILLS=3
-e2e_init "$SCENARIO"
-e2e_fresh_db faultbotk9
-sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$DB_DSN" -c "$1"; }
-DRIVER_PID=""
-fault_at_exit '[ -z "$DRIVER_PID" ] || e2e_stop "$DRIVER_PID"'
-
-e2e_start LSIM lsim 's/^genesis-llm-simulator http=\(.*\)$/\1/p' -- "$LSIM_BIN" --http_port=0 --instant
-e2e_start ROUTER router 's/^genesis-llm-router grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
-  "$ROUTER_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$DB_DSN" \
-  --models_config="$MODELS_CONFIG" --simulator_url="http://$LSIM" --log_level=warn
-e2e_start CSIM csim 's/^genesis-channel-simulator http=\(.*\)$/http:\/\/\1/p' -- \
-  "$CSIM_BIN" --http_port=0 --collapse_repeats=false
-export FAULT_TG_SECRET="tg-secret-$RANDOM" FAULT_TG_TOKEN="123456:tg-token"
+bot_fault_init "$SCENARIO" faultbotk9
+bot_fault_router router 0
 BOT_PORT="$(fault_free_port)"
 # Short leases: a killed process's rows are taken again 3 s later.
 start_bot() {
