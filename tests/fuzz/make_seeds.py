@@ -291,3 +291,37 @@ write("voice_audio", [
     b"g" + wav(),
     b"g" + b"not audio",
 ])
+
+# --- llm router: provider answers (llm_wire) ---------------------------------------------
+# byte 0: protocol (0 OpenAI, 1 Anthropic, 2 Gemini) + 4 for a stream; byte 1: status index
+# (0 = 200, 5 = 400, 6 = 401, 12 = 429, 13 = 500, 15 = 529) + 16 * (read size - 1).
+openai_reply = {"id": "c1", "object": "chat.completion", "choices": [{"index": 0, "message": {
+    "role": "assistant", "content": "Olá!"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}
+anthropic_reply = {"id": "m1", "type": "message", "role": "assistant", "content": [
+    {"type": "text", "text": "Olá"}, {"type": "text", "text": "!"}], "stop_reason": "end_turn",
+    "usage": {"input_tokens": 5, "output_tokens": 2}}
+gemini_reply = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Olá!"}]},
+    "finishReason": "STOP", "index": 0}], "usageMetadata": {"promptTokenCount": 5,
+    "candidatesTokenCount": 2, "totalTokenCount": 7}}
+wire = [
+    b"\x00\x00" + json.dumps(openai_reply).encode(),
+    b"\x01\x00" + json.dumps(anthropic_reply).encode(),
+    b"\x02\x00" + json.dumps(gemini_reply).encode(),
+    b"\x04\x30" + openai_stream.encode(),
+    b"\x05\x10" + anthropic_stream.encode(),
+    b"\x06\x70" + gemini_stream.encode(),
+    b"\x04\x00" + b"data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n",  # no [DONE]
+    b"\x05\x00" + b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n",
+    b"\x04\x00" + b"data: {\"error\":{\"message\":\"boom\"}}\n\n",
+    b"\x00\x05" + b'{"error": {"message": "bad request", "type": "invalid_request_error"}}',
+    b"\x01\x0c" + b'{"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}',
+    b"\x02\x0f" + b'{"error": {"code": 529, "message": "overloaded", "status": "UNAVAILABLE"}}',
+    b"\x00\x06" + b'{"error": "a plain string"}',
+    b"\x00\x0d" + b"<html>502 Bad Gateway</html>",
+    b"\x00\x00" + b'{"choices": []}',
+    b"\x01\x00" + b'{"content": "not a list"}',
+    b"\x02\x00" + b'{"candidates": [{"content": {"parts": [{"inlineData": {}}]}}]}',
+    b"\x00\x00" + b"not json",
+]
+write("llm_wire", wire)
