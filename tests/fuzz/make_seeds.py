@@ -325,3 +325,44 @@ wire = [
     b"\x00\x00" + b"not json",
 ]
 write("llm_wire", wire)
+
+# --- voice: Wyoming frames (what a Wyoming server sends) -------------------------------------
+
+
+def wy(type_, data=None, payload=b"", inline=True):
+    header = {"type": type_, "version": "1.5.2"}
+    extra = b""
+    if data is not None:
+        if inline:
+            header["data"] = data
+        else:
+            extra = json.dumps(data).encode()
+            header["data_length"] = len(extra)
+    if payload:
+        header["payload_length"] = len(payload)
+    return json.dumps(header).encode() + b"\n" + extra + payload
+
+
+info = {"asr": [{"name": "faster-whisper", "installed": True, "models": [
+    {"name": "tiny", "languages": ["pt", "en", "pt-BR"]}]}],
+    "tts": [{"name": "piper", "voices": [{"name": "pt_BR-faber-medium", "languages": ["pt_BR"]},
+                                          {"name": "en_US-lessac", "languages": ["en_US"]}]}]}
+chunk = {"rate": 16000, "width": 2, "channels": 1}
+write("voice_wyoming", [
+    wy("info", info, inline=False),
+    wy("info", info),
+    wy("transcript", {"text": "olá mundo"}),
+    wy("audio-start", chunk) + wy("audio-chunk", chunk, bytes(64), inline=False) + wy("audio-stop", {}),
+    wy("audio-chunk", chunk, bytes(3)),
+    wy("error", {"text": "model not loaded", "code": "x"}),
+    b'{"type": "audio-chunk", "payload_length": 100}\n' + bytes(10),          # cut short
+    b'{"type": "x", "data_length": 5}\n[1,2]',                                # data not an object
+    b'{"type": "x", "data_length": -1}\n',
+    b'{"type": "x", "payload_length": 99999999}\n',
+    b'{"type": 5}\n',
+    b'{"type": "x"' + b" " * 5000 + b"}\n",                                  # header over the limit
+    b"not json\n",
+    b'{"type": "info", "data": {"asr": [{"name": 5, "models": [5, {"languages": [1, "pt"]}]}], '
+    b'"tts": [{"name": "p", "voices": [{"name": "v", "languages": "pt"}, 3]}]}}\n',
+    b"",
+])
