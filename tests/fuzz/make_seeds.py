@@ -366,3 +366,35 @@ write("voice_wyoming", [
     b'"tts": [{"name": "p", "voices": [{"name": "v", "languages": "pt"}, 3]}]}}\n',
     b"",
 ])
+
+# --- gateway: raw HTTP/1.1 requests on one connection (gateway_http) --------------------------
+H = "Host: gw\r\n"
+write("gateway_http", [
+    "GET /v1/items/42 HTTP/1.1\r\n" + H + "\r\n",
+    "POST /v1/items HTTP/1.1\r\n" + H + "Content-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"title\":\"x\"}",
+    "POST /v1/items HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\n\r\n",
+    "POST /v1/items HTTP/1.1\r\n" + H + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\n" + H + "\r\n",
+    "POST /v1/items HTTP/1.1\r\n" + H + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+    "POST /v1/items HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+    "POST /v1/items HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "POST /v1/items HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "POST /v1/items HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n",
+    "GET / HTTP/1.1\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    "GET / HTTP/1.1\r\n" + H + "\r\nGET /2 HTTP/1.1\r\n" + H + "Connection: close\r\n\r\nGET /3 HTTP/1.1\r\n" + H + "\r\n",
+    "POST / HTTP/1.1\r\n" + H + "Content-Length: 5000\r\n\r\n" + "x" * 100,
+    "POST / HTTP/1.1\r\n" + H + "Content-Length: -1\r\n\r\n",
+    "POST / HTTP/1.1\r\n" + H + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+    "POST / HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n",
+    "POST / HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n" + "1\r\na\r\n" * 40 + "0\r\n\r\n",
+    "POST / HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n1;" + "e" * 100 + "\r\na\r\n0\r\n\r\n",
+    "GET / HTTP/1.1\r\n" + H + "X-Big: " + "a" * 3000 + "\r\n\r\n",
+    "GET / HTTP/1.1\n" + "Host: gw\n\n",
+    "GET / HTTP/1.1\r\n" + H + "X-Folded: a\r\n b\r\n\r\n",
+    "GET /\x00 HTTP/1.1\r\n" + H + "\r\n",
+    "GET / HTTP/2.0\r\n" + H + "\r\n",
+    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    "GET / HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n",
+    "GARBAGE\r\n\r\n",
+    "",
+])
