@@ -441,3 +441,61 @@ write("gateway_transcoder", [
     '!POST /v1/voice:synthesizeAudio\n\x0a\x09audio/wav\x12\x04RIFF',
     '!GET /v1/items/42\n\xff\xff\xff',
 ])
+
+# --- bot manager: Alexa (bot_alexa) --------------------------------------------------------
+SRC = open(os.path.join(HERE, "bot_alexa_fuzz.cc")).read()
+ROOT_PEM = SRC.split('kRootPem[] = R"(')[1].split(')"')[0].strip() + "\n"
+LEAF_PEM = SRC.split('kLeafPem[] = R"(')[1].split(')"')[0].strip() + "\n"
+alexa_body = json.dumps({
+    "version": "1.0",
+    "session": {"new": True, "sessionId": "amzn1.echo-api.session.1",
+                "application": {"applicationId": "amzn1.ask.skill.fuzz"}, "user": {"userId": "amzn1.ask.account.U"}},
+    "context": {"System": {"application": {"applicationId": "amzn1.ask.skill.fuzz"},
+                           "user": {"userId": "amzn1.ask.account.U"}}},
+    "request": {"type": "IntentRequest", "requestId": "amzn1.echo-api.request.1",
+                "timestamp": "2026-06-01T00:00:30Z", "locale": "pt-BR",
+                "intent": {"name": "AskIntent", "confirmationStatus": "NONE",
+                           "slots": {"query": {"name": "query", "value": "qual o horário"},
+                                     "other": {"name": "other"}}}}})
+alexa = [
+    "u" + "https://s3.amazonaws.com/echo.api/echo-api-cert.pem",
+    "u" + "HTTPS://S3.AMAZONAWS.COM:443/echo.api/../echo.api/echo-api-cert.pem",
+    "u" + "https://s3.amazonaws.com/EcHo.aPi/echo-api-cert.pem",
+    "u" + "https://s3.amazonaws.com:563/echo.api/echo-api-cert.pem",
+    "u" + "https://s3.amazonaws.com/invalid.path/echo-api-cert.pem",
+    "u" + "http://s3.amazonaws.com/echo.api/echo-api-cert.pem",
+    "u" + "https://s3.amazonaws.com.evil.com/echo.api/x.pem",
+    "u" + "https://user@s3.amazonaws.com/echo.api/x.pem",
+    "u" + "https://s3.amazonaws.com/echo.api/%2e%2e/x.pem",
+    "u" + "https://s3.amazonaws.com/echo.api/./a/../../b",
+    "u" + "https://s3.amazonaws.com",
+    "r" + alexa_body,
+    "r" + alexa_body.replace("IntentRequest", "LaunchRequest"),
+    "r" + alexa_body.replace("IntentRequest", "SessionEndedRequest").replace('"locale"', '"reason": "USER_INITIATED", "locale"'),
+    "r" + alexa_body.replace('"2026-06-01T00:00:30Z"', "1780272030000"),
+    "r" + alexa_body.replace('"2026-06-01T00:00:30Z"', '"yesterday"'),
+    "r" + '{"request": "x", "context": 5}',
+    "r" + '{"request": {"type": 1, "timestamp": true, "intent": {"slots": []}}}',
+    "r" + "[]",
+]
+keys = os.environ.get("GENESIS_FUZZ_KEYS")
+if keys and os.path.exists(os.path.join(keys, "alexa.key")):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    key = serialization.load_pem_private_key(open(os.path.join(keys, "alexa.key"), "rb").read(), None)
+    sig = base64.b64encode(key.sign(alexa_body.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+    alexa += [
+        "c" + sig + "\n" + alexa_body + "\n" + LEAF_PEM + ROOT_PEM,
+        "c" + sig + "\n" + alexa_body + "\n" + LEAF_PEM,
+        "c" + sig + "\n" + alexa_body.replace("qual", "quai") + "\n" + LEAF_PEM,  # body changed
+        "c" + sig + "\n" + alexa_body + "\n" + ROOT_PEM,                           # root as leaf
+        "c" + "AAAA\n" + alexa_body + "\n" + LEAF_PEM,
+        "c" + "not base64!\n{}\n" + LEAF_PEM,
+        "c" + sig + "\n" + alexa_body + "\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        "c" + sig + "\n" + alexa_body + "\n",
+    ]
+    write("bot_alexa", alexa)
+elif not os.path.isdir(os.path.join(CORPUS, "bot_alexa")):
+    write("bot_alexa", alexa)
+else:
+    print("bot_alexa: kept (set GENESIS_FUZZ_KEYS to re-sign the signature seeds)", file=sys.stderr)
