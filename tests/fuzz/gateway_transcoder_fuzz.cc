@@ -3,6 +3,7 @@
 // the JSON body into the request message, and responses back into JSON.
 // Input: "METHOD /path?query\n" then the body; a first byte '!' instead makes
 // the rest the serialized response of the route of the first line.
+// Targets the gateway refuses before routing (TargetProblem) are skipped.
 // Invariants: a request that builds is a message of the method's input type;
 // a refusal is INVALID_ARGUMENT (the client's fault, with what is wrong); a
 // response that cannot render is INTERNAL, never a crash.
@@ -15,6 +16,7 @@
 
 #include "gateway/http_rules.h"
 #include "gateway/transcoder.h"
+#include "gateway/url.h"
 #include "tests/fuzz/fuzz_util.h"
 
 #ifndef GENESIS_FUZZ_DESCRIPTOR_SET
@@ -64,6 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
 
+  // As the gateway does (gateway.cc) before routing: a target whose path or
+  // query does not decode to valid UTF-8 without control characters is
+  // refused there, so BuildRequest never sees it.
+  if (!TargetProblem(target).empty()) return 0;
   auto found = f.routes.Find(method, path);
   if (found.kind != RouteTable::Lookup::kFound) return 0;
   const Route& route = *found.route;
