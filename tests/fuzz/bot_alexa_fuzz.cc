@@ -83,13 +83,14 @@ class FixedFetcher : public CertChainFetcher {
 
 // Independent of alexa.cc: does the test leaf's key verify `signature` over `body`?
 bool SignedByLeaf(const std::string& signature, absl::string_view body) {
-  static EVP_PKEY* key = [] {
+  static X509* cert = [] {  // kept for the life of the process
     BIO* bio = BIO_new_mem_buf(kLeafPem, -1);
-    X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    X509* c = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
-    FUZZ_CHECK(cert != nullptr);
-    return X509_get_pubkey(cert);
+    FUZZ_CHECK(c != nullptr);
+    return c;
   }();
+  EVP_PKEY* key = X509_get0_pubkey(cert);
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   bool ok = EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, key) == 1 &&
             EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(signature.data()),
