@@ -8,6 +8,7 @@
 #include <openssl/hmac.h>
 #include <openssl/param_build.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -116,6 +117,10 @@ absl::StatusOr<EVP_PKEY*> EcKey(const nlohmann::json& jwk) {
 absl::StatusOr<absl::Time> NumericDate(const nlohmann::json& payload, const char* name) {
   const auto& v = payload.at(name);
   if (!v.is_number()) return Unauthenticated(absl::StrCat(name, " is not a number"));
+  // A float out of int64's range would be undefined behaviour to convert.
+  if (v.is_number_float() && !(std::abs(v.get<double>()) < 9.2e18)) {
+    return Unauthenticated(absl::StrCat(name, " is out of range"));
+  }
   return absl::FromUnixSeconds(v.get<int64_t>());
 }
 
@@ -179,27 +184,32 @@ absl::StatusOr<Jwks> Jwks::Parse(absl::string_view json) {
   if (!doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array())
     return absl::InvalidArgumentError("JWKS must be an object with a \"keys\" array");
   Jwks jwks;
-  for (const auto& jwk : doc["keys"]) {
-    if (!jwk.is_object()) return absl::InvalidArgumentError("a JWKS key is not an object");
-    const std::string kid = jwk.value("kid", "");
-    if (kid.empty()) return absl::InvalidArgumentError("a JWKS key has no kid");
-    if (jwk.value("use", "sig") != "sig") continue;
-    const std::string kty = jwk.value("kty", "");
-    auto key = std::make_shared<Key>();
-    absl::StatusOr<EVP_PKEY*> pkey = absl::InvalidArgumentError("kty must be RSA or EC");
-    if (kty == "RSA") {
-      key->alg = "RS256";
-      pkey = RsaKey(jwk);
-    } else if (kty == "EC") {
-      key->alg = "ES256";
-      pkey = EcKey(jwk);
+  // nlohmann's value() throws for a member of another type ({"kid": 5}).
+  try {
+    for (const auto& jwk : doc["keys"]) {
+      if (!jwk.is_object()) return absl::InvalidArgumentError("a JWKS key is not an object");
+      const std::string kid = jwk.value("kid", "");
+      if (kid.empty()) return absl::InvalidArgumentError("a JWKS key has no kid");
+      if (jwk.value("use", "sig") != "sig") continue;
+      const std::string kty = jwk.value("kty", "");
+      auto key = std::make_shared<Key>();
+      absl::StatusOr<EVP_PKEY*> pkey = absl::InvalidArgumentError("kty must be RSA or EC");
+      if (kty == "RSA") {
+        key->alg = "RS256";
+        pkey = RsaKey(jwk);
+      } else if (kty == "EC") {
+        key->alg = "ES256";
+        pkey = EcKey(jwk);
+      }
+      if (!pkey.ok())
+        return absl::InvalidArgumentError(absl::StrCat("key ", kid, ": ", pkey.status().message()));
+      key->pkey = *pkey;
+      if (jwk.contains("alg") && jwk["alg"] != key->alg)
+        return absl::InvalidArgumentError(absl::StrCat("key ", kid, ": alg must be ", key->alg));
+      jwks.keys_[kid] = std::move(key);
     }
-    if (!pkey.ok())
-      return absl::InvalidArgumentError(absl::StrCat("key ", kid, ": ", pkey.status().message()));
-    key->pkey = *pkey;
-    if (jwk.contains("alg") && jwk["alg"] != key->alg)
-      return absl::InvalidArgumentError(absl::StrCat("key ", kid, ": alg must be ", key->alg));
-    jwks.keys_[kid] = std::move(key);
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError("a JWKS key has a member of the wrong type");
   }
   return jwks;
 }

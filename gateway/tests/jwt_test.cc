@@ -272,6 +272,14 @@ TEST(JwksTest, RejectsMalformedKeys) {
       Jwks::Parse(R"({"keys": [{"kty": "EC", "kid": "a", "crv": "P-256", "x": "AA", "y": "AA"}]})")
           .ok());
   EXPECT_FALSE(Jwks::Parse(R"({"keys": [{"kty": "oct", "kid": "a", "k": "AA"}]})").ok());
+  // Members of another type are malformed keys, not an exception out of Parse.
+  for (const char* wrong : {R"({"keys": [{"kty": "EC", "kid": 9999999999}]})",
+                            R"({"keys": [{"kty": ["RSA"], "kid": "a"}]})",
+                            R"({"keys": [{"kty": "RSA", "kid": "a", "n": 1, "e": "AQAB"}]})",
+                            R"({"keys": [{"kty": "EC", "kid": "a", "crv": {}, "x": "AA"}]})"}) {
+    auto parsed = Jwks::Parse(wrong);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << wrong;
+  }
   auto skipped = Jwks::Parse(R"({"keys": [{"kty": "RSA", "kid": "enc", "use": "enc"}]})");
   ASSERT_TRUE(skipped.ok());
   EXPECT_EQ(skipped->size(), 0u);

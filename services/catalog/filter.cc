@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/text.h"
 
 namespace genesis::catalog {
 namespace {
@@ -154,6 +155,11 @@ absl::StatusOr<std::vector<Condition>> ParseFilter(absl::string_view filter,
                                                    absl::string_view field_name) {
   if (filter.size() > 4096)
     return InvalidField(std::string(field_name), "longer than 4096 characters");
+  // Keys and values go to PostgreSQL as text parameters, where a NUL would
+  // silently cut them short (a filter for "a\0b" would match "a").
+  if (std::string problem = StorableTextProblem(filter); !problem.empty()) {
+    return InvalidField(std::string(field_name), std::move(problem));
+  }
   return Parser(filter, field_name).Parse();
 }
 

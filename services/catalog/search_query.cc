@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/text.h"
 
 namespace genesis::catalog {
 namespace {
@@ -44,6 +45,10 @@ std::vector<absl::string_view> Words(absl::string_view text) {
 
 absl::StatusOr<std::string> BuildTsQuery(absl::string_view query) {
   if (query.size() > 1000) return InvalidField("query", "longer than 1000 characters");
+  // The tsquery goes to PostgreSQL as a text parameter, cut short at a NUL.
+  if (std::string problem = StorableTextProblem(query); !problem.empty()) {
+    return InvalidField("query", std::move(problem));
+  }
   std::string out;
   bool pending_or = false;
   int terms = 0;

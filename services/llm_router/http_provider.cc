@@ -1,9 +1,20 @@
 #include "services/llm_router/http_provider.h"
 
+#include <nlohmann/json.hpp>
+
 #include "services/llm_router/sse.h"
 
 namespace genesis::llmrouter {
 namespace {
+
+// A provider's answer is untrusted input: the wire parsers read it with
+// nlohmann::json, whose accessors throw on a field of an unexpected type
+// ({"usage": {"prompt_tokens": "5"}}). Such an answer is INTERNAL (a 2xx
+// answer that is not the protocol's format), never an exception out of the call.
+absl::Status NotTheFormat() {
+  return absl::InternalError(
+      "the provider's answer is not in its protocol's format (a field of an unexpected type)");
+}
 
 HttpRequest Timed(HttpRequest http, const ProviderRequest& request) {
   http.first_byte_timeout = request.first_byte_timeout;
@@ -32,7 +43,12 @@ ProviderResult HttpProviderClient::Complete(const ProviderRequest& request) {
     result.status = StatusFromHttp(response->status, response->body);
     return result;
   }
-  auto reply = ParseReply(response->body);
+  absl::StatusOr<ProviderReply> reply;
+  try {
+    reply = ParseReply(response->body);
+  } catch (const nlohmann::json::exception&) {
+    reply = NotTheFormat();
+  }
   if (!reply.ok()) {
     result.status = reply.status();
     return result;
@@ -47,7 +63,11 @@ ProviderResult HttpProviderClient::Stream(const ProviderRequest& request, const 
   state.sink = &sink;
   absl::Status event_status;
   SseParser parser([&](std::string_view event, std::string_view data) {
-    event_status = OnEvent(event, data, &state);
+    try {
+      event_status = OnEvent(event, data, &state);
+    } catch (const nlohmann::json::exception&) {
+      event_status = NotTheFormat();
+    }
     return event_status.ok() && !state.sink_stopped;
   });
   BodySink body = [&](std::string_view bytes) {

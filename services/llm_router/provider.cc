@@ -42,7 +42,10 @@ absl::Status StatusFromHttp(int http_status, std::string_view body) {
   auto doc = nlohmann::json::parse(body, nullptr, false);
   if (!doc.is_discarded() && doc.is_object() && doc.contains("error")) {
     const auto& e = doc["error"];
-    if (e.is_object()) message = e.value("message", "");
+    // An error body is untrusted: a "message" that is not a string is ignored.
+    if (e.is_object() && e.contains("message") && e["message"].is_string()) {
+      message = e["message"].get<std::string>();
+    }
     if (e.is_string()) message = e.get<std::string>();
   }
   if (message.empty()) message = std::string(body.substr(0, 200));

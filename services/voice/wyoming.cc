@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <set>
 
@@ -52,6 +53,25 @@ absl::Status SplitAddress(const std::string& address, std::string* host, std::st
 }
 
 json AudioFormatJson(int rate) { return {{"rate", rate}, {"width", 2}, {"channels", 1}}; }
+
+// What a Wyoming server sends is read field by field: nlohmann's value()
+// throws when a field has another type ({"name": 5}), so these give "" / 0
+// for a missing field or one of the wrong type (a number out of int range too).
+std::string StringField(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+int IntField(const json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number_integer()) return 0;
+  if (it->is_number_unsigned()) {
+    const auto v = it->get<uint64_t>();
+    return v > static_cast<uint64_t>(INT_MAX) ? 0 : static_cast<int>(v);
+  }
+  const auto v = it->get<int64_t>();
+  return v < INT_MIN || v > INT_MAX ? 0 : static_cast<int>(v);
+}
 
 }  // namespace
 
@@ -222,7 +242,7 @@ WyomingInfo ParseWyomingInfo(const json& data, const std::string& engine) {
   if (auto asr = data.find("asr"); asr != data.end() && asr->is_array()) {
     for (const auto& program : *asr) {
       if (!program.is_object()) continue;
-      if (info.asr_program.empty()) info.asr_program = program.value("name", "");
+      if (info.asr_program.empty()) info.asr_program = StringField(program, "name");
       auto models = program.find("models");
       if (models == program.end() || !models->is_array()) continue;
       for (const auto& m : *models) {
@@ -239,7 +259,7 @@ WyomingInfo ParseWyomingInfo(const json& data, const std::string& engine) {
   if (auto tts = data.find("tts"); tts != data.end() && tts->is_array()) {
     for (const auto& program : *tts) {
       if (!program.is_object()) continue;
-      if (info.tts_program.empty()) info.tts_program = program.value("name", "");
+      if (info.tts_program.empty()) info.tts_program = StringField(program, "name");
       auto voices = program.find("voices");
       if (voices == program.end() || !voices->is_array()) continue;
       for (const auto& v : *voices) {
@@ -303,7 +323,7 @@ absl::StatusOr<std::string> WyomingClient::Transcribe(const PcmAudio& audio,
     }
     if (ev.type == "error") {
       return absl::UnavailableError(
-          absl::StrCat("Wyoming server ", address_, " failed: ", ev.data.value("text", "")));
+          absl::StrCat("Wyoming server ", address_, " failed: ", StringField(ev.data, "text")));
     }
   }
 }
@@ -327,12 +347,12 @@ absl::StatusOr<PcmAudio> WyomingClient::Synthesize(const std::string& text,
     GENESIS_ASSIGN_OR_RETURN(WyomingEvent ev, conn->Read(deadline));
     if (ev.type == "error") {
       return absl::UnavailableError(
-          absl::StrCat("Wyoming server ", address_, " failed: ", ev.data.value("text", "")));
+          absl::StrCat("Wyoming server ", address_, " failed: ", StringField(ev.data, "text")));
     }
     if (ev.type == "audio-start" || (ev.type == "audio-chunk" && !started)) {
-      const int rate = ev.data.value("rate", 0);
-      const int width = ev.data.value("width", 0);
-      channels = ev.data.value("channels", 0);
+      const int rate = IntField(ev.data, "rate");
+      const int width = IntField(ev.data, "width");
+      channels = IntField(ev.data, "channels");
       if (rate < 8000 || rate > 48000 || width != 2 || (channels != 1 && channels != 2)) {
         return absl::UnavailableError(absl::StrCat("Wyoming audio format not supported: rate ",
                                                    rate, ", width ", width, ", channels ", channels,

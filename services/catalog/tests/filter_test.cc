@@ -59,5 +59,15 @@ TEST(FilterTest, ErrorsNameTheFieldAndPosition) {
   }
 }
 
+TEST(FilterTest, NulIsRejectedNotCutShort) {
+  // As a text parameter, "a\0b" would reach PostgreSQL as "a" and match the label "a".
+  auto r = ParseFilter(std::string("labels.k = \"a\0b\"", 16));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  auto v = FieldViolationsOf(r.status());
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].first, "filter");
+}
+
 }  // namespace
 }  // namespace genesis::catalog

@@ -46,5 +46,15 @@ TEST(SearchQueryTest, QueriesWithoutWordsAreRejected) {
   EXPECT_FALSE(BuildTsQuery(std::string(1001, 'a')).ok());
 }
 
+TEST(SearchQueryTest, NulIsRejectedNotCutShort) {
+  // PostgreSQL would get the tsquery cut at the NUL ("'a" and a syntax error, or a shorter query).
+  auto r = BuildTsQuery(std::string("casa\0praia", 10));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  auto v = FieldViolationsOf(r.status());
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].first, "query");
+}
+
 }  // namespace
 }  // namespace genesis::catalog

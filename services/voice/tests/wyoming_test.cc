@@ -2,7 +2,11 @@
 // 127.0.0.1, real framing), and the Wyoming facade driven by that client.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "services/voice/simulator/wyoming_simulator.h"
 #include "services/voice/tests/fake_store.h"
@@ -123,6 +127,67 @@ TEST(WyomingConnection, BadJsonAndOversizedPayloadsBreakTheConnection) {
   auto second = reader.Read(absl::Now() + absl::Seconds(1));
   EXPECT_THAT(std::string(second.status().message()), HasSubstr("over the limit of 10 bytes"));
   ::close(fds[1]);
+}
+
+// A Wyoming server on 127.0.0.1 that answers the first event of one
+// connection with `answer` and closes.
+class OneAnswerServer {
+ public:
+  explicit OneAnswerServer(std::string answer) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), len), 0);
+    EXPECT_EQ(::listen(fd_, 1), 0);
+    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this, answer = std::move(answer)] {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      WyomingConnection conn(c, WyomingLimits{});
+      if (conn.Read(absl::Now() + absl::Seconds(10)).ok()) {
+        (void)::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+      }
+    });
+  }
+  ~OneAnswerServer() {
+    thread_.join();
+    ::close(fd_);
+  }
+  [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(WyomingClient, FieldsOfAnotherTypeAreABrokenServerNotAnException) {
+  // nlohmann's value() threw on these, out of the client (and the voice service).
+  {
+    OneAnswerServer server(R"({"type": "info", "data": {"asr": [{"name": 5}], "tts": [{"name": []}]}})"
+                           "\n");
+    WyomingClient client(server.address(), absl::Seconds(10));
+    auto info = client.Describe(CallContext::Background());
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_EQ(info->asr_program, "");
+  }
+  {
+    OneAnswerServer server(R"({"type": "error", "data": {"text": 5}})" "\n");
+    WyomingClient client(server.address(), absl::Seconds(10));
+    auto audio = client.Synthesize("oi", "", "", CallContext::Background());
+    EXPECT_EQ(audio.status().code(), absl::StatusCode::kUnavailable);
+  }
+  {
+    OneAnswerServer server(
+        R"({"type": "audio-start", "data": {"rate": "16000", "width": 2e300, "channels": 1}})" "\n");
+    WyomingClient client(server.address(), absl::Seconds(10));
+    auto audio = client.Synthesize("oi", "", "", CallContext::Background());
+    EXPECT_EQ(audio.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(std::string(audio.status().message()), HasSubstr("rate 0, width 0"));
+  }
 }
 
 // The facade: genesis-voice as a Wyoming server, driven by the Wyoming client.
