@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/logging.h"
 #include "common/status.h"
 
 namespace genesis::voice {
@@ -200,9 +201,10 @@ absl::StatusOr<std::unique_ptr<WyomingConnection>> WyomingConnect(const std::str
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
+  // The server's address is internal: it is logged, never put in a status a caller sees.
   if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("Wyoming server ", address, ": ", ::gai_strerror(rc)));
+    Logger("wyoming")->warn("Wyoming server {}: {}", address, ::gai_strerror(rc));
+    return absl::UnavailableError("the Wyoming server's name could not be resolved");
   }
   std::string last = "no address";
   for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
@@ -233,7 +235,8 @@ absl::StatusOr<std::unique_ptr<WyomingConnection>> WyomingConnect(const std::str
     ::close(fd);
   }
   ::freeaddrinfo(res);
-  return absl::UnavailableError(absl::StrCat("Wyoming server ", address, " unreachable: ", last));
+  Logger("wyoming")->warn("Wyoming server {} unreachable: {}", address, last);
+  return absl::UnavailableError("the Wyoming server is unreachable");
 }
 
 WyomingInfo ParseWyomingInfo(const json& data, const std::string& engine) {
@@ -322,8 +325,9 @@ absl::StatusOr<std::string> WyomingClient::Transcribe(const PcmAudio& audio,
       return text->get<std::string>();
     }
     if (ev.type == "error") {
+      // Its own words are passed on (as a provider's are), its address is not.
       return absl::UnavailableError(
-          absl::StrCat("Wyoming server ", address_, " failed: ", StringField(ev.data, "text")));
+          absl::StrCat("the Wyoming server failed: ", StringField(ev.data, "text")));
     }
   }
 }
@@ -347,7 +351,7 @@ absl::StatusOr<PcmAudio> WyomingClient::Synthesize(const std::string& text,
     GENESIS_ASSIGN_OR_RETURN(WyomingEvent ev, conn->Read(deadline));
     if (ev.type == "error") {
       return absl::UnavailableError(
-          absl::StrCat("Wyoming server ", address_, " failed: ", StringField(ev.data, "text")));
+          absl::StrCat("the Wyoming server failed: ", StringField(ev.data, "text")));
     }
     if (ev.type == "audio-start" || (ev.type == "audio-chunk" && !started)) {
       const int rate = IntField(ev.data, "rate");

@@ -19,6 +19,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 PcmAudio Silence(int rate, double seconds) {
   PcmAudio a;
@@ -112,6 +113,8 @@ TEST(WyomingClient, SilentServerHitsTheDeadlineAndDownServerIsUnavailable) {
   WyomingClient gone(address, absl::Seconds(1));
   auto again = gone.Describe(CallContext::Background());
   EXPECT_TRUE(absl::IsUnavailable(again.status())) << again.status();
+  // The address is internal: never in what a caller of the voice service sees.
+  EXPECT_THAT(std::string(again.status().message()), Not(HasSubstr(address)));
 }
 
 TEST(WyomingConnection, BadJsonAndOversizedPayloadsBreakTheConnection) {
@@ -179,6 +182,15 @@ TEST(WyomingClient, FieldsOfAnotherTypeAreABrokenServerNotAnException) {
     WyomingClient client(server.address(), absl::Seconds(10));
     auto audio = client.Synthesize("oi", "", "", CallContext::Background());
     EXPECT_EQ(audio.status().code(), absl::StatusCode::kUnavailable);
+  }
+  {
+    // A server's error is passed on in its own words, never with its (internal) address.
+    OneAnswerServer server(R"({"type": "error", "data": {"text": "voice not installed"}})" "\n");
+    WyomingClient client(server.address(), absl::Seconds(10));
+    auto audio = client.Synthesize("oi", "", "", CallContext::Background());
+    EXPECT_EQ(audio.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(std::string(audio.status().message()), HasSubstr("voice not installed"));
+    EXPECT_THAT(std::string(audio.status().message()), Not(HasSubstr(server.address())));
   }
   {
     OneAnswerServer server(
