@@ -86,6 +86,10 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   SetTrustedGatewaySecret(FLAGS_gateway_secret);
   c.server.tls = TlsConfigFromFlags(errors);
   SetMeshTlsConfig(c.server.tls);
+  // mTLS: forwarded identities only from --tls_trusted_peers (rpc.h).
+  SetTrustedIdentityPeers(c.server.tls.enabled() && c.server.tls.require_client_cert
+                              ? std::make_optional(c.server.tls.trusted_peers)
+                              : std::nullopt);
 
   errors->RequireNonEmpty("host", FLAGS_host);
   errors->RequirePort("grpc_port", FLAGS_grpc_port);

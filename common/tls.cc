@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 DEFINE_string(tls_cert, "",
               "PEM certificate (chain) of this process; with --tls_key and --tls_ca turns TLS "
@@ -23,6 +24,11 @@ DEFINE_string(tls_ca, "",
 DEFINE_string(tls_client_auth, "require",
               "With TLS on: require (a client must present a certificate signed by --tls_ca) "
               "or none (any client may connect over TLS).");
+
+DEFINE_string(tls_trusted_peers, "gateway",
+              "With TLS and --tls_client_auth=require: comma-separated names (certificate "
+              "subjectAltName or common name) of the peers whose forwarded caller identity "
+              "(x-genesis-subject/-roles) is accepted; from any other peer it is ignored.");
 
 namespace genesis {
 namespace {
@@ -118,6 +124,7 @@ TlsConfig TlsConfigFromFlags(ConfigErrors* errors) {
     }
     return TlsConfig{};
   }
+  tls->trusted_peers = absl::StrSplit(FLAGS_tls_trusted_peers, ',', absl::SkipWhitespace());
   return *std::move(tls);
 }
 

@@ -4,6 +4,9 @@
 //   --tls_cert, --tls_key  this process's certificate chain and private key (PEM)
 //   --tls_ca               the CA that signs the mesh's certificates (PEM)
 //   --tls_client_auth      require (default) | none
+//   --tls_trusted_peers    gateway (default): with client certificates required,
+//                          caller identities forwarded in metadata are accepted
+//                          only from these peers (certificate SAN or CN)
 // All three files are given together or none is (plaintext, the default).
 // With TLS on, a ServiceHost's gRPC port serves TLS and, with
 // --tls_client_auth=require, refuses any client that does not present a
@@ -15,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -29,6 +33,9 @@ struct TlsConfig {
   std::string key_file;
   std::string ca_file;
   bool require_client_cert = true;
+  // Peers (certificate subjectAltName or CN) whose forwarded caller identity
+  // is accepted when client certificates are required (--tls_trusted_peers).
+  std::vector<std::string> trusted_peers;
   // The files' PEM contents, read and checked by LoadTlsConfig().
   std::string cert_pem;
   std::string key_pem;

@@ -13,8 +13,11 @@
 #include <gtest/gtest.h>
 
 #include "common/metrics.h"
+#include "common/rpc.h"
 #include "common/server.h"
 #include "common/tls.h"
+#include "common/worker_pool.h"
+#include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
 
 #ifndef GENESIS_SOURCE_DIR
 #error "GENESIS_SOURCE_DIR must name the checkout (scripts/lib/certs.sh)"
@@ -171,6 +174,82 @@ TEST_F(TlsTest, LoadNamesTheFlagOfABadFile) {
       << mismatch.status();
   EXPECT_NE(mismatch.status().message().find("does not match"), std::string::npos)
       << mismatch.status();
+}
+
+// Identity forwarded by the gateway: with mTLS, trusted only from a peer
+// named in the trusted peers, whatever secret the metadata carries. A test
+// implementation of the router's unary Complete answers with the subject it
+// was given.
+namespace v1 = ::genesis::llmrouter::v1;
+
+class WhoAmIService final : public v1::LlmRouterService::CallbackService {
+ public:
+  explicit WhoAmIService(RpcDispatcher* d) : d_(d) {}
+  grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext* ctx,
+                                     const v1::CompleteRequest*,
+                                     v1::CompleteResponse* resp) override {
+    return d_->Unary(ctx, "Complete", [resp](const CallContext& call) {
+      resp->set_text(call.subject);
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  RpcDispatcher* d_;
+};
+
+class TrustedPeerTest : public TlsTest {
+ protected:
+  void SetUp() override {
+    SetTrustedIdentityPeers(std::vector<std::string>{"gateway"});
+    workers_ = std::make_unique<WorkerPool>("test", 1, 8);
+    dispatcher_ = std::make_unique<RpcDispatcher>("test.Svc", workers_.get(), &registry_,
+                                                  absl::Seconds(5));
+    dispatcher_->set_gateway_secret("s3cret");
+    service_ = std::make_unique<WhoAmIService>(dispatcher_.get());
+    ServerOptions options;
+    options.metrics_port = -1;
+    options.tls = Config("server");
+    host_ = std::make_unique<ServiceHost>(options, &registry_);
+    host_->AddService(service_.get(), "genesis.llmrouter.v1.LlmRouterService");
+    ASSERT_TRUE(host_->Start().ok());
+  }
+  void TearDown() override {
+    host_->Shutdown();
+    workers_->Shutdown();
+    SetTrustedIdentityPeers(std::nullopt);
+  }
+
+  // The subject the server saw when `client` forwarded "alice" with the secret.
+  std::string SubjectSeenFrom(const std::string& client) {
+    auto stub = v1::LlmRouterService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
+                            ChannelCredentialsFor(Config(client))));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata("x-genesis-gateway-auth", "s3cret");
+    ctx.AddMetadata("x-genesis-subject", "alice");
+    ctx.AddMetadata("x-genesis-roles", "admin");
+    v1::CompleteRequest req;
+    v1::CompleteResponse resp;
+    grpc::Status st = stub->Complete(&ctx, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
+    return resp.text();
+  }
+
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<RpcDispatcher> dispatcher_;
+  std::unique_ptr<WhoAmIService> service_;
+};
+
+TEST_F(TrustedPeerTest, IdentityFromTheGatewaysCertificateIsTrusted) {
+  EXPECT_EQ(SubjectSeenFrom("gateway"), "alice");
+}
+
+TEST_F(TrustedPeerTest, IdentityFromAnotherPeerOfTheMeshIsIgnored) {
+  // "server" has a valid certificate of the same CA (the call succeeds) and
+  // the secret, but is not a trusted peer: the call runs with no caller.
+  EXPECT_EQ(SubjectSeenFrom("server"), "");
 }
 
 }  // namespace
