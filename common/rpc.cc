@@ -1,5 +1,7 @@
 #include "common/rpc.h"
 
+#include <algorithm>
+#include <memory>
 #include <mutex>
 
 #include "absl/strings/ascii.h"
@@ -56,6 +58,53 @@ bool ReadForwardedIdentity(const std::multimap<grpc::string_ref, grpc::string_re
   return true;
 }
 
+namespace {
+std::mutex trusted_peers_mu;
+std::shared_ptr<const std::vector<std::string>>& TrustedPeers() {
+  static auto* peers = new std::shared_ptr<const std::vector<std::string>>();
+  return *peers;
+}
+}  // namespace
+
+void SetTrustedIdentityPeers(std::optional<std::vector<std::string>> peers) {
+  std::lock_guard lock(trusted_peers_mu);
+  TrustedPeers() =
+      peers ? std::make_shared<const std::vector<std::string>>(*std::move(peers)) : nullptr;
+}
+
+bool PeerIsOneOf(const grpc::ServerContextBase& ctx, const std::vector<std::string>& peers) {
+  auto auth = ctx.auth_context();
+  if (!auth || !auth->IsPeerAuthenticated()) return false;
+  for (const char* property : {"x509_subject_alternative_name", "x509_common_name"}) {
+    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+      for (const auto& peer : peers) {
+        if (value.size() == peer.size() && std::equal(peer.begin(), peer.end(), value.data())) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+bool ReadForwardedIdentity(const grpc::ServerContextBase& ctx, const std::string& secret,
+                           CallContext* call) {
+  std::shared_ptr<const std::vector<std::string>> peers;
+  {
+    std::lock_guard lock(trusted_peers_mu);
+    peers = TrustedPeers();
+  }
+  const auto& md = ctx.client_metadata();
+  if (peers != nullptr &&
+      md.count("x-genesis-gateway-auth") + md.count("x-genesis-subject") +
+              md.count("x-genesis-roles") >
+          0 &&
+      !PeerIsOneOf(ctx, *peers)) {
+    return false;
+  }
+  return ReadForwardedIdentity(md, secret, call);
+}
+
 RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
                              absl::Duration max_deadline)
     : service_(std::move(service)),
@@ -101,7 +150,7 @@ grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx,
   ctx->AddInitialMetadata(kRequestIdHeader, call.request_id);
   call.deadline = std::min(absl::FromChrono(ctx->deadline()), start + max_deadline_);
   call.is_cancelled = [ctx] { return ctx->IsCancelled(); };
-  ReadForwardedIdentity(md, gateway_secret_, &call);
+  ReadForwardedIdentity(*ctx, gateway_secret_, &call);
 
   std::string method_name(method);
   auto task = [this, reactor, call = std::move(call), work = std::move(work), method_name,

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -65,5 +67,20 @@ void SetTrustedGatewaySecret(std::string secret);
 // (non-empty); false and nothing set otherwise. Exposed for tests.
 bool ReadForwardedIdentity(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
                            const std::string& secret, CallContext* call);
+
+// With mTLS (client certificates required), the peers whose certificate (a
+// subjectAltName or the common name) may forward identities: set by
+// ServiceConfigFromFlags from --tls_trusted_peers (default "gateway") when
+// mTLS is on (an empty list trusts no peer); nullopt (TLS off or without
+// client certificates, the default): no peer check.
+void SetTrustedIdentityPeers(std::optional<std::vector<std::string>> peers);
+// Whether the call's authenticated peer is one of `peers` (false when the
+// peer is not authenticated).
+bool PeerIsOneOf(const grpc::ServerContextBase& ctx, const std::vector<std::string>& peers);
+// What every server reads the caller with: ReadForwardedIdentity() of the
+// call's metadata, and, when trusted identity peers are set, only from one of
+// them (identity metadata from any other peer is ignored, secret or not).
+bool ReadForwardedIdentity(const grpc::ServerContextBase& ctx, const std::string& secret,
+                           CallContext* call);
 
 }  // namespace genesis

@@ -72,7 +72,7 @@ absl::Status ServiceHost::Start() {
 
   grpc::ServerBuilder builder;
   const std::string address = options_.host + ":" + std::to_string(options_.grpc_port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.AddListeningPort(address, ServerCredentialsFor(options_.tls), &grpc_port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_send_message_bytes > 0
                                     ? options_.max_send_message_bytes
@@ -107,7 +107,11 @@ absl::Status ServiceHost::Start() {
     RunProbes();
     probe_thread_ = std::thread([this] { ProbeLoop(); });
   }
-  Logger("server")->info("gRPC listening on {}:{}, ops http on {}:{}", options_.host, grpc_port_,
+  Logger("server")->info("gRPC listening on {}:{} ({}), ops http on {}:{}", options_.host,
+                         grpc_port_,
+                         !options_.tls.enabled()             ? "plaintext"
+                         : options_.tls.require_client_cert ? "mTLS, client certificate required"
+                                                             : "TLS",
                          options_.host, metrics_port());
   return absl::OkStatus();
 }

@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
+#include "common/tls.h"
 #include "common/worker_pool.h"
 
 namespace genesis {
@@ -54,6 +55,8 @@ struct ServerOptions {
   absl::Duration readiness_period = absl::Seconds(2);  // dependency probe period
   // After SIGTERM: NOT_SERVING while still taking calls, before refusing them.
   absl::Duration drain_delay = absl::ZeroDuration();
+  // TLS/mTLS of the gRPC port (tls.h); off (plaintext) by default.
+  TlsConfig tls;
 };
 
 class ServiceHost {

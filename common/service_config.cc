@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/rpc.h"
+#include "common/tls.h"
 
 DEFINE_string(host, "127.0.0.1", "Address to listen on (gRPC and metrics).");
 DEFINE_int32(grpc_port, 0, "gRPC port; 0 picks a free one (printed at start).");
@@ -83,6 +84,12 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   c.migrate_only = FLAGS_migrate_only;
   c.gateway_secret = FLAGS_gateway_secret;
   SetTrustedGatewaySecret(FLAGS_gateway_secret);
+  c.server.tls = TlsConfigFromFlags(errors);
+  SetMeshTlsConfig(c.server.tls);
+  // mTLS: forwarded identities only from --tls_trusted_peers (rpc.h).
+  SetTrustedIdentityPeers(c.server.tls.enabled() && c.server.tls.require_client_cert
+                              ? std::make_optional(c.server.tls.trusted_peers)
+                              : std::nullopt);
 
   errors->RequireNonEmpty("host", FLAGS_host);
   errors->RequirePort("grpc_port", FLAGS_grpc_port);

@@ -39,7 +39,9 @@ struct ServiceConfig {
 
 // Reads the shared flags (after ParseFlagsWithEnv) into a ServiceConfig,
 // adding a problem to `errors` for every bad value. Also makes
-// --gateway_secret the default of every RpcDispatcher (SetTrustedGatewaySecret).
+// --gateway_secret the default of every RpcDispatcher (SetTrustedGatewaySecret)
+// and the --tls_* flags (tls.h) those of the gRPC port and of every client of
+// another service (SetMeshTlsConfig).
 ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* errors);
 
 // main()'s schema step: with --migrate (the default) applies `migrations` to

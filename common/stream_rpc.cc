@@ -49,7 +49,7 @@ CallContext ServerStreamDispatcher::BeginCall(grpc::CallbackServerContext* ctx,
   }
   ctx->AddInitialMetadata(kRequestIdHeader, call.request_id);
   call.deadline = std::min(absl::FromChrono(ctx->deadline()), start + max_deadline_);
-  ReadForwardedIdentity(md, gateway_secret_, &call);
+  ReadForwardedIdentity(*ctx, gateway_secret_, &call);
   return call;
 }
 

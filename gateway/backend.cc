@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/tls.h"
 #include "grpc/health/v1/health.pb.h"
 
 namespace genesis::gateway {
@@ -96,7 +97,7 @@ GrpcBackend::GrpcBackend(const std::string& address, int max_request_bytes,
         grpc::ChannelArguments args;
         args.SetMaxReceiveMessageSize(max_response_bytes);
         args.SetMaxSendMessageSize(max_request_bytes);
-        return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+        return grpc::CreateCustomChannel(address, MeshChannelCredentials(), args);
       }()),
       stub_(channel_) {}
 

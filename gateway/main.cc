@@ -21,6 +21,7 @@
 #include "common/migrations.h"
 #include "common/pg_pool.h"
 #include "common/redis.h"
+#include "common/tls.h"
 #include "gateway/api_keys.h"
 #include "gateway/auth.h"
 #include "gateway/backend.h"
@@ -132,6 +133,8 @@ int main(int argc, char** argv) {
       "rule.\nEvery flag can also be set as GENESIS_<FLAG>, e.g. GENESIS_HTTP_PORT.\n"
       "--pg_dsn holds API keys (schema gateway); --redis_url the rate-limit buckets.");
   ConfigErrors errors;
+  // Before any backend channel is made: --tls_* (tls.h) for the calls to the services.
+  SetMeshTlsConfig(TlsConfigFromFlags(&errors));
   errors.RequireNonEmpty("host", FLAGS_host);
   errors.RequirePort("http_port", FLAGS_http_port);
   if (FLAGS_metrics_port != -1) errors.RequirePort("metrics_port", FLAGS_metrics_port);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status.h"
+#include "common/tls.h"
 
 namespace genesis::bot {
 
@@ -59,7 +60,7 @@ std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(const std::string& addres
   // bounds what the outage costs beyond itself.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(address, MeshChannelCredentials(), args);
   return std::make_unique<RouterReplyModel>(llm::LlmRouterService::NewStub(channel), max_timeout);
 }
 

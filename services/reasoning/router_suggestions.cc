@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/status.h"
+#include "common/tls.h"
 #include "services/reasoning/events.h"
 
 namespace genesis::reasoning {
@@ -423,7 +424,7 @@ absl::StatusOr<RatingSuggestions> RouterSuggestionClient::RateEvidence(const Cas
 
 std::unique_ptr<RouterSuggestionClient> MakeRouterSuggestionClient(
     const std::string& address, RouterSuggestionOptions options) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(address, MeshChannelCredentials());
   return std::make_unique<RouterSuggestionClient>(llm::LlmRouterService::NewStub(channel),
                                                   std::move(options));
 }

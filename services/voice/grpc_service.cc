@@ -132,7 +132,7 @@ class TranscribeReactor final
       absl::BitGen gen;
       call_.request_id = absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
     }
-    ReadForwardedIdentity(md, gateway_secret, &call_);
+    ReadForwardedIdentity(*ctx, gateway_secret, &call_);
     ctx->AddInitialMetadata("x-request-id", call_.request_id);
     call_.is_cancelled = [this] { return Cancelled(); };
     StartRead(&request_);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status.h"
+#include "common/tls.h"
 
 namespace genesis::voice {
 namespace {
@@ -45,7 +46,7 @@ absl::StatusOr<Reply> RouterReplyClient::Complete(const ReplyRequest& request,
 std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(const std::string& address,
                                                          absl::Duration max_timeout,
                                                          int max_tokens) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(address, MeshChannelCredentials());
   return std::make_unique<RouterReplyClient>(llm::LlmRouterService::NewStub(channel), max_timeout,
                                              max_tokens);
 }
