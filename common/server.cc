@@ -109,9 +109,9 @@ absl::Status ServiceHost::Start() {
   }
   Logger("server")->info("gRPC listening on {}:{} ({}), ops http on {}:{}", options_.host,
                          grpc_port_,
-                         !options_.tls.enabled()             ? "plaintext"
+                         !options_.tls.enabled()            ? "plaintext"
                          : options_.tls.require_client_cert ? "mTLS, client certificate required"
-                                                             : "TLS",
+                                                            : "TLS",
                          options_.host, metrics_port());
   return absl::OkStatus();
 }

@@ -103,16 +103,16 @@ absl::StatusOr<TlsConfig> LoadTlsConfig(const std::string& cert_file, const std:
       key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) return Problem("tls_key", key_file, "holds no (unencrypted) PEM private key");
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
-    return Problem("tls_key", key_file, "does not match the certificate of --tls_cert '" +
-                                            cert_file + "'");
+    return Problem("tls_key", key_file,
+                   "does not match the certificate of --tls_cert '" + cert_file + "'");
   }
   return c;
 }
 
 TlsConfig TlsConfigFromFlags(ConfigErrors* errors) {
   errors->RequireOneOf("tls_client_auth", FLAGS_tls_client_auth, {"require", "none"});
-  auto tls = LoadTlsConfig(FLAGS_tls_cert, FLAGS_tls_key, FLAGS_tls_ca,
-                           FLAGS_tls_client_auth != "none");
+  auto tls =
+      LoadTlsConfig(FLAGS_tls_cert, FLAGS_tls_key, FLAGS_tls_ca, FLAGS_tls_client_auth != "none");
   if (!tls.ok()) {
     // "--<flag>: <problem>" (LoadTlsConfig): reported under that flag.
     const std::string message(tls.status().message());

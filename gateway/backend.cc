@@ -91,8 +91,7 @@ std::shared_ptr<StreamCall> GrpcBackend::CallStream(const std::string& grpc_path
   return call;
 }
 
-GrpcBackend::GrpcBackend(const std::string& address, int max_request_bytes,
-                         int max_response_bytes)
+GrpcBackend::GrpcBackend(const std::string& address, int max_request_bytes, int max_response_bytes)
     : channel_([&] {
         grpc::ChannelArguments args;
         args.SetMaxReceiveMessageSize(max_response_bytes);

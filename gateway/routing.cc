@@ -42,8 +42,9 @@ RoutingBuilder::RoutingBuilder(RoutingOptions options) : options_(std::move(opti
 
 GrpcBackend* RoutingBuilder::Channel(const std::string& address) {
   auto& channel = channels_[address];
-  if (!channel) channel = std::make_unique<GrpcBackend>(address, options_.max_message_bytes,
-                                                   options_.max_response_bytes);
+  if (!channel)
+    channel = std::make_unique<GrpcBackend>(address, options_.max_message_bytes,
+                                            options_.max_response_bytes);
   return channel.get();
 }
 

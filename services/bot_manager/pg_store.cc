@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/pg_array.h"
-#include "common/text.h"
 #include "common/status.h"
+#include "common/text.h"
 
 namespace genesis::bot {
 namespace {

@@ -192,7 +192,8 @@ int main(int argc, char** argv) {
   host.AddService(&service, "genesis.llmrouter.v1.LlmRouterService");
   // Readiness is the host's own (not a dependency's): the registry is loaded before it
   // starts. The database is probed for genesis_dependency_up only.
-  host.AddDependencyProbe("postgres", [&pool] { return pool.Ping(absl::Now() + absl::Seconds(2)); });
+  host.AddDependencyProbe("postgres",
+                          [&pool] { return pool.Ping(absl::Now() + absl::Seconds(2)); });
   host.WatchWorkers(&workers, config.liveness_stall);
   const int code = ServeForMain(&host, config, "genesis-llm-router");
   workers.Shutdown();

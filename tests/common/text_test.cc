@@ -15,7 +15,7 @@ using namespace std::string_literals;
 
 TEST(StorableTextTest, ValidUtf8WithoutNulIsStorable) {
   for (const std::string& s : {""s, "olá, São João"s, "meu CPF é 123"s, "\xF0\x9F\x98\x80 emoji"s,
-                              "\xEF\xBF\xBD"s, "\xF4\x8F\xBF\xBF"s}) {
+                               "\xEF\xBF\xBD"s, "\xF4\x8F\xBF\xBF"s}) {
     EXPECT_TRUE(IsStorableText(s)) << s;
     EXPECT_EQ(StorableTextProblem(s), "") << s;
     EXPECT_EQ(ToStorableText(s), s);

@@ -66,16 +66,15 @@ class TlsTest : public ::testing::Test {
   // One grpc.health.v1.Health/Check (empty request: the whole server) over
   // `creds` to the server at 127.0.0.1.
   grpc::Status Check(const std::shared_ptr<grpc::ChannelCredentials>& creds) {
-    auto channel =
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()), creds);
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()), creds);
     grpc::GenericStub stub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     grpc::Slice empty("");
     grpc::ByteBuffer request(&empty, 1), response;
     std::promise<grpc::Status> done;
-    stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                   &response, [&done](grpc::Status st) { done.set_value(std::move(st)); });
+    stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                   [&done](grpc::Status st) { done.set_value(std::move(st)); });
     return done.get_future().get();
   }
 
@@ -123,8 +122,7 @@ TEST_F(TlsTest, MutualTlsRefusesAnExpiredCertificate) {
 
 TEST_F(TlsTest, MutualTlsRefusesAPlaintextClient) {
   StartServer(Config("server"));
-  EXPECT_EQ(Check(grpc::InsecureChannelCredentials()).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Check(grpc::InsecureChannelCredentials()).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(TlsTest, ClientRefusesAServerOfAnotherCa) {
@@ -139,8 +137,7 @@ TEST_F(TlsTest, TlsWithoutClientAuthAcceptsAClientWithoutACertificate) {
   StartServer(Config("server", /*require_client_cert=*/false));
   grpc::Status st = Check(ClientWith(""));
   EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
-  EXPECT_EQ(Check(grpc::InsecureChannelCredentials()).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Check(grpc::InsecureChannelCredentials()).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(TlsTest, PlaintextByDefault) {
@@ -156,8 +153,7 @@ TEST_F(TlsTest, LoadNamesTheFlagOfABadFile) {
 
   auto partial = LoadTlsConfig(File("server.crt"), "", File("ca.crt"), true);
   ASSERT_FALSE(partial.ok());
-  EXPECT_NE(partial.status().message().find("--tls_key"), std::string::npos)
-      << partial.status();
+  EXPECT_NE(partial.status().message().find("--tls_key"), std::string::npos) << partial.status();
 
   auto missing = LoadTlsConfig(File("server.crt"), File("server.key"), File("nope.crt"), true);
   ASSERT_FALSE(missing.ok());
@@ -170,8 +166,7 @@ TEST_F(TlsTest, LoadNamesTheFlagOfABadFile) {
 
   auto mismatch = LoadTlsConfig(File("server.crt"), File("gateway.key"), File("ca.crt"), true);
   ASSERT_FALSE(mismatch.ok());
-  EXPECT_NE(mismatch.status().message().find("--tls_key"), std::string::npos)
-      << mismatch.status();
+  EXPECT_NE(mismatch.status().message().find("--tls_key"), std::string::npos) << mismatch.status();
   EXPECT_NE(mismatch.status().message().find("does not match"), std::string::npos)
       << mismatch.status();
 }
@@ -185,8 +180,7 @@ namespace v1 = ::genesis::llmrouter::v1;
 class WhoAmIService final : public v1::LlmRouterService::CallbackService {
  public:
   explicit WhoAmIService(RpcDispatcher* d) : d_(d) {}
-  grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext* ctx,
-                                     const v1::CompleteRequest*,
+  grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext* ctx, const v1::CompleteRequest*,
                                      v1::CompleteResponse* resp) override {
     return d_->Unary(ctx, "Complete", [resp](const CallContext& call) {
       resp->set_text(call.subject);
@@ -203,8 +197,8 @@ class TrustedPeerTest : public TlsTest {
   void SetUp() override {
     SetTrustedIdentityPeers(std::vector<std::string>{"gateway"});
     workers_ = std::make_unique<WorkerPool>("test", 1, 8);
-    dispatcher_ = std::make_unique<RpcDispatcher>("test.Svc", workers_.get(), &registry_,
-                                                  absl::Seconds(5));
+    dispatcher_ =
+        std::make_unique<RpcDispatcher>("test.Svc", workers_.get(), &registry_, absl::Seconds(5));
     dispatcher_->set_gateway_secret("s3cret");
     service_ = std::make_unique<WhoAmIService>(dispatcher_.get());
     ServerOptions options;
@@ -222,9 +216,8 @@ class TrustedPeerTest : public TlsTest {
 
   // The subject the server saw when `client` forwarded "alice" with the secret.
   std::string SubjectSeenFrom(const std::string& client) {
-    auto stub = v1::LlmRouterService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
-                            ChannelCredentialsFor(Config(client))));
+    auto stub = v1::LlmRouterService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(host_->grpc_port()), ChannelCredentialsFor(Config(client))));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     ctx.AddMetadata("x-genesis-gateway-auth", "s3cret");

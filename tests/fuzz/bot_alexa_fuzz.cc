@@ -15,10 +15,10 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -148,11 +148,11 @@ void CheckSignature(absl::string_view in) {
   options.trust_system_roots = false;
   options.extra_trusted_roots_pem = kRootPem;
   options.now = [] { return kNow; };
-  auto verifier = AlexaVerifier::Create(
-      options, std::make_unique<FixedFetcher>(std::string(in.substr(b + 1))));
+  auto verifier =
+      AlexaVerifier::Create(options, std::make_unique<FixedFetcher>(std::string(in.substr(b + 1))));
   FUZZ_CHECK(verifier.ok());
-  const absl::Status status = (*verifier)->Verify("https://s3.amazonaws.com/echo.api/echo-api-cert.pem",
-                                                  signature, "", body);
+  const absl::Status status = (*verifier)->Verify(
+      "https://s3.amazonaws.com/echo.api/echo-api-cert.pem", signature, "", body);
   if (std::getenv("GENESIS_FUZZ_VERBOSE") != nullptr) {  // what each input got, for seed writing
     std::fprintf(stderr, "verify: %s\n", status.ToString().c_str());
   }

@@ -14,8 +14,8 @@ namespace genesis::fuzz {
   std::abort();
 }
 
-#define FUZZ_CHECK(cond) \
-  do {                   \
+#define FUZZ_CHECK(cond)                                           \
+  do {                                                             \
     if (!(cond)) ::genesis::fuzz::Fail(#cond, __FILE__, __LINE__); \
   } while (0)
 
@@ -26,11 +26,21 @@ inline bool ReferenceUtf8(std::string_view s) {
     const auto b = static_cast<unsigned char>(s[i]);
     size_t n;
     uint32_t cp;
-    if (b < 0x80) { ++i; continue; }
-    if (b >= 0xC2 && b <= 0xDF) { n = 1; cp = b & 0x1F; }
-    else if (b >= 0xE0 && b <= 0xEF) { n = 2; cp = b & 0x0F; }
-    else if (b >= 0xF0 && b <= 0xF4) { n = 3; cp = b & 0x07; }
-    else return false;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    if (b >= 0xC2 && b <= 0xDF) {
+      n = 1;
+      cp = b & 0x1F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      n = 2;
+      cp = b & 0x0F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      n = 3;
+      cp = b & 0x07;
+    } else
+      return false;
     if (i + n >= s.size()) return false;  // the sequence is cut off
     for (size_t k = 1; k <= n; ++k) {
       const auto c = static_cast<unsigned char>(s[i + k]);

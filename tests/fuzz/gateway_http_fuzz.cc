@@ -100,8 +100,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   ::close(fd);
   if (std::getenv("GENESIS_FUZZ_VERBOSE") != nullptr) {  // what each input got, for seed writing
-    std::fprintf(stderr, "%zu bytes in -> %s\n", size,
-                 reply.empty() ? "(closed without an answer)" : reply.substr(0, reply.find('\r')).c_str());
+    std::fprintf(
+        stderr, "%zu bytes in -> %s\n", size,
+        reply.empty() ? "(closed without an answer)" : reply.substr(0, reply.find('\r')).c_str());
   }
   FUZZ_CHECK(!hung);
   if (!reply.empty()) {

@@ -51,8 +51,8 @@ bool SignedWithSecret(std::string_view token) {
   if (!sig) return false;
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), kSecret, sizeof(kSecret) - 1, reinterpret_cast<const unsigned char*>(token.data()),
-       last, mac, &len);
+  HMAC(EVP_sha256(), kSecret, sizeof(kSecret) - 1,
+       reinterpret_cast<const unsigned char*>(token.data()), last, mac, &len);
   return sig->size() == len && CRYPTO_memcmp(sig->data(), mac, len) == 0;
 }
 

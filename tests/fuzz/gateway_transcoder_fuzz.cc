@@ -42,7 +42,8 @@ const Fixture& F() {
     auto routes = RouteTable::Build((*transcoder)->Services());
     FUZZ_CHECK(routes.ok());
     auto* out = new Fixture{std::move(*transcoder), std::move(*routes), nullptr};
-    out->factory = std::make_unique<google::protobuf::DynamicMessageFactory>(&out->transcoder->pool());
+    out->factory =
+        std::make_unique<google::protobuf::DynamicMessageFactory>(&out->transcoder->pool());
     return out;
   }();
   return *f;

@@ -53,8 +53,8 @@ namespace {
 
 using namespace genesis::llmrouter;
 
-constexpr int kStatuses[] = {200, 200, 200, 200, 201, 400, 401, 403, 404, 408,
-                             413, 422, 429, 500, 503, 529, 302, 418};
+constexpr int kStatuses[] = {200, 200, 200, 200, 201, 400, 401, 403, 404,
+                             408, 413, 422, 429, 500, 503, 529, 302, 418};
 
 bool Known(absl::StatusCode code) {
   switch (code) {
@@ -79,8 +79,7 @@ bool Known(absl::StatusCode code) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  static ProviderClient* clients[] = {MakeOpenAiClient().release(),
-                                      MakeAnthropicClient().release(),
+  static ProviderClient* clients[] = {MakeOpenAiClient().release(), MakeAnthropicClient().release(),
                                       MakeGeminiClient().release()};
   ProviderClient* client = clients[data[0] % 3];
   const bool stream = (data[0] & 4) != 0;

@@ -20,7 +20,8 @@ void Check(const absl::StatusOr<PcmAudio>& pcm, const AudioLimits& limits) {
     FUZZ_CHECK(pcm.status().code() == absl::StatusCode::kInvalidArgument);
     return;
   }
-  FUZZ_CHECK(pcm->sample_rate_hz >= limits.min_rate_hz && pcm->sample_rate_hz <= limits.max_rate_hz);
+  FUZZ_CHECK(pcm->sample_rate_hz >= limits.min_rate_hz &&
+             pcm->sample_rate_hz <= limits.max_rate_hz);
   FUZZ_CHECK(pcm->duration() <= limits.max_duration);
   AudioBlob again{EncodeWav(*pcm), Encoding::kWav, 0};
   auto round = DecodeAudio(again, limits, "audio");

@@ -255,7 +255,9 @@ TEST_F(PgRouterStoreTest, ContentWithNulOrInvalidUtf8IsAccountedWithReplacement)
       "WHERE request_id IN ('nul-1', 'nul-2') ORDER BY request_id");
   ASSERT_EQ(rows.size(), 2u);
   for (const auto& row : rows) {
-    EXPECT_EQ(row[0].as<std::string>(), "a\xef\xbf\xbd" "b");
+    EXPECT_EQ(row[0].as<std::string>(),
+              "a\xef\xbf\xbd"
+              "b");
     EXPECT_EQ(row[1].as<std::string>(), "x\xef\xbf\xbdy");
     EXPECT_EQ(row[2].as<std::string>(), "cut \xef\xbf\xbd");
   }

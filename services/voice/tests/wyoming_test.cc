@@ -170,22 +170,25 @@ class OneAnswerServer {
 TEST(WyomingClient, FieldsOfAnotherTypeAreABrokenServerNotAnException) {
   // nlohmann's value() threw on these, out of the client (and the voice service).
   {
-    OneAnswerServer server(R"({"type": "info", "data": {"asr": [{"name": 5}], "tts": [{"name": []}]}})"
-                           "\n");
+    OneAnswerServer server(
+        R"({"type": "info", "data": {"asr": [{"name": 5}], "tts": [{"name": []}]}})"
+        "\n");
     WyomingClient client(server.address(), absl::Seconds(10));
     auto info = client.Describe(CallContext::Background());
     ASSERT_TRUE(info.ok()) << info.status();
     EXPECT_EQ(info->asr_program, "");
   }
   {
-    OneAnswerServer server(R"({"type": "error", "data": {"text": 5}})" "\n");
+    OneAnswerServer server(R"({"type": "error", "data": {"text": 5}})"
+                           "\n");
     WyomingClient client(server.address(), absl::Seconds(10));
     auto audio = client.Synthesize("oi", "", "", CallContext::Background());
     EXPECT_EQ(audio.status().code(), absl::StatusCode::kUnavailable);
   }
   {
     // A server's error is passed on in its own words, never with its (internal) address.
-    OneAnswerServer server(R"({"type": "error", "data": {"text": "voice not installed"}})" "\n");
+    OneAnswerServer server(R"({"type": "error", "data": {"text": "voice not installed"}})"
+                           "\n");
     WyomingClient client(server.address(), absl::Seconds(10));
     auto audio = client.Synthesize("oi", "", "", CallContext::Background());
     EXPECT_EQ(audio.status().code(), absl::StatusCode::kUnavailable);
@@ -194,7 +197,8 @@ TEST(WyomingClient, FieldsOfAnotherTypeAreABrokenServerNotAnException) {
   }
   {
     OneAnswerServer server(
-        R"({"type": "audio-start", "data": {"rate": "16000", "width": 2e300, "channels": 1}})" "\n");
+        R"({"type": "audio-start", "data": {"rate": "16000", "width": 2e300, "channels": 1}})"
+        "\n");
     WyomingClient client(server.address(), absl::Seconds(10));
     auto audio = client.Synthesize("oi", "", "", CallContext::Background());
     EXPECT_EQ(audio.status().code(), absl::StatusCode::kUnavailable);
