@@ -11,6 +11,7 @@
 #include "common/migrations.h"
 #include "common/paging.h"
 #include "common/status.h"
+#include "common/text.h"
 #include "services/catalog/filter.h"
 #include "services/catalog/search_query.h"
 #include "services/catalog/validation.h"
@@ -152,7 +153,7 @@ absl::Status Catalog::DeleteItemType(const std::string& name, const CallContext&
 absl::StatusOr<Item> Catalog::CreateItem(Item item, const std::string& request_id,
                                          const CallContext& ctx) {
   FieldViolations v;
-  if (request_id.size() > 128 || !StorableText(request_id)) {
+  if (request_id.size() > 128 || !IsStorableText(request_id)) {
     v.Add("request_id", "must be at most 128 characters without NUL");
   }
   if (item.type_id.empty()) {

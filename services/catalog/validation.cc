@@ -55,7 +55,7 @@ const char* KindName(AttributeKind k) {
 }
 
 bool JsonHasNul(const nlohmann::json& v) {
-  if (v.is_string()) return !StorableText(v.get_ref<const std::string&>());
+  if (v.is_string()) return !IsStorableText(v.get_ref<const std::string&>());
   if (v.is_array()) {
     for (const auto& e : v) {
       if (JsonHasNul(e)) return true;
@@ -63,7 +63,7 @@ bool JsonHasNul(const nlohmann::json& v) {
   }
   if (v.is_object()) {
     for (const auto& [k, e] : v.items()) {
-      if (!StorableText(k) || JsonHasNul(e)) return true;
+      if (!IsStorableText(k) || JsonHasNul(e)) return true;
     }
   }
   return false;
@@ -132,8 +132,6 @@ bool ValidItemId(absl::string_view id) {
   return true;
 }
 
-bool StorableText(absl::string_view s) { return IsStorableText(s); }
-
 void ValidateItemType(const std::string& id, const ItemType& type, absl::string_view prefix,
                       FieldViolations* v) {
   if (!ValidTypeId(id)) {
@@ -144,7 +142,7 @@ void ValidateItemType(const std::string& id, const ItemType& type, absl::string_
   const std::string p(prefix);
   if (type.display_name.size() > kMaxDisplayNameBytes) {
     v->Add(p + ".display_name", absl::StrCat("longer than ", kMaxDisplayNameBytes, " bytes"));
-  } else if (!StorableText(type.display_name)) {
+  } else if (!IsStorableText(type.display_name)) {
     v->Add(p + ".display_name", "must be valid UTF-8 without NUL characters");
   }
   if (type.attributes.size() > kMaxAttributeDefs) {
@@ -162,7 +160,7 @@ void ValidateItemType(const std::string& id, const ItemType& type, absl::string_
     if (a.kind == AttributeKind::kUnspecified) {
       v->Add(f + ".kind", "must be set (STRING, NUMBER, BOOL, STRING_LIST or TIMESTAMP)");
     }
-    if (a.description.size() > kMaxDescriptionBytes || !StorableText(a.description)) {
+    if (a.description.size() > kMaxDescriptionBytes || !IsStorableText(a.description)) {
       v->Add(f + ".description", absl::StrCat("must be at most ", kMaxDescriptionBytes,
                                               " bytes of valid UTF-8 without NUL characters"));
     }
@@ -175,10 +173,11 @@ void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, Fi
     v->Add(p + ".title", "is required");
   } else if (item->title.size() > kMaxTitleBytes) {
     v->Add(p + ".title", absl::StrCat("longer than ", kMaxTitleBytes, " bytes"));
-  } else if (!StorableText(item->title)) {
+  } else if (!IsStorableText(item->title)) {
     v->Add(p + ".title", "must be valid UTF-8 without NUL characters");
   }
-  if (!StorableText(item->body)) v->Add(p + ".body", "must be valid UTF-8 without NUL characters");
+  if (!IsStorableText(item->body))
+    v->Add(p + ".body", "must be valid UTF-8 without NUL characters");
   if (item->labels.size() > kMaxLabels) {
     v->Add(p + ".labels", absl::StrCat("more than ", kMaxLabels, " labels"));
   }
@@ -186,7 +185,7 @@ void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, Fi
     if (!ValidLabelKey(key)) {
       v->Add(p + ".labels",
              "key '" + key + "' must be 1-63 lower case letters, digits, '_', '-' or '.'");
-    } else if (value.size() > kMaxLabelValueBytes || !StorableText(value)) {
+    } else if (value.size() > kMaxLabelValueBytes || !IsStorableText(value)) {
       v->Add(absl::StrCat(p, ".labels.", key),
              absl::StrCat("must be at most ", kMaxLabelValueBytes,
                           " bytes of valid UTF-8 without NUL characters"));

@@ -23,8 +23,6 @@ std::optional<std::string> ParseItemName(absl::string_view name);
 
 bool ValidTypeId(absl::string_view id);
 bool ValidItemId(absl::string_view id);
-// A string PostgreSQL can store: valid UTF-8 without NUL (common/text.h).
-bool StorableText(absl::string_view s);
 
 // Checks id, display name and attribute definitions of a type.
 void ValidateItemType(const std::string& id, const ItemType& type, absl::string_view prefix,
