@@ -20,7 +20,7 @@
 #include "services/bot_manager/grpc_service.h"
 #include "services/bot_manager/pg_store.h"
 #include "services/bot_manager/router_client.h"
-#include "services/bot_manager/worker_loop.h"
+#include "common/worker_loop.h"
 
 DEFINE_string(llm_router_address, "", "host:port of genesis-llm-router (required).");
 DEFINE_int32(reply_timeout_s, 30, "Longest wait for the router's answer, in seconds.");
@@ -186,8 +186,8 @@ int main(int argc, char** argv) {
   endpoints.mattermost_base_url = FLAGS_mattermost_base_url;
   endpoints.timeout = absl::Milliseconds(FLAGS_send_timeout_ms);
 
-  bot::WorkerLoop* inbox_loop_ptr = nullptr;
-  bot::WorkerLoop* outbox_loop_ptr = nullptr;
+  WorkerLoop* inbox_loop_ptr = nullptr;
+  WorkerLoop* outbox_loop_ptr = nullptr;
   bot::BotManagerOptions options;
   options.inbox_lease = absl::Seconds(FLAGS_inbox_lease_s);
   options.outbox_lease = absl::Seconds(FLAGS_outbox_lease_s);
@@ -227,16 +227,16 @@ int main(int argc, char** argv) {
 
   const absl::Duration idle = absl::Milliseconds(FLAGS_worker_idle_ms);
   const absl::Duration step_timeout = absl::Seconds(FLAGS_reply_timeout_s + 10);
-  bot::WorkerLoop inbox_loop("bot.worker", FLAGS_inbox_workers, idle, [&] {
+  WorkerLoop inbox_loop("bot.worker", FLAGS_inbox_workers, idle, [&] {
     return logic.ProcessInbox(CallContext::Background(step_timeout));
   });
-  bot::WorkerLoop outbox_loop("bot.sender", FLAGS_outbox_workers, idle, [&] {
+  WorkerLoop outbox_loop("bot.sender", FLAGS_outbox_workers, idle, [&] {
     return logic.SendOutbox(CallContext::Background(step_timeout));
   });
   inbox_loop_ptr = &inbox_loop;
   outbox_loop_ptr = &outbox_loop;
   // Retention: batches until nothing is left, then once an hour.
-  bot::WorkerLoop retention_loop("bot.retention", 1, absl::Hours(1), [&]() -> absl::StatusOr<int> {
+  WorkerLoop retention_loop("bot.retention", 1, absl::Hours(1), [&]() -> absl::StatusOr<int> {
     GENESIS_ASSIGN_OR_RETURN(int64_t n,
                              logic.PurgeExpired(CallContext::Background(absl::Seconds(60))));
     return static_cast<int>(std::min<int64_t>(n, 1 << 30));

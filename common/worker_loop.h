@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace genesis::bot {
+namespace genesis {
 
 class WorkerLoop {
  public:
@@ -45,4 +45,4 @@ class WorkerLoop {
   std::vector<std::thread> workers_;
 };
 
-}  // namespace genesis::bot
+}  // namespace genesis

@@ -1,8 +1,8 @@
-#include "services/bot_manager/worker_loop.h"
+#include "common/worker_loop.h"
 
 #include "common/logging.h"
 
-namespace genesis::bot {
+namespace genesis {
 
 WorkerLoop::WorkerLoop(std::string name, int threads, absl::Duration idle,
                        std::function<absl::StatusOr<int>()> step)
@@ -60,4 +60,4 @@ void WorkerLoop::Run() {
   }
 }
 
-}  // namespace genesis::bot
+}  // namespace genesis
