@@ -7,11 +7,19 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace genesis {
+
+// One page of a list: the values and the token of the next page (empty on the last).
+template <typename T>
+struct Page {
+  std::vector<T> values;
+  std::string next_page_token;  // empty on the last page
+};
 
 [[nodiscard]] std::string EncodePageToken(absl::string_view kind, absl::string_view scope,
                                           absl::string_view position);

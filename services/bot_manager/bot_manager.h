@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
+#include "common/paging.h"
 #include "common/group_commit.h"
 #include "services/bot_manager/alexa.h"
 #include "services/bot_manager/deps.h"
@@ -126,12 +127,6 @@ struct BotManagerOptions {
       "Desculpe, não consigo responder agora. Tente de novo daqui a pouco.";
   // Spoken while a person holds the conversation (the words are recorded for them).
   std::string alexa_held = "Uma pessoa da equipe está cuidando da sua conversa. Obrigado!";
-};
-
-template <typename T>
-struct Page {
-  std::vector<T> values;
-  std::string next_page_token;
 };
 
 // What a webhook brought, before verification (the transport fills it).

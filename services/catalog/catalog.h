@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
+#include "common/paging.h"
 #include "services/catalog/cache.h"
 #include "services/catalog/metrics.h"
 #include "services/catalog/model.h"
@@ -40,12 +41,6 @@ struct CatalogOptions {
   // Searches rank at most this many matching items (0: all); see SearchItems.
   int search_rank_window = 10000;
   std::function<absl::Time()> now = [] { return absl::Now(); };
-};
-
-template <typename T>
-struct Page {
-  std::vector<T> values;
-  std::string next_page_token;  // empty on the last page
 };
 
 struct ListItemsParams {

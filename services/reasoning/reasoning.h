@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
+#include "common/paging.h"
 #include "services/reasoning/inference.h"
 #include "services/reasoning/metrics.h"
 #include "services/reasoning/model.h"
@@ -47,12 +48,6 @@ struct ReasoningOptions {
   int max_evidence = 10000;       // per case
   size_t max_text_bytes = 16384;  // question, context, statement, description, rationale
   std::function<absl::Time()> now = [] { return absl::Now(); };
-};
-
-template <typename T>
-struct Page {
-  std::vector<T> values;
-  std::string next_page_token;  // empty on the last page
 };
 
 struct DecideParams {
