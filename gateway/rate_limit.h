@@ -16,45 +16,9 @@
 #include "absl/time/time.h"
 #include "common/metrics.h"
 #include "common/redis.h"
+#include "common/token_bucket.h"
 
 namespace genesis::gateway {
-
-struct RateLimitPolicy {
-  double rate = 30;   // tokens per second
-  double burst = 30;  // bucket capacity
-  // "30/s", "5/m", "100/h" (burst = the count); INVALID_ARGUMENT otherwise.
-  static absl::StatusOr<RateLimitPolicy> Parse(absl::string_view text);
-};
-
-struct RateLimitDecision {
-  bool allowed = true;
-  double remaining = 0;                               // tokens left after this request
-  absl::Duration retry_after = absl::ZeroDuration();  // when refused: until one token is back
-  absl::Duration reset = absl::ZeroDuration();        // until the bucket is full again
-};
-
-// The bucket arithmetic, pure (the Lua script does the same in Redis).
-class TokenBucket {
- public:
-  explicit TokenBucket(RateLimitPolicy policy, absl::Time now)
-      : policy_(policy), tokens_(policy.burst), updated_(now) {}
-  RateLimitDecision Take(absl::Time now);
-
- private:
-  RateLimitPolicy policy_;
-  double tokens_;
-  absl::Time updated_;
-};
-
-// Per-process buckets by key. Thread-safe.
-class LocalRateLimiter {
- public:
-  RateLimitDecision Take(const std::string& key, const RateLimitPolicy& policy, absl::Time now);
-
- private:
-  std::mutex mu_;
-  std::map<std::string, TokenBucket> buckets_;
-};
 
 class RateLimiter {
  public:
