@@ -5,34 +5,23 @@
 #include <cstdio>
 
 #include "common/rpc.h"
+#include "common/server_flags.h"
 #include "common/tls.h"
 
-DEFINE_string(host, "127.0.0.1", "Address to listen on (gRPC and metrics).");
+// The shared flags only the services read (ServiceConfigFromFlags); those the
+// gateway reads too are in server_flags.cc and database_flags.cc.
 DEFINE_int32(grpc_port, 0, "gRPC port; 0 picks a free one (printed at start).");
-DEFINE_int32(metrics_port, 0,
-             "Port of /metrics, /healthz and /readyz; 0 picks a free one, -1 disables.");
-DEFINE_string(pg_dsn, "", "PostgreSQL connection string (libpq URI or key=value).");
-DEFINE_int32(pg_pool_size, 8, "Maximum PostgreSQL connections.");
 DEFINE_int32(pg_statement_timeout_ms, 5000, "Upper bound for one SQL transaction's statements.");
 DEFINE_int32(pg_acquire_timeout_ms, 2000, "How long a call waits for a free connection.");
-DEFINE_string(redis_url, "",
-              "Redis URL redis://[:password@]host:port[/db]; empty disables the cache.");
 DEFINE_int32(redis_pool_size, 8, "Maximum Redis connections.");
-DEFINE_int32(redis_timeout_ms, 100, "Redis connect and command timeout.");
 DEFINE_int32(redis_breaker_failures, 3,
              "Redis failures in a row (refused, timed out) after which calls stop trying "
              "Redis for --redis_breaker_open_ms and degrade as if it were down.");
 DEFINE_int32(redis_breaker_open_ms, 1000,
              "How long calls skip Redis after the breaker opens; one probe then decides "
              "(doubling while it fails, up to 8x).");
-DEFINE_string(log_format, "text", "Log line format: text or json.");
-DEFINE_string(log_level, "info", "Log level: trace, debug, info, warn, err, critical, off.");
 DEFINE_int32(worker_threads, 16, "Threads that run RPC work (database and cache calls).");
 DEFINE_int32(max_queued_calls, 1024, "Calls waiting for a worker before RESOURCE_EXHAUSTED.");
-DEFINE_int32(max_call_deadline_ms, 30000,
-             "Deadline applied to calls that set none (or a longer one).");
-DEFINE_int32(max_message_bytes, 8 << 20, "Largest gRPC message accepted or sent.");
-DEFINE_int32(shutdown_grace_ms, 10000, "On SIGTERM, how long in-flight calls may finish.");
 DEFINE_int32(shutdown_drain_delay_ms, 0,
              "On SIGTERM, how long the service reports NOT_SERVING while still taking calls "
              "before it stops accepting (give load balancers time to notice; e.g. 5000 on "
@@ -42,11 +31,7 @@ DEFINE_int32(liveness_stall_ms, 60000,
              "taken none for this long; must exceed --max_call_deadline_ms.");
 DEFINE_int32(keepalive_time_ms, 60000, "Interval of server keepalive pings.");
 DEFINE_int32(keepalive_timeout_ms, 20000, "How long to wait for a keepalive ack.");
-DEFINE_bool(migrate, true, "Apply pending schema migrations at start.");
 DEFINE_bool(migrate_only, false, "Apply pending schema migrations, then exit.");
-DEFINE_string(gateway_secret, "",
-              "Shared secret of genesis-gateway: caller identities it forwards "
-              "(x-genesis-subject/-roles) are trusted only with it; empty trusts none.");
 
 namespace genesis {
 

@@ -11,6 +11,10 @@ WorkerLoop::WorkerLoop(std::string name, int threads, absl::Duration idle,
 WorkerLoop::~WorkerLoop() { Stop(); }
 
 void WorkerLoop::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    start_signals_ = signals_;  // a Notify() from now on ends the start delay
+  }
   for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { Run(); });
 }
 
@@ -37,6 +41,11 @@ void WorkerLoop::Stop() {
 void WorkerLoop::Run() {
   auto log = Logger(name_);
   absl::Duration error_pause = absl::ZeroDuration();
+  if (start_delay_ > absl::ZeroDuration()) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, absl::ToChronoMilliseconds(start_delay_),
+                 [&] { return stopping_ || signals_ != start_signals_; });
+  }
   while (true) {
     uint64_t seen;
     {

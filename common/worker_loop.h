@@ -25,6 +25,9 @@ class WorkerLoop {
   WorkerLoop(const WorkerLoop&) = delete;
   WorkerLoop& operator=(const WorkerLoop&) = delete;
 
+  // Before Start(): the threads wait this long (or a Notify()) before their
+  // first step instead of taking it at once (e.g. a probe just made by main()).
+  void set_start_delay(absl::Duration delay) { start_delay_ = delay; }
   void Start();
   // Wakes one idle thread at once (a busy one looks again before it waits).
   void Notify();
@@ -37,10 +40,12 @@ class WorkerLoop {
   const std::string name_;
   const int threads_;
   const absl::Duration idle_;
+  absl::Duration start_delay_ = absl::ZeroDuration();
   std::function<absl::StatusOr<int>()> step_;
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t signals_ = 0;
+  uint64_t start_signals_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

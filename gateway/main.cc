@@ -21,6 +21,7 @@
 #include "common/migrations.h"
 #include "common/pg_pool.h"
 #include "common/redis.h"
+#include "common/server_flags.h"  // the shared flags the gateway reads
 #include "common/tls.h"
 #include "gateway/api_keys.h"
 #include "gateway/auth.h"
@@ -29,21 +30,6 @@
 #include "gateway/routing.h"
 #include "gateway/security_flags.h"
 #include "gateway/server.h"
-
-// Shared flags, defined once in common/service_config.cc.
-DECLARE_string(host);
-DECLARE_int32(metrics_port);
-DECLARE_string(pg_dsn);
-DECLARE_string(redis_url);
-DECLARE_string(log_format);
-DECLARE_string(log_level);
-DECLARE_int32(max_call_deadline_ms);
-DECLARE_int32(max_message_bytes);
-DECLARE_int32(shutdown_grace_ms);
-DECLARE_string(gateway_secret);
-DECLARE_int32(pg_pool_size);
-DECLARE_int32(redis_timeout_ms);
-DECLARE_bool(migrate);
 
 DEFINE_int32(http_port, 8080, "HTTP port of the REST API; 0 picks a free one (printed at start).");
 DEFINE_string(backend, "",

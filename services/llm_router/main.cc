@@ -1,15 +1,10 @@
-// genesis-llm-router: flags -> validated config -> real dependencies -> server.
+// genesis-llm-router: flags -> validated config -> real dependencies -> server
+// (the skeleton is common/service_runtime.h; this file is the service's wiring).
 #include <gflags/gflags.h>
 
 #include <random>
 
-#include "common/config.h"
-#include "common/logging.h"
-#include "common/migrations.h"
-#include "common/rpc.h"
-#include "common/server.h"
-#include "common/service_config.h"
-#include "common/stream_rpc.h"
+#include "common/service_runtime.h"
 #include "services/llm_router/batched_store.h"
 #include "services/llm_router/grpc_service.h"
 #include "services/llm_router/pg_store.h"
@@ -76,11 +71,13 @@ std::vector<Migration> LlmRouterMigrations();  // generated from migrations/*.sq
 
 int main(int argc, char** argv) {
   using namespace genesis;
-  ParseFlagsWithEnv(&argc, &argv,
-                    "genesis-llm-router: selects and calls language models "
-                    "(genesis.llmrouter.v1).\nEvery flag can also be set as GENESIS_<FLAG>.");
-  ConfigErrors errors;
-  ServiceConfig config = ServiceConfigFromFlags("llm_router", &errors);
+  ServiceRuntime rt({.name = "llm_router",
+                     .description = "genesis-llm-router: selects and calls language models "
+                                    "(genesis.llmrouter.v1).",
+                     .migrations = LlmRouterMigrations,
+                     .uses_redis = true},
+                    &argc, &argv);
+  ConfigErrors& errors = rt.errors();
   errors.RequireNonEmpty("models_config", FLAGS_models_config);
   errors.RequireRange("provider_timeout_ms", FLAGS_provider_timeout_ms, 100, 600000);
   errors.RequireRange("stream_first_byte_timeout_ms", FLAGS_stream_first_byte_timeout_ms, 100,
@@ -107,16 +104,8 @@ int main(int argc, char** argv) {
                                                    llmrouter::ProcessEnv());
   if (!router_config.ok())
     errors.Add("models_config", std::string(router_config.status().message()));
-  errors.ExitIfAny();
-  InitLogging(config.log_format, config.log_level);
-  auto log = Logger("llm_router");
-
-  if (auto code = MigrateForMain(config, "llm_router", LlmRouterMigrations()); code.has_value()) {
-    return *code;
-  }
-
-  MetricsRegistry registry;
-  PgPool pool(config.pg, &registry);
+  if (auto code = rt.Init()) return *code;
+  const auto& log = rt.log();
   llmrouter::RouterOptions options;
   options.default_max_tokens = FLAGS_default_max_tokens;
   options.record_content = FLAGS_record_content;
@@ -131,30 +120,25 @@ int main(int argc, char** argv) {
   options.health.failure_threshold = FLAGS_breaker_failures;
   options.health.open_for = absl::Seconds(FLAGS_breaker_open_s);
   llmrouter::RouterDeps deps;
-  deps.metrics = llmrouter::RouterMetrics::Register(&registry);
+  deps.metrics = llmrouter::RouterMetrics::Register(&rt.registry());
   options.refresh_interval = absl::Seconds(FLAGS_refresh_interval_s);
   options.thompson_seed = FLAGS_thompson_seed;
   options.settings_cache_ttl = absl::Milliseconds(FLAGS_settings_cache_ms);
-  std::unique_ptr<RedisClient> redis;
-  if (!config.redis.url.empty()) {
-    auto client = RedisClient::Create(config.redis, &registry);
-    if (!client.ok()) {
-      log->critical("--redis_url: {}", client.status().message());
-      return 1;
-    }
-    redis = std::move(*client);
-    deps.rate_limiter = std::make_unique<llmrouter::RedisRateLimiter>(
-        redis.get(), "llm_router:rate:", deps.metrics);
+  RedisClient* redis = rt.redis();
+  if (redis != nullptr) {
+    deps.rate_limiter =
+        std::make_unique<llmrouter::RedisRateLimiter>(redis, "llm_router:rate:", deps.metrics);
   } else {
     log->warn("provider rate limits counted per instance (--redis_url empty)");
   }
   if (redis && FLAGS_response_cache_ttl_s > 0) {
     deps.cache = std::make_unique<llmrouter::RedisResponseCache>(
-        redis.get(), absl::Seconds(FLAGS_response_cache_ttl_s), deps.metrics);
+        redis, absl::Seconds(FLAGS_response_cache_ttl_s), deps.metrics);
   } else {
     log->warn("response cache off (--redis_url empty or --response_cache_ttl_s=0)");
   }
-  std::unique_ptr<llmrouter::RouterStore> store = std::make_unique<llmrouter::PgRouterStore>(&pool);
+  std::unique_ptr<llmrouter::RouterStore> store =
+      std::make_unique<llmrouter::PgRouterStore>(&rt.pool());
   llmrouter::BatchedRouterStore* batched = nullptr;
   if (FLAGS_accounting_mode == "batched") {
     llmrouter::BatchedStoreOptions batch;
@@ -181,27 +165,18 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  WorkerPool workers("llm_router", config.worker_threads, config.max_queued_calls);
-  RpcDispatcher dispatcher("genesis.llmrouter.v1.LlmRouterService", &workers, &registry,
-                           config.max_call_deadline);
-  ServerStreamDispatcher stream_dispatcher("genesis.llmrouter.v1.LlmRouterService", &workers,
-                                           &registry, config.max_call_deadline);
-  stream_dispatcher.set_gateway_secret(config.gateway_secret);
-  llmrouter::LlmRouterGrpcService service(&router, &dispatcher, &stream_dispatcher);
-  ServiceHost host(config.server, &registry);
-  host.AddService(&service, "genesis.llmrouter.v1.LlmRouterService");
-  // Readiness is the host's own (not a dependency's): the registry is loaded before it
-  // starts. The database is probed for genesis_dependency_up only.
-  host.AddDependencyProbe("postgres",
-                          [&pool] { return pool.Ping(absl::Now() + absl::Seconds(2)); });
-  host.WatchWorkers(&workers, config.liveness_stall);
-  const int code = ServeForMain(&host, config, "genesis-llm-router");
-  workers.Shutdown();
+  llmrouter::LlmRouterGrpcService service(
+      &router, &rt.Dispatcher("genesis.llmrouter.v1.LlmRouterService"),
+      &rt.StreamDispatcher("genesis.llmrouter.v1.LlmRouterService"));
+  // Readiness is the host's own (not a dependency's): the registry is loaded
+  // before it starts.
+  rt.AddService(&service, "genesis.llmrouter.v1.LlmRouterService");
   if (batched) {
     // Calls are drained: write what is queued before the pool goes away.
-    const size_t lost = batched->Close();
-    if (lost > 0) log->error("{} accounting row(s) could not be written", lost);
+    rt.OnStop([batched, &log] {
+      const size_t lost = batched->Close();
+      if (lost > 0) log->error("{} accounting row(s) could not be written", lost);
+    });
   }
-  log->info("stopped");
-  return code;
+  return rt.Serve();
 }

@@ -1,16 +1,9 @@
-// genesis-voice: flags -> validated config -> real dependencies -> server.
+// genesis-voice: flags -> validated config -> real dependencies -> server
+// (the skeleton is common/service_runtime.h; this file is the service's wiring).
 #include <gflags/gflags.h>
 
-#include <atomic>
-#include <thread>
-
-#include "common/config.h"
-#include "common/logging.h"
-#include "common/migrations.h"
-#include "common/rpc.h"
-#include "common/server.h"
-#include "common/service_config.h"
-#include "common/stream_rpc.h"
+#include "absl/strings/str_cat.h"
+#include "common/service_runtime.h"
 #include "services/voice/espeak_tts.h"
 #include "services/voice/grpc_service.h"
 #include "services/voice/pg_store.h"
@@ -63,11 +56,13 @@ std::vector<Migration> VoiceMigrations();  // generated from migrations/*.sql
 int main(int argc, char** argv) {
   using namespace genesis;
   using namespace genesis::voice;
-  ParseFlagsWithEnv(&argc, &argv,
-                    "genesis-voice: speech in and out, and spoken conversations "
-                    "(genesis.voice.v1).\nEvery flag can also be set as GENESIS_<FLAG>.");
-  ConfigErrors errors;
-  ServiceConfig config = ServiceConfigFromFlags("voice", &errors);
+  ServiceRuntime rt({.name = "voice",
+                     .description = "genesis-voice: speech in and out, and spoken conversations "
+                                    "(genesis.voice.v1).",
+                     .migrations = VoiceMigrations},
+                    &argc, &argv);
+  ConfigErrors& errors = rt.errors();
+  ServiceConfig& config = rt.config();
   errors.RequireRange("stt_decoders", FLAGS_stt_decoders, 1, 16);
   errors.RequireRange("wyoming_timeout_ms", FLAGS_wyoming_timeout_ms, 100, 600000);
   errors.RequireRange("wyoming_probe_interval_s", FLAGS_wyoming_probe_interval_s, 1, 3600);
@@ -91,16 +86,9 @@ int main(int argc, char** argv) {
       errors.Add(flag, "must be host:port");
     }
   }
-  errors.ExitIfAny();
-  InitLogging(config.log_format, config.log_level);
-  auto log = Logger("voice");
-
-  if (auto code = MigrateForMain(config, "voice", VoiceMigrations()); code.has_value())
-    return *code;
-
-  MetricsRegistry registry;
-  PgPool pool(config.pg, &registry);
-  VoiceMetrics metrics = VoiceMetrics::Register(&registry);
+  if (auto code = rt.Init()) return *code;
+  const auto& log = rt.log();
+  VoiceMetrics metrics = VoiceMetrics::Register(&rt.registry());
 
   auto espeak = EspeakTts::Create(FLAGS_espeak_data_path);
   if (!espeak.ok()) {
@@ -118,7 +106,6 @@ int main(int argc, char** argv) {
     log->critical("{}", sphinx.status().message());
     return 2;
   }
-
   const absl::Duration wyoming_timeout = absl::Milliseconds(FLAGS_wyoming_timeout_ms);
   std::vector<std::unique_ptr<WyomingBackend>> backends;
   std::vector<std::unique_ptr<TtsEngine>> tts;
@@ -159,17 +146,13 @@ int main(int argc, char** argv) {
   options.max_text_chars = static_cast<size_t>(FLAGS_max_text_chars);
   options.max_response_audio_bytes = static_cast<size_t>(FLAGS_max_response_audio_bytes);
   config.server.max_send_message_bytes = SendLimitBytes(options, config.server.max_message_bytes);
-  Voice logic(std::move(tts), std::move(stt), std::make_unique<PgInteractionStore>(&pool),
+  Voice logic(std::move(tts), std::move(stt), std::make_unique<PgInteractionStore>(&rt.pool()),
               std::move(reply), options, metrics);
 
-  WorkerPool workers("voice", config.worker_threads, config.max_queued_calls);
-  RpcDispatcher dispatcher("genesis.voice.v1.VoiceService", &workers, &registry,
-                           config.max_call_deadline);
-  ServerStreamDispatcher streams("genesis.voice.v1.VoiceService", &workers, &registry,
-                                 config.max_call_deadline);
-  streams.set_gateway_secret(config.gateway_secret);
-  VoiceGrpcService service(&logic, &dispatcher, &streams, &workers);
+  VoiceGrpcService service(&logic, &rt.Dispatcher("genesis.voice.v1.VoiceService"),
+                           &rt.StreamDispatcher("genesis.voice.v1.VoiceService"), &rt.workers());
   service.set_gateway_secret(config.gateway_secret);
+  rt.AddService(&service, "genesis.voice.v1.VoiceService");
 
   std::unique_ptr<WyomingServer> wyoming;
   if (FLAGS_wyoming_listen_port >= 0) {
@@ -181,36 +164,17 @@ int main(int argc, char** argv) {
       log->critical("--wyoming_listen_port: {}", st.message());
       return 1;
     }
+    rt.OnStop([&wyoming] { wyoming->Stop(); });
   }
-
-  ServiceHost host(config.server, &registry);
-  host.AddService(&service, "genesis.voice.v1.VoiceService");
-  // Neither a database outage nor a Redis one makes the service unready
-  // (common/server.h): they are probed for genesis_dependency_up only.
-  host.AddDependencyProbe(
-      "postgres", [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
-  host.WatchWorkers(&workers, config.liveness_stall);
-  std::atomic<bool> stop{false};
-  std::thread prober;
+  // Each Wyoming backend is asked `describe` every --wyoming_probe_interval_s
+  // (the first time above, before serving).
   if (!backends.empty()) {
-    prober = std::thread([&] {
-      absl::Time next = absl::Now() + absl::Seconds(FLAGS_wyoming_probe_interval_s);
-      while (!stop.load()) {
-        if (absl::Now() >= next) {
-          for (auto& b : backends) b->Probe(absl::Seconds(2));
-          next = absl::Now() + absl::Seconds(FLAGS_wyoming_probe_interval_s);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
-    });
+    const absl::Duration interval = absl::Seconds(FLAGS_wyoming_probe_interval_s);
+    rt.AddLoop("voice.wyoming_probe", 1, interval, [&]() -> absl::StatusOr<int> {
+        for (auto& b : backends) b->Probe(absl::Seconds(2));
+        return 0;
+      }).set_start_delay(interval);
   }
-  const int code = ServeForMain(
-      &host, config, "genesis-voice",
+  return rt.Serve(
       absl::StrCat("wyoming=", FLAGS_wyoming_listen_host, ":", wyoming ? wyoming->port() : -1));
-  stop = true;
-  if (prober.joinable()) prober.join();
-  if (wyoming) wyoming->Stop();
-  workers.Shutdown();
-  log->info("stopped");
-  return code;
 }
