@@ -10,6 +10,7 @@
 // the machine. See bench/README.md ("Reasoning") for figures and commands.
 #include <gflags/gflags.h>
 #include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -192,7 +193,7 @@ int main(int argc, char** argv) {
 
   WorkerPool workers("reasoning", 4, 64);
   RpcDispatcher dispatcher("genesis.reasoning.v1.ReasoningService", &workers, &registry,
-                           absl::Seconds(30));
+                           absl::Seconds(30), IdentityTrust{});
   ReasoningGrpcService service(&logic, &dispatcher);
   ServerOptions server_options;
   server_options.metrics_port = -1;

@@ -4,7 +4,6 @@
 
 #include <cstdio>
 
-#include "common/rpc.h"
 #include "common/server_flags.h"
 #include "common/tls.h"
 
@@ -67,14 +66,9 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   c.max_call_deadline = absl::Milliseconds(FLAGS_max_call_deadline_ms);
   c.migrate = FLAGS_migrate || FLAGS_migrate_only;
   c.migrate_only = FLAGS_migrate_only;
-  c.gateway_secret = FLAGS_gateway_secret;
-  SetTrustedGatewaySecret(FLAGS_gateway_secret);
   c.server.tls = TlsConfigFromFlags(errors);
-  SetMeshTlsConfig(c.server.tls);
-  // mTLS: forwarded identities only from --tls_trusted_peers (rpc.h).
-  SetTrustedIdentityPeers(c.server.tls.enabled() && c.server.tls.require_client_cert
-                              ? std::make_optional(c.server.tls.trusted_peers)
-                              : std::nullopt);
+  // mTLS: forwarded identities only from --tls_trusted_peers.
+  c.identity = IdentityTrust::For(FLAGS_gateway_secret, c.server.tls);
 
   errors->RequireNonEmpty("host", FLAGS_host);
   errors->RequirePort("grpc_port", FLAGS_grpc_port);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/call_path.h"
 #include "common/config.h"
 #include "common/logging.h"
 #include "common/migrations.h"
@@ -33,15 +34,15 @@ struct ServiceConfig {
   absl::Duration liveness_stall = absl::Seconds(60);
   bool migrate = true;        // apply migrations at start
   bool migrate_only = false;  // apply migrations and exit
-  // Secret the gateway forwards identities with (see rpc.h); empty trusts none.
-  std::string gateway_secret;
+  // Whose forwarded caller identity every dispatcher reads (call_path.h):
+  // --gateway_secret and, with mTLS, --tls_trusted_peers.
+  IdentityTrust identity;
 };
 
 // Reads the shared flags (after ParseFlagsWithEnv) into a ServiceConfig,
-// adding a problem to `errors` for every bad value. Also makes
-// --gateway_secret the default of every RpcDispatcher (SetTrustedGatewaySecret)
-// and the --tls_* flags (tls.h) those of the gRPC port and of every client of
-// another service (SetMeshTlsConfig).
+// adding a problem to `errors` for every bad value. The --tls_* flags (tls.h)
+// land in `server.tls`: the gRPC port's, and what clients of other services
+// connect with (MeshChannelCredentials(config.server.tls)).
 ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* errors);
 
 // main()'s schema step: with --migrate (the default) applies `migrations` to

@@ -57,14 +57,18 @@ std::optional<int> ServiceRuntime::Init() {
 }
 
 RpcDispatcher& ServiceRuntime::Dispatcher(const std::string& service) {
-  return dispatchers_.emplace_back(service, workers_.get(), &registry_, config_.max_call_deadline);
+  return dispatchers_.emplace_back(service, workers_.get(), &registry_, config_.max_call_deadline,
+                                   config_.identity);
 }
 
 ServerStreamDispatcher& ServiceRuntime::StreamDispatcher(const std::string& service) {
-  auto& dispatcher = stream_dispatchers_.emplace_back(service, workers_.get(), &registry_,
-                                                      config_.max_call_deadline);
-  dispatcher.set_gateway_secret(config_.gateway_secret);
-  return dispatcher;
+  return stream_dispatchers_.emplace_back(service, workers_.get(), &registry_,
+                                          config_.max_call_deadline, config_.identity);
+}
+
+BidiDispatcher& ServiceRuntime::BidiStreamDispatcher(const std::string& service) {
+  return bidi_dispatchers_.emplace_back(service, workers_.get(), &registry_,
+                                        config_.max_call_deadline, config_.identity);
 }
 
 void ServiceRuntime::AddService(grpc::Service* service, std::string full_name) {

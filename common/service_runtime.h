@@ -45,6 +45,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bidi_rpc.h"
 #include "common/config.h"
 #include "common/logging.h"
 #include "common/metrics.h"
@@ -98,10 +99,12 @@ class ServiceRuntime {
   // Null without --redis_url (or when the spec does not use Redis).
   RedisClient* redis() { return redis_.get(); }
   WorkerPool& workers() { return *workers_; }
-  // A dispatcher (owned) for `service`'s unary / server-streaming calls on the
-  // worker pool, with the call deadline cap and the gateway secret of config().
+  // A dispatcher (owned) for `service`'s unary / server-streaming /
+  // bidirectional calls on the worker pool, with the call deadline cap and the
+  // identity trust of config() (common/call_path.h).
   RpcDispatcher& Dispatcher(const std::string& service);
   ServerStreamDispatcher& StreamDispatcher(const std::string& service);
+  BidiDispatcher& BidiStreamDispatcher(const std::string& service);
 
   // Before Serve(): a gRPC service (not owned) under its full proto name.
   void AddService(grpc::Service* service, std::string full_name);
@@ -133,6 +136,7 @@ class ServiceRuntime {
   std::unique_ptr<WorkerPool> workers_;
   std::deque<RpcDispatcher> dispatchers_;
   std::deque<ServerStreamDispatcher> stream_dispatchers_;
+  std::deque<BidiDispatcher> bidi_dispatchers_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::vector<std::pair<std::string, std::function<absl::Status()>>> probes_;
   std::deque<WorkerLoop> loops_;

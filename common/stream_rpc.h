@@ -1,16 +1,9 @@
-// Runs the work of server-streaming callback RPCs on a WorkerPool, with the
-// treatment RpcDispatcher (rpc.h) gives unary calls:
-//   * request id from the `x-request-id` metadata (or a new one), sent back
-//     as initial metadata and set on every log line of the work;
-//   * the call's deadline (capped by a server default) passed to the work;
+// Runs the work of server-streaming callback RPCs on a WorkerPool, through
+// the call path every RPC shares (call_path.h: request id, deadline cap,
+// caller identity, the same metric families as unary calls with the whole
+// stream as the time counted, outcome logging), and, like RpcDispatcher:
 //   * work for calls that were cancelled or expired while queued is skipped;
-//   * RESOURCE_EXHAUSTED at once when the pool's queue is full;
-//   * the final absl::Status converted once (ToGrpcStatus) and counted in the
-//     same genesis_grpc_server_handled_total / genesis_grpc_server_handling_seconds
-//     families (the registry hands back the families RpcDispatcher registered);
-//     the time counted is the whole stream;
-//   * the caller identity forwarded by the gateway goes into CallContext only
-//     with the gateway secret (ReadForwardedIdentity in rpc.h).
+//   * RESOURCE_EXHAUSTED at once when the pool's queue is full.
 // The work writes messages through a StreamWriter that blocks the worker
 // thread until gRPC has taken the previous message (flow control: a slow
 // reader slows the work down instead of piling messages up in memory) and
@@ -28,9 +21,9 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
+#include "common/call_path.h"
 #include "common/logging.h"
 #include "common/metrics.h"
-#include "common/rpc.h"
 #include "common/status.h"
 #include "common/worker_pool.h"
 
@@ -54,11 +47,11 @@ class ServerStreamDispatcher {
   template <typename Resp>
   using Work = std::function<absl::Status(const CallContext&, StreamWriter<Resp>&)>;
 
-  // `service` is the full proto service name, used as a metric label.
-  // `registry` may already hold the rpc families (an RpcDispatcher on the same
-  // registry): they are shared. Pointers must outlive the dispatcher.
+  // `service` is the full proto service name, used as a metric label;
+  // `trust` says whose forwarded caller identity is read (call_path.h).
+  // Pointers must outlive the dispatcher.
   ServerStreamDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
-                         absl::Duration max_deadline);
+                         absl::Duration max_deadline, IdentityTrust trust);
 
   // Returns the reactor for a server-streaming callback method. `work` reads
   // the request (captured by the caller; valid until the call ends), writes
@@ -67,31 +60,12 @@ class ServerStreamDispatcher {
   grpc::ServerWriteReactor<Resp>* ServerStream(grpc::CallbackServerContext* ctx, const char* method,
                                                Work<Resp> work);
 
-  // The secret the gateway sends (ServiceConfig::gateway_secret); empty, the
-  // default, trusts no forwarded identity. Before the server starts.
-  void set_gateway_secret(std::string secret) { gateway_secret_ = std::move(secret); }
-
  private:
   template <typename Resp>
   class Reactor;
 
-  // The per-call parts that do not depend on the message type.
-  CallContext BeginCall(grpc::CallbackServerContext* ctx, absl::Time start) const;
-  // Runs `work` unless the call was cancelled or expired while queued; logs
-  // and counts the outcome.
-  absl::Status RunWork(const std::string& method, const CallContext& call, absl::Time start,
-                       const std::function<absl::Status()>& work);
-  // The status to finish with when the pool refuses the call (counted).
-  absl::Status Refuse(const std::string& method, absl::Time start);
-  void Record(const std::string& method, absl::StatusCode code, absl::Duration elapsed);
-
-  const std::string service_;
   WorkerPool* pool_;
-  std::shared_ptr<spdlog::logger> log_;
-  const absl::Duration max_deadline_;
-  Family<Counter>& handled_;
-  Family<Histogram>& latency_;
-  std::string gateway_secret_;
+  CallPath path_;
 };
 
 // One streaming call. Owns itself: deleted by gRPC's OnDone, which comes
@@ -158,19 +132,21 @@ grpc::ServerWriteReactor<Resp>* ServerStreamDispatcher::ServerStream(
     grpc::CallbackServerContext* ctx, const char* method, Work<Resp> work) {
   const absl::Time start = absl::Now();
   auto* reactor = new Reactor<Resp>(ctx);
-  CallContext call = BeginCall(ctx, start);
+  CallContext call = path_.BeginCall(ctx, start);
   reactor->set_deadline(call.deadline);
   call.is_cancelled = [ctx, reactor] { return reactor->Cancelled() || ctx->IsCancelled(); };
-  auto task = [this, reactor, call = std::move(call), work = std::move(work),
-               method = std::string(method), start]() {
-    absl::Status status = RunWork(method, call, start, [&] {
+  auto task = [this, reactor, call, work = std::move(work), method = std::string(method), start] {
+    absl::Status status = CallPath::RunWork(call, [&] {
       absl::Status st = work(call, *reactor);
       if (st.ok() && reactor->Cancelled()) st = absl::CancelledError("the client went away");
       return st;
     });
-    reactor->Finish(ToGrpcStatus(status));  // the last use: OnDone may follow at once
+    // The last use of the reactor: OnDone may follow at once.
+    reactor->Finish(path_.FinishCall(method, call, start, status));
   };
-  if (!pool_->TrySubmit(std::move(task))) reactor->Finish(ToGrpcStatus(Refuse(method, start)));
+  if (!pool_->TrySubmit(std::move(task))) {
+    reactor->Finish(path_.FinishCall(method, call, start, CallPath::Overloaded()));
+  }
   return reactor;
 }
 

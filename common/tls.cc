@@ -8,7 +8,6 @@
 #include <openssl/x509.h>
 
 #include <fstream>
-#include <mutex>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -66,12 +65,6 @@ std::unique_ptr<X509, X509Free> FirstCert(const std::string& pem) {
 absl::Status Problem(const char* flag, const std::string& file, const std::string& what) {
   ERR_clear_error();
   return absl::FailedPreconditionError(absl::StrCat("--", flag, ": '", file, "' ", what));
-}
-
-std::mutex g_mesh_mu;
-std::shared_ptr<const TlsConfig>& MeshConfig() {
-  static auto* config = new std::shared_ptr<const TlsConfig>();
-  return *config;
 }
 
 }  // namespace
@@ -138,27 +131,13 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const TlsConfig& t
   return grpc::SslServerCredentials(options);
 }
 
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const TlsConfig& tls) {
+std::shared_ptr<grpc::ChannelCredentials> MeshChannelCredentials(const TlsConfig& tls) {
   if (!tls.enabled()) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = tls.ca_pem;
   options.pem_private_key = tls.key_pem;
   options.pem_cert_chain = tls.cert_pem;
   return grpc::SslCredentials(options);
-}
-
-void SetMeshTlsConfig(TlsConfig tls) {
-  std::lock_guard<std::mutex> lock(g_mesh_mu);
-  MeshConfig() = std::make_shared<const TlsConfig>(std::move(tls));
-}
-
-std::shared_ptr<grpc::ChannelCredentials> MeshChannelCredentials() {
-  std::shared_ptr<const TlsConfig> tls;
-  {
-    std::lock_guard<std::mutex> lock(g_mesh_mu);
-    tls = MeshConfig();
-  }
-  return tls ? ChannelCredentialsFor(*tls) : grpc::InsecureChannelCredentials();
 }
 
 }  // namespace genesis

@@ -11,8 +11,9 @@
 // With TLS on, a ServiceHost's gRPC port serves TLS and, with
 // --tls_client_auth=require, refuses any client that does not present a
 // certificate signed by --tls_ca (GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-// every client channel to another Genesis service (MeshChannelCredentials())
-// verifies the server against --tls_ca and presents this process's certificate.
+// every client channel to another Genesis service (MeshChannelCredentials(),
+// given the TlsConfig by main) verifies the server against --tls_ca and
+// presents this process's certificate.
 // scripts/lib/certs.sh makes a dev CA and per-service certificates.
 #pragma once
 
@@ -55,14 +56,9 @@ TlsConfig TlsConfigFromFlags(ConfigErrors* errors);
 
 // What a server listens with: insecure when TLS is off.
 std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const TlsConfig& tls);
-// What a client connects with: insecure when TLS is off; else verifies the
-// server against the CA and presents the certificate.
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const TlsConfig& tls);
-
-// The process-wide configuration clients of other Genesis services use (set
-// once in main(), before channels are made; ServiceConfigFromFlags does it).
-void SetMeshTlsConfig(TlsConfig tls);
-// ChannelCredentialsFor(the configuration set above); insecure if none was set.
-std::shared_ptr<grpc::ChannelCredentials> MeshChannelCredentials();
+// What a client of another Genesis service connects with: insecure when TLS
+// is off; else verifies the server against the CA and presents the
+// certificate.
+std::shared_ptr<grpc::ChannelCredentials> MeshChannelCredentials(const TlsConfig& tls);
 
 }  // namespace genesis

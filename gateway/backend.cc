@@ -91,12 +91,13 @@ std::shared_ptr<StreamCall> GrpcBackend::CallStream(const std::string& grpc_path
   return call;
 }
 
-GrpcBackend::GrpcBackend(const std::string& address, int max_request_bytes, int max_response_bytes)
+GrpcBackend::GrpcBackend(const std::string& address, int max_request_bytes, int max_response_bytes,
+                         std::shared_ptr<grpc::ChannelCredentials> credentials)
     : channel_([&] {
         grpc::ChannelArguments args;
         args.SetMaxReceiveMessageSize(max_response_bytes);
         args.SetMaxSendMessageSize(max_request_bytes);
-        return grpc::CreateCustomChannel(address, MeshChannelCredentials(), args);
+        return grpc::CreateCustomChannel(address, std::move(credentials), args);
       }()),
       stub_(channel_) {}
 

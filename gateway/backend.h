@@ -12,6 +12,7 @@
 
 #include <grpcpp/channel.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/status.h>
 
 #include "absl/status/statusor.h"
@@ -67,12 +68,14 @@ class Backend {
                            std::function<void(bool)> done) = 0;
 };
 
-// A Backend over one insecure HTTP/2 channel with grpc::GenericStub.
+// A Backend over one HTTP/2 channel with grpc::GenericStub.
 class GrpcBackend : public Backend {
  public:
   // `max_request_bytes` bounds what is sent to the backend, `max_response_bytes` what is
-  // accepted from it (a voice answer of 5,000 characters is over 16 MB of audio).
-  GrpcBackend(const std::string& address, int max_request_bytes, int max_response_bytes);
+  // accepted from it (a voice answer of 5,000 characters is over 16 MB of audio);
+  // `credentials`: MeshChannelCredentials (common/tls.h).
+  GrpcBackend(const std::string& address, int max_request_bytes, int max_response_bytes,
+              std::shared_ptr<grpc::ChannelCredentials> credentials);
   void Call(const std::string& grpc_path, std::string request, absl::Time deadline,
             const Metadata& metadata, std::function<void(grpc::Status, std::string)> done) override;
   std::shared_ptr<StreamCall> CallStream(const std::string& grpc_path, std::string request,

@@ -119,8 +119,8 @@ int main(int argc, char** argv) {
       "rule.\nEvery flag can also be set as GENESIS_<FLAG>, e.g. GENESIS_HTTP_PORT.\n"
       "--pg_dsn holds API keys (schema gateway); --redis_url the rate-limit buckets.");
   ConfigErrors errors;
-  // Before any backend channel is made: --tls_* (tls.h) for the calls to the services.
-  SetMeshTlsConfig(TlsConfigFromFlags(&errors));
+  // --tls_* (tls.h) for the calls to the services.
+  const TlsConfig tls = TlsConfigFromFlags(&errors);
   errors.RequireNonEmpty("host", FLAGS_host);
   errors.RequirePort("http_port", FLAGS_http_port);
   if (FLAGS_metrics_port != -1) errors.RequirePort("metrics_port", FLAGS_metrics_port);
@@ -214,6 +214,7 @@ int main(int argc, char** argv) {
   routing_options.reflection_timeout = absl::Milliseconds(FLAGS_reflection_timeout_ms);
   routing_options.max_message_bytes = FLAGS_max_message_bytes;
   routing_options.max_response_bytes = FLAGS_max_backend_response_bytes;
+  routing_options.credentials = MeshChannelCredentials(tls);
   routing_options.transcoder.ignore_unknown_query_parameters = FLAGS_ignore_unknown_query_params;
   routing_options.transcoder.max_parameter_bytes = static_cast<size_t>(FLAGS_max_parameter_bytes);
   RoutingBuilder routing_builder(routing_options);

@@ -44,7 +44,7 @@ GrpcBackend* RoutingBuilder::Channel(const std::string& address) {
   auto& channel = channels_[address];
   if (!channel)
     channel = std::make_unique<GrpcBackend>(address, options_.max_message_bytes,
-                                            options_.max_response_bytes);
+                                            options_.max_response_bytes, options_.credentials);
   return channel.get();
 }
 

@@ -166,8 +166,8 @@ int main(int argc, char** argv) {
   MetricsRegistry registry;
   WorkerPool workers("llm_router", FLAGS_workers, 4096);
   const char* kService = "genesis.llmrouter.v1.LlmRouterService";
-  RpcDispatcher dispatcher(kService, &workers, &registry, absl::Seconds(30));
-  ServerStreamDispatcher streams(kService, &workers, &registry, absl::Seconds(30));
+  RpcDispatcher dispatcher(kService, &workers, &registry, absl::Seconds(30), IdentityTrust{});
+  ServerStreamDispatcher streams(kService, &workers, &registry, absl::Seconds(30), IdentityTrust{});
   LlmRouterGrpcService service(&router, &dispatcher, &streams);
   ServerOptions host_options;
   host_options.metrics_port = -1;

@@ -156,7 +156,8 @@ int main(int argc, char** argv) {
   if (router.empty()) {
     reply = std::make_unique<InstantReply>();
   } else {
-    reply = MakeRouterReplyClient(router, absl::Seconds(30), 256);
+    reply =
+        MakeRouterReplyClient(router, grpc::InsecureChannelCredentials(), absl::Seconds(30), 256);
   }
   const std::string reply_label =
       router.empty() ? "instant in-process reply" : "reply from the LLM router at " + router;

@@ -162,7 +162,7 @@ class ReflectionTest : public ::testing::Test {
 };
 
 TEST_F(ReflectionTest, FetchesTheServicesAndTheirFilesWithImports) {
-  GrpcBackend backend(address_, 4 << 20, 4 << 20);
+  GrpcBackend backend(address_, 4 << 20, 4 << 20, grpc::InsecureChannelCredentials());
   auto got = FetchDescriptors(backend.channel(), absl::Now() + absl::Seconds(10));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_NE(std::find(got->services.begin(), got->services.end(), kCatalog), got->services.end());
@@ -195,7 +195,7 @@ TEST_F(ReflectionTest, RoutingBuilderUsesTheReflectingBackend) {
 }
 
 TEST(ReflectionFailureTest, UnreachableServerIsUnavailableAndNamesNothingFound) {
-  GrpcBackend backend("127.0.0.1:1", 4 << 20, 4 << 20);
+  GrpcBackend backend("127.0.0.1:1", 4 << 20, 4 << 20, grpc::InsecureChannelCredentials());
   auto got = FetchDescriptors(backend.channel(), absl::Now() + absl::Seconds(2));
   ASSERT_FALSE(got.ok());
   EXPECT_TRUE(got.status().code() == absl::StatusCode::kUnavailable ||

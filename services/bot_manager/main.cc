@@ -14,13 +14,13 @@
 #include "common/server.h"
 #include "common/service_config.h"
 #include "common/status.h"
+#include "common/worker_loop.h"
 #include "services/bot_manager/bot_manager.h"
 #include "services/bot_manager/channel_client.h"
 #include "services/bot_manager/context_cache.h"
 #include "services/bot_manager/grpc_service.h"
 #include "services/bot_manager/pg_store.h"
 #include "services/bot_manager/router_client.h"
-#include "common/worker_loop.h"
 
 DEFINE_string(llm_router_address, "", "host:port of genesis-llm-router (required).");
 DEFINE_int32(reply_timeout_s, 30, "Longest wait for the router's answer, in seconds.");
@@ -218,7 +218,8 @@ int main(int argc, char** argv) {
   bot::BotMetrics metrics = bot::BotMetrics::Register(&registry);
   bot::BotManager logic(
       std::make_unique<bot::PgBotStore>(&pool), std::move(cache),
-      bot::MakeRouterReplyModel(FLAGS_llm_router_address, absl::Seconds(FLAGS_reply_timeout_s)),
+      bot::MakeRouterReplyModel(FLAGS_llm_router_address, MeshChannelCredentials(config.server.tls),
+                                absl::Seconds(FLAGS_reply_timeout_s)),
       std::make_unique<bot::HttpChannelSender>(endpoints, bot::EnvironmentSecrets()),
       bot::EnvironmentSecrets(), options, metrics);
   registry.AddCallbackGauge("genesis_bot_webhooks_waiting",
@@ -227,12 +228,10 @@ int main(int argc, char** argv) {
 
   const absl::Duration idle = absl::Milliseconds(FLAGS_worker_idle_ms);
   const absl::Duration step_timeout = absl::Seconds(FLAGS_reply_timeout_s + 10);
-  WorkerLoop inbox_loop("bot.worker", FLAGS_inbox_workers, idle, [&] {
-    return logic.ProcessInbox(CallContext::Background(step_timeout));
-  });
-  WorkerLoop outbox_loop("bot.sender", FLAGS_outbox_workers, idle, [&] {
-    return logic.SendOutbox(CallContext::Background(step_timeout));
-  });
+  WorkerLoop inbox_loop("bot.worker", FLAGS_inbox_workers, idle,
+                        [&] { return logic.ProcessInbox(CallContext::Background(step_timeout)); });
+  WorkerLoop outbox_loop("bot.sender", FLAGS_outbox_workers, idle,
+                         [&] { return logic.SendOutbox(CallContext::Background(step_timeout)); });
   inbox_loop_ptr = &inbox_loop;
   outbox_loop_ptr = &outbox_loop;
   // Retention: batches until nothing is left, then once an hour.
@@ -244,9 +243,9 @@ int main(int argc, char** argv) {
 
   WorkerPool workers("bot_manager", config.worker_threads, config.max_queued_calls);
   RpcDispatcher admin_dispatcher("genesis.bot.v1.BotManagerService", &workers, &registry,
-                                 config.max_call_deadline);
+                                 config.max_call_deadline, config.identity);
   RpcDispatcher webhook_dispatcher("genesis.bot.v1.BotWebhookService", &workers, &registry,
-                                   config.max_call_deadline);
+                                   config.max_call_deadline, config.identity);
   bot::BotManagerGrpcService admin(&logic, &admin_dispatcher);
   bot::BotWebhookGrpcService webhooks(&logic, &webhook_dispatcher);
 

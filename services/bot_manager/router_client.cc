@@ -53,14 +53,15 @@ absl::StatusOr<ModelReply> RouterReplyModel::Reply(const BotConfig& bot,
   return ModelReply{resp.text(), resp.sandbox()};
 }
 
-std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(const std::string& address,
-                                                       absl::Duration max_timeout) {
+std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    absl::Duration max_timeout) {
   // gRPC's reconnect backoff grows to 120 s by default: after a long router
   // outage the channel would stay failed well after the router is back. 5 s
   // bounds what the outage costs beyond itself.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  auto channel = grpc::CreateCustomChannel(address, MeshChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(address, std::move(credentials), args);
   return std::make_unique<RouterReplyModel>(llm::LlmRouterService::NewStub(channel), max_timeout);
 }
 

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/security/credentials.h>
+
 #include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
 #include "services/bot_manager/deps.h"
 
@@ -35,9 +37,11 @@ class RouterReplyModel final : public ReplyModel {
   const absl::Duration max_timeout_;
 };
 
-// Over an insecure channel to host:port (connects lazily; reconnects at most
-// 5 s apart while the router is down).
-std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(const std::string& address,
-                                                       absl::Duration max_timeout);
+// Over a channel to host:port with `credentials` (MeshChannelCredentials in
+// common/tls.h; connects lazily; reconnects at most 5 s apart while the
+// router is down).
+std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    absl::Duration max_timeout);
 
 }  // namespace genesis::bot

@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   } else {
     reasoning::RouterSuggestionOptions assist_options;
     assist_options.max_timeout = absl::Milliseconds(FLAGS_llm_timeout_ms);
-    assist = reasoning::MakeRouterSuggestionClient(FLAGS_llm_router_address, assist_options);
+    assist = reasoning::MakeRouterSuggestionClient(
+        FLAGS_llm_router_address, MeshChannelCredentials(rt.config().server.tls), assist_options);
     rt.log()->info("LLM assist through the LLM router at {}", FLAGS_llm_router_address);
   }
   reasoning::Reasoning logic(std::make_unique<reasoning::PgReasoningStore>(&rt.pool()),

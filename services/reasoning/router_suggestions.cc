@@ -423,8 +423,9 @@ absl::StatusOr<RatingSuggestions> RouterSuggestionClient::RateEvidence(const Cas
 }
 
 std::unique_ptr<RouterSuggestionClient> MakeRouterSuggestionClient(
-    const std::string& address, RouterSuggestionOptions options) {
-  auto channel = grpc::CreateChannel(address, MeshChannelCredentials());
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    RouterSuggestionOptions options) {
+  auto channel = grpc::CreateChannel(address, std::move(credentials));
   return std::make_unique<RouterSuggestionClient>(llm::LlmRouterService::NewStub(channel),
                                                   std::move(options));
 }

@@ -25,6 +25,7 @@
 #include <string>
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -95,9 +96,11 @@ class RouterSuggestionClient final : public SuggestionClient {
   RouterSuggestionOptions options_;
 };
 
-// A client over an insecure channel to `address` (validated by ValidateRouterAddress).
-// The channel connects lazily: an unreachable router shows up as UNAVAILABLE per call.
+// A client over a channel to `address` (validated by ValidateRouterAddress) with
+// `credentials` (MeshChannelCredentials in common/tls.h). The channel connects
+// lazily: an unreachable router shows up as UNAVAILABLE per call.
 [[nodiscard]] std::unique_ptr<RouterSuggestionClient> MakeRouterSuggestionClient(
-    const std::string& address, RouterSuggestionOptions options = {});
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    RouterSuggestionOptions options = {});
 
 }  // namespace genesis::reasoning

@@ -2,12 +2,10 @@
 
 #include <google/protobuf/util/time_util.h>
 
-#include <mutex>
+#include <memory>
 #include <optional>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
 #include "common/status.h"
 
 namespace genesis::voice {
@@ -115,86 +113,37 @@ absl::StatusOr<ConverseParams> ConverseFrom(const Req& req, const google::api::H
   return p;
 }
 
-// StreamTranscribe: reads are processed one at a time on the worker pool.
+// StreamTranscribe: the config, then audio chunks, each handled on a worker
+// (BidiCall, common/bidi_rpc.h); partial transcripts while the audio comes,
+// the final one when the client half-closes.
 class TranscribeReactor final
-    : public grpc::ServerBidiReactor<v1::StreamTranscribeRequest, v1::StreamTranscribeResponse> {
+    : public BidiCall<v1::StreamTranscribeRequest, v1::StreamTranscribeResponse> {
  public:
-  TranscribeReactor(grpc::CallbackServerContext* ctx, Voice* voice, WorkerPool* pool,
-                    const std::string& gateway_secret)
-      : ctx_(ctx), voice_(voice), pool_(pool) {
-    call_.deadline = absl::FromChrono(ctx->deadline());
-    const auto& md = ctx->client_metadata();
-    if (auto it = md.find("x-request-id");
-        it != md.end() && it->second.size() > 0 && it->second.size() <= 128) {
-      call_.request_id = std::string(it->second.data(), it->second.size());
-    }
-    if (call_.request_id.empty()) {
-      absl::BitGen gen;
-      call_.request_id = absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
-    }
-    ReadForwardedIdentity(*ctx, gateway_secret, &call_);
-    ctx->AddInitialMetadata("x-request-id", call_.request_id);
-    call_.is_cancelled = [this] { return Cancelled(); };
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    // A read fails when the client half-closed (the audio is complete) or
-    // went away (cancelled: nothing is transcribed or recorded).
-    if (!pool_->TrySubmit([this, ok] {
-          if (Cancelled()) return End(absl::CancelledError("the client went away"));
-          ok ? Handle() : Complete();
-        })) {
-      End(absl::ResourceExhaustedError("the server is busy; try again shortly"));
-    }
-  }
-  void OnWriteDone(bool) override {
-    std::lock_guard lock(mu_);
-    writing_ = false;
-    if (pending_final_) {
-      pending_final_ = false;
-      StartWriteAndFinish(&final_, grpc::WriteOptions(), grpc::Status::OK);
-    } else if (pending_status_) {
-      Finish(*pending_status_);
-    }
-  }
-  void OnCancel() override {
-    std::lock_guard lock(mu_);
-    cancelled_ = true;
-  }
-  void OnDone() override { delete this; }
+  explicit TranscribeReactor(Voice* voice) : voice_(voice) {}
 
  private:
-  bool Cancelled() {
-    {
-      std::lock_guard lock(mu_);
-      if (cancelled_) return true;
-    }
-    return ctx_->IsCancelled();
-  }
-
-  void Handle() {
+  absl::Status OnMessage(const v1::StreamTranscribeRequest& request) override {
     if (!stream_) {
-      if (!request_.has_config()) {
-        return End(InvalidField("config",
-                                "the first message must carry config (sample rate, "
-                                "language, optional phrases)"));
+      if (!request.has_config()) {
+        return InvalidField("config",
+                            "the first message must carry config (sample rate, "
+                            "language, optional phrases)");
       }
-      const auto& c = request_.config();
+      const auto& c = request.config();
       auto stream =
           voice_->StartTranscription(c.language(), {c.phrases().begin(), c.phrases().end()},
-                                     c.grammar(), c.sample_rate_hz(), call_);
-      if (!stream.ok()) return End(stream.status());
+                                     c.grammar(), c.sample_rate_hz(), call());
+      if (!stream.ok()) return stream.status();
       stream_ = std::move(*stream);
       rate_ = c.sample_rate_hz();
       engine_ = stream_->engine;
       language_ = stream_->language;
-    } else if (request_.has_config()) {
-      return End(InvalidField("config", "only the first message may carry config"));
+    } else if (request.has_config()) {
+      return InvalidField("config", "only the first message may carry config");
     }
-    const std::string& chunk = request_.audio_chunk();
+    const std::string& chunk = request.audio_chunk();
     if (chunk.size() % 2 != 0) {
-      return End(InvalidField("audio_chunk", "raw PCM 16-bit chunks need an even byte count"));
+      return InvalidField("audio_chunk", "raw PCM 16-bit chunks need an even byte count");
     }
     std::vector<int16_t> samples(chunk.size() / 2);
     for (size_t i = 0; i < samples.size(); ++i) {
@@ -204,89 +153,55 @@ class TranscribeReactor final
     samples_ += samples.size();
     const absl::Duration heard = absl::Seconds(static_cast<double>(samples_) / rate_);
     if (heard > voice_->options().limits.max_duration) {
-      return End(InvalidField(
+      return InvalidField(
           "audio_chunk",
           absl::StrCat("the stream passed the limit of ",
-                       absl::FormatDuration(voice_->options().limits.max_duration), " of audio")));
+                       absl::FormatDuration(voice_->options().limits.max_duration), " of audio"));
     }
     const absl::Time start = absl::Now();
     if (!samples.empty()) {
-      if (absl::Status st = stream_->session->Feed(samples.data(), samples.size()); !st.ok()) {
-        return End(st);
-      }
+      GENESIS_RETURN_IF_ERROR(stream_->session->Feed(samples.data(), samples.size()));
     }
     processing_ += absl::Now() - start;
     std::string partial = stream_->session->Partial();
-    {
-      std::lock_guard lock(mu_);
-      if (!partial.empty() && partial != last_partial_ && !writing_) {
-        last_partial_ = partial;
-        partial_msg_.Clear();
-        partial_msg_.mutable_transcript()->set_text(partial);
-        partial_msg_.mutable_transcript()->set_engine(stream_->engine);
-        partial_msg_.mutable_transcript()->set_language(stream_->language);
-        partial_msg_.mutable_transcript()->set_command_mode(stream_->command_mode);
-        *partial_msg_.mutable_audio_duration() = ToProto(heard);
-        writing_ = true;
-        StartWrite(&partial_msg_);
-      }
+    if (!partial.empty() && partial != last_partial_) {
+      v1::StreamTranscribeResponse msg;
+      msg.mutable_transcript()->set_text(partial);
+      msg.mutable_transcript()->set_engine(stream_->engine);
+      msg.mutable_transcript()->set_language(stream_->language);
+      msg.mutable_transcript()->set_command_mode(stream_->command_mode);
+      *msg.mutable_audio_duration() = ToProto(heard);
+      if (WriteIfIdle(msg)) last_partial_ = std::move(partial);
     }
-    request_.Clear();
-    StartRead(&request_);
+    return absl::OkStatus();
   }
 
-  void Complete() {
-    if (!stream_) return End(InvalidField("config", "the stream ended before any config"));
+  absl::StatusOr<v1::StreamTranscribeResponse> OnClientDone() override {
+    if (!stream_) return InvalidField("config", "the stream ended before any config");
     const absl::Time start = absl::Now();
-    auto rec = stream_->session->Finish(call_);
+    auto rec = stream_->session->Finish(call());
     processing_ += absl::Now() - start;
-    if (!rec.ok()) return End(rec.status());
+    if (!rec.ok()) return rec.status();
     const absl::Duration heard = absl::Seconds(static_cast<double>(samples_) / rate_);
-    voice_->RecordTranscription(*stream_, heard, processing_, call_);
+    voice_->RecordTranscription(*stream_, heard, processing_, call());
     stream_.reset();  // frees the decoder before the final write
-    std::lock_guard lock(mu_);
-    ToProto(*rec, engine_, language_, false, final_.mutable_transcript());
-    final_.set_final(true);
-    *final_.mutable_audio_duration() = ToProto(heard);
-    if (writing_) {
-      pending_final_ = true;
-    } else {
-      StartWriteAndFinish(&final_, grpc::WriteOptions(), grpc::Status::OK);
-    }
+    v1::StreamTranscribeResponse final_message;
+    ToProto(*rec, engine_, language_, false, final_message.mutable_transcript());
+    final_message.set_final(true);
+    *final_message.mutable_audio_duration() = ToProto(heard);
+    return final_message;
   }
 
-  void End(const absl::Status& st) {
-    if (!st.ok()) {
-      Logger("voice")->info("request_id={} StreamTranscribe ended: {}", call_.request_id,
-                            st.ToString());
-    }
-    stream_.reset();
-    // Finish must wait for a partial transcript still being written.
-    std::lock_guard lock(mu_);
-    if (writing_) {
-      pending_status_ = ToGrpcStatus(st);
-    } else {
-      Finish(ToGrpcStatus(st));
-    }
-  }
+  // Gives the decoder back whatever the outcome.
+  void OnEnd() override { stream_.reset(); }
 
-  grpc::CallbackServerContext* ctx_;
   Voice* voice_;
-  WorkerPool* pool_;
-  CallContext call_;
-  v1::StreamTranscribeRequest request_;
   std::optional<TranscriptionStream> stream_;
   std::string engine_, language_;
   int rate_ = 16000;
   size_t samples_ = 0;
   absl::Duration processing_;
-  std::mutex mu_;
-  bool cancelled_ = false;
-  bool writing_ = false;
-  bool pending_final_ = false;
-  std::optional<grpc::Status> pending_status_;
   std::string last_partial_;
-  v1::StreamTranscribeResponse partial_msg_, final_;
 };
 
 }  // namespace
@@ -409,7 +324,7 @@ grpc::ServerUnaryReactor* VoiceGrpcService::Transcribe(grpc::CallbackServerConte
 
 grpc::ServerBidiReactor<v1::StreamTranscribeRequest, v1::StreamTranscribeResponse>*
 VoiceGrpcService::StreamTranscribe(grpc::CallbackServerContext* ctx) {
-  return new TranscribeReactor(ctx, voice_, pool_, gateway_secret_);
+  return bidi_->Bidi(ctx, "StreamTranscribe", std::make_unique<TranscribeReactor>(voice_));
 }
 
 namespace {

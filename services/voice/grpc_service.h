@@ -1,14 +1,12 @@
 // The Voice transport: genesis.voice.v1.VoiceService on the gRPC callback
 // API. It only converts protos to domain types and back and runs the logic on
 // the dispatchers; errors are converted once (common/status.h).
-// StreamTranscribe is a bidirectional stream with its own reactor: each
-// message is processed on the worker pool, one at a time, and the next read
-// starts only when the previous message was handled (flow control). Like the
-// dispatched RPCs, it echoes (or makes) the x-request-id and takes the
-// caller's identity from the gateway metadata only with the gateway secret
-// (ReadForwardedIdentity in common/rpc.h).
+// Every method, unary, server-streaming or bidirectional (StreamTranscribe),
+// goes through the common call path (common/call_path.h): request id,
+// deadline cap, caller identity, metrics and outcome logging.
 #pragma once
 
+#include "common/bidi_rpc.h"
 #include "common/rpc.h"
 #include "common/stream_rpc.h"
 #include "genesis/voice/v1/voice.grpc.pb.h"
@@ -20,12 +18,8 @@ class VoiceGrpcService final : public v1::VoiceService::CallbackService {
  public:
   // Pointers must outlive the service.
   VoiceGrpcService(Voice* voice, RpcDispatcher* unary, ServerStreamDispatcher* streams,
-                   WorkerPool* pool)
-      : voice_(voice), unary_(unary), streams_(streams), pool_(pool) {}
-
-  // The secret the gateway forwards identities with, for StreamTranscribe
-  // (the dispatchers have their own); empty trusts none. Before serving.
-  void set_gateway_secret(std::string secret) { gateway_secret_ = std::move(secret); }
+                   BidiDispatcher* bidi)
+      : voice_(voice), unary_(unary), streams_(streams), bidi_(bidi) {}
 
   grpc::ServerUnaryReactor* Synthesize(grpc::CallbackServerContext* ctx,
                                        const v1::SynthesizeRequest* req,
@@ -59,8 +53,7 @@ class VoiceGrpcService final : public v1::VoiceService::CallbackService {
   Voice* voice_;
   RpcDispatcher* unary_;
   ServerStreamDispatcher* streams_;
-  WorkerPool* pool_;
-  std::string gateway_secret_;
+  BidiDispatcher* bidi_;
 };
 
 }  // namespace genesis::voice

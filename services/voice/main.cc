@@ -133,8 +133,9 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<ReplyClient> reply;
   if (!FLAGS_llm_router_address.empty()) {
-    reply = MakeRouterReplyClient(FLAGS_llm_router_address, absl::Seconds(FLAGS_llm_timeout_s),
-                                  FLAGS_llm_max_tokens);
+    reply =
+        MakeRouterReplyClient(FLAGS_llm_router_address, MeshChannelCredentials(config.server.tls),
+                              absl::Seconds(FLAGS_llm_timeout_s), FLAGS_llm_max_tokens);
   } else {
     log->warn("--llm_router_address is empty: Converse answers FAILED_PRECONDITION");
   }
@@ -150,8 +151,8 @@ int main(int argc, char** argv) {
               std::move(reply), options, metrics);
 
   VoiceGrpcService service(&logic, &rt.Dispatcher("genesis.voice.v1.VoiceService"),
-                           &rt.StreamDispatcher("genesis.voice.v1.VoiceService"), &rt.workers());
-  service.set_gateway_secret(config.gateway_secret);
+                           &rt.StreamDispatcher("genesis.voice.v1.VoiceService"),
+                           &rt.BidiStreamDispatcher("genesis.voice.v1.VoiceService"));
   rt.AddService(&service, "genesis.voice.v1.VoiceService");
 
   std::unique_ptr<WyomingServer> wyoming;

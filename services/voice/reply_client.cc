@@ -43,10 +43,10 @@ absl::StatusOr<Reply> RouterReplyClient::Complete(const ReplyRequest& request,
   return Reply{resp.text(), resp.model()};
 }
 
-std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(const std::string& address,
-                                                         absl::Duration max_timeout,
-                                                         int max_tokens) {
-  auto channel = grpc::CreateChannel(address, MeshChannelCredentials());
+std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    absl::Duration max_timeout, int max_tokens) {
+  auto channel = grpc::CreateChannel(address, std::move(credentials));
   return std::make_unique<RouterReplyClient>(llm::LlmRouterService::NewStub(channel), max_timeout,
                                              max_tokens);
 }

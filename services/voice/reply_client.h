@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/security/credentials.h>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
@@ -54,9 +56,10 @@ class RouterReplyClient final : public ReplyClient {
   int max_tokens_;
 };
 
-// Over an insecure channel to `address` (host:port); connects lazily.
-[[nodiscard]] std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(const std::string& address,
-                                                                       absl::Duration max_timeout,
-                                                                       int max_tokens);
+// Over a channel to `address` (host:port) with `credentials`
+// (MeshChannelCredentials in common/tls.h); connects lazily.
+[[nodiscard]] std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    absl::Duration max_timeout, int max_tokens);
 
 }  // namespace genesis::voice

@@ -108,10 +108,11 @@ class StreamRpcTest : public ::testing::Test {
     workers_ = std::make_unique<WorkerPool>("test", 1, 1);
     // A unary dispatcher on the same registry: the metric families are shared.
     unary_ =
-        std::make_unique<RpcDispatcher>("test.Svc", workers_.get(), &registry_, absl::Seconds(5));
+        std::make_unique<RpcDispatcher>("test.Svc", workers_.get(), &registry_, absl::Seconds(5),
+                                        IdentityTrust::For("s3cret", TlsConfig{}));
     streams_ = std::make_unique<ServerStreamDispatcher>("test.Svc", workers_.get(), &registry_,
-                                                        absl::Seconds(5));
-    streams_->set_gateway_secret("s3cret");
+                                                        absl::Seconds(5),
+                                                        IdentityTrust::For("s3cret", TlsConfig{}));
     service_ = std::make_unique<TestService>(streams_.get());
     ServerOptions options;
     options.metrics_port = -1;

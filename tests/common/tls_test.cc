@@ -89,7 +89,7 @@ class TlsTest : public ::testing::Test {
     std::ifstream cert(File(name + ".crt")), key(File(name + ".key"));
     tls.cert_pem.assign(std::istreambuf_iterator<char>(cert), {});
     tls.key_pem.assign(std::istreambuf_iterator<char>(key), {});
-    return ChannelCredentialsFor(tls);
+    return MeshChannelCredentials(tls);
   }
 
   static std::string* dir_;
@@ -101,7 +101,7 @@ std::string* TlsTest::dir_ = nullptr;
 
 TEST_F(TlsTest, MutualTlsAcceptsAClientWithACertificateOfTheCa) {
   StartServer(Config("server"));
-  grpc::Status st = Check(ChannelCredentialsFor(Config("gateway")));
+  grpc::Status st = Check(MeshChannelCredentials(Config("gateway")));
   EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
 }
 
@@ -130,7 +130,7 @@ TEST_F(TlsTest, ClientRefusesAServerOfAnotherCa) {
   // The client trusts only the other CA: the server's certificate does not verify.
   auto tls = LoadTlsConfig(File("stranger.crt"), File("stranger.key"), File("other-ca.crt"), true);
   ASSERT_TRUE(tls.ok()) << tls.status();
-  EXPECT_EQ(Check(ChannelCredentialsFor(*tls)).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Check(MeshChannelCredentials(*tls)).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(TlsTest, TlsWithoutClientAuthAcceptsAClientWithoutACertificate) {
@@ -143,7 +143,7 @@ TEST_F(TlsTest, TlsWithoutClientAuthAcceptsAClientWithoutACertificate) {
 TEST_F(TlsTest, PlaintextByDefault) {
   StartServer(TlsConfig{});
   EXPECT_TRUE(Check(grpc::InsecureChannelCredentials()).ok());
-  EXPECT_TRUE(Check(MeshChannelCredentials()).ok());  // no SetMeshTlsConfig: plaintext
+  EXPECT_TRUE(Check(MeshChannelCredentials(TlsConfig{})).ok());  // TLS off: plaintext
 }
 
 TEST_F(TlsTest, LoadNamesTheFlagOfABadFile) {
@@ -195,11 +195,10 @@ class WhoAmIService final : public v1::LlmRouterService::CallbackService {
 class TrustedPeerTest : public TlsTest {
  protected:
   void SetUp() override {
-    SetTrustedIdentityPeers(std::vector<std::string>{"gateway"});
     workers_ = std::make_unique<WorkerPool>("test", 1, 8);
-    dispatcher_ =
-        std::make_unique<RpcDispatcher>("test.Svc", workers_.get(), &registry_, absl::Seconds(5));
-    dispatcher_->set_gateway_secret("s3cret");
+    dispatcher_ = std::make_unique<RpcDispatcher>(
+        "test.Svc", workers_.get(), &registry_, absl::Seconds(5),
+        IdentityTrust{"s3cret", std::vector<std::string>{"gateway"}});
     service_ = std::make_unique<WhoAmIService>(dispatcher_.get());
     ServerOptions options;
     options.metrics_port = -1;
@@ -211,13 +210,12 @@ class TrustedPeerTest : public TlsTest {
   void TearDown() override {
     host_->Shutdown();
     workers_->Shutdown();
-    SetTrustedIdentityPeers(std::nullopt);
   }
 
   // The subject the server saw when `client` forwarded "alice" with the secret.
   std::string SubjectSeenFrom(const std::string& client) {
     auto stub = v1::LlmRouterService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(host_->grpc_port()), ChannelCredentialsFor(Config(client))));
+        "127.0.0.1:" + std::to_string(host_->grpc_port()), MeshChannelCredentials(Config(client))));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     ctx.AddMetadata("x-genesis-gateway-auth", "s3cret");

@@ -23,8 +23,9 @@ class CatalogGrpcTest : public ::testing::Test {
     store_ = store.get();
     catalog_ = std::make_unique<Catalog>(std::move(store), nullptr, CatalogOptions{});
     workers_ = std::make_unique<WorkerPool>("test", 4, 64);
-    dispatcher_ = std::make_unique<RpcDispatcher>("genesis.catalog.v1.CatalogService",
-                                                  workers_.get(), &registry_, absl::Seconds(5));
+    dispatcher_ =
+        std::make_unique<RpcDispatcher>("genesis.catalog.v1.CatalogService", workers_.get(),
+                                        &registry_, absl::Seconds(5), IdentityTrust{});
     service_ = std::make_unique<CatalogGrpcService>(catalog_.get(), dispatcher_.get());
     ServerOptions options;
     options.metrics_port = -1;

@@ -48,10 +48,10 @@ class LlmRouterGrpcTest : public ::testing::Test {
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
 
     workers_ = std::make_unique<WorkerPool>("test", 4, 64);
-    dispatcher_ =
-        std::make_unique<RpcDispatcher>(kService, workers_.get(), &registry_, absl::Seconds(30));
+    dispatcher_ = std::make_unique<RpcDispatcher>(kService, workers_.get(), &registry_,
+                                                  absl::Seconds(30), IdentityTrust{});
     streams_ = std::make_unique<ServerStreamDispatcher>(kService, workers_.get(), &registry_,
-                                                        absl::Seconds(30));
+                                                        absl::Seconds(30), IdentityTrust{});
     service_ =
         std::make_unique<LlmRouterGrpcService>(router_.get(), dispatcher_.get(), streams_.get());
     ServerOptions options_host;

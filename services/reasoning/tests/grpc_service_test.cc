@@ -20,8 +20,9 @@ class ReasoningGrpcTest : public ::testing::Test {
     auto store = std::make_unique<testing::FakeReasoningStore>();
     logic_ = std::make_unique<Reasoning>(std::move(store), MakeSuggestions(), ReasoningOptions{});
     workers_ = std::make_unique<WorkerPool>("test", 4, 64);
-    dispatcher_ = std::make_unique<RpcDispatcher>("genesis.reasoning.v1.ReasoningService",
-                                                  workers_.get(), &registry_, absl::Seconds(5));
+    dispatcher_ =
+        std::make_unique<RpcDispatcher>("genesis.reasoning.v1.ReasoningService", workers_.get(),
+                                        &registry_, absl::Seconds(5), IdentityTrust{});
     service_ = std::make_unique<ReasoningGrpcService>(logic_.get(), dispatcher_.get());
     ServerOptions options;
     options.metrics_port = -1;

@@ -277,7 +277,7 @@ class ReasoningAssistRouterTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_GT(port_, 0);
-    client_ = MakeRouterSuggestionClient(Address());
+    client_ = MakeRouterSuggestionClient(Address(), grpc::InsecureChannelCredentials());
     ctx_.request_id = "req-42";
     ctx_.subject = "alice";
   }
@@ -386,7 +386,7 @@ TEST_F(ReasoningAssistRouterTest, MaxTimeoutCapsALongDeadline) {
   router_.hang = true;
   RouterSuggestionOptions options;
   options.max_timeout = absl::Milliseconds(300);
-  auto client = MakeRouterSuggestionClient(Address(), options);
+  auto client = MakeRouterSuggestionClient(Address(), grpc::InsecureChannelCredentials(), options);
   const absl::Time start = absl::Now();
   auto r = client->RateEvidence(TwoHypotheses(), Draft("x"), {}, ctx_);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
@@ -404,7 +404,7 @@ TEST_F(ReasoningAssistRouterTest, ExpiredDeadlineDoesNotCall) {
 TEST_F(ReasoningAssistRouterTest, NoRouterListeningIsUnavailable) {
   server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   server_->Wait();
-  auto client = MakeRouterSuggestionClient(Address());
+  auto client = MakeRouterSuggestionClient(Address(), grpc::InsecureChannelCredentials());
   auto r =
       client->ProposeHypotheses(TwoHypotheses(), 3, {}, CallContext::Background(absl::Seconds(5)));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
@@ -415,7 +415,8 @@ TEST_F(ReasoningAssistRouterTest, NoRouterListeningIsUnavailable) {
 TEST_F(ReasoningAssistRouterTest, ThroughTheLogicNothingIsWritten) {
   ReasoningOptions options;
   Reasoning logic(std::make_unique<testing::FakeReasoningStore>(),
-                  MakeRouterSuggestionClient(Address()), options);
+                  MakeRouterSuggestionClient(Address(), grpc::InsecureChannelCredentials()),
+                  options);
   Case draft;
   draft.question = "Why did sign-ups drop?";
   draft.owner = "ana";
