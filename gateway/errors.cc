@@ -4,6 +4,10 @@
 
 namespace genesis::gateway {
 
+std::string GrpcCodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
 int HttpStatusFromCode(int grpc_code) {
   switch (static_cast<grpc::StatusCode>(grpc_code)) {
     case grpc::StatusCode::OK:

@@ -171,6 +171,10 @@ HttpResponse Gateway::ErrorResponse(const google::rpc::Status& status) const {
   return r;
 }
 
+void Gateway::CountBackendError(const std::string& service, grpc::StatusCode code) const {
+  metrics_.backend_errors->WithLabels({service, GrpcCodeName(code)}).Inc();
+}
+
 std::string Gateway::CorsOrigin(const HttpRequest& request) const {
   const auto& origins = options_.security.cors_origins;
   auto it = request.headers.find("origin");
@@ -395,7 +399,7 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
   const std::string& service = route->method->service()->full_name();
   auto backend = snap->backends.find(service);
   if (backend == snap->backends.end()) {
-    metrics_.backend_errors->WithLabels({service, "UNAVAILABLE"}).Inc();
+    CountBackendError(service, grpc::StatusCode::UNAVAILABLE);
     finish(route->label,
            ErrorResponse(MakeStatus(grpc::StatusCode::UNAVAILABLE,
                                     absl::StrCat("no backend is configured for ", service))));
@@ -415,7 +419,7 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
       [this, snap, route, service, finish, limit_headers = std::move(limit_headers)](
           grpc::Status status, std::string response) mutable {
         if (!status.ok()) {
-          metrics_.backend_errors->WithLabels({service, std::to_string(status.error_code())}).Inc();
+          CountBackendError(service, status.error_code());
           HttpResponse r = ErrorResponse(RpcStatusFromGrpc(status));
           r.headers = limit_headers;
           finish(route->label, std::move(r));
@@ -449,7 +453,7 @@ void Gateway::StartStream(std::shared_ptr<const RouteSnapshot> snap, const Route
       });
   std::weak_ptr<StreamRelay> weak = relay;
   auto count_error = [this, service](const grpc::Status& s) {
-    metrics_.backend_errors->WithLabels({service, std::to_string(s.error_code())}).Inc();
+    CountBackendError(service, s.error_code());
   };
   auto handlers = relay->Handlers(
       [weak, snap, format, &route, finish, limit_headers] {

@@ -113,7 +113,7 @@ struct RouteSnapshot {
 struct GatewayMetrics {
   Family<Counter>* requests = nullptr;        // route, code (HTTP status)
   Family<Histogram>* latency = nullptr;       // route
-  Family<Counter>* backend_errors = nullptr;  // service, grpc_code
+  Family<Counter>* backend_errors = nullptr;  // service, grpc_code ("UNAVAILABLE")
   Gauge* in_flight = nullptr;
   static GatewayMetrics Register(MetricsRegistry* registry);
 };
@@ -159,6 +159,9 @@ class Gateway {
   using Finish = std::function<void(std::string, HttpResponse)>;
 
   HttpResponse ErrorResponse(const google::rpc::Status& status) const;
+  // Counts a failed backend call (or a service without a backend: UNAVAILABLE)
+  // under the code's canonical name.
+  void CountBackendError(const std::string& service, grpc::StatusCode code) const;
   // Authentication, RBAC and the rate limit of a call of `service`:
   // the identity (empty when auth is off or the service is public), or the
   // error response. Public services are rate-limited per client IP and `label`.

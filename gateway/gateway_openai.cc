@@ -57,7 +57,7 @@ void Gateway::ServeOpenAi(const HttpRequest& request, const std::string& path,
   }
   auto backend = snap->backends.find(service->full_name());
   if (backend == snap->backends.end()) {
-    metrics_.backend_errors->WithLabels({service->full_name(), "UNAVAILABLE"}).Inc();
+    CountBackendError(service->full_name(), grpc::StatusCode::UNAVAILABLE);
     finish(label, OpenAiError(
                       Status(absl::StatusCode::kUnavailable,
                              absl::StrCat("no backend is configured for ", service->full_name()))));
@@ -67,7 +67,7 @@ void Gateway::ServeOpenAi(const HttpRequest& request, const std::string& path,
   const absl::Time deadline = absl::Now() + *timeout;
   const std::string prefix = absl::StrCat("/", service->full_name(), "/");
   auto count_error = [this, name = service->full_name()](const grpc::Status& s) {
-    metrics_.backend_errors->WithLabels({name, std::to_string(s.error_code())}).Inc();
+    CountBackendError(name, s.error_code());
   };
 
   if (!chat) {

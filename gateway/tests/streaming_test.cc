@@ -142,7 +142,7 @@ TEST_F(StreamingGatewayTest, SseMessagesThenAnErrorEvent) {
   EXPECT_EQ(writer->finished, 1);
   EXPECT_NE(
       registry_.Render().find(
-          R"(genesis_gateway_backend_errors_total{service="genesis.gwtest.v1.LibraryService",grpc_code="14"} 1)"),
+          R"(genesis_gateway_backend_errors_total{service="genesis.gwtest.v1.LibraryService",grpc_code="UNAVAILABLE"} 1)"),
       std::string::npos);
 }
 
