@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/logging.h"
 #include "gateway/errors.h"
 #include "gateway/openapi.h"
@@ -66,6 +67,19 @@ bool IsMetadataSafe(const std::string& value) {
 }
 
 }  // namespace
+
+std::set<std::string> DefaultPublicServices() { return {"genesis.bot.v1.BotWebhookService"}; }
+
+bool IsServiceName(std::string_view name) {
+  if (name.find('.') == std::string_view::npos) return false;
+  for (absl::string_view part : absl::StrSplit(absl::string_view(name.data(), name.size()), '.')) {
+    if (part.empty() || absl::ascii_isdigit(part[0])) return false;
+    for (char c : part) {
+      if (!absl::ascii_isalnum(c) && c != '_') return false;
+    }
+  }
+  return true;
+}
 
 std::vector<std::string> DefaultForwardHeaders() {
   return {"x-hub-signature-256", "x-telegram-bot-api-secret-token", "signature",
@@ -144,7 +158,9 @@ void Gateway::Swap(std::unique_ptr<Transcoder> transcoder, RouteTable routes,
   next->transcoder = std::move(transcoder);
   next->routes = std::move(routes);
   next->backends = std::move(backends);
-  next->openapi = BuildOpenApi(next->routes, {.auth = options_.security.authenticator != nullptr});
+  next->openapi =
+      BuildOpenApi(next->routes, {.auth = options_.security.authenticator != nullptr,
+                                  .public_services = options_.security.public_services});
   std::lock_guard lock(mu_);
   snapshot_ = std::move(next);
 }
@@ -190,7 +206,7 @@ std::variant<Identity, HttpResponse> Gateway::Admit(
     const std::string& path, const HttpRequest& request, HeaderList* extra_headers) const {
   const SecurityOptions& sec = options_.security;
   Identity identity;
-  const bool is_public = IsPublicService(service_descriptor);  // webhooks
+  const bool is_public = sec.public_services.contains(service_descriptor->full_name());
   if (sec.authenticator != nullptr && !is_public) {
     auto found = sec.authenticator->Authenticate(request.headers);
     if (!found.ok()) {

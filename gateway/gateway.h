@@ -11,7 +11,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -49,14 +51,24 @@ struct HttpResponse {
   std::shared_ptr<StreamSource> stream;
 };
 
+// The services whose routes need no credentials by default (--public_services):
+// the bot manager's webhooks, which verify the channel's own signature.
+std::set<std::string> DefaultPublicServices();
+
+// True for a service's full name: dot-separated identifiers ("genesis.bot.v1.BotWebhookService").
+bool IsServiceName(std::string_view name);
+
 // Who may call what, how often, and from which browser origins. Pointers are
 // not owned and must outlive the Gateway.
 struct SecurityOptions {
   // Null: no authentication (every route is public; --auth=off). Else every
   // route but /healthz, /readyz, /metrics, /openapi.json and the routes of
-  // services named *WebhookService (IsPublicService) needs a credential: 401
-  // without a valid one, 403 when its roles lack the permission.
+  // `public_services` needs a credential: 401 without a valid one, 403 when
+  // its roles lack the permission.
   const Authenticator* authenticator = nullptr;
+  // Full names of the services whose routes are public: no credential, no
+  // RBAC, rate-limited per client IP address and route.
+  std::set<std::string> public_services = DefaultPublicServices();
   const Rbac* rbac = nullptr;  // null with an authenticator: any identity may call anything
   // Null: no rate limits. Keys: credential (or "anonymous") + route class;
   // public routes: client IP + route.

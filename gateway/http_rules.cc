@@ -343,8 +343,4 @@ bool IsHttpBody(const google::protobuf::Descriptor* message) {
   return message != nullptr && message->full_name() == "google.api.HttpBody";
 }
 
-bool IsPublicService(const google::protobuf::ServiceDescriptor* service) {
-  return service != nullptr && absl::EndsWith(service->name(), "WebhookService");
-}
-
 }  // namespace genesis::gateway

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -85,8 +86,13 @@ DEFINE_int32(max_parameter_bytes, 1024,
 DEFINE_bool(ignore_unknown_query_params, false,
             "Ignore query parameters that name no request field instead of answering 400.");
 DEFINE_string(auth, "on",
-              "on: every route but /healthz, /readyz, /metrics and webhooks needs a JWT or API "
-              "key; off: no authentication at all (local experiments only).");
+              "on: every route but /healthz, /readyz, /metrics, /openapi.json and those of "
+              "--public_services needs a JWT or API key; off: no authentication at all (local "
+              "experiments only).");
+DEFINE_string(public_services, "genesis.bot.v1.BotWebhookService",
+              "Comma-separated full names of the services whose routes need no credentials "
+              "(webhooks that verify their own signatures); they are rate-limited per client "
+              "IP address instead.");
 DEFINE_string(jwks_file, "",
               "JWKS file with the RS256/ES256 public keys (by kid); re-read on SIGHUP and when "
               "its modification time changes (checked every 2 s).");
@@ -161,6 +167,15 @@ int main(int argc, char** argv) {
                      "and gRPC/HTTP reserved names are refused; names are [a-z0-9-_.])");
     }
     forward_headers.push_back(std::move(name));
+  }
+  std::set<std::string> public_services;
+  for (absl::string_view s : absl::StrSplit(FLAGS_public_services, ',', absl::SkipWhitespace())) {
+    std::string name(absl::StripAsciiWhitespace(s));
+    if (!IsServiceName(name)) {
+      errors.Add("public_services",
+                 "'" + name + "' is not a service's full name (package.Service)");
+    }
+    public_services.insert(std::move(name));
   }
   errors.RequireOneOf("auth", FLAGS_auth, {"on", "off"});
   errors.RequireRange("jwt_skew_ms", FLAGS_jwt_skew_ms, 0, 3600000);
@@ -301,6 +316,7 @@ int main(int argc, char** argv) {
         absl::StrSplit(FLAGS_token_route_prefixes, ',', absl::SkipWhitespace());
     if (!redis) log->warn("no --redis_url: rate limits are per process");
   }
+  options.security.public_services = public_services;
   options.security.cors_origins = absl::StrSplit(FLAGS_cors_origins, ',', absl::SkipWhitespace());
   options.forward_headers = forward_headers;
   options.openai.enabled = FLAGS_openai;
