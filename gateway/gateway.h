@@ -15,7 +15,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -145,7 +144,10 @@ class Gateway {
           GatewayMetrics metrics);
 
   // Serves one request; `done` runs exactly once, possibly on another thread.
-  // Thread-safe.
+  // Thread-safe. The request goes through small stages, each of which either
+  // lets it go on or answers it: ServeLocally (preflight, ops endpoints) or
+  // the OpenAI front door, then FindRoute -> Authenticate -> Authorize ->
+  // LimitRate -> Transcode -> Call -> Render (gateway.cc).
   void Handle(HttpRequest request, std::function<void(HttpResponse)> done);
 
   // Readiness means "this process can take traffic": it is up, its routes
@@ -170,17 +172,61 @@ class Gateway {
   using HeaderList = std::vector<std::pair<std::string, std::string>>;
   using Finish = std::function<void(std::string, HttpResponse)>;
 
+  // One request on its way through the stages of Handle (below, in order);
+  // each stage reads what the earlier ones filled in. `request` is valid only
+  // while Handle runs.
+  struct Exchange {
+    const HttpRequest* request = nullptr;
+    std::string request_id, path, query;
+    std::shared_ptr<const RouteSnapshot> snapshot;
+    std::string label = "unmatched";  // the route's label (metrics, access log)
+    // FindRoute:
+    const Route* route = nullptr;
+    std::vector<PathBinding> bindings;
+    const google::protobuf::ServiceDescriptor* service = nullptr;
+    // Authenticate (public: no identity, limited per client address):
+    bool is_public = false;
+    Identity identity;
+    HeaderList limit_headers;  // LimitRate: RateLimit-* of the response
+    // Transcode:
+    std::string message;  // the serialized request message
+    absl::Duration timeout;
+  };
+  // What a stage returns: nullopt to go on to the next stage, or the response to send.
+  using Outcome = std::optional<HttpResponse>;
+  using Stage = Outcome (Gateway::*)(Exchange&) const;
+
+  // The stages, in order. ServeLocally: CORS preflight, a target backends
+  // could not read (400), /healthz, /readyz, /metrics, /openapi.json.
+  Outcome ServeLocally(Exchange& ex) const;
+  [[nodiscard]] bool IsOpenAiRequest(const HttpRequest& request, const std::string& path) const;
+  // The route of the method and path: 404, 405 with Allow, 501 for client streaming.
+  Outcome FindRoute(Exchange& ex) const;
+  // The caller's identity (skipped with auth off or a public service): 401.
+  Outcome Authenticate(Exchange& ex) const;
+  // RBAC: the identity's roles may read (GET) or write the service: 403.
+  Outcome Authorize(Exchange& ex) const;
+  // The caller's (or a public route's client address's) bucket: 429 with Retry-After.
+  Outcome LimitRate(Exchange& ex) const;
+  // Authenticate, Authorize and LimitRate (the OpenAI front door's admission too).
+  Outcome Admit(Exchange& ex) const;
+  // The deadline (400 when malformed) and the request message (400 naming the field).
+  Outcome Transcode(Exchange& ex) const;
+  // The backend call (503 when the service has none): unary, answered by
+  // Render, or a server stream (StartStream).
+  void Call(Exchange ex, Finish finish);
+  // A unary call's answer: the response JSON (or raw HttpBody), or the error.
+  HttpResponse Render(const RouteSnapshot& snap, const Route& route, const grpc::Status& status,
+                      const std::string& response, HeaderList limit_headers) const;
+  // Counts the request in flight and returns what ends it: metrics, the access
+  // log line, x-request-id, Retry-After on 429 and CORS headers, then `done`.
+  Finish Completion(const HttpRequest& request, const std::string& request_id,
+                    const std::string& path, std::function<void(HttpResponse)> done);
+
   HttpResponse ErrorResponse(const google::rpc::Status& status) const;
   // Counts a failed backend call (or a service without a backend: UNAVAILABLE)
   // under the code's canonical name.
   void CountBackendError(const std::string& service, grpc::StatusCode code) const;
-  // Authentication, RBAC and the rate limit of a call of `service`:
-  // the identity (empty when auth is off or the service is public), or the
-  // error response. Public services are rate-limited per client IP and `label`.
-  std::variant<Identity, HttpResponse> Admit(const google::protobuf::ServiceDescriptor* service,
-                                             const std::string& label, const std::string& path,
-                                             const HttpRequest& request,
-                                             HeaderList* extra_headers) const;
   // The metadata of a backend call: request id, identity, forwarded headers.
   [[nodiscard]] Metadata CallMetadata(const std::string& request_id, const Identity& identity,
                                       const HttpRequest& request) const;

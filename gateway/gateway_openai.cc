@@ -40,16 +40,20 @@ void Gateway::ServeOpenAi(const HttpRequest& request, const std::string& path,
                                                   " is not among the gateway's services"))));
     return;
   }
-  HeaderList limit_headers;
-  auto admitted = Admit(service, label, path, request, &limit_headers);
-  if (auto* refused = std::get_if<HttpResponse>(&admitted)) {
+  Exchange ex;
+  ex.request = &request;
+  ex.path = path;
+  ex.label = label;
+  ex.service = service;
+  if (Outcome refused = Admit(ex)) {
     HttpResponse r = OpenAiError(openai::StatusFromJson(refused->body, refused->status));
     r.status = refused->status;
     r.headers = std::move(refused->headers);
     finish(label, std::move(r));
     return;
   }
-  const Identity& identity = std::get<Identity>(admitted);
+  const Identity& identity = ex.identity;
+  const HeaderList& limit_headers = ex.limit_headers;
   auto timeout = RequestTimeout(request.headers, options_.default_timeout, options_.max_timeout);
   if (!timeout.ok()) {
     finish(label, OpenAiError(RpcStatusFromAbsl(timeout.status())));
