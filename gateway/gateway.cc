@@ -10,9 +10,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
-#include "gateway/errors.h"
-#include "gateway/openapi.h"
-#include "gateway/url.h"
+#include "gateway/docs/openapi.h"
+#include "gateway/http/errors.h"
+#include "gateway/http/url.h"
 
 namespace genesis::gateway {
 namespace {

@@ -1,7 +1,7 @@
 // The gateway's logic, free of any HTTP library: an HttpRequest is routed by
 // google.api.http rules, transcoded, forwarded to its backend with a
 // deadline and request id, and the reply (or error) becomes an HttpResponse.
-// The Beast server (server.h) only moves bytes; tests drive this class with a
+// The Beast server (http/server.h) only moves bytes; tests drive this class with a
 // fake Backend.
 #pragma once
 
@@ -20,13 +20,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
-#include "gateway/auth.h"
-#include "gateway/backend.h"
-#include "gateway/http_rules.h"
-#include "gateway/rate_limit.h"
-#include "gateway/rbac.h"
-#include "gateway/streaming.h"
-#include "gateway/transcoder.h"
+#include "gateway/auth/auth.h"
+#include "gateway/auth/rate_limit.h"
+#include "gateway/auth/rbac.h"
+#include "gateway/http/streaming.h"
+#include "gateway/routing/backend.h"
+#include "gateway/routing/http_rules.h"
+#include "gateway/routing/transcoder.h"
 
 namespace genesis::gateway {
 
@@ -93,7 +93,7 @@ std::vector<std::string> DefaultForwardHeaders();
 bool IsForwardableHeader(const std::string& lower_case_name);
 
 // The OpenAI-compatible front door (POST /v1/chat/completions, GET /v1/models)
-// onto genesis.llmrouter.v1.LlmRouterService; see openai.h.
+// onto genesis.llmrouter.v1.LlmRouterService; see openai/openai.h.
 struct OpenAiOptions {
   bool enabled = true;
   // The service the front door calls (its backend comes from the route table's backends).
@@ -230,10 +230,10 @@ class Gateway {
   // The metadata of a backend call: request id, identity, forwarded headers.
   [[nodiscard]] Metadata CallMetadata(const std::string& request_id, const Identity& identity,
                                       const HttpRequest& request) const;
-  // POST /v1/chat/completions and GET /v1/models (gateway_openai.cc).
+  // POST /v1/chat/completions and GET /v1/models (openai/gateway_openai.cc).
   void ServeOpenAi(const HttpRequest& request, const std::string& path,
                    const std::string& request_id, Finish finish);
-  // A server-streaming call relayed as SSE or NDJSON (streaming.h); `finish`
+  // A server-streaming call relayed as SSE or NDJSON (http/streaming.h); `finish`
   // gets the 200 response once the first message (or the clean end) arrived,
   // or an ordinary error response when the call failed before any message.
   void StartStream(std::shared_ptr<const RouteSnapshot> snapshot, const Route& route,

@@ -10,7 +10,7 @@
 #include "common/config.h"
 #include "common/server_flags.h"  // the shared flags the gateway reads
 #include "common/status.h"
-#include "gateway/security_flags.h"
+#include "gateway/auth/security_flags.h"
 
 DEFINE_int32(http_port, 8080, "HTTP port of the REST API; 0 picks a free one (printed at start).");
 DEFINE_string(backend, "",

@@ -11,11 +11,11 @@
 #include "absl/time/time.h"
 #include "common/logging.h"
 #include "common/tls.h"
+#include "gateway/auth/jwt.h"
+#include "gateway/auth/rbac.h"
 #include "gateway/gateway.h"
-#include "gateway/jwt.h"
-#include "gateway/rbac.h"
-#include "gateway/routing.h"
-#include "gateway/server.h"
+#include "gateway/http/server.h"
+#include "gateway/routing/routing.h"
 
 namespace genesis::gateway {
 

@@ -16,12 +16,12 @@
 #include "common/migrations.h"
 #include "common/pg_pool.h"
 #include "common/redis.h"
-#include "gateway/api_keys.h"
-#include "gateway/auth.h"
+#include "gateway/auth/api_keys.h"
+#include "gateway/auth/auth.h"
 #include "gateway/gateway.h"
 #include "gateway/gateway_config.h"
-#include "gateway/routing.h"
-#include "gateway/server.h"
+#include "gateway/http/server.h"
+#include "gateway/routing/routing.h"
 
 namespace genesis::gateway {
 namespace {

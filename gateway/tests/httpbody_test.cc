@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/gateway.h"
-#include "gateway/server.h"
+#include "gateway/http/server.h"
 #include "gateway/tests/fake_backend.h"
 #include "gateway/tests/test_util.h"
 

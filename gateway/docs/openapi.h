@@ -17,7 +17,7 @@
 #include <set>
 #include <string>
 
-#include "gateway/http_rules.h"
+#include "gateway/routing/http_rules.h"
 
 namespace genesis::gateway {
 

@@ -1,4 +1,4 @@
-#include "gateway/openapi.h"
+#include "gateway/docs/openapi.h"
 
 #include <map>
 #include <set>

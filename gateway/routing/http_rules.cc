@@ -1,4 +1,4 @@
-#include "gateway/http_rules.h"
+#include "gateway/routing/http_rules.h"
 
 #include <algorithm>
 #include <set>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "gateway/url.h"
+#include "gateway/http/url.h"
 #include "google/api/annotations.pb.h"
 
 namespace genesis::gateway {

@@ -1,4 +1,4 @@
-#include "gateway/errors.h"
+#include "gateway/http/errors.h"
 
 #include "common/status.h"
 

@@ -2,9 +2,9 @@
 // same authentication, RBAC and rate limits as every other route.
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
-#include "gateway/errors.h"
 #include "gateway/gateway.h"
-#include "gateway/openai.h"
+#include "gateway/http/errors.h"
+#include "gateway/openai/openai.h"
 
 namespace genesis::gateway {
 
