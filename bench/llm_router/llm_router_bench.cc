@@ -28,11 +28,11 @@
 #include "common/rpc.h"
 #include "common/server.h"
 #include "common/stream_rpc.h"
-#include "services/llm_router/batched_store.h"
+#include "services/llm_router/accounting/batched_accounting_store.h"
 #include "services/llm_router/grpc_service.h"
-#include "services/llm_router/pg_store.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/store/pg_store.h"
 #include "services/llm_router/tests/fake_store.h"
 
 DEFINE_int32(seconds, 5, "Duration of each measured phase.");

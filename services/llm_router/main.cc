@@ -5,12 +5,12 @@
 #include <random>
 
 #include "common/service_runtime.h"
-#include "services/llm_router/batched_store.h"
+#include "services/llm_router/accounting/batched_accounting_store.h"
+#include "services/llm_router/execution/redis_rate_limiter.h"
+#include "services/llm_router/execution/redis_response_cache.h"
 #include "services/llm_router/grpc_service.h"
-#include "services/llm_router/pg_store.h"
-#include "services/llm_router/redis_rate_limiter.h"
-#include "services/llm_router/redis_response_cache.h"
 #include "services/llm_router/router.h"
+#include "services/llm_router/store/pg_store.h"
 
 DEFINE_string(models_config, "services/llm_router/config/models.json",
               "The models and per-task policies to seed the registry with (JSON).");

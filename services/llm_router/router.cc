@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
-#include "services/llm_router/pii.h"
 #include "services/llm_router/roles.h"
+#include "services/llm_router/selection/pii.h"
 
 namespace genesis::llmrouter {
 namespace {

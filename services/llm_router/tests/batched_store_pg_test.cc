@@ -4,16 +4,16 @@
 // returned, Close() writes what is queued, a full queue writes in the call,
 // feedback on a queued execution, budgets that count queued rows, alerts
 // raised by a batch, and the usage report seeing rows just answered.
-#include "services/llm_router/batched_store.h"
+#include "services/llm_router/accounting/batched_accounting_store.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "common/migrations.h"
-#include "services/llm_router/pg_store.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/store/pg_store.h"
 #include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
 

@@ -2,7 +2,7 @@
 // database that fails keeps the rows and retries them, Close() gives up
 // after its timeout and counts what it lost, an id reservation that fails
 // writes the row in the call.
-#include "services/llm_router/batched_store.h"
+#include "services/llm_router/accounting/batched_accounting_store.h"
 
 #include <gtest/gtest.h>
 

@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "common/migrations.h"
-#include "services/llm_router/pg_store.h"
-#include "services/llm_router/redis_response_cache.h"
+#include "services/llm_router/execution/redis_response_cache.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/store/pg_store.h"
 #include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/status.h"
-#include "services/llm_router/redis_response_cache.h"
+#include "services/llm_router/execution/redis_response_cache.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
 #include "services/llm_router/tests/fake_cache.h"

@@ -1,7 +1,7 @@
 // Retries, backoff, Retry-After, circuit breakers and fallbacks, against the
 // simulator over real HTTP, with a fake clock (backoffs advance it instead
 // of sleeping).
-#include "services/llm_router/executor.h"
+#include "services/llm_router/execution/executor.h"
 
 #include <gtest/gtest.h>
 

@@ -8,10 +8,10 @@
 #include <random>
 
 #include "common/migrations.h"
-#include "services/llm_router/pg_store.h"
-#include "services/llm_router/redis_rate_limiter.h"
+#include "services/llm_router/execution/redis_rate_limiter.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/store/pg_store.h"
 #include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
 

@@ -9,9 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
-#include "services/llm_router/experiment.h"
-#include "services/llm_router/rate_limit.h"
+#include "services/llm_router/execution/rate_limit.h"
 #include "services/llm_router/router.h"
+#include "services/llm_router/selection/experiment.h"
 #include "services/llm_router/simulator/simulator.h"
 #include "services/llm_router/tests/fake_store.h"
 #include "services/llm_router/tests/test_util.h"

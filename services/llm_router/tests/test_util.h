@@ -5,7 +5,7 @@
 #include <mutex>
 #include <vector>
 
-#include "services/llm_router/health.h"
+#include "services/llm_router/execution/health.h"
 #include "services/llm_router/model.h"
 
 namespace genesis::llmrouter::testing {
