@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
     store = std::make_unique<testing::FakeRouterStore>();
   }
   Router router(
-      config, std::move(store), MakeProviderClients(), std::make_unique<RealClock>(),
-      [] { return 0.5; }, RouterOptions{});
+      config, std::move(store), MakeProviderClients(), genesis::Clock::Real(), [] { return 0.5; },
+      RouterOptions{});
   if (auto st = router.Init(CallContext::Background()); !st.ok()) {
     std::fprintf(stderr, "init: %s\n", std::string(st.message()).c_str());
     return 1;

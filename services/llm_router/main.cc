@@ -153,8 +153,7 @@ int main(int argc, char** argv) {
   auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
   auto rng_mu = std::make_shared<std::mutex>();
   llmrouter::Router router(
-      std::move(*router_config), std::move(store), llmrouter::MakeProviderClients(),
-      std::make_unique<llmrouter::RealClock>(),
+      std::move(*router_config), std::move(store), llmrouter::MakeProviderClients(), Clock::Real(),
       [rng, rng_mu] {
         std::lock_guard<std::mutex> lock(*rng_mu);
         return std::uniform_real_distribution<double>(0, 1)(*rng);

@@ -48,20 +48,20 @@ std::string AttemptsJson(const std::vector<Attempt>& attempts) {
 }  // namespace
 
 Router::Router(RouterConfig config, std::unique_ptr<RouterStore> store,
-               std::unique_ptr<ProviderClient> client, std::unique_ptr<Clock> clock,
+               std::unique_ptr<ProviderClient> client, Clock* clock,
                std::function<double()> random01, RouterOptions options, RouterDeps deps)
     : config_(std::move(config)),
       options_(options),
       store_(std::move(store)),
       client_(std::move(client)),
-      clock_(std::move(clock)),
+      clock_(clock),
       cache_(std::move(deps.cache)),
       limiter_(deps.rate_limiter ? std::move(deps.rate_limiter)
                                  : std::make_unique<LocalRateLimiter>()),
       metrics_(deps.metrics),
       health_(options.health),
       settings_(options.settings_cache_ttl),
-      executor_(client_.get(), &health_, clock_.get(), std::move(random01), options.executor),
+      executor_(client_.get(), &health_, clock_, std::move(random01), options.executor),
       log_(Logger("llm_router")),
       models_(std::make_shared<const std::vector<ModelSpec>>()),
       running_(std::make_shared<const std::vector<Experiment>>()),

@@ -37,6 +37,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/call_context.h"
+#include "common/clock.h"
 #include "common/logging.h"
 #include "services/llm_router/accounting/settings_cache.h"
 #include "services/llm_router/config.h"
@@ -82,9 +83,10 @@ struct RouterDeps {
 class Router {
  public:
   // `config` holds the models (with resolved keys) and the policies.
+  // `clock` (Clock::Real() outside tests) must outlive the router.
   Router(RouterConfig config, std::unique_ptr<RouterStore> store,
-         std::unique_ptr<ProviderClient> client, std::unique_ptr<Clock> clock,
-         std::function<double()> random01, RouterOptions options, RouterDeps deps = {});
+         std::unique_ptr<ProviderClient> client, Clock* clock, std::function<double()> random01,
+         RouterOptions options, RouterDeps deps = {});
 
   // Seeds the store with the configured models and loads the registry
   // (tunables from the store, connection details and keys from the config).
@@ -181,7 +183,7 @@ class Router {
   const RouterOptions options_;
   std::unique_ptr<RouterStore> store_;
   std::unique_ptr<ProviderClient> client_;
-  std::unique_ptr<Clock> clock_;
+  Clock* clock_;
   std::unique_ptr<ResponseCache> cache_;
   std::unique_ptr<RateLimiter> limiter_;
   const RouterMetrics metrics_;

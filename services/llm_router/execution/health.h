@@ -18,20 +18,6 @@
 
 namespace genesis::llmrouter {
 
-// Time for the router: injected so tests control backoff and breakers.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual absl::Time Now() = 0;
-  virtual void SleepFor(absl::Duration d) = 0;
-};
-
-class RealClock final : public Clock {
- public:
-  absl::Time Now() override { return absl::Now(); }
-  void SleepFor(absl::Duration d) override { absl::SleepFor(d); }
-};
-
 enum class BreakerState { kClosed, kOpen, kHalfOpen };
 
 struct HealthOptions {

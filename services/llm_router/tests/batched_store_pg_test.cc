@@ -42,7 +42,7 @@ class BatchedStorePgTest : public RouterPgTest {
     RouterDeps deps;
     deps.metrics = metrics_;
     router_ = std::make_unique<Router>(
-        std::move(config), std::move(store), MakeProviderClients(), std::make_unique<RealClock>(),
+        std::move(config), std::move(store), MakeProviderClients(), Clock::Real(),
         [] { return 0.0; }, router_options, std::move(deps));
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
   }

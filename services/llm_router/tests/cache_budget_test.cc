@@ -30,14 +30,12 @@ class CacheBudgetTest : public ::testing::Test {
     config.policies[Task::kChat] = {"cloud-a", "local"};
     auto store = std::make_unique<testing::FakeRouterStore>();
     store_ = store.get();
-    auto clock = std::make_unique<testing::FakeClock>();
-    clock_ = clock.get();
     RouterDeps deps;
     deps.cache = std::move(cache);
     deps.metrics = metrics_;
     router_ = std::make_unique<Router>(
-        std::move(config), std::move(store), MakeProviderClients(), std::move(clock),
-        [] { return 0.0; }, options, std::move(deps));
+        std::move(config), std::move(store), MakeProviderClients(), clock_, [] { return 0.0; },
+        options, std::move(deps));
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
   }
   static CompletionRequest Ask(const std::string& text) {
@@ -53,7 +51,8 @@ class CacheBudgetTest : public ::testing::Test {
   std::unique_ptr<sim::ProviderSimulator> sim_;
   testing::FakeResponseCache* cache_ = nullptr;
   testing::FakeRouterStore* store_ = nullptr;
-  testing::FakeClock* clock_ = nullptr;
+  ManualClock manual_clock_;  // 2023-11-14 22:13 UTC
+  ManualClock* const clock_ = &manual_clock_;
   RouterMetrics metrics_;
   std::unique_ptr<Router> router_;
   CallContext ctx_ = CallContext::Background();

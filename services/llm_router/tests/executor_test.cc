@@ -45,7 +45,7 @@ class ExecutorTest : public ::testing::Test {
   std::unique_ptr<sim::ProviderSimulator> sim_;
   std::unique_ptr<ProviderClient> client_;
   HealthBook health_;
-  testing::FakeClock clock_;
+  ManualClock clock_;
   std::unique_ptr<Executor> executor_;
   ModelSpec a_, b_, c_;
   std::vector<Message> messages_;

@@ -154,14 +154,12 @@ class RouterExtrasTest : public ::testing::Test {
     if (feedback_weighted) config.feedback_weighted.insert(Task::kChat);
     auto store = std::make_unique<testing::FakeRouterStore>();
     store_ = store.get();
-    auto clock = std::make_unique<testing::FakeClock>();
-    clock_ = clock.get();
     RouterOptions options;
     options.executor.max_attempts_per_model = 1;
     options.thompson_seed = seed;
     router_ = std::make_unique<Router>(
-        std::move(config), std::move(store), MakeProviderClients(), std::move(clock),
-        [] { return 0.0; }, options);
+        std::move(config), std::move(store), MakeProviderClients(), clock_, [] { return 0.0; },
+        options);
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
   }
   static CompletionRequest Ask(const std::string& subject, const std::string& text = "oi") {
@@ -180,7 +178,8 @@ class RouterExtrasTest : public ::testing::Test {
 
   std::unique_ptr<sim::ProviderSimulator> sim_;
   testing::FakeRouterStore* store_ = nullptr;
-  testing::FakeClock* clock_ = nullptr;
+  ManualClock manual_clock_;  // 2023-11-14 22:13 UTC
+  ManualClock* const clock_ = &manual_clock_;
   std::unique_ptr<Router> router_;
 };
 

@@ -42,7 +42,7 @@ class PgRouterStoreTest : public RouterPgTest {
     options.record_content = record_content;
     auto router = std::make_unique<Router>(
         std::move(config), std::make_unique<PgRouterStore>(pool_.get()), MakeProviderClients(),
-        std::make_unique<RealClock>(), [] { return 0.0; }, options);
+        Clock::Real(), [] { return 0.0; }, options);
     auto st = router->Init(CallContext::Background());
     EXPECT_TRUE(st.ok()) << st;
     return router;
