@@ -62,6 +62,7 @@ Router::Router(RouterConfig config, std::unique_ptr<RouterStore> store,
       health_(options.health),
       settings_(options.settings_cache_ttl),
       executor_(client_.get(), &health_, clock_, std::move(random01), options.executor),
+      accounting_(store_.get(), clock_, options.record_content, deps.metrics),
       log_(Logger("llm_router")),
       models_(std::make_shared<const std::vector<ModelSpec>>()),
       running_(std::make_shared<const std::vector<Experiment>>()),
@@ -251,13 +252,13 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
     if (!sel.ToStatus().ok() && sel.RateLimited()) RouterMetrics::Inc(metrics_.rate_limit_rejected);
   }
   if (absl::Status st = sel.ToStatus(); !st.ok()) {
-    Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, false, ctx);
+    accounting_.Rejected({request, sel, clock_->Now() - start, sink != nullptr, false, ctx}, st);
     return st;
   }
   auto sandbox_read = Sandbox(request.subject, ctx);
   if (!sandbox_read.ok()) {
-    Account(request, sel, nullptr, sandbox_read.status(), clock_->Now() - start, sink != nullptr,
-            false, ctx);
+    accounting_.Rejected({request, sel, clock_->Now() - start, sink != nullptr, false, ctx},
+                         sandbox_read.status());
     return sandbox_read.status();
   }
   const bool sandbox = *sandbox_read;
@@ -281,7 +282,7 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
     RouterMetrics::Inc(metrics_.cache_skipped);
   }
   if (absl::Status st = CheckBudget(request, start, ctx); !st.ok()) {
-    Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, sandbox, ctx);
+    accounting_.Rejected({request, sel, clock_->Now() - start, sink != nullptr, sandbox, ctx}, st);
     return st;
   }
   if (!sel.arm.empty()) RouterMetrics::Inc(metrics_.experiment_enrolled);
@@ -339,7 +340,7 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
     if (used > 0) limiter_->AddTokens(ex.model->id, used, now);
   }
   const int64_t execution_id =
-      Account(request, sel, &ex, ex.status, latency, sink != nullptr, sandbox, ctx);
+      accounting_.Executed({request, sel, latency, sink != nullptr, sandbox, ctx}, ex);
   if (!ex.status.ok()) {
     if (ex.status.code() == absl::StatusCode::kUnavailable ||
         ex.status.code() == absl::StatusCode::kDeadlineExceeded) {
@@ -379,69 +380,6 @@ absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const T
                 ctx);
   }
   return c;
-}
-
-ExecutionRecord Router::Record(const CompletionRequest& request, const Selection& sel,
-                               absl::Duration latency, bool streamed, bool sandbox,
-                               const CallContext& ctx) const {
-  ExecutionRecord r;
-  r.request_id = ctx.request_id;
-  r.subject = request.subject;
-  r.agent = request.agent;
-  r.task = sel.task;
-  r.latency = latency;
-  r.sensitive = sel.sensitive;
-  r.streamed = streamed;
-  r.sandbox = sandbox;
-  r.experiment_id = sel.experiment_id;
-  r.arm = sel.arm;
-  r.time = clock_->Now();
-  if (options_.record_content) {
-    for (const auto& m : request.messages) r.prompt += MaskPii(m.content) + "\n";
-  }
-  return r;
-}
-
-int64_t Router::Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
-                        const absl::Status& status, absl::Duration latency, bool streamed,
-                        bool sandbox, const CallContext& ctx) {
-  ExecutionRecord r = Record(request, sel, latency, streamed, sandbox, ctx);
-  r.outcome = status.ok() ? "ok" : (ex ? "failed" : "rejected");
-  r.error = MaskPii(std::string(status.message()));
-  if (ex) {
-    r.attempts = static_cast<int>(ex->attempts.size());
-    if (ex->model) {
-      r.model_id = ex->model->id;
-      r.provider = ex->model->provider;
-      r.usage = ex->reply.usage;
-      r.cost_usd = ex->model->Cost(r.usage.input_tokens, r.usage.output_tokens);
-      r.simulated = ex->model->simulated;
-    }
-    if (options_.record_content) r.response = MaskPii(ex->reply.text);
-  }
-  return Write(r);
-}
-
-int64_t Router::Write(const ExecutionRecord& r) {
-  // The answer is already paid for: a failed write must not fail the call.
-  auto recorded = store_->RecordExecution(r, CallContext::Background(absl::Seconds(2)));
-  int64_t id = 0;
-  if (!recorded.ok()) {
-    log_->warn("could not record the execution: {}", recorded.status().message());
-  } else {
-    id = recorded->execution_id;
-    for (const auto& a : recorded->alerts) {
-      RouterMetrics::Inc(metrics_.budget_alerts);
-      log_->warn("{}", BudgetAlertMessage(a));
-    }
-  }
-  log_->info(
-      "task={} model={} outcome={} cached={} sandbox={} attempts={} tokens={}/{} cost_usd={:.6f} "
-      "latency_ms={:.1f} sensitive={}",
-      TaskName(r.task), r.model_id.empty() ? "-" : r.model_id, r.outcome, r.cached, r.sandbox,
-      r.attempts, r.usage.input_tokens, r.usage.output_tokens, r.cost_usd,
-      absl::ToDoubleMilliseconds(r.latency), r.sensitive);
-  return id;
 }
 
 std::vector<ModelSpec> Router::ListModels() const { return *Models(); }

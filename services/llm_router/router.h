@@ -1,6 +1,6 @@
 // The LLM router's logic: validate a request, select models (selection.h),
 // run them with retries and fallbacks (executor.h), account for it
-// (store.h), and keep the model registry. Plain types in, absl::Status out;
+// (accounting/usage_recorder.h), and keep the model registry. Plain types in, absl::Status out;
 // no gRPC (grpc_service.h is the transport). Errors:
 //   INVALID_ARGUMENT naming each field (messages, messages[i].content,
 //     messages[i].role, max_tokens, temperature, model, constraints.max_cost_usd);
@@ -40,6 +40,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "services/llm_router/accounting/settings_cache.h"
+#include "services/llm_router/accounting/usage_recorder.h"
 #include "services/llm_router/config.h"
 #include "services/llm_router/execution/executor.h"
 #include "services/llm_router/execution/health.h"
@@ -166,14 +167,6 @@ class Router {
   absl::StatusOr<Completion> Cached(const CompletionRequest& request, const Selection& sel,
                                     const CachedAnswer& hit, const TextSink* sink, absl::Time start,
                                     bool sandbox, const CallContext& ctx);
-  ExecutionRecord Record(const CompletionRequest& request, const Selection& sel,
-                         absl::Duration latency, bool streamed, bool sandbox,
-                         const CallContext& ctx) const;
-  int64_t Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
-                  const absl::Status& status, absl::Duration latency, bool streamed, bool sandbox,
-                  const CallContext& ctx);
-  // Returns the row's id (0 when it could not be written).
-  int64_t Write(const ExecutionRecord& record);
   void RefreshIfStale();
   // Selection with health, rate limits, the arm and feedback weighting.
   Selection SelectFor(const CompletionRequest& request, const std::vector<ModelSpec>& models,
@@ -190,6 +183,7 @@ class Router {
   HealthBook health_;
   SettingsCache settings_;
   Executor executor_;
+  UsageRecorder accounting_;  // the executions rows
   std::shared_ptr<spdlog::logger> log_;
   mutable std::mutex mu_;
   std::shared_ptr<const std::vector<ModelSpec>> models_;           // sorted by id

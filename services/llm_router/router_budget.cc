@@ -5,7 +5,6 @@
 #include "common/status.h"
 #include "services/llm_router/roles.h"
 #include "services/llm_router/router.h"
-#include "services/llm_router/selection/pii.h"
 
 namespace genesis::llmrouter {
 
@@ -24,15 +23,8 @@ absl::StatusOr<Completion> Router::Cached(const CompletionRequest& request, cons
   c.simulated = hit.simulated;
   c.cached = true;
   c.sandbox = sandbox;
-  // Accounted as a request that used no tokens and cost nothing.
-  ExecutionRecord r = Record(request, sel, c.latency, sink != nullptr, sandbox, ctx);
-  r.outcome = "ok";
-  r.cached = true;
-  r.model_id = hit.model_id;
-  r.provider = hit.provider;
-  r.simulated = hit.simulated;
-  if (options_.record_content) r.response = MaskPii(hit.text);
-  c.execution_id = Write(r);
+  c.execution_id =
+      accounting_.CacheHit({request, sel, c.latency, sink != nullptr, sandbox, ctx}, hit);
   c.experiment_id = sel.experiment_id;
   c.arm = sel.arm;
   return c;
