@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<PgPool> pool;
   std::unique_ptr<RouterStore> store;
-  BatchedRouterStore* batched = nullptr;
+  BatchedAccountingStore* batched = nullptr;
   if (!FLAGS_pg_dsn.empty()) {
     if (auto st = ApplyMigrations(FLAGS_pg_dsn, "llm_router", LlmRouterMigrations()); !st.ok()) {
       std::fprintf(stderr, "migrations: %s\n", std::string(st.message()).c_str());
@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
     pool = std::make_unique<PgPool>(po, nullptr);
     store = std::make_unique<PgRouterStore>(pool.get());
     if (FLAGS_accounting_mode == "batched") {
-      auto b = std::make_unique<BatchedRouterStore>(std::move(store), BatchedStoreOptions{});
+      auto b =
+          std::make_unique<BatchedAccountingStore>(std::move(store), BatchedAccountingOptions{});
       batched = b.get();
       store = std::move(b);
     } else if (FLAGS_accounting_mode != "sync") {

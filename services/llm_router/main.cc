@@ -139,13 +139,14 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<llmrouter::RouterStore> store =
       std::make_unique<llmrouter::PgRouterStore>(&rt.pool());
-  llmrouter::BatchedRouterStore* batched = nullptr;
+  llmrouter::BatchedAccountingStore* batched = nullptr;
   if (FLAGS_accounting_mode == "batched") {
-    llmrouter::BatchedStoreOptions batch;
+    llmrouter::BatchedAccountingOptions batch;
     batch.max_batch_rows = static_cast<size_t>(FLAGS_accounting_batch_rows);
     batch.flush_interval = absl::Milliseconds(FLAGS_accounting_flush_ms);
     batch.max_queued_rows = static_cast<size_t>(FLAGS_accounting_queue_rows);
-    auto b = std::make_unique<llmrouter::BatchedRouterStore>(std::move(store), batch, deps.metrics);
+    auto b =
+        std::make_unique<llmrouter::BatchedAccountingStore>(std::move(store), batch, deps.metrics);
     batched = b.get();
     store = std::move(b);
   }

@@ -26,8 +26,9 @@ bool Retryable(const absl::Status& st) {
 
 }  // namespace
 
-BatchedRouterStore::BatchedRouterStore(std::unique_ptr<RouterStore> inner,
-                                       BatchedStoreOptions options, RouterMetrics metrics)
+BatchedAccountingStore::BatchedAccountingStore(std::unique_ptr<RouterStore> inner,
+                                               BatchedAccountingOptions options,
+                                               RouterMetrics metrics)
     : inner_(std::move(inner)),
       options_(options),
       metrics_(metrics),
@@ -35,9 +36,9 @@ BatchedRouterStore::BatchedRouterStore(std::unique_ptr<RouterStore> inner,
   writer_ = std::thread([this] { Run(); });
 }
 
-BatchedRouterStore::~BatchedRouterStore() { Close(); }
+BatchedAccountingStore::~BatchedAccountingStore() { Close(); }
 
-size_t BatchedRouterStore::Close() {
+size_t BatchedAccountingStore::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return lost_;
@@ -53,12 +54,12 @@ size_t BatchedRouterStore::Close() {
   return lost_;
 }
 
-size_t BatchedRouterStore::pending_rows() const {
+size_t BatchedAccountingStore::pending_rows() const {
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.size() + writing_.size();
 }
 
-absl::StatusOr<int64_t> BatchedRouterStore::NextId(const CallContext& ctx) {
+absl::StatusOr<int64_t> BatchedAccountingStore::NextId(const CallContext& ctx) {
   std::lock_guard<std::mutex> lock(id_mu_);
   if (ids_.empty()) {
     auto ids = inner_->ReserveExecutionIds(options_.id_block, ctx);
@@ -71,7 +72,7 @@ absl::StatusOr<int64_t> BatchedRouterStore::NextId(const CallContext& ctx) {
   return id;
 }
 
-void BatchedRouterStore::TopUpIds() {
+void BatchedAccountingStore::TopUpIds() {
   {
     std::lock_guard<std::mutex> lock(id_mu_);
     if (ids_.size() >= static_cast<size_t>(options_.id_block) / 2) return;
@@ -83,15 +84,15 @@ void BatchedRouterStore::TopUpIds() {
   ids_.insert(ids_.end(), ids->begin(), ids->end());
 }
 
-absl::StatusOr<RecordResult> BatchedRouterStore::WriteNow(const ExecutionRecord& record,
-                                                          const CallContext& ctx) {
+absl::StatusOr<RecordResult> BatchedAccountingStore::WriteNow(const ExecutionRecord& record,
+                                                              const CallContext& ctx) {
   RouterMetrics::Inc(metrics_.accounting_sync_fallback);
   ExecutionRecord r = record;
   r.id = 0;  // the database assigns it
   return inner_->RecordExecution(r, ctx);
 }
 
-void BatchedRouterStore::AddPending(const ExecutionRecord& r, int sign) {
+void BatchedAccountingStore::AddPending(const ExecutionRecord& r, int sign) {
   const int64_t tokens = r.usage.input_tokens + r.usage.output_tokens;
   if (tokens == 0 && r.cost_usd == 0) return;
   const std::string day = UtcDay(r.time);
@@ -106,8 +107,8 @@ void BatchedRouterStore::AddPending(const ExecutionRecord& r, int sign) {
   add(BudgetScope::kAgent, r.agent);
 }
 
-absl::StatusOr<RecordResult> BatchedRouterStore::RecordExecution(const ExecutionRecord& record,
-                                                                 const CallContext& ctx) {
+absl::StatusOr<RecordResult> BatchedAccountingStore::RecordExecution(const ExecutionRecord& record,
+                                                                     const CallContext& ctx) {
   ExecutionRecord r = record;
   if (r.time == absl::InfinitePast()) r.time = absl::Now();
   auto full = [&] {
@@ -140,7 +141,7 @@ absl::StatusOr<RecordResult> BatchedRouterStore::RecordExecution(const Execution
   return RecordResult{*id, {}};
 }
 
-void BatchedRouterStore::Run() {
+void BatchedAccountingStore::Run() {
   absl::Duration backoff = options_.retry_initial_backoff;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
@@ -207,7 +208,7 @@ void BatchedRouterStore::Run() {
   }
 }
 
-bool BatchedRouterStore::WriteBatch(const std::vector<ExecutionRecord>& batch) {
+bool BatchedAccountingStore::WriteBatch(const std::vector<ExecutionRecord>& batch) {
   auto alerts = inner_->RecordExecutions(batch, CallContext::Background(options_.write_timeout));
   if (alerts.ok()) {
     RouterMetrics::Inc(metrics_.accounting_written, static_cast<double>(batch.size()));
@@ -243,14 +244,14 @@ bool BatchedRouterStore::WriteBatch(const std::vector<ExecutionRecord>& batch) {
   return true;
 }
 
-void BatchedRouterStore::ReportAlerts(const std::vector<BudgetAlert>& alerts) {
+void BatchedAccountingStore::ReportAlerts(const std::vector<BudgetAlert>& alerts) {
   for (const auto& a : alerts) {
     RouterMetrics::Inc(metrics_.budget_alerts);
     log_->warn("{}", BudgetAlertMessage(a));
   }
 }
 
-absl::Status BatchedRouterStore::WaitFor(uint64_t seq, absl::Time deadline) {
+absl::Status BatchedAccountingStore::WaitFor(uint64_t seq, absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
   if (done_seq_ >= seq) return absl::OkStatus();
   flush_now_ = true;
@@ -262,7 +263,7 @@ absl::Status BatchedRouterStore::WaitFor(uint64_t seq, absl::Time deadline) {
       absl::StrCat(queue_.size() + writing_.size(), " accounting row(s) are not written yet"));
 }
 
-absl::Status BatchedRouterStore::Flush(absl::Time deadline) {
+absl::Status BatchedAccountingStore::Flush(absl::Time deadline) {
   uint64_t target;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -271,13 +272,13 @@ absl::Status BatchedRouterStore::Flush(absl::Time deadline) {
   return WaitFor(target, deadline);
 }
 
-void BatchedRouterStore::FlushBestEffort(const CallContext& ctx) {
+void BatchedAccountingStore::FlushBestEffort(const CallContext& ctx) {
   if (auto st = Flush(std::min(ctx.deadline, absl::Now() + options_.write_timeout)); !st.ok()) {
     log_->warn("reading without the latest accounting rows: {}", st.message());
   }
 }
 
-void BatchedRouterStore::AddQueuedUsage(std::vector<Budget>* budgets, absl::Time now) {
+void BatchedAccountingStore::AddQueuedUsage(std::vector<Budget>* budgets, absl::Time now) {
   const std::string today = UtcDay(now), month = UtcMonthStart(now);
   std::lock_guard<std::mutex> lock(mu_);
   if (pending_usage_.empty()) return;
@@ -293,26 +294,26 @@ void BatchedRouterStore::AddQueuedUsage(std::vector<Budget>* budgets, absl::Time
   }
 }
 
-absl::StatusOr<std::vector<Budget>> BatchedRouterStore::ListBudgets(const std::string& owner,
-                                                                    absl::Time now,
-                                                                    const CallContext& ctx) {
+absl::StatusOr<std::vector<Budget>> BatchedAccountingStore::ListBudgets(const std::string& owner,
+                                                                        absl::Time now,
+                                                                        const CallContext& ctx) {
   auto budgets = inner_->ListBudgets(owner, now, ctx);
   if (budgets.ok()) AddQueuedUsage(&*budgets, now);
   return budgets;
 }
 
-absl::StatusOr<std::vector<Budget>> BatchedRouterStore::BudgetsFor(const std::string& subject,
-                                                                   const std::string& agent,
-                                                                   absl::Time now,
-                                                                   const CallContext& ctx) {
+absl::StatusOr<std::vector<Budget>> BatchedAccountingStore::BudgetsFor(const std::string& subject,
+                                                                       const std::string& agent,
+                                                                       absl::Time now,
+                                                                       const CallContext& ctx) {
   auto budgets = inner_->BudgetsFor(subject, agent, now, ctx);
   if (budgets.ok()) AddQueuedUsage(&*budgets, now);
   return budgets;
 }
 
-absl::StatusOr<Feedback> BatchedRouterStore::UpsertFeedback(const Feedback& feedback,
-                                                            absl::Time now, bool* created,
-                                                            const CallContext& ctx) {
+absl::StatusOr<Feedback> BatchedAccountingStore::UpsertFeedback(const Feedback& feedback,
+                                                                absl::Time now, bool* created,
+                                                                const CallContext& ctx) {
   uint64_t seq = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -328,13 +329,13 @@ absl::StatusOr<Feedback> BatchedRouterStore::UpsertFeedback(const Feedback& feed
   return inner_->UpsertFeedback(feedback, now, created, ctx);
 }
 
-absl::StatusOr<std::vector<UsageRow>> BatchedRouterStore::UsageReport(const UsageQuery& query,
-                                                                      const CallContext& ctx) {
+absl::StatusOr<std::vector<UsageRow>> BatchedAccountingStore::UsageReport(const UsageQuery& query,
+                                                                          const CallContext& ctx) {
   FlushBestEffort(ctx);
   return inner_->UsageReport(query, ctx);
 }
 
-absl::StatusOr<std::vector<ArmReport>> BatchedRouterStore::ExperimentReport(
+absl::StatusOr<std::vector<ArmReport>> BatchedAccountingStore::ExperimentReport(
     const Experiment& experiment, const CallContext& ctx) {
   FlushBestEffort(ctx);
   return inner_->ExperimentReport(experiment, ctx);

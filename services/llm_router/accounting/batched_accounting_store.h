@@ -1,6 +1,7 @@
 // Batched accounting: a RouterStore that takes the executions row off the
 // call's path (`--accounting_mode=batched`). Everything else goes straight
-// to the wrapped store.
+// to the wrapped store. The rows come from UsageRecorder (usage_recorder.h);
+// the wrapped PgRouterStore writes them (store/pg_accounting_store.cc).
 //
 // RecordExecution mints the row's id (ids reserved from the database in
 // blocks, so they are unique across router instances and Complete can
@@ -46,7 +47,7 @@
 
 namespace genesis::llmrouter {
 
-struct BatchedStoreOptions {
+struct BatchedAccountingOptions {
   size_t max_batch_rows = 500;                              // rows per insert
   absl::Duration flush_interval = absl::Milliseconds(100);  // oldest row waits at most this
   size_t max_queued_rows = 20000;  // queued + being written; beyond: written in the call
@@ -60,12 +61,12 @@ struct BatchedStoreOptions {
   absl::Duration retry_max_backoff = absl::Seconds(30);
 };
 
-class BatchedRouterStore final : public RouterStore {
+class BatchedAccountingStore final : public RouterStore {
  public:
   // Starts the writer thread. `inner` does the writing (PgRouterStore).
-  BatchedRouterStore(std::unique_ptr<RouterStore> inner, BatchedStoreOptions options,
-                     RouterMetrics metrics = {});
-  ~BatchedRouterStore() override;  // Close()
+  BatchedAccountingStore(std::unique_ptr<RouterStore> inner, BatchedAccountingOptions options,
+                         RouterMetrics metrics = {});
+  ~BatchedAccountingStore() override;  // Close()
 
   // Writes every queued row (retrying until options.shutdown_timeout) and
   // stops the writer; rows recorded afterwards are written in the call.
@@ -162,7 +163,7 @@ class BatchedRouterStore final : public RouterStore {
   void FlushBestEffort(const CallContext& ctx);
 
   const std::unique_ptr<RouterStore> inner_;
-  const BatchedStoreOptions options_;
+  const BatchedAccountingOptions options_;
   const RouterMetrics metrics_;
   std::shared_ptr<spdlog::logger> log_;
 

@@ -1,5 +1,8 @@
 // RouterStore on PostgreSQL (schema `llm_router`, migrations/). All of the
-// router's SQL lives in pg_store.cc.
+// router's SQL lives in store/pg_*.cc: the model registry and the retry
+// queue in pg_store.cc, the executions rows with their usage counters in
+// pg_accounting_store.cc, budgets, sandbox mode and the usage report in
+// pg_budget_store.cc, feedback and experiments in pg_experiment_store.cc.
 #pragma once
 
 #include "common/pg_pool.h"
@@ -15,7 +18,8 @@ class PgRouterStore final : public RouterStore {
   absl::Status SeedModels(const std::vector<ModelSpec>& models, const CallContext& ctx) override;
   absl::StatusOr<std::vector<ModelSpec>> LoadModels(const CallContext& ctx) override;
   absl::Status SaveTunables(const ModelSpec& model, const CallContext& ctx) override;
-  // The executions row, the day counters and the alerts: pg_budget_store.cc.
+  // The accounting write (pg_accounting_store.cc): the executions row, the
+  // day counters and the alerts.
   absl::StatusOr<RecordResult> RecordExecution(const ExecutionRecord& record,
                                                const CallContext& ctx) override;
   absl::StatusOr<std::vector<int64_t>> ReserveExecutionIds(int count,
@@ -23,6 +27,7 @@ class PgRouterStore final : public RouterStore {
   // COPY into executions (ids given), then the summed day counters.
   absl::StatusOr<std::vector<BudgetAlert>> RecordExecutions(
       const std::vector<ExecutionRecord>& records, const CallContext& ctx) override;
+  // Budgets, sandbox mode and the usage report: pg_budget_store.cc.
   absl::Status SetBudget(const Budget& budget, const CallContext& ctx) override;
   absl::StatusOr<std::vector<Budget>> ListBudgets(const std::string& owner, absl::Time now,
                                                   const CallContext& ctx) override;

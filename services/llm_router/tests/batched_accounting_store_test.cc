@@ -1,4 +1,4 @@
-// BatchedRouterStore on the fake store (label `unit`): batch sizes, a
+// BatchedAccountingStore on the fake store (label `unit`): batch sizes, a
 // database that fails keeps the rows and retries them, Close() gives up
 // after its timeout and counts what it lost, an id reservation that fails
 // writes the row in the call.
@@ -25,14 +25,14 @@ ExecutionRecord Row(const std::string& subject, int64_t tokens) {
 
 class BatchedStoreTest : public ::testing::Test {
  protected:
-  void Start(BatchedStoreOptions options) {
+  void Start(BatchedAccountingOptions options) {
     auto fake = std::make_unique<testing::FakeRouterStore>();
     fake_ = fake.get();
     metrics_ = RouterMetrics::Register(&registry_);
-    store_ = std::make_unique<BatchedRouterStore>(std::move(fake), options, metrics_);
+    store_ = std::make_unique<BatchedAccountingStore>(std::move(fake), options, metrics_);
   }
-  static BatchedStoreOptions NeverByTime(size_t batch) {
-    BatchedStoreOptions o;
+  static BatchedAccountingOptions NeverByTime(size_t batch) {
+    BatchedAccountingOptions o;
     o.flush_interval = absl::Hours(1);
     o.max_batch_rows = batch;
     o.id_block = 4;
@@ -48,7 +48,7 @@ class BatchedStoreTest : public ::testing::Test {
   MetricsRegistry registry_;
   RouterMetrics metrics_;
   testing::FakeRouterStore* fake_ = nullptr;
-  std::unique_ptr<BatchedRouterStore> store_;
+  std::unique_ptr<BatchedAccountingStore> store_;
   CallContext ctx_ = CallContext::Background(absl::Seconds(5));
 };
 
@@ -66,7 +66,7 @@ TEST_F(BatchedStoreTest, WritesFullBatchesAndTheRestOnFlush) {
 }
 
 TEST_F(BatchedStoreTest, WritesByTimeWithoutAFullBatch) {
-  BatchedStoreOptions o = NeverByTime(1000);
+  BatchedAccountingOptions o = NeverByTime(1000);
   o.flush_interval = absl::Milliseconds(10);
   Start(o);
   Record();

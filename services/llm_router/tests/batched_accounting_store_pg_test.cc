@@ -1,4 +1,4 @@
-// Batched accounting (BatchedRouterStore over PgRouterStore) on real
+// Batched accounting (BatchedAccountingStore over PgRouterStore) on real
 // PostgreSQL (label `pg`; a fresh database per test), through the Router
 // and the in-process provider simulator: rows land with the ids the calls
 // returned, Close() writes what is queued, a full queue writes in the call,
@@ -31,13 +31,13 @@ class BatchedStorePgTest : public RouterPgTest {
     router_.reset();  // closes the store (writes what is queued) before the pool goes
   }
   // A router whose accounting is batched with `options`.
-  void Start(BatchedStoreOptions options, RouterOptions router_options = {}) {
+  void Start(BatchedAccountingOptions options, RouterOptions router_options = {}) {
     RouterConfig config;
     config.models = {testing::SimModel("cloud-a", Protocol::kOpenAi, sim_->url()),
                      testing::SimModel("local", Protocol::kOpenAi, sim_->url(), Locality::kLocal)};
     config.policies[Task::kChat] = {"cloud-a", "local"};
-    auto store = std::make_unique<BatchedRouterStore>(std::make_unique<PgRouterStore>(pool_.get()),
-                                                      options, metrics_);
+    auto store = std::make_unique<BatchedAccountingStore>(
+        std::make_unique<PgRouterStore>(pool_.get()), options, metrics_);
     store_ = store.get();
     RouterDeps deps;
     deps.metrics = metrics_;
@@ -47,8 +47,8 @@ class BatchedStorePgTest : public RouterPgTest {
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
   }
   // Nothing is written by time: only a full batch, Flush or Close.
-  static BatchedStoreOptions NeverByTime() {
-    BatchedStoreOptions o;
+  static BatchedAccountingOptions NeverByTime() {
+    BatchedAccountingOptions o;
     o.flush_interval = absl::Hours(1);
     o.max_batch_rows = 1000;
     return o;
@@ -85,12 +85,12 @@ class BatchedStorePgTest : public RouterPgTest {
   MetricsRegistry registry_;
   RouterMetrics metrics_;
   std::unique_ptr<Router> router_;
-  BatchedRouterStore* store_ = nullptr;
+  BatchedAccountingStore* store_ = nullptr;
   CallContext ctx_ = CallContext::Background(absl::Seconds(10));
 };
 
 TEST_F(BatchedStorePgTest, RowsLandWithTheIdsTheCallsReturnedAndTheirCounters) {
-  BatchedStoreOptions o;
+  BatchedAccountingOptions o;
   o.flush_interval = absl::Milliseconds(20);
   o.max_batch_rows = 7;
   Start(o);
@@ -139,7 +139,7 @@ TEST_F(BatchedStorePgTest, CloseWritesWhatIsQueued) {
 }
 
 TEST_F(BatchedStorePgTest, FullQueueWritesInTheCallInsteadOfDropping) {
-  BatchedStoreOptions o = NeverByTime();
+  BatchedAccountingOptions o = NeverByTime();
   o.max_queued_rows = 2;
   Start(o);
   std::set<int64_t> ids;
