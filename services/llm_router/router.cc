@@ -235,151 +235,166 @@ absl::StatusOr<Completion> Router::StreamComplete(const CompletionRequest& reque
 
 absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const TextSink* sink,
                                        const CallContext& ctx) {
-  const absl::Time start = clock_->Now();
+  Call call{request, sink, ctx, clock_->Now()};
   GENESIS_RETURN_IF_ERROR(Validate(request));
-  auto models = Models();
-  Selection sel = SelectFor(request, *models, start, ctx);
+  if (absl::Status st = ChooseModels(call); !st.ok()) return Refuse(call, st);
+  if (absl::Status st = ReadSandbox(call); !st.ok()) return Refuse(call, st);
+  if (auto hit = LookUpCache(call)) return AnswerFromCache(call, *hit);
+  if (absl::Status st = CheckBudget(request, call.start, ctx); !st.ok()) return Refuse(call, st);
+  Execution ex = Execute(call);
+  const int64_t execution_id = accounting_.Executed(Accounted(call, call.latency), ex);
+  if (!ex.status.ok()) {
+    KeepForRetry(call, ex);
+    return ex.status;
+  }
+  Completion answer = Answer(call, std::move(ex), execution_id);
+  FillCache(call, answer);
+  return answer;
+}
+
+AccountedCall Router::Accounted(const Call& call, absl::Duration latency) const {
+  return {call.request, call.selection, latency, call.sink != nullptr, call.sandbox, call.ctx};
+}
+
+absl::Status Router::Refuse(const Call& call, absl::Status status) {
+  accounting_.Rejected(Accounted(call, clock_->Now() - call.start), status);
+  return status;
+}
+
+absl::Status Router::ChooseModels(Call& call) {
+  call.models = Models();
+  Selection& sel = call.selection;
+  sel = SelectFor(call.request, *call.models, call.start, call.ctx);
   if (!sel.ToStatus().ok() && sel.RateLimited()) {
     // Only provider limits stand in the way: wait for the next window when
     // the deadline allows, once.
     const absl::Time now = clock_->Now();
     const absl::Time next = NextWindow(now);
-    if (next < ctx.deadline && !ctx.Cancelled()) {
+    if (next < call.ctx.deadline && !call.ctx.Cancelled()) {
       RouterMetrics::Inc(metrics_.rate_limit_waited);
       clock_->SleepFor(next - now);
-      sel = SelectFor(request, *models, clock_->Now(), ctx);
+      sel = SelectFor(call.request, *call.models, clock_->Now(), call.ctx);
     }
     if (!sel.ToStatus().ok() && sel.RateLimited()) RouterMetrics::Inc(metrics_.rate_limit_rejected);
   }
-  if (absl::Status st = sel.ToStatus(); !st.ok()) {
-    accounting_.Rejected({request, sel, clock_->Now() - start, sink != nullptr, false, ctx}, st);
-    return st;
+  return sel.ToStatus();
+}
+
+absl::Status Router::ReadSandbox(Call& call) {
+  auto sandbox = Sandbox(call.request.subject, call.ctx);
+  if (!sandbox.ok()) return sandbox.status();
+  call.sandbox = *sandbox;
+  return absl::OkStatus();
+}
+
+std::optional<CachedAnswer> Router::LookUpCache(Call& call) {
+  // Never for sensitive requests (P0: the caller's flag or personal data).
+  call.cacheable = cache_ && !call.request.no_cache && !call.selection.sensitive;
+  if (!call.cacheable) {
+    RouterMetrics::Inc(metrics_.cache_skipped);
+    return std::nullopt;
   }
-  auto sandbox_read = Sandbox(request.subject, ctx);
-  if (!sandbox_read.ok()) {
-    accounting_.Rejected({request, sel, clock_->Now() - start, sink != nullptr, false, ctx},
-                         sandbox_read.status());
-    return sandbox_read.status();
-  }
-  const bool sandbox = *sandbox_read;
+  call.cache_key = ResponseCacheKey(call.request, call.selection.task, call.selection.max_tokens);
+  std::optional<CachedAnswer> hit = cache_->Get(call.cache_key, call.ctx);
+  RouterMetrics::Inc(hit ? metrics_.cache_hits : metrics_.cache_misses);
+  return hit;
+}
+
+absl::StatusOr<Completion> Router::AnswerFromCache(const Call& call, const CachedAnswer& hit) {
+  const TextSink* sink = call.sink;
+  if (sink && !(*sink)(hit.text)) return absl::CancelledError("the client went away");
+  Completion c;
+  c.text = sink ? "" : hit.text;
+  c.model_id = hit.model_id;
+  c.provider = hit.provider;
+  c.latency = clock_->Now() - call.start;
+  c.task = call.selection.task;
+  c.sensitive = call.selection.sensitive;
+  c.finish_reason = hit.finish_reason;
+  c.simulated = hit.simulated;
+  c.cached = true;
+  c.sandbox = call.sandbox;
+  c.execution_id = accounting_.CacheHit(Accounted(call, c.latency), hit);
+  c.experiment_id = call.selection.experiment_id;
+  c.arm = call.selection.arm;
+  return c;
+}
+
+Execution Router::Execute(Call& call) {
+  const Selection& sel = call.selection;
+  if (!sel.arm.empty()) RouterMetrics::Inc(metrics_.experiment_enrolled);
   std::vector<const ModelSpec*> order;
   for (const auto& id : sel.Order()) {
-    for (const auto& m : *models) {
+    for (const auto& m : *call.models) {
       if (m.id == id) order.push_back(&m);
     }
   }
-  // Never for sensitive requests (P0: the caller's flag or personal data).
-  const bool cacheable = cache_ && !request.no_cache && !sel.sensitive;
-  std::string cache_key;
-  if (cacheable) {
-    cache_key = ResponseCacheKey(request, sel.task, sel.max_tokens);
-    if (auto hit = cache_->Get(cache_key, ctx)) {
-      RouterMetrics::Inc(metrics_.cache_hits);
-      return Cached(request, sel, *hit, sink, start, sandbox, ctx);
-    }
-    RouterMetrics::Inc(metrics_.cache_misses);
-  } else {
-    RouterMetrics::Inc(metrics_.cache_skipped);
-  }
-  if (absl::Status st = CheckBudget(request, start, ctx); !st.ok()) {
-    accounting_.Rejected({request, sel, clock_->Now() - start, sink != nullptr, sandbox, ctx}, st);
-    return st;
-  }
-  if (!sel.arm.empty()) RouterMetrics::Inc(metrics_.experiment_enrolled);
-  ExecutionParams params{&request.messages, sel.max_tokens, request.temperature, ctx.deadline,
-                         ctx.is_cancelled};
+  ExecutionParams params{&call.request.messages, sel.max_tokens, call.request.temperature,
+                         call.ctx.deadline, call.ctx.is_cancelled};
   // Admission reserves the prompt's estimated tokens against a TPM limit;
-  // released below, when the real usage is known.
-  struct Reservation {
-    std::string model_id;
-    int64_t tokens;
-    absl::Time at;
-  };
-  std::mutex reserved_mu;
-  std::vector<Reservation> reserved;
-  params.admit = [&, this](const ModelSpec& m) -> std::string {
-    if (m.rpm <= 0 && m.tpm <= 0) return "";
-    const absl::Time now = clock_->Now();
-    const int64_t reserve = m.tpm > 0 ? sel.estimated_input_tokens : 0;
-    if (limiter_->Admit(m.id, {m.rpm, m.tpm}, now, reserve)) {
-      if (reserve > 0) {
-        std::lock_guard<std::mutex> lock(reserved_mu);
-        reserved.push_back({m.id, reserve, now});
-      }
-      return "";
-    }
-    RouterMetrics::Inc(metrics_.rate_limit_skipped);
-    return RateLimitReason({m.rpm, m.tpm}, limiter_->Peek(m.id, now), now);
-  };
-  // A stream's text is kept here only to fill the cache.
-  std::string streamed_text;
+  // settled below, when the real usage is known.
+  CallRateLimits limits(limiter_.get(), clock_, sel.estimated_input_tokens,
+                        metrics_.rate_limit_skipped);
+  params.admit = [&limits](const ModelSpec& m) { return limits.Admit(m); };
+  // A stream's text is kept only to fill the cache.
+  const TextSink* sink = call.sink;
   TextSink keeping;
-  if (sink && cacheable) {
-    keeping = [&](std::string_view text) {
-      streamed_text.append(text);
-      return (*sink)(text);
+  if (call.sink && call.cacheable) {
+    keeping = [&call](std::string_view text) {
+      call.streamed_text.append(text);
+      return (*call.sink)(text);
     };
+    sink = &keeping;
   }
-  Execution ex = executor_.Run(order, params, sink && cacheable ? &keeping : sink);
-  const absl::Duration latency = clock_->Now() - start;
-  {
-    const absl::Time now = clock_->Now();
-    int64_t used = ex.model && ex.model->tpm > 0
-                       ? ex.reply.usage.input_tokens + ex.reply.usage.output_tokens
-                       : 0;
-    std::lock_guard<std::mutex> lock(reserved_mu);
-    for (const auto& r : reserved) {
-      // One correction when the answering model's reservation is in this window.
-      if (used > 0 && r.model_id == ex.model->id && WindowOf(r.at) == WindowOf(now)) {
-        limiter_->AddTokens(r.model_id, used - r.tokens, now);
-        used = 0;
-      } else {
-        limiter_->AddTokens(r.model_id, -r.tokens, r.at);
-      }
-    }
-    if (used > 0) limiter_->AddTokens(ex.model->id, used, now);
+  Execution ex = executor_.Run(order, params, sink);
+  call.latency = clock_->Now() - call.start;
+  limits.Settle(ex.model, ex.reply.usage);
+  return ex;
+}
+
+void Router::KeepForRetry(const Call& call, const Execution& ex) {
+  if (ex.status.code() != absl::StatusCode::kUnavailable &&
+      ex.status.code() != absl::StatusCode::kDeadlineExceeded) {
+    return;
   }
-  const int64_t execution_id =
-      accounting_.Executed({request, sel, latency, sink != nullptr, sandbox, ctx}, ex);
-  if (!ex.status.ok()) {
-    if (ex.status.code() == absl::StatusCode::kUnavailable ||
-        ex.status.code() == absl::StatusCode::kDeadlineExceeded) {
-      RetryRecord r{ctx.request_id,
-                    request.subject,
-                    request.agent,
-                    sel.task,
-                    RequestJson(request),
-                    AttemptsJson(ex.attempts),
-                    MaskPii(std::string(ex.status.message()))};
-      if (auto st = store_->EnqueueRetry(r, CallContext::Background(absl::Seconds(2))); !st.ok()) {
-        log_->warn("could not keep the failed request in the retry queue: {}", st.message());
-      }
-    }
-    return ex.status;
+  RetryRecord r{call.ctx.request_id,
+                call.request.subject,
+                call.request.agent,
+                call.selection.task,
+                RequestJson(call.request),
+                AttemptsJson(ex.attempts),
+                MaskPii(std::string(ex.status.message()))};
+  if (auto st = store_->EnqueueRetry(r, CallContext::Background(absl::Seconds(2))); !st.ok()) {
+    log_->warn("could not keep the failed request in the retry queue: {}", st.message());
   }
+}
+
+Completion Router::Answer(const Call& call, Execution ex, int64_t execution_id) const {
   Completion c;
-  c.text = sink ? "" : ex.reply.text;
+  c.text = call.sink ? "" : std::move(ex.reply.text);
   c.model_id = ex.model->id;
   c.provider = ex.model->provider;
   c.usage = ex.reply.usage;
   c.cost_usd = ex.model->Cost(c.usage.input_tokens, c.usage.output_tokens);
-  c.latency = latency;
+  c.latency = call.latency;
   c.attempts = std::move(ex.attempts);
-  c.task = sel.task;
-  c.sensitive = sel.sensitive;
+  c.task = call.selection.task;
+  c.sensitive = call.selection.sensitive;
   c.finish_reason = ex.reply.finish_reason;
   c.simulated = ex.model->simulated;
-  c.sandbox = sandbox;
+  c.sandbox = call.sandbox;
   c.execution_id = execution_id;
-  c.experiment_id = sel.experiment_id;
-  c.arm = sel.arm;
-  if (cacheable) {
-    cache_->Put(cache_key,
-                CachedAnswer{sink ? streamed_text : ex.reply.text, c.model_id, c.provider,
-                             c.finish_reason, c.simulated},
-                ctx);
-  }
+  c.experiment_id = call.selection.experiment_id;
+  c.arm = call.selection.arm;
   return c;
+}
+
+void Router::FillCache(const Call& call, const Completion& answer) {
+  if (!call.cacheable) return;
+  cache_->Put(call.cache_key,
+              CachedAnswer{call.sink ? call.streamed_text : answer.text, answer.model_id,
+                           answer.provider, answer.finish_reason, answer.simulated},
+              call.ctx);
 }
 
 std::vector<ModelSpec> Router::ListModels() const { return *Models(); }

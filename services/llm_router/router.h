@@ -15,11 +15,13 @@
 //     within `settings_read_timeout`: a call is never answered under a
 //     guessed setting (a sandbox mark the caller did not ask for silently
 //     drops replies; "no budget" silently lifts a limit).
-// Order of a call: validate, experiment arm of the subject (experiment.h),
-// select (P0, rate limits; waits for the next minute window when only
-// rate limits stand in the way and the deadline allows), response cache (not for sensitive
-// requests nor `no_cache`; a hit is answered without a budget check since it
-// costs nothing), budgets, execute, account (+ budget alerts), fill the cache.
+// Order of a call (Run, one private step each): validate, select with the
+// experiment arm of the subject (experiment.h), P0 and rate limits (waits for
+// the next minute window when only rate limits stand in the way and the
+// deadline allows), the subject's sandbox mode, response cache (not for
+// sensitive requests nor `no_cache`; a hit is answered without a budget check
+// since it costs nothing), budgets, execute, account (+ budget alerts), fill
+// the cache.
 // Accounting never fails a call that a model answered: a failed write is
 // logged and counted; neither does the response cache (a Redis error is a
 // miss). Running experiments and feedback posteriors that cannot be re-read
@@ -150,9 +152,47 @@ class Router {
   HealthBook& health() { return health_; }
 
  private:
+  // One Complete or StreamComplete on its way through Run's steps.
+  struct Call {
+    const CompletionRequest& request;
+    const TextSink* sink;  // null: a plain call
+    const CallContext& ctx;
+    absl::Time start;
+    std::shared_ptr<const std::vector<ModelSpec>> models;  // the registry the call saw
+    Selection selection;
+    bool sandbox = false;  // the subject's mode, once read
+    bool cacheable = false;
+    std::string cache_key;
+    std::string streamed_text;  // a stream's text, kept only to fill the cache
+    absl::Duration latency;     // until the executor returned
+  };
+
   absl::Status Validate(const CompletionRequest& request) const;
+  // Complete and StreamComplete: the steps below, in this order.
   absl::StatusOr<Completion> Run(const CompletionRequest& request, const TextSink* sink,
                                  const CallContext& ctx);
+  // 1. The models to try, in order; when only provider rate limits stand in
+  // the way, waits once for the next minute window if the deadline allows.
+  absl::Status ChooseModels(Call& call);
+  // 2. The subject's sandbox mode (Sandbox below).
+  absl::Status ReadSandbox(Call& call);
+  // 3. The response cache: the answer held for this request, if any (never
+  // for sensitive requests nor `no_cache`).
+  std::optional<CachedAnswer> LookUpCache(Call& call);
+  // 3b. A hit is answered (and accounted) without a budget check: it costs nothing.
+  absl::StatusOr<Completion> AnswerFromCache(const Call& call, const CachedAnswer& hit);
+  // 4. CheckBudget (below). 5. The models in order, with retries and
+  // fallbacks, within their provider rate limits.
+  Execution Execute(Call& call);
+  // 6. accounting_.Executed; a request every model failed is kept in the
+  // retry queue.
+  void KeepForRetry(const Call& call, const Execution& ex);
+  // 7. The answer, and the response cache filled with it.
+  Completion Answer(const Call& call, Execution ex, int64_t execution_id) const;
+  void FillCache(const Call& call, const Completion& answer);
+  // A call refused before any model ran: accounted as rejected.
+  absl::Status Refuse(const Call& call, absl::Status status);
+  AccountedCall Accounted(const Call& call, absl::Duration latency) const;
   std::shared_ptr<const std::vector<ModelSpec>> Models() const;
   // RESOURCE_EXHAUSTED when a budget of the subject or agent is spent;
   // UNAVAILABLE (logged, counted) when the budgets cannot be read.
@@ -164,9 +204,6 @@ class Router {
   absl::StatusOr<bool> Sandbox(const std::string& subject, const CallContext& ctx);
   // `ctx` with its deadline cut to settings_read_timeout from now.
   CallContext SettingsReadContext(const CallContext& ctx) const;
-  absl::StatusOr<Completion> Cached(const CompletionRequest& request, const Selection& sel,
-                                    const CachedAnswer& hit, const TextSink* sink, absl::Time start,
-                                    bool sandbox, const CallContext& ctx);
   void RefreshIfStale();
   // Selection with health, rate limits, the arm and feedback weighting.
   Selection SelectFor(const CompletionRequest& request, const std::vector<ModelSpec>& models,

@@ -55,4 +55,35 @@ void LocalRateLimiter::AddTokens(const std::string& model_id, int64_t tokens, ab
   At(model_id, WindowOf(now)).tokens += tokens;
 }
 
+std::string CallRateLimits::Admit(const ModelSpec& m) {
+  if (m.rpm <= 0 && m.tpm <= 0) return "";
+  const absl::Time now = clock_->Now();
+  const int64_t reserve = m.tpm > 0 ? estimated_input_tokens_ : 0;
+  if (limiter_->Admit(m.id, {m.rpm, m.tpm}, now, reserve)) {
+    if (reserve > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      reserved_.push_back({m.id, reserve, now});
+    }
+    return "";
+  }
+  if (skipped_) skipped_->Inc();
+  return RateLimitReason({m.rpm, m.tpm}, limiter_->Peek(m.id, now), now);
+}
+
+void CallRateLimits::Settle(const ModelSpec* answered, const Usage& usage) {
+  const absl::Time now = clock_->Now();
+  int64_t used = answered && answered->tpm > 0 ? usage.input_tokens + usage.output_tokens : 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& r : reserved_) {
+    // One correction when the answering model's reservation is in this window.
+    if (used > 0 && r.model_id == answered->id && WindowOf(r.at) == WindowOf(now)) {
+      limiter_->AddTokens(r.model_id, used - r.tokens, now);
+      used = 0;
+    } else {
+      limiter_->AddTokens(r.model_id, -r.tokens, r.at);
+    }
+  }
+  if (used > 0) limiter_->AddTokens(answered->id, used, now);
+}
+
 }  // namespace genesis::llmrouter

@@ -23,8 +23,11 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/metrics.h"
 #include "services/llm_router/model.h"
 
 namespace genesis::llmrouter {
@@ -78,6 +81,42 @@ class LocalRateLimiter final : public RateLimiter {
 
   std::mutex mu_;
   std::map<std::string, Window> windows_;
+};
+
+// The provider limits of one call. Admit, the executor's gate before each
+// model (ExecutionParams::admit), counts the request and reserves the
+// prompt's estimated tokens against a TPM limit, or says why the model is
+// passed over (counted in `skipped`). Settle, once the call has ended,
+// releases every reservation and adds the answer's real tokens (one
+// correction when the answering model's reservation is in the current
+// window). `limiter` and `clock` must outlive it. Thread-safe.
+class CallRateLimits {
+ public:
+  CallRateLimits(RateLimiter* limiter, Clock* clock, int64_t estimated_input_tokens,
+                 Counter* skipped)
+      : limiter_(limiter),
+        clock_(clock),
+        estimated_input_tokens_(estimated_input_tokens),
+        skipped_(skipped) {}
+
+  // "" lets the call to `model` go; otherwise why not.
+  std::string Admit(const ModelSpec& model);
+  // `answered`: the model that answered (null: none), with its usage.
+  void Settle(const ModelSpec* answered, const Usage& usage);
+
+ private:
+  struct Reservation {
+    std::string model_id;
+    int64_t tokens;
+    absl::Time at;
+  };
+
+  RateLimiter* limiter_;
+  Clock* clock_;
+  const int64_t estimated_input_tokens_;
+  Counter* skipped_;
+  std::mutex mu_;
+  std::vector<Reservation> reserved_;
 };
 
 }  // namespace genesis::llmrouter
