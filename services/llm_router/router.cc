@@ -1,3 +1,8 @@
+// Router: the call path of Complete and StreamComplete (Run, then one
+// member per step), Select, and what selection reads (experiments and
+// feedback refreshed, health and rate limits). The registry is in
+// router_models.cc, budgets and sandbox mode in router_budget.cc, feedback
+// and experiments in router_experiments.cc.
 #include "services/llm_router/router.h"
 
 #include <algorithm>
@@ -7,15 +12,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
-#include "services/llm_router/roles.h"
 #include "services/llm_router/selection/pii.h"
 
 namespace genesis::llmrouter {
 namespace {
-
-std::string ModelId(const std::string& name) {
-  return name.rfind("models/", 0) == 0 ? name.substr(7) : name;
-}
 
 std::string RequestJson(const CompletionRequest& r) {
   nlohmann::json messages = nlohmann::json::array();
@@ -67,37 +67,6 @@ Router::Router(RouterConfig config, std::unique_ptr<RouterStore> store,
       models_(std::make_shared<const std::vector<ModelSpec>>()),
       running_(std::make_shared<const std::vector<Experiment>>()),
       beta_(options.thompson_seed != 0 ? options.thompson_seed : std::random_device{}()) {}
-
-absl::Status Router::Init(const CallContext& ctx) {
-  GENESIS_RETURN_IF_ERROR(store_->SeedModels(config_.models, ctx));
-  GENESIS_ASSIGN_OR_RETURN(auto stored, store_->LoadModels(ctx));
-  auto models = std::make_shared<std::vector<ModelSpec>>();
-  for (const auto& c : config_.models) {
-    ModelSpec m = c;
-    auto it = std::find_if(stored.begin(), stored.end(),
-                           [&](const ModelSpec& s) { return s.id == c.id; });
-    if (it != stored.end()) {
-      m.enabled = it->enabled;
-      m.input_price_per_mtok = it->input_price_per_mtok;
-      m.output_price_per_mtok = it->output_price_per_mtok;
-      m.context_window = it->context_window;
-      m.capabilities = it->capabilities;
-      m.quality = it->quality;
-    }
-    models->push_back(std::move(m));
-  }
-  std::sort(models->begin(), models->end(),
-            [](const ModelSpec& a, const ModelSpec& b) { return a.id < b.id; });
-  int configured = 0;
-  for (const auto& m : *models) configured += m.configured && m.enabled;
-  log_->info("registry: {} models, {} configured and enabled", models->size(), configured);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    models_ = std::move(models);
-  }
-  RefreshIfStale();
-  return absl::OkStatus();
-}
 
 void Router::RefreshIfStale() {
   const absl::Time now = clock_->Now();
@@ -174,11 +143,6 @@ Selection Router::SelectFor(const CompletionRequest& request, const std::vector<
     };
   }
   return SelectModels(request, in);
-}
-
-std::shared_ptr<const std::vector<ModelSpec>> Router::Models() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return models_;
 }
 
 absl::Status Router::Validate(const CompletionRequest& r) const {
@@ -395,57 +359,6 @@ void Router::FillCache(const Call& call, const Completion& answer) {
               CachedAnswer{call.sink ? call.streamed_text : answer.text, answer.model_id,
                            answer.provider, answer.finish_reason, answer.simulated},
               call.ctx);
-}
-
-std::vector<ModelSpec> Router::ListModels() const { return *Models(); }
-
-absl::StatusOr<ModelSpec> Router::GetModel(const std::string& name) const {
-  const std::string id = ModelId(name);
-  for (const auto& m : *Models()) {
-    if (m.id == id) return m;
-  }
-  if (id.empty()) return InvalidField("name", "is required: models/{model}");
-  return absl::NotFoundError("model " + name + " not found");
-}
-
-absl::StatusOr<ModelSpec> Router::UpdateModel(const std::string& name, const ModelSpec& values,
-                                              const std::vector<std::string>& mask,
-                                              const CallContext& ctx) {
-  GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "UpdateModel"));
-  GENESIS_ASSIGN_OR_RETURN(ModelSpec m, GetModel(name));
-  FieldViolations v;
-  if (mask.empty()) v.Add("update_mask", "names no field to update");
-  for (const auto& path : mask) {
-    if (path == "enabled") {
-      m.enabled = values.enabled;
-    } else if (path == "input_price_per_mtok" || path == "output_price_per_mtok") {
-      double price = path == "input_price_per_mtok" ? values.input_price_per_mtok
-                                                    : values.output_price_per_mtok;
-      if (price < 0) v.Add("model." + path, "must not be negative");
-      (path == "input_price_per_mtok" ? m.input_price_per_mtok : m.output_price_per_mtok) = price;
-    } else if (path == "context_window") {
-      if (values.context_window <= 0) v.Add("model.context_window", "must be positive");
-      m.context_window = values.context_window;
-    } else if (path == "capabilities") {
-      m.capabilities = values.capabilities;
-    } else if (path == "quality") {
-      if (values.quality < 0 || values.quality > 100) v.Add("model.quality", "must be 0..100");
-      m.quality = values.quality;
-    } else {
-      v.Add("update_mask", "cannot update '" + path +
-                               "' (connection details come from the "
-                               "configuration file)");
-    }
-  }
-  GENESIS_RETURN_IF_ERROR(v.ToStatus());
-  GENESIS_RETURN_IF_ERROR(store_->SaveTunables(m, ctx));
-  std::lock_guard<std::mutex> lock(mu_);
-  auto copy = std::make_shared<std::vector<ModelSpec>>(*models_);
-  for (auto& s : *copy) {
-    if (s.id == m.id) s = m;
-  }
-  models_ = std::move(copy);
-  return m;
 }
 
 }  // namespace genesis::llmrouter
