@@ -1,4 +1,4 @@
-// Protos <-> the router's domain types (model.h, selection.h).
+// Protos <-> the router's domain types (model.h, selection/selection.h).
 #pragma once
 
 #include "absl/status/statusor.h"

@@ -1,5 +1,5 @@
-// The LLM router's logic: validate a request, select models (selection.h),
-// run them with retries and fallbacks (executor.h), account for it
+// The LLM router's logic: validate a request, select models (selection/selection.h),
+// run them with retries and fallbacks (execution/executor.h), account for it
 // (accounting/usage_recorder.h), and keep the model registry. Plain types in, absl::Status out;
 // no gRPC (grpc_service.h is the transport). Errors:
 //   INVALID_ARGUMENT naming each field (messages, messages[i].content,
@@ -16,7 +16,7 @@
 //     guessed setting (a sandbox mark the caller did not ask for silently
 //     drops replies; "no budget" silently lifts a limit).
 // Order of a call (Run, one private step each): validate, select with the
-// experiment arm of the subject (experiment.h), P0 and rate limits (waits for
+// experiment arm of the subject (selection/experiment.h), P0 and rate limits (waits for
 // the next minute window when only rate limits stand in the way and the
 // deadline allows), the subject's sandbox mode, response cache (not for
 // sensitive requests nor `no_cache`; a hit is answered without a budget check
@@ -67,7 +67,7 @@ struct RouterOptions {
   absl::Duration refresh_interval = absl::Seconds(30);
   uint64_t thompson_seed = 0;  // 0: from std::random_device
   // How long a subject's sandbox flag and a "no budget applies" answer are
-  // reused (settings_cache.h); zero reads them on every call.
+  // reused (accounting/settings_cache.h); zero reads them on every call.
   absl::Duration settings_cache_ttl = absl::ZeroDuration();
   // Longest wait for the subject's settings or budgets (also bounded by the
   // caller's deadline); past it the call fails UNAVAILABLE. A locked or hung
@@ -112,7 +112,7 @@ class Router {
                                         const std::vector<std::string>& mask,
                                         const CallContext& ctx);
 
-  // Budgets (budget.h). SetBudget: INVALID_ARGUMENT naming the field.
+  // Budgets (accounting/budget.h). SetBudget: INVALID_ARGUMENT naming the field.
   absl::Status SetBudget(const Budget& budget, const CallContext& ctx);
   // With the usage of the current period (the router's clock).
   absl::StatusOr<std::vector<Budget>> ListBudgets(const std::string& owner, const CallContext& ctx);

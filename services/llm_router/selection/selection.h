@@ -1,12 +1,12 @@
 // Model selection: pure functions from a request, the registry, the task
 // policies and what the router observed (circuit breakers, latency) to the
 // ordered list of models to try, with the reason for every model taken or
-// rejected. No I/O; the executor (executor.h) calls the chosen models.
+// rejected. No I/O; the executor (execution/executor.h) calls the chosen models.
 //
 // Order of the checks for each model: requested model, enabled, configured
 // (key / URL), P0 (sensitive requests: local models only), task policy,
 // capabilities, context window, cost limit, circuit breaker, provider rate
-// limit (rate_limit.h). The eligible
+// limit (execution/rate_limit.h). The eligible
 // models are then ordered by the strategy: the policy's order, cheapest
 // estimated cost, lowest latency moving average, or highest quality.
 #pragma once

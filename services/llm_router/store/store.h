@@ -80,7 +80,7 @@ class RouterStore {
   // capabilities, quality). NOT_FOUND for an unknown id.
   virtual absl::Status SaveTunables(const ModelSpec& model, const CallContext& ctx) = 0;
   // Writes the row and, in the same transaction, adds its tokens and cost to
-  // the day counters of its subject and agent (budget.h). Returns the budget
+  // the day counters of its subject and agent (accounting/budget.h). Returns the budget
   // alerts this row raised: the first time a day's usage passes 120 % of a
   // day budget (kept in budget_alerts, once per owner and day), and the id
   // of the new row.
