@@ -174,30 +174,33 @@ class Router {
   // 1. The models to try, in order; when only provider rate limits stand in
   // the way, waits once for the next minute window if the deadline allows.
   absl::Status ChooseModels(Call& call);
-  // 2. The subject's sandbox mode (Sandbox below).
+  // 2. The subject's sandbox mode (Sandbox, router_budget.cc).
   absl::Status ReadSandbox(Call& call);
   // 3. The response cache: the answer held for this request, if any (never
-  // for sensitive requests nor `no_cache`).
+  // for sensitive requests nor `no_cache`). A hit is answered (and
+  // accounted) at once, without a budget check: it costs nothing.
   std::optional<CachedAnswer> LookUpCache(Call& call);
-  // 3b. A hit is answered (and accounted) without a budget check: it costs nothing.
   absl::StatusOr<Completion> AnswerFromCache(const Call& call, const CachedAnswer& hit);
-  // 4. CheckBudget (below). 5. The models in order, with retries and
-  // fallbacks, within their provider rate limits.
+  // 4. RESOURCE_EXHAUSTED when a budget of the subject or agent is spent;
+  // UNAVAILABLE (logged, counted) when the budgets cannot be read
+  // (router_budget.cc).
+  absl::Status CheckBudget(const CompletionRequest& request, absl::Time now,
+                           const CallContext& ctx);
+  // 5. The models in order, with retries and fallbacks, within their
+  // provider rate limits.
   Execution Execute(Call& call);
-  // 6. accounting_.Executed; a request every model failed is kept in the
-  // retry queue.
+  // 6. Accounted (accounting_.Executed); a request every model failed is
+  // kept in the retry queue.
   void KeepForRetry(const Call& call, const Execution& ex);
   // 7. The answer, and the response cache filled with it.
   Completion Answer(const Call& call, Execution ex, int64_t execution_id) const;
   void FillCache(const Call& call, const Completion& answer);
-  // A call refused before any model ran: accounted as rejected.
+  // A call refused before any model ran (steps 1, 2, 4): accounted as
+  // rejected.
   absl::Status Refuse(const Call& call, absl::Status status);
   AccountedCall Accounted(const Call& call, absl::Duration latency) const;
+
   std::shared_ptr<const std::vector<ModelSpec>> Models() const;
-  // RESOURCE_EXHAUSTED when a budget of the subject or agent is spent;
-  // UNAVAILABLE (logged, counted) when the budgets cannot be read.
-  absl::Status CheckBudget(const CompletionRequest& request, absl::Time now,
-                           const CallContext& ctx);
   // The subject's sandbox mode; UNAVAILABLE (logged, counted) when it
   // cannot be read: never guessed, since a caller that honours the mark
   // drops the answer.
