@@ -28,11 +28,11 @@
 #include "common/rpc.h"
 #include "common/server.h"
 #include "common/stream_rpc.h"
-#include "services/llm_router/batched_store.h"
+#include "services/llm_router/accounting/batched_accounting_store.h"
 #include "services/llm_router/grpc_service.h"
-#include "services/llm_router/pg_store.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/store/pg_store.h"
 #include "services/llm_router/tests/fake_store.h"
 
 DEFINE_int32(seconds, 5, "Duration of each measured phase.");
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<PgPool> pool;
   std::unique_ptr<RouterStore> store;
-  BatchedRouterStore* batched = nullptr;
+  BatchedAccountingStore* batched = nullptr;
   if (!FLAGS_pg_dsn.empty()) {
     if (auto st = ApplyMigrations(FLAGS_pg_dsn, "llm_router", LlmRouterMigrations()); !st.ok()) {
       std::fprintf(stderr, "migrations: %s\n", std::string(st.message()).c_str());
@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
     pool = std::make_unique<PgPool>(po, nullptr);
     store = std::make_unique<PgRouterStore>(pool.get());
     if (FLAGS_accounting_mode == "batched") {
-      auto b = std::make_unique<BatchedRouterStore>(std::move(store), BatchedStoreOptions{});
+      auto b =
+          std::make_unique<BatchedAccountingStore>(std::move(store), BatchedAccountingOptions{});
       batched = b.get();
       store = std::move(b);
     } else if (FLAGS_accounting_mode != "sync") {
@@ -157,8 +158,8 @@ int main(int argc, char** argv) {
     store = std::make_unique<testing::FakeRouterStore>();
   }
   Router router(
-      config, std::move(store), MakeProviderClients(), std::make_unique<RealClock>(),
-      [] { return 0.5; }, RouterOptions{});
+      config, std::move(store), MakeProviderClients(), genesis::Clock::Real(), [] { return 0.5; },
+      RouterOptions{});
   if (auto st = router.Init(CallContext::Background()); !st.ok()) {
     std::fprintf(stderr, "init: %s\n", std::string(st.message()).c_str());
     return 1;

@@ -13,7 +13,7 @@
 //    "feedback_weighted_tasks": ["chat"]}
 //
 // "rpm"/"tpm": the provider's requests / tokens per minute for the model
-// (rate_limit.h; 0 or absent: no limit).
+// (execution/rate_limit.h; 0 or absent: no limit).
 //
 // "{simulator}" in a base URL is replaced by the simulator's URL; simulated
 // models are configured only when one is given. A real model is configured
@@ -36,7 +36,7 @@ struct RouterConfig {
   std::vector<ModelSpec> models;
   std::map<Task, std::vector<std::string>> policies;
   // Tasks whose policy order is replaced by feedback-weighted selection
-  // (Thompson sampling, experiment.h): "feedback_weighted_tasks": ["chat"].
+  // (Thompson sampling, selection/experiment.h): "feedback_weighted_tasks": ["chat"].
   std::set<Task> feedback_weighted;
 };
 

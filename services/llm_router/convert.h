@@ -1,12 +1,12 @@
-// Protos <-> the router's domain types (model.h, selection.h).
+// Protos <-> the router's domain types (model.h, selection/selection.h).
 #pragma once
 
 #include "absl/status/statusor.h"
 #include "genesis/llmrouter/v1/llm_router.pb.h"
-#include "services/llm_router/budget.h"
-#include "services/llm_router/experiment.h"
+#include "services/llm_router/accounting/budget.h"
 #include "services/llm_router/model.h"
-#include "services/llm_router/selection.h"
+#include "services/llm_router/selection/experiment.h"
+#include "services/llm_router/selection/selection.h"
 
 namespace genesis::llmrouter {
 

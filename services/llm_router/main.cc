@@ -5,12 +5,12 @@
 #include <random>
 
 #include "common/service_runtime.h"
-#include "services/llm_router/batched_store.h"
+#include "services/llm_router/accounting/batched_accounting_store.h"
+#include "services/llm_router/execution/redis_rate_limiter.h"
+#include "services/llm_router/execution/redis_response_cache.h"
 #include "services/llm_router/grpc_service.h"
-#include "services/llm_router/pg_store.h"
-#include "services/llm_router/redis_rate_limiter.h"
-#include "services/llm_router/redis_response_cache.h"
 #include "services/llm_router/router.h"
+#include "services/llm_router/store/pg_store.h"
 
 DEFINE_string(models_config, "services/llm_router/config/models.json",
               "The models and per-task policies to seed the registry with (JSON).");
@@ -139,13 +139,14 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<llmrouter::RouterStore> store =
       std::make_unique<llmrouter::PgRouterStore>(&rt.pool());
-  llmrouter::BatchedRouterStore* batched = nullptr;
+  llmrouter::BatchedAccountingStore* batched = nullptr;
   if (FLAGS_accounting_mode == "batched") {
-    llmrouter::BatchedStoreOptions batch;
+    llmrouter::BatchedAccountingOptions batch;
     batch.max_batch_rows = static_cast<size_t>(FLAGS_accounting_batch_rows);
     batch.flush_interval = absl::Milliseconds(FLAGS_accounting_flush_ms);
     batch.max_queued_rows = static_cast<size_t>(FLAGS_accounting_queue_rows);
-    auto b = std::make_unique<llmrouter::BatchedRouterStore>(std::move(store), batch, deps.metrics);
+    auto b =
+        std::make_unique<llmrouter::BatchedAccountingStore>(std::move(store), batch, deps.metrics);
     batched = b.get();
     store = std::move(b);
   }
@@ -153,8 +154,7 @@ int main(int argc, char** argv) {
   auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
   auto rng_mu = std::make_shared<std::mutex>();
   llmrouter::Router router(
-      std::move(*router_config), std::move(store), llmrouter::MakeProviderClients(),
-      std::make_unique<llmrouter::RealClock>(),
+      std::move(*router_config), std::move(store), llmrouter::MakeProviderClients(), Clock::Real(),
       [rng, rng_mu] {
         std::lock_guard<std::mutex> lock(*rng_mu);
         return std::uniform_real_distribution<double>(0, 1)(*rng);

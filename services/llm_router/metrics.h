@@ -25,7 +25,7 @@ struct RouterMetrics {
   Counter* rate_limit_waited = nullptr;      // calls that waited for the next minute window
   Counter* rate_limit_rejected = nullptr;    // every model at its limit past the deadline
   Counter* rate_limit_redis_errors = nullptr;  // Redis failed: counted locally
-  // Batched accounting (batched_store.h).
+  // Batched accounting (accounting/batched_accounting_store.h).
   Counter* accounting_queued = nullptr;         // rows queued for the writer
   Counter* accounting_written = nullptr;        // rows the writer inserted
   Counter* accounting_sync_fallback = nullptr;  // queue full (or closed): written in the call

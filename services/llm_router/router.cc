@@ -1,3 +1,8 @@
+// Router: the call path of Complete and StreamComplete (Run, then one
+// member per step), Select, and what selection reads (experiments and
+// feedback refreshed, health and rate limits). The registry is in
+// router_models.cc, budgets and sandbox mode in router_budget.cc, feedback
+// and experiments in router_experiments.cc.
 #include "services/llm_router/router.h"
 
 #include <algorithm>
@@ -7,15 +12,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
-#include "services/llm_router/pii.h"
-#include "services/llm_router/roles.h"
+#include "services/llm_router/selection/pii.h"
 
 namespace genesis::llmrouter {
 namespace {
-
-std::string ModelId(const std::string& name) {
-  return name.rfind("models/", 0) == 0 ? name.substr(7) : name;
-}
 
 std::string RequestJson(const CompletionRequest& r) {
   nlohmann::json messages = nlohmann::json::array();
@@ -48,55 +48,25 @@ std::string AttemptsJson(const std::vector<Attempt>& attempts) {
 }  // namespace
 
 Router::Router(RouterConfig config, std::unique_ptr<RouterStore> store,
-               std::unique_ptr<ProviderClient> client, std::unique_ptr<Clock> clock,
+               std::unique_ptr<ProviderClient> client, Clock* clock,
                std::function<double()> random01, RouterOptions options, RouterDeps deps)
     : config_(std::move(config)),
       options_(options),
       store_(std::move(store)),
       client_(std::move(client)),
-      clock_(std::move(clock)),
+      clock_(clock),
       cache_(std::move(deps.cache)),
       limiter_(deps.rate_limiter ? std::move(deps.rate_limiter)
                                  : std::make_unique<LocalRateLimiter>()),
       metrics_(deps.metrics),
       health_(options.health),
       settings_(options.settings_cache_ttl),
-      executor_(client_.get(), &health_, clock_.get(), std::move(random01), options.executor),
+      executor_(client_.get(), &health_, clock_, std::move(random01), options.executor),
+      accounting_(store_.get(), clock_, options.record_content, deps.metrics),
       log_(Logger("llm_router")),
       models_(std::make_shared<const std::vector<ModelSpec>>()),
       running_(std::make_shared<const std::vector<Experiment>>()),
       beta_(options.thompson_seed != 0 ? options.thompson_seed : std::random_device{}()) {}
-
-absl::Status Router::Init(const CallContext& ctx) {
-  GENESIS_RETURN_IF_ERROR(store_->SeedModels(config_.models, ctx));
-  GENESIS_ASSIGN_OR_RETURN(auto stored, store_->LoadModels(ctx));
-  auto models = std::make_shared<std::vector<ModelSpec>>();
-  for (const auto& c : config_.models) {
-    ModelSpec m = c;
-    auto it = std::find_if(stored.begin(), stored.end(),
-                           [&](const ModelSpec& s) { return s.id == c.id; });
-    if (it != stored.end()) {
-      m.enabled = it->enabled;
-      m.input_price_per_mtok = it->input_price_per_mtok;
-      m.output_price_per_mtok = it->output_price_per_mtok;
-      m.context_window = it->context_window;
-      m.capabilities = it->capabilities;
-      m.quality = it->quality;
-    }
-    models->push_back(std::move(m));
-  }
-  std::sort(models->begin(), models->end(),
-            [](const ModelSpec& a, const ModelSpec& b) { return a.id < b.id; });
-  int configured = 0;
-  for (const auto& m : *models) configured += m.configured && m.enabled;
-  log_->info("registry: {} models, {} configured and enabled", models->size(), configured);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    models_ = std::move(models);
-  }
-  RefreshIfStale();
-  return absl::OkStatus();
-}
 
 void Router::RefreshIfStale() {
   const absl::Time now = clock_->Now();
@@ -175,11 +145,6 @@ Selection Router::SelectFor(const CompletionRequest& request, const std::vector<
   return SelectModels(request, in);
 }
 
-std::shared_ptr<const std::vector<ModelSpec>> Router::Models() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return models_;
-}
-
 absl::Status Router::Validate(const CompletionRequest& r) const {
   FieldViolations v;
   if (r.messages.empty()) v.Add("messages", "at least one message is required");
@@ -234,265 +199,166 @@ absl::StatusOr<Completion> Router::StreamComplete(const CompletionRequest& reque
 
 absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const TextSink* sink,
                                        const CallContext& ctx) {
-  const absl::Time start = clock_->Now();
+  Call call{request, sink, ctx, clock_->Now()};
   GENESIS_RETURN_IF_ERROR(Validate(request));
-  auto models = Models();
-  Selection sel = SelectFor(request, *models, start, ctx);
+  if (absl::Status st = ChooseModels(call); !st.ok()) return Refuse(call, st);
+  if (absl::Status st = ReadSandbox(call); !st.ok()) return Refuse(call, st);
+  if (auto hit = LookUpCache(call)) return AnswerFromCache(call, *hit);
+  if (absl::Status st = CheckBudget(request, call.start, ctx); !st.ok()) return Refuse(call, st);
+  Execution ex = Execute(call);
+  const int64_t execution_id = accounting_.Executed(Accounted(call, call.latency), ex);
+  if (!ex.status.ok()) {
+    KeepForRetry(call, ex);
+    return ex.status;
+  }
+  Completion answer = Answer(call, std::move(ex), execution_id);
+  FillCache(call, answer);
+  return answer;
+}
+
+AccountedCall Router::Accounted(const Call& call, absl::Duration latency) const {
+  return {call.request, call.selection, latency, call.sink != nullptr, call.sandbox, call.ctx};
+}
+
+absl::Status Router::Refuse(const Call& call, absl::Status status) {
+  accounting_.Rejected(Accounted(call, clock_->Now() - call.start), status);
+  return status;
+}
+
+absl::Status Router::ChooseModels(Call& call) {
+  call.models = Models();
+  Selection& sel = call.selection;
+  sel = SelectFor(call.request, *call.models, call.start, call.ctx);
   if (!sel.ToStatus().ok() && sel.RateLimited()) {
     // Only provider limits stand in the way: wait for the next window when
     // the deadline allows, once.
     const absl::Time now = clock_->Now();
     const absl::Time next = NextWindow(now);
-    if (next < ctx.deadline && !ctx.Cancelled()) {
+    if (next < call.ctx.deadline && !call.ctx.Cancelled()) {
       RouterMetrics::Inc(metrics_.rate_limit_waited);
       clock_->SleepFor(next - now);
-      sel = SelectFor(request, *models, clock_->Now(), ctx);
+      sel = SelectFor(call.request, *call.models, clock_->Now(), call.ctx);
     }
     if (!sel.ToStatus().ok() && sel.RateLimited()) RouterMetrics::Inc(metrics_.rate_limit_rejected);
   }
-  if (absl::Status st = sel.ToStatus(); !st.ok()) {
-    Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, false, ctx);
-    return st;
+  return sel.ToStatus();
+}
+
+absl::Status Router::ReadSandbox(Call& call) {
+  auto sandbox = Sandbox(call.request.subject, call.ctx);
+  if (!sandbox.ok()) return sandbox.status();
+  call.sandbox = *sandbox;
+  return absl::OkStatus();
+}
+
+std::optional<CachedAnswer> Router::LookUpCache(Call& call) {
+  // Never for sensitive requests (P0: the caller's flag or personal data).
+  call.cacheable = cache_ && !call.request.no_cache && !call.selection.sensitive;
+  if (!call.cacheable) {
+    RouterMetrics::Inc(metrics_.cache_skipped);
+    return std::nullopt;
   }
-  auto sandbox_read = Sandbox(request.subject, ctx);
-  if (!sandbox_read.ok()) {
-    Account(request, sel, nullptr, sandbox_read.status(), clock_->Now() - start, sink != nullptr,
-            false, ctx);
-    return sandbox_read.status();
-  }
-  const bool sandbox = *sandbox_read;
+  call.cache_key = ResponseCacheKey(call.request, call.selection.task, call.selection.max_tokens);
+  std::optional<CachedAnswer> hit = cache_->Get(call.cache_key, call.ctx);
+  RouterMetrics::Inc(hit ? metrics_.cache_hits : metrics_.cache_misses);
+  return hit;
+}
+
+absl::StatusOr<Completion> Router::AnswerFromCache(const Call& call, const CachedAnswer& hit) {
+  const TextSink* sink = call.sink;
+  if (sink && !(*sink)(hit.text)) return absl::CancelledError("the client went away");
+  Completion c;
+  c.text = sink ? "" : hit.text;
+  c.model_id = hit.model_id;
+  c.provider = hit.provider;
+  c.latency = clock_->Now() - call.start;
+  c.task = call.selection.task;
+  c.sensitive = call.selection.sensitive;
+  c.finish_reason = hit.finish_reason;
+  c.simulated = hit.simulated;
+  c.cached = true;
+  c.sandbox = call.sandbox;
+  c.execution_id = accounting_.CacheHit(Accounted(call, c.latency), hit);
+  c.experiment_id = call.selection.experiment_id;
+  c.arm = call.selection.arm;
+  return c;
+}
+
+Execution Router::Execute(Call& call) {
+  const Selection& sel = call.selection;
+  if (!sel.arm.empty()) RouterMetrics::Inc(metrics_.experiment_enrolled);
   std::vector<const ModelSpec*> order;
   for (const auto& id : sel.Order()) {
-    for (const auto& m : *models) {
+    for (const auto& m : *call.models) {
       if (m.id == id) order.push_back(&m);
     }
   }
-  // Never for sensitive requests (P0: the caller's flag or personal data).
-  const bool cacheable = cache_ && !request.no_cache && !sel.sensitive;
-  std::string cache_key;
-  if (cacheable) {
-    cache_key = ResponseCacheKey(request, sel.task, sel.max_tokens);
-    if (auto hit = cache_->Get(cache_key, ctx)) {
-      RouterMetrics::Inc(metrics_.cache_hits);
-      return Cached(request, sel, *hit, sink, start, sandbox, ctx);
-    }
-    RouterMetrics::Inc(metrics_.cache_misses);
-  } else {
-    RouterMetrics::Inc(metrics_.cache_skipped);
-  }
-  if (absl::Status st = CheckBudget(request, start, ctx); !st.ok()) {
-    Account(request, sel, nullptr, st, clock_->Now() - start, sink != nullptr, sandbox, ctx);
-    return st;
-  }
-  if (!sel.arm.empty()) RouterMetrics::Inc(metrics_.experiment_enrolled);
-  ExecutionParams params{&request.messages, sel.max_tokens, request.temperature, ctx.deadline,
-                         ctx.is_cancelled};
+  ExecutionParams params{&call.request.messages, sel.max_tokens, call.request.temperature,
+                         call.ctx.deadline, call.ctx.is_cancelled};
   // Admission reserves the prompt's estimated tokens against a TPM limit;
-  // released below, when the real usage is known.
-  struct Reservation {
-    std::string model_id;
-    int64_t tokens;
-    absl::Time at;
-  };
-  std::mutex reserved_mu;
-  std::vector<Reservation> reserved;
-  params.admit = [&, this](const ModelSpec& m) -> std::string {
-    if (m.rpm <= 0 && m.tpm <= 0) return "";
-    const absl::Time now = clock_->Now();
-    const int64_t reserve = m.tpm > 0 ? sel.estimated_input_tokens : 0;
-    if (limiter_->Admit(m.id, {m.rpm, m.tpm}, now, reserve)) {
-      if (reserve > 0) {
-        std::lock_guard<std::mutex> lock(reserved_mu);
-        reserved.push_back({m.id, reserve, now});
-      }
-      return "";
-    }
-    RouterMetrics::Inc(metrics_.rate_limit_skipped);
-    return RateLimitReason({m.rpm, m.tpm}, limiter_->Peek(m.id, now), now);
-  };
-  // A stream's text is kept here only to fill the cache.
-  std::string streamed_text;
+  // settled below, when the real usage is known.
+  CallRateLimits limits(limiter_.get(), clock_, sel.estimated_input_tokens,
+                        metrics_.rate_limit_skipped);
+  params.admit = [&limits](const ModelSpec& m) { return limits.Admit(m); };
+  // A stream's text is kept only to fill the cache.
+  const TextSink* sink = call.sink;
   TextSink keeping;
-  if (sink && cacheable) {
-    keeping = [&](std::string_view text) {
-      streamed_text.append(text);
-      return (*sink)(text);
+  if (call.sink && call.cacheable) {
+    keeping = [&call](std::string_view text) {
+      call.streamed_text.append(text);
+      return (*call.sink)(text);
     };
+    sink = &keeping;
   }
-  Execution ex = executor_.Run(order, params, sink && cacheable ? &keeping : sink);
-  const absl::Duration latency = clock_->Now() - start;
-  {
-    const absl::Time now = clock_->Now();
-    int64_t used = ex.model && ex.model->tpm > 0
-                       ? ex.reply.usage.input_tokens + ex.reply.usage.output_tokens
-                       : 0;
-    std::lock_guard<std::mutex> lock(reserved_mu);
-    for (const auto& r : reserved) {
-      // One correction when the answering model's reservation is in this window.
-      if (used > 0 && r.model_id == ex.model->id && WindowOf(r.at) == WindowOf(now)) {
-        limiter_->AddTokens(r.model_id, used - r.tokens, now);
-        used = 0;
-      } else {
-        limiter_->AddTokens(r.model_id, -r.tokens, r.at);
-      }
-    }
-    if (used > 0) limiter_->AddTokens(ex.model->id, used, now);
+  Execution ex = executor_.Run(order, params, sink);
+  call.latency = clock_->Now() - call.start;
+  limits.Settle(ex.model, ex.reply.usage);
+  return ex;
+}
+
+void Router::KeepForRetry(const Call& call, const Execution& ex) {
+  if (ex.status.code() != absl::StatusCode::kUnavailable &&
+      ex.status.code() != absl::StatusCode::kDeadlineExceeded) {
+    return;
   }
-  const int64_t execution_id =
-      Account(request, sel, &ex, ex.status, latency, sink != nullptr, sandbox, ctx);
-  if (!ex.status.ok()) {
-    if (ex.status.code() == absl::StatusCode::kUnavailable ||
-        ex.status.code() == absl::StatusCode::kDeadlineExceeded) {
-      RetryRecord r{ctx.request_id,
-                    request.subject,
-                    request.agent,
-                    sel.task,
-                    RequestJson(request),
-                    AttemptsJson(ex.attempts),
-                    MaskPii(std::string(ex.status.message()))};
-      if (auto st = store_->EnqueueRetry(r, CallContext::Background(absl::Seconds(2))); !st.ok()) {
-        log_->warn("could not keep the failed request in the retry queue: {}", st.message());
-      }
-    }
-    return ex.status;
+  RetryRecord r{call.ctx.request_id,
+                call.request.subject,
+                call.request.agent,
+                call.selection.task,
+                RequestJson(call.request),
+                AttemptsJson(ex.attempts),
+                MaskPii(std::string(ex.status.message()))};
+  if (auto st = store_->EnqueueRetry(r, CallContext::Background(absl::Seconds(2))); !st.ok()) {
+    log_->warn("could not keep the failed request in the retry queue: {}", st.message());
   }
+}
+
+Completion Router::Answer(const Call& call, Execution ex, int64_t execution_id) const {
   Completion c;
-  c.text = sink ? "" : ex.reply.text;
+  c.text = call.sink ? "" : std::move(ex.reply.text);
   c.model_id = ex.model->id;
   c.provider = ex.model->provider;
   c.usage = ex.reply.usage;
   c.cost_usd = ex.model->Cost(c.usage.input_tokens, c.usage.output_tokens);
-  c.latency = latency;
+  c.latency = call.latency;
   c.attempts = std::move(ex.attempts);
-  c.task = sel.task;
-  c.sensitive = sel.sensitive;
+  c.task = call.selection.task;
+  c.sensitive = call.selection.sensitive;
   c.finish_reason = ex.reply.finish_reason;
   c.simulated = ex.model->simulated;
-  c.sandbox = sandbox;
+  c.sandbox = call.sandbox;
   c.execution_id = execution_id;
-  c.experiment_id = sel.experiment_id;
-  c.arm = sel.arm;
-  if (cacheable) {
-    cache_->Put(cache_key,
-                CachedAnswer{sink ? streamed_text : ex.reply.text, c.model_id, c.provider,
-                             c.finish_reason, c.simulated},
-                ctx);
-  }
+  c.experiment_id = call.selection.experiment_id;
+  c.arm = call.selection.arm;
   return c;
 }
 
-ExecutionRecord Router::Record(const CompletionRequest& request, const Selection& sel,
-                               absl::Duration latency, bool streamed, bool sandbox,
-                               const CallContext& ctx) const {
-  ExecutionRecord r;
-  r.request_id = ctx.request_id;
-  r.subject = request.subject;
-  r.agent = request.agent;
-  r.task = sel.task;
-  r.latency = latency;
-  r.sensitive = sel.sensitive;
-  r.streamed = streamed;
-  r.sandbox = sandbox;
-  r.experiment_id = sel.experiment_id;
-  r.arm = sel.arm;
-  r.time = clock_->Now();
-  if (options_.record_content) {
-    for (const auto& m : request.messages) r.prompt += MaskPii(m.content) + "\n";
-  }
-  return r;
-}
-
-int64_t Router::Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
-                        const absl::Status& status, absl::Duration latency, bool streamed,
-                        bool sandbox, const CallContext& ctx) {
-  ExecutionRecord r = Record(request, sel, latency, streamed, sandbox, ctx);
-  r.outcome = status.ok() ? "ok" : (ex ? "failed" : "rejected");
-  r.error = MaskPii(std::string(status.message()));
-  if (ex) {
-    r.attempts = static_cast<int>(ex->attempts.size());
-    if (ex->model) {
-      r.model_id = ex->model->id;
-      r.provider = ex->model->provider;
-      r.usage = ex->reply.usage;
-      r.cost_usd = ex->model->Cost(r.usage.input_tokens, r.usage.output_tokens);
-      r.simulated = ex->model->simulated;
-    }
-    if (options_.record_content) r.response = MaskPii(ex->reply.text);
-  }
-  return Write(r);
-}
-
-int64_t Router::Write(const ExecutionRecord& r) {
-  // The answer is already paid for: a failed write must not fail the call.
-  auto recorded = store_->RecordExecution(r, CallContext::Background(absl::Seconds(2)));
-  int64_t id = 0;
-  if (!recorded.ok()) {
-    log_->warn("could not record the execution: {}", recorded.status().message());
-  } else {
-    id = recorded->execution_id;
-    for (const auto& a : recorded->alerts) {
-      RouterMetrics::Inc(metrics_.budget_alerts);
-      log_->warn("{}", BudgetAlertMessage(a));
-    }
-  }
-  log_->info(
-      "task={} model={} outcome={} cached={} sandbox={} attempts={} tokens={}/{} cost_usd={:.6f} "
-      "latency_ms={:.1f} sensitive={}",
-      TaskName(r.task), r.model_id.empty() ? "-" : r.model_id, r.outcome, r.cached, r.sandbox,
-      r.attempts, r.usage.input_tokens, r.usage.output_tokens, r.cost_usd,
-      absl::ToDoubleMilliseconds(r.latency), r.sensitive);
-  return id;
-}
-
-std::vector<ModelSpec> Router::ListModels() const { return *Models(); }
-
-absl::StatusOr<ModelSpec> Router::GetModel(const std::string& name) const {
-  const std::string id = ModelId(name);
-  for (const auto& m : *Models()) {
-    if (m.id == id) return m;
-  }
-  if (id.empty()) return InvalidField("name", "is required: models/{model}");
-  return absl::NotFoundError("model " + name + " not found");
-}
-
-absl::StatusOr<ModelSpec> Router::UpdateModel(const std::string& name, const ModelSpec& values,
-                                              const std::vector<std::string>& mask,
-                                              const CallContext& ctx) {
-  GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "UpdateModel"));
-  GENESIS_ASSIGN_OR_RETURN(ModelSpec m, GetModel(name));
-  FieldViolations v;
-  if (mask.empty()) v.Add("update_mask", "names no field to update");
-  for (const auto& path : mask) {
-    if (path == "enabled") {
-      m.enabled = values.enabled;
-    } else if (path == "input_price_per_mtok" || path == "output_price_per_mtok") {
-      double price = path == "input_price_per_mtok" ? values.input_price_per_mtok
-                                                    : values.output_price_per_mtok;
-      if (price < 0) v.Add("model." + path, "must not be negative");
-      (path == "input_price_per_mtok" ? m.input_price_per_mtok : m.output_price_per_mtok) = price;
-    } else if (path == "context_window") {
-      if (values.context_window <= 0) v.Add("model.context_window", "must be positive");
-      m.context_window = values.context_window;
-    } else if (path == "capabilities") {
-      m.capabilities = values.capabilities;
-    } else if (path == "quality") {
-      if (values.quality < 0 || values.quality > 100) v.Add("model.quality", "must be 0..100");
-      m.quality = values.quality;
-    } else {
-      v.Add("update_mask", "cannot update '" + path +
-                               "' (connection details come from the "
-                               "configuration file)");
-    }
-  }
-  GENESIS_RETURN_IF_ERROR(v.ToStatus());
-  GENESIS_RETURN_IF_ERROR(store_->SaveTunables(m, ctx));
-  std::lock_guard<std::mutex> lock(mu_);
-  auto copy = std::make_shared<std::vector<ModelSpec>>(*models_);
-  for (auto& s : *copy) {
-    if (s.id == m.id) s = m;
-  }
-  models_ = std::move(copy);
-  return m;
+void Router::FillCache(const Call& call, const Completion& answer) {
+  if (!call.cacheable) return;
+  cache_->Put(call.cache_key,
+              CachedAnswer{call.sink ? call.streamed_text : answer.text, answer.model_id,
+                           answer.provider, answer.finish_reason, answer.simulated},
+              call.ctx);
 }
 
 }  // namespace genesis::llmrouter

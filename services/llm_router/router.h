@@ -1,6 +1,6 @@
-// The LLM router's logic: validate a request, select models (selection.h),
-// run them with retries and fallbacks (executor.h), account for it
-// (store.h), and keep the model registry. Plain types in, absl::Status out;
+// The LLM router's logic: validate a request, select models (selection/selection.h),
+// run them with retries and fallbacks (execution/executor.h), account for it
+// (accounting/usage_recorder.h), and keep the model registry. Plain types in, absl::Status out;
 // no gRPC (grpc_service.h is the transport). Errors:
 //   INVALID_ARGUMENT naming each field (messages, messages[i].content,
 //     messages[i].role, max_tokens, temperature, model, constraints.max_cost_usd);
@@ -15,11 +15,13 @@
 //     within `settings_read_timeout`: a call is never answered under a
 //     guessed setting (a sandbox mark the caller did not ask for silently
 //     drops replies; "no budget" silently lifts a limit).
-// Order of a call: validate, experiment arm of the subject (experiment.h),
-// select (P0, rate limits; waits for the next minute window when only
-// rate limits stand in the way and the deadline allows), response cache (not for sensitive
-// requests nor `no_cache`; a hit is answered without a budget check since it
-// costs nothing), budgets, execute, account (+ budget alerts), fill the cache.
+// Order of a call (Run, one private step each): validate, select with the
+// experiment arm of the subject (selection/experiment.h), P0 and rate limits (waits for
+// the next minute window when only rate limits stand in the way and the
+// deadline allows), the subject's sandbox mode, response cache (not for
+// sensitive requests nor `no_cache`; a hit is answered without a budget check
+// since it costs nothing), budgets, execute, account (+ budget alerts), fill
+// the cache.
 // Accounting never fails a call that a model answered: a failed write is
 // logged and counted; neither does the response cache (a Redis error is a
 // miss). Running experiments and feedback posteriors that cannot be re-read
@@ -37,17 +39,19 @@
 
 #include "absl/status/statusor.h"
 #include "common/call_context.h"
+#include "common/clock.h"
 #include "common/logging.h"
+#include "services/llm_router/accounting/settings_cache.h"
+#include "services/llm_router/accounting/usage_recorder.h"
 #include "services/llm_router/config.h"
-#include "services/llm_router/executor.h"
-#include "services/llm_router/experiment.h"
-#include "services/llm_router/health.h"
+#include "services/llm_router/execution/executor.h"
+#include "services/llm_router/execution/health.h"
+#include "services/llm_router/execution/rate_limit.h"
+#include "services/llm_router/execution/response_cache.h"
 #include "services/llm_router/metrics.h"
-#include "services/llm_router/rate_limit.h"
-#include "services/llm_router/response_cache.h"
-#include "services/llm_router/selection.h"
-#include "services/llm_router/settings_cache.h"
-#include "services/llm_router/store.h"
+#include "services/llm_router/selection/experiment.h"
+#include "services/llm_router/selection/selection.h"
+#include "services/llm_router/store/store.h"
 
 namespace genesis::llmrouter {
 
@@ -63,7 +67,7 @@ struct RouterOptions {
   absl::Duration refresh_interval = absl::Seconds(30);
   uint64_t thompson_seed = 0;  // 0: from std::random_device
   // How long a subject's sandbox flag and a "no budget applies" answer are
-  // reused (settings_cache.h); zero reads them on every call.
+  // reused (accounting/settings_cache.h); zero reads them on every call.
   absl::Duration settings_cache_ttl = absl::ZeroDuration();
   // Longest wait for the subject's settings or budgets (also bounded by the
   // caller's deadline); past it the call fails UNAVAILABLE. A locked or hung
@@ -82,9 +86,10 @@ struct RouterDeps {
 class Router {
  public:
   // `config` holds the models (with resolved keys) and the policies.
+  // `clock` (Clock::Real() outside tests) must outlive the router.
   Router(RouterConfig config, std::unique_ptr<RouterStore> store,
-         std::unique_ptr<ProviderClient> client, std::unique_ptr<Clock> clock,
-         std::function<double()> random01, RouterOptions options, RouterDeps deps = {});
+         std::unique_ptr<ProviderClient> client, Clock* clock, std::function<double()> random01,
+         RouterOptions options, RouterDeps deps = {});
 
   // Seeds the store with the configured models and loads the registry
   // (tunables from the store, connection details and keys from the config).
@@ -107,7 +112,7 @@ class Router {
                                         const std::vector<std::string>& mask,
                                         const CallContext& ctx);
 
-  // Budgets (budget.h). SetBudget: INVALID_ARGUMENT naming the field.
+  // Budgets (accounting/budget.h). SetBudget: INVALID_ARGUMENT naming the field.
   absl::Status SetBudget(const Budget& budget, const CallContext& ctx);
   // With the usage of the current period (the router's clock).
   absl::StatusOr<std::vector<Budget>> ListBudgets(const std::string& owner, const CallContext& ctx);
@@ -147,31 +152,61 @@ class Router {
   HealthBook& health() { return health_; }
 
  private:
+  // One Complete or StreamComplete on its way through Run's steps.
+  struct Call {
+    const CompletionRequest& request;
+    const TextSink* sink;  // null: a plain call
+    const CallContext& ctx;
+    absl::Time start;
+    std::shared_ptr<const std::vector<ModelSpec>> models;  // the registry the call saw
+    Selection selection;
+    bool sandbox = false;  // the subject's mode, once read
+    bool cacheable = false;
+    std::string cache_key;
+    std::string streamed_text;  // a stream's text, kept only to fill the cache
+    absl::Duration latency;     // until the executor returned
+  };
+
   absl::Status Validate(const CompletionRequest& request) const;
+  // Complete and StreamComplete: the steps below, in this order.
   absl::StatusOr<Completion> Run(const CompletionRequest& request, const TextSink* sink,
                                  const CallContext& ctx);
-  std::shared_ptr<const std::vector<ModelSpec>> Models() const;
-  // RESOURCE_EXHAUSTED when a budget of the subject or agent is spent;
-  // UNAVAILABLE (logged, counted) when the budgets cannot be read.
+  // 1. The models to try, in order; when only provider rate limits stand in
+  // the way, waits once for the next minute window if the deadline allows.
+  absl::Status ChooseModels(Call& call);
+  // 2. The subject's sandbox mode (Sandbox, router_budget.cc).
+  absl::Status ReadSandbox(Call& call);
+  // 3. The response cache: the answer held for this request, if any (never
+  // for sensitive requests nor `no_cache`). A hit is answered (and
+  // accounted) at once, without a budget check: it costs nothing.
+  std::optional<CachedAnswer> LookUpCache(Call& call);
+  absl::StatusOr<Completion> AnswerFromCache(const Call& call, const CachedAnswer& hit);
+  // 4. RESOURCE_EXHAUSTED when a budget of the subject or agent is spent;
+  // UNAVAILABLE (logged, counted) when the budgets cannot be read
+  // (router_budget.cc).
   absl::Status CheckBudget(const CompletionRequest& request, absl::Time now,
                            const CallContext& ctx);
+  // 5. The models in order, with retries and fallbacks, within their
+  // provider rate limits.
+  Execution Execute(Call& call);
+  // 6. Accounted (accounting_.Executed); a request every model failed is
+  // kept in the retry queue.
+  void KeepForRetry(const Call& call, const Execution& ex);
+  // 7. The answer, and the response cache filled with it.
+  Completion Answer(const Call& call, Execution ex, int64_t execution_id) const;
+  void FillCache(const Call& call, const Completion& answer);
+  // A call refused before any model ran (steps 1, 2, 4): accounted as
+  // rejected.
+  absl::Status Refuse(const Call& call, absl::Status status);
+  AccountedCall Accounted(const Call& call, absl::Duration latency) const;
+
+  std::shared_ptr<const std::vector<ModelSpec>> Models() const;
   // The subject's sandbox mode; UNAVAILABLE (logged, counted) when it
   // cannot be read: never guessed, since a caller that honours the mark
   // drops the answer.
   absl::StatusOr<bool> Sandbox(const std::string& subject, const CallContext& ctx);
   // `ctx` with its deadline cut to settings_read_timeout from now.
   CallContext SettingsReadContext(const CallContext& ctx) const;
-  absl::StatusOr<Completion> Cached(const CompletionRequest& request, const Selection& sel,
-                                    const CachedAnswer& hit, const TextSink* sink, absl::Time start,
-                                    bool sandbox, const CallContext& ctx);
-  ExecutionRecord Record(const CompletionRequest& request, const Selection& sel,
-                         absl::Duration latency, bool streamed, bool sandbox,
-                         const CallContext& ctx) const;
-  int64_t Account(const CompletionRequest& request, const Selection& sel, const Execution* ex,
-                  const absl::Status& status, absl::Duration latency, bool streamed, bool sandbox,
-                  const CallContext& ctx);
-  // Returns the row's id (0 when it could not be written).
-  int64_t Write(const ExecutionRecord& record);
   void RefreshIfStale();
   // Selection with health, rate limits, the arm and feedback weighting.
   Selection SelectFor(const CompletionRequest& request, const std::vector<ModelSpec>& models,
@@ -181,13 +216,14 @@ class Router {
   const RouterOptions options_;
   std::unique_ptr<RouterStore> store_;
   std::unique_ptr<ProviderClient> client_;
-  std::unique_ptr<Clock> clock_;
+  Clock* clock_;
   std::unique_ptr<ResponseCache> cache_;
   std::unique_ptr<RateLimiter> limiter_;
   const RouterMetrics metrics_;
   HealthBook health_;
   SettingsCache settings_;
   Executor executor_;
+  UsageRecorder accounting_;  // the executions rows
   std::shared_ptr<spdlog::logger> log_;
   mutable std::mutex mu_;
   std::shared_ptr<const std::vector<ModelSpec>> models_;           // sorted by id

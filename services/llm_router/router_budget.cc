@@ -1,42 +1,13 @@
-// Router: the response cache's hit path, budgets and the usage report.
+// Router: budgets (the check before a call, SetBudget, ListBudgets), the
+// subject's sandbox mode and the usage report.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
-#include "services/llm_router/pii.h"
 #include "services/llm_router/roles.h"
 #include "services/llm_router/router.h"
 
 namespace genesis::llmrouter {
-
-absl::StatusOr<Completion> Router::Cached(const CompletionRequest& request, const Selection& sel,
-                                          const CachedAnswer& hit, const TextSink* sink,
-                                          absl::Time start, bool sandbox, const CallContext& ctx) {
-  if (sink && !(*sink)(hit.text)) return absl::CancelledError("the client went away");
-  Completion c;
-  c.text = sink ? "" : hit.text;
-  c.model_id = hit.model_id;
-  c.provider = hit.provider;
-  c.latency = clock_->Now() - start;
-  c.task = sel.task;
-  c.sensitive = sel.sensitive;
-  c.finish_reason = hit.finish_reason;
-  c.simulated = hit.simulated;
-  c.cached = true;
-  c.sandbox = sandbox;
-  // Accounted as a request that used no tokens and cost nothing.
-  ExecutionRecord r = Record(request, sel, c.latency, sink != nullptr, sandbox, ctx);
-  r.outcome = "ok";
-  r.cached = true;
-  r.model_id = hit.model_id;
-  r.provider = hit.provider;
-  r.simulated = hit.simulated;
-  if (options_.record_content) r.response = MaskPii(hit.text);
-  c.execution_id = Write(r);
-  c.experiment_id = sel.experiment_id;
-  c.arm = sel.arm;
-  return c;
-}
 
 CallContext Router::SettingsReadContext(const CallContext& ctx) const {
   CallContext read = ctx;

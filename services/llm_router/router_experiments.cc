@@ -6,9 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/paging.h"
 #include "common/status.h"
-#include "services/llm_router/pii.h"
 #include "services/llm_router/roles.h"
 #include "services/llm_router/router.h"
+#include "services/llm_router/selection/pii.h"
 
 namespace genesis::llmrouter {
 namespace {

@@ -1,4 +1,4 @@
-// The router's Server-Sent Events parser (services/llm_router/sse.h), as it
+// The router's Server-Sent Events parser (services/llm_router/providers/sse.h), as it
 // reads providers' streaming responses. Invariant: the events do not depend
 // on how the bytes were cut into reads — the stream fed whole, byte by byte,
 // and in chunks whose sizes come from the input give the same events.
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "services/llm_router/sse.h"
+#include "services/llm_router/providers/sse.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

@@ -1,5 +1,5 @@
 // The router's provider clients reading providers' answers
-// (services/llm_router/wire_openai.cc, wire_anthropic.cc, wire_gemini.cc,
+// (services/llm_router/providers/wire_openai.cc, wire_anthropic.cc, wire_gemini.cc,
 // http_provider.cc, provider.cc): whole answers, SSE streams and error
 // bodies. HttpPost (common/http_client.h) is replaced here by one that answers with
 // the input, so the real clients run without a network.
@@ -14,7 +14,7 @@
 
 #include "common/http_client.h"
 #include "services/llm_router/model.h"
-#include "services/llm_router/provider.h"
+#include "services/llm_router/providers/provider.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace genesis::llmrouter {

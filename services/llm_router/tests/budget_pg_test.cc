@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "common/migrations.h"
-#include "services/llm_router/pg_store.h"
-#include "services/llm_router/redis_response_cache.h"
+#include "services/llm_router/execution/redis_response_cache.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/store/pg_store.h"
 #include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
 
@@ -31,13 +31,11 @@ class BudgetPgTest : public RouterPgTest {
     config.models = {testing::SimModel("cloud-a", Protocol::kOpenAi, sim_->url()),
                      testing::SimModel("local", Protocol::kOpenAi, sim_->url(), Locality::kLocal)};
     config.policies[Task::kChat] = {"cloud-a", "local"};
-    auto clock = std::make_unique<testing::FakeClock>();  // 2023-11-14 22:13 UTC
-    clock_ = clock.get();
     RouterDeps deps;
     deps.cache = std::move(cache);
     router_ = std::make_unique<Router>(
         std::move(config), std::make_unique<PgRouterStore>(pool_.get()), MakeProviderClients(),
-        std::move(clock), [] { return 0.0; }, options, std::move(deps));
+        clock_, [] { return 0.0; }, options, std::move(deps));
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
   }
   // Another router instance on the same database (its own clock, no cache).
@@ -47,7 +45,7 @@ class BudgetPgTest : public RouterPgTest {
     config.policies[Task::kChat] = {"cloud-a"};
     auto other = std::make_unique<Router>(
         std::move(config), std::make_unique<PgRouterStore>(pool_.get()), MakeProviderClients(),
-        std::make_unique<testing::FakeClock>(), [] { return 0.0; }, RouterOptions{});
+        &other_clock_, [] { return 0.0; }, RouterOptions{});
     EXPECT_TRUE(other->Init(CallContext::Background()).ok());
     return other;
   }
@@ -69,7 +67,9 @@ class BudgetPgTest : public RouterPgTest {
     return tx.exec1(sql)[0].as<int64_t>();
   }
 
-  testing::FakeClock* clock_ = nullptr;
+  ManualClock other_clock_;   // OtherRouter()'s
+  ManualClock manual_clock_;  // 2023-11-14 22:13 UTC
+  ManualClock* const clock_ = &manual_clock_;
   std::unique_ptr<Router> router_;
   CallContext ctx_ = CallContext::Background();
 };

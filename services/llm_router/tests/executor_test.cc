@@ -1,7 +1,7 @@
 // Retries, backoff, Retry-After, circuit breakers and fallbacks, against the
 // simulator over real HTTP, with a fake clock (backoffs advance it instead
 // of sleeping).
-#include "services/llm_router/executor.h"
+#include "services/llm_router/execution/executor.h"
 
 #include <gtest/gtest.h>
 
@@ -45,7 +45,7 @@ class ExecutorTest : public ::testing::Test {
   std::unique_ptr<sim::ProviderSimulator> sim_;
   std::unique_ptr<ProviderClient> client_;
   HealthBook health_;
-  testing::FakeClock clock_;
+  ManualClock clock_;
   std::unique_ptr<Executor> executor_;
   ModelSpec a_, b_, c_;
   std::vector<Message> messages_;

@@ -8,10 +8,10 @@
 #include <random>
 
 #include "common/migrations.h"
-#include "services/llm_router/pg_store.h"
-#include "services/llm_router/redis_rate_limiter.h"
+#include "services/llm_router/execution/redis_rate_limiter.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
+#include "services/llm_router/store/pg_store.h"
 #include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
 
@@ -31,7 +31,7 @@ class ExperimentPgTest : public RouterPgTest {
     ropts.health.failure_threshold = 1000;  // scripted failures must not open breakers
     router_ = std::make_unique<Router>(
         std::move(config), std::make_unique<PgRouterStore>(pool_.get()), MakeProviderClients(),
-        std::make_unique<testing::FakeClock>(), [] { return 0.0; }, ropts);
+        &clock_, [] { return 0.0; }, ropts);
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
   }
   static CompletionRequest Ask(const std::string& subject) {
@@ -47,6 +47,7 @@ class ExperimentPgTest : public RouterPgTest {
     return tx.exec1(sql)[0].as<double>();
   }
 
+  ManualClock clock_;
   std::unique_ptr<Router> router_;
   CallContext ctx_ = CallContext::Background();
 };

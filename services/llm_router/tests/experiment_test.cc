@@ -1,5 +1,5 @@
 // Experiments, feedback, roles and provider rate limits on the fake store,
-// the fake clock and the in-process simulator; the simulator's fixed answers.
+// the fake clock and the in-process simulator.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,9 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
-#include "services/llm_router/experiment.h"
-#include "services/llm_router/rate_limit.h"
+#include "services/llm_router/execution/rate_limit.h"
 #include "services/llm_router/router.h"
+#include "services/llm_router/selection/experiment.h"
 #include "services/llm_router/simulator/simulator.h"
 #include "services/llm_router/tests/fake_store.h"
 #include "services/llm_router/tests/test_util.h"
@@ -154,14 +154,12 @@ class RouterExtrasTest : public ::testing::Test {
     if (feedback_weighted) config.feedback_weighted.insert(Task::kChat);
     auto store = std::make_unique<testing::FakeRouterStore>();
     store_ = store.get();
-    auto clock = std::make_unique<testing::FakeClock>();
-    clock_ = clock.get();
     RouterOptions options;
     options.executor.max_attempts_per_model = 1;
     options.thompson_seed = seed;
     router_ = std::make_unique<Router>(
-        std::move(config), std::move(store), MakeProviderClients(), std::move(clock),
-        [] { return 0.0; }, options);
+        std::move(config), std::move(store), MakeProviderClients(), clock_, [] { return 0.0; },
+        options);
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
   }
   static CompletionRequest Ask(const std::string& subject, const std::string& text = "oi") {
@@ -180,7 +178,8 @@ class RouterExtrasTest : public ::testing::Test {
 
   std::unique_ptr<sim::ProviderSimulator> sim_;
   testing::FakeRouterStore* store_ = nullptr;
-  testing::FakeClock* clock_ = nullptr;
+  ManualClock manual_clock_;  // 2023-11-14 22:13 UTC
+  ManualClock* const clock_ = &manual_clock_;
   std::unique_ptr<Router> router_;
 };
 
@@ -493,62 +492,6 @@ TEST_F(RouterExtrasTest, OnlyModelAtItsLimitIsWaitedForWithinTheDeadline) {
   EXPECT_NE(late.status().message().find("at its limit of 1 requests per minute"),
             std::string::npos);
   EXPECT_EQ(sim_->Requests("cloud-a"), 2);
-}
-
-TEST(SimulatorAnswerTest, FixedAnswerFromOptionScriptAndHeader) {
-  sim::SimulatorOptions options;
-  options.answer = R"({"intent": "buy", "city": "Recife"})";
-  auto s = sim::ProviderSimulator::Start("127.0.0.1", 0, options);
-  ASSERT_TRUE(s.ok());
-  auto client = MakeProviderClients();
-  ModelSpec m = testing::SimModel("m", Protocol::kOpenAi, (*s)->url());
-  std::vector<Message> messages = {{Role::kUser, "anything"}};
-  ProviderRequest req;
-  req.model = &m;
-  req.messages = &messages;
-  req.max_tokens = 1;  // a fixed answer is not cut
-  req.timeout = absl::Seconds(5);
-  auto r = client->Complete(req);
-  ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_EQ(r.reply.text, R"({"intent": "buy", "city": "Recife"})");
-  // Streamed in pieces that concatenate to the same text (Anthropic wire).
-  ModelSpec anthropic = testing::SimModel("m2", Protocol::kAnthropic, (*s)->url());
-  sim::ModelScript script;
-  script.answer = "Olá, ação concluída com êxito.";
-  (*s)->Script("m2", script);
-  req.model = &anthropic;
-  std::string streamed;
-  int pieces = 0;
-  auto st = client->Stream(req, [&](std::string_view t) {
-    streamed.append(t);
-    ++pieces;
-    return true;
-  });
-  ASSERT_TRUE(st.status.ok()) << st.status;
-  EXPECT_EQ(streamed, "Olá, ação concluída com êxito.");
-  EXPECT_GT(pieces, 1);
-  EXPECT_EQ(st.reply.usage.output_tokens, 5);
-}
-
-TEST(SimulatorAnswerTest, InstantIgnoresScriptedLatency) {
-  sim::SimulatorOptions options;
-  options.instant = true;
-  auto s = sim::ProviderSimulator::Start("127.0.0.1", 0, options);
-  ASSERT_TRUE(s.ok());
-  sim::ModelScript script;
-  script.latency_ms = 5000;
-  (*s)->Script("m", script);
-  auto client = MakeProviderClients();
-  ModelSpec m = testing::SimModel("m", Protocol::kGemini, (*s)->url());
-  std::vector<Message> messages = {{Role::kUser, "rápido"}};
-  ProviderRequest req;
-  req.model = &m;
-  req.messages = &messages;
-  req.max_tokens = 16;
-  req.timeout = absl::Seconds(2);  // fails if the 5 s latency were applied
-  auto r = client->Complete(req);
-  ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_EQ(r.reply.text, "echo: rápido");
 }
 
 }  // namespace

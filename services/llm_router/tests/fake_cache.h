@@ -5,7 +5,7 @@
 #include <map>
 #include <mutex>
 
-#include "services/llm_router/response_cache.h"
+#include "services/llm_router/execution/response_cache.h"
 
 namespace genesis::llmrouter::testing {
 

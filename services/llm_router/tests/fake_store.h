@@ -8,7 +8,7 @@
 #include <set>
 #include <tuple>
 
-#include "services/llm_router/store.h"
+#include "services/llm_router/store/store.h"
 
 namespace genesis::llmrouter::testing {
 

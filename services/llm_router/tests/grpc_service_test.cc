@@ -43,8 +43,8 @@ class LlmRouterGrpcTest : public ::testing::Test {
     RouterOptions options;
     options.executor.max_attempts_per_model = 1;
     router_ = std::make_unique<Router>(
-        std::move(config), std::move(store), MakeProviderClients(),
-        std::make_unique<testing::FakeClock>(), [] { return 0.0; }, options);
+        std::move(config), std::move(store), MakeProviderClients(), &clock_, [] { return 0.0; },
+        options);
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
 
     workers_ = std::make_unique<WorkerPool>("test", 4, 64);
@@ -110,6 +110,7 @@ class LlmRouterGrpcTest : public ::testing::Test {
 
   std::unique_ptr<sim::ProviderSimulator> sim_;
   testing::FakeRouterStore* store_;
+  ManualClock clock_;
   std::unique_ptr<Router> router_;
   MetricsRegistry registry_;
   std::unique_ptr<WorkerPool> workers_;

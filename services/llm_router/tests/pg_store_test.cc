@@ -3,15 +3,15 @@
 // (new models inserted, connection fields refreshed, admin tunables kept
 // across restarts), UpdateModel round trips, the accounting rows and the
 // retry queue. Each test gets a fresh database.
-#include "services/llm_router/pg_store.h"
+#include "services/llm_router/store/pg_store.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "common/migrations.h"
-#include "services/llm_router/pii.h"
 #include "services/llm_router/router.h"
+#include "services/llm_router/selection/pii.h"
 #include "services/llm_router/simulator/simulator.h"
 #include "services/llm_router/tests/pg_fixture.h"
 #include "services/llm_router/tests/test_util.h"
@@ -42,7 +42,7 @@ class PgRouterStoreTest : public RouterPgTest {
     options.record_content = record_content;
     auto router = std::make_unique<Router>(
         std::move(config), std::make_unique<PgRouterStore>(pool_.get()), MakeProviderClients(),
-        std::make_unique<RealClock>(), [] { return 0.0; }, options);
+        Clock::Real(), [] { return 0.0; }, options);
     auto st = router->Init(CallContext::Background());
     EXPECT_TRUE(st.ok()) << st;
     return router;

@@ -1,6 +1,6 @@
 // The P0 detector: what it must flag (with check digits where they exist)
 // and what it must leave alone.
-#include "services/llm_router/pii.h"
+#include "services/llm_router/selection/pii.h"
 
 #include <gtest/gtest.h>
 

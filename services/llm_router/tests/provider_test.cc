@@ -1,6 +1,6 @@
 // The three wire protocols over real HTTP against the in-process simulator:
 // answers, usage, streaming events, and how failures map to statuses.
-#include "services/llm_router/provider.h"
+#include "services/llm_router/providers/provider.h"
 
 #include <gtest/gtest.h>
 

@@ -26,13 +26,11 @@ class RouterTest : public ::testing::Test {
     config.policies[Task::kChat] = {"cloud-a", "cloud-b", "local"};
     auto store = std::make_unique<testing::FakeRouterStore>();
     store_ = store.get();
-    auto clock = std::make_unique<testing::FakeClock>();
-    clock_ = clock.get();
     RouterOptions options;
     options.executor.max_attempts_per_model = 2;
     router_ = std::make_unique<Router>(
-        std::move(config), std::move(store), MakeProviderClients(), std::move(clock),
-        [] { return 0.0; }, options);
+        std::move(config), std::move(store), MakeProviderClients(), clock_, [] { return 0.0; },
+        options);
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
     ctx_ = CallContext::Background();
     ctx_.request_id = "req-1";
@@ -53,7 +51,8 @@ class RouterTest : public ::testing::Test {
 
   std::unique_ptr<sim::ProviderSimulator> sim_;
   testing::FakeRouterStore* store_;
-  testing::FakeClock* clock_;
+  ManualClock manual_clock_;  // 2023-11-14 22:13 UTC
+  ManualClock* const clock_ = &manual_clock_;
   std::unique_ptr<Router> router_;
   CallContext ctx_;
 };

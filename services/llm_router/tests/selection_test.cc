@@ -1,6 +1,6 @@
 // Selection as pure functions: task rules, P0, policies, strategies,
 // constraints and the explanation of every rejection.
-#include "services/llm_router/selection.h"
+#include "services/llm_router/selection/selection.h"
 
 #include <gtest/gtest.h>
 

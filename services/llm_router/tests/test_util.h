@@ -1,41 +1,13 @@
-// Shared by the router's tests: a fake clock and models pointing at an
-// in-process simulator.
+// Shared by the router's tests: models pointing at an in-process simulator
+// (time: ManualClock, common/clock.h).
 #pragma once
 
-#include <mutex>
-#include <vector>
+#include <string>
 
-#include "services/llm_router/health.h"
+#include "common/clock.h"
 #include "services/llm_router/model.h"
 
 namespace genesis::llmrouter::testing {
-
-// Time stands still unless a test (or a backoff) moves it.
-class FakeClock final : public Clock {
- public:
-  absl::Time Now() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return now_;
-  }
-  void SleepFor(absl::Duration d) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    sleeps_.push_back(d);
-    now_ += d;
-  }
-  void Advance(absl::Duration d) {
-    std::lock_guard<std::mutex> lock(mu_);
-    now_ += d;
-  }
-  std::vector<absl::Duration> sleeps() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return sleeps_;
-  }
-
- private:
-  std::mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-  std::vector<absl::Duration> sleeps_;
-};
 
 inline ModelSpec SimModel(const std::string& id, Protocol protocol, const std::string& sim_url,
                           Locality locality = Locality::kCloud) {

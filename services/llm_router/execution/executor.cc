@@ -1,0 +1,159 @@
+#include "services/llm_router/execution/executor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace genesis::llmrouter {
+
+Executor::Executor(ProviderClient* client, HealthBook* health, Clock* clock,
+                   std::function<double()> random01, ExecutorOptions options)
+    : client_(client),
+      health_(health),
+      clock_(clock),
+      random01_(std::move(random01)),
+      options_(options) {}
+
+absl::Duration Executor::Backoff(int retry) const {
+  absl::Duration base = options_.initial_backoff * std::pow(2.0, retry - 1);
+  base = std::min(base, options_.max_backoff);
+  return base * (0.5 + 0.5 * random01_());
+}
+
+absl::Duration Executor::Share(const std::vector<const ModelSpec*>& order, size_t index,
+                               absl::Time now, absl::Time deadline) const {
+  if (deadline == absl::InfiniteFuture()) return absl::InfiniteDuration();
+  int64_t models = 1;
+  for (size_t j = index + 1; j < order.size(); ++j) {
+    models += health_->State(order[j]->id, now) != BreakerState::kOpen;
+  }
+  return std::max(absl::ZeroDuration(), deadline - now) / models;
+}
+
+std::string DescribeAttempts(const std::vector<Attempt>& attempts) {
+  std::vector<std::string> parts;
+  for (const auto& a : attempts) {
+    if (a.outcome == AttemptOutcome::kSkippedCircuitOpen) {
+      parts.push_back(a.model_id + ": circuit open, not called");
+    } else if (a.outcome == AttemptOutcome::kFailed) {
+      parts.push_back(absl::StrCat(a.model_id, " try ", a.try_number, ": ", a.error));
+    } else {
+      parts.push_back(absl::StrCat(a.model_id, " try ", a.try_number, ": ok"));
+    }
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
+Execution Executor::Run(const std::vector<const ModelSpec*>& order, const ExecutionParams& params,
+                        const TextSink* sink) {
+  Execution ex;
+  bool deadline_hit = false;
+  for (size_t index = 0; index < order.size(); ++index) {
+    const ModelSpec* model = order[index];
+    for (int attempt = 1; attempt <= options_.max_attempts_per_model; ++attempt) {
+      if (params.cancelled && params.cancelled()) {
+        ex.status = absl::CancelledError("the caller went away");
+        return ex;
+      }
+      const absl::Time start = clock_->Now();
+      if (start >= params.deadline) {
+        deadline_hit = true;
+        break;
+      }
+      if (health_->State(model->id, start) == BreakerState::kClosed && params.admit) {
+        // Counted against the provider's limits only when the call would go.
+        if (std::string why = params.admit(*model); !why.empty()) {
+          ex.attempts.push_back(
+              {model->id, attempt, AttemptOutcome::kFailed, 0, "rate limit: " + why, {}});
+          break;
+        }
+      }
+      if (!health_->TryAcquire(model->id, start)) {
+        ex.attempts.push_back(
+            {model->id, attempt, AttemptOutcome::kSkippedCircuitOpen, 0, "circuit open", {}});
+        break;
+      }
+      ProviderRequest req;
+      req.model = model;
+      req.messages = params.messages;
+      req.max_tokens = params.max_tokens;
+      req.temperature = params.temperature;
+      req.timeout = std::min(options_.provider_timeout, params.deadline - start);
+      const absl::Duration share = Share(order, index, start, params.deadline);
+      req.first_byte_timeout =
+          std::min({share, req.timeout,
+                    sink ? options_.stream_first_byte_timeout : options_.provider_timeout});
+      req.idle_timeout = options_.stream_idle_timeout;
+      ProviderResult result;
+      if (sink) {
+        TextSink counting = [&](std::string_view text) {
+          ex.streamed_any = true;
+          return (*sink)(text);
+        };
+        result = client_->Stream(req, counting);
+      } else {
+        result = client_->Complete(req);
+      }
+      const absl::Duration latency = clock_->Now() - start;
+      Attempt a{model->id, attempt, AttemptOutcome::kOk, result.http_status, "", latency};
+      if (result.status.ok()) {
+        health_->OnSuccess(model->id, latency);
+        ex.attempts.push_back(std::move(a));
+        ex.model = model;
+        ex.reply = std::move(result.reply);
+        return ex;
+      }
+      a.outcome = AttemptOutcome::kFailed;
+      a.error = std::string(result.status.message());
+      if (a.error.empty()) a.error = absl::StatusCodeToString(result.status.code());
+      ex.attempts.push_back(std::move(a));
+      const bool retryable = IsRetryable(result.status);
+      if (retryable) {
+        health_->OnFailure(model->id, clock_->Now());
+      } else {
+        health_->OnNeutral(model->id);
+      }
+      if (result.status.code() == absl::StatusCode::kCancelled) {
+        ex.status = result.status;
+        return ex;
+      }
+      if (ex.streamed_any) {
+        // Text already reached the caller: another model cannot continue it,
+        // and starting over would repeat what the caller has. A stall is the
+        // provider's failure, not the caller's deadline.
+        const bool stalled = result.status.code() == absl::StatusCode::kDeadlineExceeded &&
+                             clock_->Now() < params.deadline;
+        ex.status = absl::Status(
+            stalled ? absl::StatusCode::kUnavailable : result.status.code(),
+            absl::StrCat("the answer of ", model->id,
+                         " broke off after text was sent (not restarted on another model): ",
+                         result.status.message()));
+        return ex;
+      }
+      if (!retryable || attempt == options_.max_attempts_per_model) break;
+      // Hung or too slow: its share is spent, the next model gets the rest.
+      if (result.status.code() == absl::StatusCode::kDeadlineExceeded) break;
+      absl::Duration wait = Backoff(attempt);
+      if (result.retry_after) wait = std::max(wait, *result.retry_after);
+      const absl::Time now = clock_->Now();
+      // A wait (a long Retry-After too) that does not fit in this model's
+      // share of what is left goes to the next model at once.
+      if (now + wait >= params.deadline || wait >= Share(order, index, now, params.deadline)) break;
+      clock_->SleepFor(wait);
+    }
+    if (deadline_hit) break;
+  }
+  const std::string list = DescribeAttempts(ex.attempts);
+  if (deadline_hit || clock_->Now() >= params.deadline) {
+    ex.status = absl::DeadlineExceededError(absl::StrCat(
+        "the deadline passed before any model answered; attempts: ", list.empty() ? "none" : list));
+  } else {
+    ex.status = absl::UnavailableError(
+        absl::StrCat("every model failed (", ex.attempts.size(), " attempts): ", list));
+  }
+  return ex;
+}
+
+}  // namespace genesis::llmrouter
