@@ -13,8 +13,8 @@
 #include "common/logging.h"
 #include "common/status.h"
 #include "common/text.h"
+#include "services/bot_manager/channels/webhook_util.h"
 #include "services/bot_manager/router_client.h"
-#include "services/bot_manager/webhooks.h"
 
 namespace genesis::bot {
 namespace {
@@ -97,11 +97,6 @@ std::string RandomId() {
   std::string out(16, 'a');
   for (char& c : out) c = kAlphabet[rng() % 36];
   return out;
-}
-
-std::string Header(const WebhookRequest& req, const std::string& name) {
-  auto it = req.headers.find(name);
-  return it == req.headers.end() ? "" : it->second;
 }
 
 }  // namespace
@@ -282,6 +277,7 @@ BotManager::BotManager(std::unique_ptr<BotStore> store, std::unique_ptr<ContextC
       model_(std::move(model)),
       sender_(std::move(sender)),
       secrets_(std::move(secrets)),
+      adapters_(MakeChannelAdapters()),
       options_(std::move(options)),
       metrics_(metrics) {
   // Flush time and size per writer (genesis_bot_commit_seconds / _items).
@@ -651,6 +647,12 @@ absl::StatusOr<std::string> BotManager::VerifyWhatsApp(const std::string& bot_id
   return challenge;
 }
 
+std::vector<std::string> BotManager::WebhookHeaders(Channel channel) const {
+  if (channel == Channel::kAlexa) return {"signature-256", "signature", "signaturecertchainurl"};
+  auto adapter = adapters_.find(channel);
+  return adapter == adapters_.end() ? std::vector<std::string>{} : adapter->second->header_names();
+}
+
 absl::StatusOr<WebhookResult> BotManager::ReceiveWebhook(Channel channel, const WebhookRequest& req,
                                                          const CallContext& ctx) {
   const std::string cname = ChannelName(channel);
@@ -679,40 +681,16 @@ absl::StatusOr<WebhookResult> BotManager::ReceiveWebhook(Channel channel, const 
     return absl::FailedPreconditionError(absl::StrCat("the webhook secret variable of bot '",
                                                       req.bot, "' is not set on the service"));
   }
-  absl::StatusOr<WebhookEvents> events = absl::UnknownError("unparsed");
-  switch (channel) {
-    case Channel::kWhatsApp:
-      if (auto st = VerifyWhatsAppSignature(*secret, req.body, Header(req, "x-hub-signature-256"));
-          !st.ok()) {
-        count("rejected", 1);
-        return st;
-      }
-      events = ParseWhatsApp(req.body);
-      break;
-    case Channel::kTelegram:
-      if (auto st = VerifyToken(*secret, Header(req, "x-telegram-bot-api-secret-token"),
-                                "X-Telegram-Bot-Api-Secret-Token");
-          !st.ok()) {
-        count("rejected", 1);
-        return st;
-      }
-      events = ParseTelegram(req.body);
-      break;
-    case Channel::kAlexa:
-      count("rejected", 1);
-      return absl::FailedPreconditionError("Alexa requests go to /v1/webhooks/alexa/{bot}");
-    case Channel::kMattermost: {
-      std::string token;
-      events = ParseMattermost(req.body, req.content_type, &token);
-      std::string header = Header(req, "x-mattermost-token");
-      if (auto st = VerifyToken(*secret, header.empty() ? token : header, "Mattermost token");
-          !st.ok()) {
-        count("rejected", 1);
-        return st;
-      }
-      break;
-    }
+  auto adapter = adapters_.find(channel);
+  if (adapter == adapters_.end()) {
+    count("rejected", 1);
+    return absl::FailedPreconditionError("Alexa requests go to /v1/webhooks/alexa/{bot}");
   }
+  if (auto st = adapter->second->Verify(*secret, req); !st.ok()) {
+    count("rejected", 1);
+    return st;
+  }
+  absl::StatusOr<WebhookEvents> events = adapter->second->Parse(req);
   if (!events.ok()) {
     count("rejected", 1);
     return InvalidField("body", std::string(events.status().message()));

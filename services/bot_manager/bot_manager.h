@@ -28,9 +28,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
-#include "common/paging.h"
 #include "common/group_commit.h"
-#include "services/bot_manager/alexa.h"
+#include "common/paging.h"
+#include "services/bot_manager/channels/alexa/alexa.h"
+#include "services/bot_manager/channels/channel_adapter.h"
 #include "services/bot_manager/deps.h"
 #include "services/bot_manager/handoff_queue.h"
 #include "services/bot_manager/metrics.h"
@@ -129,14 +130,6 @@ struct BotManagerOptions {
   std::string alexa_held = "Uma pessoa da equipe está cuidando da sua conversa. Obrigado!";
 };
 
-// What a webhook brought, before verification (the transport fills it).
-struct WebhookRequest {
-  std::string bot;  // bot id (path)
-  std::string body;
-  std::string content_type;
-  std::map<std::string, std::string> headers;  // lower-case names
-};
-
 // --- pure helpers (exposed for tests)
 
 // The bot's problems as field violations under `prefix` (e.g. "bot.").
@@ -176,6 +169,8 @@ class BotManager {
   absl::StatusOr<std::string> VerifyWhatsApp(const std::string& bot_id, const std::string& mode,
                                              const std::string& verify_token,
                                              const std::string& challenge, const CallContext& ctx);
+  // The request headers (lower-case) a webhook of `channel` is verified with.
+  [[nodiscard]] std::vector<std::string> WebhookHeaders(Channel channel) const;
   // Verifies, parses and commits the webhook; returns once it is stored.
   absl::StatusOr<WebhookResult> ReceiveWebhook(Channel channel, const WebhookRequest& req,
                                                const CallContext& ctx);
@@ -186,7 +181,7 @@ class BotManager {
   // outbox row marked sent). UNAUTHENTICATED for a bad or missing signature,
   // INVALID_ARGUMENT for a stale timestamp, another skill's application id
   // or a malformed body, ALREADY_EXISTS for a request id answered before
-  // (nothing stored in all these cases). Defined in alexa.cc.
+  // (nothing stored in all these cases). Defined in channels/alexa/alexa_skill.cc.
   absl::StatusOr<std::string> ReceiveAlexa(const WebhookRequest& req, const CallContext& ctx);
 
   // --- workers: one step each; the number of rows handled.
@@ -290,7 +285,7 @@ class BotManager {
   // Sends `row` (admitted), then the replies to its recipient queued meanwhile, in order.
   void SendInOrder(OutboxRow row, const CallContext& ctx);
   absl::Status SendOne(const OutboxRow& row, const CallContext& ctx);
-  // The spoken answer to an IntentRequest's words; records the turn (alexa.cc).
+  // The spoken answer to an IntentRequest's words; records the turn (alexa_skill.cc).
   absl::StatusOr<std::string> AlexaTurn(const BotConfig& bot, const AlexaRequest& request,
                                         const std::string& words, const CallContext& ctx);
   absl::StatusOr<int> PageSize(int requested, const char* field) const;
@@ -305,6 +300,8 @@ class BotManager {
   std::unique_ptr<ReplyModel> model_;
   std::unique_ptr<ChannelSender> sender_;
   Secrets secrets_;
+  // The channels whose webhooks go to the inbox (channels/channel_adapter.h).
+  const std::map<Channel, std::unique_ptr<ChannelAdapter>> adapters_;
   const BotManagerOptions options_;
   BotMetrics metrics_;
 

@@ -1,4 +1,4 @@
-#include "services/bot_manager/alexa.h"
+#include "services/bot_manager/channels/alexa/alexa.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

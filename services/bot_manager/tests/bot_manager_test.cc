@@ -17,9 +17,12 @@
 #include "common/logging.h"
 #include "common/status.h"
 #include "services/bot_manager/channel_client.h"
+#include "services/bot_manager/channels/mattermost/mattermost.h"
+#include "services/bot_manager/channels/telegram/telegram.h"
+#include "services/bot_manager/channels/webhook_util.h"
+#include "services/bot_manager/channels/whatsapp/whatsapp.h"
 #include "services/bot_manager/simulator/simulator.h"
 #include "services/bot_manager/tests/fake_store.h"
-#include "services/bot_manager/webhooks.h"
 
 namespace genesis::bot {
 namespace {

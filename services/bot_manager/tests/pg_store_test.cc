@@ -20,7 +20,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/text.h"
-#include "services/bot_manager/webhooks.h"
+#include "services/bot_manager/channels/mattermost/mattermost.h"
+#include "services/bot_manager/channels/telegram/telegram.h"
+#include "services/bot_manager/channels/webhook_util.h"
+#include "services/bot_manager/channels/whatsapp/whatsapp.h"
 
 #include "absl/time/civil_time.h"
 #include "common/migrations.h"
