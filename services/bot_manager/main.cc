@@ -186,8 +186,6 @@ int main(int argc, char** argv) {
   endpoints.mattermost_base_url = FLAGS_mattermost_base_url;
   endpoints.timeout = absl::Milliseconds(FLAGS_send_timeout_ms);
 
-  WorkerLoop* inbox_loop_ptr = nullptr;
-  WorkerLoop* outbox_loop_ptr = nullptr;
   bot::BotManagerOptions options;
   options.inbox_lease = absl::Seconds(FLAGS_inbox_lease_s);
   options.outbox_lease = absl::Seconds(FLAGS_outbox_lease_s);
@@ -203,12 +201,9 @@ int main(int argc, char** argv) {
   options.claim_interval = absl::Milliseconds(FLAGS_worker_idle_ms);
   // A sender takes its next row only once the channel's message id is committed.
   options.wait_for_sent_marks = true;
-  options.on_inbox = [&] {
-    if (inbox_loop_ptr) inbox_loop_ptr->Notify();
-  };
-  options.on_outbox = [&] {
-    if (outbox_loop_ptr) outbox_loop_ptr->Notify();
-  };
+  options.inbox_workers = FLAGS_inbox_workers;
+  options.outbox_workers = FLAGS_outbox_workers;
+  options.worker_step_timeout = absl::Seconds(FLAGS_reply_timeout_s + 10);
   options.alexa_verifier = alexa_verifier->get();
   options.alexa_timestamp_tolerance = absl::Seconds(FLAGS_alexa_timestamp_tolerance_s);
   options.alexa_utterance_slots =
@@ -226,14 +221,6 @@ int main(int argc, char** argv) {
                             "Webhooks queued for the inbox writer's next flush.",
                             [&logic] { return static_cast<double>(logic.webhooks_waiting()); });
 
-  const absl::Duration idle = absl::Milliseconds(FLAGS_worker_idle_ms);
-  const absl::Duration step_timeout = absl::Seconds(FLAGS_reply_timeout_s + 10);
-  WorkerLoop inbox_loop("bot.worker", FLAGS_inbox_workers, idle,
-                        [&] { return logic.ProcessInbox(CallContext::Background(step_timeout)); });
-  WorkerLoop outbox_loop("bot.sender", FLAGS_outbox_workers, idle,
-                         [&] { return logic.SendOutbox(CallContext::Background(step_timeout)); });
-  inbox_loop_ptr = &inbox_loop;
-  outbox_loop_ptr = &outbox_loop;
   // Retention: batches until nothing is left, then once an hour.
   WorkerLoop retention_loop("bot.retention", 1, absl::Hours(1), [&]() -> absl::StatusOr<int> {
     GENESIS_ASSIGN_OR_RETURN(int64_t n,
@@ -255,12 +242,10 @@ int main(int argc, char** argv) {
   host.AddDependencyProbe(
       "postgres", [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
   host.WatchWorkers(&workers, config.liveness_stall);
-  inbox_loop.Start();
-  outbox_loop.Start();
+  logic.StartWorkers();
   retention_loop.Start();
   const int code = ServeForMain(&host, config, "genesis-bot-manager");
-  inbox_loop.Stop();
-  outbox_loop.Stop();
+  logic.StopWorkers();
   retention_loop.Stop();
   // Rows still waiting in memory go back to PostgreSQL unleased: a restart takes them at once.
   if (auto st = logic.Drain(CallContext::Background(absl::Seconds(5))); !st.ok()) {

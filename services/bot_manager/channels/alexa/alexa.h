@@ -128,6 +128,12 @@ struct AlexaRequest {
   std::string end_reason;                    // SessionEndedRequest
 };
 
+// The request headers (lower-case) Verify reads: Signature-256, Signature,
+// SignatureCertChainUrl.
+[[nodiscard]] inline std::vector<std::string> AlexaHeaderNames() {
+  return {"signature-256", "signature", "signaturecertchainurl"};
+}
+
 // Parses the request body. INVALID_ARGUMENT naming the missing or malformed field.
 [[nodiscard]] absl::StatusOr<AlexaRequest> ParseAlexaRequest(absl::string_view body);
 

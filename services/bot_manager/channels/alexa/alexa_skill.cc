@@ -1,30 +1,19 @@
-// The bot manager's Alexa requests: verified (alexa.h), answered at once in
-// the Alexa response format, the turn recorded like a text channel's.
+#include "services/bot_manager/channels/alexa/alexa_skill.h"
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status.h"
-#include "services/bot_manager/bot_manager.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 #include "services/bot_manager/channels/webhook_util.h"
+#include "services/bot_manager/pipeline/reply_rules.h"
+#include "services/bot_manager/resource_names.h"
 
 namespace genesis::bot {
 
-// --- the bot manager's Alexa requests
-
 namespace {
-
-bool ValidBotId(absl::string_view id) {
-  if (id.empty() || id.size() > 63 || !absl::ascii_islower(id[0]) || id.back() == '-') {
-    return false;
-  }
-  for (char c : id) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
-  }
-  return true;
-}
 
 // The model's handoff marker is for the text channels; it is not spoken.
 std::string Spoken(std::string text) {
@@ -34,7 +23,18 @@ std::string Spoken(std::string text) {
 
 }  // namespace
 
-absl::StatusOr<std::string> BotManager::ReceiveAlexa(const WebhookRequest& req,
+AlexaSkill::AlexaSkill(BotRegistry* bots, ReplyPipelineStore* store, ReplyPipeline* pipeline,
+                       ContextCache* context, ReplyModel* model, const BotManagerOptions& options,
+                       const BotMetrics& metrics)
+    : bots_(bots),
+      store_(store),
+      pipeline_(pipeline),
+      context_(context),
+      model_(model),
+      options_(options),
+      metrics_(metrics) {}
+
+absl::StatusOr<std::string> AlexaSkill::ReceiveAlexa(const WebhookRequest& req,
                                                      const CallContext& ctx) {
   auto count = [&](const char* result) {
     if (metrics_.webhooks != nullptr) metrics_.webhooks->WithLabels({"alexa", result}).Inc(1);
@@ -49,7 +49,7 @@ absl::StatusOr<std::string> BotManager::ReceiveAlexa(const WebhookRequest& req,
   if (options_.alexa_verifier == nullptr) {
     return reject(absl::FailedPreconditionError("Alexa requests are not enabled on this service"));
   }
-  auto bot = CachedBot(req.bot, ctx);
+  auto bot = bots_->Cached(req.bot, ctx);
   if (!bot.ok()) return reject(bot.status());
   if (bot->channel != Channel::kAlexa) {
     return reject(absl::FailedPreconditionError(absl::StrCat(
@@ -101,7 +101,7 @@ absl::StatusOr<std::string> BotManager::ReceiveAlexa(const WebhookRequest& req,
   return AlexaResponseJson(*speech, false);
 }
 
-absl::StatusOr<std::string> BotManager::AlexaTurn(const BotConfig& bot, const AlexaRequest& request,
+absl::StatusOr<std::string> AlexaSkill::AlexaTurn(const BotConfig& bot, const AlexaRequest& request,
                                                   const std::string& words,
                                                   const CallContext& ctx) {
   const std::string channel = ChannelName(Channel::kAlexa);
@@ -134,7 +134,7 @@ absl::StatusOr<std::string> BotManager::AlexaTurn(const BotConfig& bot, const Al
   if (conv.state == kStateHandoffWaiting || conv.state == kStateHandoffActive) {
     speech = options_.alexa_held;  // a person holds it: record the words, no answer
   } else {
-    if (auto cached = cache_->Get(conv.id, ctx)) {
+    if (auto cached = context_->Get(conv.id, ctx)) {
       context = std::move(*cached);
     } else if (!row.new_conversation) {
       GENESIS_ASSIGN_OR_RETURN(context,
@@ -166,11 +166,10 @@ absl::StatusOr<std::string> BotManager::AlexaTurn(const BotConfig& bot, const Al
   }
   Inc(metrics_.inbox_processed);
   if (outcome.reply) {
-    handed_outbox_.ClaimNow();  // written for a claim, not handed over
-    if (options_.on_outbox) options_.on_outbox();
+    pipeline_->OutboxWritten();
     context.push_back({"bot", "", *outcome.reply, options_.now()});
-    cache_->Put(conv.id, TrimContext(context, bot.max_context_messages, options_.max_context_bytes),
-                ctx);
+    context_->Put(conv.id,
+                  TrimContext(context, bot.max_context_messages, options_.max_context_bytes), ctx);
   }
   return speech;
 }
