@@ -10,6 +10,7 @@
 #include "common/status.h"
 #include "common/text.h"
 #include "services/bot_manager/pg_rows.h"
+#include "services/bot_manager/pipeline/completion_rules.h"
 
 namespace genesis::bot {
 
@@ -286,33 +287,25 @@ absl::StatusOr<std::vector<CompletionResult>> PgBotStore::CompleteInboxBatch(
           auto cit = convs.find({row.bot_id, row.contact});
           if (cit == convs.end()) return BotNotFound(row.bot_id);  // the bot was deleted
           Conversation& c = cit->second;
-          const bool bot_holds = c.state == kStateBot || c.state == kStateClosed;
-          msg_conv.push_back(c.id);
-          msg_author.push_back("contact");
-          msg_text.push_back(row.text);
-          if (o.reply && bot_holds) {
+          // The rules are the logic's (completion_rules.h); the writes are applied here.
+          CompletionPlan plan = PlanCompletion(c, row, o);
+          for (auto& m : plan.messages) {
             msg_conv.push_back(c.id);
-            msg_author.push_back("bot");
-            msg_text.push_back(*o.reply);
+            msg_author.push_back(std::move(m.author));
+            msg_text.push_back(std::move(m.text));
+          }
+          if (plan.outbox) {
             ob_bot.push_back(row.bot_id);
             ob_channel.push_back(row.channel);
             ob_contact.push_back(row.contact);
             ob_recipient.push_back(row.reply_to);
-            ob_text.push_back(*o.reply);
+            ob_text.push_back(std::move(plan.outbox->text));
             ob_inbox.push_back(row.id);
-            ob_key.push_back(absl::StrCat(row.bot_id, "-in-", row.id));
-            ob_state.push_back(o.sandboxed ? "sandboxed" : "pending");
+            ob_key.push_back(std::move(plan.outbox->idempotency_key));
+            ob_state.push_back(std::move(plan.outbox->state));
           }
-          if (o.handoff_reason && bot_holds) {
-            c.state = kStateHandoffWaiting;
-            c.handoff_reason = *o.handoff_reason;
-            c.agent.clear();
-            c.failures = 0;
-            handed_off.insert(c.id);
-          } else {
-            if (c.state == kStateClosed) c.state = kStateBot;
-            c.failures = o.reset_failures ? 0 : c.failures + 1;
-          }
+          if (plan.handed_off) handed_off.insert(c.id);
+          c = std::move(plan.conversation);
           changed.insert(c.id);
           done.push_back(row.id);
         }

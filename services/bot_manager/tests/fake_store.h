@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/bot_manager/deps.h"
+#include "services/bot_manager/pipeline/completion_rules.h"
 #include "services/bot_manager/store.h"
 
 namespace genesis::bot::testing {
@@ -501,19 +502,20 @@ class FakeBotStore final : public BotStore {
       return absl::AbortedError("no longer pending");
     }
     Conversation* c = Conv(in->row.bot_id, in->row.contact);
-    messages_.push_back({c->id, {"contact", "", in->row.text, now_()}});
-    const bool bot_holds = c->state == kStateBot || c->state == kStateClosed;
-    if (outcome.reply && bot_holds) {
-      messages_.push_back({c->id, {"bot", "", *outcome.reply, now_()}});
+    // The rules are the logic's (completion_rules.h); the fake applies the writes.
+    CompletionPlan plan = PlanCompletion(*c, in->row, outcome);
+    for (const auto& m : plan.messages)
+      messages_.push_back({c->id, {m.author, "", m.text, now_()}});
+    if (plan.outbox) {
       FakeOutbox o;
       o.row = {++next_id_,
                in->row.bot_id,
                in->row.channel,
                in->row.contact,
                in->row.reply_to,
-               *outcome.reply,
-               absl::StrCat(in->row.bot_id, "-in-", in->row.id),
-               outcome.sandboxed ? "sandboxed" : "pending",
+               plan.outbox->text,
+               plan.outbox->idempotency_key,
+               plan.outbox->state,
                0,
                "",
                "",
@@ -527,15 +529,8 @@ class FakeBotStore final : public BotStore {
       }
       outbox_.push_back(o);
     }
-    if (outcome.handoff_reason && bot_holds) {
-      c->state = kStateHandoffWaiting;
-      c->handoff_reason = *outcome.handoff_reason;
-      c->handoff_time = now_();
-      c->failures = 0;
-    } else {
-      if (c->state == kStateClosed) c->state = kStateBot;
-      c->failures = outcome.reset_failures ? 0 : c->failures + 1;
-    }
+    *c = std::move(plan.conversation);
+    if (plan.handed_off) c->handoff_time = now_();
     c->update_time = now_();
     in->row.state = "done";
     in->lease_until = absl::InfinitePast();
