@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status.h"
@@ -11,6 +12,24 @@
 #include "services/bot_manager/resource_names.h"
 
 namespace genesis::bot {
+namespace {
+
+// The position in a page token of list `kind` for `scope` (common/paging.h):
+// an offset or a row id.
+absl::StatusOr<int64_t> PositionOf(const std::string& token, absl::string_view kind,
+                                   absl::string_view scope) {
+  GENESIS_ASSIGN_OR_RETURN(std::string position, DecodePageToken(token, kind, scope));
+  auto n = ParseNonNegative(position, "page_token");
+  if (!n.ok()) return InvalidField("page_token", "is not a token this service issued");
+  return n;
+}
+
+// The scope of a page of a bot's conversations: the bot and the state filter.
+std::string ConversationsScope(const std::string& bot_id, const std::string& state) {
+  return absl::StrCat(bot_id, ".", absl::WebSafeBase64Escape(state));
+}
+
+}  // namespace
 
 Conversations::Conversations(ConversationStore* store, BotRegistry* bots,
                              ConversationCache* conversations, ContextCache* context,
@@ -35,9 +54,10 @@ absl::StatusOr<Page<Conversation>> Conversations::ListConversations(const std::s
   if (std::string problem = StorableTextProblem(state); !problem.empty()) {
     return InvalidField("state", problem);
   }
+  const std::string scope = ConversationsScope(parts[1], state);
   int64_t offset = 0;
   if (!page_token.empty()) {
-    GENESIS_ASSIGN_OR_RETURN(offset, ParseNonNegative(page_token, "page_token"));
+    GENESIS_ASSIGN_OR_RETURN(offset, PositionOf(page_token, "conversations", scope));
   }
   GENESIS_RETURN_IF_ERROR(bots_->Read(parts[1], ctx).status());
   GENESIS_ASSIGN_OR_RETURN(
@@ -46,7 +66,7 @@ absl::StatusOr<Page<Conversation>> Conversations::ListConversations(const std::s
   Page<Conversation> page;
   if (static_cast<int>(convs.size()) > limit) {
     convs.resize(limit);
-    page.next_page_token = std::to_string(offset + limit);
+    page.next_page_token = EncodePageToken("conversations", scope, absl::StrCat(offset + limit));
   }
   page.values = std::move(convs);
   return page;
@@ -70,14 +90,14 @@ absl::StatusOr<Page<Conversation>> Conversations::ListHandoffQueue(int page_size
                            PageSize(page_size, options_.default_page_size, options_.max_page_size));
   int64_t offset = 0;
   if (!page_token.empty()) {
-    GENESIS_ASSIGN_OR_RETURN(offset, ParseNonNegative(page_token, "page_token"));
+    GENESIS_ASSIGN_OR_RETURN(offset, PositionOf(page_token, "handoff", "-"));
   }
   GENESIS_ASSIGN_OR_RETURN(auto convs,
                            store_->ListHandoffQueue(static_cast<int>(offset), limit + 1, ctx));
   Page<Conversation> page;
   if (static_cast<int>(convs.size()) > limit) {
     convs.resize(limit);
-    page.next_page_token = std::to_string(offset + limit);
+    page.next_page_token = EncodePageToken("handoff", "-", absl::StrCat(offset + limit));
   }
   page.values = std::move(convs);
   return page;
@@ -171,7 +191,8 @@ absl::StatusOr<int64_t> Conversations::PurgeExpired(const CallContext& ctx) {
 }
 
 template <typename Row, typename List>
-absl::StatusOr<Page<Row>> Conversations::ListNewestFirst(const std::string& parent, int page_size,
+absl::StatusOr<Page<Row>> Conversations::ListNewestFirst(const char* kind,
+                                                         const std::string& parent, int page_size,
                                                          const std::string& page_token,
                                                          const CallContext& ctx, List list) {
   GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(parent, "parent", nullptr));
@@ -179,14 +200,14 @@ absl::StatusOr<Page<Row>> Conversations::ListNewestFirst(const std::string& pare
                            PageSize(page_size, options_.default_page_size, options_.max_page_size));
   int64_t before = INT64_MAX;
   if (!page_token.empty()) {
-    GENESIS_ASSIGN_OR_RETURN(before, ParseNonNegative(page_token, "page_token"));
+    GENESIS_ASSIGN_OR_RETURN(before, PositionOf(page_token, kind, parts[1]));
   }
   GENESIS_RETURN_IF_ERROR(bots_->Read(parts[1], ctx).status());
   GENESIS_ASSIGN_OR_RETURN(std::vector<Row> rows, list(parts[1], before, limit + 1));
   Page<Row> page;
   if (static_cast<int>(rows.size()) > limit) {
     rows.resize(limit);
-    page.next_page_token = std::to_string(rows.back().id);
+    page.next_page_token = EncodePageToken(kind, parts[1], absl::StrCat(rows.back().id));
   }
   page.values = std::move(rows);
   return page;
@@ -195,7 +216,7 @@ absl::StatusOr<Page<Row>> Conversations::ListNewestFirst(const std::string& pare
 absl::StatusOr<Page<InboxRow>> Conversations::ListInbox(const std::string& parent, int page_size,
                                                         const std::string& page_token,
                                                         const CallContext& ctx) {
-  return ListNewestFirst<InboxRow>(parent, page_size, page_token, ctx,
+  return ListNewestFirst<InboxRow>("inbox", parent, page_size, page_token, ctx,
                                    [&](const std::string& bot, int64_t before, int limit) {
                                      return store_->ListInbox(bot, before, limit, ctx);
                                    });
@@ -204,7 +225,7 @@ absl::StatusOr<Page<InboxRow>> Conversations::ListInbox(const std::string& paren
 absl::StatusOr<Page<OutboxRow>> Conversations::ListOutbox(const std::string& parent, int page_size,
                                                           const std::string& page_token,
                                                           const CallContext& ctx) {
-  return ListNewestFirst<OutboxRow>(parent, page_size, page_token, ctx,
+  return ListNewestFirst<OutboxRow>("outbox", parent, page_size, page_token, ctx,
                                     [&](const std::string& bot, int64_t before, int limit) {
                                       return store_->ListOutbox(bot, before, limit, ctx);
                                     });

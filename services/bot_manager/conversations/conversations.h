@@ -88,11 +88,12 @@ class Conversations {
   absl::StatusOr<int64_t> PurgeExpired(const CallContext& ctx);
 
  private:
-  // A page of a bot's inbox or outbox rows, newest first: `list(bot, before_id, limit)`.
+  // A page of a bot's inbox or outbox rows (`kind`), newest first:
+  // `list(bot, before_id, limit)`.
   template <typename Row, typename List>
-  absl::StatusOr<Page<Row>> ListNewestFirst(const std::string& parent, int page_size,
-                                            const std::string& page_token, const CallContext& ctx,
-                                            List list);
+  absl::StatusOr<Page<Row>> ListNewestFirst(const char* kind, const std::string& parent,
+                                            int page_size, const std::string& page_token,
+                                            const CallContext& ctx, List list);
 
   ConversationStore* const store_;
   BotRegistry* const bots_;

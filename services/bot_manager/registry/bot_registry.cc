@@ -153,14 +153,17 @@ absl::StatusOr<Page<BotConfig>> BotRegistry::ListBots(int page_size, const std::
                                                       const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(int limit,
                            PageSize(page_size, options_.default_page_size, options_.max_page_size));
-  if (!page_token.empty() && !ValidBotId(page_token)) {
-    return InvalidField("page_token", "not a token this service returned");
+  // Opaque tokens (common/paging.h): the position is the last bot id of the page.
+  std::string after;
+  if (!page_token.empty()) {
+    GENESIS_ASSIGN_OR_RETURN(after, DecodePageToken(page_token, "bots", "-"));
+    if (!ValidBotId(after)) return InvalidField("page_token", "not a token this service returned");
   }
-  GENESIS_ASSIGN_OR_RETURN(auto bots, store_->ListBots(page_token, limit + 1, ctx));
+  GENESIS_ASSIGN_OR_RETURN(auto bots, store_->ListBots(after, limit + 1, ctx));
   Page<BotConfig> page;
   if (static_cast<int>(bots.size()) > limit) {
     bots.resize(limit);
-    page.next_page_token = bots.back().id;
+    page.next_page_token = EncodePageToken("bots", "-", bots.back().id);
   }
   page.values = std::move(bots);
   return page;
