@@ -106,10 +106,10 @@ namespace genesis::bench {
 namespace {
 
 namespace pb = genesis::catalog::v1;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
       .count();
 }
 
@@ -915,7 +915,7 @@ class Client {
     total.latency_ns.resize(kinds);
     if (timed) {
       // CPU use over the measured window.
-      std::this_thread::sleep_until(Clock::time_point(std::chrono::nanoseconds(measure_start)));
+      std::this_thread::sleep_until(SteadyClock::time_point(std::chrono::nanoseconds(measure_start)));
       const CpuSample a = SampleCpu(service_pid);
       while (!stop && NowNs() < measure_end)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -48,7 +48,7 @@ namespace {
 
 using namespace genesis;
 using namespace genesis::reasoning;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 struct Stats {
   double p50, p95, p99, max, mean;
@@ -69,9 +69,9 @@ template <typename Fn>
 Stats Measure(const char* name, Fn fn) {
   std::vector<double> ms;
   for (int i = 0; i < FLAGS_warmup + FLAGS_iterations; ++i) {
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     absl::Status st = fn();
-    const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    const double elapsed = std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
     if (!st.ok()) {
       std::fprintf(stderr, "%s failed: %s\n", name, st.ToString().c_str());
       std::exit(1);
@@ -158,13 +158,13 @@ int main(int argc, char** argv) {
   PgReasoningStore store(&pool);
   const CallContext ctx = CallContext::Background(absl::Minutes(30));
 
-  const auto load_start = Clock::now();
+  const auto load_start = SteadyClock::now();
   auto name = BuildCase(&logic, ctx);
   if (!name.ok()) {
     std::fprintf(stderr, "building the case: %s\n", name.status().ToString().c_str());
     return 1;
   }
-  const double load_s = std::chrono::duration<double>(Clock::now() - load_start).count();
+  const double load_s = std::chrono::duration<double>(SteadyClock::now() - load_start).count();
   const std::string id = *ParseCaseName(*name);
   auto loaded = store.GetCase(id, ctx);
   auto first = logic.InferCase(*name, std::nullopt, ctx);

@@ -65,7 +65,7 @@ absl::Status Catalog::CheckEtag(const std::string& etag, int64_t version,
 std::string Catalog::NewItemId() {
   // Time-ordered (UUIDv7 layout) so new rows land at the end of the index.
   thread_local std::mt19937_64 rng(std::random_device{}());
-  const uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(options_.now()));
+  const uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(options_.clock->Now()));
   const uint64_t r1 = rng(), r2 = rng();
   return absl::StrFormat("%08x-%04x-7%03x-%04x-%012x", (ms >> 16) & 0xffffffff, ms & 0xffff,
                          r1 & 0xfff, 0x8000 | ((r1 >> 12) & 0x3fff), r2 & 0xffffffffffff);
@@ -295,7 +295,7 @@ absl::StatusOr<Item> Catalog::DeleteItem(const std::string& name, const std::str
     return absl::NotFoundError(absl::StrCat("item '", name, "' is already deleted"));
   }
   GENESIS_RETURN_IF_ERROR(CheckEtag(etag, current.version, "etag"));
-  auto result = store_->SetDeleteTime(id, options_.now(), current.version, ctx);
+  auto result = store_->SetDeleteTime(id, options_.clock->Now(), current.version, ctx);
   // On an unknown outcome the next version is the bound to invalidate up to.
   cache_->Invalidate(id, result.ok() ? result->version : current.version + 1, ctx);
   return result;
@@ -307,7 +307,7 @@ absl::StatusOr<Item> Catalog::UndeleteItem(const std::string& name, const CallCo
   if (!current.delete_time) {
     return absl::FailedPreconditionError(absl::StrCat("item '", name, "' is not deleted"));
   }
-  if (options_.now() >= PurgeTime(*current.delete_time)) {
+  if (options_.clock->Now() >= PurgeTime(*current.delete_time)) {
     return absl::NotFoundError(absl::StrCat("item '", name, "' was deleted more than ",
                                             absl::FormatDuration(options_.undelete_window),
                                             " ago and can no longer be restored"));
@@ -351,7 +351,7 @@ absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
 }
 
 absl::StatusOr<int64_t> Catalog::PurgeExpired(const CallContext& ctx) {
-  const absl::Time now = options_.now();
+  const absl::Time now = options_.clock->Now();
   auto purged =
       store_->Purge(now - options_.undelete_window, now - options_.request_id_retention, ctx);
   if (purged.ok() && *purged > 0) {

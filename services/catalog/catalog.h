@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
+#include "common/clock.h"
 #include "common/paging.h"
 #include "services/catalog/cache.h"
 #include "services/catalog/metrics.h"
@@ -40,7 +41,7 @@ struct CatalogOptions {
   int max_search_page_size = 100;
   // Searches rank at most this many matching items (0: all); see SearchItems.
   int search_rank_window = 10000;
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  Clock* clock = Clock::Real();  // time of soft deletes, purges and etags
 };
 
 struct ListItemsParams {

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "services/llm_router/http_client.h"
+#include "common/http_client.h"
 #include "services/llm_router/provider.h"
 
 namespace genesis::llmrouter {

@@ -92,7 +92,7 @@ Reasoning::Reasoning(std::unique_ptr<ReasoningStore> store,
 std::string Reasoning::NewCaseId() {
   // Time-ordered (UUIDv7 layout) so new rows land at the end of the index.
   thread_local std::mt19937_64 rng(std::random_device{}());
-  const uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(options_.now()));
+  const uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(options_.clock->Now()));
   const uint64_t r1 = rng(), r2 = rng();
   return absl::StrFormat("%08x-%04x-7%03x-%04x-%012x", (ms >> 16) & 0xffffffff, ms & 0xffff,
                          r1 & 0xfff, 0x8000 | ((r1 >> 12) & 0x3fff), r2 & 0xffffffffffff);
@@ -113,7 +113,7 @@ absl::StatusOr<Case> Reasoning::Mutate(
   event.type = type;
   event.actor = Actor(ctx);
   // Never before the previous event, so replaying "as of" a time is monotonic.
-  event.time = std::max(Micros(options_.now()), current.update_time);
+  event.time = std::max(Micros(options_.clock->Now()), current.update_time);
   GENESIS_RETURN_IF_ERROR(build(current, &event));
   Case after = std::move(current);
   GENESIS_RETURN_IF_ERROR(Apply(event, &after));
@@ -131,7 +131,7 @@ absl::StatusOr<Case> Reasoning::CreateCase(const Case& c, const CallContext& ctx
   event.version = 1;
   event.type = EventType::kCaseCreated;
   event.actor = Actor(ctx);
-  event.time = Micros(options_.now());
+  event.time = Micros(options_.clock->Now());
   event.data = {{"question", c.question}, {"context", c.context}, {"owner", c.owner}};
   Case created;
   GENESIS_RETURN_IF_ERROR(Apply(event, &created));

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
+#include "common/clock.h"
 #include "common/paging.h"
 #include "services/reasoning/inference.h"
 #include "services/reasoning/metrics.h"
@@ -47,7 +48,7 @@ struct ReasoningOptions {
   int max_hypotheses = 100;       // per case
   int max_evidence = 10000;       // per case
   size_t max_text_bytes = 16384;  // question, context, statement, description, rationale
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  Clock* clock = Clock::Real();   // time of events and decisions
 };
 
 struct DecideParams {

@@ -1,9 +1,5 @@
 #include "services/reasoning/router_suggestions.h"
 
-#include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -18,7 +14,6 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/status.h"
-#include "common/tls.h"
 #include "services/reasoning/events.h"
 
 namespace genesis::reasoning {
@@ -345,18 +340,14 @@ std::string DescribeDraft(const Evidence& draft) {
   return out;
 }
 
-RouterSuggestionClient::RouterSuggestionClient(
-    std::unique_ptr<llm::LlmRouterService::StubInterface> stub, RouterSuggestionOptions options)
-    : stub_(std::move(stub)), options_(std::move(options)) {}
+RouterSuggestionClient::RouterSuggestionClient(std::unique_ptr<LlmRouterClient> router,
+                                               RouterSuggestionOptions options)
+    : router_(std::move(router)), options_(std::move(options)) {}
 
 absl::StatusOr<llm::CompleteResponse> RouterSuggestionClient::Complete(std::string system,
                                                                        std::string user,
                                                                        const AssistOptions& options,
                                                                        const CallContext& ctx) {
-  const absl::Time deadline = std::min(ctx.deadline, absl::Now() + options_.max_timeout);
-  if (absl::Now() >= deadline) {
-    return absl::DeadlineExceededError("no time was left to ask the LLM router");
-  }
   llm::CompleteRequest req;
   auto* m = req.add_messages();
   m->set_role(llm::ROLE_SYSTEM);
@@ -366,31 +357,27 @@ absl::StatusOr<llm::CompleteResponse> RouterSuggestionClient::Complete(std::stri
   m->set_content(std::move(user));
   req.set_task(llm::TASK_REASONING);
   req.set_sensitive(options.sensitive);
-  req.set_subject(ctx.subject);
   req.set_agent(options_.agent);
   req.set_max_tokens(options_.max_tokens);
   // A model may answer badly; a cached bad answer would repeat on every retry.
   req.set_no_cache(true);
 
-  grpc::ClientContext call;
-  call.set_deadline(absl::ToChronoTime(deadline));
-  if (!ctx.request_id.empty()) call.AddMetadata("x-request-id", ctx.request_id);
-  llm::CompleteResponse resp;
   const absl::Time start = absl::Now();
-  grpc::Status st = stub_->Complete(&call, req, &resp);
+  absl::StatusOr<llm::CompleteResponse> answer = router_->Complete(std::move(req), ctx);
   auto log = Logger("reasoning.assist");
-  if (!st.ok()) {
+  if (!answer.ok()) {
     log->warn("request_id={} LLM router failed: code={} sensitive={} after={}", ctx.request_id,
-              static_cast<int>(st.error_code()), options.sensitive,
+              static_cast<int>(answer.status().code()), options.sensitive,
               absl::FormatDuration(absl::Now() - start));
-    return DownstreamStatus(st, "LLM router");
+    return answer.status();
   }
+  const llm::CompleteResponse& resp = *answer;
   log->info(
       "request_id={} LLM router answered: model={} sensitive={} tokens_in={} tokens_out={} "
       "after={}",
       ctx.request_id, resp.model(), resp.sensitive(), resp.usage().input_tokens(),
       resp.usage().output_tokens(), absl::FormatDuration(absl::Now() - start));
-  return resp;
+  return answer;
 }
 
 absl::StatusOr<HypothesisSuggestions> RouterSuggestionClient::ProposeHypotheses(
@@ -425,9 +412,10 @@ absl::StatusOr<RatingSuggestions> RouterSuggestionClient::RateEvidence(const Cas
 std::unique_ptr<RouterSuggestionClient> MakeRouterSuggestionClient(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
     RouterSuggestionOptions options) {
-  auto channel = grpc::CreateChannel(address, std::move(credentials));
-  return std::make_unique<RouterSuggestionClient>(llm::LlmRouterService::NewStub(channel),
-                                                  std::move(options));
+  LlmRouterClientOptions router_options;
+  router_options.max_timeout = options.max_timeout;
+  return std::make_unique<RouterSuggestionClient>(
+      MakeLlmRouterClient(address, std::move(credentials), router_options), std::move(options));
 }
 
 }  // namespace genesis::reasoning

@@ -3,15 +3,17 @@
 // RouterSuggestionClient asks the router's Complete for task "reasoning" with
 // a system prompt that demands a strict JSON answer and a user message that
 // describes the case (question, context, hypotheses, evidence; long text is
-// cut to bounded sizes). It forwards the caller's deadline, subject and
-// `sensitive` flag (the router's rule P0 then keeps the call on local models)
-// and parses the model's text with the Parse*Answer functions below. Nothing
-// is ever written: the suggestions are only returned.
+// cut to bounded sizes), through the shared LlmRouterClient
+// (common/llm_router_client.h: the caller's deadline, request id and subject
+// are forwarded). It passes the `sensitive` flag (the router's rule P0 then
+// keeps the call on local models) and parses the model's text with the
+// Parse*Answer functions below. Nothing is ever written: the suggestions are
+// only returned.
 //
 // Errors:
 //   UNAVAILABLE          the router is unreachable, every model failed, or the
 //                        model's answer held no usable JSON (asking again may
-//                        help; nothing is cached)
+//                        help; nothing is cached); never the router's address
 //   FAILED_PRECONDITION  the router's, passed through (P0: no local model for a
 //                        sensitive case)
 //   RESOURCE_EXHAUSTED   the router's (a budget of the subject is spent)
@@ -24,14 +26,13 @@
 #include <memory>
 #include <string>
 
-#include <grpcpp/channel.h>
 #include <grpcpp/security/credentials.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
+#include "common/llm_router_client.h"
 #include "services/reasoning/suggestions.h"
 
 namespace genesis::reasoning {
@@ -73,10 +74,9 @@ struct RouterSuggestionOptions {
 
 class RouterSuggestionClient final : public SuggestionClient {
  public:
-  // `stub` talks to the router (see MakeRouterSuggestionClient).
-  RouterSuggestionClient(
-      std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub,
-      RouterSuggestionOptions options);
+  // `router` is the LLM router's client (see MakeRouterSuggestionClient);
+  // `options.max_timeout` is the router client's to apply.
+  RouterSuggestionClient(std::unique_ptr<LlmRouterClient> router, RouterSuggestionOptions options);
 
   absl::StatusOr<HypothesisSuggestions> ProposeHypotheses(const Case& c, int max,
                                                           const AssistOptions& options,
@@ -92,13 +92,14 @@ class RouterSuggestionClient final : public SuggestionClient {
                                                                     const AssistOptions& options,
                                                                     const CallContext& ctx);
 
-  std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub_;
+  std::unique_ptr<LlmRouterClient> router_;
   RouterSuggestionOptions options_;
 };
 
-// A client over a channel to `address` (validated by ValidateRouterAddress) with
-// `credentials` (MeshChannelCredentials in common/tls.h). The channel connects
-// lazily: an unreachable router shows up as UNAVAILABLE per call.
+// A client over MakeLlmRouterClient to `address` (validated by
+// ValidateRouterAddress) with `credentials` (MeshChannelCredentials in
+// common/tls.h), each call capped at `options.max_timeout`. The channel
+// connects lazily: an unreachable router shows up as UNAVAILABLE per call.
 [[nodiscard]] std::unique_ptr<RouterSuggestionClient> MakeRouterSuggestionClient(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
     RouterSuggestionOptions options = {});

@@ -1,14 +1,5 @@
 #include "services/voice/reply_client.h"
 
-#include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
-#include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "common/status.h"
-#include "common/tls.h"
-
 namespace genesis::voice {
 namespace {
 
@@ -18,10 +9,6 @@ namespace llm = genesis::llmrouter::v1;
 
 absl::StatusOr<Reply> RouterReplyClient::Complete(const ReplyRequest& request,
                                                   const CallContext& ctx) {
-  const absl::Time deadline = std::min(ctx.deadline, absl::Now() + max_timeout_);
-  if (absl::Now() >= deadline) {
-    return absl::DeadlineExceededError("no time was left to ask the LLM router");
-  }
   llm::CompleteRequest req;
   auto* m = req.add_messages();
   m->set_role(llm::ROLE_SYSTEM);
@@ -31,24 +18,20 @@ absl::StatusOr<Reply> RouterReplyClient::Complete(const ReplyRequest& request,
   m->set_content(request.user_text);
   req.set_task(llm::TASK_CHAT);
   req.set_sensitive(request.sensitive);
-  req.set_subject(ctx.subject);
   req.set_agent("genesis-voice");
   req.set_max_tokens(max_tokens_);
-  grpc::ClientContext call;
-  call.set_deadline(absl::ToChronoTime(deadline));
-  if (!ctx.request_id.empty()) call.AddMetadata("x-request-id", ctx.request_id);
-  llm::CompleteResponse resp;
-  grpc::Status st = stub_->Complete(&call, req, &resp);
-  if (!st.ok()) return DownstreamStatus(st, "LLM router");
-  return Reply{resp.text(), resp.model()};
+  auto resp = router_->Complete(std::move(req), ctx);
+  if (!resp.ok()) return resp.status();
+  return Reply{resp->text(), resp->model()};
 }
 
 std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
     absl::Duration max_timeout, int max_tokens) {
-  auto channel = grpc::CreateChannel(address, std::move(credentials));
-  return std::make_unique<RouterReplyClient>(llm::LlmRouterService::NewStub(channel), max_timeout,
-                                             max_tokens);
+  LlmRouterClientOptions options;
+  options.max_timeout = max_timeout;
+  return std::make_unique<RouterReplyClient>(
+      MakeLlmRouterClient(address, std::move(credentials), options), max_tokens);
 }
 
 }  // namespace genesis::voice

@@ -1,11 +1,13 @@
 // How Converse gets its answer: a ReplyClient turns the transcript into the
 // text to speak. RouterReplyClient asks the LLM router
-// (genesis.llmrouter.v1.LlmRouterService/Complete, task CHAT) with the
-// caller's deadline, subject and `sensitive` flag (the router's rule P0 keeps
-// sensitive requests on local models).
+// (genesis.llmrouter.v1.LlmRouterService/Complete, task CHAT) through the
+// shared LlmRouterClient (common/llm_router_client.h: the caller's deadline,
+// request id and subject are forwarded), with the `sensitive` flag (the
+// router's rule P0 keeps sensitive requests on local models).
 //
 // Errors:
 //   UNAVAILABLE          the router is unreachable or every model failed
+//                        (never the router's address)
 //   FAILED_PRECONDITION  the router's (P0: no local model for a sensitive request)
 //   RESOURCE_EXHAUSTED   the router's (a budget is spent)
 //   DEADLINE_EXCEEDED    the caller's deadline passed first
@@ -21,7 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
-#include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
+#include "common/llm_router_client.h"
 
 namespace genesis::voice {
 
@@ -45,19 +47,18 @@ class ReplyClient {
 
 class RouterReplyClient final : public ReplyClient {
  public:
-  RouterReplyClient(std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub,
-                    absl::Duration max_timeout, int max_tokens)
-      : stub_(std::move(stub)), max_timeout_(max_timeout), max_tokens_(max_tokens) {}
+  RouterReplyClient(std::unique_ptr<LlmRouterClient> router, int max_tokens)
+      : router_(std::move(router)), max_tokens_(max_tokens) {}
   absl::StatusOr<Reply> Complete(const ReplyRequest& request, const CallContext& ctx) override;
 
  private:
-  std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub_;
-  absl::Duration max_timeout_;
+  std::unique_ptr<LlmRouterClient> router_;
   int max_tokens_;
 };
 
-// Over a channel to `address` (host:port) with `credentials`
-// (MeshChannelCredentials in common/tls.h); connects lazily.
+// Over MakeLlmRouterClient to `address` (host:port) with `credentials`
+// (MeshChannelCredentials in common/tls.h), each call capped at
+// `max_timeout`; connects lazily.
 [[nodiscard]] std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
     absl::Duration max_timeout, int max_tokens);

@@ -469,7 +469,9 @@ absl::StatusOr<InteractionPage> Voice::ListInteractions(int page_size,
   const int limit = page_size == 0 ? 20 : page_size;
   std::optional<InteractionCursor> after;
   if (!page_token.empty()) {
-    std::vector<std::string> parts = absl::StrSplit(page_token, '.');
+    GENESIS_ASSIGN_OR_RETURN(std::string position,
+                             DecodePageToken(page_token, "interactions", "-"));
+    std::vector<std::string> parts = absl::StrSplit(position, '.');
     int64_t micros = 0;
     if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || parts[1].size() != 32) {
       return InvalidField("page_token",
@@ -482,7 +484,8 @@ absl::StatusOr<InteractionPage> Voice::ListInteractions(int page_size,
   if (static_cast<int>(rows.size()) > limit) {
     rows.resize(limit);
     const auto& last = rows.back();
-    page.next_page_token = absl::StrCat(absl::ToUnixMicros(last.create_time), ".", last.id);
+    page.next_page_token = EncodePageToken(
+        "interactions", "-", absl::StrCat(absl::ToUnixMicros(last.create_time), ".", last.id));
   }
   page.values = std::move(rows);
   return page;

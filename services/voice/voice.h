@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/call_context.h"
+#include "common/paging.h"
 #include "services/voice/audio.h"
 #include "services/voice/engines.h"
 #include "services/voice/metrics.h"
@@ -142,10 +143,7 @@ struct EngineStatus {
   EngineHealth health;
 };
 
-struct InteractionPage {
-  std::vector<InteractionRecord> values;
-  std::string next_page_token;
-};
+using InteractionPage = Page<InteractionRecord>;
 
 class Voice {
  public:

@@ -25,7 +25,7 @@ class CatalogTest : public ::testing::Test {
     cache_ = cache.get();
     CatalogOptions options;
     options.max_item_bytes = 4096;
-    options.now = [this] { return now_; };
+    options.clock = &clock_;
     catalog_ = std::make_unique<Catalog>(std::move(store), std::move(cache), options);
   }
 
@@ -56,7 +56,7 @@ class CatalogTest : public ::testing::Test {
     return fields;
   }
 
-  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+  ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   CallContext ctx_ = CallContext::Background();
   testing::FakeCatalogStore* store_;
   testing::FakeItemCache* cache_;
@@ -237,14 +237,14 @@ TEST_F(CatalogTest, SoftDeleteThenUndeleteWithinTheWindow) {
   auto deleted = catalog_->DeleteItem(name, "", ctx_);
   ASSERT_TRUE(deleted.ok());
   ASSERT_TRUE(deleted->delete_time.has_value());
-  EXPECT_EQ(catalog_->PurgeTime(*deleted->delete_time), now_ + absl::Hours(24 * 30));
+  EXPECT_EQ(catalog_->PurgeTime(*deleted->delete_time), clock_.Now() + absl::Hours(24 * 30));
   EXPECT_EQ(catalog_->GetItem(name, ctx_).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(catalog_->DeleteItem(name, "", ctx_).status().code(), absl::StatusCode::kNotFound);
   ListItemsParams all;
   EXPECT_THAT(catalog_->ListItems(all, ctx_)->values, SizeIs(0));
   all.show_deleted = true;
   EXPECT_THAT(catalog_->ListItems(all, ctx_)->values, SizeIs(1));
-  now_ += absl::Hours(24 * 29);
+  clock_.Advance(absl::Hours(24 * 29));
   ASSERT_TRUE(catalog_->UndeleteItem(name, ctx_).ok());
   EXPECT_TRUE(catalog_->GetItem(name, ctx_).ok());
   EXPECT_EQ(catalog_->UndeleteItem(name, ctx_).status().code(),
@@ -257,7 +257,7 @@ TEST_F(CatalogTest, UndeleteAfterTheWindowIsNotFoundAndPurgeRemovesIt) {
   ASSERT_TRUE(created.ok());
   const std::string name = "items/" + created->id;
   ASSERT_TRUE(catalog_->DeleteItem(name, "", ctx_).ok());
-  now_ += absl::Hours(24 * 31);
+  clock_.Advance(absl::Hours(24 * 31));
   EXPECT_EQ(catalog_->UndeleteItem(name, ctx_).status().code(), absl::StatusCode::kNotFound);
   auto purged = catalog_->PurgeExpired(ctx_);
   ASSERT_TRUE(purged.ok());

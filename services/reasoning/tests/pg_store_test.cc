@@ -39,7 +39,7 @@ class ReasoningPgTest : public ::testing::Test {
     store_ = store.get();
     ReasoningOptions ro;
     // Microsecond-precise, odd times: the store must keep them exactly.
-    ro.now = [this] { return now_; };
+    ro.clock = &clock_;
     logic_ = std::make_unique<Reasoning>(std::move(store), nullptr, ro);
   }
 
@@ -53,9 +53,9 @@ class ReasoningPgTest : public ::testing::Test {
     return r.ok() ? CaseName(r->id) : "";
   }
 
-  void Tick() { now_ += absl::Microseconds(1'234'567); }
+  void Tick() { clock_.Advance(absl::Microseconds(1'234'567)); }
 
-  absl::Time now_ = absl::FromUnixMicros(1'800'000'000'123'457);
+  ManualClock clock_{absl::FromUnixMicros(1'800'000'000'123'457)};
   CallContext ctx_ = CallContext::Background();
   std::unique_ptr<genesis::testing::TestDatabase> db_;
   std::unique_ptr<PgPool> pool_;
@@ -92,7 +92,7 @@ TEST_F(ReasoningPgTest, WholeLifecycleAndReplayAgreeWithTheProjection) {
   h.prior = 0.5;
   ASSERT_TRUE(logic_->CreateHypothesis(name, h, "", ctx_).ok());
   Tick();
-  const absl::Time before_evidence = now_ - absl::Microseconds(1);
+  const absl::Time before_evidence = clock_.Now() - absl::Microseconds(1);
   Evidence e;
   e.description = "relatório";
   e.source = "items/0193abc";
@@ -102,7 +102,7 @@ TEST_F(ReasoningPgTest, WholeLifecycleAndReplayAgreeWithTheProjection) {
                {name + "/hypotheses/h2", std::nullopt, AchRating::kConsistentStrong}};
   auto added = logic_->CreateEvidence(name, e, "", ctx_);
   ASSERT_TRUE(added.ok()) << added.status();
-  const absl::Time evidence_time = now_;
+  const absl::Time evidence_time = clock_.Now();
   Tick();
   auto inferred = logic_->InferCase(name, std::nullopt, ctx_);
   ASSERT_TRUE(inferred.ok()) << inferred.status();
@@ -118,14 +118,14 @@ TEST_F(ReasoningPgTest, WholeLifecycleAndReplayAgreeWithTheProjection) {
 
   auto stored = logic_->GetCase(name, std::nullopt, ctx_);
   ASSERT_TRUE(stored.ok()) << stored.status();
-  auto replayed = logic_->GetCase(name, now_, ctx_);
+  auto replayed = logic_->GetCase(name, clock_.Now(), ctx_);
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   for (const Case* c : {&*stored, &*replayed, &*reopened}) {
     EXPECT_EQ(c->question, "Qual hipótese? \"quotes\" \\ 100%");
     EXPECT_EQ(c->context, "contexto\ncom linhas");
     EXPECT_EQ(c->state, CaseState::kOpen);
     EXPECT_EQ(c->version, 7);
-    EXPECT_EQ(c->update_time, now_);
+    EXPECT_EQ(c->update_time, clock_.Now());
     ASSERT_EQ(c->hypotheses.size(), 2u);
     EXPECT_EQ(c->hypotheses[1].statement, "None of these");
     EXPECT_TRUE(c->hypotheses[1].none_of_these);
@@ -179,7 +179,7 @@ TEST_F(ReasoningPgTest, StaleVersionIsAbortedAndMissingCaseNotFound) {
   late.version = 2;
   late.type = EventType::kClosed;
   late.actor = "x";
-  late.time = now_;
+  late.time = clock_.Now();
   Case after = *c;
   ASSERT_TRUE(Apply(late, &after).ok());
   EXPECT_EQ(store_->Append(late, after, ctx_).code(), absl::StatusCode::kAborted);
@@ -230,11 +230,12 @@ TEST_F(ReasoningPgTest, InfersAThousandItemsLoadedFromPostgres) {
     e.id = absl::StrCat("e", i + 1);
     e.description = "item";
     e.reliability = 0.9;
-    e.observe_time = now_;
+    e.observe_time = clock_.Now();
     for (int h = 0; h < 5; ++h) {
       e.ratings.push_back({absl::StrCat("h", h + 1), h == 0 ? 0.55 : 0.5, AchRating::kUnspecified});
     }
-    Event ev{id, state.version + 1, EventType::kEvidenceAdded, "bench", now_, EvidenceData(e)};
+    Event ev{id,      state.version + 1, EventType::kEvidenceAdded,
+             "bench", clock_.Now(),      EvidenceData(e)};
     ASSERT_TRUE(Apply(ev, &state).ok());
     ASSERT_TRUE(store_->Append(ev, state, ctx_).ok());
   }

@@ -50,7 +50,7 @@ class ReasoningTest : public ::testing::Test {
 
   void Make(std::unique_ptr<SuggestionClient> suggestions) {
     ReasoningOptions options;
-    options.now = [this] { return now_; };
+    options.clock = &clock_;
     auto store = std::make_unique<testing::FakeReasoningStore>();
     store_ = store.get();
     logic_ = std::make_unique<Reasoning>(std::move(store), std::move(suggestions), options);
@@ -92,7 +92,7 @@ class ReasoningTest : public ::testing::Test {
     return out;
   }
 
-  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+  ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   CallContext ctx_ = CallContext::Background();
   testing::FakeReasoningStore* store_;
   std::unique_ptr<Reasoning> logic_;
@@ -171,7 +171,7 @@ TEST_F(ReasoningTest, EvidenceAcceptsFullNamesAndAchRatings) {
   ASSERT_TRUE(added.ok()) << added.status();
   EXPECT_EQ(added->evidence.back().id, "e1");
   EXPECT_EQ(added->evidence.back().ratings[0].hypothesis_id, "h1");
-  EXPECT_EQ(added->evidence.back().observe_time, now_);
+  EXPECT_EQ(added->evidence.back().observe_time, clock_.Now());
   auto inf = logic_->InferCase(name, std::nullopt, ctx_);
   ASSERT_TRUE(inf.ok()) << inf.status();
   EXPECT_NEAR(inf->result.posterior[0], 0.9, 1e-12);  // 0.9 / (0.9 + 0.1)
@@ -311,11 +311,11 @@ TEST_F(ReasoningTest, AuditTrailRecordsWhoWhenWhat) {
   auto created = logic_->CreateCase(c, bob);
   ASSERT_TRUE(created.ok());
   const std::string name = CaseName(created->id);
-  now_ += absl::Minutes(1);
+  clock_.Advance(absl::Minutes(1));
   const std::string h1 = AddHypothesis(name, "A");  // anonymous
-  now_ += absl::Minutes(1);
+  clock_.Advance(absl::Minutes(1));
   ASSERT_TRUE(AddEvidence(name, {{h1, 0.7}}).ok());
-  now_ += absl::Minutes(1);
+  clock_.Advance(absl::Minutes(1));
   ASSERT_TRUE(logic_->DecideCase(name, {h1, "only one", std::nullopt, "", ""}, bob).ok());
 
   auto events = logic_->ListCaseEvents(name, 0, "", ctx_);
@@ -343,15 +343,15 @@ TEST_F(ReasoningTest, AuditTrailRecordsWhoWhenWhat) {
 }
 
 TEST_F(ReasoningTest, ReplayAsOfShowsThePast) {
-  const absl::Time t0 = now_;
+  const absl::Time t0 = clock_.Now();
   const std::string name = NewCase();
-  now_ += absl::Minutes(1);
+  clock_.Advance(absl::Minutes(1));
   const std::string h1 = AddHypothesis(name, "A");
   const std::string h2 = AddHypothesis(name, "B");
-  now_ += absl::Minutes(1);
-  const absl::Time t_before_evidence = now_ - absl::Seconds(1);
+  clock_.Advance(absl::Minutes(1));
+  const absl::Time t_before_evidence = clock_.Now() - absl::Seconds(1);
   ASSERT_TRUE(AddEvidence(name, {{h1, 0.9}, {h2, 0.1}}).ok());
-  now_ += absl::Minutes(1);
+  clock_.Advance(absl::Minutes(1));
   ASSERT_TRUE(logic_->DecideCase(name, {h1, "clear", std::nullopt, "", ""}, ctx_).ok());
 
   EXPECT_EQ(logic_->GetCase(name, t0 - absl::Seconds(1), ctx_).status().code(),
@@ -372,7 +372,7 @@ TEST_F(ReasoningTest, ReplayAsOfShowsThePast) {
 
   // Replaying everything gives exactly the stored state.
   auto now_state = logic_->GetCase(name, std::nullopt, ctx_);
-  auto replayed = logic_->GetCase(name, now_, ctx_);
+  auto replayed = logic_->GetCase(name, clock_.Now(), ctx_);
   ASSERT_TRUE(now_state.ok() && replayed.ok());
   EXPECT_EQ(replayed->version, now_state->version);
   EXPECT_EQ(replayed->state, CaseState::kDecided);
