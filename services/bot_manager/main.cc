@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
   }
   alexa_options.trust_system_roots = FLAGS_alexa_trust_system_roots;
   alexa_options.fetch_timeout = absl::Milliseconds(FLAGS_alexa_cert_timeout_ms);
-  auto alexa_verifier = bot::AlexaVerifier::Create(alexa_options, bot::MakeCurlCertChainFetcher());
+  auto alexa_verifier = bot::AlexaVerifier::Create(alexa_options, bot::MakeHttpCertChainFetcher());
   if (!alexa_verifier.ok()) {
     errors.Add("alexa_trusted_ca_file", std::string(alexa_verifier.status().message()));
   }

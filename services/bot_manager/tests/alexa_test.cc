@@ -213,7 +213,7 @@ TEST(AlexaVerifier, UnreachableChainIsUnavailable) {
 TEST(AlexaVerifier, DownloadsTheChainFromTheSimulatorOverHttp) {
   auto sim = sim::ChannelSimulator::Start("127.0.0.1", 0);
   ASSERT_TRUE(sim.ok()) << sim.status();
-  auto fetcher = MakeCurlCertChainFetcher();
+  auto fetcher = MakeHttpCertChainFetcher();
   auto ca = fetcher->Fetch((*sim)->url() + "/_sim/alexa/ca.pem", absl::Seconds(5));
   ASSERT_TRUE(ca.ok()) << ca.status();
   auto signed_request = PostJson((*sim)->url() + "/_sim/alexa/sign", {},
@@ -224,7 +224,7 @@ TEST(AlexaVerifier, DownloadsTheChainFromTheSimulatorOverHttp) {
   o.trust_system_roots = false;
   o.extra_trusted_roots_pem = *ca;
   o.url_rules = {ParseAlexaCertUrlRule((*sim)->url() + "/echo.api/").value()};
-  auto v = AlexaVerifier::Create(o, MakeCurlCertChainFetcher()).value();
+  auto v = AlexaVerifier::Create(o, MakeHttpCertChainFetcher()).value();
   const std::string url = s["cert_url"];
   EXPECT_TRUE(
       v->Verify(url, s["signature_256"].get<std::string>(), "", s["body"].get<std::string>()).ok());
@@ -236,7 +236,7 @@ TEST(AlexaVerifier, DownloadsTheChainFromTheSimulatorOverHttp) {
   const int port = (*sim)->port();
   sim->reset();
   // The simulator is gone: a transport failure is worth retrying.
-  auto gone = MakeCurlCertChainFetcher()->Fetch(
+  auto gone = MakeHttpCertChainFetcher()->Fetch(
       absl::StrCat("http://127.0.0.1:", port, "/echo.api/echo-api-cert.pem"), absl::Seconds(5));
   EXPECT_EQ(gone.status().code(), absl::StatusCode::kUnavailable);
 }

@@ -1,6 +1,5 @@
 #include "services/bot_manager/channels/alexa/alexa.h"
 
-#include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -18,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/http_client.h"
 #include "common/logging.h"
 #include "common/status.h"
 #include "services/bot_manager/channels/webhook_util.h"
@@ -96,47 +96,35 @@ absl::StatusOr<std::vector<X509Ptr>> ReadPemCerts(absl::string_view pem) {
   return certs;
 }
 
-size_t Collect(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  if (out->size() + size * n > kMaxChainBytes) return 0;
-  out->append(data, size * n);
-  return size * n;
-}
-
-class CurlFetcher final : public CertChainFetcher {
+// Downloads a chain with the mesh's HTTP client (common/http_client.h).
+class HttpCertChainFetcher final : public CertChainFetcher {
  public:
   absl::StatusOr<std::string> Fetch(const std::string& url, absl::Duration timeout) override {
-    std::unique_ptr<CURL, Deleter<CURL, curl_easy_cleanup>> curl(curl_easy_init());
-    if (!curl) return absl::InternalError("curl_easy_init failed");
-    std::string body;
-    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(timeout)));
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &Collect);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
-    const CURLcode rc = curl_easy_perform(curl.get());
-    if (rc == CURLE_OPERATION_TIMEDOUT) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("downloading the Alexa certificate chain ", url, " timed out"));
+    HttpRequest request;
+    request.url = url;
+    request.timeout = timeout;
+    request.max_response_bytes = kMaxChainBytes;
+    request.follow_redirects = false;
+    auto response = HttpGet(request);
+    if (!response.ok()) {
+      switch (response.status().code()) {
+        case absl::StatusCode::kDeadlineExceeded:
+          return absl::DeadlineExceededError(
+              absl::StrCat("downloading the Alexa certificate chain ", url, " timed out"));
+        case absl::StatusCode::kResourceExhausted:
+          return absl::UnauthenticatedError(absl::StrCat("the Alexa certificate chain at ", url,
+                                                         " is larger than ", kMaxChainBytes,
+                                                         " bytes"));
+        default:
+          return absl::UnavailableError(absl::StrCat("cannot download the Alexa certificate chain ",
+                                                     url, ": ", response.status().message()));
+      }
     }
-    if (rc == CURLE_WRITE_ERROR) {
-      return absl::UnauthenticatedError(absl::StrCat("the Alexa certificate chain at ", url,
-                                                     " is larger than ", kMaxChainBytes, " bytes"));
+    if (response->status != 200) {
+      return absl::UnauthenticatedError(absl::StrCat("the Alexa certificate chain URL ", url,
+                                                     " answered HTTP ", response->status));
     }
-    if (rc != CURLE_OK) {
-      return absl::UnavailableError(absl::StrCat("cannot download the Alexa certificate chain ",
-                                                 url, ": ", curl_easy_strerror(rc)));
-    }
-    long status = 0;
-    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-    if (status != 200) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("the Alexa certificate chain URL ", url, " answered HTTP ", status));
-    }
-    return body;
+    return std::move(response->body);
   }
 };
 
@@ -196,8 +184,8 @@ absl::Status CheckAlexaCertUrl(absl::string_view url, const std::vector<AlexaCer
                                                  kAlexaCertUrlPrefix, "...)"));
 }
 
-std::unique_ptr<CertChainFetcher> MakeCurlCertChainFetcher() {
-  return std::make_unique<CurlFetcher>();
+std::unique_ptr<CertChainFetcher> MakeHttpCertChainFetcher() {
+  return std::make_unique<HttpCertChainFetcher>();
 }
 
 // --- the verifier

@@ -68,8 +68,9 @@ class CertChainFetcher {
   virtual absl::StatusOr<std::string> Fetch(const std::string& url, absl::Duration timeout) = 0;
 };
 
-// libcurl, redirects not followed, at most 64 KiB.
-std::unique_ptr<CertChainFetcher> MakeCurlCertChainFetcher();
+// Over the mesh's HTTP client (common/http_client.h): redirects not followed,
+// at most 64 KiB.
+std::unique_ptr<CertChainFetcher> MakeHttpCertChainFetcher();
 
 struct AlexaVerifierOptions {
   std::vector<AlexaCertUrlRule> url_rules;  // empty: Amazon's
