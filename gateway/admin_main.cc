@@ -19,9 +19,9 @@
 #include "common/migrations.h"
 #include "common/pg_pool.h"
 #include "common/server_flags.h"  // --pg_dsn
-#include "gateway/api_keys.h"
-#include "gateway/jwt.h"
-#include "gateway/security_flags.h"
+#include "gateway/auth/api_keys.h"
+#include "gateway/auth/jwt.h"
+#include "gateway/auth/security_flags.h"
 
 DEFINE_string(subject, "", "mint-token: the sub claim.");
 DEFINE_string(roles, "", "mint-token, create-key: comma-separated roles, e.g. admin or bot.");

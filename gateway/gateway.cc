@@ -8,10 +8,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/logging.h"
-#include "gateway/errors.h"
-#include "gateway/openapi.h"
-#include "gateway/url.h"
+#include "gateway/docs/openapi.h"
+#include "gateway/http/errors.h"
+#include "gateway/http/url.h"
 
 namespace genesis::gateway {
 namespace {
@@ -66,6 +67,19 @@ bool IsMetadataSafe(const std::string& value) {
 }
 
 }  // namespace
+
+std::set<std::string> DefaultPublicServices() { return {"genesis.bot.v1.BotWebhookService"}; }
+
+bool IsServiceName(std::string_view name) {
+  if (name.find('.') == std::string_view::npos) return false;
+  for (absl::string_view part : absl::StrSplit(absl::string_view(name.data(), name.size()), '.')) {
+    if (part.empty() || absl::ascii_isdigit(part[0])) return false;
+    for (char c : part) {
+      if (!absl::ascii_isalnum(c) && c != '_') return false;
+    }
+  }
+  return true;
+}
 
 std::vector<std::string> DefaultForwardHeaders() {
   return {"x-hub-signature-256", "x-telegram-bot-api-secret-token", "signature",
@@ -144,7 +158,9 @@ void Gateway::Swap(std::unique_ptr<Transcoder> transcoder, RouteTable routes,
   next->transcoder = std::move(transcoder);
   next->routes = std::move(routes);
   next->backends = std::move(backends);
-  next->openapi = BuildOpenApi(next->routes, {.auth = options_.security.authenticator != nullptr});
+  next->openapi =
+      BuildOpenApi(next->routes, {.auth = options_.security.authenticator != nullptr,
+                                  .public_services = options_.security.public_services});
   std::lock_guard lock(mu_);
   snapshot_ = std::move(next);
 }
@@ -171,6 +187,10 @@ HttpResponse Gateway::ErrorResponse(const google::rpc::Status& status) const {
   return r;
 }
 
+void Gateway::CountBackendError(const std::string& service, grpc::StatusCode code) const {
+  metrics_.backend_errors->WithLabels({service, GrpcCodeName(code)}).Inc();
+}
+
 std::string Gateway::CorsOrigin(const HttpRequest& request) const {
   const auto& origins = options_.security.cors_origins;
   auto it = request.headers.find("origin");
@@ -179,62 +199,6 @@ std::string Gateway::CorsOrigin(const HttpRequest& request) const {
     if (allowed == "*" || allowed == it->second) return it->second;
   }
   return "";
-}
-
-std::variant<Identity, HttpResponse> Gateway::Admit(
-    const google::protobuf::ServiceDescriptor* service_descriptor, const std::string& label,
-    const std::string& path, const HttpRequest& request, HeaderList* extra_headers) const {
-  const SecurityOptions& sec = options_.security;
-  Identity identity;
-  const bool is_public = IsPublicService(service_descriptor);  // webhooks
-  if (sec.authenticator != nullptr && !is_public) {
-    auto found = sec.authenticator->Authenticate(request.headers);
-    if (!found.ok()) {
-      HttpResponse r = ErrorResponse(RpcStatusFromAbsl(found.status()));
-      if (found.status().code() == absl::StatusCode::kUnauthenticated) {
-        bool presented =
-            request.headers.count("authorization") > 0 || request.headers.count("x-api-key") > 0;
-        r.headers.emplace_back("www-authenticate", presented ? R"(Bearer error="invalid_token")"
-                                                             : R"(Bearer realm="genesis")");
-      }
-      return r;
-    }
-    identity = std::move(*found);
-    const std::string& service = service_descriptor->full_name();
-    auto rbac = this->rbac();
-    if (rbac != nullptr && !rbac->Allows(identity.roles, service, request.method)) {
-      return ErrorResponse(
-          MakeStatus(grpc::StatusCode::PERMISSION_DENIED,
-                     absl::StrCat("roles [", absl::StrJoin(identity.roles, ","), "] may not ",
-                                  request.method == "GET" ? "read" : "write", " ", service)));
-    }
-  }
-  if (sec.rate_limiter != nullptr) {
-    bool token_route = std::any_of(sec.token_route_prefixes.begin(), sec.token_route_prefixes.end(),
-                                   [&](const std::string& p) { return absl::StartsWith(path, p); });
-    const RateLimitPolicy& policy = token_route ? sec.token_route_limit : sec.general_limit;
-    std::string key =
-        is_public ? absl::StrCat(
-                        "ip:", request.remote_address.empty() ? "unknown" : request.remote_address,
-                        "|", label)
-                  : absl::StrCat(identity.credential.empty() ? "anonymous" : identity.credential,
-                                 token_route ? "|token" : "|general");
-    RateLimitDecision d = sec.rate_limiter->Take(key, policy);
-    std::vector<std::pair<std::string, std::string>> headers = {
-        {"ratelimit-limit", absl::StrCat(static_cast<int64_t>(policy.burst))},
-        {"ratelimit-remaining", absl::StrCat(static_cast<int64_t>(d.remaining))},
-        {"ratelimit-reset", absl::StrCat(CeilSeconds(d.reset))}};
-    if (!d.allowed) {
-      HttpResponse r = ErrorResponse(MakeStatus(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("rate limit exceeded; retry after ", CeilSeconds(d.retry_after), " s")));
-      r.headers = std::move(headers);
-      r.headers.emplace_back("retry-after", absl::StrCat(std::max(1, CeilSeconds(d.retry_after))));
-      return r;
-    }
-    *extra_headers = std::move(headers);
-  }
-  return identity;
 }
 
 Metadata Gateway::CallMetadata(const std::string& request_id, const Identity& identity,
@@ -254,16 +218,229 @@ Metadata Gateway::CallMetadata(const std::string& request_id, const Identity& id
   return metadata;
 }
 
-void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done) {
-  const absl::Time start = absl::Now();
-  std::string request_id = RequestIdFrom(request.headers);
-  auto [path_view, query_view] = SplitTarget(request.target);
-  std::string path(path_view), query(query_view);
-  metrics_.in_flight->Add(1);
+// ---- The stages of a request (Handle). Each one reads what the earlier ones
+// put in the Exchange and returns nullopt to go on, or the response to send.
 
+Gateway::Outcome Gateway::ServeLocally(Exchange& ex) const {
+  const HttpRequest& request = *ex.request;
+  // CORS preflight: answered for allowed origins, before routing and auth.
+  if (request.method == "OPTIONS" && request.headers.count("access-control-request-method") > 0 &&
+      request.headers.count("origin") > 0) {
+    ex.label = "preflight";
+    HttpResponse r;
+    r.status = 204;
+    r.content_type = "text/plain";
+    if (!CorsOrigin(request).empty()) {
+      r.headers = {{"access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"},
+                   {"access-control-allow-headers",
+                    "authorization, content-type, x-api-key, x-request-id, x-request-timeout"},
+                   {"access-control-max-age",
+                    absl::StrCat(absl::ToInt64Seconds(options_.security.cors_max_age))}};
+    } else {
+      r.status = 403;
+      r.body = "CORS: origin not allowed\n";
+    }
+    return r;
+  }
+
+  // A target backends could not read as text stops here (a backend would
+  // answer UNIMPLEMENTED or worse for every route, credentials or not).
+  if (std::string problem = TargetProblem(request.target); !problem.empty()) {
+    return ErrorResponse(MakeStatus(grpc::StatusCode::INVALID_ARGUMENT, problem));
+  }
+
+  const std::string& path = ex.path;
+  if (request.method == "GET" &&
+      (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json")) {
+    ex.label = path;
+    HttpResponse r;
+    r.content_type = "text/plain; charset=utf-8";
+    if (path == "/openapi.json") {
+      r.content_type = "application/json";
+      r.body = snapshot()->openapi;
+    } else if (path == "/healthz") {
+      r.body = "ok\n";
+    } else if (path == "/metrics") {
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = registry_ != nullptr ? registry_->Render() : "";
+    } else {
+      r.status = ready() ? 200 : 503;
+      r.body = ready() ? "ready\n" : "not ready: draining\n";
+    }
+    return r;
+  }
+  return std::nullopt;
+}
+
+bool Gateway::IsOpenAiRequest(const HttpRequest& request, const std::string& path) const {
+  return options_.openai.enabled && ((request.method == "POST" && path == "/v1/chat/completions") ||
+                                     (request.method == "GET" && path == "/v1/models"));
+}
+
+Gateway::Outcome Gateway::FindRoute(Exchange& ex) const {
+  const HttpRequest& request = *ex.request;
+  RouteTable::Lookup found = ex.snapshot->routes.Find(request.method, ex.path);
+  if (found.kind == RouteTable::Lookup::kNotFound) {
+    return ErrorResponse(MakeStatus(grpc::StatusCode::NOT_FOUND,
+                                    absl::StrCat("no route for ", request.method, " ", ex.path)));
+  }
+  if (found.kind == RouteTable::Lookup::kMethodNotAllowed) {
+    std::string allow = absl::StrJoin(found.allow, ", ");
+    HttpResponse r =
+        ErrorResponse(MakeStatus(grpc::StatusCode::UNIMPLEMENTED,
+                                 absl::StrCat("method ", request.method, " is not allowed on ",
+                                              ex.path, "; allowed: ", allow)));
+    r.status = 405;
+    r.headers.emplace_back("allow", allow);
+    return r;
+  }
+  ex.route = found.route;
+  ex.bindings = std::move(found.bindings);
+  ex.service = ex.route->method->service();
+  ex.label = ex.route->label;
+  if (ex.route->method->client_streaming()) {
+    return ErrorResponse(MakeStatus(grpc::StatusCode::UNIMPLEMENTED,
+                                    "client-streaming RPCs are not served by the gateway"));
+  }
+  return std::nullopt;
+}
+
+Gateway::Outcome Gateway::Authenticate(Exchange& ex) const {
+  const SecurityOptions& sec = options_.security;
+  ex.is_public = sec.public_services.contains(ex.service->full_name());
+  if (sec.authenticator == nullptr || ex.is_public) return std::nullopt;
+  const HttpRequest& request = *ex.request;
+  auto found = sec.authenticator->Authenticate(request.headers);
+  if (!found.ok()) {
+    HttpResponse r = ErrorResponse(RpcStatusFromAbsl(found.status()));
+    if (found.status().code() == absl::StatusCode::kUnauthenticated) {
+      bool presented =
+          request.headers.count("authorization") > 0 || request.headers.count("x-api-key") > 0;
+      r.headers.emplace_back("www-authenticate", presented ? R"(Bearer error="invalid_token")"
+                                                           : R"(Bearer realm="genesis")");
+    }
+    return r;
+  }
+  ex.identity = std::move(*found);
+  return std::nullopt;
+}
+
+Gateway::Outcome Gateway::Authorize(Exchange& ex) const {
+  if (options_.security.authenticator == nullptr || ex.is_public) return std::nullopt;
+  const std::string& service = ex.service->full_name();
+  const std::string& method = ex.request->method;
+  auto rbac = this->rbac();
+  if (rbac == nullptr || rbac->Allows(ex.identity.roles, service, method)) return std::nullopt;
+  return ErrorResponse(
+      MakeStatus(grpc::StatusCode::PERMISSION_DENIED,
+                 absl::StrCat("roles [", absl::StrJoin(ex.identity.roles, ","), "] may not ",
+                              method == "GET" ? "read" : "write", " ", service)));
+}
+
+Gateway::Outcome Gateway::LimitRate(Exchange& ex) const {
+  const SecurityOptions& sec = options_.security;
+  if (sec.rate_limiter == nullptr) return std::nullopt;
+  bool token_route =
+      std::any_of(sec.token_route_prefixes.begin(), sec.token_route_prefixes.end(),
+                  [&](const std::string& p) { return absl::StartsWith(ex.path, p); });
+  const RateLimitPolicy& policy = token_route ? sec.token_route_limit : sec.general_limit;
+  const std::string& address = ex.request->remote_address;
+  std::string key =
+      ex.is_public
+          ? absl::StrCat("ip:", address.empty() ? "unknown" : address, "|", ex.label)
+          : absl::StrCat(ex.identity.credential.empty() ? "anonymous" : ex.identity.credential,
+                         token_route ? "|token" : "|general");
+  RateLimitDecision d = sec.rate_limiter->Take(key, policy);
+  HeaderList headers = {{"ratelimit-limit", absl::StrCat(static_cast<int64_t>(policy.burst))},
+                        {"ratelimit-remaining", absl::StrCat(static_cast<int64_t>(d.remaining))},
+                        {"ratelimit-reset", absl::StrCat(CeilSeconds(d.reset))}};
+  if (!d.allowed) {
+    HttpResponse r = ErrorResponse(MakeStatus(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("rate limit exceeded; retry after ", CeilSeconds(d.retry_after), " s")));
+    r.headers = std::move(headers);
+    r.headers.emplace_back("retry-after", absl::StrCat(std::max(1, CeilSeconds(d.retry_after))));
+    return r;
+  }
+  ex.limit_headers = std::move(headers);
+  return std::nullopt;
+}
+
+Gateway::Outcome Gateway::Admit(Exchange& ex) const {
+  for (Stage stage : {&Gateway::Authenticate, &Gateway::Authorize, &Gateway::LimitRate}) {
+    if (Outcome refused = (this->*stage)(ex)) return refused;
+  }
+  return std::nullopt;
+}
+
+Gateway::Outcome Gateway::Transcode(Exchange& ex) const {
+  const HttpRequest& request = *ex.request;
+  auto timeout = RequestTimeout(request.headers, options_.default_timeout, options_.max_timeout);
+  if (!timeout.ok()) return ErrorResponse(RpcStatusFromAbsl(timeout.status()));
+  auto content_type = request.headers.find("content-type");
+  auto message = ex.snapshot->transcoder->BuildRequest(
+      *ex.route, ex.bindings, ex.query, request.body,
+      content_type == request.headers.end() ? "" : content_type->second);
+  if (!message.ok()) return ErrorResponse(RpcStatusFromAbsl(message.status()));
+  ex.timeout = *timeout;
+  ex.message = std::move(*message);
+  return std::nullopt;
+}
+
+void Gateway::Call(Exchange ex, Finish finish) {
+  const std::string& service = ex.service->full_name();
+  auto backend = ex.snapshot->backends.find(service);
+  if (backend == ex.snapshot->backends.end()) {
+    CountBackendError(service, grpc::StatusCode::UNAVAILABLE);
+    finish(ex.label,
+           ErrorResponse(MakeStatus(grpc::StatusCode::UNAVAILABLE,
+                                    absl::StrCat("no backend is configured for ", service))));
+    return;
+  }
+  Metadata metadata = CallMetadata(ex.request_id, ex.identity, *ex.request);
+  if (ex.route->method->server_streaming()) {
+    auto accept = ex.request->headers.find("accept");
+    StartStream(ex.snapshot, *ex.route, accept == ex.request->headers.end() ? "" : accept->second,
+                backend->second, std::move(ex.message), absl::Now() + ex.timeout, metadata,
+                std::move(ex.limit_headers), std::move(finish));
+    return;
+  }
+  backend->second->CallIdempotent(
+      ex.route->grpc_path, std::move(ex.message), absl::Now() + ex.timeout, metadata,
+      ex.route->http_method == "GET",
+      [this, snap = ex.snapshot, route = ex.route, finish = std::move(finish),
+       limit_headers = std::move(ex.limit_headers)](grpc::Status status,
+                                                    std::string response) mutable {
+        finish(route->label, Render(*snap, *route, status, response, std::move(limit_headers)));
+      });
+}
+
+HttpResponse Gateway::Render(const RouteSnapshot& snap, const Route& route,
+                             const grpc::Status& status, const std::string& response,
+                             HeaderList limit_headers) const {
+  if (!status.ok()) {
+    CountBackendError(route.method->service()->full_name(), status.error_code());
+    HttpResponse r = ErrorResponse(RpcStatusFromGrpc(status));
+    r.headers = std::move(limit_headers);
+    return r;
+  }
+  auto rendered = snap.transcoder->RenderResponse(route, response);
+  if (!rendered.ok()) return ErrorResponse(RpcStatusFromAbsl(rendered.status()));
+  HttpResponse r;
+  r.content_type = std::move(rendered->content_type);
+  r.body = std::move(rendered->body);
+  r.headers = std::move(limit_headers);
+  return r;
+}
+
+Gateway::Finish Gateway::Completion(const HttpRequest& request, const std::string& request_id,
+                                    const std::string& path,
+                                    std::function<void(HttpResponse)> done) {
+  metrics_.in_flight->Add(1);
   // Completes the request: metrics, the access log line, the request id and CORS headers.
-  auto finish = [this, start, request_id, method = request.method, path, cors = CorsOrigin(request),
-                 done = std::move(done)](std::string route, HttpResponse response) {
+  return [this, start = absl::Now(), request_id, method = request.method, path,
+          cors = CorsOrigin(request),
+          done = std::move(done)](std::string route, HttpResponse response) {
     response.headers.emplace_back("x-request-id", request_id);
     // Every 429 says when to come back (a backend's RESOURCE_EXHAUSTED too).
     if (response.status == 429 &&
@@ -290,148 +467,35 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
     }
     done(std::move(response));
   };
+}
 
-  // CORS preflight: answered for allowed origins, before routing and auth.
-  if (request.method == "OPTIONS" && request.headers.count("access-control-request-method") > 0 &&
-      request.headers.count("origin") > 0) {
-    HttpResponse r;
-    r.status = 204;
-    r.content_type = "text/plain";
-    if (!CorsOrigin(request).empty()) {
-      r.headers = {{"access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"},
-                   {"access-control-allow-headers",
-                    "authorization, content-type, x-api-key, x-request-id, x-request-timeout"},
-                   {"access-control-max-age",
-                    absl::StrCat(absl::ToInt64Seconds(options_.security.cors_max_age))}};
-    } else {
-      r.status = 403;
-      r.body = "CORS: origin not allowed\n";
-    }
-    finish("preflight", std::move(r));
+void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done) {
+  Exchange ex;
+  ex.request = &request;
+  ex.request_id = RequestIdFrom(request.headers);
+  auto [path, query] = SplitTarget(request.target);
+  ex.path = std::string(path);
+  ex.query = std::string(query);
+  Finish finish = Completion(request, ex.request_id, ex.path, std::move(done));
+
+  if (Outcome response = ServeLocally(ex)) {  // preflight, a bad target, /healthz...
+    finish(ex.label, std::move(*response));
     return;
   }
-
-  // A target backends could not read as text stops here (a backend would
-  // answer UNIMPLEMENTED or worse for every route, credentials or not).
-  if (std::string problem = TargetProblem(request.target); !problem.empty()) {
-    google::rpc::Status status = MakeStatus(grpc::StatusCode::INVALID_ARGUMENT, problem);
-    finish("unmatched", ErrorResponse(status));
-    return;
-  }
-
-  if (request.method == "GET" &&
-      (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json")) {
-    HttpResponse r;
-    r.content_type = "text/plain; charset=utf-8";
-    if (path == "/openapi.json") {
-      r.content_type = "application/json";
-      r.body = snapshot()->openapi;
-    } else if (path == "/healthz") {
-      r.body = "ok\n";
-    } else if (path == "/metrics") {
-      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = registry_ != nullptr ? registry_->Render() : "";
-    } else {
-      r.status = ready() ? 200 : 503;
-      r.body = ready() ? "ready\n" : "not ready: draining\n";
-    }
-    finish(path, std::move(r));
-    return;
-  }
-
   // The OpenAI-compatible front door takes precedence over transcoded routes.
-  if (options_.openai.enabled && ((request.method == "POST" && path == "/v1/chat/completions") ||
-                                  (request.method == "GET" && path == "/v1/models"))) {
-    ServeOpenAi(request, path, request_id, std::move(finish));
+  if (IsOpenAiRequest(request, ex.path)) {
+    ServeOpenAi(request, ex.path, ex.request_id, std::move(finish));
     return;
   }
-
-  std::shared_ptr<const RouteSnapshot> snap = snapshot();
-  RouteTable::Lookup found = snap->routes.Find(request.method, path);
-  if (found.kind == RouteTable::Lookup::kNotFound) {
-    finish("unmatched",
-           ErrorResponse(MakeStatus(grpc::StatusCode::NOT_FOUND,
-                                    absl::StrCat("no route for ", request.method, " ", path))));
-    return;
+  ex.snapshot = snapshot();
+  for (Stage stage : {&Gateway::FindRoute, &Gateway::Authenticate, &Gateway::Authorize,
+                      &Gateway::LimitRate, &Gateway::Transcode}) {
+    if (Outcome response = (this->*stage)(ex)) {
+      finish(ex.label, std::move(*response));
+      return;
+    }
   }
-  if (found.kind == RouteTable::Lookup::kMethodNotAllowed) {
-    std::string allow = absl::StrJoin(found.allow, ", ");
-    HttpResponse r =
-        ErrorResponse(MakeStatus(grpc::StatusCode::UNIMPLEMENTED,
-                                 absl::StrCat("method ", request.method, " is not allowed on ",
-                                              path, "; allowed: ", allow)));
-    r.status = 405;
-    r.headers.emplace_back("allow", allow);
-    finish("unmatched", std::move(r));
-    return;
-  }
-  const Route* route = found.route;
-  if (route->method->client_streaming()) {
-    finish(route->label, ErrorResponse(MakeStatus(grpc::StatusCode::UNIMPLEMENTED,
-                                                  "client-streaming RPCs are not served by the "
-                                                  "gateway")));
-    return;
-  }
-  HeaderList limit_headers;
-  auto admitted = Admit(route->method->service(), route->label, path, request, &limit_headers);
-  if (auto* refused = std::get_if<HttpResponse>(&admitted)) {
-    finish(route->label, std::move(*refused));
-    return;
-  }
-  const Identity& identity = std::get<Identity>(admitted);
-  auto timeout = RequestTimeout(request.headers, options_.default_timeout, options_.max_timeout);
-  if (!timeout.ok()) {
-    finish(route->label, ErrorResponse(RpcStatusFromAbsl(timeout.status())));
-    return;
-  }
-  auto content_type = request.headers.find("content-type");
-  auto message = snap->transcoder->BuildRequest(
-      *route, found.bindings, query, request.body,
-      content_type == request.headers.end() ? "" : content_type->second);
-  if (!message.ok()) {
-    finish(route->label, ErrorResponse(RpcStatusFromAbsl(message.status())));
-    return;
-  }
-  const std::string& service = route->method->service()->full_name();
-  auto backend = snap->backends.find(service);
-  if (backend == snap->backends.end()) {
-    metrics_.backend_errors->WithLabels({service, "UNAVAILABLE"}).Inc();
-    finish(route->label,
-           ErrorResponse(MakeStatus(grpc::StatusCode::UNAVAILABLE,
-                                    absl::StrCat("no backend is configured for ", service))));
-    return;
-  }
-  Metadata metadata = CallMetadata(request_id, identity, request);
-  if (route->method->server_streaming()) {
-    auto accept = request.headers.find("accept");
-    StartStream(snap, *route, accept == request.headers.end() ? "" : accept->second,
-                backend->second, std::move(*message), absl::Now() + *timeout, metadata,
-                std::move(limit_headers), finish);
-    return;
-  }
-  backend->second->CallIdempotent(
-      route->grpc_path, std::move(*message), absl::Now() + *timeout, metadata,
-      route->http_method == "GET",
-      [this, snap, route, service, finish, limit_headers = std::move(limit_headers)](
-          grpc::Status status, std::string response) mutable {
-        if (!status.ok()) {
-          metrics_.backend_errors->WithLabels({service, std::to_string(status.error_code())}).Inc();
-          HttpResponse r = ErrorResponse(RpcStatusFromGrpc(status));
-          r.headers = limit_headers;
-          finish(route->label, std::move(r));
-          return;
-        }
-        auto rendered = snap->transcoder->RenderResponse(*route, response);
-        if (!rendered.ok()) {
-          finish(route->label, ErrorResponse(RpcStatusFromAbsl(rendered.status())));
-          return;
-        }
-        HttpResponse r;
-        r.content_type = std::move(rendered->content_type);
-        r.body = std::move(rendered->body);
-        r.headers = std::move(limit_headers);
-        finish(route->label, std::move(r));
-      });
+  Call(std::move(ex), std::move(finish));  // then Render, when the backend answers
 }
 
 void Gateway::StartStream(std::shared_ptr<const RouteSnapshot> snap, const Route& route,
@@ -449,7 +513,7 @@ void Gateway::StartStream(std::shared_ptr<const RouteSnapshot> snap, const Route
       });
   std::weak_ptr<StreamRelay> weak = relay;
   auto count_error = [this, service](const grpc::Status& s) {
-    metrics_.backend_errors->WithLabels({service, std::to_string(s.error_code())}).Inc();
+    CountBackendError(service, s.error_code());
   };
   auto handlers = relay->Handlers(
       [weak, snap, format, &route, finish, limit_headers] {

@@ -1,7 +1,7 @@
 // The gateway's logic, free of any HTTP library: an HttpRequest is routed by
 // google.api.http rules, transcoded, forwarded to its backend with a
 // deadline and request id, and the reply (or error) becomes an HttpResponse.
-// The Beast server (server.h) only moves bytes; tests drive this class with a
+// The Beast server (http/server.h) only moves bytes; tests drive this class with a
 // fake Backend.
 #pragma once
 
@@ -11,21 +11,22 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
-#include "gateway/auth.h"
-#include "gateway/backend.h"
-#include "gateway/http_rules.h"
-#include "gateway/rate_limit.h"
-#include "gateway/rbac.h"
-#include "gateway/streaming.h"
-#include "gateway/transcoder.h"
+#include "gateway/auth/auth.h"
+#include "gateway/auth/rate_limit.h"
+#include "gateway/auth/rbac.h"
+#include "gateway/http/streaming.h"
+#include "gateway/routing/backend.h"
+#include "gateway/routing/http_rules.h"
+#include "gateway/routing/transcoder.h"
 
 namespace genesis::gateway {
 
@@ -49,14 +50,24 @@ struct HttpResponse {
   std::shared_ptr<StreamSource> stream;
 };
 
+// The services whose routes need no credentials by default (--public_services):
+// the bot manager's webhooks, which verify the channel's own signature.
+std::set<std::string> DefaultPublicServices();
+
+// True for a service's full name: dot-separated identifiers ("genesis.bot.v1.BotWebhookService").
+bool IsServiceName(std::string_view name);
+
 // Who may call what, how often, and from which browser origins. Pointers are
 // not owned and must outlive the Gateway.
 struct SecurityOptions {
   // Null: no authentication (every route is public; --auth=off). Else every
   // route but /healthz, /readyz, /metrics, /openapi.json and the routes of
-  // services named *WebhookService (IsPublicService) needs a credential: 401
-  // without a valid one, 403 when its roles lack the permission.
+  // `public_services` needs a credential: 401 without a valid one, 403 when
+  // its roles lack the permission.
   const Authenticator* authenticator = nullptr;
+  // Full names of the services whose routes are public: no credential, no
+  // RBAC, rate-limited per client IP address and route.
+  std::set<std::string> public_services = DefaultPublicServices();
   const Rbac* rbac = nullptr;  // null with an authenticator: any identity may call anything
   // Null: no rate limits. Keys: credential (or "anonymous") + route class;
   // public routes: client IP + route.
@@ -82,7 +93,7 @@ std::vector<std::string> DefaultForwardHeaders();
 bool IsForwardableHeader(const std::string& lower_case_name);
 
 // The OpenAI-compatible front door (POST /v1/chat/completions, GET /v1/models)
-// onto genesis.llmrouter.v1.LlmRouterService; see openai.h.
+// onto genesis.llmrouter.v1.LlmRouterService; see openai/openai.h.
 struct OpenAiOptions {
   bool enabled = true;
   // The service the front door calls (its backend comes from the route table's backends).
@@ -113,7 +124,7 @@ struct RouteSnapshot {
 struct GatewayMetrics {
   Family<Counter>* requests = nullptr;        // route, code (HTTP status)
   Family<Histogram>* latency = nullptr;       // route
-  Family<Counter>* backend_errors = nullptr;  // service, grpc_code
+  Family<Counter>* backend_errors = nullptr;  // service, grpc_code ("UNAVAILABLE")
   Gauge* in_flight = nullptr;
   static GatewayMetrics Register(MetricsRegistry* registry);
 };
@@ -133,7 +144,10 @@ class Gateway {
           GatewayMetrics metrics);
 
   // Serves one request; `done` runs exactly once, possibly on another thread.
-  // Thread-safe.
+  // Thread-safe. The request goes through small stages, each of which either
+  // lets it go on or answers it: ServeLocally (preflight, ops endpoints) or
+  // the OpenAI front door, then FindRoute -> Authenticate -> Authorize ->
+  // LimitRate -> Transcode -> Call -> Render (gateway.cc).
   void Handle(HttpRequest request, std::function<void(HttpResponse)> done);
 
   // Readiness means "this process can take traffic": it is up, its routes
@@ -158,21 +172,68 @@ class Gateway {
   using HeaderList = std::vector<std::pair<std::string, std::string>>;
   using Finish = std::function<void(std::string, HttpResponse)>;
 
+  // One request on its way through the stages of Handle (below, in order);
+  // each stage reads what the earlier ones filled in. `request` is valid only
+  // while Handle runs.
+  struct Exchange {
+    const HttpRequest* request = nullptr;
+    std::string request_id, path, query;
+    std::shared_ptr<const RouteSnapshot> snapshot;
+    std::string label = "unmatched";  // the route's label (metrics, access log)
+    // FindRoute:
+    const Route* route = nullptr;
+    std::vector<PathBinding> bindings;
+    const google::protobuf::ServiceDescriptor* service = nullptr;
+    // Authenticate (public: no identity, limited per client address):
+    bool is_public = false;
+    Identity identity;
+    HeaderList limit_headers;  // LimitRate: RateLimit-* of the response
+    // Transcode:
+    std::string message;  // the serialized request message
+    absl::Duration timeout;
+  };
+  // What a stage returns: nullopt to go on to the next stage, or the response to send.
+  using Outcome = std::optional<HttpResponse>;
+  using Stage = Outcome (Gateway::*)(Exchange&) const;
+
+  // The stages, in order. ServeLocally: CORS preflight, a target backends
+  // could not read (400), /healthz, /readyz, /metrics, /openapi.json.
+  Outcome ServeLocally(Exchange& ex) const;
+  [[nodiscard]] bool IsOpenAiRequest(const HttpRequest& request, const std::string& path) const;
+  // The route of the method and path: 404, 405 with Allow, 501 for client streaming.
+  Outcome FindRoute(Exchange& ex) const;
+  // The caller's identity (skipped with auth off or a public service): 401.
+  Outcome Authenticate(Exchange& ex) const;
+  // RBAC: the identity's roles may read (GET) or write the service: 403.
+  Outcome Authorize(Exchange& ex) const;
+  // The caller's (or a public route's client address's) bucket: 429 with Retry-After.
+  Outcome LimitRate(Exchange& ex) const;
+  // Authenticate, Authorize and LimitRate (the OpenAI front door's admission too).
+  Outcome Admit(Exchange& ex) const;
+  // The deadline (400 when malformed) and the request message (400 naming the field).
+  Outcome Transcode(Exchange& ex) const;
+  // The backend call (503 when the service has none): unary, answered by
+  // Render, or a server stream (StartStream).
+  void Call(Exchange ex, Finish finish);
+  // A unary call's answer: the response JSON (or raw HttpBody), or the error.
+  HttpResponse Render(const RouteSnapshot& snap, const Route& route, const grpc::Status& status,
+                      const std::string& response, HeaderList limit_headers) const;
+  // Counts the request in flight and returns what ends it: metrics, the access
+  // log line, x-request-id, Retry-After on 429 and CORS headers, then `done`.
+  Finish Completion(const HttpRequest& request, const std::string& request_id,
+                    const std::string& path, std::function<void(HttpResponse)> done);
+
   HttpResponse ErrorResponse(const google::rpc::Status& status) const;
-  // Authentication, RBAC and the rate limit of a call of `service`:
-  // the identity (empty when auth is off or the service is public), or the
-  // error response. Public services are rate-limited per client IP and `label`.
-  std::variant<Identity, HttpResponse> Admit(const google::protobuf::ServiceDescriptor* service,
-                                             const std::string& label, const std::string& path,
-                                             const HttpRequest& request,
-                                             HeaderList* extra_headers) const;
+  // Counts a failed backend call (or a service without a backend: UNAVAILABLE)
+  // under the code's canonical name.
+  void CountBackendError(const std::string& service, grpc::StatusCode code) const;
   // The metadata of a backend call: request id, identity, forwarded headers.
   [[nodiscard]] Metadata CallMetadata(const std::string& request_id, const Identity& identity,
                                       const HttpRequest& request) const;
-  // POST /v1/chat/completions and GET /v1/models (gateway_openai.cc).
+  // POST /v1/chat/completions and GET /v1/models (openai/gateway_openai.cc).
   void ServeOpenAi(const HttpRequest& request, const std::string& path,
                    const std::string& request_id, Finish finish);
-  // A server-streaming call relayed as SSE or NDJSON (streaming.h); `finish`
+  // A server-streaming call relayed as SSE or NDJSON (http/streaming.h); `finish`
   // gets the 200 response once the first message (or the clean end) arrived,
   // or an ordinary error response when the call failed before any message.
   void StartStream(std::shared_ptr<const RouteSnapshot> snapshot, const Route& route,

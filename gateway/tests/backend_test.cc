@@ -1,6 +1,6 @@
 // --backend parsing and RoundRobinBackend on fake backends: rotation, one
 // retry on UNAVAILABLE for idempotent calls only, readiness.
-#include "gateway/backend.h"
+#include "gateway/routing/backend.h"
 
 #include <gtest/gtest.h>
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/backend.h"
-#include "gateway/streaming.h"
+#include "gateway/http/streaming.h"
+#include "gateway/routing/backend.h"
 
 namespace genesis::gateway::testing {
 

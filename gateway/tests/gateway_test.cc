@@ -291,7 +291,7 @@ TEST_F(GatewayTest, CountsBackendErrors) {
   Serve("GET", "/v1/shelves/7");
   std::string text = metrics_registry_->Render();
   EXPECT_NE(text.find("genesis_gateway_backend_errors_total{service=\"" + std::string(kService) +
-                      "\",grpc_code=\"5\"} 1"),
+                      "\",grpc_code=\"NOT_FOUND\"} 1"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("route=\"GET /v1/{name=shelves/*}\",code=\"404\"} 1"), std::string::npos);

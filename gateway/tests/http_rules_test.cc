@@ -1,4 +1,4 @@
-#include "gateway/http_rules.h"
+#include "gateway/routing/http_rules.h"
 
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>

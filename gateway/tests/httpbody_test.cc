@@ -1,5 +1,7 @@
-// google.api.HttpBody (raw request and response bodies), public
-// *WebhookService routes, forwarded headers, and how OpenAPI documents them.
+// google.api.HttpBody (raw request and response bodies), public webhook
+// routes (--public_services), forwarded headers, and how OpenAPI documents them.
+#include <set>
+
 #include <google/api/httpbody.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
@@ -9,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/gateway.h"
-#include "gateway/server.h"
+#include "gateway/http/server.h"
 #include "gateway/tests/fake_backend.h"
 #include "gateway/tests/test_util.h"
 
@@ -39,10 +41,11 @@ class HttpBodyTest : public ::testing::Test {
     transcoder_ = testing::LoadTestTranscoder();
   }
 
-  void Start(bool auth) {
+  void Start(bool auth, std::set<std::string> public_services = {kHooks}) {
     auto transcoder = testing::LoadTestTranscoder();
     auto routes = testing::LoadTestRoutes(*transcoder);
     GatewayOptions options;
+    options.security.public_services = std::move(public_services);
     if (auth) {
       options.security.authenticator = &auth_;
       options.security.rate_limiter = &limiter_;
@@ -190,6 +193,34 @@ TEST_F(HttpBodyTest, WebhookServicesArePublicButRateLimitedPerClientAddress) {
   EXPECT_EQ(Serve("POST", "/v1/hooks:deliver", "d", {}, "10.0.0.2").status, 200);
   // No identity reaches the backend from a public route.
   EXPECT_EQ(backend_.MetadataValue("x-genesis-subject"), "");
+}
+
+TEST_F(HttpBodyTest, OnlyTheListedPublicServicesSkipAuthentication) {
+  backend_.replies[kDeliver] = {grpc::Status::OK, RawBody("text/plain", "ok")};
+  backend_.replies[kUploadCover] = {grpc::Status::OK, ""};
+  // Not listed: a webhook-looking service name alone does not make it public.
+  Start(true, {});
+  EXPECT_EQ(Serve("POST", "/v1/hooks:deliver", "a").status, 401);
+  EXPECT_EQ(
+      json::parse(Serve("GET", "/openapi.json", "").body)["paths"]["/v1/hooks:deliver"]["post"]
+          .contains("security"),
+      false);
+  // Listed: any service, whatever its name.
+  Start(true, {kLibrary});
+  EXPECT_EQ(Serve("PUT", "/v1/shelves/1/books/2/cover", "x").status, 200);
+  EXPECT_EQ(Serve("POST", "/v1/hooks:deliver", "b").status, 401);
+  // The default list is the bot manager's webhooks.
+  EXPECT_EQ(DefaultPublicServices(), std::set<std::string>{"genesis.bot.v1.BotWebhookService"});
+  EXPECT_EQ(GatewayOptions().security.public_services, DefaultPublicServices());
+}
+
+TEST(PublicServicesTest, ServiceNames) {
+  EXPECT_TRUE(IsServiceName("genesis.bot.v1.BotWebhookService"));
+  EXPECT_TRUE(IsServiceName("a.B_2"));
+  for (const char* bad : {"", "BotWebhookService", "genesis..v1.S", "genesis.bot.", ".x.Y",
+                          "genesis.1bot.S", "genesis/bot.S", "genesis.bot.S "}) {
+    EXPECT_FALSE(IsServiceName(bad)) << bad;
+  }
 }
 
 TEST_F(HttpBodyTest, SignatureHeadersAreForwardedAsMetadata) {

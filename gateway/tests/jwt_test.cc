@@ -1,4 +1,4 @@
-#include "gateway/jwt.h"
+#include "gateway/auth/jwt.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>

@@ -1,7 +1,7 @@
 // The OpenAI-compatible front door: request parsing, the response and chunk
 // shapes, errors in OpenAI's shape, and the gateway routes on a fake LLM
 // router (auth, precedence over transcoded routes, streaming with [DONE]).
-#include "gateway/openai.h"
+#include "gateway/openai/openai.h"
 
 #include <set>
 
@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "gateway/errors.h"
 #include "gateway/gateway.h"
+#include "gateway/http/errors.h"
 #include "gateway/tests/fake_backend.h"
 
 namespace genesis::gateway {

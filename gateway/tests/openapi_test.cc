@@ -1,4 +1,4 @@
-#include "gateway/openapi.h"
+#include "gateway/docs/openapi.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -17,7 +17,9 @@ class OpenApiTest : public ::testing::Test {
         routes_(testing::LoadTestRoutes(*transcoder_)) {}
 
   json Build(bool auth = true) {
-    std::string text = BuildOpenApi(routes_, {.auth = auth});
+    OpenApiOptions options;
+    options.auth = auth;
+    std::string text = BuildOpenApi(routes_, options);
     json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
     EXPECT_FALSE(doc.is_discarded()) << text.substr(0, 300);
     return doc;

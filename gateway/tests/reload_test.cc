@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "gateway/docs/reflection.h"
 #include "gateway/gateway.h"
-#include "gateway/reflection.h"
-#include "gateway/routing.h"
+#include "gateway/routing/routing.h"
 #include "gateway/tests/test_util.h"
 #include "genesis/catalog/v1/catalog.grpc.pb.h"
 

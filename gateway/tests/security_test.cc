@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "common/redis.h"
-#include "gateway/api_keys.h"
-#include "gateway/auth.h"
+#include "gateway/auth/api_keys.h"
+#include "gateway/auth/auth.h"
+#include "gateway/auth/rate_limit.h"
+#include "gateway/auth/rbac.h"
 #include "gateway/gateway.h"
-#include "gateway/rate_limit.h"
-#include "gateway/rbac.h"
 #include "gateway/tests/test_util.h"
 
 namespace genesis::gateway {

@@ -21,7 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "gateway/server.h"
+#include "gateway/http/server.h"
 
 namespace genesis::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/server.h"
+#include "gateway/http/server.h"
 
 #include <gtest/gtest.h>
 #include <boost/asio.hpp>

@@ -1,7 +1,7 @@
 // Server-streaming RPCs: SSE / NDJSON framing, the relay on a scripted fake
 // backend (messages, a failure mid-stream, a failure before any message,
 // flow control and cancellation), and the chunked HTTP response on a socket.
-#include "gateway/streaming.h"
+#include "gateway/http/streaming.h"
 
 #include <gtest/gtest.h>
 #include <boost/asio.hpp>
@@ -9,7 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "gateway/gateway.h"
-#include "gateway/server.h"
+#include "gateway/http/server.h"
 #include "gateway/tests/test_util.h"
 
 namespace genesis::gateway {
@@ -142,7 +142,7 @@ TEST_F(StreamingGatewayTest, SseMessagesThenAnErrorEvent) {
   EXPECT_EQ(writer->finished, 1);
   EXPECT_NE(
       registry_.Render().find(
-          R"(genesis_gateway_backend_errors_total{service="genesis.gwtest.v1.LibraryService",grpc_code="14"} 1)"),
+          R"(genesis_gateway_backend_errors_total{service="genesis.gwtest.v1.LibraryService",grpc_code="UNAVAILABLE"} 1)"),
       std::string::npos);
 }
 

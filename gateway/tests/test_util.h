@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/http_rules.h"
-#include "gateway/transcoder.h"
+#include "gateway/routing/http_rules.h"
+#include "gateway/routing/transcoder.h"
 
 namespace genesis::gateway::testing {
 

@@ -1,12 +1,12 @@
-#include "gateway/transcoder.h"
+#include "gateway/routing/transcoder.h"
 
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "gateway/errors.h"
 #include "gateway/gateway.h"
+#include "gateway/http/errors.h"
 #include "gateway/tests/test_util.h"
 #include "google/rpc/error_details.pb.h"
 

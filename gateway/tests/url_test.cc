@@ -1,4 +1,4 @@
-#include "gateway/url.h"
+#include "gateway/http/url.h"
 
 #include <gtest/gtest.h>
 

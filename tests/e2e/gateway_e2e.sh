@@ -167,7 +167,7 @@ check_eq "three requests with keep-alive open one connection" "1 0 0" "$(tr '\n'
 metrics="$(curl -s --max-time 10 "http://$METRICS_ADDR/metrics" || true)"
 grep -q '^genesis_gateway_requests_total{route="GET /v1/{name=items/\*}",code="200"} [1-9]' <<<"$metrics" &&
   pass "/metrics counts GET /v1/{name=items/*} 200" || fail "/metrics counts GET /v1/{name=items/*} 200" "$metrics"
-grep -q '^genesis_gateway_backend_errors_total{service="genesis.catalog.v1.CatalogService",grpc_code="5"} [1-9]' <<<"$metrics" &&
+grep -q '^genesis_gateway_backend_errors_total{service="genesis.catalog.v1.CatalogService",grpc_code="NOT_FOUND"} [1-9]' <<<"$metrics" &&
   pass "/metrics counts backend NOT_FOUND" || fail "/metrics counts backend NOT_FOUND" "$metrics"
 req GET /metrics
 check_eq "/metrics on the HTTP port is 200" 200 "$CODE"

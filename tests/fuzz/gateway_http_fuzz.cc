@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include "absl/strings/numbers.h"
-#include "gateway/server.h"
+#include "gateway/http/server.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

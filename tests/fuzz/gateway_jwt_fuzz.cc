@@ -15,7 +15,7 @@
 #include <openssl/hmac.h>
 
 #include "absl/time/time.h"
-#include "gateway/jwt.h"
+#include "gateway/auth/jwt.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/http_rules.h"
+#include "gateway/routing/http_rules.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

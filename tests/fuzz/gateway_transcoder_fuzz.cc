@@ -14,9 +14,9 @@
 
 #include <google/protobuf/dynamic_message.h>
 
-#include "gateway/http_rules.h"
-#include "gateway/transcoder.h"
-#include "gateway/url.h"
+#include "gateway/http/url.h"
+#include "gateway/routing/http_rules.h"
+#include "gateway/routing/transcoder.h"
 #include "tests/fuzz/fuzz_util.h"
 
 #ifndef GENESIS_FUZZ_DESCRIPTOR_SET

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/url.h"
+#include "gateway/http/url.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

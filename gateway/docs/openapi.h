@@ -14,9 +14,10 @@
 // google.api.HttpBody requests and responses are `*/*` binary strings.
 #pragma once
 
+#include <set>
 #include <string>
 
-#include "gateway/http_rules.h"
+#include "gateway/routing/http_rules.h"
 
 namespace genesis::gateway {
 
@@ -24,8 +25,10 @@ struct OpenApiOptions {
   std::string title = "Genesis REST API";
   std::string version = "v1";
   // When true, routes need bearerAuth (JWT or API key) or apiKey (X-Api-Key),
-  // except public ones (services named *WebhookService).
+  // except those of `public_services`.
   bool auth = true;
+  // Full names of the services whose routes need no credentials (--public_services).
+  std::set<std::string> public_services;
 };
 
 // The OpenAPI 3.0.3 document as JSON text. Pure; routes with custom HTTP

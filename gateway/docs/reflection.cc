@@ -1,4 +1,4 @@
-#include "gateway/reflection.h"
+#include "gateway/docs/reflection.h"
 
 #include <set>
 

@@ -1,4 +1,4 @@
-#include "gateway/api_keys.h"
+#include "gateway/auth/api_keys.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "gateway/jwt.h"
+#include "gateway/auth/jwt.h"
 
 namespace genesis::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/jwt.h"
+#include "gateway/auth/jwt.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -177,6 +177,8 @@ Jwks::Jwks() = default;
 Jwks::~Jwks() = default;
 Jwks::Jwks(Jwks&&) noexcept = default;
 Jwks& Jwks::operator=(Jwks&&) noexcept = default;
+Jwks::Jwks(const Jwks&) = default;
+Jwks& Jwks::operator=(const Jwks&) = default;
 size_t Jwks::size() const { return keys_.size(); }
 
 absl::StatusOr<Jwks> Jwks::Parse(absl::string_view json) {

@@ -1,4 +1,4 @@
-#include "gateway/streaming.h"
+#include "gateway/http/streaming.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

@@ -87,10 +87,6 @@ const google::protobuf::FieldDescriptor* FindFieldByAnyName(
 // True for google.api.HttpBody: a raw HTTP body (bytes + content type), not JSON.
 bool IsHttpBody(const google::protobuf::Descriptor* message);
 
-// True for the routes of a service whose name ends in "WebhookService": they
-// need no credentials (they verify their own signatures).
-bool IsPublicService(const google::protobuf::ServiceDescriptor* service);
-
 // The routes of a method's google.api.http option (empty when it has none).
 // INVALID_ARGUMENT naming the method for a rule that cannot work.
 absl::StatusOr<std::vector<Route>> RoutesForMethod(

@@ -14,9 +14,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "gateway/backend.h"
-#include "gateway/http_rules.h"
-#include "gateway/transcoder.h"
+#include "gateway/routing/backend.h"
+#include "gateway/routing/http_rules.h"
+#include "gateway/routing/transcoder.h"
 
 namespace genesis::gateway {
 

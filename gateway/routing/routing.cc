@@ -1,4 +1,4 @@
-#include "gateway/routing.h"
+#include "gateway/routing/routing.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "gateway/reflection.h"
+#include "gateway/docs/reflection.h"
 
 extern char** environ;
 

@@ -1,4 +1,4 @@
-#include "gateway/backend.h"
+#include "gateway/routing/backend.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>

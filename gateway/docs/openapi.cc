@@ -1,4 +1,4 @@
-#include "gateway/openapi.h"
+#include "gateway/docs/openapi.h"
 
 #include <map>
 #include <set>
@@ -179,8 +179,6 @@ std::string OpenApiPath(const std::string& tmpl, std::vector<PathParam>* params)
   return out;
 }
 
-bool IsPublic(const Route& r) { return IsPublicService(r.method->service()); }
-
 // A raw body (google.api.HttpBody): any content type, bytes as they are.
 json RawContent() { return {{"*/*", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}; }
 
@@ -293,7 +291,9 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiOptions& options
                                 {"content", {{"application/json", {{"schema", response_schema}}}}}};
     }
     op["responses"]["default"] = {{"$ref", "#/components/responses/Error"}};
-    if (options.auth && IsPublic(*route)) op["security"] = json::array();
+    if (options.auth && options.public_services.contains(method->service()->full_name())) {
+      op["security"] = json::array();
+    }
     paths[path][absl::AsciiStrToLower(route->http_method)] = op;
   }
 

@@ -1,4 +1,4 @@
-#include "gateway/strict_json.h"
+#include "gateway/http/strict_json.h"
 
 #include <set>
 #include <vector>

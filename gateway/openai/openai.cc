@@ -1,4 +1,4 @@
-#include "gateway/openai.h"
+#include "gateway/openai/openai.h"
 
 #include <cmath>
 
@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
-#include "gateway/strict_json.h"
+#include "gateway/http/strict_json.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace genesis::gateway::openai {

@@ -1,4 +1,4 @@
-#include "gateway/auth.h"
+#include "gateway/auth/auth.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

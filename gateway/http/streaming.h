@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-#include "gateway/backend.h"
+#include "gateway/routing/backend.h"
 
 namespace genesis::gateway {
 

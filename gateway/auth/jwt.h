@@ -42,6 +42,9 @@ class Jwks {
   ~Jwks();
   Jwks(Jwks&&) noexcept;
   Jwks& operator=(Jwks&&) noexcept;
+  // A copy shares the (immutable) keys.
+  Jwks(const Jwks&);
+  Jwks& operator=(const Jwks&);
   // A JWKS document {"keys": [{"kty": "RSA", "kid", "n", "e"} |
   // {"kty": "EC", "crv": "P-256", "kid", "x", "y"}]}. Keys with "use" other
   // than "sig" are skipped; INVALID_ARGUMENT for malformed keys.

@@ -26,7 +26,7 @@
 #include <google/protobuf/util/type_resolver.h>
 
 #include "absl/status/statusor.h"
-#include "gateway/http_rules.h"
+#include "gateway/routing/http_rules.h"
 #include "google/rpc/status.pb.h"
 
 namespace genesis::gateway {

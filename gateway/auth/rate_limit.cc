@@ -1,4 +1,4 @@
-#include "gateway/rate_limit.h"
+#include "gateway/auth/rate_limit.h"
 
 #include <algorithm>
 #include <cmath>

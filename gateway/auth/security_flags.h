@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/config.h"
-#include "gateway/jwt.h"
+#include "gateway/auth/jwt.h"
 
 DECLARE_string(jwt_hs256_secret);
 DECLARE_string(jwt_hs256_secret_file);

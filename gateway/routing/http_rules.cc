@@ -1,4 +1,4 @@
-#include "gateway/http_rules.h"
+#include "gateway/routing/http_rules.h"
 
 #include <algorithm>
 #include <set>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "gateway/url.h"
+#include "gateway/http/url.h"
 #include "google/api/annotations.pb.h"
 
 namespace genesis::gateway {
@@ -341,10 +341,6 @@ RouteTable::Lookup RouteTable::Find(std::string_view http_method, std::string_vi
 
 bool IsHttpBody(const google::protobuf::Descriptor* message) {
   return message != nullptr && message->full_name() == "google.api.HttpBody";
-}
-
-bool IsPublicService(const google::protobuf::ServiceDescriptor* service) {
-  return service != nullptr && absl::EndsWith(service->name(), "WebhookService");
 }
 
 }  // namespace genesis::gateway

@@ -1,4 +1,4 @@
-#include "gateway/rbac.h"
+#include "gateway/auth/rbac.h"
 
 #include <fstream>
 #include <sstream>

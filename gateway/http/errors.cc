@@ -1,8 +1,12 @@
-#include "gateway/errors.h"
+#include "gateway/http/errors.h"
 
 #include "common/status.h"
 
 namespace genesis::gateway {
+
+std::string GrpcCodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
 
 int HttpStatusFromCode(int grpc_code) {
   switch (static_cast<grpc::StatusCode>(grpc_code)) {

@@ -1,4 +1,4 @@
-#include "gateway/server.h"
+#include "gateway/http/server.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>

@@ -1,4 +1,4 @@
-#include "gateway/security_flags.h"
+#include "gateway/auth/security_flags.h"
 
 #include <fstream>
 

@@ -1,4 +1,4 @@
-#include "gateway/transcoder.h"
+#include "gateway/routing/transcoder.h"
 
 #include <fstream>
 #include <set>
@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
-#include "gateway/strict_json.h"
-#include "gateway/url.h"
+#include "gateway/http/strict_json.h"
+#include "gateway/http/url.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace genesis::gateway {

@@ -2,9 +2,9 @@
 // same authentication, RBAC and rate limits as every other route.
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
-#include "gateway/errors.h"
 #include "gateway/gateway.h"
-#include "gateway/openai.h"
+#include "gateway/http/errors.h"
+#include "gateway/openai/openai.h"
 
 namespace genesis::gateway {
 
@@ -40,16 +40,20 @@ void Gateway::ServeOpenAi(const HttpRequest& request, const std::string& path,
                                                   " is not among the gateway's services"))));
     return;
   }
-  HeaderList limit_headers;
-  auto admitted = Admit(service, label, path, request, &limit_headers);
-  if (auto* refused = std::get_if<HttpResponse>(&admitted)) {
+  Exchange ex;
+  ex.request = &request;
+  ex.path = path;
+  ex.label = label;
+  ex.service = service;
+  if (Outcome refused = Admit(ex)) {
     HttpResponse r = OpenAiError(openai::StatusFromJson(refused->body, refused->status));
     r.status = refused->status;
     r.headers = std::move(refused->headers);
     finish(label, std::move(r));
     return;
   }
-  const Identity& identity = std::get<Identity>(admitted);
+  const Identity& identity = ex.identity;
+  const HeaderList& limit_headers = ex.limit_headers;
   auto timeout = RequestTimeout(request.headers, options_.default_timeout, options_.max_timeout);
   if (!timeout.ok()) {
     finish(label, OpenAiError(RpcStatusFromAbsl(timeout.status())));
@@ -57,7 +61,7 @@ void Gateway::ServeOpenAi(const HttpRequest& request, const std::string& path,
   }
   auto backend = snap->backends.find(service->full_name());
   if (backend == snap->backends.end()) {
-    metrics_.backend_errors->WithLabels({service->full_name(), "UNAVAILABLE"}).Inc();
+    CountBackendError(service->full_name(), grpc::StatusCode::UNAVAILABLE);
     finish(label, OpenAiError(
                       Status(absl::StatusCode::kUnavailable,
                              absl::StrCat("no backend is configured for ", service->full_name()))));
@@ -67,7 +71,7 @@ void Gateway::ServeOpenAi(const HttpRequest& request, const std::string& path,
   const absl::Time deadline = absl::Now() + *timeout;
   const std::string prefix = absl::StrCat("/", service->full_name(), "/");
   auto count_error = [this, name = service->full_name()](const grpc::Status& s) {
-    metrics_.backend_errors->WithLabels({name, std::to_string(s.error_code())}).Inc();
+    CountBackendError(name, s.error_code());
   };
 
   if (!chat) {

@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "gateway/api_keys.h"
-#include "gateway/jwt.h"
+#include "gateway/auth/api_keys.h"
+#include "gateway/auth/jwt.h"
 
 namespace genesis::gateway {
 

@@ -4,6 +4,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "google/rpc/status.pb.h"
 
@@ -12,6 +14,10 @@ namespace genesis::gateway {
 // The canonical mapping (google/rpc/code.proto): INVALID_ARGUMENT 400,
 // NOT_FOUND 404, UNAVAILABLE 503, ... ; unknown codes 500.
 int HttpStatusFromCode(int grpc_code);
+
+// The canonical name of a gRPC code ("UNAVAILABLE", "NOT_FOUND"; absl's
+// spelling, the same as the services' grpc_code metric label).
+std::string GrpcCodeName(grpc::StatusCode code);
 
 // google.rpc.Status of an absl::Status, its payloads (BadRequest...) as details.
 google::rpc::Status RpcStatusFromAbsl(const absl::Status& status);
