@@ -1,7 +1,5 @@
 #include "services/bot_manager/channel_client.h"
 
-#include <curl/curl.h>
-
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -14,23 +12,6 @@ namespace genesis::bot {
 namespace {
 
 using nlohmann::json;
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-
-CURL* ThreadHandle() {
-  static const bool init = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
-  (void)init;
-  thread_local std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
-  curl_easy_reset(handle.get());
-  return handle.get();
-}
 
 // The HTTP status as a status: 2xx OK; 429 and 5xx worth retrying; others final.
 absl::Status StatusOfHttp(long status, const std::string& body, const std::string& what) {
@@ -46,43 +27,26 @@ absl::Status StatusOfHttp(long status, const std::string& body, const std::strin
 
 }  // namespace
 
-absl::StatusOr<HttpResult> PostJson(const std::string& url, const std::vector<std::string>& headers,
-                                    const std::string& body, absl::Duration timeout) {
-  CURL* curl = ThreadHandle();
-  if (curl == nullptr) return absl::UnavailableError("curl_easy_init failed");
-  HttpResult result;
-  curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
-  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                   std::max<long>(1, static_cast<long>(absl::ToInt64Milliseconds(timeout))));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(list);
-  if (rc == CURLE_OPERATION_TIMEDOUT) {
-    return absl::DeadlineExceededError(absl::StrCat("POST ", url, " timed out"));
+absl::StatusOr<HttpResponse> PostJson(const std::string& url,
+                                      const std::vector<std::string>& headers,
+                                      const std::string& body, absl::Duration timeout) {
+  HttpRequest request;
+  request.url = url;
+  request.headers = {"Content-Type: application/json"};
+  request.headers.insert(request.headers.end(), headers.begin(), headers.end());
+  request.body = body;
+  request.timeout = std::max(timeout, absl::Milliseconds(1));
+  request.connect_timeout = absl::Seconds(3);
+  auto response = HttpPost(request);
+  if (response.ok()) return response;
+  // The outbox row's error names the endpoint (Send masks the token in it).
+  absl::Status st(response.status().code(),
+                  absl::StrCat("POST ", url, ": ", response.status().message()));
+  // Connected before the failure: the request may have arrived.
+  if (HttpRequestMayHaveBeenSent(response.status())) {
+    st.SetPayload(kMaybeDeliveredPayload, absl::Cord("1"));
   }
-  if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-    return absl::InvalidArgumentError(absl::StrCat("bad URL '", url, "'"));
-  }
-  if (rc != CURLE_OK) {
-    absl::Status st =
-        absl::UnavailableError(absl::StrCat("POST ", url, ": ", curl_easy_strerror(rc)));
-    // Not connected: the request never left. Anything later: it may have arrived.
-    if (rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
-        rc != CURLE_COULDNT_RESOLVE_PROXY) {
-      st.SetPayload(kMaybeDeliveredPayload, absl::Cord("1"));
-    }
-    return st;
-  }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
-  return result;
+  return st;
 }
 
 absl::StatusOr<SendResult> HttpChannelSender::Send(const BotConfig& bot, const OutboxRow& row,

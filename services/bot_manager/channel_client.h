@@ -1,4 +1,5 @@
-// ChannelSender over the channels' real HTTP APIs (libcurl):
+// ChannelSender over the channels' real HTTP APIs (the mesh's one HTTP
+// client, common/http_client.h):
 //   WhatsApp   POST {whatsapp_base_url}/{graph_version}/{phone_number_id}/messages
 //              Bearer access token; the reply's wamid becomes the external id
 //   Telegram   POST {telegram_base_url}/bot{token}/sendMessage {chat_id, text}
@@ -9,12 +10,13 @@
 // dedupe window); the Graph API and the Bot API do not, so a crash between a
 // send and its bookkeeping can show a reply twice there. The channel
 // simulator honours the header, so tests see exactly-once at the channel.
-// Thread-safe (one curl handle per thread).
+// Thread-safe.
 #pragma once
 
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/http_client.h"
 #include "services/bot_manager/deps.h"
 
 namespace genesis::bot {
@@ -46,15 +48,12 @@ class HttpChannelSender final : public ChannelSender {
   const Secrets secrets_;
 };
 
-struct HttpResult {
-  long status = 0;
-  std::string body;
-};
-
-// POSTs a JSON body (exposed for the simulator's emitter and the benchmark).
-// UNAVAILABLE / DEADLINE_EXCEEDED on transport failures; a failure after the
-// connection was made carries kMaybeDeliveredPayload.
-absl::StatusOr<HttpResult> PostJson(const std::string& url, const std::vector<std::string>& headers,
-                                    const std::string& body, absl::Duration timeout);
+// POSTs a JSON body with common/http_client.h (exposed for the simulator's
+// emitter and the tests). UNAVAILABLE / DEADLINE_EXCEEDED on transport
+// failures; a failure after the connection was made carries
+// kMaybeDeliveredPayload. HTTP error statuses are responses.
+absl::StatusOr<HttpResponse> PostJson(const std::string& url,
+                                      const std::vector<std::string>& headers,
+                                      const std::string& body, absl::Duration timeout);
 
 }  // namespace genesis::bot

@@ -363,8 +363,7 @@ grpc::ServerUnaryReactor* BotWebhookGrpcService::Receive(grpc::CallbackServerCon
   request.bot = bot;
   request.body = body.data();
   request.content_type = body.content_type();
-  for (const char* name :
-       {"x-hub-signature-256", "x-telegram-bot-api-secret-token", "x-mattermost-token"}) {
+  for (const std::string& name : logic_->WebhookHeaders(channel)) {
     auto it = ctx->client_metadata().find(name);
     if (it != ctx->client_metadata().end()) {
       request.headers[name] = std::string(it->second.data(), it->second.size());
@@ -407,7 +406,7 @@ grpc::ServerUnaryReactor* BotWebhookGrpcService::ReceiveAlexaRequest(
   request.bot = req->bot();
   request.body = req->body().data();
   request.content_type = req->body().content_type();
-  for (const char* name : {"signature-256", "signature", "signaturecertchainurl"}) {
+  for (const std::string& name : logic_->WebhookHeaders(Channel::kAlexa)) {
     auto it = ctx->client_metadata().find(name);
     if (it != ctx->client_metadata().end()) {
       request.headers[name] = std::string(it->second.data(), it->second.size());

@@ -1,20 +1,14 @@
 // genesis-bot-manager: flags -> validated config -> real dependencies ->
-// server, inbox workers and outbox senders.
+// server, inbox workers and outbox senders (the skeleton is
+// common/service_runtime.h; this file is the bot manager's wiring).
 #include <gflags/gflags.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_split.h"
-
-#include "common/config.h"
-#include "common/logging.h"
-#include "common/migrations.h"
-#include "common/rpc.h"
-#include "common/server.h"
-#include "common/service_config.h"
+#include "common/service_runtime.h"
 #include "common/status.h"
-#include "common/worker_loop.h"
 #include "services/bot_manager/bot_manager.h"
 #include "services/bot_manager/channel_client.h"
 #include "services/bot_manager/context_cache.h"
@@ -91,12 +85,13 @@ std::vector<Migration> BotManagerMigrations();  // generated from migrations/*.s
 
 int main(int argc, char** argv) {
   using namespace genesis;
-  ParseFlagsWithEnv(&argc, &argv,
-                    "genesis-bot-manager: WhatsApp, Telegram, Mattermost and Alexa bots answered "
-                    "through the LLM router (genesis.bot.v1).\n"
-                    "Every flag can also be set as GENESIS_<FLAG>, e.g. GENESIS_PG_DSN.");
-  ConfigErrors errors;
-  ServiceConfig config = ServiceConfigFromFlags("bot_manager", &errors);
+  ServiceRuntime rt({.name = "bot_manager",
+                     .description = "genesis-bot-manager: WhatsApp, Telegram, Mattermost and "
+                                    "Alexa bots answered through the LLM router (genesis.bot.v1).",
+                     .migrations = BotManagerMigrations,
+                     .uses_redis = true},
+                    &argc, &argv);
+  ConfigErrors& errors = rt.errors();
   errors.RequireNonEmpty("llm_router_address", FLAGS_llm_router_address);
   errors.RequireRange("reply_timeout_s", FLAGS_reply_timeout_s, 1, 600);
   errors.RequireRange("send_timeout_ms", FLAGS_send_timeout_ms, 100, 120000);
@@ -150,33 +145,18 @@ int main(int argc, char** argv) {
   }
   alexa_options.trust_system_roots = FLAGS_alexa_trust_system_roots;
   alexa_options.fetch_timeout = absl::Milliseconds(FLAGS_alexa_cert_timeout_ms);
-  auto alexa_verifier = bot::AlexaVerifier::Create(alexa_options, bot::MakeCurlCertChainFetcher());
+  auto alexa_verifier = bot::AlexaVerifier::Create(alexa_options, bot::MakeHttpCertChainFetcher());
   if (!alexa_verifier.ok()) {
     errors.Add("alexa_trusted_ca_file", std::string(alexa_verifier.status().message()));
   }
-  errors.ExitIfAny();
-  InitLogging(config.log_format, config.log_level);
-  auto log = Logger("bot");
+  if (auto code = rt.Init()) return *code;
 
-  if (auto code = MigrateForMain(config, "bot_manager", BotManagerMigrations()); code.has_value()) {
-    return *code;
-  }
-
-  MetricsRegistry registry;
-  PgPool pool(config.pg, &registry);
-  std::unique_ptr<RedisClient> redis;
   std::unique_ptr<bot::ContextCache> cache;
-  if (!config.redis.url.empty()) {
-    auto client = RedisClient::Create(config.redis, &registry);
-    if (!client.ok()) {
-      log->critical("--redis_url: {}", client.status().message());
-      return 2;
-    }
-    redis = std::move(*client);
-    cache = std::make_unique<bot::RedisContextCache>(redis.get(), FLAGS_redis_key_prefix,
+  if (rt.redis() != nullptr) {
+    cache = std::make_unique<bot::RedisContextCache>(rt.redis(), FLAGS_redis_key_prefix,
                                                      absl::Seconds(FLAGS_context_ttl_s));
   } else {
-    log->warn("--redis_url is empty: conversation context is read from PostgreSQL every time");
+    rt.log()->warn("--redis_url is empty: conversation context is read from PostgreSQL every time");
     cache = std::make_unique<bot::NoContextCache>();
   }
   bot::ChannelEndpoints endpoints;
@@ -186,8 +166,6 @@ int main(int argc, char** argv) {
   endpoints.mattermost_base_url = FLAGS_mattermost_base_url;
   endpoints.timeout = absl::Milliseconds(FLAGS_send_timeout_ms);
 
-  WorkerLoop* inbox_loop_ptr = nullptr;
-  WorkerLoop* outbox_loop_ptr = nullptr;
   bot::BotManagerOptions options;
   options.inbox_lease = absl::Seconds(FLAGS_inbox_lease_s);
   options.outbox_lease = absl::Seconds(FLAGS_outbox_lease_s);
@@ -203,73 +181,50 @@ int main(int argc, char** argv) {
   options.claim_interval = absl::Milliseconds(FLAGS_worker_idle_ms);
   // A sender takes its next row only once the channel's message id is committed.
   options.wait_for_sent_marks = true;
-  options.on_inbox = [&] {
-    if (inbox_loop_ptr) inbox_loop_ptr->Notify();
-  };
-  options.on_outbox = [&] {
-    if (outbox_loop_ptr) outbox_loop_ptr->Notify();
-  };
+  options.inbox_workers = FLAGS_inbox_workers;
+  options.outbox_workers = FLAGS_outbox_workers;
+  options.worker_step_timeout = absl::Seconds(FLAGS_reply_timeout_s + 10);
   options.alexa_verifier = alexa_verifier->get();
   options.alexa_timestamp_tolerance = absl::Seconds(FLAGS_alexa_timestamp_tolerance_s);
   options.alexa_utterance_slots =
       absl::StrSplit(FLAGS_alexa_utterance_slots, ',', absl::SkipWhitespace());
   options.alexa_answer_grace = absl::Seconds(FLAGS_reply_timeout_s + 30);
   options.alexa_reply_timeout = absl::Milliseconds(FLAGS_alexa_reply_timeout_ms);
-  bot::BotMetrics metrics = bot::BotMetrics::Register(&registry);
+  bot::BotMetrics metrics = bot::BotMetrics::Register(&rt.registry());
   bot::BotManager logic(
-      std::make_unique<bot::PgBotStore>(&pool), std::move(cache),
-      bot::MakeRouterReplyModel(FLAGS_llm_router_address, MeshChannelCredentials(config.server.tls),
+      std::make_unique<bot::PgBotStore>(&rt.pool()), std::move(cache),
+      bot::MakeRouterReplyModel(FLAGS_llm_router_address,
+                                MeshChannelCredentials(rt.config().server.tls),
                                 absl::Seconds(FLAGS_reply_timeout_s)),
       std::make_unique<bot::HttpChannelSender>(endpoints, bot::EnvironmentSecrets()),
       bot::EnvironmentSecrets(), options, metrics);
-  registry.AddCallbackGauge("genesis_bot_webhooks_waiting",
-                            "Webhooks queued for the inbox writer's next flush.",
-                            [&logic] { return static_cast<double>(logic.webhooks_waiting()); });
+  rt.registry().AddCallbackGauge(
+      "genesis_bot_webhooks_waiting", "Webhooks queued for the inbox writer's next flush.",
+      [&logic] { return static_cast<double>(logic.webhooks_waiting()); });
 
-  const absl::Duration idle = absl::Milliseconds(FLAGS_worker_idle_ms);
-  const absl::Duration step_timeout = absl::Seconds(FLAGS_reply_timeout_s + 10);
-  WorkerLoop inbox_loop("bot.worker", FLAGS_inbox_workers, idle,
-                        [&] { return logic.ProcessInbox(CallContext::Background(step_timeout)); });
-  WorkerLoop outbox_loop("bot.sender", FLAGS_outbox_workers, idle,
-                         [&] { return logic.SendOutbox(CallContext::Background(step_timeout)); });
-  inbox_loop_ptr = &inbox_loop;
-  outbox_loop_ptr = &outbox_loop;
+  bot::BotManagerGrpcService admin(&logic, &rt.Dispatcher("genesis.bot.v1.BotManagerService"));
+  bot::BotWebhookGrpcService webhooks(&logic, &rt.Dispatcher("genesis.bot.v1.BotWebhookService"));
+  rt.AddService(&admin, "genesis.bot.v1.BotManagerService");
+  rt.AddService(&webhooks, "genesis.bot.v1.BotWebhookService");
+
   // Retention: batches until nothing is left, then once an hour.
-  WorkerLoop retention_loop("bot.retention", 1, absl::Hours(1), [&]() -> absl::StatusOr<int> {
+  rt.AddLoop("bot.retention", 1, absl::Hours(1), [&]() -> absl::StatusOr<int> {
     GENESIS_ASSIGN_OR_RETURN(int64_t n,
                              logic.PurgeExpired(CallContext::Background(absl::Seconds(60))));
     return static_cast<int>(std::min<int64_t>(n, 1 << 30));
   });
-
-  WorkerPool workers("bot_manager", config.worker_threads, config.max_queued_calls);
-  RpcDispatcher admin_dispatcher("genesis.bot.v1.BotManagerService", &workers, &registry,
-                                 config.max_call_deadline, config.identity);
-  RpcDispatcher webhook_dispatcher("genesis.bot.v1.BotWebhookService", &workers, &registry,
-                                   config.max_call_deadline, config.identity);
-  bot::BotManagerGrpcService admin(&logic, &admin_dispatcher);
-  bot::BotWebhookGrpcService webhooks(&logic, &webhook_dispatcher);
-
-  ServiceHost host(config.server, &registry);
-  host.AddService(&admin, "genesis.bot.v1.BotManagerService");
-  host.AddService(&webhooks, "genesis.bot.v1.BotWebhookService");
-  host.AddDependencyProbe(
-      "postgres", [&logic] { return logic.Ready(CallContext::Background(absl::Seconds(2))); });
-  host.WatchWorkers(&workers, config.liveness_stall);
-  inbox_loop.Start();
-  outbox_loop.Start();
-  retention_loop.Start();
-  const int code = ServeForMain(&host, config, "genesis-bot-manager");
-  inbox_loop.Stop();
-  outbox_loop.Stop();
-  retention_loop.Stop();
-  // Rows still waiting in memory go back to PostgreSQL unleased: a restart takes them at once.
-  if (auto st = logic.Drain(CallContext::Background(absl::Seconds(5))); !st.ok()) {
-    log->warn(
-        "could not give back the leases of rows waiting in memory (taken again when "
-        "they run out): {}",
-        st.message());
-  }
-  workers.Shutdown();
-  log->info("stopped");
-  return code;
+  // The reply pipeline's own loops (inbox workers, outbox senders) run from
+  // here until the server has drained; then the leases of rows still waiting
+  // in memory go back to PostgreSQL unleased, so a restart takes them at once.
+  logic.StartWorkers();
+  rt.OnStop([&] {
+    logic.StopWorkers();
+    if (auto st = logic.Drain(CallContext::Background(absl::Seconds(5))); !st.ok()) {
+      rt.log()->warn(
+          "could not give back the leases of rows waiting in memory (taken again when "
+          "they run out): {}",
+          st.message());
+    }
+  });
+  return rt.Serve();
 }

@@ -1,5 +1,8 @@
 // BotStore on PostgreSQL (schema bot_manager, see migrations/) over PgPool.
-// SQL lives here only. Thread-safe.
+// SQL lives in the pg_*.cc files only, one per component store:
+// registry/pg_registry_store.cc, pipeline/pg_inbox_store.cc,
+// pipeline/pg_outbox_store.cc, conversations/pg_conversation_store.cc (the
+// row mapping they share: pg_rows.h). Thread-safe.
 #pragma once
 
 #include "common/pg_pool.h"

@@ -1,14 +1,7 @@
 #include "services/bot_manager/router_client.h"
 
-#include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/channel_arguments.h>
-
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/status.h"
-#include "common/tls.h"
 
 namespace genesis::bot {
 
@@ -43,12 +36,7 @@ absl::StatusOr<ModelReply> RouterReplyModel::Reply(const BotConfig& bot,
   req.set_max_tokens(bot.max_reply_tokens);
   req.set_subject(absl::StrCat("bots/", bot.id));
   req.set_agent("genesis-bot-manager");
-  grpc::ClientContext call;
-  call.set_deadline(absl::ToChronoTime(std::min(ctx.deadline, absl::Now() + max_timeout_)));
-  if (!ctx.request_id.empty()) call.AddMetadata("x-request-id", ctx.request_id);
-  llm::CompleteResponse resp;
-  grpc::Status st = stub_->Complete(&call, req, &resp);
-  if (!st.ok()) return DownstreamStatus(st, "LLM router");
+  GENESIS_ASSIGN_OR_RETURN(llm::CompleteResponse resp, router_->Complete(std::move(req), ctx));
   if (resp.text().empty()) return absl::UnavailableError("the model answered with no text");
   return ModelReply{resp.text(), resp.sandbox()};
 }
@@ -56,13 +44,11 @@ absl::StatusOr<ModelReply> RouterReplyModel::Reply(const BotConfig& bot,
 std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
     absl::Duration max_timeout) {
-  // gRPC's reconnect backoff grows to 120 s by default: after a long router
-  // outage the channel would stay failed well after the router is back. 5 s
-  // bounds what the outage costs beyond itself.
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  auto channel = grpc::CreateCustomChannel(address, std::move(credentials), args);
-  return std::make_unique<RouterReplyModel>(llm::LlmRouterService::NewStub(channel), max_timeout);
+  LlmRouterClientOptions options;
+  options.max_timeout = max_timeout;
+  options.max_reconnect_backoff = absl::Seconds(5);
+  return std::make_unique<RouterReplyModel>(
+      MakeLlmRouterClient(address, std::move(credentials), options));
 }
 
 }  // namespace genesis::bot

@@ -1,7 +1,8 @@
-// ReplyModel over the LLM router (genesis.llmrouter.v1.LlmRouterService/Complete):
-// the bot's persona as the system message, the conversation as user/assistant
-// messages, the bot's task type and reply size; the caller's deadline is
-// forwarded. The router's `sandbox` flag comes back in ModelReply.
+// ReplyModel over the LLM router, through the mesh's one router client
+// (common/llm_router_client.h: deadline, request id, errors): the bot's
+// persona as the system message, the conversation as user/assistant
+// messages, the bot's task type and reply size, the bot as the subject. The
+// router's `sandbox` flag comes back in ModelReply.
 //
 // Errors: UNAVAILABLE (router unreachable or every model failed, worth a
 // retry), DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED (a budget is spent),
@@ -14,6 +15,7 @@
 
 #include <grpcpp/security/credentials.h>
 
+#include "common/llm_router_client.h"
 #include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
 #include "services/bot_manager/deps.h"
 
@@ -25,21 +27,18 @@ std::optional<genesis::llmrouter::v1::Task> TaskOf(const std::string& task_type)
 
 class RouterReplyModel final : public ReplyModel {
  public:
-  RouterReplyModel(std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub,
-                   absl::Duration max_timeout)
-      : stub_(std::move(stub)), max_timeout_(max_timeout) {}
+  explicit RouterReplyModel(std::unique_ptr<LlmRouterClient> router) : router_(std::move(router)) {}
 
   absl::StatusOr<ModelReply> Reply(const BotConfig& bot, const std::vector<Message>& context,
                                    const CallContext& ctx) override;
 
  private:
-  std::unique_ptr<genesis::llmrouter::v1::LlmRouterService::StubInterface> stub_;
-  const absl::Duration max_timeout_;
+  std::unique_ptr<LlmRouterClient> router_;
 };
 
 // Over a channel to host:port with `credentials` (MeshChannelCredentials in
 // common/tls.h; connects lazily; reconnects at most 5 s apart while the
-// router is down).
+// router is down); each call waits at most `max_timeout`.
 std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
     absl::Duration max_timeout);

@@ -1,4 +1,4 @@
-// Alexa request checks (services/bot_manager/alexa.h). The first byte picks:
+// Alexa request checks (services/bot_manager/channels/alexa/alexa.h). The first byte picks:
 //   'u' a SignatureCertChainUrl for CheckAlexaCertUrl (Amazon's prefix),
 //       ParseAlexaCertUrlRule and RemoveDotSegments;
 //   'r' a request body for ParseAlexaRequest and the checks and answer after it;
@@ -23,7 +23,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "services/bot_manager/alexa.h"
+#include "services/bot_manager/channels/alexa/alexa.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

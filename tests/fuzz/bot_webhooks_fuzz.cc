@@ -1,4 +1,4 @@
-// Each channel's webhook verification and parsing (services/bot_manager/webhooks.h).
+// Each channel's webhook verification and parsing (services/bot_manager/channels/).
 // The first byte picks the parser: 'w' WhatsApp, 't' Telegram, 'm'
 // Mattermost JSON, 'f' Mattermost form, 's' the WhatsApp signature check
 // (a header line, a newline, the body).
@@ -9,7 +9,10 @@
 #include <string>
 #include <string_view>
 
-#include "services/bot_manager/webhooks.h"
+#include "services/bot_manager/channels/mattermost/mattermost.h"
+#include "services/bot_manager/channels/telegram/telegram.h"
+#include "services/bot_manager/channels/webhook_util.h"
+#include "services/bot_manager/channels/whatsapp/whatsapp.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

@@ -15,8 +15,8 @@
 #include "absl/time/clock.h"
 #include "common/sim_http_server.h"
 #include "services/bot_manager/channel_client.h"
+#include "services/bot_manager/channels/webhook_util.h"
 #include "services/bot_manager/simulator/alexa_signer.h"
-#include "services/bot_manager/webhooks.h"
 
 namespace genesis::bot::sim {
 

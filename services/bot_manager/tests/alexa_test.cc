@@ -1,4 +1,6 @@
-#include "services/bot_manager/alexa.h"
+// Alexa request verification (certificate URL rules, the signing chain, the
+// signature), the request and response formats (channels/alexa/alexa.h).
+#include "services/bot_manager/channels/alexa/alexa.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 #include "services/bot_manager/channel_client.h"
 #include "services/bot_manager/simulator/alexa_signer.h"
 #include "services/bot_manager/simulator/simulator.h"
+#include "services/bot_manager/tests/alexa_test_util.h"
 #include "services/bot_manager/tests/fake_store.h"
 
 namespace genesis::bot {
@@ -19,50 +22,6 @@ namespace {
 using sim::AlexaRequestSpec;
 using sim::AlexaSigner;
 using sim::AlexaSignerOptions;
-
-constexpr char kUrl[] = "https://s3.amazonaws.com/echo.api/echo-api-cert.pem";
-
-// Serves PEM chains by URL and counts downloads.
-class FakeFetcher final : public CertChainFetcher {
- public:
-  explicit FakeFetcher(std::map<std::string, std::string> pems) : pems_(std::move(pems)) {}
-  absl::StatusOr<std::string> Fetch(const std::string& url, absl::Duration) override {
-    auto it = pems_.find(url);
-    if (it == pems_.end()) return absl::UnavailableError("connection refused");
-    return it->second;
-  }
-
- private:
-  std::map<std::string, std::string> pems_;
-};
-
-const AlexaSigner& GoodSigner() {
-  static auto* s = AlexaSigner::Create().value().release();
-  return *s;
-}
-
-std::unique_ptr<AlexaVerifier> VerifierFor(const std::string& chain_pem,
-                                           const std::string& trusted_root_pem,
-                                           absl::Time now = absl::Now()) {
-  AlexaVerifierOptions o;
-  o.trust_system_roots = false;
-  o.extra_trusted_roots_pem = trusted_root_pem;
-  o.now = [now] { return now; };
-  return AlexaVerifier::Create(o, std::make_unique<FakeFetcher>(
-                                      std::map<std::string, std::string>{{kUrl, chain_pem}}))
-      .value();
-}
-
-std::string SkillBody() {
-  AlexaRequestSpec spec;
-  spec.application_id = "skill";
-  spec.text = "oi";
-  return sim::BuildAlexaRequest(spec);
-}
-
-std::vector<AlexaCertUrlRule> AmazonRules() {
-  return {ParseAlexaCertUrlRule(kAlexaCertUrlPrefix).value()};
-}
 
 TEST(AlexaCertUrl, AmazonsDocumentedExamples) {
   struct Case {
@@ -213,7 +172,7 @@ TEST(AlexaVerifier, UnreachableChainIsUnavailable) {
 TEST(AlexaVerifier, DownloadsTheChainFromTheSimulatorOverHttp) {
   auto sim = sim::ChannelSimulator::Start("127.0.0.1", 0);
   ASSERT_TRUE(sim.ok()) << sim.status();
-  auto fetcher = MakeCurlCertChainFetcher();
+  auto fetcher = MakeHttpCertChainFetcher();
   auto ca = fetcher->Fetch((*sim)->url() + "/_sim/alexa/ca.pem", absl::Seconds(5));
   ASSERT_TRUE(ca.ok()) << ca.status();
   auto signed_request = PostJson((*sim)->url() + "/_sim/alexa/sign", {},
@@ -224,7 +183,7 @@ TEST(AlexaVerifier, DownloadsTheChainFromTheSimulatorOverHttp) {
   o.trust_system_roots = false;
   o.extra_trusted_roots_pem = *ca;
   o.url_rules = {ParseAlexaCertUrlRule((*sim)->url() + "/echo.api/").value()};
-  auto v = AlexaVerifier::Create(o, MakeCurlCertChainFetcher()).value();
+  auto v = AlexaVerifier::Create(o, MakeHttpCertChainFetcher()).value();
   const std::string url = s["cert_url"];
   EXPECT_TRUE(
       v->Verify(url, s["signature_256"].get<std::string>(), "", s["body"].get<std::string>()).ok());
@@ -236,7 +195,7 @@ TEST(AlexaVerifier, DownloadsTheChainFromTheSimulatorOverHttp) {
   const int port = (*sim)->port();
   sim->reset();
   // The simulator is gone: a transport failure is worth retrying.
-  auto gone = MakeCurlCertChainFetcher()->Fetch(
+  auto gone = MakeHttpCertChainFetcher()->Fetch(
       absl::StrCat("http://127.0.0.1:", port, "/echo.api/echo-api-cert.pem"), absl::Seconds(5));
   EXPECT_EQ(gone.status().code(), absl::StatusCode::kUnavailable);
 }
@@ -319,254 +278,6 @@ TEST(AlexaResponse, PlainTextSpeech) {
   auto ended = nlohmann::json::parse(AlexaResponseJson("", true));
   EXPECT_TRUE(ended["response"].is_object());
   EXPECT_FALSE(ended["response"].contains("outputSpeech"));
-}
-
-// --- the bot manager's Alexa requests, on the in-memory fakes
-
-class AlexaBotTest : public ::testing::Test {
- protected:
-  static constexpr char kSkill[] = "amzn1.ask.skill.test";
-  static constexpr char kUser[] = "amzn1.ask.account.U1";
-
-  void SetUp() override {
-    verifier_ = VerifierFor(GoodSigner().chain_pem(), GoodSigner().ca_pem());
-    BotManagerOptions options;
-    options.now = [this] { return now_; };
-    options.alexa_verifier = verifier_.get();
-    options.alexa_answer_grace = absl::Seconds(60);
-    auto store = std::make_unique<testing::FakeBotStore>([this] { return now_; });
-    store_ = store.get();
-    logic_ = std::make_unique<BotManager>(
-        std::move(store), std::make_unique<testing::MapContextCache>(&cache_),
-        std::make_unique<testing::ScriptedModel>(&model_),
-        std::make_unique<testing::RecordingSender>(&sender_),
-        [](const std::string&) -> std::optional<std::string> { return std::nullopt; }, options);
-    BotConfig bot;
-    bot.channel = Channel::kAlexa;
-    bot.alexa_skill_id = kSkill;
-    bot.system_prompt = "Você é o assistente da Urbana.";
-    ASSERT_TRUE(logic_->CreateBot("voz", bot, ctx_).ok());
-  }
-
-  // A request signed by the good signer (headers as the gateway forwards them).
-  WebhookRequest Signed(AlexaRequestSpec spec) {
-    if (spec.application_id.empty()) spec.application_id = kSkill;
-    spec.user_id = kUser;
-    spec.timestamp = now_;
-    WebhookRequest req;
-    req.bot = "voz";
-    req.body = sim::BuildAlexaRequest(spec);
-    req.content_type = "application/json";
-    req.headers["signature-256"] = GoodSigner().Sign(req.body);
-    req.headers["signaturecertchainurl"] = kUrl;
-    return req;
-  }
-  WebhookRequest Ask(const std::string& words, const std::string& id) {
-    AlexaRequestSpec spec;
-    spec.text = words;
-    spec.request_id = id;
-    return Signed(spec);
-  }
-
-  std::vector<Message> History() {
-    auto convs = store_->Conversations();
-    if (convs.empty()) return {};
-    auto conv =
-        logic_->GetConversation(absl::StrCat("bots/voz/conversations/", convs[0].id), 50, ctx_);
-    EXPECT_TRUE(conv.ok()) << conv.status();
-    return conv.ok() ? conv->messages : std::vector<Message>{};
-  }
-
-  static nlohmann::json Json(const absl::StatusOr<std::string>& answer) {
-    EXPECT_TRUE(answer.ok()) << answer.status();
-    return answer.ok() ? nlohmann::json::parse(*answer) : nlohmann::json::object();
-  }
-
-  absl::Time now_ = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
-  CallContext ctx_ = CallContext::Background();
-  std::unique_ptr<AlexaVerifier> verifier_;
-  testing::FakeBotStore* store_ = nullptr;
-  testing::MapContextCache::Shared cache_;
-  testing::ScriptedModel::Shared model_;
-  testing::RecordingSender::Shared sender_;
-  std::unique_ptr<BotManager> logic_;
-};
-
-TEST_F(AlexaBotTest, AnswersAnIntentAtOnceAndRecordsTheTurn) {
-  auto j = Json(logic_->ReceiveAlexa(Ask("qual o horário?", "r1"), ctx_));
-  EXPECT_EQ(j["response"]["outputSpeech"]["text"], "echo: qual o horário?");
-  EXPECT_EQ(j["response"]["shouldEndSession"], false);
-  auto inbox = store_->Inbox();
-  ASSERT_EQ(inbox.size(), 1u);
-  EXPECT_EQ(inbox[0].row.channel, "alexa");
-  EXPECT_EQ(inbox[0].row.contact, kUser);
-  EXPECT_EQ(inbox[0].row.state, "done");
-  auto history = History();
-  ASSERT_EQ(history.size(), 2u);
-  EXPECT_EQ(history[0].author, "contact");
-  EXPECT_EQ(history[0].text, "qual o horário?");
-  EXPECT_EQ(history[1].author, "bot");
-  EXPECT_EQ(history[1].text, "echo: qual o horário?");
-  // The answer was spoken: the sender records it as sent without calling the channel.
-  ASSERT_TRUE(logic_->SendOutbox(ctx_).ok());
-  auto outbox = store_->Outbox();
-  ASSERT_EQ(outbox.size(), 1u);
-  EXPECT_EQ(outbox[0].row.state, "sent");
-  EXPECT_TRUE(sender_.sent.empty());
-}
-
-TEST_F(AlexaBotTest, TheModelSeesTheEarlierTurns) {
-  ASSERT_TRUE(logic_->ReceiveAlexa(Ask("primeira", "r1"), ctx_).ok());
-  ASSERT_TRUE(logic_->ReceiveAlexa(Ask("segunda", "r2"), ctx_).ok());
-  ASSERT_EQ(model_.calls.size(), 2u);
-  const auto& context = model_.calls[1];
-  ASSERT_EQ(context.size(), 3u);
-  EXPECT_EQ(context[0].text, "primeira");
-  EXPECT_EQ(context[1].text, "echo: primeira");
-  EXPECT_EQ(context[2].text, "segunda");
-}
-
-TEST_F(AlexaBotTest, RefusalsStoreNothing) {
-  WebhookRequest tampered = Ask("original", "r1");
-  tampered.body.replace(tampered.body.find("original"), 8, "trocado!");
-  EXPECT_EQ(logic_->ReceiveAlexa(tampered, ctx_).status().code(),
-            absl::StatusCode::kUnauthenticated);
-  WebhookRequest unsigned_request = Ask("oi", "r2");
-  unsigned_request.headers.erase("signature-256");
-  EXPECT_EQ(logic_->ReceiveAlexa(unsigned_request, ctx_).status().code(),
-            absl::StatusCode::kUnauthenticated);
-  AlexaRequestSpec other_skill;
-  other_skill.application_id = "amzn1.ask.skill.other";
-  other_skill.text = "oi";
-  EXPECT_EQ(logic_->ReceiveAlexa(Signed(other_skill), ctx_).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  WebhookRequest stale = Ask("oi", "r3");
-  now_ += absl::Seconds(151);
-  absl::Status st = logic_->ReceiveAlexa(stale, ctx_).status();
-  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(FieldViolationsOf(st)[0].first, ::testing::Eq("body.request.timestamp"));
-  EXPECT_TRUE(store_->Inbox().empty());
-  EXPECT_TRUE(model_.calls.empty());
-}
-
-TEST_F(AlexaBotTest, AReplayedRequestIdIsAnsweredOnce) {
-  WebhookRequest req = Ask("oi", "r1");
-  ASSERT_TRUE(logic_->ReceiveAlexa(req, ctx_).ok());
-  EXPECT_EQ(logic_->ReceiveAlexa(req, ctx_).status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(model_.calls.size(), 1u);
-  EXPECT_EQ(History().size(), 2u);
-}
-
-TEST_F(AlexaBotTest, OnlyAlexaBotsTakeAlexaRequests) {
-  BotConfig wa;
-  wa.channel = Channel::kWhatsApp;
-  wa.webhook_secret_env = "S";
-  wa.access_token_env = "T";
-  wa.verify_token_env = "V";
-  wa.phone_number_id = "123";
-  ASSERT_TRUE(logic_->CreateBot("wa", wa, ctx_).ok());
-  WebhookRequest req = Ask("oi", "r1");
-  req.bot = "wa";
-  EXPECT_EQ(logic_->ReceiveAlexa(req, ctx_).status().code(), absl::StatusCode::kFailedPrecondition);
-  req.bot = "nobody";
-  EXPECT_EQ(logic_->ReceiveAlexa(req, ctx_).status().code(), absl::StatusCode::kNotFound);
-  req.bot = "Not An Id";
-  EXPECT_EQ(logic_->ReceiveAlexa(req, ctx_).status().code(), absl::StatusCode::kInvalidArgument);
-}
-
-TEST_F(AlexaBotTest, LaunchStopAndSessionEnd) {
-  AlexaRequestSpec launch;
-  launch.type = "LaunchRequest";
-  auto j = Json(logic_->ReceiveAlexa(Signed(launch), ctx_));
-  EXPECT_FALSE(j["response"]["outputSpeech"]["text"].get<std::string>().empty());
-  EXPECT_EQ(j["response"]["shouldEndSession"], false);
-  AlexaRequestSpec stop;
-  stop.intent = "AMAZON.StopIntent";
-  stop.slot = "";
-  j = Json(logic_->ReceiveAlexa(Signed(stop), ctx_));
-  EXPECT_EQ(j["response"]["shouldEndSession"], true);
-  AlexaRequestSpec ended;
-  ended.type = "SessionEndedRequest";
-  j = Json(logic_->ReceiveAlexa(Signed(ended), ctx_));
-  EXPECT_EQ(j["response"], nlohmann::json::object());
-  AlexaRequestSpec no_words;
-  no_words.slot = "";
-  j = Json(logic_->ReceiveAlexa(Signed(no_words), ctx_));
-  EXPECT_EQ(j["response"]["shouldEndSession"], false);
-  EXPECT_TRUE(store_->Inbox().empty());
-  EXPECT_TRUE(model_.calls.empty());
-}
-
-TEST_F(AlexaBotTest, AModelFailureIsSpokenAndTheWordsRecorded) {
-  model_.script = {absl::UnavailableError("router down")};
-  auto j = Json(logic_->ReceiveAlexa(Ask("oi", "r1"), ctx_));
-  EXPECT_THAT(j["response"]["outputSpeech"]["text"].get<std::string>(),
-              ::testing::HasSubstr("Desculpe"));
-  auto history = History();
-  ASSERT_EQ(history.size(), 1u);
-  EXPECT_EQ(history[0].author, "contact");
-  EXPECT_TRUE(store_->Outbox().empty());
-  EXPECT_EQ(store_->Inbox()[0].row.state, "done");
-}
-
-TEST_F(AlexaBotTest, WorkersLeaveAnAlexaRowToItsRequestThenRecordIt) {
-  // A request that stored its words and went away (crash) before answering.
-  WebhookEvents events;
-  events.messages.push_back({"r-lost", kUser, kUser, "alguém aí?"});
-  ASSERT_TRUE(store_->Ingest("voz", "alexa", events, ctx_).ok());
-  ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());
-  EXPECT_EQ(store_->Inbox()[0].row.state, "pending");
-  now_ += absl::Seconds(61);
-  ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());
-  EXPECT_EQ(store_->Inbox()[0].row.state, "done");
-  EXPECT_TRUE(model_.calls.empty());  // nobody is listening any more: no answer
-  EXPECT_TRUE(store_->Outbox().empty());
-  EXPECT_EQ(History().size(), 1u);
-}
-
-TEST_F(AlexaBotTest, AlexaBotsNeedASkillIdAndNoSecrets) {
-  BotConfig bot;
-  bot.channel = Channel::kAlexa;
-  absl::Status st = ValidateBot(bot, "bot.");
-  std::vector<std::string> fields;
-  for (auto& [f, d] : FieldViolationsOf(st)) fields.push_back(f);
-  EXPECT_THAT(fields, ::testing::ElementsAre("bot.alexa_skill_id"));
-  bot.alexa_skill_id = kSkill;
-  EXPECT_TRUE(ValidateBot(bot, "bot.").ok());
-  bot.channel = Channel::kTelegram;
-  bot.webhook_secret_env = "S";
-  bot.access_token_env = "T";
-  st = ValidateBot(bot, "bot.");
-  ASSERT_EQ(FieldViolationsOf(st).size(), 1u);
-  EXPECT_EQ(FieldViolationsOf(st)[0].first, "bot.alexa_skill_id");
-}
-
-TEST_F(AlexaBotTest, PeopleCannotWriteToAlexaUsers) {
-  ASSERT_TRUE(logic_->ReceiveAlexa(Ask("oi", "r1"), ctx_).ok());
-  const int64_t id = store_->Conversations()[0].id;
-  ctx_.subject = "ana";
-  EXPECT_EQ(
-      logic_
-          ->ReplyToConversation(absl::StrCat("bots/voz/conversations/", id), "ana", "Olá", "", ctx_)
-          .status()
-          .code(),
-      absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(logic_->CreateProactiveMessage("bots/voz", kUser, "Olá", "", ctx_).status().code(),
-            absl::StatusCode::kFailedPrecondition);
-}
-
-TEST_F(AlexaBotTest, WhileAPersonHoldsTheConversationTheModelIsNotAsked) {
-  ASSERT_TRUE(logic_->ReceiveAlexa(Ask("oi", "r1"), ctx_).ok());
-  const int64_t id = store_->Conversations()[0].id;
-  ASSERT_TRUE(
-      logic_->ClaimConversation(absl::StrCat("bots/voz/conversations/", id), "ana", ctx_).ok());
-  auto j = Json(logic_->ReceiveAlexa(Ask("ainda aí?", "r2"), ctx_));
-  EXPECT_THAT(j["response"]["outputSpeech"]["text"].get<std::string>(),
-              ::testing::HasSubstr("pessoa"));
-  EXPECT_EQ(model_.calls.size(), 1u);
-  auto history = History();
-  ASSERT_EQ(history.size(), 3u);
-  EXPECT_EQ(history[2].text, "ainda aí?");
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
-// In-memory fakes of the bot manager's dependencies for unit tests of the
-// logic: a BotStore (vectors behind a mutex, the same states and status codes
-// as PgBotStore, time from an injected clock), a scripted ReplyModel that
-// records what it was asked, a ChannelSender that records sends and a
-// ContextCache on a map. The SQL itself is tested on PostgreSQL in
-// pg_store_test.cc.
+// An in-memory BotStore for unit tests of the logic (vectors behind a mutex,
+// the same states and status codes as PgBotStore, time from an injected
+// clock; the completion rules are the logic's, completion_rules.h), and the
+// fakes of the other dependencies (fake_deps.h). The SQL itself is tested on
+// PostgreSQL in pg_store_test.cc.
 #pragma once
 
 #include <algorithm>
@@ -15,7 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/bot_manager/deps.h"
+#include "services/bot_manager/pipeline/completion_rules.h"
 #include "services/bot_manager/store.h"
+#include "services/bot_manager/tests/fake_deps.h"
 
 namespace genesis::bot::testing {
 
@@ -501,19 +502,20 @@ class FakeBotStore final : public BotStore {
       return absl::AbortedError("no longer pending");
     }
     Conversation* c = Conv(in->row.bot_id, in->row.contact);
-    messages_.push_back({c->id, {"contact", "", in->row.text, now_()}});
-    const bool bot_holds = c->state == kStateBot || c->state == kStateClosed;
-    if (outcome.reply && bot_holds) {
-      messages_.push_back({c->id, {"bot", "", *outcome.reply, now_()}});
+    // The rules are the logic's (completion_rules.h); the fake applies the writes.
+    CompletionPlan plan = PlanCompletion(*c, in->row, outcome);
+    for (const auto& m : plan.messages)
+      messages_.push_back({c->id, {m.author, "", m.text, now_()}});
+    if (plan.outbox) {
       FakeOutbox o;
       o.row = {++next_id_,
                in->row.bot_id,
                in->row.channel,
                in->row.contact,
                in->row.reply_to,
-               *outcome.reply,
-               absl::StrCat(in->row.bot_id, "-in-", in->row.id),
-               outcome.sandboxed ? "sandboxed" : "pending",
+               plan.outbox->text,
+               plan.outbox->idempotency_key,
+               plan.outbox->state,
                0,
                "",
                "",
@@ -527,15 +529,8 @@ class FakeBotStore final : public BotStore {
       }
       outbox_.push_back(o);
     }
-    if (outcome.handoff_reason && bot_holds) {
-      c->state = kStateHandoffWaiting;
-      c->handoff_reason = *outcome.handoff_reason;
-      c->handoff_time = now_();
-      c->failures = 0;
-    } else {
-      if (c->state == kStateClosed) c->state = kStateBot;
-      c->failures = outcome.reset_failures ? 0 : c->failures + 1;
-    }
+    *c = std::move(plan.conversation);
+    if (plan.handed_off) c->handoff_time = now_();
     c->update_time = now_();
     in->row.state = "done";
     in->lease_until = absl::InfinitePast();
@@ -608,85 +603,6 @@ class FakeBotStore final : public BotStore {
   std::deque<Conversation> convs_;
   std::vector<FakeMessage> messages_;
   std::vector<NewProactive> proactive_calls_;
-};
-
-// Answers from a script (one result per call, the last one repeated) and
-// records the context of every call.
-class ScriptedModel final : public ReplyModel {
- public:
-  struct Shared {
-    std::mutex mu;
-    std::vector<absl::StatusOr<ModelReply>> script;
-    std::vector<std::vector<Message>> calls;
-    // Called first by every call, without the lock (set before any call).
-    std::function<void(const std::vector<Message>&)> on_call;
-  };
-  explicit ScriptedModel(Shared* shared) : shared_(shared) {}
-  absl::StatusOr<ModelReply> Reply(const BotConfig&, const std::vector<Message>& context,
-                                   const CallContext&) override {
-    if (shared_->on_call) shared_->on_call(context);
-    std::lock_guard<std::mutex> l(shared_->mu);
-    const size_t n = shared_->calls.size();
-    shared_->calls.push_back(context);
-    if (shared_->script.empty()) return ModelReply{"echo: " + context.back().text, false};
-    return shared_->script[std::min(n, shared_->script.size() - 1)];
-  }
-
- private:
-  Shared* shared_;
-};
-
-// Records sends; fails the next `fail_next` of them with `failure`.
-class RecordingSender final : public ChannelSender {
- public:
-  struct Shared {
-    std::mutex mu;
-    std::vector<OutboxRow> sent;
-    int fail_next = 0;
-    absl::Status failure = absl::UnavailableError("channel down");
-  };
-  explicit RecordingSender(Shared* shared) : shared_(shared) {}
-  absl::StatusOr<SendResult> Send(const BotConfig&, const OutboxRow& row,
-                                  const CallContext&) override {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    if (shared_->fail_next > 0) {
-      --shared_->fail_next;
-      return shared_->failure;
-    }
-    shared_->sent.push_back(row);
-    return SendResult{absl::StrCat("ext-", row.id)};
-  }
-
- private:
-  Shared* shared_;
-};
-
-class MapContextCache final : public ContextCache {
- public:
-  struct Shared {
-    std::mutex mu;
-    std::map<int64_t, std::vector<Message>> entries;
-  };
-  explicit MapContextCache(Shared* shared) : shared_(shared) {}
-  std::optional<std::vector<Message>> Get(int64_t id, const CallContext&) override {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    auto it = shared_->entries.find(id);
-    if (it == shared_->entries.end()) return std::nullopt;
-    return it->second;
-  }
-  void Put(int64_t id, const std::vector<Message>& messages, const CallContext&) override {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    shared_->entries[id] = messages;
-  }
-  int64_t Erase(const std::vector<int64_t>& ids, const CallContext&) override {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    int64_t n = 0;
-    for (int64_t id : ids) n += static_cast<int64_t>(shared_->entries.erase(id));
-    return n;
-  }
-
- private:
-  Shared* shared_;
 };
 
 }  // namespace genesis::bot::testing

@@ -1,37 +1,9 @@
-// The bot manager's storage on real PostgreSQL and Redis (label `pg`): inbox
+// The reply pipeline's storage on real PostgreSQL (label `pg`): inbox
 // idempotency, leases with SKIP LOCKED and their expiry, exactly one reply per
-// inbound message, outbox state changes and delivery statuses, the proactive
-// rules (daily cap per recipient, approval before the first message to a new
-// contact), erasure counts and the Redis context cache (TTL, erasure); one
-// poisoned webhook (NUL, invalid UTF-8) in a group commit fails nobody and
-// leaks nothing. Each test gets a fresh database and its own Redis key prefix.
-#include "services/bot_manager/pg_store.h"
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <pqxx/pqxx>
-
-#include <functional>
-#include <map>
-#include <thread>
-
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
-#include "common/text.h"
-#include "services/bot_manager/webhooks.h"
-
-#include "absl/time/civil_time.h"
-#include "common/migrations.h"
-#include "services/bot_manager/bot_manager.h"
-#include "services/bot_manager/context_cache.h"
-#include "services/bot_manager/tests/fake_store.h"
-#include "tests/testing/test_database.h"
-
-namespace genesis {
-std::vector<Migration> BotManagerMigrations();
-}
+// inbound message, outbox state changes and delivery statuses, batches of
+// webhooks and completions; one poisoned webhook (NUL, invalid UTF-8) in a
+// group commit fails nobody and leaks nothing. Each test gets a fresh database.
+#include "services/bot_manager/tests/pg_store_fixture.h"
 
 namespace genesis::bot {
 namespace {
@@ -40,74 +12,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-
-class BotPgStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    db_ = genesis::testing::TestDatabase::Create();
-    if (!db_) GTEST_SKIP() << "GENESIS_TEST_PG_DSN not set (scripts/test.sh sets it)";
-    ASSERT_TRUE(ApplyMigrations(db_->dsn(), "bot_manager", BotManagerMigrations()).ok());
-    PgPoolOptions options;
-    options.dsn = db_->dsn();
-    options.size = 4;
-    pool_ = std::make_unique<PgPool>(options, nullptr);
-    auto store = std::make_unique<PgBotStore>(pool_.get());
-    store_ = store.get();
-    BotManagerOptions o;
-    o.now = [this] { return now_; };
-    logic_ = std::make_unique<BotManager>(
-        std::move(store), nullptr, std::make_unique<bot::testing::ScriptedModel>(&model_),
-        std::make_unique<bot::testing::RecordingSender>(&sender_),
-        [](const std::string&) -> std::optional<std::string> { return "secret"; }, o);
-    for (const char* id : {"wa", "tg"}) {
-      BotConfig b;
-      b.id = id;
-      b.channel = std::string(id) == "wa" ? Channel::kWhatsApp : Channel::kTelegram;
-      b.webhook_secret_env = "S";
-      b.access_token_env = "T";
-      b.verify_token_env = "V";
-      b.phone_number_id = "1";
-      b.proactive_daily_limit = 2;
-      ASSERT_TRUE(store_->CreateBot(b, ctx_).ok());
-    }
-  }
-
-  // Answers and sends until nothing is left (a claim takes one message per conversation).
-  void ProcessAll() {
-    for (int i = 0; i < 20; ++i) {
-      auto in = logic_->ProcessInbox(ctx_);
-      auto out = logic_->SendOutbox(ctx_);
-      ASSERT_TRUE(in.ok() && out.ok());
-      if (*in == 0 && *out == 0) return;
-    }
-  }
-
-  int64_t Count(const std::string& sql) {
-    pqxx::connection c(db_->dsn());
-    pqxx::nontransaction tx(c);
-    return tx.exec(sql)[0][0].as<int64_t>();
-  }
-  void Exec(const std::string& sql) {
-    pqxx::connection c(db_->dsn());
-    pqxx::nontransaction tx(c);
-    tx.exec(sql);
-  }
-
-  static WebhookEvents Messages(const std::string& contact, std::vector<std::string> ids) {
-    WebhookEvents e;
-    for (const auto& id : ids) e.messages.push_back({id, contact, contact, "texto " + id});
-    return e;
-  }
-
-  std::unique_ptr<genesis::testing::TestDatabase> db_;
-  std::unique_ptr<PgPool> pool_;
-  PgBotStore* store_ = nullptr;
-  std::unique_ptr<BotManager> logic_;
-  bot::testing::ScriptedModel::Shared model_;
-  bot::testing::RecordingSender::Shared sender_;
-  absl::Time now_ = absl::Now();
-  CallContext ctx_ = CallContext::Background();
-};
 
 TEST_F(BotPgStoreTest, InboxIsIdempotentPerBotChannelAndExternalId) {
   auto first = store_->Ingest("wa", "whatsapp", Messages("5511", {"wamid.1", "wamid.2"}), ctx_);
@@ -424,85 +328,6 @@ TEST_F(BotPgStoreTest, ABatchOfCompletionsAppliesEachInOrderToItsConversation) {
             2);
 }
 
-TEST_F(BotPgStoreTest, ProactiveMessagesNeedApprovalForANewContactAndRespectTheDailyCap) {
-  auto first = logic_->CreateProactiveMessage("bots/tg", "777", "Novidade", "", ctx_);
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(first->state, kProactiveAwaitingApproval);
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox"), 0);  // nothing goes out
-  auto approved = logic_->ApproveProactiveMessage("bots/tg/proactiveMessages/" + first->id, ctx_);
-  ASSERT_TRUE(approved.ok()) << approved.status();
-  EXPECT_EQ(approved->state, kProactiveQueued);
-  EXPECT_EQ(logic_->ApproveProactiveMessage("bots/tg/proactiveMessages/" + first->id, ctx_)
-                .status()
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
-  // Approved once, the contact's next message is queued at once; a retry is the same message.
-  auto second = logic_->CreateProactiveMessage("bots/tg", "777", "Lembrete", "req-2", ctx_);
-  ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second->state, kProactiveQueued);
-  auto retry = logic_->CreateProactiveMessage("bots/tg", "777", "Lembrete", "req-2", ctx_);
-  ASSERT_TRUE(retry.ok());
-  EXPECT_EQ(retry->id, second->id);
-  // The cap (2 for this bot) counts per recipient and day.
-  auto third = logic_->CreateProactiveMessage("bots/tg", "777", "Mais um", "", ctx_);
-  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(third.status().message(), HasSubstr("daily maximum"));
-  now_ += absl::Hours(24);
-  EXPECT_TRUE(logic_->CreateProactiveMessage("bots/tg", "777", "Bom dia", "", ctx_).ok());
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox WHERE proactive_id IS NOT NULL"), 3);
-}
-
-TEST_F(BotPgStoreTest, AContactWhoWroteFirstNeedsNoApproval) {
-  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a"}), ctx_).ok());
-  ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());
-  auto m = logic_->CreateProactiveMessage("bots/wa", "5511", "Oferta", "", ctx_);
-  ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_EQ(m->state, kProactiveQueued);
-}
-
-TEST_F(BotPgStoreTest, ErasureRemovesOneContactAndCountsWhatItRemoved) {
-  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"a", "b"}), ctx_).ok());
-  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5522", {"c"}), ctx_).ok());
-  ProcessAll();
-  ASSERT_TRUE(logic_->CreateProactiveMessage("bots/wa", "5511", "Oferta", "", ctx_).ok());
-  auto counts = logic_->EraseContact("bots/wa/contacts/5511", ctx_);
-  ASSERT_TRUE(counts.ok()) << counts.status();
-  EXPECT_EQ(counts->messages, 4);  // two from the contact, two replies
-  EXPECT_EQ(counts->conversations, 1);
-  EXPECT_EQ(counts->inbox, 2);
-  EXPECT_EQ(counts->outbox, 3);  // two replies and the proactive message
-  EXPECT_EQ(counts->proactive, 1);
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox WHERE contact = '5511'"), 0);
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.contacts WHERE contact = '5511'"), 0);
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.conversations"), 1);  // 5522's is kept
-  auto none = logic_->EraseContact("bots/wa/contacts/5511", ctx_);
-  ASSERT_TRUE(none.ok());
-  EXPECT_EQ(none->messages + none->conversations + none->inbox + none->outbox, 0);
-}
-
-TEST_F(BotPgStoreTest, RetentionPurgesOnlyFinishedRowsOlderThanTheCutoff) {
-  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5511", {"old", "new"}), ctx_).ok());
-  ProcessAll();  // both answered: 2 inbox, 2 outbox, 4 messages, and sent
-  ASSERT_TRUE(store_->Ingest("wa", "whatsapp", Messages("5522", {"waiting"}), ctx_).ok());
-  // "old" and everything about it happened three years ago; 5522's row is still pending.
-  Exec(
-      "UPDATE bot_manager.inbox SET create_time = now() - interval '3 years' "
-      "WHERE external_id IN ('old', 'waiting')");
-  Exec(
-      "UPDATE bot_manager.outbox SET create_time = now() - interval '3 years' "
-      "WHERE text LIKE '%texto old'");
-  Exec(
-      "UPDATE bot_manager.messages SET create_time = now() - interval '3 years' "
-      "WHERE text LIKE '%texto old'");
-  auto purged = store_->PurgeBefore(absl::Now() - absl::Hours(24 * 730), 1000, ctx_);
-  ASSERT_TRUE(purged.ok()) << purged.status();
-  EXPECT_EQ(*purged, 4);  // one inbox row, its reply, two messages
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.inbox WHERE external_id = 'waiting'"), 1);
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.messages"), 2);
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.conversations"), 1);  // 5511 still talks
-  EXPECT_EQ(*store_->PurgeBefore(absl::Now() - absl::Hours(24 * 730), 1000, ctx_), 0);
-}
-
 TEST_F(BotPgStoreTest, ABatchWithNulOrInvalidUtf8TextsStoresEveryMessage) {
   using namespace std::string_literals;
   // Straight to the store (no edge replacement): the array literal stays whole.
@@ -637,84 +462,6 @@ TEST_F(BotPgStoreTest, OnePoisonedWebhookAmongConcurrentOnesFailsNobodyAndLeaksN
     }
   }
   EXPECT_EQ(stored.size(), deliveries.size());
-}
-
-TEST_F(BotPgStoreTest, ABotFieldWithNulIsAFieldViolationNotADatabaseError) {
-  using namespace std::string_literals;
-  BotConfig b;
-  b.channel = Channel::kTelegram;
-  b.display_name = "Suporte\0oculto"s;
-  b.webhook_secret_env = "S";
-  b.access_token_env = "T";
-  auto created = logic_->CreateBot("nul", b, ctx_);
-  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(FieldViolationsOf(created.status()),
-              ElementsAre(std::make_pair(std::string("bot.display_name"),
-                                         std::string("must not contain NUL characters (U+0000)"))));
-  b.display_name = "Suporte";
-  ASSERT_TRUE(logic_->CreateBot("ok", b, ctx_).ok());
-  BotConfig patch;
-  patch.system_prompt = "Voc\xEA";  // Latin-1
-  auto updated = logic_->UpdateBot("bots/ok", patch, {"system_prompt"}, "", ctx_);
-  EXPECT_EQ(updated.status().code(), absl::StatusCode::kInvalidArgument);
-  ASSERT_EQ(FieldViolationsOf(updated.status()).size(), 1u);
-  EXPECT_EQ(FieldViolationsOf(updated.status())[0].first, "bot.system_prompt");
-  EXPECT_THAT(FieldViolationsOf(updated.status())[0].second, HasSubstr("must be valid UTF-8"));
-  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.bots WHERE id = 'nul'"), 0);
-}
-
-TEST(RedisContextCacheTest, KeepsContextForItsTtlAndErasesIt) {
-  auto url = genesis::testing::TestRedisUrl();
-  if (!url) GTEST_SKIP() << "GENESIS_TEST_REDIS_URL not set (scripts/test.sh sets it)";
-  RedisOptions options;
-  options.url = *url;
-  options.command_timeout = absl::Seconds(1);
-  auto redis = RedisClient::Create(options, nullptr);
-  ASSERT_TRUE(redis.ok()) << redis.status();
-  const std::string prefix = absl::StrCat("bottest:", absl::ToUnixNanos(absl::Now()), ":");
-  RedisContextCache cache(redis->get(), prefix, absl::Minutes(30));
-  const CallContext ctx = CallContext::Background();
-  EXPECT_FALSE(cache.Get(7, ctx).has_value());  // a miss: rebuilt from PostgreSQL
-  const absl::Time t = absl::FromUnixMicros(1700000000123456);
-  cache.Put(7, {{"contact", "", "olá", t}, {"human", "ana", "oi", t}}, ctx);
-  auto got = cache.Get(7, ctx);
-  ASSERT_TRUE(got.has_value());
-  ASSERT_THAT(*got, SizeIs(2));
-  EXPECT_EQ((*got)[0].text, "olá");
-  EXPECT_EQ((*got)[1].agent, "ana");
-  EXPECT_EQ((*got)[1].create_time, t);
-  auto generation = (*redis)->Get(prefix + "ctx:gen", absl::Now() + absl::Seconds(1));
-  ASSERT_TRUE(generation.ok() && generation->has_value());
-  auto ttl = (*redis)->Command({"PTTL", cache.Key(std::stoll(**generation), 7)},
-                               absl::Now() + absl::Seconds(1));
-  ASSERT_TRUE(ttl.ok());
-  EXPECT_GT(ttl->integer, absl::ToInt64Milliseconds(absl::Minutes(29)));
-  EXPECT_LE(ttl->integer, absl::ToInt64Milliseconds(absl::Minutes(30)));
-  EXPECT_EQ(cache.Erase({7, 8}, ctx), 1);
-  EXPECT_FALSE(cache.Get(7, ctx).has_value());
-}
-
-TEST(RedisContextCacheTest, AWriteThatFailedNeverLetsTheOlderContextBeReadBack) {
-  auto url = genesis::testing::TestRedisUrl();
-  if (!url) GTEST_SKIP() << "GENESIS_TEST_REDIS_URL not set (scripts/test.sh sets it)";
-  RedisOptions options;
-  options.url = *url;
-  options.command_timeout = absl::Seconds(1);
-  auto redis = RedisClient::Create(options, nullptr);
-  ASSERT_TRUE(redis.ok()) << redis.status();
-  const std::string prefix = absl::StrCat("bottest:", absl::ToUnixNanos(absl::Now()), ":");
-  const CallContext ctx = CallContext::Background();
-  const absl::Time t = absl::FromUnixMicros(1700000000123456);
-  // Two replicas sharing the keys; the first one's writes are refused by Redis
-  // (a zero expiry), standing for a write that could not be delivered.
-  RedisContextCache failing(redis->get(), prefix, absl::ZeroDuration());
-  RedisContextCache other(redis->get(), prefix, absl::Minutes(30));
-  EXPECT_FALSE(failing.Get(99, ctx).has_value());  // its start-up bump
-  other.Put(7, {{"contact", "", "first turn", t}}, ctx);
-  ASSERT_TRUE(other.Get(7, ctx).has_value());
-  failing.Put(7, {{"contact", "", "first turn", t}, {"bot", "", "second turn", t}}, ctx);
-  EXPECT_FALSE(failing.Get(7, ctx).has_value()) << "the older context was read back";
-  EXPECT_FALSE(other.Get(7, ctx).has_value()) << "the other replica read the older context";
 }
 
 }  // namespace

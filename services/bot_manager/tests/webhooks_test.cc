@@ -1,4 +1,7 @@
-#include "services/bot_manager/webhooks.h"
+#include "services/bot_manager/channels/mattermost/mattermost.h"
+#include "services/bot_manager/channels/telegram/telegram.h"
+#include "services/bot_manager/channels/webhook_util.h"
+#include "services/bot_manager/channels/whatsapp/whatsapp.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,5 @@
-#include "services/bot_manager/alexa.h"
+#include "services/bot_manager/channels/alexa/alexa.h"
 
-#include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -18,10 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/http_client.h"
 #include "common/logging.h"
 #include "common/status.h"
-#include "services/bot_manager/bot_manager.h"
-#include "services/bot_manager/webhooks.h"
+#include "services/bot_manager/channels/webhook_util.h"
 
 namespace genesis::bot {
 namespace {
@@ -97,47 +96,35 @@ absl::StatusOr<std::vector<X509Ptr>> ReadPemCerts(absl::string_view pem) {
   return certs;
 }
 
-size_t Collect(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  if (out->size() + size * n > kMaxChainBytes) return 0;
-  out->append(data, size * n);
-  return size * n;
-}
-
-class CurlFetcher final : public CertChainFetcher {
+// Downloads a chain with the mesh's HTTP client (common/http_client.h).
+class HttpCertChainFetcher final : public CertChainFetcher {
  public:
   absl::StatusOr<std::string> Fetch(const std::string& url, absl::Duration timeout) override {
-    std::unique_ptr<CURL, Deleter<CURL, curl_easy_cleanup>> curl(curl_easy_init());
-    if (!curl) return absl::InternalError("curl_easy_init failed");
-    std::string body;
-    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(timeout)));
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &Collect);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
-    const CURLcode rc = curl_easy_perform(curl.get());
-    if (rc == CURLE_OPERATION_TIMEDOUT) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("downloading the Alexa certificate chain ", url, " timed out"));
+    HttpRequest request;
+    request.url = url;
+    request.timeout = timeout;
+    request.max_response_bytes = kMaxChainBytes;
+    request.follow_redirects = false;
+    auto response = HttpGet(request);
+    if (!response.ok()) {
+      switch (response.status().code()) {
+        case absl::StatusCode::kDeadlineExceeded:
+          return absl::DeadlineExceededError(
+              absl::StrCat("downloading the Alexa certificate chain ", url, " timed out"));
+        case absl::StatusCode::kResourceExhausted:
+          return absl::UnauthenticatedError(absl::StrCat("the Alexa certificate chain at ", url,
+                                                         " is larger than ", kMaxChainBytes,
+                                                         " bytes"));
+        default:
+          return absl::UnavailableError(absl::StrCat("cannot download the Alexa certificate chain ",
+                                                     url, ": ", response.status().message()));
+      }
     }
-    if (rc == CURLE_WRITE_ERROR) {
-      return absl::UnauthenticatedError(absl::StrCat("the Alexa certificate chain at ", url,
-                                                     " is larger than ", kMaxChainBytes, " bytes"));
+    if (response->status != 200) {
+      return absl::UnauthenticatedError(absl::StrCat("the Alexa certificate chain URL ", url,
+                                                     " answered HTTP ", response->status));
     }
-    if (rc != CURLE_OK) {
-      return absl::UnavailableError(absl::StrCat("cannot download the Alexa certificate chain ",
-                                                 url, ": ", curl_easy_strerror(rc)));
-    }
-    long status = 0;
-    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-    if (status != 200) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("the Alexa certificate chain URL ", url, " answered HTTP ", status));
-    }
-    return body;
+    return std::move(response->body);
   }
 };
 
@@ -197,8 +184,8 @@ absl::Status CheckAlexaCertUrl(absl::string_view url, const std::vector<AlexaCer
                                                  kAlexaCertUrlPrefix, "...)"));
 }
 
-std::unique_ptr<CertChainFetcher> MakeCurlCertChainFetcher() {
-  return std::make_unique<CurlFetcher>();
+std::unique_ptr<CertChainFetcher> MakeHttpCertChainFetcher() {
+  return std::make_unique<HttpCertChainFetcher>();
 }
 
 // --- the verifier
@@ -433,174 +420,6 @@ std::string AlexaResponseJson(absl::string_view speech, bool end_session) {
   }
   return json{{"version", "1.0"}, {"response", response}}.dump(-1, ' ', false,
                                                                json::error_handler_t::replace);
-}
-
-// --- the bot manager's Alexa requests
-
-namespace {
-
-bool ValidBotId(absl::string_view id) {
-  if (id.empty() || id.size() > 63 || !absl::ascii_islower(id[0]) || id.back() == '-') {
-    return false;
-  }
-  for (char c : id) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
-  }
-  return true;
-}
-
-std::string HeaderOf(const WebhookRequest& req, const char* name) {
-  auto it = req.headers.find(name);
-  return it == req.headers.end() ? "" : it->second;
-}
-
-// The model's handoff marker is for the text channels; it is not spoken.
-std::string Spoken(std::string text) {
-  for (size_t at; (at = text.find("[HANDOFF]")) != std::string::npos;) text.erase(at, 9);
-  return std::string(absl::StripAsciiWhitespace(text));
-}
-
-}  // namespace
-
-absl::StatusOr<std::string> BotManager::ReceiveAlexa(const WebhookRequest& req,
-                                                     const CallContext& ctx) {
-  auto count = [&](const char* result) {
-    if (metrics_.webhooks != nullptr) metrics_.webhooks->WithLabels({"alexa", result}).Inc(1);
-  };
-  auto reject = [&](absl::Status st) {
-    count("rejected");
-    return st;
-  };
-  if (!ValidBotId(req.bot)) {
-    return reject(InvalidField("bot", absl::StrCat("'", req.bot, "' is not a bot id")));
-  }
-  if (options_.alexa_verifier == nullptr) {
-    return reject(absl::FailedPreconditionError("Alexa requests are not enabled on this service"));
-  }
-  auto bot = CachedBot(req.bot, ctx);
-  if (!bot.ok()) return reject(bot.status());
-  if (bot->channel != Channel::kAlexa) {
-    return reject(absl::FailedPreconditionError(absl::StrCat(
-        "bot '", req.bot, "' is a ", ChannelName(bot->channel),
-        " bot; its webhooks go to /v1/webhooks/", ChannelName(bot->channel), "/", req.bot)));
-  }
-  if (auto st = options_.alexa_verifier->Verify(HeaderOf(req, "signaturecertchainurl"),
-                                                HeaderOf(req, "signature-256"),
-                                                HeaderOf(req, "signature"), req.body);
-      !st.ok()) {
-    return reject(st);
-  }
-  auto request = ParseAlexaRequest(req.body);
-  if (!request.ok()) return reject(request.status());
-  if (auto st = CheckAlexaTimestamp(*request, options_.now(), options_.alexa_timestamp_tolerance);
-      !st.ok()) {
-    return reject(st);
-  }
-  if (auto st = CheckAlexaApplication(*request, bot->alexa_skill_id); !st.ok()) return reject(st);
-
-  if (request->type == "LaunchRequest") {
-    count("accepted");
-    return AlexaResponseJson(options_.alexa_welcome, false);
-  }
-  if (request->type != "IntentRequest") {
-    // SessionEndedRequest, System.ExceptionEncountered, ...: no speech allowed.
-    count("accepted");
-    return AlexaResponseJson("", true);
-  }
-  const std::string& intent = request->intent_name;
-  if (intent == "AMAZON.StopIntent" || intent == "AMAZON.CancelIntent" ||
-      intent == "AMAZON.NoIntent") {
-    count("accepted");
-    return AlexaResponseJson(options_.alexa_goodbye, true);
-  }
-  if (intent == "AMAZON.HelpIntent") {
-    count("accepted");
-    return AlexaResponseJson(options_.alexa_help, false);
-  }
-  std::string words = AlexaUtterance(*request, options_.alexa_utterance_slots);
-  if (words.empty()) {
-    count("accepted");
-    return AlexaResponseJson(options_.alexa_not_understood, false);
-  }
-  if (words.size() > 4096) words.resize(4096);
-  auto speech = AlexaTurn(*bot, *request, words, ctx);
-  if (!speech.ok()) return reject(speech.status());
-  count("accepted");
-  return AlexaResponseJson(*speech, false);
-}
-
-absl::StatusOr<std::string> BotManager::AlexaTurn(const BotConfig& bot, const AlexaRequest& request,
-                                                  const std::string& words,
-                                                  const CallContext& ctx) {
-  const std::string channel = ChannelName(Channel::kAlexa);
-  WebhookEvents events;
-  events.messages.push_back({request.request_id, request.user_id, request.user_id, words});
-  GENESIS_RETURN_IF_ERROR(MakeStorable(&events, "Alexa"));
-  // Written leased to this request for the answer's grace period (no worker takes it
-  // meanwhile; if this request never records the turn, a worker does after the lease),
-  // with the contact's conversation opened in the same statement.
-  GENESIS_ASSIGN_OR_RETURN(auto stored, store_->IngestBatch({{bot.id, channel, events}},
-                                                            options_.alexa_answer_grace, ctx));
-  GENESIS_RETURN_IF_ERROR(stored[0].status);
-  if (stored[0].result.accepted == 0 || stored[0].leased.empty()) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("Alexa request '", request.request_id, "' was already answered"));
-  }
-  const InboxRow& row = stored[0].leased[0];
-  InboxOutcome outcome;
-  outcome.inbox_id = row.id;
-
-  Conversation conv;
-  if (row.conversation_id != 0) {
-    conv.id = row.conversation_id;
-    conv.state = row.conversation_state;
-  } else {
-    GENESIS_ASSIGN_OR_RETURN(conv, store_->OpenConversation(bot.id, request.user_id, ctx));
-  }
-  std::string speech;
-  std::vector<Message> context;
-  if (conv.state == kStateHandoffWaiting || conv.state == kStateHandoffActive) {
-    speech = options_.alexa_held;  // a person holds it: record the words, no answer
-  } else {
-    if (auto cached = cache_->Get(conv.id, ctx)) {
-      context = std::move(*cached);
-    } else if (!row.new_conversation) {
-      GENESIS_ASSIGN_OR_RETURN(context,
-                               store_->RecentMessages(conv.id, bot.max_context_messages, ctx));
-    }
-    context.push_back({"contact", "", words, options_.now()});
-    CallContext model_ctx = ctx;
-    model_ctx.deadline = std::min(ctx.deadline, absl::Now() + options_.alexa_reply_timeout);
-    auto reply = model_->Reply(
-        bot, TrimContext(context, bot.max_context_messages, options_.max_context_bytes), model_ctx);
-    if (reply.ok() && !Spoken(reply->text).empty()) {
-      speech = Spoken(reply->text);
-      outcome.reply = speech;
-      outcome.sandboxed = reply->sandbox || bot.sandbox;
-    } else {
-      Logger("bot.alexa")
-          ->warn("bot {} request {}: no answer from the model: {}", bot.id, request.request_id,
-                 reply.ok() ? "empty answer" : std::string(reply.status().message()));
-      speech = options_.alexa_unavailable;
-      outcome.reset_failures = false;
-    }
-  }
-  if (auto st = store_->CompleteInbox(outcome, ctx); !st.ok()) {
-    // The words are still answered; the worker records the row later.
-    Logger("bot.alexa")
-        ->warn("bot {} request {}: turn not recorded: {}", bot.id, request.request_id,
-               st.message());
-    return speech;
-  }
-  Inc(metrics_.inbox_processed);
-  if (outcome.reply) {
-    handed_outbox_.ClaimNow();  // written for a claim, not handed over
-    if (options_.on_outbox) options_.on_outbox();
-    context.push_back({"bot", "", *outcome.reply, options_.now()});
-    cache_->Put(conv.id, TrimContext(context, bot.max_context_messages, options_.max_context_bytes),
-                ctx);
-  }
-  return speech;
 }
 
 }  // namespace genesis::bot

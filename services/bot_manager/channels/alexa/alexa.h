@@ -68,8 +68,9 @@ class CertChainFetcher {
   virtual absl::StatusOr<std::string> Fetch(const std::string& url, absl::Duration timeout) = 0;
 };
 
-// libcurl, redirects not followed, at most 64 KiB.
-std::unique_ptr<CertChainFetcher> MakeCurlCertChainFetcher();
+// Over the mesh's HTTP client (common/http_client.h): redirects not followed,
+// at most 64 KiB.
+std::unique_ptr<CertChainFetcher> MakeHttpCertChainFetcher();
 
 struct AlexaVerifierOptions {
   std::vector<AlexaCertUrlRule> url_rules;  // empty: Amazon's
@@ -127,6 +128,12 @@ struct AlexaRequest {
   std::map<std::string, std::string> slots;  // slot name -> value (filled slots only)
   std::string end_reason;                    // SessionEndedRequest
 };
+
+// The request headers (lower-case) Verify reads: Signature-256, Signature,
+// SignatureCertChainUrl.
+[[nodiscard]] inline std::vector<std::string> AlexaHeaderNames() {
+  return {"signature-256", "signature", "signaturecertchainurl"};
+}
 
 // Parses the request body. INVALID_ARGUMENT naming the missing or malformed field.
 [[nodiscard]] absl::StatusOr<AlexaRequest> ParseAlexaRequest(absl::string_view body);

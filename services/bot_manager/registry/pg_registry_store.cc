@@ -1,0 +1,79 @@
+// PgBotStore, the bot registry's part (registry_store.h): bots.
+#include "services/bot_manager/pg_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/pg_array.h"
+#include "common/status.h"
+#include "common/text.h"
+#include "services/bot_manager/pg_rows.h"
+
+namespace genesis::bot {
+
+using namespace pg;  // NOLINT: the row mapping of the bot manager's tables
+
+absl::StatusOr<BotConfig> PgBotStore::CreateBot(const BotConfig& bot, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<BotConfig> {
+    auto r = tx.exec_params(absl::StrCat("INSERT INTO bot_manager.bots (id, channel, config) "
+                                         "VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING "
+                                         "RETURNING ",
+                                         kBotColumns),
+                            bot.id, ChannelName(bot.channel), BotJson(bot).dump());
+    if (r.empty()) {
+      return absl::AlreadyExistsError(absl::StrCat("bot 'bots/", bot.id, "' already exists"));
+    }
+    return BotOf(r[0]);
+  });
+}
+
+absl::StatusOr<BotConfig> PgBotStore::GetBot(const std::string& id, const CallContext& ctx) {
+  return pool_->ReadOnly(ctx.deadline,
+                         [&](pqxx::read_transaction& tx) -> absl::StatusOr<BotConfig> {
+                           auto r = tx.exec_params(absl::StrCat("SELECT ", kBotColumns,
+                                                                " FROM bot_manager.bots "
+                                                                "WHERE id = $1"),
+                                                   id);
+                           if (r.empty()) return BotNotFound(id);
+                           return BotOf(r[0]);
+                         });
+}
+
+absl::StatusOr<std::vector<BotConfig>> PgBotStore::ListBots(const std::string& after_id, int limit,
+                                                            const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<BotConfig>> {
+        auto r = tx.exec_params(absl::StrCat("SELECT ", kBotColumns,
+                                             " FROM bot_manager.bots WHERE id > $1 "
+                                             "ORDER BY id LIMIT $2"),
+                                after_id, limit);
+        std::vector<BotConfig> out;
+        for (const auto& row : r) out.push_back(BotOf(row));
+        return out;
+      });
+}
+
+absl::StatusOr<BotConfig> PgBotStore::UpdateBot(const BotConfig& bot, int64_t expected_version,
+                                                const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<BotConfig> {
+    auto r = tx.exec_params(
+        absl::StrCat("UPDATE bot_manager.bots SET config = $2::jsonb, version = version + 1, "
+                     "update_time = now() WHERE id = $1 AND version = $3 RETURNING ",
+                     kBotColumns),
+        bot.id, BotJson(bot).dump(), expected_version);
+    if (!r.empty()) return BotOf(r[0]);
+    auto exists = tx.exec_params("SELECT 1 FROM bot_manager.bots WHERE id = $1", bot.id);
+    if (exists.empty()) return BotNotFound(bot.id);
+    return absl::AbortedError(
+        absl::StrCat("bot 'bots/", bot.id, "' was changed meanwhile; get it again and retry"));
+  });
+}
+
+absl::Status PgBotStore::DeleteBot(const std::string& id, const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+    // Outbox rows reference inbox rows and proactive messages: drop them first.
+    tx.exec_params("DELETE FROM bot_manager.outbox WHERE bot_id = $1", id);
+    auto r = tx.exec_params("DELETE FROM bot_manager.bots WHERE id = $1", id);
+    if (r.affected_rows() == 0) return BotNotFound(id);
+    return absl::OkStatus();
+  });
+}
+}  // namespace genesis::bot
