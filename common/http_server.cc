@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/listen.h"
 #include "common/logging.h"
 #include "common/metrics.h"
 
@@ -85,18 +86,7 @@ absl::StatusOr<std::unique_ptr<OpsHttpServer>> OpsHttpServer::Start(
   impl->registry = registry;
   impl->ready = std::move(ready);
   impl->live = std::move(live);
-  beast::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return absl::InvalidArgumentError("metrics host '" + host + "': " + ec.message());
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError("cannot listen for metrics on " + host + ":" +
-                                  std::to_string(port) + ": " + ec.message());
-  }
+  if (auto st = ListenTcp(impl->acceptor, host, port, "metrics"); !st.ok()) return st;
   int bound = impl->acceptor.local_endpoint().port();
   impl->Accept();
   Impl* raw = impl.get();

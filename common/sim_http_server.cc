@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/listen.h"
 
 namespace genesis {
 
@@ -119,18 +120,7 @@ absl::StatusOr<std::unique_ptr<SimHttpServer>> SimHttpServer::Start(const std::s
   auto impl = std::make_unique<Impl>();
   impl->max_connections = max_connections;
   impl->handler = std::move(handler);
-  beast::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("host '", host, "': ", ec.message()));
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", host, ":", port, ": ", ec.message()));
-  }
+  if (auto st = ListenTcp(impl->acceptor, host, port, "HTTP"); !st.ok()) return st;
   impl->port = impl->acceptor.local_endpoint().port();
   impl->Accept();
   Impl* raw = impl.get();

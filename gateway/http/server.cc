@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/listen.h"
 #include "common/logging.h"
 
 namespace genesis::gateway {
@@ -612,18 +613,7 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                               Handler handler) {
   auto impl = std::make_shared<Impl>(options, std::move(handler));
-  beast::error_code ec;
-  auto address = asio::ip::make_address(options.host, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad host '", options.host, "'"));
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.host, ":", options.port, ": ", ec.message()));
-  }
+  if (auto st = ListenTcp(impl->acceptor, options.host, options.port, "HTTP"); !st.ok()) return st;
   impl->Accept();
   for (int i = 0; i < options.io_threads; ++i) {
     impl->threads.emplace_back([io = &impl->io] { io->run(); });
