@@ -20,12 +20,21 @@ absl::StatusOr<RateLimitPolicy> RateLimitPolicy::Parse(absl::string_view text) {
   return RateLimitPolicy{count / seconds, std::max(1.0, count)};
 }
 
-RateLimitDecision TokenBucket::Take(absl::Time now) {
+void TokenBucket::Refill(absl::Time now) {
   if (now > updated_) {
     tokens_ =
         std::min(policy_.burst, tokens_ + absl::ToDoubleSeconds(now - updated_) * policy_.rate);
     updated_ = now;
   }
+}
+
+absl::Duration TokenBucket::TimeToToken(absl::Time now) {
+  Refill(now);
+  return tokens_ >= 1 ? absl::ZeroDuration() : absl::Seconds((1 - tokens_) / policy_.rate);
+}
+
+RateLimitDecision TokenBucket::Take(absl::Time now) {
+  Refill(now);
   RateLimitDecision d;
   if (tokens_ >= 1) {
     tokens_ -= 1;

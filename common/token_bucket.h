@@ -35,7 +35,17 @@ class TokenBucket {
       : policy_(policy), tokens_(policy.burst), updated_(now) {}
   RateLimitDecision Take(absl::Time now);
 
+  // For a caller that must hold several buckets at once (the bot manager's
+  // per-bot and per-recipient send limits): the time until one token is there
+  // (zero: now), after refilling to `now`; and TakeAhead, which takes one
+  // whether it is there yet or not (the balance goes negative: a send booked
+  // for later, which later callers wait behind).
+  absl::Duration TimeToToken(absl::Time now);
+  void TakeAhead() { tokens_ -= 1; }
+
  private:
+  void Refill(absl::Time now);
+
   RateLimitPolicy policy_;
   double tokens_;
   absl::Time updated_;

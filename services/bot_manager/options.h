@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 
 namespace genesis::bot {
@@ -77,7 +78,7 @@ struct BotManagerOptions {
   int purge_batch = 1000;
   // Sent when the model fails for good and the conversation goes to a human.
   std::string handoff_reply = "Vou chamar um atendente humano para continuar. Aguarde um momento.";
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  Clock* clock = Clock::Real();
   std::function<std::string()> new_id;  // ids of proactive messages (random when empty)
   // Threads of the reply pipeline's own worker loops (pipeline/reply_pipeline.h):
   // inbox workers (inbox -> router -> outbox) and outbox senders (outbox ->

@@ -23,6 +23,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "common/clock.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -147,7 +148,8 @@ void CheckSignature(absl::string_view in) {
   AlexaVerifierOptions options;
   options.trust_system_roots = false;
   options.extra_trusted_roots_pem = kRootPem;
-  options.now = [] { return kNow; };
+  static genesis::ManualClock clock(kNow);
+  options.clock = &clock;
   auto verifier =
       AlexaVerifier::Create(options, std::make_unique<FixedFetcher>(std::string(in.substr(b + 1))));
   FUZZ_CHECK(verifier.ok());

@@ -184,8 +184,9 @@ absl::StatusOr<EraseCounts> Conversations::EraseContact(const std::string& name,
 
 absl::StatusOr<int64_t> Conversations::PurgeExpired(const CallContext& ctx) {
   if (options_.retention <= absl::ZeroDuration()) return 0;
-  GENESIS_ASSIGN_OR_RETURN(int64_t n, store_->PurgeBefore(options_.now() - options_.retention,
-                                                          options_.purge_batch, ctx));
+  GENESIS_ASSIGN_OR_RETURN(
+      int64_t n,
+      store_->PurgeBefore(options_.clock->Now() - options_.retention, options_.purge_batch, ctx));
   Inc(metrics_.purged, static_cast<double>(n));
   return n;
 }

@@ -69,7 +69,7 @@ absl::StatusOr<ProactiveMessage> Conversations::CreateProactiveMessage(
     return absl::FailedPreconditionError(
         "an Alexa bot speaks only in answer to a request: it cannot send proactive messages");
   }
-  const absl::Time now = options_.now();
+  const absl::Time now = options_.clock->Now();
   GENESIS_ASSIGN_OR_RETURN(absl::Time send_time, EarliestSend(now, bot.quiet_hours));
   NewProactive p;
   p.id = options_.new_id ? options_.new_id() : RandomId();
@@ -95,7 +95,8 @@ absl::StatusOr<ProactiveMessage> Conversations::ApproveProactiveMessage(const st
                                                                         const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "proactiveMessages"));
   GENESIS_ASSIGN_OR_RETURN(BotConfig bot, bots_->Read(parts[1], ctx));
-  GENESIS_ASSIGN_OR_RETURN(absl::Time send_time, EarliestSend(options_.now(), bot.quiet_hours));
+  GENESIS_ASSIGN_OR_RETURN(absl::Time send_time,
+                           EarliestSend(options_.clock->Now(), bot.quiet_hours));
   return store_->ApproveProactive(parts[1], parts[3], send_time, bot.sandbox, ctx);
 }
 

@@ -74,7 +74,7 @@ ReplyPipeline::Admission ReplyPipeline::AdmitToGate(InboxRow* row) {
     }
   }
   Gate& gate = gates_[{row->bot_id, row->contact}];
-  if (gate.backlog_to != 0 && gate.backlog_expiry <= options_.now()) gate.backlog_to = 0;
+  if (gate.backlog_to != 0 && gate.backlog_expiry <= options_.clock->Now()) gate.backlog_to = 0;
   // A claim hands over the oldest waiting message of a conversation; one from
   // memory is newer than any the conversation has waiting in PostgreSQL.
   if (!row->claimed && gate.backlog_to != 0) {
@@ -125,7 +125,7 @@ void ReplyPipeline::AnswerInOrder(InboxRow row, const CallContext& ctx) {
         // Retried later (or taken again after its lease): the later messages wait
         // behind it in PostgreSQL, and so do those that arrive meanwhile.
         gate.backlog_to = std::max(gate.backlog_to, row.id);
-        gate.backlog_expiry = (done.ok() ? **done : options_.now()) + options_.inbox_lease;
+        gate.backlog_expiry = (done.ok() ? **done : options_.clock->Now()) + options_.inbox_lease;
         for (const auto& [w, until] : gate.waiting) {
           later.push_back(w.id);
           gate.backlog_to = std::max(gate.backlog_to, w.id);
@@ -137,7 +137,7 @@ void ReplyPipeline::AnswerInOrder(InboxRow row, const CallContext& ctx) {
         if (row.id >= gate.backlog_to) {
           gate.backlog_to = 0;
         } else {
-          gate.backlog_expiry = options_.now() + options_.inbox_lease;
+          gate.backlog_expiry = options_.clock->Now() + options_.inbox_lease;
         }
       }
       if (!gate.waiting.empty()) {
@@ -150,7 +150,7 @@ void ReplyPipeline::AnswerInOrder(InboxRow row, const CallContext& ctx) {
             later.push_back(w.id);
             gate.backlog_to = std::max(gate.backlog_to, w.id);
           }
-          gate.backlog_expiry = options_.now() + options_.inbox_lease;
+          gate.backlog_expiry = options_.clock->Now() + options_.inbox_lease;
           gate.waiting.clear();
         }
       }
@@ -175,7 +175,7 @@ absl::StatusOr<std::optional<absl::Time>> ReplyPipeline::ProcessOne(const InboxR
   if (row.channel == ChannelName(Channel::kAlexa)) {
     // Answered by the request that brought it (ReceiveAlexa); a row that
     // request left behind is recorded without an answer once it is late.
-    if (options_.now() - row.create_time < options_.alexa_answer_grace) {
+    if (options_.clock->Now() - row.create_time < options_.alexa_answer_grace) {
       GENESIS_RETURN_IF_ERROR(store_->RetryInbox(row.id,
                                                  row.create_time + options_.alexa_answer_grace,
                                                  "being answered in its Alexa request", ctx));
@@ -220,7 +220,7 @@ absl::StatusOr<std::optional<absl::Time>> ReplyPipeline::ProcessOne(const InboxR
     GENESIS_ASSIGN_OR_RETURN(context,
                              store_->RecentMessages(conv.id, bot.max_context_messages, ctx));
   }
-  context.push_back({"contact", "", row.text, options_.now()});
+  context.push_back({"contact", "", row.text, options_.clock->Now()});
   if (IsHandoffRequest(row.text)) {
     outcome.reply = options_.handoff_reply;
     outcome.handoff_reason = "the contact asked for a person";
@@ -230,7 +230,7 @@ absl::StatusOr<std::optional<absl::Time>> ReplyPipeline::ProcessOne(const InboxR
     if (!reply.ok()) {
       const absl::Status& st = reply.status();
       const std::string why = absl::StrCat(absl::StatusCodeToString(st.code()), ": ", st.message());
-      const absl::Time now = options_.now();
+      const absl::Time now = options_.clock->Now();
       if (RouterUnavailable(st)) {
         // Infrastructure, not the conversation: retried with backoff within the window.
         const absl::Time retry_at = now + Backoff(row.attempts);
@@ -273,7 +273,7 @@ absl::StatusOr<std::optional<absl::Time>> ReplyPipeline::ProcessOne(const InboxR
   GENESIS_RETURN_IF_ERROR(complete());
   Inc(metrics_.inbox_processed);
   outcome_metric(outcome.handoff_reason ? "handoff" : outcome.sandboxed ? "sandboxed" : "replied");
-  if (outcome.reply) context.push_back({"bot", "", *outcome.reply, options_.now()});
+  if (outcome.reply) context.push_back({"bot", "", *outcome.reply, options_.clock->Now()});
   context_->Put(conv.id, TrimContext(context, bot.max_context_messages, options_.max_context_bytes),
                 ctx);
   return std::nullopt;

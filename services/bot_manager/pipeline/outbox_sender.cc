@@ -107,7 +107,7 @@ absl::Status ReplyPipeline::SendOne(const OutboxRow& row, const CallContext& ctx
   }
   if (wait > absl::ZeroDuration()) {
     Inc(metrics_.outbox_rate_limited);
-    return store_->DeferOutbox(row.id, options_.now() + wait, ctx);
+    return store_->DeferOutbox(row.id, options_.clock->Now() + wait, ctx);
   }
   if (row.send_started) {
     // An earlier send started and was never marked sent (a crash or a timeout):
@@ -115,7 +115,7 @@ absl::Status ReplyPipeline::SendOne(const OutboxRow& row, const CallContext& ctx
     // say whether a message with our key was delivered, so it is sent again and
     // counted; Mattermost drops the repeat by its pending_post_id.
     const bool dedup =
-        sender_->DeduplicatesResend(bot->channel, options_.now() - *row.send_started);
+        sender_->DeduplicatesResend(bot->channel, options_.clock->Now() - *row.send_started);
     Inc(metrics_.outbox_resends, {row.channel, dedup ? "yes" : "no"});
     Logger("bot.sender")
         ->warn(
@@ -155,8 +155,8 @@ absl::Status ReplyPipeline::SendOne(const OutboxRow& row, const CallContext& ctx
   const bool maybe_delivered = MayHaveReachedChannel(sent.status());
   if (Retryable(sent.status()) && row.attempts < options_.max_send_attempts) {
     Inc(metrics_.outbox_retried);
-    GENESIS_RETURN_IF_ERROR(store_->MarkSendFailed(row.id, options_.now() + Backoff(row.attempts),
-                                                   error, maybe_delivered, ctx));
+    GENESIS_RETURN_IF_ERROR(store_->MarkSendFailed(
+        row.id, options_.clock->Now() + Backoff(row.attempts), error, maybe_delivered, ctx));
     return sent.status();
   }
   Inc(metrics_.outbox_failed);

@@ -48,7 +48,7 @@ ReplyPipeline::ReplyPipeline(ReplyPipelineStore* store, BotRegistry* bots,
       sender_(sender),
       options_(options),
       metrics_(metrics),
-      rate_limits_(options.send_rate_per_bot, options.send_rate_per_recipient, options.now) {
+      rate_limits_(options.send_rate_per_bot, options.send_rate_per_recipient, options.clock) {
   // Flush time and size per writer (genesis_bot_commit_seconds / _items).
   auto observe = [this](const std::string& writer) -> std::function<void(size_t, absl::Duration)> {
     if (metrics_.commit_seconds == nullptr || metrics_.commit_items == nullptr) return nullptr;

@@ -8,14 +8,16 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/token_bucket.h"
 #include "services/bot_manager/model.h"
 
 namespace genesis::bot {
 
 class SendRateLimiter {
  public:
-  SendRateLimiter(double per_bot, double per_recipient, std::function<absl::Time()> now)
-      : per_bot_(per_bot), per_recipient_(per_recipient), now_(std::move(now)) {}
+  SendRateLimiter(double per_bot, double per_recipient, Clock* clock)
+      : per_bot_(per_bot), per_recipient_(per_recipient), clock_(clock) {}
 
   // How long `row` must wait for the rate limits: zero (its tokens taken), at
   // most `reserve` (its tokens taken ahead: send after that wait), or longer
@@ -23,15 +25,11 @@ class SendRateLimiter {
   absl::Duration Delay(const OutboxRow& row, absl::Duration reserve);
 
  private:
-  struct Bucket {
-    double tokens = 0;
-    absl::Time refill;
-  };
   const double per_bot_;
   const double per_recipient_;
-  const std::function<absl::Time()> now_;
+  Clock* const clock_;
   std::mutex mu_;
-  std::map<std::string, Bucket> buckets_;  // "<bot>" and "<bot>/<recipient>"
+  std::map<std::string, TokenBucket> buckets_;  // "<bot>" and "<bot>/<recipient>"
 };
 
 }  // namespace genesis::bot

@@ -34,10 +34,10 @@ class AlexaBotTest : public ::testing::Test {
   void SetUp() override {
     verifier_ = VerifierFor(GoodSigner().chain_pem(), GoodSigner().ca_pem());
     BotManagerOptions options;
-    options.now = [this] { return now_; };
+    options.clock = &clock_;
     options.alexa_verifier = verifier_.get();
     options.alexa_answer_grace = absl::Seconds(60);
-    auto store = std::make_unique<testing::FakeBotStore>([this] { return now_; });
+    auto store = std::make_unique<testing::FakeBotStore>(&clock_);
     store_ = store.get();
     logic_ = std::make_unique<BotManager>(
         std::move(store), std::make_unique<testing::MapContextCache>(&cache_),
@@ -55,7 +55,7 @@ class AlexaBotTest : public ::testing::Test {
   WebhookRequest Signed(AlexaRequestSpec spec) {
     if (spec.application_id.empty()) spec.application_id = kSkill;
     spec.user_id = kUser;
-    spec.timestamp = now_;
+    spec.timestamp = clock_.Now();
     WebhookRequest req;
     req.bot = "voz";
     req.body = sim::BuildAlexaRequest(spec);
@@ -85,7 +85,7 @@ class AlexaBotTest : public ::testing::Test {
     return answer.ok() ? nlohmann::json::parse(*answer) : nlohmann::json::object();
   }
 
-  absl::Time now_ = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  ManualClock clock_{absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()))};
   CallContext ctx_ = CallContext::Background();
   std::unique_ptr<AlexaVerifier> verifier_;
   testing::FakeBotStore* store_ = nullptr;
@@ -144,7 +144,7 @@ TEST_F(AlexaBotTest, RefusalsStoreNothing) {
   EXPECT_EQ(logic_->ReceiveAlexa(Signed(other_skill), ctx_).status().code(),
             absl::StatusCode::kInvalidArgument);
   WebhookRequest stale = Ask("oi", "r3");
-  now_ += absl::Seconds(151);
+  clock_.Advance(absl::Seconds(151));
   absl::Status st = logic_->ReceiveAlexa(stale, ctx_).status();
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(FieldViolationsOf(st)[0].first, ::testing::Eq("body.request.timestamp"));
@@ -219,7 +219,7 @@ TEST_F(AlexaBotTest, WorkersLeaveAnAlexaRowToItsRequestThenRecordIt) {
   ASSERT_TRUE(store_->Ingest("voz", "alexa", events, ctx_).ok());
   ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());
   EXPECT_EQ(store_->Inbox()[0].row.state, "pending");
-  now_ += absl::Seconds(61);
+  clock_.Advance(absl::Seconds(61));
   ASSERT_TRUE(logic_->ProcessInbox(ctx_).ok());
   EXPECT_EQ(store_->Inbox()[0].row.state, "done");
   EXPECT_TRUE(model_.calls.empty());  // nobody is listening any more: no answer

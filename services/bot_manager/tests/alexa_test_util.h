@@ -3,11 +3,14 @@
 // fetcher, a skill request body and Amazon's URL rule.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 #include "services/bot_manager/simulator/alexa_signer.h"
 #include "services/bot_manager/simulator/simulator.h"
@@ -35,13 +38,22 @@ inline const sim::AlexaSigner& GoodSigner() {
   return *s;
 }
 
+// A clock standing at `t` that lives as long as the test binary: a verifier
+// keeps the Clock* it was given.
+inline Clock* FixedClockAt(absl::Time t) {
+  static std::mutex mu;
+  static std::deque<ManualClock> clocks;  // a deque never moves its elements
+  std::lock_guard<std::mutex> lock(mu);
+  return &clocks.emplace_back(t);
+}
+
 inline std::unique_ptr<AlexaVerifier> VerifierFor(const std::string& chain_pem,
                                                   const std::string& trusted_root_pem,
                                                   absl::Time now = absl::Now()) {
   AlexaVerifierOptions o;
   o.trust_system_roots = false;
   o.extra_trusted_roots_pem = trusted_root_pem;
-  o.now = [now] { return now; };
+  o.clock = FixedClockAt(now);
   return AlexaVerifier::Create(o, std::make_unique<FakeFetcher>(
                                       std::map<std::string, std::string>{{kUrl, chain_pem}}))
       .value();

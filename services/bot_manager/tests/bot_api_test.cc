@@ -103,7 +103,7 @@ TEST_F(BotManagerTest, AProactiveMessageInQuietHoursIsQueuedForTheirEnd) {
   b.quiet_hours = {22, 7, "America/Sao_Paulo"};
   b.proactive_daily_limit = 3;
   CreateWa(b);
-  now_ = Utc(2026, 1, 1, 1, 30);  // 22:30 of Dec 31st in São Paulo
+  clock_.Set(Utc(2026, 1, 1, 1, 30));  // 22:30 of Dec 31st in São Paulo
   (void)logic_->CreateProactiveMessage("bots/wa", "5511988887777", "Feliz ano novo", "", ctx_);
   auto calls = store_->proactive_calls();
   ASSERT_THAT(calls, SizeIs(1));

@@ -37,10 +37,10 @@ class BotManagerTest : public ::testing::Test {
   void SetUp() override { Build(BotManagerOptions{}); }
 
   void Build(BotManagerOptions options) {
-    options.now = [this] { return now_; };
+    options.clock = &clock_;
     options.max_send_pacing = absl::ZeroDuration();  // the injected clock does not move in a sleep
     registry_ = std::make_unique<MetricsRegistry>();
-    auto store = std::make_unique<testing::FakeBotStore>([this] { return now_; });
+    auto store = std::make_unique<testing::FakeBotStore>(&clock_);
     store_ = store.get();
     logic_ = std::make_unique<BotManager>(
         std::move(store), std::make_unique<testing::MapContextCache>(&cache_),
@@ -114,7 +114,8 @@ class BotManagerTest : public ::testing::Test {
     return {};
   }
 
-  absl::Time now_ = absl::FromCivil(absl::CivilSecond(2026, 3, 10, 15, 0, 0), absl::UTCTimeZone());
+  ManualClock clock_{
+      absl::FromCivil(absl::CivilSecond(2026, 3, 10, 15, 0, 0), absl::UTCTimeZone())};
   CallContext ctx_ = CallContext::Background();
   std::map<std::string, std::string> env_ = {
       {"WA_SECRET", "app-secret"}, {"WA_TOKEN", "token"}, {"WA_VERIFY", "verify"}};

@@ -55,21 +55,21 @@ TEST_F(BotManagerTest, AnUnavailableRouterIsRetriedWithTheSeedsBackoffNotHandedO
                    absl::ResourceExhaustedError("router over capacity"),
                    ModelReply{"Olá! Como posso ajudar?", false}};
   ASSERT_TRUE(Receive("5511988887777", "oi", 1).ok());
-  const absl::Time arrived = now_;
+  const absl::Time arrived = clock_.Now();
   ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
   std::vector<absl::Duration> waits;
   for (int attempt = 2; attempt <= 5; ++attempt) {
     const absl::Time due = store_->Inbox()[0].lease_until;
-    waits.push_back(due - now_);
-    now_ = due - absl::Milliseconds(1);
+    waits.push_back(due - clock_.Now());
+    clock_.Set(due - absl::Milliseconds(1));
     EXPECT_EQ(*logic_->ProcessInbox(ctx_), 0) << "retried before its backoff, attempt " << attempt;
     EXPECT_EQ(ConvOf("5511988887777").state, kStateBot);
-    now_ = due + absl::Milliseconds(1);
+    clock_.Set(due + absl::Milliseconds(1));
     ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1) << "attempt " << attempt;
   }
   EXPECT_THAT(waits,
               ElementsAre(absl::Seconds(2), absl::Seconds(4), absl::Seconds(8), absl::Seconds(16)));
-  EXPECT_LT(now_ - arrived, absl::Minutes(1));
+  EXPECT_LT(clock_.Now() - arrived, absl::Minutes(1));
   Drain();
   EXPECT_THAT(model_.calls, SizeIs(5));
   EXPECT_EQ(ConvOf("5511988887777").state, kStateBot);
@@ -82,20 +82,21 @@ TEST_F(BotManagerTest, TheBackoffIsCappedAt30SecondsAndEndsInAHandoffAfterTheWin
   CreateWa();
   model_.script = {absl::UnavailableError("router down")};
   ASSERT_TRUE(Receive("5511988887777", "oi", 1).ok());
-  const absl::Time arrived = now_;
+  const absl::Time arrived = clock_.Now();
   ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
   absl::Duration longest;
   for (int i = 0; i < 100 && store_->Inbox()[0].row.state == "pending"; ++i) {
     const absl::Time due = store_->Inbox()[0].lease_until;
-    longest = std::max(longest, due - now_);
-    EXPECT_EQ(ConvOf("5511988887777").state, kStateBot) << "handed off after " << now_ - arrived;
-    now_ = due + absl::Milliseconds(1);
+    longest = std::max(longest, due - clock_.Now());
+    EXPECT_EQ(ConvOf("5511988887777").state, kStateBot)
+        << "handed off after " << clock_.Now() - arrived;
+    clock_.Set(due + absl::Milliseconds(1));
     ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
   }
   EXPECT_EQ(longest, absl::Seconds(30));
   // The window (5 min) ran out: a person takes it, with a reason that says why.
-  EXPECT_GE(now_ - arrived, absl::Minutes(4));
-  EXPECT_LE(now_ - arrived, absl::Minutes(5) + absl::Seconds(1));
+  EXPECT_GE(clock_.Now() - arrived, absl::Minutes(4));
+  EXPECT_LE(clock_.Now() - arrived, absl::Minutes(5) + absl::Seconds(1));
   Conversation c = ConvOf("5511988887777");
   EXPECT_EQ(c.state, kStateHandoffWaiting);
   EXPECT_THAT(c.handoff_reason, HasSubstr("assistant unavailable"));
@@ -122,14 +123,14 @@ TEST_F(BotManagerTest, ABacklogIsAnsweredInArrivalOrderPerConversation) {
   EXPECT_THAT(SentTexts(), IsEmpty());
   for (const auto& c : store_->Conversations()) EXPECT_EQ(c.state, kStateBot);
   // Still down at the first retry; later messages keep waiting.
-  now_ += absl::Seconds(3);
+  clock_.Advance(absl::Seconds(3));
   Drain();
   EXPECT_THAT(model_.calls, SizeIs(4));
   {
     std::lock_guard<std::mutex> l(model_.mu);
     model_.script.clear();  // back: echo
   }
-  now_ += absl::Seconds(5);
+  clock_.Advance(absl::Seconds(5));
   Drain();
   std::vector<std::string> to_a, to_b;
   {
@@ -321,7 +322,7 @@ TEST_F(BotManagerTest, ACommittedWebhookGoesStraightToAWorkerWithoutAClaim) {
   EXPECT_EQ(logic_->handed_waiting().first, 1u);
   // Leased when written, so no other worker or process claims it meanwhile.
   auto [lease_until, attempts, state] = store_->inbox_lease(store_->Inbox()[0].row.id);
-  EXPECT_GT(lease_until, now_);
+  EXPECT_GT(lease_until, clock_.Now());
   EXPECT_EQ(attempts, 1);
   ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
   EXPECT_EQ(store_->claim_inbox_calls(), 0);
@@ -355,8 +356,8 @@ TEST_F(BotManagerTest, AGracefulStopGivesBackTheLeasesOfRowsWaitingInMemory) {
   EXPECT_EQ(logic_->handed_waiting().first, 0u);
   for (const auto& in : store_->Inbox()) {
     auto [lease_until, attempts, state] = store_->inbox_lease(in.row.id);
-    EXPECT_LE(lease_until, now_) << in.row.external_id;  // claimable at once
-    EXPECT_EQ(attempts, 0) << in.row.external_id;        // the unused lease is not an attempt
+    EXPECT_LE(lease_until, clock_.Now()) << in.row.external_id;  // claimable at once
+    EXPECT_EQ(attempts, 0) << in.row.external_id;  // the unused lease is not an attempt
     EXPECT_EQ(state, "pending");
   }
   // Another process (or this one restarted) takes them with a claim.

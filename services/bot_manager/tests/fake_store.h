@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "services/bot_manager/deps.h"
 #include "services/bot_manager/pipeline/completion_rules.h"
 #include "services/bot_manager/store.h"
@@ -40,7 +41,7 @@ struct FakeMessage {
 
 class FakeBotStore final : public BotStore {
  public:
-  explicit FakeBotStore(std::function<absl::Time()> now) : now_(std::move(now)) {}
+  explicit FakeBotStore(Clock* clock) : clock_(clock) {}
 
   // --- what the tests inspect (take the lock through these)
   std::vector<FakeOutbox> Outbox() {
@@ -84,7 +85,7 @@ class FakeBotStore final : public BotStore {
     if (bots_.count(bot.id)) return absl::AlreadyExistsError("bot exists");
     BotConfig b = bot;
     b.version = 1;
-    b.create_time = b.update_time = now_();
+    b.create_time = b.update_time = clock_->Now();
     bots_[b.id] = b;
     return b;
   }
@@ -112,7 +113,7 @@ class FakeBotStore final : public BotStore {
     BotConfig b = bot;
     b.version = expected_version + 1;
     b.create_time = it->second.create_time;
-    b.update_time = now_();
+    b.update_time = clock_->Now();
     it->second = b;
     return b;
   }
@@ -147,14 +148,14 @@ class FakeBotStore final : public BotStore {
     std::vector<InboxRow> out;
     for (auto& i : inbox_) {
       if (static_cast<int>(out.size()) >= limit) break;
-      if (i.row.state != "pending" || i.lease_until >= now_()) continue;
+      if (i.row.state != "pending" || i.lease_until >= clock_->Now()) continue;
       // Only the oldest pending row of a conversation (Alexa rows apart).
       auto earlier = [&](const FakeInbox& e) {
         return e.row.state == "pending" && e.row.bot_id == i.row.bot_id &&
                e.row.contact == i.row.contact && e.row.id < i.row.id && e.row.channel != "alexa";
       };
       if (i.row.channel != "alexa" && std::any_of(inbox_.begin(), inbox_.end(), earlier)) continue;
-      i.lease_until = now_() + lease;
+      i.lease_until = clock_->Now() + lease;
       ++i.row.attempts;
       out.push_back(i.row);
     }
@@ -203,8 +204,10 @@ class FakeBotStore final : public BotStore {
     std::vector<OutboxRow> out;
     for (auto& o : outbox_) {
       if (static_cast<int>(out.size()) >= limit) break;
-      if (o.row.state != "pending" || o.next_attempt > now_() || o.lease_until >= now_()) continue;
-      o.lease_until = now_() + lease;
+      if (o.row.state != "pending" || o.next_attempt > clock_->Now() ||
+          o.lease_until >= clock_->Now())
+        continue;
+      o.lease_until = clock_->Now() + lease;
       ++o.row.attempts;
       out.push_back(o.row);
     }
@@ -217,7 +220,7 @@ class FakeBotStore final : public BotStore {
       if (o != nullptr && o->row.state == "pending") {
         o->row.state = "sent";
         o->row.external_id = m.external_id;
-        o->row.send_time = now_();
+        o->row.send_time = clock_->Now();
         o->lease_until = absl::InfinitePast();
       }
     }
@@ -228,7 +231,7 @@ class FakeBotStore final : public BotStore {
     std::lock_guard<std::mutex> l(mu_);
     for (int64_t id : outbox_ids) {
       FakeOutbox* o = FindOutbox(id);
-      if (o != nullptr && o->row.state == "pending") o->row.send_started = now_();
+      if (o != nullptr && o->row.state == "pending") o->row.send_started = clock_->Now();
     }
     return absl::OkStatus();
   }
@@ -237,14 +240,14 @@ class FakeBotStore final : public BotStore {
     std::lock_guard<std::mutex> l(mu_);
     for (int64_t id : inbox_ids) {
       FakeInbox* in = FindInbox(id);
-      if (in != nullptr && in->row.state == "pending" && in->lease_until > now_()) {
+      if (in != nullptr && in->row.state == "pending" && in->lease_until > clock_->Now()) {
         in->lease_until = absl::InfinitePast();
         in->row.attempts = std::max(0, in->row.attempts - 1);
       }
     }
     for (int64_t id : outbox_ids) {
       FakeOutbox* o = FindOutbox(id);
-      if (o != nullptr && o->row.state == "pending" && o->lease_until > now_()) {
+      if (o != nullptr && o->row.state == "pending" && o->lease_until > clock_->Now()) {
         o->lease_until = absl::InfinitePast();
         o->row.attempts = std::max(0, o->row.attempts - 1);
       }
@@ -351,7 +354,7 @@ class FakeBotStore final : public BotStore {
     if (c->state != kStateHandoffActive || c->agent != agent) {
       return absl::FailedPreconditionError("does not hold the conversation");
     }
-    Message m{"human", agent, text, now_()};
+    Message m{"human", agent, text, clock_->Now()};
     messages_.push_back({id, m});
     FakeOutbox o;
     o.row = {++next_id_,
@@ -365,7 +368,7 @@ class FakeBotStore final : public BotStore {
              0,
              "",
              "",
-             now_(),
+             clock_->Now(),
              std::nullopt,
              std::nullopt};
     o.request_id = request_id;
@@ -465,9 +468,9 @@ class FakeBotStore final : public BotStore {
       in.row.reply_to = m.reply_to;
       in.row.text = m.text;
       in.row.state = "pending";
-      in.row.create_time = now_();
+      in.row.create_time = clock_->Now();
       if (lease > absl::ZeroDuration()) {
-        in.lease_until = now_() + lease;
+        in.lease_until = clock_->Now() + lease;
         in.row.attempts = 1;
         const size_t known = convs_.size();
         Conversation* c = Conv(bot_id, m.contact);
@@ -505,7 +508,7 @@ class FakeBotStore final : public BotStore {
     // The rules are the logic's (completion_rules.h); the fake applies the writes.
     CompletionPlan plan = PlanCompletion(*c, in->row, outcome);
     for (const auto& m : plan.messages)
-      messages_.push_back({c->id, {m.author, "", m.text, now_()}});
+      messages_.push_back({c->id, {m.author, "", m.text, clock_->Now()}});
     if (plan.outbox) {
       FakeOutbox o;
       o.row = {++next_id_,
@@ -519,19 +522,19 @@ class FakeBotStore final : public BotStore {
                0,
                "",
                "",
-               now_(),
+               clock_->Now(),
                std::nullopt,
                std::nullopt};
       if (outbox_lease > absl::ZeroDuration() && o.row.state == "pending") {
-        o.lease_until = now_() + outbox_lease;
+        o.lease_until = clock_->Now() + outbox_lease;
         o.row.attempts = 1;
         result->leased = o.row;
       }
       outbox_.push_back(o);
     }
     *c = std::move(plan.conversation);
-    if (plan.handed_off) c->handoff_time = now_();
-    c->update_time = now_();
+    if (plan.handed_off) c->handoff_time = clock_->Now();
+    c->update_time = clock_->Now();
     in->row.state = "done";
     in->lease_until = absl::InfinitePast();
     result->conversation = *c;
@@ -560,7 +563,7 @@ class FakeBotStore final : public BotStore {
     c.id = ++next_id_;
     c.bot_id = bot_id;
     c.contact = contact;
-    c.create_time = c.update_time = now_();
+    c.create_time = c.update_time = clock_->Now();
     convs_.push_back(c);
     return &convs_.back();
   }
@@ -589,7 +592,7 @@ class FakeBotStore final : public BotStore {
     return out;
   }
 
-  std::function<absl::Time()> now_;
+  Clock* const clock_;
   std::mutex mu_;
   int64_t next_id_ = 0;
   int recent_calls_ = 0;

@@ -26,9 +26,9 @@ TEST_F(BotManagerTest, FailedSendsAreRetriedWithBackoffThenGivenUp) {
   ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
   EXPECT_EQ(store_->Outbox()[0].row.state, "pending");
   EXPECT_EQ(*logic_->SendOutbox(ctx_), 0);  // waits for its backoff
-  now_ += absl::Seconds(2);
+  clock_.Advance(absl::Seconds(2));
   ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
-  now_ += absl::Seconds(5);
+  clock_.Advance(absl::Seconds(5));
   ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
   EXPECT_EQ(store_->Outbox()[0].row.state, "failed");
   EXPECT_THAT(store_->Outbox()[0].row.error, HasSubstr("channel down"));
@@ -53,7 +53,7 @@ TEST_F(BotManagerTest, ARowWhoseSendMayHaveReachedTheChannelIsCountedWhenSentAga
   ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
   ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
   EXPECT_FALSE(store_->Outbox()[0].row.send_started.has_value());
-  now_ += absl::Seconds(3);
+  clock_.Advance(absl::Seconds(3));
   ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
   EXPECT_EQ(store_->Outbox()[0].row.state, "sent");
   EXPECT_EQ(resends(), 0);
@@ -64,7 +64,7 @@ TEST_F(BotManagerTest, ARowWhoseSendMayHaveReachedTheChannelIsCountedWhenSentAga
   ASSERT_EQ(*logic_->ProcessInbox(ctx_), 1);
   ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
   EXPECT_TRUE(store_->Outbox()[1].row.send_started.has_value());
-  now_ += absl::Seconds(3);
+  clock_.Advance(absl::Seconds(3));
   ASSERT_EQ(*logic_->SendOutbox(ctx_), 1);
   EXPECT_EQ(store_->Outbox()[1].row.state, "sent");
   EXPECT_EQ(resends(), 1);
@@ -121,7 +121,7 @@ TEST_F(BotManagerTest, RepliesOverTheRateLimitWaitWithoutSpendingAttempts) {
       EXPECT_EQ(o.row.attempts, 0) << o.row.text;
     }
   }
-  now_ += absl::Seconds(1);
+  clock_.Advance(absl::Seconds(1));
   Drain();
   EXPECT_THAT(SentTexts(), ElementsAre("echo: a", "echo: c", "echo: b", "echo: d"));
 }

@@ -13,9 +13,9 @@ class BotPagingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     BotManagerOptions options;
-    options.now = [this] { return now_; };
+    options.clock = &clock_;
     logic_ = std::make_unique<BotManager>(
-        std::make_unique<testing::FakeBotStore>([this] { return now_; }),
+        std::make_unique<testing::FakeBotStore>(&clock_),
         std::make_unique<testing::MapContextCache>(&cache_),
         std::make_unique<testing::ScriptedModel>(&model_),
         std::make_unique<testing::RecordingSender>(&sender_),
@@ -29,7 +29,7 @@ class BotPagingTest : public ::testing::Test {
     }
   }
 
-  absl::Time now_ = absl::FromUnixSeconds(1770000000);
+  ManualClock clock_{absl::FromUnixSeconds(1770000000)};
   CallContext ctx_ = CallContext::Background();
   testing::MapContextCache::Shared cache_;
   testing::ScriptedModel::Shared model_;

@@ -36,7 +36,7 @@ TEST_F(BotPgStoreTest, ProactiveMessagesNeedApprovalForANewContactAndRespectTheD
   auto third = logic_->CreateProactiveMessage("bots/tg", "777", "Mais um", "", ctx_);
   EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(third.status().message(), HasSubstr("daily maximum"));
-  now_ += absl::Hours(24);
+  clock_.Advance(absl::Hours(24));
   EXPECT_TRUE(logic_->CreateProactiveMessage("bots/tg", "777", "Bom dia", "", ctx_).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.outbox WHERE proactive_id IS NOT NULL"), 3);
 }

@@ -49,7 +49,7 @@ class BotPgStoreTest : public ::testing::Test {
     auto store = std::make_unique<PgBotStore>(pool_.get());
     store_ = store.get();
     BotManagerOptions o;
-    o.now = [this] { return now_; };
+    o.clock = &clock_;
     logic_ = std::make_unique<BotManager>(
         std::move(store), nullptr, std::make_unique<bot::testing::ScriptedModel>(&model_),
         std::make_unique<bot::testing::RecordingSender>(&sender_),
@@ -100,7 +100,7 @@ class BotPgStoreTest : public ::testing::Test {
   std::unique_ptr<BotManager> logic_;
   bot::testing::ScriptedModel::Shared model_;
   bot::testing::RecordingSender::Shared sender_;
-  absl::Time now_ = absl::Now();
+  ManualClock clock_{absl::Now()};
   CallContext ctx_ = CallContext::Background();
 };
 

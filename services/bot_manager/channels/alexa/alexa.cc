@@ -281,7 +281,8 @@ absl::Status AlexaVerifier::Verify(absl::string_view cert_url, absl::string_view
     return absl::InternalError("X509_STORE_CTX_init failed");
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(absl::ToUnixSeconds(options_.now())));
+  X509_VERIFY_PARAM_set_time(param,
+                             static_cast<time_t>(absl::ToUnixSeconds(options_.clock->Now())));
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace genesis::bot {
 
@@ -81,7 +82,7 @@ struct AlexaVerifierOptions {
   // Downloaded chains kept at most, and for how long.
   size_t max_cached_chains = 32;
   absl::Duration chain_cache_ttl = absl::Hours(1);
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  Clock* clock = Clock::Real();  // certificate validity
 };
 
 // Checks rules 1-3 above. Thread-safe.

@@ -64,7 +64,8 @@ absl::StatusOr<std::string> AlexaSkill::ReceiveAlexa(const WebhookRequest& req,
   }
   auto request = ParseAlexaRequest(req.body);
   if (!request.ok()) return reject(request.status());
-  if (auto st = CheckAlexaTimestamp(*request, options_.now(), options_.alexa_timestamp_tolerance);
+  if (auto st =
+          CheckAlexaTimestamp(*request, options_.clock->Now(), options_.alexa_timestamp_tolerance);
       !st.ok()) {
     return reject(st);
   }
@@ -140,7 +141,7 @@ absl::StatusOr<std::string> AlexaSkill::AlexaTurn(const BotConfig& bot, const Al
       GENESIS_ASSIGN_OR_RETURN(context,
                                store_->RecentMessages(conv.id, bot.max_context_messages, ctx));
     }
-    context.push_back({"contact", "", words, options_.now()});
+    context.push_back({"contact", "", words, options_.clock->Now()});
     CallContext model_ctx = ctx;
     model_ctx.deadline = std::min(ctx.deadline, absl::Now() + options_.alexa_reply_timeout);
     auto reply = model_->Reply(
@@ -167,7 +168,7 @@ absl::StatusOr<std::string> AlexaSkill::AlexaTurn(const BotConfig& bot, const Al
   Inc(metrics_.inbox_processed);
   if (outcome.reply) {
     pipeline_->OutboxWritten();
-    context.push_back({"bot", "", *outcome.reply, options_.now()});
+    context.push_back({"bot", "", *outcome.reply, options_.clock->Now()});
     context_->Put(conv.id,
                   TrimContext(context, bot.max_context_messages, options_.max_context_bytes), ctx);
   }
