@@ -54,16 +54,16 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/listing_generator.h"
-#include "common/call_context.h"
-#include "common/config.h"
-#include "common/migrations.h"
-#include "common/pg_pool.h"
-#include "common/redis.h"
+#include "common/rpc/call_context.h"
+#include "common/runtime/config.h"
+#include "common/storage/migrations.h"
+#include "common/storage/pg_pool.h"
+#include "common/storage/redis.h"
 #include "genesis/catalog/v1/catalog.grpc.pb.h"
 #include "services/catalog/pg_store.h"
 #include "services/catalog/search_query.h"
 
-// --pg_dsn and --redis_url are the shared service flags (common/service_config.cc),
+// --pg_dsn and --redis_url are the shared service flags (common/runtime/service_config.cc),
 // so GENESIS_PG_DSN / GENESIS_REDIS_URL work here too.
 DECLARE_string(pg_dsn);
 DECLARE_string(redis_url);
@@ -915,7 +915,8 @@ class Client {
     total.latency_ns.resize(kinds);
     if (timed) {
       // CPU use over the measured window.
-      std::this_thread::sleep_until(SteadyClock::time_point(std::chrono::nanoseconds(measure_start)));
+      std::this_thread::sleep_until(
+          SteadyClock::time_point(std::chrono::nanoseconds(measure_start)));
       const CpuSample a = SampleCpu(service_pid);
       while (!stop && NowNs() < measure_end)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

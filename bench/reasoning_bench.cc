@@ -21,18 +21,18 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/call_context.h"
-#include "common/config.h"
-#include "common/migrations.h"
-#include "common/pg_pool.h"
-#include "common/server.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/rpc/call_context.h"
+#include "common/runtime/config.h"
+#include "common/runtime/server.h"
+#include "common/storage/migrations.h"
+#include "common/storage/pg_pool.h"
 #include "services/reasoning/events.h"
 #include "services/reasoning/grpc_service.h"
 #include "services/reasoning/pg_store.h"
 #include "services/reasoning/reasoning.h"
 
-// --pg_dsn is the shared service flag (common/service_config.cc).
+// --pg_dsn is the shared service flag (common/runtime/service_config.cc).
 DECLARE_string(pg_dsn);
 DEFINE_int32(hypotheses, 20, "Hypotheses in the benchmark case.");
 DEFINE_int32(evidence, 1000, "Evidence items in the benchmark case (each rates every hypothesis).");
@@ -71,7 +71,8 @@ Stats Measure(const char* name, Fn fn) {
   for (int i = 0; i < FLAGS_warmup + FLAGS_iterations; ++i) {
     const auto start = SteadyClock::now();
     absl::Status st = fn();
-    const double elapsed = std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
+    const double elapsed =
+        std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
     if (!st.ok()) {
       std::fprintf(stderr, "%s failed: %s\n", name, st.ToString().c_str());
       std::exit(1);

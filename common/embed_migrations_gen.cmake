@@ -1,5 +1,5 @@
 # Script mode helper of embed_migrations.cmake: writes OUT from FILES.
-set(content "// Generated from migrations/*.sql; do not edit.\n#include <vector>\n#include \"common/migrations.h\"\n\nnamespace genesis {\nstd::vector<Migration> ${FUNCTION}() {\n  return {\n")
+set(content "// Generated from migrations/*.sql; do not edit.\n#include <vector>\n#include \"common/storage/migrations.h\"\n\nnamespace genesis {\nstd::vector<Migration> ${FUNCTION}() {\n  return {\n")
 foreach(f IN LISTS FILES)
   get_filename_component(name ${f} NAME)
   string(REGEX MATCH "^[0-9]+" version ${name})

@@ -15,10 +15,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "common/config.h"
-#include "common/migrations.h"
-#include "common/pg_pool.h"
-#include "common/server_flags.h"  // --pg_dsn
+#include "common/runtime/config.h"
+#include "common/runtime/server_flags.h"  // --pg_dsn
+#include "common/storage/migrations.h"
+#include "common/storage/pg_pool.h"
 #include "gateway/auth/api_keys.h"
 #include "gateway/auth/jwt.h"
 #include "gateway/auth/security_flags.h"

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 #include "gateway/docs/openapi.h"
 #include "gateway/http/errors.h"
 #include "gateway/http/url.h"

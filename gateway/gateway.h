@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 #include "gateway/auth/auth.h"
 #include "gateway/auth/rate_limit.h"
 #include "gateway/auth/rbac.h"

@@ -7,9 +7,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "common/config.h"
-#include "common/server_flags.h"  // the shared flags the gateway reads
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/config.h"
+#include "common/runtime/server_flags.h"  // the shared flags the gateway reads
 #include "gateway/auth/security_flags.h"
 
 DEFINE_int32(http_port, 8080, "HTTP port of the REST API; 0 picks a free one (printed at start).");

@@ -9,8 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/logging.h"
-#include "common/tls.h"
+#include "common/rpc/tls.h"
+#include "common/runtime/logging.h"
 #include "gateway/auth/jwt.h"
 #include "gateway/auth/rbac.h"
 #include "gateway/gateway.h"

@@ -23,11 +23,11 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "common/migrations.h"
-#include "common/pg_pool.h"
-#include "common/rpc.h"
-#include "common/server.h"
-#include "common/stream_rpc.h"
+#include "common/rpc/rpc.h"
+#include "common/rpc/stream_rpc.h"
+#include "common/runtime/server.h"
+#include "common/storage/migrations.h"
+#include "common/storage/pg_pool.h"
 #include "services/llm_router/accounting/batched_accounting_store.h"
 #include "services/llm_router/grpc_service.h"
 #include "services/llm_router/router.h"

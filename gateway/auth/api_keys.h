@@ -12,8 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/migrations.h"
-#include "common/pg_pool.h"
+#include "common/storage/migrations.h"
+#include "common/storage/pg_pool.h"
 
 namespace genesis {
 // The `gateway` schema's migrations, compiled in (CMake genesis_embed_migrations).

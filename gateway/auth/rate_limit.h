@@ -14,9 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/metrics.h"
-#include "common/redis.h"
-#include "common/token_bucket.h"
+#include "common/base/metrics.h"
+#include "common/base/token_bucket.h"
+#include "common/storage/redis.h"
 
 namespace genesis::gateway {
 

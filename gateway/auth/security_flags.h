@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "common/config.h"
+#include "common/runtime/config.h"
 #include "gateway/auth/jwt.h"
 
 DECLARE_string(jwt_hs256_secret);

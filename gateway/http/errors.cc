@@ -1,6 +1,6 @@
 #include "gateway/http/errors.h"
 
-#include "common/status.h"
+#include "common/base/status.h"
 
 namespace genesis::gateway {
 

@@ -20,8 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/listen.h"
-#include "common/logging.h"
+#include "common/http/listen.h"
+#include "common/runtime/logging.h"
 
 namespace genesis::gateway {
 

@@ -1,7 +1,7 @@
 // Gateway::ServeOpenAi: the OpenAI-compatible front door (openai.h) with the
 // same authentication, RBAC and rate limits as every other route.
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 #include "gateway/gateway.h"
 #include "gateway/http/errors.h"
 #include "gateway/openai/openai.h"

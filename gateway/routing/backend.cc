@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/tls.h"
+#include "common/rpc/tls.h"
 #include "grpc/health/v1/health.pb.h"
 
 namespace genesis::gateway {

@@ -73,7 +73,7 @@ class GrpcBackend : public Backend {
  public:
   // `max_request_bytes` bounds what is sent to the backend, `max_response_bytes` what is
   // accepted from it (a voice answer of 5,000 characters is over 16 MB of audio);
-  // `credentials`: MeshChannelCredentials (common/tls.h).
+  // `credentials`: MeshChannelCredentials (common/rpc/tls.h).
   GrpcBackend(const std::string& address, int max_request_bytes, int max_response_bytes,
               std::shared_ptr<grpc::ChannelCredentials> credentials);
   void Call(const std::string& grpc_path, std::string request, absl::Time deadline,

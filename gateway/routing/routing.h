@@ -37,7 +37,7 @@ struct RoutingOptions {
   absl::Duration reflection_timeout = absl::Seconds(5);
   int max_message_bytes = 4 << 20;    // a request sent to a backend
   int max_response_bytes = 80 << 20;  // an answer accepted from a backend
-  // What backend channels connect with: MeshChannelCredentials (common/tls.h).
+  // What backend channels connect with: MeshChannelCredentials (common/rpc/tls.h).
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   TranscoderOptions transcoder;
 };

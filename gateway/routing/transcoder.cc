@@ -14,7 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/status.h"
+#include "common/base/status.h"
 #include "gateway/http/strict_json.h"
 #include "gateway/http/url.h"
 #include "google/rpc/error_details.pb.h"

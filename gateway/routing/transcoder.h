@@ -59,7 +59,7 @@ class Transcoder {
   // names a google.api.HttpBody field, that message gets the exact body bytes
   // in `data` and `content_type` (the request's Content-Type) instead of JSON.
   // INVALID_ARGUMENT with a google.rpc.BadRequest naming the field or query
-  // parameter at fault (see common/status.h).
+  // parameter at fault (see common/base/status.h).
   [[nodiscard]] absl::StatusOr<std::string> BuildRequest(const Route& route,
                                                          const std::vector<PathBinding>& bindings,
                                                          std::string_view query,

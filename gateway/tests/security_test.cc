@@ -2,7 +2,7 @@
 // rate limit -> identity metadata, CORS) on a fake backend.
 #include <gtest/gtest.h>
 
-#include "common/redis.h"
+#include "common/storage/redis.h"
 #include "gateway/auth/api_keys.h"
 #include "gateway/auth/auth.h"
 #include "gateway/auth/rate_limit.h"

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "gateway/gateway.h"
 #include "gateway/http/errors.h"
 #include "gateway/tests/test_util.h"

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/call_context.h"
-#include "common/paging.h"
+#include "common/base/paging.h"
+#include "common/rpc/call_context.h"
 #include "services/bot_manager/channels/alexa/alexa_skill.h"
 #include "services/bot_manager/channels/channel_adapter.h"
 #include "services/bot_manager/channels/webhook_ingestion.h"

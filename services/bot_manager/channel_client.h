@@ -1,5 +1,5 @@
 // ChannelSender over the channels' real HTTP APIs (the mesh's one HTTP
-// client, common/http_client.h):
+// client, common/http/http_client.h):
 //   WhatsApp   POST {whatsapp_base_url}/{graph_version}/{phone_number_id}/messages
 //              Bearer access token; the reply's wamid becomes the external id
 //   Telegram   POST {telegram_base_url}/bot{token}/sendMessage {chat_id, text}
@@ -16,7 +16,7 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "common/http_client.h"
+#include "common/http/http_client.h"
 #include "services/bot_manager/deps.h"
 
 namespace genesis::bot {
@@ -48,7 +48,7 @@ class HttpChannelSender final : public ChannelSender {
   const Secrets secrets_;
 };
 
-// POSTs a JSON body with common/http_client.h (exposed for the simulator's
+// POSTs a JSON body with common/http/http_client.h (exposed for the simulator's
 // emitter and the tests). UNAVAILABLE / DEADLINE_EXCEEDED on transport
 // failures; a failure after the connection was made carries
 // kMaybeDeliveredPayload. HTTP error statuses are responses.

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 
 namespace genesis::bot {
 

@@ -2,12 +2,12 @@
 // per conversation under "<prefix>ctx:<generation>:<conversation id>", with a
 // TTL (30 min by default). Failures are logged and treated as misses. A write
 // or erase that could not be delivered (Redis down or hung) moves the
-// generation on before the cache is used again (common/redis_generation.h),
+// generation on before the cache is used again (common/storage/redis_generation.h),
 // so a conversation's older context is never read back. Thread-safe.
 #pragma once
 
-#include "common/redis.h"
-#include "common/redis_generation.h"
+#include "common/storage/redis.h"
+#include "common/storage/redis_generation.h"
 #include "services/bot_manager/deps.h"
 
 namespace genesis::bot {

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/cord.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 #include "services/bot_manager/model.h"
 
 namespace genesis::bot {

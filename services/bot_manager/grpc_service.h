@@ -3,7 +3,7 @@
 // types and back only; errors are converted once, in RpcDispatcher.
 #pragma once
 
-#include "common/rpc.h"
+#include "common/rpc/rpc.h"
 #include "genesis/bot/v1/bot_manager.grpc.pb.h"
 #include "services/bot_manager/bot_manager.h"
 

@@ -1,14 +1,14 @@
 // genesis-bot-manager: flags -> validated config -> real dependencies ->
 // server, inbox workers and outbox senders (the skeleton is
-// common/service_runtime.h; this file is the bot manager's wiring).
+// common/runtime/service_runtime.h; this file is the bot manager's wiring).
 #include <gflags/gflags.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_split.h"
-#include "common/service_runtime.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/service_runtime.h"
 #include "services/bot_manager/bot_manager.h"
 #include "services/bot_manager/channel_client.h"
 #include "services/bot_manager/context_cache.h"

@@ -2,7 +2,7 @@
 // hot paths without lookups. A default-constructed BotMetrics counts nothing.
 #pragma once
 
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 
 namespace genesis::bot {
 

@@ -8,7 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/clock.h"
+#include "common/base/clock.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 
 namespace genesis::bot {

@@ -5,7 +5,7 @@
 // row mapping they share: pg_rows.h). Thread-safe.
 #pragma once
 
-#include "common/pg_pool.h"
+#include "common/storage/pg_pool.h"
 #include "services/bot_manager/store.h"
 
 namespace genesis::bot {

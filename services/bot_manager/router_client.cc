@@ -1,7 +1,7 @@
 #include "services/bot_manager/router_client.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/status.h"
+#include "common/base/status.h"
 
 namespace genesis::bot {
 

@@ -1,5 +1,5 @@
 // ReplyModel over the LLM router, through the mesh's one router client
-// (common/llm_router_client.h: deadline, request id, errors): the bot's
+// (common/rpc/llm_router_client.h: deadline, request id, errors): the bot's
 // persona as the system message, the conversation as user/assistant
 // messages, the bot's task type and reply size, the bot as the subject. The
 // router's `sandbox` flag comes back in ModelReply.
@@ -15,7 +15,7 @@
 
 #include <grpcpp/security/credentials.h>
 
-#include "common/llm_router_client.h"
+#include "common/rpc/llm_router_client.h"
 #include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
 #include "services/bot_manager/deps.h"
 
@@ -37,7 +37,7 @@ class RouterReplyModel final : public ReplyModel {
 };
 
 // Over a channel to host:port with `credentials` (MeshChannelCredentials in
-// common/tls.h; connects lazily; reconnects at most 5 s apart while the
+// common/rpc/tls.h; connects lazily; reconnects at most 5 s apart while the
 // router is down); each call waits at most `max_timeout`.
 std::unique_ptr<RouterReplyModel> MakeRouterReplyModel(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 #include "services/catalog/model.h"
 
 namespace genesis::catalog {

@@ -1,6 +1,6 @@
 #include "services/catalog/grpc_service.h"
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/catalog/convert.h"
 
 namespace genesis::catalog {

@@ -3,7 +3,7 @@
 // the logic on the dispatcher; errors are converted once, in RpcDispatcher.
 #pragma once
 
-#include "common/rpc.h"
+#include "common/rpc/rpc.h"
 #include "genesis/catalog/v1/catalog.grpc.pb.h"
 #include "services/catalog/catalog.h"
 

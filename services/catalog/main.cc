@@ -1,8 +1,8 @@
 // genesis-catalog: flags -> validated config -> real dependencies -> server
-// (the skeleton is common/service_runtime.h; this file is the catalog's wiring).
+// (the skeleton is common/runtime/service_runtime.h; this file is the catalog's wiring).
 #include <gflags/gflags.h>
 
-#include "common/service_runtime.h"
+#include "common/runtime/service_runtime.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/grpc_service.h"
 #include "services/catalog/pg_store.h"

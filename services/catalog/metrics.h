@@ -1,8 +1,8 @@
-// Every counter the Catalog exports besides the per-RPC ones (common/rpc.h)
-// and the pool gauges (common/pg_pool.h).
+// Every counter the Catalog exports besides the per-RPC ones (common/rpc/rpc.h)
+// and the pool gauges (common/storage/pg_pool.h).
 #pragma once
 
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 
 namespace genesis::catalog {
 

@@ -1,7 +1,7 @@
 #include "services/catalog/pg_store.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/status.h"
+#include "common/base/status.h"
 
 namespace genesis::catalog {
 namespace {

@@ -2,7 +2,7 @@
 // Catalog's SQL lives in pg_store.cc.
 #pragma once
 
-#include "common/pg_pool.h"
+#include "common/storage/pg_pool.h"
 #include "services/catalog/store.h"
 
 namespace genesis::catalog {

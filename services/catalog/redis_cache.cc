@@ -1,6 +1,6 @@
 #include "services/catalog/redis_cache.h"
 
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 #include "services/catalog/convert.h"
 
 namespace genesis::catalog {

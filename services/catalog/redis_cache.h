@@ -6,7 +6,7 @@
 // second, and treated as misses.
 //
 // The generation (key "catalog:item:gen", shared by every replica; see
-// common/redis_generation.h) is how an invalidation that could not be
+// common/storage/redis_generation.h) is how an invalidation that could not be
 // delivered (Redis down, hung, or the breaker open) never leaves a stale entry
 // to be read later: after it this replica stops using the cache until it has
 // bumped the generation, which orphans every older entry at once. Each lookup
@@ -15,8 +15,8 @@
 
 #include <atomic>
 
-#include "common/redis.h"
-#include "common/redis_generation.h"
+#include "common/storage/redis.h"
+#include "common/storage/redis_generation.h"
 #include "services/catalog/cache.h"
 #include "services/catalog/metrics.h"
 

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "common/status.h"
-#include "common/text.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
 
 namespace genesis::catalog {
 namespace {

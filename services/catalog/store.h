@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 #include "services/catalog/model.h"
 
 namespace genesis::catalog {

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "common/text.h"
+#include "common/base/text.h"
 
 namespace genesis::catalog {
 namespace {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include "absl/strings/string_view.h"
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/catalog/model.h"
 
 namespace genesis::catalog {

@@ -1,6 +1,6 @@
 #include <google/protobuf/util/time_util.h>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/llm_router/convert.h"
 
 namespace genesis::llmrouter {

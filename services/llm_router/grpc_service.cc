@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/llm_router/convert.h"
 
 namespace genesis::llmrouter {

@@ -1,11 +1,11 @@
 // The router's transport: genesis.llmrouter.v1.LlmRouterService on the gRPC
 // callback API. It only converts protos to domain types and back and runs
-// the logic on the dispatchers (unary: common/rpc.h; StreamComplete:
-// common/stream_rpc.h); errors are converted once, in the dispatchers.
+// the logic on the dispatchers (unary: common/rpc/rpc.h; StreamComplete:
+// common/rpc/stream_rpc.h); errors are converted once, in the dispatchers.
 #pragma once
 
-#include "common/rpc.h"
-#include "common/stream_rpc.h"
+#include "common/rpc/rpc.h"
+#include "common/rpc/stream_rpc.h"
 #include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
 #include "services/llm_router/router.h"
 

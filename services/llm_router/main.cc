@@ -1,10 +1,10 @@
 // genesis-llm-router: flags -> validated config -> real dependencies -> server
-// (the skeleton is common/service_runtime.h; this file is the service's wiring).
+// (the skeleton is common/runtime/service_runtime.h; this file is the service's wiring).
 #include <gflags/gflags.h>
 
 #include <random>
 
-#include "common/service_runtime.h"
+#include "common/runtime/service_runtime.h"
 #include "services/llm_router/accounting/batched_accounting_store.h"
 #include "services/llm_router/execution/redis_rate_limiter.h"
 #include "services/llm_router/execution/redis_response_cache.h"

@@ -1,9 +1,9 @@
 // Every counter the LLM router exports besides the per-RPC ones
-// (common/rpc.h, common/stream_rpc.h) and the pool gauges (common/pg_pool.h).
+// (common/rpc/rpc.h, common/rpc/stream_rpc.h) and the pool gauges (common/storage/pg_pool.h).
 // Unregistered (null) counters are skipped, so tests need no registry.
 #pragma once
 
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 
 namespace genesis::llmrouter {
 

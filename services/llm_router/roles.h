@@ -1,5 +1,5 @@
 // Who may call the router's administrative RPCs. The rule:
-//   * a call that carries a gateway identity (common/rpc.h: subject and/or
+//   * a call that carries a gateway identity (common/rpc/rpc.h: subject and/or
 //     roles forwarded with the shared gateway secret) needs one of the
 //     listed roles, else PERMISSION_DENIED naming them;
 //   * a call without one (service to service on the private network, where
@@ -16,7 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_join.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 
 namespace genesis::llmrouter {
 

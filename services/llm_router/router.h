@@ -38,9 +38,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/call_context.h"
-#include "common/clock.h"
-#include "common/logging.h"
+#include "common/base/clock.h"
+#include "common/rpc/call_context.h"
+#include "common/runtime/logging.h"
 #include "services/llm_router/accounting/settings_cache.h"
 #include "services/llm_router/accounting/usage_recorder.h"
 #include "services/llm_router/config.h"

@@ -4,8 +4,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/paging.h"
-#include "common/status.h"
+#include "common/base/paging.h"
+#include "common/base/status.h"
 #include "services/llm_router/roles.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/selection/pii.h"

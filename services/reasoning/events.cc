@@ -3,7 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 
 namespace genesis::reasoning {
 namespace {

@@ -3,7 +3,7 @@
 // runs the logic on the dispatcher; errors are converted once, in RpcDispatcher.
 #pragma once
 
-#include "common/rpc.h"
+#include "common/rpc/rpc.h"
 #include "genesis/reasoning/v1/reasoning.grpc.pb.h"
 #include "services/reasoning/reasoning.h"
 

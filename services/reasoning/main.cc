@@ -1,8 +1,8 @@
 // genesis-reasoning: flags -> validated config -> real dependencies -> server
-// (the skeleton is common/service_runtime.h; this file is the service's wiring).
+// (the skeleton is common/runtime/service_runtime.h; this file is the service's wiring).
 #include <gflags/gflags.h>
 
-#include "common/service_runtime.h"
+#include "common/runtime/service_runtime.h"
 #include "services/reasoning/grpc_service.h"
 #include "services/reasoning/pg_store.h"
 #include "services/reasoning/reasoning.h"

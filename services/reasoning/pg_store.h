@@ -3,7 +3,7 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
-#include "common/pg_pool.h"
+#include "common/storage/pg_pool.h"
 #include "services/reasoning/store.h"
 
 namespace genesis::reasoning {

@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "common/paging.h"
-#include "common/status.h"
+#include "common/base/paging.h"
+#include "common/base/status.h"
 #include "services/reasoning/events.h"
 #include "services/reasoning/validation.h"
 

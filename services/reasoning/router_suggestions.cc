@@ -12,8 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/logging.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/logging.h"
 #include "services/reasoning/events.h"
 
 namespace genesis::reasoning {

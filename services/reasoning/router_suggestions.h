@@ -4,7 +4,7 @@
 // a system prompt that demands a strict JSON answer and a user message that
 // describes the case (question, context, hypotheses, evidence; long text is
 // cut to bounded sizes), through the shared LlmRouterClient
-// (common/llm_router_client.h: the caller's deadline, request id and subject
+// (common/rpc/llm_router_client.h: the caller's deadline, request id and subject
 // are forwarded). It passes the `sensitive` flag (the router's rule P0 then
 // keeps the call on local models) and parses the model's text with the
 // Parse*Answer functions below. Nothing is ever written: the suggestions are
@@ -32,7 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/llm_router_client.h"
+#include "common/rpc/llm_router_client.h"
 #include "services/reasoning/suggestions.h"
 
 namespace genesis::reasoning {
@@ -98,7 +98,7 @@ class RouterSuggestionClient final : public SuggestionClient {
 
 // A client over MakeLlmRouterClient to `address` (validated by
 // ValidateRouterAddress) with `credentials` (MeshChannelCredentials in
-// common/tls.h), each call capped at `options.max_timeout`. The channel
+// common/rpc/tls.h), each call capped at `options.max_timeout`. The channel
 // connects lazily: an unreachable router shows up as UNAVAILABLE per call.
 [[nodiscard]] std::unique_ptr<RouterSuggestionClient> MakeRouterSuggestionClient(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,

@@ -5,7 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/text.h"
+#include "common/base/text.h"
 #include "services/reasoning/events.h"
 
 namespace genesis::reasoning {

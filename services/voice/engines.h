@@ -21,7 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 #include "services/voice/audio.h"
 
 namespace genesis::voice {

@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "common/status.h"
+#include "common/base/status.h"
 
 namespace genesis::voice {
 namespace {
@@ -114,7 +114,7 @@ absl::StatusOr<ConverseParams> ConverseFrom(const Req& req, const google::api::H
 }
 
 // StreamTranscribe: the config, then audio chunks, each handled on a worker
-// (BidiCall, common/bidi_rpc.h); partial transcripts while the audio comes,
+// (BidiCall, common/rpc/bidi_rpc.h); partial transcripts while the audio comes,
 // the final one when the client half-closes.
 class TranscribeReactor final
     : public BidiCall<v1::StreamTranscribeRequest, v1::StreamTranscribeResponse> {

@@ -1,14 +1,14 @@
 // The Voice transport: genesis.voice.v1.VoiceService on the gRPC callback
 // API. It only converts protos to domain types and back and runs the logic on
-// the dispatchers; errors are converted once (common/status.h).
+// the dispatchers; errors are converted once (common/base/status.h).
 // Every method, unary, server-streaming or bidirectional (StreamTranscribe),
-// goes through the common call path (common/call_path.h): request id,
+// goes through the common call path (common/rpc/call_path.h): request id,
 // deadline cap, caller identity, metrics and outcome logging.
 #pragma once
 
-#include "common/bidi_rpc.h"
-#include "common/rpc.h"
-#include "common/stream_rpc.h"
+#include "common/rpc/bidi_rpc.h"
+#include "common/rpc/rpc.h"
+#include "common/rpc/stream_rpc.h"
 #include "genesis/voice/v1/voice.grpc.pb.h"
 #include "services/voice/voice.h"
 

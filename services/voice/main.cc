@@ -1,9 +1,9 @@
 // genesis-voice: flags -> validated config -> real dependencies -> server
-// (the skeleton is common/service_runtime.h; this file is the service's wiring).
+// (the skeleton is common/runtime/service_runtime.h; this file is the service's wiring).
 #include <gflags/gflags.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/service_runtime.h"
+#include "common/runtime/service_runtime.h"
 #include "services/voice/espeak_tts.h"
 #include "services/voice/grpc_service.h"
 #include "services/voice/pg_store.h"

@@ -2,7 +2,7 @@
 // here only. Thread-safe (the pool is).
 #pragma once
 
-#include "common/pg_pool.h"
+#include "common/storage/pg_pool.h"
 #include "services/voice/store.h"
 
 namespace genesis::voice {

@@ -1,7 +1,7 @@
 // How Converse gets its answer: a ReplyClient turns the transcript into the
 // text to speak. RouterReplyClient asks the LLM router
 // (genesis.llmrouter.v1.LlmRouterService/Complete, task CHAT) through the
-// shared LlmRouterClient (common/llm_router_client.h: the caller's deadline,
+// shared LlmRouterClient (common/rpc/llm_router_client.h: the caller's deadline,
 // request id and subject are forwarded), with the `sensitive` flag (the
 // router's rule P0 keeps sensitive requests on local models).
 //
@@ -22,8 +22,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
-#include "common/llm_router_client.h"
+#include "common/rpc/call_context.h"
+#include "common/rpc/llm_router_client.h"
 
 namespace genesis::voice {
 
@@ -57,7 +57,7 @@ class RouterReplyClient final : public ReplyClient {
 };
 
 // Over MakeLlmRouterClient to `address` (host:port) with `credentials`
-// (MeshChannelCredentials in common/tls.h), each call capped at
+// (MeshChannelCredentials in common/rpc/tls.h), each call capped at
 // `max_timeout`; connects lazily.
 [[nodiscard]] std::unique_ptr<RouterReplyClient> MakeRouterReplyClient(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,

@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 
 namespace genesis::voice {
 

@@ -1,13 +1,13 @@
 // Field checks for the Voice RPCs: every problem becomes a field violation,
 // and all of them go back at once as INVALID_ARGUMENT with a
-// google.rpc.BadRequest (common/status.h). Pure functions.
+// google.rpc.BadRequest (common/base/status.h). Pure functions.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/voice/voice.h"
 
 namespace genesis::voice {

@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/call_context.h"
-#include "common/paging.h"
+#include "common/base/paging.h"
+#include "common/rpc/call_context.h"
 #include "services/voice/audio.h"
 #include "services/voice/engines.h"
 #include "services/voice/metrics.h"

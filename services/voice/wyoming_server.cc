@@ -11,8 +11,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/logging.h"
 
 namespace genesis::voice {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/config.h"
+#include "common/runtime/config.h"
 
 #include <gflags/gflags.h>
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 // flush share the next one, expired items are never flushed, a failed flush
 // fails its items only, one bad item fails alone (the batch is split), Stop()
 // flushes what is queued.
-#include "common/group_commit.h"
+#include "common/storage/group_commit.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <map>
 #include <thread>
 
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 
 namespace genesis {
 namespace {

@@ -1,8 +1,8 @@
-// The outbound HTTP client (common/http_client.h) against a local server on
+// The outbound HTTP client (common/http/http_client.h) against a local server on
 // 127.0.0.1: statuses and bodies, GET and POST, the response-size bound, a
 // hung server ended by the call's deadline, redirects returned unless asked
 // for, and error messages that never hold the URL.
-#include "common/http_client.h"
+#include "common/http/http_client.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/sim_http_server.h"
+#include "common/http/sim_http_server.h"
 
 namespace genesis {
 namespace {

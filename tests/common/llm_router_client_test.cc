@@ -1,8 +1,8 @@
-// The LLM router client (common/llm_router_client.h) against an in-process
+// The LLM router client (common/rpc/llm_router_client.h) against an in-process
 // fake LlmRouterService on 127.0.0.1: what it adds to a request (deadline,
 // request id, subject), the error mapping, and messages that never name the
 // router's address when it cannot be reached.
-#include "common/llm_router_client.h"
+#include "common/rpc/llm_router_client.h"
 
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>

@@ -1,10 +1,10 @@
-#include "common/metrics.h"
+#include "common/base/metrics.h"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-#include "common/worker_pool.h"
+#include "common/runtime/worker_pool.h"
 
 namespace genesis {
 namespace {

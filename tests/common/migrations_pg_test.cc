@@ -1,6 +1,6 @@
 // ApplyMigrations against a real PostgreSQL: files apply once, in order, into
 // their schema; an edited applied file stops the start-up.
-#include "common/migrations.h"
+#include "common/storage/migrations.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "common/paging.h"
+#include "common/base/paging.h"
 
 #include <gtest/gtest.h>
 

@@ -2,9 +2,9 @@
 // deadline nor the pool's statement_timeout; real database errors become the
 // most specific code with a stable message that holds none of the server's
 // text; array literals survive any bytes.
-#include "common/pg_pool.h"
+#include "common/storage/pg_pool.h"
 
-#include "common/pg_array.h"
+#include "common/storage/pg_array.h"
 
 #include <signal.h>
 

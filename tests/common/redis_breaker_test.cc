@@ -16,8 +16,8 @@
 
 #include <gtest/gtest.h>
 
-#include "common/metrics.h"
-#include "common/redis.h"
+#include "common/base/metrics.h"
+#include "common/storage/redis.h"
 
 namespace genesis {
 namespace {

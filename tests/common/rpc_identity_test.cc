@@ -1,7 +1,7 @@
 // The caller identity the gateway forwards is trusted only with its secret.
 #include <gtest/gtest.h>
 
-#include "common/call_path.h"
+#include "common/rpc/call_path.h"
 
 namespace genesis {
 namespace {

@@ -1,4 +1,4 @@
-// ServiceHost liveness and readiness (common/server.h): /healthz turns 503
+// ServiceHost liveness and readiness (common/runtime/server.h): /healthz turns 503
 // only while a watched worker pool is wedged; /readyz and gRPC health stay
 // ready whatever the dependency probes say.
 #include <arpa/inet.h>
@@ -12,9 +12,9 @@
 
 #include <gtest/gtest.h>
 
-#include "common/metrics.h"
-#include "common/server.h"
-#include "common/worker_pool.h"
+#include "common/base/metrics.h"
+#include "common/runtime/server.h"
+#include "common/runtime/worker_pool.h"
 
 namespace genesis {
 namespace {

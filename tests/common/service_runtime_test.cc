@@ -1,7 +1,7 @@
 // ServiceRuntime end to end in one process: flags -> Init -> Serve until
 // SIGTERM -> drain (loops stopped, then the stop steps in order). Flags are
 // parsed once per process, so this binary has one test.
-#include "common/service_runtime.h"
+#include "common/runtime/service_runtime.h"
 
 #include <signal.h>
 

@@ -2,14 +2,14 @@
 // a test-only implementation of the router's server-streaming method
 // (genesis.llmrouter.v1 StreamComplete) stands in for any streaming method.
 // The router's own StreamComplete is tested in services/llm_router/tests.
-#include "common/stream_rpc.h"
+#include "common/rpc/stream_rpc.h"
 
 #include <atomic>
 
 #include <gtest/gtest.h>
 
-#include "common/rpc.h"
-#include "common/server.h"
+#include "common/rpc/rpc.h"
+#include "common/runtime/server.h"
 #include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
 
 namespace genesis {

@@ -1,12 +1,12 @@
 // Storable text: what PostgreSQL refuses (NUL, invalid UTF-8) is found and
 // named, or replaced by U+FFFD without touching valid text; PgArray literals
 // stay whole whatever bytes their values hold.
-#include "common/text.h"
+#include "common/base/text.h"
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
-#include "common/pg_array.h"
+#include "common/storage/pg_array.h"
 
 namespace genesis {
 namespace {

@@ -1,4 +1,4 @@
-// TLS and mTLS of a ServiceHost's gRPC port (common/tls.h), with certificates
+// TLS and mTLS of a ServiceHost's gRPC port (common/rpc/tls.h), with certificates
 // made by scripts/lib/certs.sh: with client certificates required, only a
 // client presenting a valid certificate of the mesh's CA gets an answer.
 #include <unistd.h>
@@ -12,11 +12,11 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "common/metrics.h"
-#include "common/rpc.h"
-#include "common/server.h"
-#include "common/tls.h"
-#include "common/worker_pool.h"
+#include "common/base/metrics.h"
+#include "common/rpc/rpc.h"
+#include "common/rpc/tls.h"
+#include "common/runtime/server.h"
+#include "common/runtime/worker_pool.h"
 #include "genesis/llmrouter/v1/llm_router.grpc.pb.h"
 
 #ifndef GENESIS_SOURCE_DIR

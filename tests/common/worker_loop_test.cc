@@ -1,4 +1,4 @@
-#include "common/worker_loop.h"
+#include "common/runtime/worker_loop.h"
 
 #include <atomic>
 #include <thread>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Each binary's --helpfull lists the flags it reads and not the shared flags it
-# never reads (common/server_flags.h): the services list the PostgreSQL, Redis,
+# never reads (common/runtime/server_flags.h): the services list the PostgreSQL, Redis,
 # gRPC and TLS flags; the gateway lists only the shared flags it reads (no
 # --grpc_port, no worker pool); its admin CLI only --pg_dsn of them; the
 # simulators none.

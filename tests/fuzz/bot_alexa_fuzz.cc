@@ -23,7 +23,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "common/clock.h"
+#include "common/base/clock.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 #include "tests/fuzz/fuzz_util.h"
 

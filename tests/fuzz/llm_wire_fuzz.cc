@@ -1,7 +1,7 @@
 // The router's provider clients reading providers' answers
 // (services/llm_router/providers/wire_openai.cc, wire_anthropic.cc, wire_gemini.cc,
 // http_provider.cc, provider.cc): whole answers, SSE streams and error
-// bodies. HttpPost (common/http_client.h) is replaced here by one that answers with
+// bodies. HttpPost (common/http/http_client.h) is replaced here by one that answers with
 // the input, so the real clients run without a network.
 // Input: byte 0 picks the protocol (% 3: OpenAI, Anthropic, Gemini) and,
 // with bit 2, a stream; byte 1 the HTTP status (an index into kStatuses) and
@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/http_client.h"
+#include "common/http/http_client.h"
 #include "services/llm_router/model.h"
 #include "services/llm_router/providers/provider.h"
 #include "tests/fuzz/fuzz_util.h"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # No caller ever sees a library's error text (a database error echoes other
 # callers' values, SQL and server addresses): the one place that turns libpqxx
-# exceptions into statuses is common/pg_pool.cc (StatusFromException, which
+# exceptions into statuses is common/storage/pg_pool.cc (StatusFromException, which
 # logs the text and returns a stable message). Anywhere else in the serving
 # code (common/, services/, gateway/; not tests nor benchmarks), reading an
 # exception's what() or a pqxx error's query() is allowed only on a line marked
@@ -18,7 +18,7 @@ while IFS= read -r hit; do
   code="${line%%//*}"
   [[ "$code" =~ $pattern ]] || continue  # a comment, or another class's query()
   if [[ "$line" != *"// error text: log only"* ]]; then
-    echo "error_text: $file:${rest%%:*}: exception text read outside common/pg_pool.cc without '// error text: log only'" >&2
+    echo "error_text: $file:${rest%%:*}: exception text read outside common/storage/pg_pool.cc without '// error text: log only'" >&2
     echo "    $line" >&2
     fail=1
   elif [[ "$line" =~ (Error|Status)\( ]]; then
@@ -27,11 +27,11 @@ while IFS= read -r hit; do
     fail=1
   fi
 done < <(grep -rnE --include='*.cc' --include='*.h' "$pattern" common services gateway \
-           | grep -vE '^[^:]*/tests/' | grep -v '^common/pg_pool\.cc:' || true)
-# In common/pg_pool.cc the text is read once, in LoggableError, for the log.
-reads=$(grep -cE "$pattern" common/pg_pool.cc || true)
-if [[ "$reads" != 1 ]] || ! grep -qE '^  absl::string_view what = e\.what\(\);' common/pg_pool.cc; then
-  echo "error_text: common/pg_pool.cc must read e.what() exactly once, in LoggableError (found $reads)" >&2
+           | grep -vE '^[^:]*/tests/' | grep -v '^common/storage/pg_pool\.cc:' || true)
+# In common/storage/pg_pool.cc the text is read once, in LoggableError, for the log.
+reads=$(grep -cE "$pattern" common/storage/pg_pool.cc || true)
+if [[ "$reads" != 1 ]] || ! grep -qE '^  absl::string_view what = e\.what\(\);' common/storage/pg_pool.cc; then
+  echo "error_text: common/storage/pg_pool.cc must read e.what() exactly once, in LoggableError (found $reads)" >&2
   fail=1
 fi
 # A status is never built from a pqxx exception in a catch block outside the mapping.
@@ -40,6 +40,6 @@ while IFS= read -r hit; do
   fail=1
 done < <(grep -rnE --include='*.cc' --include='*.h' -A4 'catch \(const (pqxx|std)::[a-z_]+& ([a-z_]+)\)' common services gateway \
            | grep -vE '^[^:-]*/tests/' | grep -E '(Error|Status)\(.*\b(e|err|ex|error)\b\)' \
-           | grep -v '^common/pg_pool' || true)
+           | grep -v '^common/storage/pg_pool' || true)
 if [[ $fail -ne 0 ]]; then exit 1; fi
 echo "error_text: no exception text reaches a status"

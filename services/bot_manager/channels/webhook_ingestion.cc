@@ -1,7 +1,7 @@
 #include "services/bot_manager/channels/webhook_ingestion.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 #include "services/bot_manager/channels/webhook_util.h"
 #include "services/bot_manager/resource_names.h"

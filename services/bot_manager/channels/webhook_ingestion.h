@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 #include "services/bot_manager/channels/channel_adapter.h"
 #include "services/bot_manager/deps.h"
 #include "services/bot_manager/metrics.h"

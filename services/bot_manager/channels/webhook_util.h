@@ -36,7 +36,7 @@ namespace genesis::bot {
 [[nodiscard]] absl::StatusOr<nlohmann::json> ParseJsonObject(absl::string_view body,
                                                              absl::string_view what);
 
-// Makes parsed events storable (common/text.h); every channel's Parse ends with it.
+// Makes parsed events storable (common/base/text.h); every channel's Parse ends with it.
 // A message's text and a status's error get U+FFFD in place of each NUL and
 // invalid UTF-8 sequence (a customer's message is kept, not refused: "%00" in a
 // form or "\u0000" in JSON is not something the customer typed on purpose);

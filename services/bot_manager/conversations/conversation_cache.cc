@@ -1,7 +1,7 @@
 #include "services/bot_manager/conversations/conversation_cache.h"
 
 #include "absl/time/clock.h"
-#include "common/status.h"
+#include "common/base/status.h"
 
 namespace genesis::bot {
 

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 #include "services/bot_manager/model.h"
 #include "services/bot_manager/pipeline/pipeline_store.h"
 

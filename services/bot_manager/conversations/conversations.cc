@@ -6,15 +6,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
-#include "common/status.h"
-#include "common/text.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
+#include "common/runtime/logging.h"
 #include "services/bot_manager/resource_names.h"
 
 namespace genesis::bot {
 namespace {
 
-// The position in a page token of list `kind` for `scope` (common/paging.h):
+// The position in a page token of list `kind` for `scope` (common/base/paging.h):
 // an offset or a row id.
 absl::StatusOr<int64_t> PositionOf(const std::string& token, absl::string_view kind,
                                    absl::string_view scope) {

@@ -19,8 +19,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
-#include "common/paging.h"
+#include "common/base/paging.h"
+#include "common/rpc/call_context.h"
 #include "services/bot_manager/conversations/conversation_cache.h"
 #include "services/bot_manager/conversations/conversation_store.h"
 #include "services/bot_manager/deps.h"

@@ -6,8 +6,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "common/status.h"
-#include "common/text.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
 #include "services/bot_manager/conversations/conversations.h"
 #include "services/bot_manager/resource_names.h"
 

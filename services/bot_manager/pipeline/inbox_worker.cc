@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/logging.h"
 #include "services/bot_manager/pipeline/reply_pipeline.h"
 #include "services/bot_manager/pipeline/reply_rules.h"
 

@@ -1,8 +1,8 @@
 // The outbox senders' step: a reply taken from memory or claimed, admitted
 // to its recipient's gate, paced by the rate limits, marked send-started,
 // sent through the channel and marked sent (group commit), or retried.
-#include "common/logging.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/logging.h"
 #include "services/bot_manager/pipeline/reply_pipeline.h"
 
 namespace genesis::bot {

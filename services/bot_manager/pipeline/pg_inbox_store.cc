@@ -6,9 +6,9 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "common/pg_array.h"
-#include "common/status.h"
-#include "common/text.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
+#include "common/storage/pg_array.h"
 #include "services/bot_manager/pg_rows.h"
 #include "services/bot_manager/pipeline/completion_rules.h"
 

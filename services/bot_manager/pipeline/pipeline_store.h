@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 #include "services/bot_manager/model.h"
 
 namespace genesis::bot {

@@ -20,9 +20,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
-#include "common/group_commit.h"
-#include "common/worker_loop.h"
+#include "common/rpc/call_context.h"
+#include "common/runtime/worker_loop.h"
+#include "common/storage/group_commit.h"
 #include "services/bot_manager/conversations/conversation_cache.h"
 #include "services/bot_manager/deps.h"
 #include "services/bot_manager/metrics.h"

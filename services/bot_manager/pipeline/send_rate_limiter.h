@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "common/clock.h"
-#include "common/token_bucket.h"
+#include "common/base/clock.h"
+#include "common/base/token_bucket.h"
 #include "services/bot_manager/model.h"
 
 namespace genesis::bot {

@@ -5,8 +5,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/status.h"
-#include "common/text.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
 #include "services/bot_manager/resource_names.h"
 #include "services/bot_manager/router_client.h"
 
@@ -153,7 +153,7 @@ absl::StatusOr<Page<BotConfig>> BotRegistry::ListBots(int page_size, const std::
                                                       const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(int limit,
                            PageSize(page_size, options_.default_page_size, options_.max_page_size));
-  // Opaque tokens (common/paging.h): the position is the last bot id of the page.
+  // Opaque tokens (common/base/paging.h): the position is the last bot id of the page.
   std::string after;
   if (!page_token.empty()) {
     GENESIS_ASSIGN_OR_RETURN(after, DecodePageToken(page_token, "bots", "-"));

@@ -15,8 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
-#include "common/paging.h"
+#include "common/base/paging.h"
+#include "common/rpc/call_context.h"
 #include "services/bot_manager/model.h"
 #include "services/bot_manager/options.h"
 #include "services/bot_manager/registry/registry_store.h"

@@ -2,9 +2,9 @@
 #include "services/bot_manager/pg_store.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/pg_array.h"
-#include "common/status.h"
-#include "common/text.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
+#include "common/storage/pg_array.h"
 #include "services/bot_manager/pg_rows.h"
 
 namespace genesis::bot {

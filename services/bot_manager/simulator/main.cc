@@ -7,7 +7,7 @@
 #include <csignal>
 #include <cstdio>
 
-#include "common/config.h"
+#include "common/runtime/config.h"
 #include "services/bot_manager/simulator/simulator.h"
 
 DEFINE_string(host, "127.0.0.1", "Address to listen on.");

@@ -13,7 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/sim_http_server.h"
+#include "common/http/sim_http_server.h"
 #include "services/bot_manager/channel_client.h"
 #include "services/bot_manager/channels/webhook_util.h"
 #include "services/bot_manager/simulator/alexa_signer.h"

@@ -9,7 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/bot_manager/bot_manager.h"
 #include "services/bot_manager/channel_client.h"
 #include "services/bot_manager/simulator/alexa_signer.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.h"
+#include "common/base/clock.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 #include "services/bot_manager/simulator/alexa_signer.h"
 #include "services/bot_manager/simulator/simulator.h"

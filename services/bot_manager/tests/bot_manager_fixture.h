@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "absl/time/civil_time.h"
-#include "common/logging.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/logging.h"
 #include "services/bot_manager/channel_client.h"
 #include "services/bot_manager/channels/mattermost/mattermost.h"
 #include "services/bot_manager/channels/telegram/telegram.h"

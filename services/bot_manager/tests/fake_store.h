@@ -13,7 +13,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "common/clock.h"
+#include "common/base/clock.h"
 #include "services/bot_manager/deps.h"
 #include "services/bot_manager/pipeline/completion_rules.h"
 #include "services/bot_manager/store.h"

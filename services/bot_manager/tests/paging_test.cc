@@ -1,8 +1,8 @@
-// List paging of the bot manager: opaque page tokens (common/paging.h) that
+// List paging of the bot manager: opaque page tokens (common/base/paging.h) that
 // walk a list to its end and are refused by another list or another scope.
 #include <gtest/gtest.h>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/bot_manager/bot_manager.h"
 #include "services/bot_manager/tests/fake_store.h"
 

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/bot_manager/bot_manager.h"
 #include "services/bot_manager/simulator/simulator.h"
 

@@ -13,7 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/migrations.h"
+#include "common/storage/migrations.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/pg_store.h"
 #include "services/catalog/redis_cache.h"

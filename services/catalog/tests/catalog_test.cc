@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/catalog/tests/fake_store.h"
 
 namespace genesis::catalog {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/status.h"
+#include "common/base/status.h"
 
 namespace genesis::catalog {
 namespace {

@@ -8,8 +8,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "common/server.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/server.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/catalog/tests/fake_store.h"
 

@@ -41,7 +41,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 #include "services/llm_router/metrics.h"
 #include "services/llm_router/store/store.h"
 

@@ -22,9 +22,9 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "common/call_context.h"
-#include "common/clock.h"
-#include "common/logging.h"
+#include "common/base/clock.h"
+#include "common/rpc/call_context.h"
+#include "common/runtime/logging.h"
 #include "services/llm_router/execution/executor.h"
 #include "services/llm_router/execution/response_cache.h"
 #include "services/llm_router/metrics.h"

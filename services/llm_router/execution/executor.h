@@ -33,7 +33,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "common/clock.h"
+#include "common/base/clock.h"
 #include "services/llm_router/execution/health.h"
 #include "services/llm_router/model.h"
 #include "services/llm_router/providers/provider.h"

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "common/clock.h"
-#include "common/metrics.h"
+#include "common/base/clock.h"
+#include "common/base/metrics.h"
 #include "services/llm_router/model.h"
 
 namespace genesis::llmrouter {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 
 namespace genesis::llmrouter {
 namespace {

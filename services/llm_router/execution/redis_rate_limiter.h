@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "common/redis.h"
+#include "common/storage/redis.h"
 #include "services/llm_router/execution/rate_limit.h"
 #include "services/llm_router/metrics.h"
 

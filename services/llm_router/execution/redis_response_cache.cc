@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 
 namespace genesis::llmrouter {
 

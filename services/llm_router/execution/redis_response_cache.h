@@ -7,7 +7,7 @@
 
 #include <atomic>
 
-#include "common/redis.h"
+#include "common/storage/redis.h"
 #include "services/llm_router/execution/response_cache.h"
 #include "services/llm_router/metrics.h"
 

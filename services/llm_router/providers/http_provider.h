@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "common/http_client.h"
+#include "common/http/http_client.h"
 #include "services/llm_router/providers/provider.h"
 
 namespace genesis::llmrouter {

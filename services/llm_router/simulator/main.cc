@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/config.h"
+#include "common/runtime/config.h"
 #include "services/llm_router/simulator/simulator.h"
 
 DEFINE_string(host, "127.0.0.1", "Address to listen on.");

@@ -11,7 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/sim_http_server.h"
+#include "common/http/sim_http_server.h"
 #include "services/llm_router/simulator/wire.h"
 
 namespace genesis::llmrouter::sim {

@@ -8,8 +8,8 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "common/status.h"
-#include "common/text.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
 #include "services/llm_router/store/pg_store.h"
 
 namespace genesis::llmrouter {

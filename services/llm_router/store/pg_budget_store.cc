@@ -4,7 +4,7 @@
 // (pg_accounting_store.cc).
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/llm_router/store/pg_store.h"
 
 namespace genesis::llmrouter {

@@ -1,7 +1,7 @@
 #include "services/llm_router/store/pg_store.h"
 
 #include "absl/strings/str_join.h"
-#include "common/text.h"
+#include "common/base/text.h"
 
 namespace genesis::llmrouter {
 namespace {

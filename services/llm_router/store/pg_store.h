@@ -5,7 +5,7 @@
 // pg_budget_store.cc, feedback and experiments in pg_experiment_store.cc.
 #pragma once
 
-#include "common/pg_pool.h"
+#include "common/storage/pg_pool.h"
 #include "services/llm_router/store/store.h"
 
 namespace genesis::llmrouter {

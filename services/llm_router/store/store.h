@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 #include "services/llm_router/accounting/budget.h"
 #include "services/llm_router/model.h"
 #include "services/llm_router/selection/experiment.h"

@@ -10,7 +10,7 @@
 
 #include <set>
 
-#include "common/migrations.h"
+#include "common/storage/migrations.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"
 #include "services/llm_router/store/pg_store.h"

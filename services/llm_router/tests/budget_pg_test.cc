@@ -8,7 +8,7 @@
 #include <random>
 #include <thread>
 
-#include "common/migrations.h"
+#include "common/storage/migrations.h"
 #include "services/llm_router/execution/redis_response_cache.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"

@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/llm_router/accounting/budget.h"
 #include "services/llm_router/accounting/settings_cache.h"
 

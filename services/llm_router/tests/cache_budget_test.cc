@@ -2,7 +2,7 @@
 // simulator (whose request counts prove whether a model was called).
 #include <gtest/gtest.h>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/llm_router/execution/redis_response_cache.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/simulator/simulator.h"

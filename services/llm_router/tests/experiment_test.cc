@@ -8,7 +8,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/llm_router/execution/rate_limit.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/selection/experiment.h"

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/server.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/server.h"
 #include "services/llm_router/simulator/simulator.h"
 #include "services/llm_router/tests/fake_store.h"
 #include "services/llm_router/tests/test_util.h"

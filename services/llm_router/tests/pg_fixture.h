@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "common/migrations.h"
-#include "common/pg_pool.h"
+#include "common/storage/migrations.h"
+#include "common/storage/pg_pool.h"
 #include "services/llm_router/simulator/simulator.h"
 #include "tests/testing/test_database.h"
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/migrations.h"
+#include "common/storage/migrations.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/selection/pii.h"
 #include "services/llm_router/simulator/simulator.h"

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/llm_router/simulator/simulator.h"
 #include "services/llm_router/tests/fake_store.h"
 #include "services/llm_router/tests/test_util.h"

@@ -1,10 +1,10 @@
 // Shared by the router's tests: models pointing at an in-process simulator
-// (time: ManualClock, common/clock.h).
+// (time: ManualClock, common/base/clock.h).
 #pragma once
 
 #include <string>
 
-#include "common/clock.h"
+#include "common/base/clock.h"
 #include "services/llm_router/model.h"
 
 namespace genesis::llmrouter::testing {

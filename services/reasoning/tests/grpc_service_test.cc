@@ -7,8 +7,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "common/server.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/server.h"
 #include "services/reasoning/tests/fake_store.h"
 
 namespace genesis::reasoning {

@@ -10,7 +10,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "common/migrations.h"
+#include "common/storage/migrations.h"
 #include "services/reasoning/events.h"
 #include "services/reasoning/reasoning.h"
 #include "tests/testing/test_database.h"

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/reasoning/events.h"
 #include "services/reasoning/tests/fake_store.h"
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "common/status.h"
+#include "common/base/status.h"
 
 namespace genesis::voice {
 namespace {

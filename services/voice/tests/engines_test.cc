@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/voice/tests/shared_engines.h"
 
 namespace genesis::voice {

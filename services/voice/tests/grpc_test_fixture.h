@@ -11,8 +11,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "common/server.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/server.h"
 #include "services/voice/grpc_service.h"
 #include "services/voice/tests/fake_store.h"
 #include "services/voice/tests/shared_engines.h"

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/migrations.h"
+#include "common/storage/migrations.h"
 #include "tests/testing/test_database.h"
 
 namespace genesis {

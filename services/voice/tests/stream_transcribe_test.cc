@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "common/logging.h"
+#include "common/runtime/logging.h"
 #include "services/voice/tests/grpc_test_fixture.h"
 
 namespace genesis::voice {
@@ -185,7 +185,7 @@ TEST_F(VoiceGrpcTest, StreamTranscribeRecordsTheGatewaySubjectOnlyWithTheSecret)
 }
 
 // StreamTranscribe goes through the call path every RPC shares
-// (common/call_path.h), like the unary and server-streaming methods.
+// (common/rpc/call_path.h), like the unary and server-streaming methods.
 
 TEST_F(VoiceGrpcTest, StreamTranscribeReplacesAnUnsafeRequestIdLikeAUnaryCall) {
   const std::string unsafe = "not/a safe id";

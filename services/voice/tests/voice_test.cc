@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/status.h"
+#include "common/base/status.h"
 #include "services/voice/simulator/wyoming_simulator.h"
 #include "services/voice/tests/fake_store.h"
 #include "services/voice/wyoming.h"

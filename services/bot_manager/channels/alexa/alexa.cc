@@ -17,9 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/http_client.h"
-#include "common/logging.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/http/http_client.h"
+#include "common/runtime/logging.h"
 #include "services/bot_manager/channels/webhook_util.h"
 
 namespace genesis::bot {
@@ -96,7 +96,7 @@ absl::StatusOr<std::vector<X509Ptr>> ReadPemCerts(absl::string_view pem) {
   return certs;
 }
 
-// Downloads a chain with the mesh's HTTP client (common/http_client.h).
+// Downloads a chain with the mesh's HTTP client (common/http/http_client.h).
 class HttpCertChainFetcher final : public CertChainFetcher {
  public:
   absl::StatusOr<std::string> Fetch(const std::string& url, absl::Duration timeout) override {

@@ -33,7 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/clock.h"
+#include "common/base/clock.h"
 
 namespace genesis::bot {
 
@@ -69,7 +69,7 @@ class CertChainFetcher {
   virtual absl::StatusOr<std::string> Fetch(const std::string& url, absl::Duration timeout) = 0;
 };
 
-// Over the mesh's HTTP client (common/http_client.h): redirects not followed,
+// Over the mesh's HTTP client (common/http/http_client.h): redirects not followed,
 // at most 64 KiB.
 std::unique_ptr<CertChainFetcher> MakeHttpCertChainFetcher();
 

@@ -4,8 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/runtime/logging.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 #include "services/bot_manager/channels/webhook_util.h"
 #include "services/bot_manager/pipeline/reply_rules.h"

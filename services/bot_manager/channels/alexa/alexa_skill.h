@@ -15,7 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "common/call_context.h"
+#include "common/rpc/call_context.h"
 #include "services/bot_manager/channels/alexa/alexa.h"
 #include "services/bot_manager/channels/channel_adapter.h"
 #include "services/bot_manager/deps.h"

@@ -1,0 +1,30 @@
+#include "common/rpc/rpc.h"
+
+namespace genesis {
+
+RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
+                             absl::Duration max_deadline, IdentityTrust trust)
+    : pool_(pool), path_(std::move(service), registry, max_deadline, std::move(trust)) {
+  registry->AddCallbackGauge("genesis_worker_queue_depth", "Calls waiting for a worker thread.",
+                             [pool] { return pool->queued(); });
+  registry->AddCallbackGauge("genesis_worker_busy", "Worker threads running a call.",
+                             [pool] { return pool->busy(); });
+}
+
+grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx, const char* method,
+                                               Work work) {
+  const absl::Time start = absl::Now();
+  auto* reactor = ctx->DefaultReactor();
+  CallContext call = path_.BeginCall(ctx, start);
+  call.is_cancelled = [ctx] { return ctx->IsCancelled(); };
+  auto task = [this, reactor, call, work = std::move(work), method = std::string(method), start] {
+    absl::Status status = CallPath::RunWork(call, [&] { return work(call); });
+    reactor->Finish(path_.FinishCall(method, call, start, status));
+  };
+  if (!pool_->TrySubmit(std::move(task))) {
+    reactor->Finish(path_.FinishCall(method, call, start, CallPath::Overloaded()));
+  }
+  return reactor;
+}
+
+}  // namespace genesis

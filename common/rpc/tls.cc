@@ -1,0 +1,143 @@
+#include "common/rpc/tls.h"
+
+#include <gflags/gflags.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+DEFINE_string(tls_cert, "",
+              "PEM certificate (chain) of this process; with --tls_key and --tls_ca turns TLS "
+              "on for its gRPC port and its clients of other services. Empty: plaintext.");
+DEFINE_string(tls_key, "", "PEM private key matching --tls_cert.");
+DEFINE_string(tls_ca, "",
+              "PEM CA certificate(s) peers' certificates must be signed by (clients and, with "
+              "--tls_client_auth=require, servers verify against it).");
+DEFINE_string(tls_client_auth, "require",
+              "With TLS on: require (a client must present a certificate signed by --tls_ca) "
+              "or none (any client may connect over TLS).");
+
+DEFINE_string(tls_trusted_peers, "gateway",
+              "With TLS and --tls_client_auth=require: comma-separated names (certificate "
+              "subjectAltName or common name) of the peers whose forwarded caller identity "
+              "(x-genesis-subject/-roles) is accepted; from any other peer it is ignored.");
+
+namespace genesis {
+namespace {
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in.good() && !in.eof()) return false;
+  *out = ss.str();
+  return true;
+}
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+std::unique_ptr<BIO, BioFree> MemBio(const std::string& pem) {
+  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+std::unique_ptr<X509, X509Free> FirstCert(const std::string& pem) {
+  auto bio = MemBio(pem);
+  return std::unique_ptr<X509, X509Free>(
+      bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+}
+
+absl::Status Problem(const char* flag, const std::string& file, const std::string& what) {
+  ERR_clear_error();
+  return absl::FailedPreconditionError(absl::StrCat("--", flag, ": '", file, "' ", what));
+}
+
+}  // namespace
+
+absl::StatusOr<TlsConfig> LoadTlsConfig(const std::string& cert_file, const std::string& key_file,
+                                        const std::string& ca_file, bool require_client_cert) {
+  TlsConfig c;
+  c.require_client_cert = require_client_cert;
+  if (cert_file.empty() && key_file.empty() && ca_file.empty()) return c;
+  if (cert_file.empty() || key_file.empty() || ca_file.empty()) {
+    const char* missing = cert_file.empty() ? "tls_cert" : key_file.empty() ? "tls_key" : "tls_ca";
+    return absl::FailedPreconditionError(
+        absl::StrCat("--", missing,
+                     ": missing; --tls_cert, --tls_key and --tls_ca are given together (TLS) "
+                     "or not at all (plaintext)"));
+  }
+  c.cert_file = cert_file;
+  c.key_file = key_file;
+  c.ca_file = ca_file;
+  if (!ReadFile(cert_file, &c.cert_pem)) return Problem("tls_cert", cert_file, "cannot be read");
+  if (!ReadFile(key_file, &c.key_pem)) return Problem("tls_key", key_file, "cannot be read");
+  if (!ReadFile(ca_file, &c.ca_pem)) return Problem("tls_ca", ca_file, "cannot be read");
+
+  auto cert = FirstCert(c.cert_pem);
+  if (!cert) return Problem("tls_cert", cert_file, "holds no PEM certificate");
+  if (!FirstCert(c.ca_pem)) return Problem("tls_ca", ca_file, "holds no PEM certificate");
+  auto key_bio = MemBio(c.key_pem);
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(
+      key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) return Problem("tls_key", key_file, "holds no (unencrypted) PEM private key");
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return Problem("tls_key", key_file,
+                   "does not match the certificate of --tls_cert '" + cert_file + "'");
+  }
+  return c;
+}
+
+TlsConfig TlsConfigFromFlags(ConfigErrors* errors) {
+  errors->RequireOneOf("tls_client_auth", FLAGS_tls_client_auth, {"require", "none"});
+  auto tls =
+      LoadTlsConfig(FLAGS_tls_cert, FLAGS_tls_key, FLAGS_tls_ca, FLAGS_tls_client_auth != "none");
+  if (!tls.ok()) {
+    // "--<flag>: <problem>" (LoadTlsConfig): reported under that flag.
+    const std::string message(tls.status().message());
+    const size_t colon = message.find(": ");
+    if (message.substr(0, 2) == "--" && colon != std::string::npos) {
+      errors->Add(message.substr(2, colon - 2), message.substr(colon + 2));
+    } else {
+      errors->Add("tls_cert", message);
+    }
+    return TlsConfig{};
+  }
+  tls->trusted_peers = absl::StrSplit(FLAGS_tls_trusted_peers, ',', absl::SkipWhitespace());
+  return *std::move(tls);
+}
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const TlsConfig& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(
+      tls.require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                              : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  options.pem_root_certs = tls.ca_pem;
+  options.pem_key_cert_pairs.push_back({tls.key_pem, tls.cert_pem});
+  return grpc::SslServerCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> MeshChannelCredentials(const TlsConfig& tls) {
+  if (!tls.enabled()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = tls.ca_pem;
+  options.pem_private_key = tls.key_pem;
+  options.pem_cert_chain = tls.cert_pem;
+  return grpc::SslCredentials(options);
+}
+
+}  // namespace genesis

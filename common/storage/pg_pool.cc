@@ -1,0 +1,269 @@
+#include "common/storage/pg_pool.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/runtime/logging.h"
+
+namespace genesis {
+namespace {
+
+// libpq reads connect_timeout (whole seconds) from the DSN in either syntax.
+std::string WithConnectTimeout(const std::string& dsn, absl::Duration timeout) {
+  if (absl::StrContains(dsn, "connect_timeout")) return dsn;
+  const int64_t secs = std::max<int64_t>(1, absl::ToInt64Seconds(timeout));
+  if (absl::StartsWith(dsn, "postgres://") || absl::StartsWith(dsn, "postgresql://")) {
+    return absl::StrCat(dsn, absl::StrContains(dsn, "?") ? "&" : "?", "connect_timeout=", secs);
+  }
+  return absl::StrCat(dsn, dsn.empty() ? "" : " ", "connect_timeout=", secs);
+}
+
+// What of a libpqxx error may be logged: its first line, without the
+// "ERROR:" prefix, at most 200 bytes. Data errors (classes 22 and 23) echo the
+// refused value after ": " (a customer's message in a malformed array literal,
+// a key in a duplicate): only the kind of error before it is kept.
+std::string LoggableError(const std::exception& e, const std::string& sqlstate) {
+  absl::string_view what = e.what();
+  what = what.substr(0, what.find('\n'));
+  if (absl::ConsumePrefix(&what, "ERROR:")) what = absl::StripLeadingAsciiWhitespace(what);
+  if (absl::StartsWith(sqlstate, "22") || absl::StartsWith(sqlstate, "23")) {
+    what = what.substr(0, what.find(": "));
+  }
+  if (what.size() > 200) what = what.substr(0, 200);
+  return std::string(what);
+}
+
+// The caller's message for a data error (class 22), by SQLSTATE.
+const char* DataErrorMessage(const std::string& sqlstate) {
+  if (sqlstate == "22021") return "a text value of the request is not valid UTF-8";
+  if (sqlstate == "22P05") {
+    return "a text value of the request holds a character the database cannot store (NUL, "
+           "U+0000)";
+  }
+  if (sqlstate == "22001") return "a value of the request is too long";
+  if (sqlstate == "22003") return "a number of the request is out of range";
+  if (sqlstate == "22007" || sqlstate == "22008") return "a date or time of the request is invalid";
+  if (sqlstate == "22P02") return "a value of the request is not in the expected format";
+  return "the database refused a value of the request";
+}
+
+}  // namespace
+
+PgPool::PgPool(PgPoolOptions options, MetricsRegistry* registry)
+    : options_(std::move(options)),
+      dsn_with_timeout_(WithConnectTimeout(options_.dsn, options_.connect_timeout)) {
+  watchdog_ = std::thread([this] { WatchdogLoop(); });
+  if (registry == nullptr) return;
+  registry->AddCallbackGauge("genesis_pg_pool_hung_total{pool=\"" + options_.name + "\"}",
+                             "PostgreSQL connections shut down because they did not answer "
+                             "before their caller's deadline.",
+                             [this] { return static_cast<double>(hung_.load()); });
+  const std::string suffix = "{pool=\"" + options_.name + "\"}";
+  registry->AddCallbackGauge("genesis_pg_pool_size" + suffix,
+                             "Maximum connections in the PostgreSQL pool.",
+                             [this] { return options_.size; });
+  registry->AddCallbackGauge("genesis_pg_pool_open" + suffix, "Open PostgreSQL connections.",
+                             [this] {
+                               std::lock_guard<std::mutex> lock(mu_);
+                               return static_cast<double>(open_);
+                             });
+  registry->AddCallbackGauge("genesis_pg_pool_in_use" + suffix,
+                             "PostgreSQL connections leased to callers.", [this] {
+                               std::lock_guard<std::mutex> lock(mu_);
+                               return static_cast<double>(in_use_);
+                             });
+  registry->AddCallbackGauge("genesis_pg_pool_waiting" + suffix,
+                             "Callers waiting for a PostgreSQL connection.", [this] {
+                               std::lock_guard<std::mutex> lock(mu_);
+                               return static_cast<double>(waiting_);
+                             });
+}
+
+PgPool::~PgPool() {
+  {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
+int64_t PgPool::Watch(const pqxx::connection& conn, absl::Time deadline) {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  const int64_t id = next_watch_++;
+  const bool earliest =
+      watched_.empty() || deadline + options_.hang_margin < std::min_element(
+                                                                watched_.begin(), watched_.end(),
+                                                                [](const auto& a, const auto& b) {
+                                                                  return a.second.at < b.second.at;
+                                                                })
+                                                                ->second.at;
+  watched_[id] = Watched{conn.sock(), deadline + options_.hang_margin, false};
+  if (earliest) watch_cv_.notify_one();
+  return id;
+}
+
+bool PgPool::Unwatch(int64_t id) {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  auto it = watched_.find(id);
+  if (it == watched_.end()) return false;
+  const bool fired = it->second.fired;
+  watched_.erase(it);
+  return fired;
+}
+
+void PgPool::WatchdogLoop() {
+  std::unique_lock<std::mutex> lock(watch_mu_);
+  while (!stopping_) {
+    absl::Time next = absl::InfiniteFuture();
+    const absl::Time now = absl::Now();
+    for (auto& [id, w] : watched_) {
+      if (w.fired) continue;
+      if (w.at <= now) {
+        // The socket is shut down, not closed: libpq still owns the fd, and
+        // its blocked read now returns at once with a broken connection.
+        w.fired = true;
+        if (w.fd >= 0) ::shutdown(w.fd, SHUT_RDWR);
+        ++hung_;
+        Logger("pg")->warn(
+            "pool {}: a connection did not answer {} after its caller's deadline; "
+            "shutting it down",
+            options_.name, absl::FormatDuration(options_.hang_margin));
+      } else {
+        next = std::min(next, w.at);
+      }
+    }
+    if (next == absl::InfiniteFuture()) {
+      watch_cv_.wait(lock);
+    } else {
+      watch_cv_.wait_until(lock, absl::ToChronoTime(next));
+    }
+  }
+}
+
+std::string PgPool::StatementTimeoutSql(absl::Time deadline, absl::Duration max) {
+  const absl::Duration left = deadline - absl::Now();
+  if (left >= max) return "";  // the session's statement_timeout is `max`
+  const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(left));
+  return absl::StrCat("SET LOCAL statement_timeout = ", ms);
+}
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time deadline) {
+  const absl::Time wait_until = std::min(deadline, absl::Now() + options_.acquire_timeout);
+  std::unique_lock<std::mutex> lock(mu_);
+  ++waiting_;
+  for (;;) {
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      --waiting_;
+      ++in_use_;
+      return conn;
+    }
+    if (open_ < options_.size) break;
+    if (cv_.wait_until(lock, absl::ToChronoTime(wait_until)) == std::cv_status::timeout &&
+        idle_.empty() && open_ >= options_.size) {
+      --waiting_;
+      if (wait_until >= deadline) {
+        return absl::DeadlineExceededError(
+            "deadline passed while waiting for a database connection");
+      }
+      return absl::UnavailableError(
+          absl::StrCat("all ", options_.size, " database connections are busy; retry later"));
+    }
+  }
+  --waiting_;
+  ++open_;
+  ++in_use_;
+  lock.unlock();
+  try {
+    auto conn = std::make_unique<pqxx::connection>(dsn_with_timeout_);
+    {
+      // The session's bound; transactions with less time left lower it (Run).
+      pqxx::nontransaction tx(*conn);
+      tx.exec0(absl::StrCat(
+          "SET statement_timeout = ",
+          std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.statement_timeout))));
+    }
+    return conn;
+  } catch (const std::exception& e) {
+    lock.lock();
+    --open_;
+    --in_use_;
+    lock.unlock();
+    cv_.notify_one();
+    // The reason (host, port, role) is the operator's: logged, not returned.
+    Logger("pg")->warn("pool {}: cannot connect to the database: {}", options_.name,
+                       LoggableError(e, ""));
+    return absl::UnavailableError("the database is unavailable; retry later");
+  }
+}
+
+void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_use_;
+    if (broken || !conn || !conn->is_open()) {
+      --open_;
+    } else {
+      idle_.push_back(std::move(conn));
+    }
+  }
+  cv_.notify_one();
+}
+
+absl::Status PgPool::Ping(absl::Time deadline) {
+  return ReadOnly(deadline, [](pqxx::read_transaction& tx) -> absl::Status {
+    tx.exec1("SELECT 1");
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgPool::StatusFromException(const std::exception& e) {
+  // The caller gets a stable message with the most specific code; the
+  // database's own text (values, SQL, server addresses) only goes to the log,
+  // where the line carries the request id.
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  const std::string sqlstate = sql != nullptr ? sql->sqlstate() : "";
+  absl::Status status;
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+    status = absl::UnavailableError("the database connection was lost; retry");
+  } else if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
+    status = absl::UnavailableError(
+        "the database connection was lost during a commit whose outcome is unknown; retry "
+        "with the same request id");
+  } else if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
+    status = absl::AlreadyExistsError("a resource with the same key already exists");
+  } else if (dynamic_cast<const pqxx::foreign_key_violation*>(&e) != nullptr ||
+             dynamic_cast<const pqxx::restrict_violation*>(&e) != nullptr) {
+    status = absl::FailedPreconditionError(
+        "a resource the request refers to does not exist, or one still refers to it");
+  } else if (dynamic_cast<const pqxx::check_violation*>(&e) != nullptr) {
+    status = absl::InvalidArgumentError("a value of the request breaks a rule of the resource");
+  } else if (dynamic_cast<const pqxx::not_null_violation*>(&e) != nullptr) {
+    status = absl::InvalidArgumentError("a required value of the request is missing");
+  } else if (dynamic_cast<const pqxx::data_exception*>(&e) != nullptr ||
+             absl::StartsWith(sqlstate, "22")) {
+    status = absl::InvalidArgumentError(DataErrorMessage(sqlstate));
+  } else if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    status = absl::AbortedError("the transaction conflicted with another; retry");
+  } else if (sqlstate == "57014") {
+    status = absl::DeadlineExceededError("the database statement timed out");
+  } else if (absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P03") {
+    status = absl::UnavailableError("the database is unavailable; retry later");
+  } else if (sql != nullptr) {
+    status = absl::InternalError("internal database error");
+  } else {
+    status = absl::InternalError("internal error in the database client");
+  }
+  Logger("pg")->warn("database error{}{} -> {}: {}", sqlstate.empty() ? "" : " SQLSTATE ", sqlstate,
+                     absl::StatusCodeToString(status.code()), LoggableError(e, sqlstate));
+  return status;
+}
+
+}  // namespace genesis

@@ -1,0 +1,49 @@
+// A cache generation shared through Redis, so that a cache write or
+// invalidation that could not be delivered never leaves an entry to be read
+// stale once Redis is reachable again.
+//
+// Entries are keyed by the generation stored at key() (read in the same Lua
+// script as the entry, so every replica sees a bump on its next lookup). When
+// a write that should have replaced or removed an entry fails (Redis down,
+// hung, the client's breaker open, or an unknown outcome), the cache calls
+// WriteFailed(); from then on Usable() is false (the cache must not be read
+// nor filled) until a bump of the generation (INCR) has succeeded, which
+// orphans every older entry at once (they expire by their TTL). A new object
+// starts with one bump pending, for a predecessor that died between its
+// database commit and its invalidation. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/storage/redis.h"
+
+namespace genesis {
+
+class RedisGeneration {
+ public:
+  // `redis` must outlive this object; `key` holds the generation number.
+  RedisGeneration(RedisClient* redis, std::string key) : redis_(redis), key_(std::move(key)) {}
+
+  // A Lua line that sets the local `g` to the generation; the script's
+  // KEYS[1] must be key().
+  static constexpr char kLuaGeneration[] = "local g = redis.call('GET', KEYS[1]) or '0'\n";
+
+  [[nodiscard]] const std::string& key() const { return key_; }
+
+  // True when the cache may be used; bumps first when a failed write is not
+  // yet covered (false when that bump fails too).
+  bool Usable(absl::Time deadline);
+  // A write meant to replace or remove an entry was not (known to be) applied.
+  void WriteFailed() { failed_.fetch_add(1); }
+
+ private:
+  RedisClient* redis_;
+  const std::string key_;
+  std::atomic<uint64_t> failed_{1};  // the start-up bump
+  std::atomic<uint64_t> covered_{0};
+};
+
+}  // namespace genesis
