@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "services/voice/espeak_tts.h"
-#include "services/voice/pocketsphinx_stt.h"
+#include "services/voice/engines/espeak_tts.h"
+#include "services/voice/engines/pocketsphinx_stt.h"
 #include "services/voice/tests/fake_store.h"
 #include "services/voice/voice.h"
 

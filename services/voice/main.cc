@@ -4,14 +4,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/runtime/service_runtime.h"
-#include "services/voice/espeak_tts.h"
+#include "services/voice/engines/espeak_tts.h"
+#include "services/voice/engines/pocketsphinx_stt.h"
+#include "services/voice/engines/wyoming.h"
+#include "services/voice/engines/wyoming_server.h"
 #include "services/voice/grpc_service.h"
 #include "services/voice/pg_store.h"
-#include "services/voice/pocketsphinx_stt.h"
 #include "services/voice/reply_client.h"
 #include "services/voice/voice.h"
-#include "services/voice/wyoming.h"
-#include "services/voice/wyoming_server.h"
 
 DEFINE_string(espeak_data_path, "", "espeak-ng-data directory (empty: the library's default).");
 DEFINE_string(pocketsphinx_hmm, "/usr/share/pocketsphinx/model/en-us/en-us",

@@ -32,7 +32,7 @@
 #include "common/base/paging.h"
 #include "common/rpc/call_context.h"
 #include "services/voice/audio.h"
-#include "services/voice/engines.h"
+#include "services/voice/engines/engines.h"
 #include "services/voice/metrics.h"
 #include "services/voice/reply_client.h"
 #include "services/voice/store.h"

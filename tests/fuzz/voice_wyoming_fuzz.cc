@@ -1,5 +1,5 @@
 // The Wyoming protocol framing the voice service reads from its Wyoming
-// servers (services/voice/wyoming.h): a JSON header line, then data_length
+// servers (services/voice/engines/wyoming.h): a JSON header line, then data_length
 // bytes of JSON and payload_length bytes of audio. The input is what the
 // server sends, through a socket pair; events are read until the stream ends.
 // Invariants: every failure is UNAVAILABLE or DEADLINE_EXCEEDED (a broken
@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "absl/time/clock.h"
-#include "services/voice/wyoming.h"
+#include "services/voice/engines/wyoming.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

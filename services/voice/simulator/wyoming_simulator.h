@@ -11,7 +11,7 @@
 #include <mutex>
 #include <string>
 
-#include "services/voice/wyoming_server.h"
+#include "services/voice/engines/wyoming_server.h"
 
 namespace genesis::voice {
 

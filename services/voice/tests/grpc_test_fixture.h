@@ -13,10 +13,10 @@
 
 #include "common/base/status.h"
 #include "common/runtime/server.h"
+#include "services/voice/engines/wyoming.h"
 #include "services/voice/grpc_service.h"
 #include "services/voice/tests/fake_store.h"
 #include "services/voice/tests/shared_engines.h"
-#include "services/voice/wyoming.h"
 
 namespace genesis::voice::testing {
 

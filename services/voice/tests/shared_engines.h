@@ -5,8 +5,8 @@
 
 #include <memory>
 
-#include "services/voice/espeak_tts.h"
-#include "services/voice/pocketsphinx_stt.h"
+#include "services/voice/engines/espeak_tts.h"
+#include "services/voice/engines/pocketsphinx_stt.h"
 
 namespace genesis::voice::testing {
 

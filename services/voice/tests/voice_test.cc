@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "common/base/status.h"
+#include "services/voice/engines/wyoming.h"
 #include "services/voice/simulator/wyoming_simulator.h"
 #include "services/voice/tests/fake_store.h"
-#include "services/voice/wyoming.h"
 
 namespace genesis::voice {
 namespace {

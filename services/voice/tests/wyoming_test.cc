@@ -8,11 +8,11 @@
 
 #include <thread>
 
+#include "services/voice/engines/wyoming.h"
+#include "services/voice/engines/wyoming_server.h"
 #include "services/voice/simulator/wyoming_simulator.h"
 #include "services/voice/tests/fake_store.h"
 #include "services/voice/tests/shared_engines.h"
-#include "services/voice/wyoming.h"
-#include "services/voice/wyoming_server.h"
 
 namespace genesis::voice {
 namespace {

@@ -1,4 +1,4 @@
-#include "services/voice/engines.h"
+#include "services/voice/engines/engines.h"
 
 namespace genesis::voice {
 namespace {

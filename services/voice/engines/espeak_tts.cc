@@ -1,4 +1,4 @@
-#include "services/voice/espeak_tts.h"
+#include "services/voice/engines/espeak_tts.h"
 
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>

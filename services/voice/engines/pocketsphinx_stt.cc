@@ -1,4 +1,4 @@
-#include "services/voice/pocketsphinx_stt.h"
+#include "services/voice/engines/pocketsphinx_stt.h"
 
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>

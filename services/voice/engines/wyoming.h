@@ -20,7 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "services/voice/engines.h"
+#include "services/voice/engines/engines.h"
 
 namespace genesis::voice {
 

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "services/voice/engines.h"
+#include "services/voice/engines/engines.h"
 
 namespace genesis::voice {
 

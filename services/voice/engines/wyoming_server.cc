@@ -1,4 +1,4 @@
-#include "services/voice/wyoming_server.h"
+#include "services/voice/engines/wyoming_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "services/voice/engines/wyoming.h"
 #include "services/voice/metrics.h"
 #include "services/voice/voice.h"
-#include "services/voice/wyoming.h"
 
 namespace genesis::voice {
 

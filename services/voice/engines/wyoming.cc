@@ -1,4 +1,4 @@
-#include "services/voice/wyoming.h"
+#include "services/voice/engines/wyoming.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
