@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tests/testing/fake_llm_router.h"
 
 namespace genesis {
 namespace {
@@ -20,36 +21,7 @@ namespace llm = llmrouter::v1;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class FakeRouter final : public llm::LlmRouterService::Service {
- public:
-  grpc::Status Complete(grpc::ServerContext* ctx, const llm::CompleteRequest* req,
-                        llm::CompleteResponse* resp) override {
-    std::lock_guard lock(mu);
-    last_request = *req;
-    last_deadline = absl::FromChrono(ctx->deadline());
-    auto md = ctx->client_metadata().find("x-request-id");
-    last_request_id =
-        md == ctx->client_metadata().end() ? "" : std::string(md->second.data(), md->second.size());
-    ++calls;
-    if (hang) {
-      const absl::Time give_up = absl::Now() + absl::Seconds(10);
-      while (!ctx->IsCancelled() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
-      return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
-    }
-    if (!status.ok()) return status;
-    resp->set_text("It is noon.");
-    resp->set_model("models/sim-local");
-    return grpc::Status::OK;
-  }
-
-  std::mutex mu;
-  llm::CompleteRequest last_request;
-  absl::Time last_deadline;
-  std::string last_request_id;
-  int calls = 0;
-  grpc::Status status;
-  bool hang = false;
-};
+using FakeRouter = genesis::testing::FakeLlmRouter;
 
 llm::CompleteRequest Ask(std::string text) {
   llm::CompleteRequest req;
@@ -64,6 +36,7 @@ llm::CompleteRequest Ask(std::string text) {
 class LlmRouterClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    router_.text = "It is noon.";
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&router_);

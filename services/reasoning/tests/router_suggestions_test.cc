@@ -19,6 +19,7 @@
 #include "services/reasoning/events.h"
 #include "services/reasoning/reasoning.h"
 #include "services/reasoning/tests/fake_store.h"
+#include "tests/testing/fake_llm_router.h"
 
 namespace genesis::reasoning {
 namespace {
@@ -233,40 +234,7 @@ TEST(ReasoningAssistAddressTest, HostPortOnly) {
 // ---------------------------------------------------------------------------
 // RouterSuggestionClient against a fake LlmRouterService
 
-class FakeRouter final : public llm::LlmRouterService::Service {
- public:
-  grpc::Status Complete(grpc::ServerContext* ctx, const llm::CompleteRequest* req,
-                        llm::CompleteResponse* resp) override {
-    std::lock_guard lock(mu_);
-    last_request = *req;
-    last_deadline = absl::FromChrono(ctx->deadline());
-    auto md = ctx->client_metadata().find("x-request-id");
-    last_request_id =
-        md == ctx->client_metadata().end() ? "" : std::string(md->second.data(), md->second.size());
-    ++calls;
-    if (hang) {
-      // Until the client gives up (a poll with its own bound, not a wait for time).
-      const absl::Time give_up = absl::Now() + absl::Seconds(10);
-      while (!ctx->IsCancelled() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
-      return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
-    }
-    if (!status.ok()) return status;
-    resp->set_text(text);
-    resp->set_model("models/sim-local");
-    resp->set_sensitive(req->sensitive());
-    resp->set_simulated(true);
-    return grpc::Status::OK;
-  }
-
-  std::mutex mu_;
-  llm::CompleteRequest last_request;
-  absl::Time last_deadline;
-  std::string last_request_id;
-  int calls = 0;
-  std::string text;
-  grpc::Status status;
-  bool hang = false;
-};
+using FakeRouter = genesis::testing::FakeLlmRouter;
 
 class ReasoningAssistRouterTest : public ::testing::Test {
  protected:
