@@ -11,8 +11,33 @@
 #include "common/runtime/config.h"
 #include "common/runtime/server_flags.h"  // the shared flags the gateway reads
 #include "gateway/auth/security_flags.h"
+#include "gateway/http/tls_context.h"
 
-DEFINE_int32(http_port, 8080, "HTTP port of the REST API; 0 picks a free one (printed at start).");
+DEFINE_int32(http_port, 8080,
+             "Plain HTTP port of the REST API; 0 picks a free one (printed at start); -1: no "
+             "plain HTTP (only with --https_port).");
+DEFINE_int32(https_port, -1,
+             "HTTPS port of the REST API (TLS 1.2/1.3, --https_cert and --https_key); 0 picks a "
+             "free one (printed at start); -1: no HTTPS.");
+DEFINE_string(https_host, "",
+              "Address the HTTPS listener binds (e.g. 0.0.0.0 to face the network while plain "
+              "HTTP stays on --host 127.0.0.1); empty: --host.");
+DEFINE_string(https_cert, "",
+              "PEM certificate chain (leaf first) of the HTTPS listener; re-read with --https_key "
+              "on SIGHUP (new connections get the new certificate; a bad file keeps the old).");
+DEFINE_string(https_key, "", "PEM private key (unencrypted) matching --https_cert.");
+DEFINE_int32(https_handshake_timeout_ms, 10000,
+             "How long a TLS handshake may take from the accept; slower clients are "
+             "disconnected.");
+DEFINE_int32(https_max_handshake_bytes, 64 << 10,
+             "Most bytes a client may send before its TLS handshake completes; more: "
+             "disconnected.");
+DEFINE_int64(hsts_max_age_s, 63072000,
+             "max-age of the Strict-Transport-Security header on HTTPS responses (two years; 0 "
+             "tells browsers to forget the policy). Never sent over plain HTTP.");
+DEFINE_bool(hsts_include_subdomains, true,
+            "Add includeSubDomains to Strict-Transport-Security (every subdomain of the "
+            "gateway's host must then serve HTTPS).");
 DEFINE_string(backend, "",
               "Comma-separated <package.Service>=<host>:<port>[|<host>:<port>...] entries, e.g. "
               "genesis.catalog.v1.CatalogService=127.0.0.1:50051|127.0.0.1:50052 (several "
@@ -104,7 +129,29 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
   // --tls_* (tls.h) for the calls to the services.
   config.tls = TlsConfigFromFlags(&errors);
   errors.RequireNonEmpty("host", FLAGS_host);
-  errors.RequirePort("http_port", FLAGS_http_port);
+  if (FLAGS_http_port != -1) errors.RequirePort("http_port", FLAGS_http_port);
+  if (FLAGS_https_port != -1) {
+    errors.RequirePort("https_port", FLAGS_https_port);
+    if (FLAGS_https_port != 0 && FLAGS_https_port == FLAGS_http_port) {
+      errors.Add("https_port", "must differ from --http_port");
+    }
+    errors.RequireNonEmpty("https_cert", FLAGS_https_cert);
+    errors.RequireNonEmpty("https_key", FLAGS_https_key);
+    if (!FLAGS_https_cert.empty() && !FLAGS_https_key.empty()) {
+      // Checked here so start-up stops with the flag's name; the server reads them again.
+      auto tls = MakeServerTlsContext(FLAGS_https_cert, FLAGS_https_key);
+      if (!tls.ok()) errors.AddStatus("https_cert", tls.status());
+    }
+  } else {
+    if (FLAGS_http_port == -1) errors.Add("http_port", "-1 (no plain HTTP) needs --https_port");
+    if (!FLAGS_https_cert.empty() || !FLAGS_https_key.empty()) {
+      errors.Add("https_port",
+                 "not set, but --https_cert/--https_key are: set the port to serve HTTPS");
+    }
+  }
+  errors.RequireRange("https_handshake_timeout_ms", FLAGS_https_handshake_timeout_ms, 100, 600000);
+  errors.RequireRange("https_max_handshake_bytes", FLAGS_https_max_handshake_bytes, 4096, 1 << 24);
+  errors.RequireRange("hsts_max_age_s", FLAGS_hsts_max_age_s, 0, int64_t{1} << 31);
   if (FLAGS_metrics_port != -1) errors.RequirePort("metrics_port", FLAGS_metrics_port);
   errors.RequireOneOf("log_format", FLAGS_log_format, {"text", "json"});
   errors.RequireOneOf("log_level", FLAGS_log_level,
@@ -209,6 +256,14 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
   http.idle_timeout = absl::Milliseconds(FLAGS_idle_timeout_ms);
   http.max_connections = FLAGS_max_connections;
   http.max_connections_per_client = FLAGS_max_connections_per_client;
+  http.https.port = FLAGS_https_port;
+  http.https.host = FLAGS_https_host;
+  http.https.cert_file = FLAGS_https_cert;
+  http.https.key_file = FLAGS_https_key;
+  http.https.handshake_timeout = absl::Milliseconds(FLAGS_https_handshake_timeout_ms);
+  http.https.max_handshake_bytes = static_cast<size_t>(FLAGS_https_max_handshake_bytes);
+  http.https.hsts_max_age = absl::Seconds(FLAGS_hsts_max_age_s);
+  http.https.hsts_include_subdomains = FLAGS_hsts_include_subdomains;
 
   RoutingOptions& routing = config.routing;
   routing.source = *descriptor_source;

@@ -96,10 +96,12 @@ void LogSecurity(const GatewayConfig& config, const AuthParts& auth, const Redis
 }
 
 // Serves until SIGINT or SIGTERM (returned). SIGHUP rebuilds descriptors,
-// routes and backends, re-reads the RBAC rules and the JWKS file; the JWKS
-// file is also re-read when its modification time changes (checked every 2 s).
+// routes and backends, re-reads the RBAC rules, the JWKS file and the HTTPS
+// certificate and key; the JWKS file is also re-read when its modification
+// time changes (checked every 2 s).
 int ServeUntilStopped(const GatewayConfig& config, const sigset_t& signals,
-                      RoutingBuilder* routing_builder, Gateway* gateway, JwtVerifier* jwt) {
+                      RoutingBuilder* routing_builder, Gateway* gateway, JwtVerifier* jwt,
+                      HttpServer* server) {
   auto log = Logger("gateway");
   auto jwks_mtime = [&config] {
     std::error_code ec;
@@ -123,7 +125,8 @@ int ServeUntilStopped(const GatewayConfig& config, const sigset_t& signals,
     const timespec poll = {2, 0};
     const int signal = sigtimedwait(&signals, nullptr, &poll);
     if (signal == SIGHUP) {
-      log->info("SIGHUP: reloading descriptors ({}), RBAC and JWKS", config.descriptors);
+      log->info("SIGHUP: reloading descriptors ({}), RBAC, JWKS and the HTTPS certificate",
+                config.descriptors);
       auto rebuilt = routing_builder->Build();
       if (rebuilt.ok()) {
         for (const auto& w : rebuilt->warnings) log->warn("{}", w);
@@ -143,6 +146,14 @@ int ServeUntilStopped(const GatewayConfig& config, const sigset_t& signals,
         }
       }
       reload_jwks();
+      if (server->https_port() != -1) {
+        auto reloaded = server->ReloadCertificate();
+        if (reloaded.ok()) {
+          log->info("--https_cert: serving {}", *reloaded);
+        } else {
+          log->error("keeping the previous HTTPS certificate: {}", reloaded.status().message());
+        }
+      }
       continue;
     }
     if (signal < 0) {  // the poll interval passed
@@ -172,7 +183,7 @@ int Run(const GatewayConfig& config) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);  // reload: descriptors, RBAC, JWKS
+  sigaddset(&signals, SIGHUP);  // reload: descriptors, RBAC, JWKS, HTTPS certificate
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   MetricsRegistry registry;
@@ -202,8 +213,8 @@ int Run(const GatewayConfig& config) {
   auto server = HttpServer::Start(config.http, [&gateway](HttpRequest req, auto done) {
     gateway.Handle(std::move(req), std::move(done));
   });
-  if (!server.ok()) {
-    log->critical("--http_port: {}", server.status().message());
+  if (!server.ok()) {  // the message names the flag
+    log->critical("{}", server.status().message());
     return 1;
   }
   std::unique_ptr<OpsHttpServer> ops;
@@ -217,12 +228,18 @@ int Run(const GatewayConfig& config) {
     ops = std::move(*started);
   }
   log->info("serving {} routes for {} backend service(s)", route_count, backend_count);
+  if ((*server)->https_port() != -1) {
+    const std::string& https_host =
+        config.http.https.host.empty() ? config.http.host : config.http.https.host;
+    log->info("HTTPS on {}:{}: {}", https_host, (*server)->https_port(), (*server)->certificate());
+    std::printf("genesis-gateway https=%s:%d\n", https_host.c_str(), (*server)->https_port());
+  }
   std::printf("genesis-gateway http=%s:%d metrics=%s:%d\n", config.http.host.c_str(),
               (*server)->port(), config.http.host.c_str(), ops ? ops->port() : -1);
   std::fflush(stdout);
 
-  const int signal =
-      ServeUntilStopped(config, signals, &routing_builder, &gateway, auth->jwt.get());
+  const int signal = ServeUntilStopped(config, signals, &routing_builder, &gateway, auth->jwt.get(),
+                                       server->get());
   // Drain: readiness fails first, then no new connections, idle keep-alive
   // connections closed, requests and streams in flight finished (their
   // responses close the connection); the process exits as soon as the last

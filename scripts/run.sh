@@ -197,9 +197,27 @@ done
 [ "${#pids[@]}" -gt 0 ] || { echo "run: no service binaries in build/services/*/genesis-*" >&2; exit 1; }
 
 gateway=build/gateway/genesis-gateway
+# ---- Gateway HTTPS (self-contained block) -----------------------------------------------
+# The gateway serves HTTPS beside plain HTTP with a dev certificate (CN gateway-https, SAN
+# localhost and 127.0.0.1) signed by the dev CA of .genesis/run/tls (scripts/lib/certs.sh);
+# `kill -HUP` on the gateway re-reads it. Without openssl it serves plain HTTP only.
+gateway_https=() https_url=""
+if [ -x "$gateway" ]; then
+  # shellcheck source=lib/certs.sh
+  source scripts/lib/certs.sh
+  if genesis_certs "$STATE/tls" gateway-https 9>&-; then
+    https_port="$(genesis_port_for "$STATE" GATEWAY_HTTPS_PORT)"
+    gateway_https=(--https_port="$https_port" --https_cert="$STATE/tls/gateway-https.crt"
+      --https_key="$STATE/tls/gateway-https.key")
+    https_url="https://localhost:$https_port"
+  else
+    echo "run: no dev certificate for the gateway (openssl?): plain HTTP only" >&2
+  fi
+fi
+# ---- end of gateway HTTPS ---------------------------------------------------------------
 if [ -x "$gateway" ]; then
   : >"$LOGS/gateway.log"
-  start gateway "$gateway" http --http_port "${db_flags[@]}"
+  start gateway "$gateway" http --http_port "${db_flags[@]}" "${gateway_https[@]}"
 fi
 
 # Ready means the process itself listens on its port (ss shows the owning pid to root and
@@ -227,12 +245,14 @@ done
 echo
 echo "PostgreSQL  $GENESIS_PG_DSN  (log: .genesis/run/pg/pg.log)"
 echo "Redis       $GENESIS_REDIS_URL  (log: .genesis/run/redis/redis.log)"
+[ -z "$https_url" ] || echo "Gateway     ${urls[-1]} (plain HTTP) and $https_url (HTTPS, CA: .genesis/run/tls/ca.crt)"
 [ -z "${wyoming_port:-}" ] || echo "Wyoming     tcp://127.0.0.1:$wyoming_port  (voice: speech-to-text and text-to-speech for Home Assistant)"
 echo
 echo "Try: .genesis/tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge http://${first_grpc:-}/grpc.health.v1.Health/Check"
 if [ -x build/gateway/genesis-gateway-admin ] && [ -x "$gateway" ]; then
   token="$(build/gateway/genesis-gateway-admin mint-token --subject=dev --roles=admin --ttl=12h 9>&-)"
   echo "     curl -s -H 'Authorization: Bearer $token' ${urls[-1]}/v1/types"
+  [ -z "$https_url" ] || echo "     curl -s --cacert .genesis/run/tls/ca.crt -H 'Authorization: Bearer $token' $https_url/v1/types"
   echo "     (an admin dev token for 12 h; more: build/gateway/genesis-gateway-admin mint-token --subject=S --roles=viewer,"
   echo "      with GENESIS_JWT_HS256_SECRET, GENESIS_JWT_ISSUER ($GENESIS_JWT_ISSUER) and"
   echo "      GENESIS_JWT_AUDIENCE ($GENESIS_JWT_AUDIENCE) from .genesis/run/secrets.env)"

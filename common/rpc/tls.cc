@@ -69,6 +69,25 @@ absl::Status Problem(const char* flag, const std::string& file, const std::strin
 
 }  // namespace
 
+absl::StatusOr<CertKeyPem> LoadCertAndKey(const std::string& cert_file, const std::string& key_file,
+                                          const char* cert_flag, const char* key_flag) {
+  CertKeyPem out;
+  if (!ReadFile(cert_file, &out.cert_pem)) return Problem(cert_flag, cert_file, "cannot be read");
+  if (!ReadFile(key_file, &out.key_pem)) return Problem(key_flag, key_file, "cannot be read");
+  auto cert = FirstCert(out.cert_pem);
+  if (!cert) return Problem(cert_flag, cert_file, "holds no PEM certificate");
+  auto key_bio = MemBio(out.key_pem);
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(
+      key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) return Problem(key_flag, key_file, "holds no (unencrypted) PEM private key");
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return Problem(
+        key_flag, key_file,
+        absl::StrCat("does not match the certificate of --", cert_flag, " '", cert_file, "'"));
+  }
+  return out;
+}
+
 absl::StatusOr<TlsConfig> LoadTlsConfig(const std::string& cert_file, const std::string& key_file,
                                         const std::string& ca_file, bool require_client_cert) {
   TlsConfig c;
@@ -84,21 +103,12 @@ absl::StatusOr<TlsConfig> LoadTlsConfig(const std::string& cert_file, const std:
   c.cert_file = cert_file;
   c.key_file = key_file;
   c.ca_file = ca_file;
-  if (!ReadFile(cert_file, &c.cert_pem)) return Problem("tls_cert", cert_file, "cannot be read");
-  if (!ReadFile(key_file, &c.key_pem)) return Problem("tls_key", key_file, "cannot be read");
+  auto pair = LoadCertAndKey(cert_file, key_file, "tls_cert", "tls_key");
+  if (!pair.ok()) return pair.status();
+  c.cert_pem = std::move(pair->cert_pem);
+  c.key_pem = std::move(pair->key_pem);
   if (!ReadFile(ca_file, &c.ca_pem)) return Problem("tls_ca", ca_file, "cannot be read");
-
-  auto cert = FirstCert(c.cert_pem);
-  if (!cert) return Problem("tls_cert", cert_file, "holds no PEM certificate");
   if (!FirstCert(c.ca_pem)) return Problem("tls_ca", ca_file, "holds no PEM certificate");
-  auto key_bio = MemBio(c.key_pem);
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(
-      key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
-  if (!key) return Problem("tls_key", key_file, "holds no (unencrypted) PEM private key");
-  if (X509_check_private_key(cert.get(), key.get()) != 1) {
-    return Problem("tls_key", key_file,
-                   "does not match the certificate of --tls_cert '" + cert_file + "'");
-  }
   return c;
 }
 
@@ -107,14 +117,7 @@ TlsConfig TlsConfigFromFlags(ConfigErrors* errors) {
   auto tls =
       LoadTlsConfig(FLAGS_tls_cert, FLAGS_tls_key, FLAGS_tls_ca, FLAGS_tls_client_auth != "none");
   if (!tls.ok()) {
-    // "--<flag>: <problem>" (LoadTlsConfig): reported under that flag.
-    const std::string message(tls.status().message());
-    const size_t colon = message.find(": ");
-    if (message.substr(0, 2) == "--" && colon != std::string::npos) {
-      errors->Add(message.substr(2, colon - 2), message.substr(colon + 2));
-    } else {
-      errors->Add("tls_cert", message);
-    }
+    errors->AddStatus("tls_cert", tls.status());  // under the flag LoadTlsConfig names
     return TlsConfig{};
   }
   tls->trusted_peers = absl::StrSplit(FLAGS_tls_trusted_peers, ',', absl::SkipWhitespace());

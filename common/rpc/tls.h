@@ -51,6 +51,20 @@ struct TlsConfig {
 absl::StatusOr<TlsConfig> LoadTlsConfig(const std::string& cert_file, const std::string& key_file,
                                         const std::string& ca_file, bool require_client_cert);
 
+// A certificate chain and its private key as PEM text.
+struct CertKeyPem {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+// Reads and checks a certificate chain and its key: both files readable PEM,
+// the key unencrypted and matching the first certificate. Errors
+// (FAILED_PRECONDITION) read "--<cert_flag>: '<file>' <problem>" or
+// "--<key_flag>: ..." so every caller reports the flag it read the name from.
+// LoadTlsConfig uses it for --tls_cert/--tls_key; the gateway for its HTTPS listener.
+absl::StatusOr<CertKeyPem> LoadCertAndKey(const std::string& cert_file, const std::string& key_file,
+                                          const char* cert_flag, const char* key_flag);
+
 // LoadTlsConfig() from the --tls_* flags, every problem added to `errors`.
 TlsConfig TlsConfigFromFlags(ConfigErrors* errors);
 

@@ -47,6 +47,16 @@ void ConfigErrors::Add(const std::string& flag, const std::string& problem) {
   problems_.push_back("--" + flag + " (or " + EnvNameForFlag(flag) + "): " + problem);
 }
 
+void ConfigErrors::AddStatus(const std::string& flag, const absl::Status& status) {
+  const std::string message(status.message());
+  const size_t colon = message.find(": ");
+  if (message.substr(0, 2) == "--" && colon != std::string::npos) {
+    Add(message.substr(2, colon - 2), message.substr(colon + 2));
+  } else {
+    Add(flag, message);
+  }
+}
+
 void ConfigErrors::RequirePort(const std::string& flag, int64_t value, bool allow_zero) {
   if (value < (allow_zero ? 0 : 1) || value > 65535) {
     Add(flag, "must be a TCP port " + std::string(allow_zero ? "0" : "1") + "-65535, got " +

@@ -27,6 +27,9 @@ std::string EnvNameForFlag(const std::string& flag_name);
 class ConfigErrors {
  public:
   void Add(const std::string& flag, const std::string& problem);
+  // A failed status whose message reads "--<flag>: <problem>" (as LoadTlsConfig
+  // and LoadCertAndKey report) is added under that flag, any other under `flag`.
+  void AddStatus(const std::string& flag, const absl::Status& status);
   void RequirePort(const std::string& flag, int64_t value, bool allow_zero = true);
   void RequireNonEmpty(const std::string& flag, const std::string& value);
   void RequireRange(const std::string& flag, int64_t value, int64_t min, int64_t max);

@@ -12,9 +12,14 @@
 #include <thread>
 #include <vector>
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -22,17 +27,35 @@
 #include "absl/strings/strip.h"
 #include "common/http/listen.h"
 #include "common/runtime/logging.h"
+#include "gateway/http/tls_context.h"
 
 namespace genesis::gateway {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
-class Connection;
+// What Stop() needs of a connection, whichever its stream.
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  virtual void Drain() = 0;
+};
 }  // namespace
+
+// One listening socket: plain HTTP or HTTPS.
+struct Listener {
+  Listener(asio::io_context& io, bool tls)
+      : acceptor(asio::make_strand(io)), backoff(acceptor.get_executor()), tls(tls) {}
+  tcp::acceptor acceptor;
+  asio::steady_timer backoff;
+  const bool tls;
+  absl::Time last_error_log = absl::InfinitePast();  // the acceptor's strand only
+};
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpServerOptions options;
@@ -41,8 +64,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // Keeps the io threads running while nothing waits on a socket: requests
   // handed to the handler (answered from gRPC's threads) are not io work.
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-  tcp::acceptor acceptor;
-  asio::steady_timer accept_backoff;
+  std::unique_ptr<Listener> plain;   // null with port -1
+  std::unique_ptr<Listener> secure;  // null without HTTPS
+  std::string hsts;                  // the Strict-Transport-Security value
   std::vector<std::thread> threads;
   std::atomic<int> connections{0};
   std::atomic<int> busy{0};  // requests between read and written
@@ -51,19 +75,22 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::shared_ptr<spdlog::logger> log = Logger("gateway.http");
 
   std::mutex mu;
-  std::map<std::string, int> per_client;                  // guarded by mu
-  std::map<Connection*, std::weak_ptr<Connection>> live;  // guarded by mu
-  absl::Time last_refusal_log = absl::InfinitePast();     // the acceptor's strand only
+  std::map<std::string, int> per_client;                          // guarded by mu
+  std::map<ConnectionBase*, std::weak_ptr<ConnectionBase>> live;  // guarded by mu
+  absl::Time last_refusal_log = absl::InfinitePast();             // guarded by mu
+
+  mutable std::mutex tls_mu;
+  ServerTlsContext tls;  // guarded by tls_mu; replaced whole by ReloadCertificate
 
   Impl(const HttpServerOptions& o, Handler h)
-      : options(o),
-        handler(std::move(h)),
-        io(o.io_threads),
-        acceptor(asio::make_strand(io)),
-        accept_backoff(acceptor.get_executor()) {}
+      : options(o), handler(std::move(h)), io(o.io_threads) {}
 
-  void Accept();
-  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void Accept(Listener* listener);
+  void OnAccept(Listener* listener, beast::error_code ec, tcp::socket socket);
+  std::shared_ptr<ssl::context> TlsContext() const {
+    std::lock_guard lock(tls_mu);
+    return tls.context;
+  }
 
   // Counts a connection from `address` against the limits; false: refuse it.
   bool AdmitClient(const std::string& address) {
@@ -125,18 +152,44 @@ std::vector<std::string> TransferCodings(const http::request_header<>& h) {
   return codings;
 }
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// Sets every header of kSecurityHeaders the handler did not set, and on
+// HTTPS the Strict-Transport-Security header.
+template <class Fields>
+void AddSecurityHeaders(Fields& fields, const std::string& hsts) {
+  for (const auto& [name, value] : kSecurityHeaders) {
+    if (fields.find(name) == fields.end()) fields.set(name, value);
+  }
+  if (!hsts.empty()) fields.set(http::field::strict_transport_security, hsts);
+}
+
+// A connection on the plain listener (Stream = beast::tcp_stream) or on the
+// HTTPS one (TlsStream: the handshake first, then the same exchange).
+template <class Stream>
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server, std::string address)
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Connection<Stream>>::shared_from_this;
+  using std::enable_shared_from_this<Connection<Stream>>::weak_from_this;
+
+  Connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server,
+             std::string address) requires(!kTls)
       : stream_(std::move(socket)),
         server_(std::move(server)),
         buffer_(server_->options.max_header_bytes + kReadSlack),
         remote_address_(std::move(address)) {
-    chunk_header_ = [this](uint64_t size, beast::string_view extensions, beast::error_code& ec) {
-      OnChunkHeader(size, extensions, ec);
-    };
+    Init();
   }
-  ~Connection() {
+  // `context` is the certificate the server has now; the connection keeps it.
+  Connection(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server, std::string address,
+             std::shared_ptr<ssl::context> context) requires kTls
+      : context_(std::move(context)),
+        stream_(std::move(socket), *context_),
+        server_(std::move(server)),
+        buffer_(server_->options.max_header_bytes + kReadSlack),
+        remote_address_(std::move(address)) {
+    Init();
+  }
+  ~Connection() override {
     server_->Unreserve(reserved_);
     {
       std::lock_guard lock(server_->mu);
@@ -150,18 +203,71 @@ class Connection : public std::enable_shared_from_this<Connection> {
       std::lock_guard lock(server_->mu);
       server_->live[this] = weak_from_this();
     }
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->Read();
+      }
+    });
   }
 
-  // Drain: a connection waiting for a request is closed now; one in the
-  // middle of a request finishes it (its response says Connection: close).
-  void Drain() {
+  // Drain: a connection waiting for a request (or in its handshake) is
+  // closed now; one in the middle of a request finishes it (its response
+  // says Connection: close).
+  void Drain() override {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->waiting_) self->stream_.socket().cancel();
+      if (self->waiting_) self->Tcp().socket().cancel();
     });
   }
 
  private:
+  void Init() {
+    chunk_header_ = [this](uint64_t size, beast::string_view extensions, beast::error_code& ec) {
+      OnChunkHeader(size, extensions, ec);
+    };
+  }
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  // The TLS handshake, bounded in time (handshake_timeout) and in the bytes
+  // the TLS engine reads meanwhile (max_handshake_bytes, counted by a BIO
+  // callback removed once the handshake is done).
+  void Handshake() {
+    if (server_->stopping) return Close();
+    BIO* bio = SSL_get_rbio(stream_.native_handle());
+    BIO_set_callback_arg(bio, reinterpret_cast<char*>(this));
+    BIO_set_callback_ex(bio, &Connection::CountHandshakeBytes);
+    Tcp().expires_after(absl::ToChronoNanoseconds(server_->options.https.handshake_timeout));
+    waiting_ = true;
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              self->waiting_ = false;
+                              BIO* bio = SSL_get_rbio(self->stream_.native_handle());
+                              BIO_set_callback_ex(bio, nullptr);
+                              if (ec) {
+                                self->server_->log->debug("TLS handshake with {} failed: {}",
+                                                          self->remote_address_, ec.message());
+                                return self->Tcp().close();
+                              }
+                              self->Read();
+                            });
+  }
+
+  // BIO callback (OpenSSL): before a read, refuses it once the handshake has
+  // read max_handshake_bytes; after one, counts what it read.
+  static long CountHandshakeBytes(BIO* bio, int oper, const char*, size_t, int, long,  // NOLINT
+                                  int ret, size_t* processed) {
+    auto* self = reinterpret_cast<Connection*>(BIO_get_callback_arg(bio));
+    if (oper == BIO_CB_READ) {
+      return self->handshake_bytes_ >= self->server_->options.https.max_handshake_bytes ? -1 : 1;
+    }
+    if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed != nullptr) {
+      self->handshake_bytes_ += *processed;
+    }
+    return ret;
+  }
+
   // Waits for the first byte of the next request: a new connection within
   // header_timeout (which then also bounds its head), a kept-alive one within
   // idle_timeout (its head then gets header_timeout from that byte on).
@@ -171,8 +277,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     reserved_ = 0;
     if (buffer_.size() > 0) return ReadHeader(/*restart_timer=*/true);
     const bool fresh = requests_ == 0;
-    stream_.expires_after(absl::ToChronoNanoseconds(fresh ? server_->options.header_timeout
-                                                          : server_->options.idle_timeout));
+    Tcp().expires_after(absl::ToChronoNanoseconds(fresh ? server_->options.header_timeout
+                                                        : server_->options.idle_timeout));
     waiting_ = true;
     stream_.async_read_some(buffer_.prepare(std::min<size_t>(4096, buffer_.max_size())),
                             [self = shared_from_this(), fresh](beast::error_code ec, size_t n) {
@@ -191,7 +297,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     chunks_seen_ = 0;
     refusal_status_ = 0;
     if (restart_timer) {
-      stream_.expires_after(absl::ToChronoNanoseconds(server_->options.header_timeout));
+      Tcp().expires_after(absl::ToChronoNanoseconds(server_->options.header_timeout));
     }
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -256,7 +362,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
     header_fields_ = static_cast<size_t>(std::distance(h.begin(), h.end()));
-    stream_.expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
+    Tcp().expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
@@ -288,7 +394,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void OnRead(beast::error_code ec) {
     if (ec) return OnReadError(ec);
-    stream_.expires_never();  // the gateway's deadline bounds the backend call
+    Tcp().expires_never();  // the gateway's deadline bounds the backend call
     auto& req = parser_->get();
     if (static_cast<size_t>(std::distance(req.begin(), req.end())) != header_fields_) {
       return WriteError(400, "trailer fields are not accepted");
@@ -318,7 +424,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // body, a full send buffer) is finished by async_write on the strand;
   // reading the next request always resumes on the strand.
   void Respond(HttpResponse response) {
-    if (response.stream) {
+    if (kTls || response.stream) {  // TLS: the TLS engine writes, on the strand
       asio::post(stream_.get_executor(),
                  [self = shared_from_this(), response = std::move(response)]() mutable {
                    self->Write(std::move(response));
@@ -327,7 +433,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     auto res = MakeResponse(std::move(response));
     auto sr = std::make_shared<http::response_serializer<http::string_body>>(*res);
-    const int fd = stream_.socket().native_handle();
+    const int fd = Tcp().socket().native_handle();
     beast::error_code ec;
     bool blocked = false;
     while (!ec && !blocked && !sr->is_done()) {
@@ -364,7 +470,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return self->Close();
       }
       if (!sr->is_done()) {
-        self->stream_.expires_after(absl::ToChronoNanoseconds(self->server_->options.read_timeout));
+        self->Tcp().expires_after(absl::ToChronoNanoseconds(self->server_->options.read_timeout));
         http::async_write(self->stream_, *sr, [self, res, sr](beast::error_code ec, size_t) {
           self->Written(ec, *res);
         });
@@ -374,6 +480,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  const std::string& Hsts() const {
+    static const std::string kNone;
+    return kTls ? server_->hsts : kNone;
+  }
+
   std::shared_ptr<http::response<http::string_body>> MakeResponse(HttpResponse response) {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(version_);
@@ -381,6 +492,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     res->reason(Reason(response.status));
     res->set(http::field::content_type, response.content_type);
     for (const auto& [k, v] : response.headers) res->set(k, v);
+    AddSecurityHeaders(*res, Hsts());
     res->keep_alive(keep_alive_ && !server_->stopping);
     res->body() = std::move(response.body);
     res->prepare_payload();
@@ -410,7 +522,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Write(HttpResponse response) {
     if (response.stream) return WriteStream(std::move(response));
     auto res = MakeResponse(std::move(response));
-    stream_.expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
+    Tcp().expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
                         self->Written(ec, *res);
@@ -429,13 +541,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     res->reason(Reason(response.status));
     res->set(http::field::content_type, response.content_type);
     for (const auto& [k, v] : response.headers) res->set(k, v);
+    AddSecurityHeaders(*res, Hsts());
     res->keep_alive(false);
     res->chunked(true);
     auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
-    stream_.expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
+    Tcp().expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
     http::async_write_header(stream_, *sr,
                              [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
-                               self->stream_.expires_never();
+                               self->Tcp().expires_never();
                                self->stream_failed_ = static_cast<bool>(ec);
                                self->source_->Start(std::make_shared<ChunkWriter>(self));
                                if (!ec) self->WatchForDisconnect();
@@ -443,11 +556,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void WatchForDisconnect() {
-    stream_.socket().async_read_some(asio::buffer(probe_),
-                                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                                       if (ec && !self->stream_done_ && self->source_)
-                                         self->source_->Cancel();
-                                     });
+    // The raw socket, also under TLS: only its end matters, and the bytes
+    // are not TLS records the stream would need (the connection closes
+    // after the stream).
+    Tcp().socket().async_read_some(asio::buffer(probe_),
+                                   [self = shared_from_this()](beast::error_code ec, size_t) {
+                                     if (ec && !self->stream_done_ && self->source_)
+                                       self->source_->Cancel();
+                                   });
   }
 
   void EnqueueChunk(std::string chunk, std::function<void(bool)> written) {
@@ -469,13 +585,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     writing_ = true;
-    stream_.expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
+    Tcp().expires_after(absl::ToChronoNanoseconds(server_->options.read_timeout));
     if (!chunks_.empty()) {
       const std::string& data = chunks_.front().first;
       asio::async_write(stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())),
                         [self = shared_from_this()](beast::error_code ec, size_t) {
                           self->writing_ = false;
-                          self->stream_.expires_never();
+                          self->Tcp().expires_never();
                           if (ec) self->stream_failed_ = true;
                           auto written = std::move(self->chunks_.front().second);
                           self->chunks_.pop_front();
@@ -490,7 +606,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                         });
     } else {
       writing_ = false;
-      stream_.expires_never();
+      Tcp().expires_never();
     }
   }
 
@@ -526,29 +642,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // up to a second and 64 KiB, then close.
   void Close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
     if (!linger_ || server_->stopping) {
-      stream_.close();
+      Tcp().close();
       return;
     }
     linger_ = false;
     drain_.resize(4096);
-    stream_.expires_after(std::chrono::seconds(1));
+    Tcp().expires_after(std::chrono::seconds(1));
     Linger(0);
   }
 
   void Linger(size_t so_far) {
-    stream_.async_read_some(asio::buffer(drain_),
-                            [self = shared_from_this(), so_far](beast::error_code ec, size_t n) {
-                              if (ec || so_far + n > (64 << 10)) {
-                                self->stream_.close();
-                                return;
-                              }
-                              self->Linger(so_far + n);
-                            });
+    Tcp().async_read_some(asio::buffer(drain_),
+                          [self = shared_from_this(), so_far](beast::error_code ec, size_t n) {
+                            if (ec || so_far + n > (64 << 10)) {
+                              self->Tcp().close();
+                              return;
+                            }
+                            self->Linger(so_far + n);
+                          });
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<ssl::context> context_;  // HTTPS: the certificate it was accepted with
+  Stream stream_;
   std::shared_ptr<HttpServer::Impl> server_;
   beast::flat_buffer buffer_;  // bounded: max_header_bytes + kReadSlack
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -570,30 +687,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, 64> probe_{};
   unsigned version_ = 11;
   std::string remote_address_;  // the peer's IP
+  size_t handshake_bytes_ = 0;  // HTTPS: read by the TLS engine before the handshake completed
 };
 
 }  // namespace
 
-void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(io),
-                        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                          self->OnAccept(ec, std::move(socket));
-                        });
+void HttpServer::Impl::Accept(Listener* listener) {
+  listener->acceptor.async_accept(
+      asio::make_strand(io),
+      [self = shared_from_this(), listener](beast::error_code ec, tcp::socket socket) {
+        self->OnAccept(listener, ec, std::move(socket));
+      });
 }
 
 // A refused connection is closed at once, so one client's flood costs the
 // others nothing but the accept itself; out of descriptors, accepting pauses
 // briefly instead of spinning (the pending connections wait in the backlog).
-void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+void HttpServer::Impl::OnAccept(Listener* listener, beast::error_code ec, tcp::socket socket) {
   if (stopping || ec == asio::error::operation_aborted) return;
   if (ec) {
-    if (absl::Now() - last_refusal_log > absl::Seconds(1)) {
-      last_refusal_log = absl::Now();
+    if (absl::Now() - listener->last_error_log > absl::Seconds(1)) {
+      listener->last_error_log = absl::Now();
       log->warn("accept failed: {}; pausing accepts for 50 ms", ec.message());
     }
-    accept_backoff.expires_after(std::chrono::milliseconds(50));
-    accept_backoff.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
-      if (!wait_ec && !self->stopping) self->Accept();
+    listener->backoff.expires_after(std::chrono::milliseconds(50));
+    listener->backoff.async_wait([self = shared_from_this(), listener](beast::error_code wait_ec) {
+      if (!wait_ec && !self->stopping) self->Accept(listener);
     });
     return;
   }
@@ -603,18 +722,45 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (!AdmitClient(address)) {
     beast::error_code ignored;
     socket.close(ignored);
+  } else if (listener->tls) {
+    std::make_shared<Connection<TlsStream>>(std::move(socket), shared_from_this(),
+                                            std::move(address), TlsContext())
+        ->Start();
   } else {
-    std::make_shared<Connection>(std::move(socket), shared_from_this(), std::move(address))
+    std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), shared_from_this(),
+                                                    std::move(address))
         ->Start();
   }
-  Accept();
+  Accept(listener);
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                               Handler handler) {
   auto impl = std::make_shared<Impl>(options, std::move(handler));
-  if (auto st = ListenTcp(impl->acceptor, options.host, options.port, "HTTP"); !st.ok()) return st;
-  impl->Accept();
+  if (options.port == -1 && options.https.port == -1) {
+    return absl::InvalidArgumentError("--http_port: -1 (no plain HTTP) needs --https_port");
+  }
+  if (options.https.port != -1) {
+    auto tls = MakeServerTlsContext(options.https.cert_file, options.https.key_file);
+    if (!tls.ok()) return tls.status();
+    impl->tls = *std::move(tls);
+    impl->hsts = absl::StrCat("max-age=", absl::ToInt64Seconds(options.https.hsts_max_age),
+                              options.https.hsts_include_subdomains ? "; includeSubDomains" : "");
+    impl->secure = std::make_unique<Listener>(impl->io, /*tls=*/true);
+    const std::string& host = options.https.host.empty() ? options.host : options.https.host;
+    if (auto st = ListenTcp(impl->secure->acceptor, host, options.https.port, "HTTPS"); !st.ok()) {
+      return absl::Status(st.code(), absl::StrCat("--https_port: ", st.message()));
+    }
+  }
+  if (options.port != -1) {
+    impl->plain = std::make_unique<Listener>(impl->io, /*tls=*/false);
+    if (auto st = ListenTcp(impl->plain->acceptor, options.host, options.port, "HTTP"); !st.ok()) {
+      return absl::Status(st.code(), absl::StrCat("--http_port: ", st.message()));
+    }
+  }
+  for (Listener* l : {impl->plain.get(), impl->secure.get()}) {
+    if (l != nullptr) impl->Accept(l);
+  }
   for (int i = 0; i < options.io_threads; ++i) {
     impl->threads.emplace_back([io = &impl->io] { io->run(); });
   }
@@ -625,9 +771,33 @@ HttpServer::HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() { Stop(absl::ZeroDuration()); }
 
-int HttpServer::port() const {
+namespace {
+int PortOf(const std::unique_ptr<Listener>& listener) {
+  if (listener == nullptr) return -1;
   beast::error_code ec;
-  return impl_->acceptor.local_endpoint(ec).port();
+  return listener->acceptor.local_endpoint(ec).port();
+}
+}  // namespace
+
+int HttpServer::port() const { return PortOf(impl_->plain); }
+
+int HttpServer::https_port() const { return PortOf(impl_->secure); }
+
+absl::StatusOr<std::string> HttpServer::ReloadCertificate() {
+  if (impl_->secure == nullptr) {
+    return absl::FailedPreconditionError("--https_port: no HTTPS listener to reload");
+  }
+  auto tls = MakeServerTlsContext(impl_->options.https.cert_file, impl_->options.https.key_file);
+  if (!tls.ok()) return tls.status();
+  std::string certificate = tls->certificate;
+  std::lock_guard lock(impl_->tls_mu);
+  impl_->tls = *std::move(tls);
+  return certificate;
+}
+
+std::string HttpServer::certificate() const {
+  std::lock_guard lock(impl_->tls_mu);
+  return impl_->tls.certificate;
 }
 
 int HttpServer::busy() const { return impl_->busy.load(); }
@@ -635,12 +805,15 @@ int HttpServer::busy() const { return impl_->busy.load(); }
 void HttpServer::Stop(absl::Duration grace) {
   if (impl_->threads.empty()) return;
   impl_->stopping = true;
-  asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
-    beast::error_code ignored;
-    impl->acceptor.close(ignored);
-    impl->accept_backoff.cancel();
-  });
-  std::vector<std::shared_ptr<Connection>> open;
+  for (Listener* l : {impl_->plain.get(), impl_->secure.get()}) {
+    if (l == nullptr) continue;
+    asio::post(l->acceptor.get_executor(), [impl = impl_, l] {
+      beast::error_code ignored;
+      l->acceptor.close(ignored);
+      l->backoff.cancel();
+    });
+  }
+  std::vector<std::shared_ptr<ConnectionBase>> open;
   {
     std::lock_guard lock(impl_->mu);
     for (auto& [raw, weak] : impl_->live) {

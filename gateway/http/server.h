@@ -14,11 +14,20 @@
 // (400), trailer fields (400), an HTTP/1.1 request without exactly one Host
 // (400). Oversized bodies get 413, oversized heads 431, an exhausted body
 // budget 503 with Retry-After, garbage 400.
+//
+// Besides the plain listener it may serve HTTPS on a second port (TLS 1.2+,
+// tls_context.h) with the same limits; the connections of both listeners
+// count against the same totals. A TLS connection must finish its handshake
+// within handshake_timeout and in max_handshake_bytes; the head of its first
+// request then gets header_timeout. Every response carries the security
+// headers below; HTTPS responses also Strict-Transport-Security (never plain
+// ones: RFC 6797 §7.2).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -26,9 +35,33 @@
 
 namespace genesis::gateway {
 
+// The HTTPS listener.
+struct HttpsOptions {
+  int port = -1;          // -1: no HTTPS listener; 0 picks a free port
+  std::string host;       // empty: HttpServerOptions::host
+  std::string cert_file;  // PEM certificate chain, leaf first
+  std::string key_file;   // PEM private key of the leaf
+  absl::Duration handshake_timeout = absl::Seconds(10);  // from the accept
+  // What a client may send before its handshake completes (TLS records the
+  // TLS engine reads; it buffers up to about 34 KiB more from the socket).
+  size_t max_handshake_bytes = 64 << 10;
+  absl::Duration hsts_max_age = absl::Seconds(63072000);  // two years
+  bool hsts_include_subdomains = true;
+};
+
+// Set on every response unless the handler set the same header.
+inline constexpr std::pair<const char*, const char*> kSecurityHeaders[] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Content-Security-Policy", "frame-ancestors 'none'"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Cache-Control", "no-store"},
+};
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;  // 0 picks a free port
+  int port = 0;  // plain HTTP; 0 picks a free port, -1: none (HTTPS only)
+  HttpsOptions https;
   int io_threads = 2;
   size_t max_body_bytes = 1 << 20;
   // The request line and header fields; the connection's read buffer holds
@@ -53,7 +86,8 @@ class HttpServer {
  public:
   using Handler = std::function<void(HttpRequest, std::function<void(HttpResponse)>)>;
 
-  // Binds and starts serving on `options.io_threads` threads.
+  // Binds and starts serving on `options.io_threads` threads. Errors name
+  // the flag: "--http_port: cannot listen ...", "--https_cert: '<file>' ...".
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
                                                            Handler handler);
   // Stop(absl::ZeroDuration()).
@@ -61,7 +95,18 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  [[nodiscard]] int port() const;
+  [[nodiscard]] int port() const;        // plain HTTP; -1 when there is none
+  [[nodiscard]] int https_port() const;  // -1 when there is no HTTPS listener
+
+  // Re-reads https.cert_file and https.key_file: handshakes from now on use
+  // the new certificate, connections already open keep theirs. On an error
+  // (the file unreadable, the key not matching) the previous certificate
+  // stays. Returns a description of the certificate now served ("subject
+  // ..., serial ..., expires ...") or the error, naming the flag. Thread-safe.
+  absl::StatusOr<std::string> ReloadCertificate();
+  // The certificate served now (empty without HTTPS).
+  [[nodiscard]] std::string certificate() const;
+
   // Drains: stops accepting (new connections are refused), closes
   // connections waiting for a request, answers requests in progress with
   // `Connection: close`, and returns as soon as the last of them (streams
