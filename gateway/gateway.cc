@@ -204,8 +204,12 @@ std::string Gateway::CorsOrigin(const HttpRequest& request) const {
 Metadata Gateway::CallMetadata(const std::string& request_id, const Identity& identity,
                                const HttpRequest& request) const {
   Metadata metadata = {{"x-request-id", request_id}};
-  if (!options_.security.gateway_secret.empty() && !identity.subject.empty()) {
-    metadata.emplace_back("x-genesis-gateway-auth", options_.security.gateway_secret);
+  const bool forward =
+      options_.security.identity_by_certificate || !options_.security.gateway_secret.empty();
+  if (forward && !identity.subject.empty()) {
+    if (!options_.security.identity_by_certificate) {
+      metadata.emplace_back("x-genesis-gateway-auth", options_.security.gateway_secret);
+    }
     metadata.emplace_back("x-genesis-subject", identity.subject);
     metadata.emplace_back("x-genesis-roles", absl::StrJoin(identity.roles, ","));
   }

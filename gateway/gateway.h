@@ -78,6 +78,9 @@ struct SecurityOptions {
   // Sent to backends as x-genesis-gateway-auth with x-genesis-subject and
   // x-genesis-roles; backends trust the identity only when it matches theirs.
   std::string gateway_secret;
+  // Calls to the backends go over mutual TLS: the caller's identity is sent
+  // without a secret (the backends trust this gateway's certificate).
+  bool identity_by_certificate = false;
   // CORS: allowed origins ("*" = any); empty = CORS off.
   std::vector<std::string> cors_origins;
   absl::Duration cors_max_age = absl::Minutes(10);

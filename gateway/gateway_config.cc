@@ -128,6 +128,13 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
   GatewayConfig config;
   // --tls_* (tls.h) for the calls to the services.
   config.tls = TlsConfigFromFlags(&errors);
+  // With TLS to the services the gateway is known by its certificate
+  // (services' --tls_trusted_peers); the shared secret is for plaintext only.
+  if (config.tls.enabled() && !FLAGS_gateway_secret.empty()) {
+    errors.Add("gateway_secret",
+               "is not used with TLS to the services (--tls_cert): the services trust the "
+               "gateway's certificate; leave it empty");
+  }
   errors.RequireNonEmpty("host", FLAGS_host);
   if (FLAGS_http_port != -1) errors.RequirePort("http_port", FLAGS_http_port);
   if (FLAGS_https_port != -1) {
@@ -284,6 +291,7 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
 
   GatewayOptions& options = config.gateway;
   options.security.gateway_secret = FLAGS_gateway_secret;
+  options.security.identity_by_certificate = config.tls.enabled();
   options.security.general_limit = *general_limit;
   options.security.token_route_limit = *token_limit;
   options.security.token_route_prefixes =

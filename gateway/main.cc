@@ -88,8 +88,10 @@ void LogSecurity(const GatewayConfig& config, const AuthParts& auth, const Redis
         "taken whatever issuer minted it and whatever API it was meant for; set both in "
         "production");
   }
-  if (config.gateway.security.gateway_secret.empty()) {
-    log->warn("--gateway_secret is empty: backends will not see caller identities");
+  if (config.gateway.security.gateway_secret.empty() && !config.tls.enabled()) {
+    log->warn(
+        "--gateway_secret is empty and TLS to the services is off: backends will not see "
+        "caller identities");
   }
   if (config.rate_limits && redis == nullptr)
     log->warn("no --redis_url: rate limits are per process");

@@ -5,6 +5,11 @@
 # endpoints, then waits. Ctrl-C or SIGTERM stops everything and exits 0.
 # Ports are remembered in .genesis/run/ports.env, so endpoints stay the same between runs
 # while those ports are free.
+# The services talk mutual TLS: a dev CA and one certificate per process are made in
+# .genesis/run/tls (scripts/lib/certs.sh), every gRPC port requires a client certificate
+# of that CA, and the services trust caller identities only from the gateway's certificate.
+# GENESIS_MTLS=0 runs them in plaintext instead (the gateway then proves itself with
+# GENESIS_GATEWAY_SECRET).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -90,6 +95,22 @@ set -a
 source "$SECRETS"
 set +a
 
+# Mutual TLS inside the mesh (default): per-process certificates of a dev CA, kept while
+# valid. With it the shared gateway secret is not used (the services refuse it).
+MTLS="${GENESIS_MTLS:-1}"
+CERTS="$STATE/tls"  # one dev CA for the mesh and the gateway's HTTPS
+if [ "$MTLS" = 1 ]; then
+  # shellcheck source-path=SCRIPTDIR source=lib/certs.sh
+  source scripts/lib/certs.sh
+  genesis_certs "$CERTS" gateway catalog llm-router reasoning bot-manager voice admin 9>&-
+  unset GENESIS_GATEWAY_SECRET
+fi
+# tls_flags NAME: the --tls_* flags of process NAME (none in plaintext).
+tls_flags() {
+  [ "$MTLS" = 1 ] || return 0
+  printf '%s\n' "--tls_cert=$CERTS/$1.crt" "--tls_key=$CERTS/$1.key" "--tls_ca=$CERTS/ca.crt"
+}
+
 export GENESIS_PERSIST=1
 genesis_pg_start "$STATE" 9>&-
 genesis_redis_start "$STATE" 9>&-
@@ -101,7 +122,9 @@ start() {
   key="$(tr 'a-z-' 'A-Z_' <<<"$name")"
   port="$(genesis_port_for "$STATE" "${key}_${kind^^}_PORT")"
   mport="$(genesis_port_for "$STATE" "${key}_METRICS_PORT")"
-  "$bin" "$flag=$port" --metrics_port="$mport" "$@" >>"$log" 2>&1 9>&- &
+  local tls=()
+  mapfile -t tls < <(tls_flags "$name")
+  "$bin" "$flag=$port" --metrics_port="$mport" "${tls[@]}" "$@" >>"$log" 2>&1 9>&- &
   pids+=("$!") names+=("$name") ports+=("$port") metrics+=("$mport") logs+=("$log")
   echo "$!" >>"$STATE/services.pids"
   if [ "$kind" = grpc ]; then
@@ -189,7 +212,7 @@ for bin in "${service_bins[@]}"; do
       fi
       ;;
   esac
-  start "$name" "$bin" grpc --grpc_port "${db_flags[@]}" "${extra[@]}"
+  start "$name" "$bin" grpc --grpc_port "${db_flags[@]}" --audit_log_file="$LOGS/$name.audit.jsonl" "${extra[@]}"
   if [ "$name" = llm-router ]; then export GENESIS_LLM_ROUTER_ADDRESS="$GENESIS_LLM_ROUTER_ADDR"; fi
   # The gateway finds a backend by its proto package (genesis.bot.v1 -> GENESIS_BOT_ADDR).
   if [ "$name" = bot-manager ]; then export GENESIS_BOT_ADDR="$GENESIS_BOT_MANAGER_ADDR"; fi
@@ -248,7 +271,13 @@ echo "Redis       $GENESIS_REDIS_URL  (log: .genesis/run/redis/redis.log)"
 [ -z "$https_url" ] || echo "Gateway     ${urls[-1]} (plain HTTP) and $https_url (HTTPS, CA: .genesis/run/tls/ca.crt)"
 [ -z "${wyoming_port:-}" ] || echo "Wyoming     tcp://127.0.0.1:$wyoming_port  (voice: speech-to-text and text-to-speech for Home Assistant)"
 echo
-echo "Try: .genesis/tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge http://${first_grpc:-}/grpc.health.v1.Health/Check"
+if [ "$MTLS" = 1 ]; then
+  echo "Mutual TLS inside the mesh: certificates in .genesis/run/tls (admin.crt: an operator's, for direct gRPC calls)"
+  echo "Try: .genesis/tools/node_modules/.bin/buf curl --protocol grpc --cacert .genesis/run/tls/ca.crt \\"
+  echo "       --cert .genesis/run/tls/admin.crt --key .genesis/run/tls/admin.key https://${first_grpc:-}/grpc.health.v1.Health/Check"
+else
+  echo "Try: .genesis/tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge http://${first_grpc:-}/grpc.health.v1.Health/Check"
+fi
 if [ -x build/gateway/genesis-gateway-admin ] && [ -x "$gateway" ]; then
   token="$(build/gateway/genesis-gateway-admin mint-token --subject=dev --roles=admin --ttl=12h 9>&-)"
   echo "     curl -s -H 'Authorization: Bearer $token' ${urls[-1]}/v1/types"

@@ -56,6 +56,9 @@
 
 DEFINE_string(gateway, "", "host:port of genesis-gateway (HTTP).");
 DEFINE_string(bot_manager, "", "host:port of genesis-bot-manager (gRPC), to create the bots.");
+DEFINE_string(operator_secret, "",
+              "The bot manager's --gateway_secret: the bots are created as an operator "
+              "forwarded with it (CreateBot is administrative).");
 DEFINE_string(simulator, "", "host:port of genesis-channel-simulator (HTTP).");
 DEFINE_string(secret, "", "The WhatsApp app secret (the value of --secret_env in the service).");
 DEFINE_string(secret_env, "BENCH_WA_SECRET", "Environment variable naming the app secret.");
@@ -510,6 +513,9 @@ void CreateBots() {
     bot->set_phone_number_id(Bench::PhoneNumberId(b));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata("x-genesis-gateway-auth", FLAGS_operator_secret);
+    ctx.AddMetadata("x-genesis-subject", "bench-operator");
+    ctx.AddMetadata("x-genesis-roles", "admin");
     v1::Bot out;
     grpc::Status st = stub->CreateBot(&ctx, req, &out);
     if (!st.ok() && st.error_code() != grpc::StatusCode::ALREADY_EXISTS) {

@@ -127,10 +127,13 @@ start ROUTER llm-router 's/^genesis-llm-router grpc=\([0-9.]*:[0-9]*\) .*$/\1/p'
   --simulator_url="http://$LSIM" --log_level=warn
 start CSIM channel-simulator 's/^genesis-channel-simulator http=\(.*\)$/\1/p' -- \
   "$CSIM_BIN" --http_port=0
+# CreateBot is administrative: the bench creates its bots as an operator forwarded with
+# this secret (as the gateway would).
+OPERATOR_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
 # shellcheck disable=SC2086  # BENCH_BOT_ARGS is a list of flags
 start BOT bot-manager 's/^genesis-bot-manager grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
   env BENCH_WA_SECRET="$WA_SECRET" BENCH_WA_TOKEN=bench-access-token BENCH_WA_VERIFY=bench-verify \
-  "$BOT_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$PG_DSN" \
+  GENESIS_GATEWAY_SECRET="$OPERATOR_SECRET" "$BOT_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$PG_DSN" \
   ${REDIS_URL:+--redis_url="$REDIS_URL"} --redis_key_prefix="botbench:$DB:" \
   --llm_router_address="$ROUTER" --whatsapp_base_url="http://$CSIM" \
   --telegram_base_url="http://$CSIM" --log_level=warn ${BENCH_BOT_ARGS:-}
@@ -161,7 +164,7 @@ echo "  PostgreSQL $([ -n "${GENESIS_BENCH_PG_DSN:-}" ] && echo given || echo pr
 rc=0
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of flags
 "$BENCH_BIN" --gateway="$GW" --bot_manager="$BOT" --simulator="$CSIM" --secret="$WA_SECRET" \
-  --pg_dsn="$PG_DSN" \
+  --pg_dsn="$PG_DSN" --operator_secret="$OPERATOR_SECRET" \
   --watch="gateway=$GW_PID,bot_manager=$BOT_PID,llm_router=$ROUTER_PID,channel_sim=$CSIM_PID,llm_sim=$LSIM_PID" \
   ${BENCH_ARGS:-} || rc=$?
 ROWS="$("$PSQL" -X -q -tA -d "$PG_DSN" -c "SELECT (SELECT count(*) FROM bot_manager.inbox) ||

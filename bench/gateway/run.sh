@@ -117,8 +117,12 @@ for v in $(compgen -e); do
   case "$v" in GENESIS_*) ENV_UNSET+=(-u "$v") ;; esac
 done
 
-env "${ENV_UNSET[@]}" "$CATALOG_BIN" --grpc_port=0 --metrics_port=0 --pg_dsn="$PG_DSN" \
-  ${REDIS_URL:+--redis_url="$REDIS_URL"} >"$OUT/catalog.out" 2>"$OUT/catalog.err" &
+# The bench's item type is created directly, as an operator forwarded with this secret
+# (CreateItemType is administrative; the gateways run without auth).
+SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+env "${ENV_UNSET[@]}" GENESIS_GATEWAY_SECRET="$SECRET" "$CATALOG_BIN" --grpc_port=0 \
+  --metrics_port=0 --pg_dsn="$PG_DSN" ${REDIS_URL:+--redis_url="$REDIS_URL"} \
+  >"$OUT/catalog.out" 2>"$OUT/catalog.err" &
 PIDS+=($!)
 read -r CATALOG METRICS <<<"$(first_line "$OUT/catalog.out" "${PIDS[-1]}" \
   's/^genesis-catalog grpc=\([0-9.]*:[0-9]*\) metrics=\([0-9.]*:[0-9]*\).*$/\1 \2/p')"
@@ -148,9 +152,11 @@ until curl -sf "http://$GW/readyz" >/dev/null; do
   [ "$SECONDS" -lt "$deadline" ] || { log "genesis-gateway never became ready"; exit 1; }
   sleep 0.1
 done
-curl -sf "http://$GW/v1/types?item_type_id=bench" -H 'Content-Type: application/json' -d \
-  '{"displayName": "Bench", "attributes": [{"name": "city", "kind": "ATTRIBUTE_KIND_STRING"}]}' \
-  >/dev/null
+"$ROOT/.genesis/tools/node_modules/.bin/buf" curl --protocol grpc --http2-prior-knowledge \
+  -H "x-genesis-gateway-auth: $SECRET" -H "x-genesis-subject: bench" -H "x-genesis-roles: admin" \
+  -d '{"item_type_id": "bench", "item_type": {"display_name": "Bench",
+       "attributes": [{"name": "city", "kind": "ATTRIBUTE_KIND_STRING"}]}}' \
+  "http://$CATALOG/genesis.catalog.v1.CatalogService/CreateItemType" >/dev/null
 ITEM="$(curl -sf "http://$GW/v1/items" -H 'Content-Type: application/json' -d \
   '{"type": "bench", "title": "Apartamento na praia", "body": "Vista para o mar, 3 quartos.",
     "attributes": {"city": "Recife"}, "labels": {"lang": "pt"}}' | jq -r .name)"

@@ -3,8 +3,10 @@
 namespace genesis {
 
 RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
-                             absl::Duration max_deadline, IdentityTrust trust)
-    : pool_(pool), path_(std::move(service), registry, max_deadline, std::move(trust)) {
+                             absl::Duration max_deadline, IdentityTrust trust,
+                             std::shared_ptr<AuditLog> audit)
+    : pool_(pool),
+      path_(std::move(service), registry, max_deadline, std::move(trust), std::move(audit)) {
   registry->AddCallbackGauge("genesis_worker_queue_depth", "Calls waiting for a worker thread.",
                              [pool] { return pool->queued(); });
   registry->AddCallbackGauge("genesis_worker_busy", "Worker threads running a call.",
@@ -12,17 +14,23 @@ RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegis
 }
 
 grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx, const char* method,
+                                               const google::protobuf::Message* request,
                                                Work work) {
   const absl::Time start = absl::Now();
   auto* reactor = ctx->DefaultReactor();
   CallContext call = path_.BeginCall(ctx, start);
+  if (absl::Status admitted = path_.Admit(method, call); !admitted.ok()) {
+    reactor->Finish(path_.FinishCall(method, call, start, admitted, request));
+    return reactor;
+  }
   call.is_cancelled = [ctx] { return ctx->IsCancelled(); };
-  auto task = [this, reactor, call, work = std::move(work), method = std::string(method), start] {
+  auto task = [this, reactor, call, request, work = std::move(work), method = std::string(method),
+               start] {
     absl::Status status = CallPath::RunWork(call, [&] { return work(call); });
-    reactor->Finish(path_.FinishCall(method, call, start, status));
+    reactor->Finish(path_.FinishCall(method, call, start, status, request));
   };
   if (!pool_->TrySubmit(std::move(task))) {
-    reactor->Finish(path_.FinishCall(method, call, start, CallPath::Overloaded()));
+    reactor->Finish(path_.FinishCall(method, call, start, CallPath::Overloaded(), request));
   }
   return reactor;
 }

@@ -2,12 +2,15 @@
 // every RPC shares (call_path.h: request id, deadline cap, caller identity,
 // metrics, outcome logging), and:
 //   * work for calls that were cancelled or expired while queued is skipped;
-//   * RESOURCE_EXHAUSTED at once when the pool's queue is full.
+//   * RESOURCE_EXHAUSTED at once when the pool's queue is full;
+//   * an administrative method (access.proto) refused by CallPath::Admit()
+//     before any work, and audited with its request.
 #pragma once
 
 #include <functional>
 #include <string>
 
+#include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
@@ -24,14 +27,18 @@ class RpcDispatcher {
   using Work = std::function<absl::Status(const CallContext&)>;
 
   // `service` is the full proto service name, used as a metric label;
-  // `trust` says whose forwarded caller identity is read (call_path.h).
+  // `trust` says whose forwarded caller identity is read (call_path.h);
+  // `audit` where administrative calls are recorded (null: the process log).
   // Pointers must outlive the dispatcher.
   RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
-                absl::Duration max_deadline, IdentityTrust trust);
+                absl::Duration max_deadline, IdentityTrust trust,
+                std::shared_ptr<AuditLog> audit = nullptr);
 
-  // Returns the reactor for a unary callback method. `work` fills the
-  // response (captured by the caller) and returns the call's status.
-  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method, Work work);
+  // Returns the reactor for a unary callback method. `request` is the call's
+  // request (read for the audit log); `work` fills the response (captured by
+  // the caller) and returns the call's status.
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method,
+                                  const google::protobuf::Message* request, Work work);
 
  private:
   WorkerPool* pool_;

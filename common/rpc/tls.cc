@@ -1,12 +1,15 @@
 #include "common/rpc/tls.h"
 
 #include <gflags/gflags.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -27,7 +30,16 @@ DEFINE_string(tls_client_auth, "require",
 DEFINE_string(tls_trusted_peers, "gateway",
               "With TLS and --tls_client_auth=require: comma-separated names (certificate "
               "subjectAltName or common name) of the peers whose forwarded caller identity "
-              "(x-genesis-subject/-roles) is accepted; from any other peer it is ignored.");
+              "(x-genesis-subject/-roles) is accepted, without --gateway_secret; from any "
+              "other peer it is ignored.");
+DEFINE_string(tls_admin_peers, "admin",
+              "With TLS and --tls_client_auth=require: comma-separated certificate names "
+              "(subjectAltName or common name) whose holder calls as an administrator (subject "
+              "= the name, role admin) when no identity is forwarded: operators' tools such as "
+              "buf curl with the dev 'admin' certificate.");
+DEFINE_int32(tls_reload_interval_s, 60,
+             "With TLS: seconds between re-reads of --tls_cert, --tls_key and --tls_ca; a "
+             "renewed certificate is used for new handshakes without a restart.");
 
 namespace genesis {
 namespace {
@@ -120,27 +132,44 @@ TlsConfig TlsConfigFromFlags(ConfigErrors* errors) {
     errors->AddStatus("tls_cert", tls.status());  // under the flag LoadTlsConfig names
     return TlsConfig{};
   }
+  errors->RequireRange("tls_reload_interval_s", FLAGS_tls_reload_interval_s, 1, 86400);
   tls->trusted_peers = absl::StrSplit(FLAGS_tls_trusted_peers, ',', absl::SkipWhitespace());
+  tls->admin_peers = absl::StrSplit(FLAGS_tls_admin_peers, ',', absl::SkipWhitespace());
+  tls->reload_interval_s = static_cast<unsigned>(std::max(1, FLAGS_tls_reload_interval_s));
   return *std::move(tls);
 }
 
+namespace {
+
+// Certificate, key and CA, re-read from their files every reload_interval_s
+// (grpc's file watcher: a half-written pair or a key that does not match its
+// certificate is skipped, the last good one stays in use).
+std::shared_ptr<grpc::experimental::CertificateProviderInterface> WatchFiles(const TlsConfig& tls) {
+  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      tls.key_file, tls.cert_file, tls.ca_file, tls.reload_interval_s);
+}
+
+}  // namespace
+
 std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const TlsConfig& tls) {
   if (!tls.enabled()) return grpc::InsecureServerCredentials();
-  grpc::SslServerCredentialsOptions options(
-      tls.require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-                              : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  options.pem_root_certs = tls.ca_pem;
-  options.pem_key_cert_pairs.push_back({tls.key_pem, tls.cert_pem});
-  return grpc::SslServerCredentials(options);
+  grpc::experimental::TlsServerCredentialsOptions options(WatchFiles(tls));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(tls.require_client_cert
+                                    ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                    : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 std::shared_ptr<grpc::ChannelCredentials> MeshChannelCredentials(const TlsConfig& tls) {
   if (!tls.enabled()) return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = tls.ca_pem;
-  options.pem_private_key = tls.key_pem;
-  options.pem_cert_chain = tls.cert_pem;
-  return grpc::SslCredentials(options);
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(WatchFiles(tls));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);
+  return grpc::experimental::TlsCredentials(options);
 }
 
 }  // namespace genesis

@@ -6,7 +6,13 @@
 //   --tls_client_auth      require (default) | none
 //   --tls_trusted_peers    gateway (default): with client certificates required,
 //                          caller identities forwarded in metadata are accepted
-//                          only from these peers (certificate SAN or CN)
+//                          only from these peers (certificate SAN or CN), and
+//                          from them without --gateway_secret
+//   --tls_admin_peers      admin (default): peers whose certificate alone makes
+//                          a call an administrator's (operators' tools)
+//   --tls_reload_interval_s  how often the three files are re-read (60 s): a
+//                          renewed certificate, key or CA is used for the next
+//                          handshakes, without a restart or a failed call
 // All three files are given together or none is (plaintext, the default).
 // With TLS on, a ServiceHost's gRPC port serves TLS and, with
 // --tls_client_auth=require, refuses any client that does not present a
@@ -37,6 +43,10 @@ struct TlsConfig {
   // Peers (certificate subjectAltName or CN) whose forwarded caller identity
   // is accepted when client certificates are required (--tls_trusted_peers).
   std::vector<std::string> trusted_peers;
+  // Peers whose certificate makes a call an administrator's (--tls_admin_peers).
+  std::vector<std::string> admin_peers;
+  // How often the files are re-read for rotation (--tls_reload_interval_s).
+  unsigned reload_interval_s = 60;
   // The files' PEM contents, read and checked by LoadTlsConfig().
   std::string cert_pem;
   std::string key_pem;
@@ -68,11 +78,14 @@ absl::StatusOr<CertKeyPem> LoadCertAndKey(const std::string& cert_file, const st
 // LoadTlsConfig() from the --tls_* flags, every problem added to `errors`.
 TlsConfig TlsConfigFromFlags(ConfigErrors* errors);
 
-// What a server listens with: insecure when TLS is off.
+// What a server listens with: insecure when TLS is off; else TLS whose
+// certificate, key and CA are re-read from the files every
+// reload_interval_s (a file that cannot be read, or a key that does not match
+// its certificate, keeps the previous ones).
 std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const TlsConfig& tls);
 // What a client of another Genesis service connects with: insecure when TLS
-// is off; else verifies the server against the CA and presents the
-// certificate.
+// is off; else verifies the server (its name and the CA) and presents the
+// certificate, both re-read from the files as for the server.
 std::shared_ptr<grpc::ChannelCredentials> MeshChannelCredentials(const TlsConfig& tls);
 
 }  // namespace genesis

@@ -67,8 +67,18 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   c.migrate = FLAGS_migrate || FLAGS_migrate_only;
   c.migrate_only = FLAGS_migrate_only;
   c.server.tls = TlsConfigFromFlags(errors);
-  // mTLS: forwarded identities only from --tls_trusted_peers.
+  // mTLS: forwarded identities from --tls_trusted_peers, no secret.
   c.identity = IdentityTrust::For(FLAGS_gateway_secret, c.server.tls);
+  if (c.server.tls.enabled() && c.server.tls.require_client_cert && !FLAGS_gateway_secret.empty()) {
+    errors->Add("gateway_secret",
+                "is not used with mutual TLS (the gateway is known by its certificate, "
+                "--tls_trusted_peers); leave it empty");
+  }
+  if (auto audit = AuditLog::FromFlags(); audit.ok()) {
+    c.audit = *std::move(audit);
+  } else {
+    errors->Add("audit_log_file", std::string(audit.status().message()));
+  }
 
   errors->RequireNonEmpty("host", FLAGS_host);
   errors->RequirePort("grpc_port", FLAGS_grpc_port);

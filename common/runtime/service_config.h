@@ -37,6 +37,8 @@ struct ServiceConfig {
   // Whose forwarded caller identity every dispatcher reads (call_path.h):
   // --gateway_secret and, with mTLS, --tls_trusted_peers.
   IdentityTrust identity;
+  // Where administrative calls are recorded (--audit_log_file; audit_log.h).
+  std::shared_ptr<AuditLog> audit;
 };
 
 // Reads the shared flags (after ParseFlagsWithEnv) into a ServiceConfig,

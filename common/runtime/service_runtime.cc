@@ -58,7 +58,7 @@ std::optional<int> ServiceRuntime::Init() {
 
 RpcDispatcher& ServiceRuntime::Dispatcher(const std::string& service) {
   return dispatchers_.emplace_back(service, workers_.get(), &registry_, config_.max_call_deadline,
-                                   config_.identity);
+                                   config_.identity, config_.audit);
 }
 
 ServerStreamDispatcher& ServiceRuntime::StreamDispatcher(const std::string& service) {

@@ -783,6 +783,8 @@ int HttpServer::port() const { return PortOf(impl_->plain); }
 
 int HttpServer::https_port() const { return PortOf(impl_->secure); }
 
+size_t HttpServer::buffered_bytes() const { return impl_->buffered.load(); }
+
 absl::StatusOr<std::string> HttpServer::ReloadCertificate() {
   if (impl_->secure == nullptr) {
     return absl::FailedPreconditionError("--https_port: no HTTPS listener to reload");

@@ -97,6 +97,8 @@ class HttpServer {
 
   [[nodiscard]] int port() const;        // plain HTTP; -1 when there is none
   [[nodiscard]] int https_port() const;  // -1 when there is no HTTPS listener
+  // Body bytes reserved now by all connections (the max_buffered_bytes budget).
+  [[nodiscard]] size_t buffered_bytes() const;
 
   // Re-reads https.cert_file and https.key_file: handshakes from now on use
   // the new certificate, connections already open keep theirs. On an error

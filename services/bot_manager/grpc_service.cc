@@ -184,10 +184,10 @@ std::vector<std::string> PopulatedBotFields(const v1::Bot& b) {
 
 }  // namespace
 
-#define GENESIS_BOT_UNARY(Method, Req, Resp, Body)                                          \
-  grpc::ServerUnaryReactor* BotManagerGrpcService::Method(grpc::CallbackServerContext* ctx, \
-                                                          const Req* req, Resp* resp) {     \
-    return dispatcher_->Unary(ctx, #Method, [ =, this ](const CallContext& call) Body);     \
+#define GENESIS_BOT_UNARY(Method, Req, Resp, Body)                                           \
+  grpc::ServerUnaryReactor* BotManagerGrpcService::Method(grpc::CallbackServerContext* ctx,  \
+                                                          const Req* req, Resp* resp) {      \
+    return dispatcher_->Unary(ctx, #Method, req, [ =, this ](const CallContext& call) Body); \
   }
 
 GENESIS_BOT_UNARY(CreateBot, v1::CreateBotRequest, v1::Bot, {
@@ -343,7 +343,7 @@ GENESIS_BOT_UNARY(ListOutboxEntries, v1::ListOutboxEntriesRequest, v1::ListOutbo
 grpc::ServerUnaryReactor* BotWebhookGrpcService::VerifyWhatsAppWebhook(
     grpc::CallbackServerContext* ctx, const v1::VerifyWhatsAppWebhookRequest* req,
     google::api::HttpBody* resp) {
-  return dispatcher_->Unary(ctx, "VerifyWhatsAppWebhook", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "VerifyWhatsAppWebhook", req, [=, this](const CallContext& call) {
     auto challenge = logic_->VerifyWhatsApp(
         req->bot(), req->hub().mode(), req->hub().verify_token(), req->hub().challenge(), call);
     if (!challenge.ok()) return challenge.status();
@@ -370,7 +370,8 @@ grpc::ServerUnaryReactor* BotWebhookGrpcService::Receive(grpc::CallbackServerCon
     }
   }
   return dispatcher_->Unary(
-      ctx, method, [this, channel, resp, request = std::move(request)](const CallContext& call) {
+      ctx, method, &body,
+      [this, channel, resp, request = std::move(request)](const CallContext& call) {
         auto result = logic_->ReceiveWebhook(channel, request, call);
         if (!result.ok()) return result.status();
         resp->set_accepted(result->accepted);
@@ -412,7 +413,7 @@ grpc::ServerUnaryReactor* BotWebhookGrpcService::ReceiveAlexaRequest(
       request.headers[name] = std::string(it->second.data(), it->second.size());
     }
   }
-  return dispatcher_->Unary(ctx, "ReceiveAlexaRequest",
+  return dispatcher_->Unary(ctx, "ReceiveAlexaRequest", req,
                             [this, resp, request = std::move(request)](const CallContext& call) {
                               auto answer = logic_->ReceiveAlexa(request, call);
                               if (!answer.ok()) return answer.status();

@@ -36,7 +36,7 @@ std::vector<std::string> TypeMaskOrPopulated(const v1::UpdateItemTypeRequest& re
 grpc::ServerUnaryReactor* CatalogGrpcService::CreateItemType(grpc::CallbackServerContext* ctx,
                                                              const v1::CreateItemTypeRequest* req,
                                                              v1::ItemType* resp) {
-  return dispatcher_->Unary(ctx, "CreateItemType", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "CreateItemType", req, [=, this](const CallContext& call) {
     auto type = catalog_->CreateItemType(req->item_type_id(), FromProto(req->item_type()), call);
     if (type.ok()) *resp = ToProto(*type);
     return type.status();
@@ -46,7 +46,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::CreateItemType(grpc::CallbackServe
 grpc::ServerUnaryReactor* CatalogGrpcService::GetItemType(grpc::CallbackServerContext* ctx,
                                                           const v1::GetItemTypeRequest* req,
                                                           v1::ItemType* resp) {
-  return dispatcher_->Unary(ctx, "GetItemType", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "GetItemType", req, [=, this](const CallContext& call) {
     auto type = catalog_->GetItemType(req->name(), call);
     if (type.ok()) *resp = ToProto(*type);
     return type.status();
@@ -56,7 +56,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::GetItemType(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* CatalogGrpcService::ListItemTypes(grpc::CallbackServerContext* ctx,
                                                             const v1::ListItemTypesRequest* req,
                                                             v1::ListItemTypesResponse* resp) {
-  return dispatcher_->Unary(ctx, "ListItemTypes", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "ListItemTypes", req, [=, this](const CallContext& call) {
     auto page = catalog_->ListItemTypes(req->page_size(), req->page_token(), call);
     if (!page.ok()) return page.status();
     for (const auto& t : page->values) *resp->add_item_types() = ToProto(t);
@@ -68,7 +68,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::ListItemTypes(grpc::CallbackServer
 grpc::ServerUnaryReactor* CatalogGrpcService::UpdateItemType(grpc::CallbackServerContext* ctx,
                                                              const v1::UpdateItemTypeRequest* req,
                                                              v1::ItemType* resp) {
-  return dispatcher_->Unary(ctx, "UpdateItemType", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "UpdateItemType", req, [=, this](const CallContext& call) {
     auto type = catalog_->UpdateItemType(req->item_type().name(), FromProto(req->item_type()),
                                          TypeMaskOrPopulated(*req), req->item_type().etag(), call);
     if (type.ok()) *resp = ToProto(*type);
@@ -79,7 +79,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::UpdateItemType(grpc::CallbackServe
 grpc::ServerUnaryReactor* CatalogGrpcService::DeleteItemType(grpc::CallbackServerContext* ctx,
                                                              const v1::DeleteItemTypeRequest* req,
                                                              google::protobuf::Empty*) {
-  return dispatcher_->Unary(ctx, "DeleteItemType", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "DeleteItemType", req, [=, this](const CallContext& call) {
     return catalog_->DeleteItemType(req->name(), call);
   });
 }
@@ -87,7 +87,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::DeleteItemType(grpc::CallbackServe
 grpc::ServerUnaryReactor* CatalogGrpcService::CreateItem(grpc::CallbackServerContext* ctx,
                                                          const v1::CreateItemRequest* req,
                                                          v1::Item* resp) {
-  return dispatcher_->Unary(ctx, "CreateItem", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "CreateItem", req, [=, this](const CallContext& call) {
     auto item = catalog_->CreateItem(FromProto(req->item()), req->request_id(), call);
     if (item.ok()) *resp = ToProto(*item, purge_window());
     return item.status();
@@ -97,7 +97,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::CreateItem(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* CatalogGrpcService::GetItem(grpc::CallbackServerContext* ctx,
                                                       const v1::GetItemRequest* req,
                                                       v1::Item* resp) {
-  return dispatcher_->Unary(ctx, "GetItem", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "GetItem", req, [=, this](const CallContext& call) {
     auto item = catalog_->GetItem(req->name(), call);
     if (item.ok()) *resp = ToProto(*item, purge_window());
     return item.status();
@@ -107,7 +107,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::GetItem(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* CatalogGrpcService::ListItems(grpc::CallbackServerContext* ctx,
                                                         const v1::ListItemsRequest* req,
                                                         v1::ListItemsResponse* resp) {
-  return dispatcher_->Unary(ctx, "ListItems", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "ListItems", req, [=, this](const CallContext& call) {
     ListItemsParams params{req->type(), req->filter(), req->page_size(), req->page_token(),
                            req->show_deleted()};
     auto page = catalog_->ListItems(params, call);
@@ -121,7 +121,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::ListItems(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* CatalogGrpcService::UpdateItem(grpc::CallbackServerContext* ctx,
                                                          const v1::UpdateItemRequest* req,
                                                          v1::Item* resp) {
-  return dispatcher_->Unary(ctx, "UpdateItem", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "UpdateItem", req, [=, this](const CallContext& call) {
     auto item = catalog_->UpdateItem(req->item().name(), FromProto(req->item()),
                                      ItemMaskOrPopulated(*req), req->item().etag(), call);
     if (item.ok()) *resp = ToProto(*item, purge_window());
@@ -132,7 +132,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::UpdateItem(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* CatalogGrpcService::DeleteItem(grpc::CallbackServerContext* ctx,
                                                          const v1::DeleteItemRequest* req,
                                                          v1::Item* resp) {
-  return dispatcher_->Unary(ctx, "DeleteItem", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "DeleteItem", req, [=, this](const CallContext& call) {
     auto item = catalog_->DeleteItem(req->name(), req->etag(), call);
     if (item.ok()) *resp = ToProto(*item, purge_window());
     return item.status();
@@ -142,7 +142,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::DeleteItem(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* CatalogGrpcService::UndeleteItem(grpc::CallbackServerContext* ctx,
                                                            const v1::UndeleteItemRequest* req,
                                                            v1::Item* resp) {
-  return dispatcher_->Unary(ctx, "UndeleteItem", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "UndeleteItem", req, [=, this](const CallContext& call) {
     auto item = catalog_->UndeleteItem(req->name(), call);
     if (item.ok()) *resp = ToProto(*item, purge_window());
     return item.status();
@@ -152,7 +152,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::UndeleteItem(grpc::CallbackServerC
 grpc::ServerUnaryReactor* CatalogGrpcService::SearchItems(grpc::CallbackServerContext* ctx,
                                                           const v1::SearchItemsRequest* req,
                                                           v1::SearchItemsResponse* resp) {
-  return dispatcher_->Unary(ctx, "SearchItems", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "SearchItems", req, [=, this](const CallContext& call) {
     SearchParams params{req->query(), req->type(), req->filter(), req->page_size(),
                         req->page_token()};
     auto page = catalog_->SearchItems(params, call);

@@ -11,7 +11,7 @@ namespace genesis::llmrouter {
 grpc::ServerUnaryReactor* LlmRouterGrpcService::Complete(grpc::CallbackServerContext* ctx,
                                                          const v1::CompleteRequest* req,
                                                          v1::CompleteResponse* resp) {
-  return dispatcher_->Unary(ctx, "Complete", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "Complete", req, [=, this](const CallContext& call) {
     auto c = router_->Complete(FromProto(*req), call);
     if (c.ok()) *resp = ToProto(*c);
     return c.status();
@@ -41,7 +41,7 @@ grpc::ServerWriteReactor<v1::StreamCompleteResponse>* LlmRouterGrpcService::Stre
 grpc::ServerUnaryReactor* LlmRouterGrpcService::Select(grpc::CallbackServerContext* ctx,
                                                        const v1::SelectRequest* req,
                                                        v1::SelectResponse* resp) {
-  return dispatcher_->Unary(ctx, "Select", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "Select", req, [=, this](const CallContext& call) {
     auto s = router_->Select(FromProto(req->request()), call);
     if (!s.ok()) {
       // Field paths are relative to the inner request.
@@ -59,7 +59,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::Select(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* LlmRouterGrpcService::ListModels(grpc::CallbackServerContext* ctx,
                                                            const v1::ListModelsRequest* req,
                                                            v1::ListModelsResponse* resp) {
-  return dispatcher_->Unary(ctx, "ListModels", [=, this](const CallContext&) {
+  return dispatcher_->Unary(ctx, "ListModels", req, [=, this](const CallContext&) {
     if (req->page_size() < 0) return InvalidField("page_size", "must not be negative");
     const int size = req->page_size() == 0 ? 100 : std::min(req->page_size(), 1000);
     // The page token is the last model id of the previous page.
@@ -85,7 +85,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::ListModels(grpc::CallbackServerC
 grpc::ServerUnaryReactor* LlmRouterGrpcService::GetModel(grpc::CallbackServerContext* ctx,
                                                          const v1::GetModelRequest* req,
                                                          v1::Model* resp) {
-  return dispatcher_->Unary(ctx, "GetModel", [=, this](const CallContext&) {
+  return dispatcher_->Unary(ctx, "GetModel", req, [=, this](const CallContext&) {
     auto m = router_->GetModel(req->name());
     if (m.ok()) *resp = ToProto(*m);
     return m.status();
@@ -95,7 +95,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::GetModel(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* LlmRouterGrpcService::UpdateModel(grpc::CallbackServerContext* ctx,
                                                             const v1::UpdateModelRequest* req,
                                                             v1::Model* resp) {
-  return dispatcher_->Unary(ctx, "UpdateModel", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "UpdateModel", req, [=, this](const CallContext& call) {
     std::vector<std::string> mask(req->update_mask().paths().begin(),
                                   req->update_mask().paths().end());
     if (mask.empty()) {  // https://google.aip.dev/134: the fields that are set
@@ -116,31 +116,33 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::UpdateModel(grpc::CallbackServer
 grpc::ServerUnaryReactor* LlmRouterGrpcService::SetBudget(grpc::CallbackServerContext* ctx,
                                                           const v1::SetBudgetRequest* req,
                                                           v1::Budget* resp) {
-  return dispatcher_->Unary(ctx, "SetBudget", [=, this](const CallContext& call) -> absl::Status {
-    GENESIS_ASSIGN_OR_RETURN(Budget b, FromProto(req->budget()));
-    GENESIS_RETURN_IF_ERROR(router_->SetBudget(b, call));
-    GENESIS_ASSIGN_OR_RETURN(auto all, router_->ListBudgets(b.owner, call));
-    for (const auto& x : all) {
-      if (x.scope == b.scope && x.period == b.period) *resp = ToProto(x);
-    }
-    return absl::OkStatus();
-  });
+  return dispatcher_->Unary(
+      ctx, "SetBudget", req, [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(Budget b, FromProto(req->budget()));
+        GENESIS_RETURN_IF_ERROR(router_->SetBudget(b, call));
+        GENESIS_ASSIGN_OR_RETURN(auto all, router_->ListBudgets(b.owner, call));
+        for (const auto& x : all) {
+          if (x.scope == b.scope && x.period == b.period) *resp = ToProto(x);
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* LlmRouterGrpcService::ListBudgets(grpc::CallbackServerContext* ctx,
                                                             const v1::ListBudgetsRequest* req,
                                                             v1::ListBudgetsResponse* resp) {
-  return dispatcher_->Unary(ctx, "ListBudgets", [=, this](const CallContext& call) -> absl::Status {
-    GENESIS_ASSIGN_OR_RETURN(auto all, router_->ListBudgets(req->owner(), call));
-    for (const auto& b : all) *resp->add_budgets() = ToProto(b);
-    return absl::OkStatus();
-  });
+  return dispatcher_->Unary(
+      ctx, "ListBudgets", req, [=, this](const CallContext& call) -> absl::Status {
+        GENESIS_ASSIGN_OR_RETURN(auto all, router_->ListBudgets(req->owner(), call));
+        for (const auto& b : all) *resp->add_budgets() = ToProto(b);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* LlmRouterGrpcService::GetUsageReport(grpc::CallbackServerContext* ctx,
                                                                const v1::GetUsageReportRequest* req,
                                                                v1::UsageReport* resp) {
-  return dispatcher_->Unary(ctx, "GetUsageReport",
+  return dispatcher_->Unary(ctx, "GetUsageReport", req,
                             [=, this](const CallContext& call) -> absl::Status {
                               GENESIS_ASSIGN_OR_RETURN(UsageQuery q, FromProto(*req));
                               GENESIS_ASSIGN_OR_RETURN(auto rows, router_->UsageReport(q, call));
@@ -171,7 +173,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::GetSubjectSettings(
     grpc::CallbackServerContext* ctx, const v1::GetSubjectSettingsRequest* req,
     v1::SubjectSettings* resp) {
   return dispatcher_->Unary(
-      ctx, "GetSubjectSettings", [=, this](const CallContext& call) -> absl::Status {
+      ctx, "GetSubjectSettings", req, [=, this](const CallContext& call) -> absl::Status {
         GENESIS_ASSIGN_OR_RETURN(std::string subject, SubjectOfSettings(req->name(), "name"));
         GENESIS_ASSIGN_OR_RETURN(bool sandbox, router_->GetSandbox(subject, call));
         resp->set_name(req->name());
@@ -184,7 +186,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::UpdateSubjectSettings(
     grpc::CallbackServerContext* ctx, const v1::UpdateSubjectSettingsRequest* req,
     v1::SubjectSettings* resp) {
   return dispatcher_->Unary(
-      ctx, "UpdateSubjectSettings", [=, this](const CallContext& call) -> absl::Status {
+      ctx, "UpdateSubjectSettings", req, [=, this](const CallContext& call) -> absl::Status {
         GENESIS_ASSIGN_OR_RETURN(std::string subject,
                                  SubjectOfSettings(req->settings().name(), "settings.name"));
         for (const auto& path : req->update_mask().paths()) {
@@ -203,7 +205,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::RecordFeedback(grpc::CallbackSer
                                                                const v1::RecordFeedbackRequest* req,
                                                                v1::Feedback* resp) {
   return dispatcher_->Unary(
-      ctx, "RecordFeedback", [=, this](const CallContext& call) -> absl::Status {
+      ctx, "RecordFeedback", req, [=, this](const CallContext& call) -> absl::Status {
         GENESIS_ASSIGN_OR_RETURN(int64_t id, ParseExecutionName(req->execution(), "execution"));
         GENESIS_ASSIGN_OR_RETURN(Feedback f, router_->RecordFeedback(FromProto(*req, id), call));
         *resp = ToProto(f);
@@ -215,7 +217,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::CreateExperiment(
     grpc::CallbackServerContext* ctx, const v1::CreateExperimentRequest* req,
     v1::Experiment* resp) {
   return dispatcher_->Unary(
-      ctx, "CreateExperiment", [=, this](const CallContext& call) -> absl::Status {
+      ctx, "CreateExperiment", req, [=, this](const CallContext& call) -> absl::Status {
         GENESIS_ASSIGN_OR_RETURN(
             Experiment e,
             router_->CreateExperiment(FromProto(req->experiment_id(), req->experiment()), call));
@@ -228,7 +230,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::GetExperiment(grpc::CallbackServ
                                                               const v1::GetExperimentRequest* req,
                                                               v1::Experiment* resp) {
   return dispatcher_->Unary(
-      ctx, "GetExperiment", [=, this](const CallContext& call) -> absl::Status {
+      ctx, "GetExperiment", req, [=, this](const CallContext& call) -> absl::Status {
         GENESIS_ASSIGN_OR_RETURN(Experiment e, router_->GetExperiment(req->name(), call));
         *resp = ToProto(e);
         return absl::OkStatus();
@@ -239,7 +241,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::ListExperiments(
     grpc::CallbackServerContext* ctx, const v1::ListExperimentsRequest* req,
     v1::ListExperimentsResponse* resp) {
   return dispatcher_->Unary(
-      ctx, "ListExperiments", [=, this](const CallContext& call) -> absl::Status {
+      ctx, "ListExperiments", req, [=, this](const CallContext& call) -> absl::Status {
         GENESIS_ASSIGN_OR_RETURN(
             auto page, router_->ListExperimentsPage(TaskFromProto(req->task()), req->running_only(),
                                                     req->page_size(), req->page_token(), call));
@@ -253,7 +255,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::StopExperiment(grpc::CallbackSer
                                                                const v1::StopExperimentRequest* req,
                                                                v1::Experiment* resp) {
   return dispatcher_->Unary(
-      ctx, "StopExperiment", [=, this](const CallContext& call) -> absl::Status {
+      ctx, "StopExperiment", req, [=, this](const CallContext& call) -> absl::Status {
         GENESIS_ASSIGN_OR_RETURN(Experiment e, router_->StopExperiment(req->name(), call));
         *resp = ToProto(e);
         return absl::OkStatus();
@@ -264,7 +266,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::GetExperimentReport(
     grpc::CallbackServerContext* ctx, const v1::GetExperimentReportRequest* req,
     v1::ExperimentReport* resp) {
   return dispatcher_->Unary(
-      ctx, "GetExperimentReport", [=, this](const CallContext& call) -> absl::Status {
+      ctx, "GetExperimentReport", req, [=, this](const CallContext& call) -> absl::Status {
         GENESIS_ASSIGN_OR_RETURN(auto arms, router_->ExperimentReport(req->name(), call));
         resp->set_name(req->name());
         for (const auto& a : arms) *resp->add_arms() = ToProto(a);

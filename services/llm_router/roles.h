@@ -1,9 +1,11 @@
 // Who may call the router's administrative RPCs. The rule:
-//   * a call that carries a gateway identity (common/rpc/rpc.h: subject and/or
-//     roles forwarded with the shared gateway secret) needs one of the
-//     listed roles, else PERMISSION_DENIED naming them;
-//   * a call without one (service to service on the private network, where
-//     the gateway secret is not involved) is trusted, as before.
+//   * the methods are marked administrative in the proto, so a call over
+//     gRPC reaches them only with an identity (common/rpc/call_path.h
+//     Admit(): a token's forwarded by the gateway, or an administrator
+//     certificate's); that identity needs one of the listed roles, else
+//     PERMISSION_DENIED naming them;
+//   * a call without one reaches this code only from inside the process
+//     (tests, background work) and is trusted.
 // Administrative writes (UpdateModel, SetBudget, UpdateSubjectSettings,
 // CreateExperiment, StopExperiment) need admin or operator. Reading another
 // subject's usage (GetUsageReport, ListBudgets of another owner or of all)
@@ -20,14 +22,10 @@
 
 namespace genesis::llmrouter {
 
-inline bool HasIdentity(const CallContext& ctx) {
-  return !ctx.subject.empty() || !ctx.roles.empty();
-}
-
 // OK without identity or with one of `roles`; PERMISSION_DENIED otherwise.
 inline absl::Status RequireRole(const CallContext& ctx, std::initializer_list<const char*> roles,
                                 const std::string& what) {
-  if (!HasIdentity(ctx)) return absl::OkStatus();
+  if (!ctx.HasIdentity()) return absl::OkStatus();
   for (const char* r : roles) {
     if (std::find(ctx.roles.begin(), ctx.roles.end(), r) != ctx.roles.end()) {
       return absl::OkStatus();
@@ -45,7 +43,7 @@ inline absl::Status RequireAdmin(const CallContext& ctx, const std::string& what
 // Reading data of `owner` ("" = everyone's): free for the owner itself.
 inline absl::Status RequireReader(const CallContext& ctx, const std::string& owner,
                                   const std::string& what) {
-  if (HasIdentity(ctx) && !owner.empty() && owner == ctx.subject) return absl::OkStatus();
+  if (ctx.HasIdentity() && !owner.empty() && owner == ctx.subject) return absl::OkStatus();
   return RequireRole(ctx, {"admin", "operator", "viewer"}, what);
 }
 

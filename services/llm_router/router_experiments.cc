@@ -29,7 +29,7 @@ absl::StatusOr<Feedback> Router::RecordFeedback(const Feedback& feedback, const 
   GENESIS_RETURN_IF_ERROR(ValidateFeedback(feedback));
   Feedback f = feedback;
   // With a gateway identity, feedback is the caller's own.
-  if (HasIdentity(ctx)) f.subject = ctx.subject;
+  if (ctx.HasIdentity()) f.subject = ctx.subject;
   f.comment = MaskPii(f.comment);
   bool created = false;
   GENESIS_ASSIGN_OR_RETURN(Feedback out, store_->UpsertFeedback(f, clock_->Now(), &created, ctx));

@@ -28,7 +28,7 @@ std::vector<std::string> CaseMaskOrPopulated(const v1::UpdateCaseRequest& req) {
 grpc::ServerUnaryReactor* ReasoningGrpcService::CreateCase(Ctx* ctx,
                                                            const v1::CreateCaseRequest* req,
                                                            v1::Case* resp) {
-  return dispatcher_->Unary(ctx, "CreateCase", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "CreateCase", req, [=, this](const CallContext& call) {
     auto c = logic_->CreateCase(FromProto(req->case_()), call);
     if (c.ok()) *resp = ToProto(*c);
     return c.status();
@@ -37,7 +37,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::CreateCase(Ctx* ctx,
 
 grpc::ServerUnaryReactor* ReasoningGrpcService::GetCase(Ctx* ctx, const v1::GetCaseRequest* req,
                                                         v1::Case* resp) {
-  return dispatcher_->Unary(ctx, "GetCase", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "GetCase", req, [=, this](const CallContext& call) {
     auto c = logic_->GetCase(req->name(), AsOf(req->has_as_of(), req->as_of()), call);
     if (c.ok()) *resp = ToProto(*c);
     return c.status();
@@ -46,7 +46,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::GetCase(Ctx* ctx, const v1::GetC
 
 grpc::ServerUnaryReactor* ReasoningGrpcService::ListCases(Ctx* ctx, const v1::ListCasesRequest* req,
                                                           v1::ListCasesResponse* resp) {
-  return dispatcher_->Unary(ctx, "ListCases", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "ListCases", req, [=, this](const CallContext& call) {
     auto page = logic_->ListCases(req->page_size(), req->page_token(), call);
     if (!page.ok()) return page.status();
     for (const auto& c : page->values) *resp->add_cases() = ToProto(c, /*full=*/false);
@@ -58,7 +58,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::ListCases(Ctx* ctx, const v1::Li
 grpc::ServerUnaryReactor* ReasoningGrpcService::UpdateCase(Ctx* ctx,
                                                            const v1::UpdateCaseRequest* req,
                                                            v1::Case* resp) {
-  return dispatcher_->Unary(ctx, "UpdateCase", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "UpdateCase", req, [=, this](const CallContext& call) {
     auto c = logic_->UpdateCase(req->case_().name(), FromProto(req->case_()),
                                 CaseMaskOrPopulated(*req), req->case_().etag(), call);
     if (c.ok()) *resp = ToProto(*c);
@@ -68,7 +68,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::UpdateCase(Ctx* ctx,
 
 grpc::ServerUnaryReactor* ReasoningGrpcService::CreateHypothesis(
     Ctx* ctx, const v1::CreateHypothesisRequest* req, v1::Hypothesis* resp) {
-  return dispatcher_->Unary(ctx, "CreateHypothesis", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "CreateHypothesis", req, [=, this](const CallContext& call) {
     auto c =
         logic_->CreateHypothesis(req->parent(), FromProto(req->hypothesis()), req->etag(), call);
     if (c.ok()) *resp = ToProto(*c, c->hypotheses.back());
@@ -79,7 +79,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::CreateHypothesis(
 grpc::ServerUnaryReactor* ReasoningGrpcService::CreateEvidence(Ctx* ctx,
                                                                const v1::CreateEvidenceRequest* req,
                                                                v1::Evidence* resp) {
-  return dispatcher_->Unary(ctx, "CreateEvidence", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "CreateEvidence", req, [=, this](const CallContext& call) {
     auto c = logic_->CreateEvidence(req->parent(), FromProto(req->evidence()), req->etag(), call);
     if (c.ok()) *resp = ToProto(c->id, c->evidence.back());
     return c.status();
@@ -88,7 +88,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::CreateEvidence(Ctx* ctx,
 
 grpc::ServerUnaryReactor* ReasoningGrpcService::InferCase(Ctx* ctx, const v1::InferCaseRequest* req,
                                                           v1::Inference* resp) {
-  return dispatcher_->Unary(ctx, "InferCase", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "InferCase", req, [=, this](const CallContext& call) {
     auto inference = logic_->InferCase(req->name(), AsOf(req->has_as_of(), req->as_of()), call);
     if (inference.ok()) *resp = ToProto(*inference);
     return inference.status();
@@ -98,7 +98,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::InferCase(Ctx* ctx, const v1::In
 grpc::ServerUnaryReactor* ReasoningGrpcService::DecideCase(Ctx* ctx,
                                                            const v1::DecideCaseRequest* req,
                                                            v1::Case* resp) {
-  return dispatcher_->Unary(ctx, "DecideCase", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "DecideCase", req, [=, this](const CallContext& call) {
     DecideParams params;
     params.hypothesis = req->hypothesis();
     params.rationale = req->rationale();
@@ -113,7 +113,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::DecideCase(Ctx* ctx,
 
 grpc::ServerUnaryReactor* ReasoningGrpcService::CloseCase(Ctx* ctx, const v1::CloseCaseRequest* req,
                                                           v1::Case* resp) {
-  return dispatcher_->Unary(ctx, "CloseCase", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "CloseCase", req, [=, this](const CallContext& call) {
     auto c = logic_->CloseCase(req->name(), req->etag(), call);
     if (c.ok()) *resp = ToProto(*c);
     return c.status();
@@ -123,7 +123,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::CloseCase(Ctx* ctx, const v1::Cl
 grpc::ServerUnaryReactor* ReasoningGrpcService::ReopenCase(Ctx* ctx,
                                                            const v1::ReopenCaseRequest* req,
                                                            v1::Case* resp) {
-  return dispatcher_->Unary(ctx, "ReopenCase", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "ReopenCase", req, [=, this](const CallContext& call) {
     auto c = logic_->ReopenCase(req->name(), req->reason(), req->etag(), call);
     if (c.ok()) *resp = ToProto(*c);
     return c.status();
@@ -133,7 +133,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::ReopenCase(Ctx* ctx,
 grpc::ServerUnaryReactor* ReasoningGrpcService::ListCaseEvents(Ctx* ctx,
                                                                const v1::ListCaseEventsRequest* req,
                                                                v1::ListCaseEventsResponse* resp) {
-  return dispatcher_->Unary(ctx, "ListCaseEvents", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "ListCaseEvents", req, [=, this](const CallContext& call) {
     auto page = logic_->ListCaseEvents(req->parent(), req->page_size(), req->page_token(), call);
     if (!page.ok()) return page.status();
     for (const auto& e : page->values) *resp->add_events() = ToProto(e);
@@ -144,7 +144,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::ListCaseEvents(Ctx* ctx,
 
 grpc::ServerUnaryReactor* ReasoningGrpcService::SuggestHypotheses(
     Ctx* ctx, const v1::SuggestHypothesesRequest* req, v1::SuggestHypothesesResponse* resp) {
-  return dispatcher_->Unary(ctx, "SuggestHypotheses", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "SuggestHypotheses", req, [=, this](const CallContext& call) {
     AssistOptions options;
     options.sensitive = req->sensitive();
     auto answer = logic_->SuggestHypotheses(req->name(), req->max_suggestions(), options, call);
@@ -164,7 +164,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::SuggestHypotheses(
 grpc::ServerUnaryReactor* ReasoningGrpcService::SuggestRatings(Ctx* ctx,
                                                                const v1::SuggestRatingsRequest* req,
                                                                v1::SuggestRatingsResponse* resp) {
-  return dispatcher_->Unary(ctx, "SuggestRatings", [=, this](const CallContext& call) {
+  return dispatcher_->Unary(ctx, "SuggestRatings", req, [=, this](const CallContext& call) {
     AssistOptions options;
     options.sensitive = req->sensitive();
     auto answer = logic_->SuggestRatings(req->name(), FromProto(req->evidence()), options, call);

@@ -209,7 +209,7 @@ class TranscribeReactor final
 grpc::ServerUnaryReactor* VoiceGrpcService::Synthesize(grpc::CallbackServerContext* ctx,
                                                        const v1::SynthesizeRequest* req,
                                                        v1::SynthesizeResponse* resp) {
-  return unary_->Unary(ctx, "Synthesize", [=, this](const CallContext& call) {
+  return unary_->Unary(ctx, "Synthesize", req, [=, this](const CallContext& call) {
     const SpeakParams params = SpeakFrom(*req);
     auto out = voice_->Synthesize(params, call);
     if (!out.ok()) return out.status();
@@ -225,7 +225,7 @@ grpc::ServerUnaryReactor* VoiceGrpcService::Synthesize(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* VoiceGrpcService::SynthesizeAudio(grpc::CallbackServerContext* ctx,
                                                             const v1::SynthesizeAudioRequest* req,
                                                             google::api::HttpBody* resp) {
-  return unary_->Unary(ctx, "SynthesizeAudio", [=, this](const CallContext& call) {
+  return unary_->Unary(ctx, "SynthesizeAudio", req, [=, this](const CallContext& call) {
     const SpeakParams params = SpeakFrom(*req);
     auto out = voice_->Synthesize(params, call);
     if (!out.ok()) return out.status();
@@ -267,7 +267,7 @@ grpc::ServerWriteReactor<v1::StreamSynthesizeResponse>* VoiceGrpcService::Stream
 grpc::ServerUnaryReactor* VoiceGrpcService::ListVoices(grpc::CallbackServerContext* ctx,
                                                        const v1::ListVoicesRequest* req,
                                                        v1::ListVoicesResponse* resp) {
-  return unary_->Unary(ctx, "ListVoices", [=, this](const CallContext&) {
+  return unary_->Unary(ctx, "ListVoices", req, [=, this](const CallContext&) {
     FieldViolations v;
     if (req->language().size() > 35) v.Add("language", "is longer than 35 characters");
     GENESIS_RETURN_IF_ERROR(v.ToStatus());
@@ -283,9 +283,9 @@ grpc::ServerUnaryReactor* VoiceGrpcService::ListVoices(grpc::CallbackServerConte
 }
 
 grpc::ServerUnaryReactor* VoiceGrpcService::ListEngines(grpc::CallbackServerContext* ctx,
-                                                        const v1::ListEnginesRequest*,
+                                                        const v1::ListEnginesRequest* req,
                                                         v1::ListEnginesResponse* resp) {
-  return unary_->Unary(ctx, "ListEngines", [=, this](const CallContext&) {
+  return unary_->Unary(ctx, "ListEngines", req, [=, this](const CallContext&) {
     for (const auto& e : voice_->ListEngines()) {
       auto* pe = resp->add_engines();
       pe->set_name(e.name);
@@ -305,7 +305,7 @@ grpc::ServerUnaryReactor* VoiceGrpcService::ListEngines(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* VoiceGrpcService::Transcribe(grpc::CallbackServerContext* ctx,
                                                        const v1::TranscribeRequest* req,
                                                        v1::TranscribeResponse* resp) {
-  return unary_->Unary(ctx, "Transcribe", [=, this](const CallContext& call) {
+  return unary_->Unary(ctx, "Transcribe", req, [=, this](const CallContext& call) {
     ListenParams params;
     GENESIS_RETURN_IF_ERROR(
         AudioOf(req->audio(), req->has_http_body() ? &req->http_body() : nullptr, &params));
@@ -346,7 +346,7 @@ void FillConverse(const ConverseResult& r, const OutputFormat& format, v1::Conve
 grpc::ServerUnaryReactor* VoiceGrpcService::Converse(grpc::CallbackServerContext* ctx,
                                                      const v1::ConverseRequest* req,
                                                      v1::ConverseResponse* resp) {
-  return unary_->Unary(ctx, "Converse", [=, this](const CallContext& call) {
+  return unary_->Unary(ctx, "Converse", req, [=, this](const CallContext& call) {
     GENESIS_ASSIGN_OR_RETURN(
         ConverseParams params,
         ConverseFrom(*req, req->has_http_body() ? &req->http_body() : nullptr));
@@ -401,7 +401,7 @@ grpc::ServerWriteReactor<v1::StreamConverseResponse>* VoiceGrpcService::StreamCo
 grpc::ServerUnaryReactor* VoiceGrpcService::ListInteractions(grpc::CallbackServerContext* ctx,
                                                              const v1::ListInteractionsRequest* req,
                                                              v1::ListInteractionsResponse* resp) {
-  return unary_->Unary(ctx, "ListInteractions", [=, this](const CallContext& call) {
+  return unary_->Unary(ctx, "ListInteractions", req, [=, this](const CallContext& call) {
     auto page = voice_->ListInteractions(req->page_size(), req->page_token(), call);
     if (!page.ok()) return page.status();
     for (const auto& r : page->values) {

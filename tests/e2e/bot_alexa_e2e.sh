@@ -57,7 +57,7 @@ e2e_start CSIM csim 's/^genesis-channel-simulator http=\(.*\)$/http:\/\/\1/p' --
 curl -sf --max-time 10 "$CSIM/_sim/alexa/ca.pem" -o "$WORK/alexa-ca.pem"
 check "the simulator hands out its Alexa CA" grep -q "BEGIN CERTIFICATE" "$WORK/alexa-ca.pem"
 
-GATEWAY_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+GATEWAY_SECRET="$E2E_GATEWAY_SECRET" # the run's (harness.sh), also in OPERATOR
 e2e_start BOT bot 's/^genesis-bot-manager grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
   "$BOT_BIN" --grpc_port=0 --metrics_port=-1 --pg_dsn="$DB_DSN" \
   --llm_router_address="$ROUTER" --worker_idle_ms=50 --gateway_secret="$GATEWAY_SECRET" \

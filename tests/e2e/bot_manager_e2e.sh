@@ -63,7 +63,7 @@ e2e_start CSIM csim 's/^genesis-channel-simulator http=\(.*\)$/http:\/\/\1/p' --
   "$CSIM_BIN" --http_port=0
 
 BOT_PORT="$(free_port)"
-GATEWAY_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+GATEWAY_SECRET="$E2E_GATEWAY_SECRET" # the run's (harness.sh), also in OPERATOR
 export E2E_WA_SECRET="wa-app-secret-$RANDOM" E2E_WA_TOKEN="wa-access" E2E_WA_VERIFY="wa-verify-123"
 export E2E_TG_SECRET="tg-secret-$RANDOM" E2E_TG_TOKEN="123456:tg-token"
 export E2E_MM_SECRET="mm-token-$RANDOM" E2E_MM_TOKEN="mm-bot-token"

@@ -64,7 +64,7 @@ e2e_before_cleanup() {
 start_server() {
   local started="" deadline=$((SECONDS + 30))
   : >"$WORK/server.out"
-  env "${ENV_UNSET[@]}" "$BIN" --grpc_port=0 --metrics_port=0 --pg_dsn="$DB_DSN" \
+  env "${ENV_UNSET[@]}" "${E2E_ENV[@]}" "$BIN" --grpc_port=0 --metrics_port=0 --pg_dsn="$DB_DSN" \
     --redis_url="$1" --log_format=text --log_level=info \
     >"$WORK/server.out" 2>>"$SERVER_LOG" &
   SERVER_PID=$!
@@ -149,6 +149,15 @@ TYPE_REQ='{
     ]
   }
 }'
+# Item types are administrative (access.proto): anonymous callers are refused; the calls
+# below carry an operator's identity forwarded with the gateway secret (rpc.sh, OPERATOR).
+operator=("${OPERATOR[@]}")
+OPERATOR=()
+expect_code unauthenticated CreateItemType "$TYPE_REQ" "anonymous CreateItemType"
+check_jq "... saying how to call it" "$R" '.message | contains("administrative")'
+OPERATOR=(-H "x-genesis-gateway-auth: not-the-secret" -H "x-genesis-subject: mallory" -H "x-genesis-roles: admin")
+expect_code unauthenticated CreateItemType "$TYPE_REQ" "CreateItemType with a forged gateway secret"
+OPERATOR=("${operator[@]}")
 call CreateItemType "$TYPE_REQ"
 check_jq "CreateItemType returns types/property with its 3 attributes" "$R" \
   --argjson req "$TYPE_REQ" \

@@ -54,7 +54,7 @@ REDIS_PID=$!
 redis_up() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 poll 15 redis_up || { fail "private redis-server starts" "$(cat "$WORK/redis.log")"; exit 1; }
 
-GATEWAY_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+GATEWAY_SECRET="$E2E_GATEWAY_SECRET" # the run's (harness.sh), also in OPERATOR
 JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 AUD=genesis-api
 ISS=genesis-e2e

@@ -4,7 +4,14 @@
 #   e2e_require_pg                 GENESIS_TEST_PG_DSN and psql (sets PSQL), else skip
 #   e2e_require_tools jq curl ...  each on PATH, else skip
 #   e2e_bin VAR ENV_NAME RELPATH   VAR := $ENV_NAME, else $GENESIS_BUILD_DIR/RELPATH; skip if absent
-#   e2e_init NAME                  WORK dir, EXIT/INT/TERM traps, ENV_UNSET
+#   e2e_init NAME                  WORK dir, EXIT/INT/TERM traps, ENV_UNSET, and the gateway
+#                                  secret of the run: E2E_GATEWAY_SECRET (exported, registered
+#                                  with e2e_secret) and E2E_ENV (GENESIS_GATEWAY_SECRET=it), given
+#                                  to every server e2e_start starts (a command's own `env
+#                                  GENESIS_GATEWAY_SECRET=...` or --gateway_secret wins), and
+#                                  OPERATOR: buf curl arguments that call as an operator (subject
+#                                  e2e-operator, role admin) forwarded with that secret, which
+#                                  rpc.sh adds to administrative methods (access.proto)
 #   e2e_fresh_db PREFIX            a new database (DB, DB_DSN), dropped at exit; admin_sql SQL
 #   e2e_start VAR NAME SED -- CMD  starts CMD (caller's GENESIS_* settings removed), output in
 #                                  $WORK/NAME.{out,err}; VAR := what SED prints from its first
@@ -92,6 +99,12 @@ e2e_init() {
       GENESIS_* | *_API_KEY | OLLAMA_BASE_URL) ENV_UNSET+=(-u "$v") ;;
     esac
   done
+  E2E_GATEWAY_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+  export E2E_GATEWAY_SECRET
+  e2e_secret "$E2E_GATEWAY_SECRET"
+  E2E_ENV=("GENESIS_GATEWAY_SECRET=$E2E_GATEWAY_SECRET")
+  OPERATOR=(-H "x-genesis-gateway-auth: $E2E_GATEWAY_SECRET" -H "x-genesis-subject: e2e-operator"
+    -H "x-genesis-roles: admin")
 }
 
 admin_sql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -tA -d "$GENESIS_TEST_PG_DSN" -c "$1"; }
@@ -153,7 +166,7 @@ e2e_start() {
   local var="$1" name="$2" expr="$3" addr
   shift 3
   [ "$1" = -- ] && shift
-  env "${ENV_UNSET[@]}" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  env "${ENV_UNSET[@]}" "${E2E_ENV[@]}" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   E2E_PID=$!
   E2E_PIDS+=("$E2E_PID")
   E2E_NAMES+=("$name")

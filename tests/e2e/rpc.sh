@@ -13,13 +13,22 @@
 # jq filters are single-quoted on purpose: their $names are jq variables.
 # shellcheck disable=SC2016
 
+# The administrative methods of the protos (option genesis.api.v1.administrative): called
+# with OPERATOR's identity (harness.sh) unless the call passes its own x-genesis-* headers
+# or OPERATOR is emptied.
+RPC_ADMIN_METHODS=" $(awk '/^ *rpc /{m=$2; sub(/\(.*/, "", m)} /genesis\.api\.v1\.administrative/{print m}' \
+  "$(dirname "${BASH_SOURCE[0]}")"/../../proto/genesis/*/v1/*.proto | tr '\n' ' ')"
+
 # rpc FULL_METHOD JSON [BUF_ARGS...]: sets OUT (stdout + stderr of buf curl) and RC.
 rpc() {
   RC=0
-  local method="$1" body="$2"
+  local method="$1" body="$2" identity=()
   shift 2
+  if [[ "$RPC_ADMIN_METHODS" == *" ${method##*/} "* && " $* " != *x-genesis-* ]]; then
+    identity=(${OPERATOR[@]+"${OPERATOR[@]}"})
+  fi
   OUT="$("$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 30s "$@" \
-    -d "$body" "$URL/$method" 2>&1)" || RC=$?
+    ${identity[@]+"${identity[@]}"} -d "$body" "$URL/$method" 2>&1)" || RC=$?
 }
 
 # expect_status CODE FULL_METHOD JSON DESC [BUF_ARGS...]: the call fails with CODE;

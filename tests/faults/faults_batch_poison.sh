@@ -34,7 +34,7 @@ T0=$SECONDS
 
 export FB_WA_SECRET="wa-$RANDOM$RANDOM" FB_TG_SECRET="tg-$RANDOM$RANDOM" FB_MM_SECRET="mm-$RANDOM$RANDOM"
 OPS_PORT="$(fault_free_port)"
-GATEWAY_SECRET="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+GATEWAY_SECRET="$E2E_GATEWAY_SECRET" # the run's (harness.sh), also in OPERATOR
 # No router is needed to store webhooks: replies fail and wait, which is not under test.
 e2e_start BOT bot 's/^genesis-bot-manager grpc=\([0-9.]*:[0-9]*\) .*$/\1/p' -- \
   env FB_WA_SECRET="$FB_WA_SECRET" FB_TG_SECRET="$FB_TG_SECRET" FB_MM_SECRET="$FB_MM_SECRET" \
@@ -51,7 +51,7 @@ URL="http://$BOT"
 for bot in "wa CHANNEL_WHATSAPP FB_WA_SECRET" "tg CHANNEL_TELEGRAM FB_TG_SECRET" \
   "mm CHANNEL_MATTERMOST FB_MM_SECRET"; do
   read -r id channel env <<<"$bot"
-  "$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 20s -d "{\"bot_id\": \"$id\",
+  "$BUF" curl --protocol grpc --http2-prior-knowledge --timeout 20s "${OPERATOR[@]}" -d "{\"bot_id\": \"$id\",
     \"bot\": {\"channel\": \"$channel\", \"webhook_secret_env\": \"$env\",
     \"access_token_env\": \"FB_TOKEN\", \"verify_token_env\": \"FB_TOKEN\",
     \"phone_number_id\": \"100\"}}" "$URL/genesis.bot.v1.BotManagerService/CreateBot" >/dev/null

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <string>
@@ -230,10 +231,21 @@ int Update(const std::string& addr, const std::string& name, const std::string& 
   return 0;
 }
 
+// CreateItemType is administrative: called as an operator forwarded with the
+// run's gateway secret (E2E_GATEWAY_SECRET, tests/e2e/harness.sh).
+void AsOperator(grpc::ClientContext* ctx) {
+  const char* secret = std::getenv("E2E_GATEWAY_SECRET");
+  if (secret == nullptr || *secret == '\0') return;
+  ctx->AddMetadata("x-genesis-gateway-auth", secret);
+  ctx->AddMetadata("x-genesis-subject", "e2e-operator");
+  ctx->AddMetadata("x-genesis-roles", "admin");
+}
+
 int Type(const std::string& addr, const std::string& type) {
   auto stub = Stub(addr);
   grpc::ClientContext ctx;
   Deadline(&ctx, 10000);
+  AsOperator(&ctx);
   v1::CreateItemTypeRequest req;
   req.set_item_type_id(type);
   req.mutable_item_type()->set_display_name(type);

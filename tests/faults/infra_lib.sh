@@ -36,7 +36,7 @@ infra__catalog_stop() {
 
 infra_catalog_start() {
   : >"$WORK/catalog.out"
-  env "${ENV_UNSET[@]}" "$CATALOG_BIN" --grpc_port="$INFRA_GRPC_PORT" \
+  env "${ENV_UNSET[@]}" "${E2E_ENV[@]}" "$CATALOG_BIN" --grpc_port="$INFRA_GRPC_PORT" \
     --metrics_port="$INFRA_METRICS_PORT" --log_format=text "$@" \
     >"$WORK/catalog.out" 2>>"$WORK/catalog.err" &
   CATALOG_PID=$!

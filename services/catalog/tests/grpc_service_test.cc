@@ -12,6 +12,7 @@
 #include "common/runtime/server.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/catalog/tests/fake_store.h"
+#include "tests/testing/operator_identity.h"
 
 namespace genesis::catalog {
 namespace {
@@ -23,9 +24,9 @@ class CatalogGrpcTest : public ::testing::Test {
     store_ = store.get();
     catalog_ = std::make_unique<Catalog>(std::move(store), nullptr, CatalogOptions{});
     workers_ = std::make_unique<WorkerPool>("test", 4, 64);
-    dispatcher_ =
-        std::make_unique<RpcDispatcher>("genesis.catalog.v1.CatalogService", workers_.get(),
-                                        &registry_, absl::Seconds(5), IdentityTrust{});
+    dispatcher_ = std::make_unique<RpcDispatcher>("genesis.catalog.v1.CatalogService",
+                                                  workers_.get(), &registry_, absl::Seconds(5),
+                                                  genesis::testing::TestGatewayTrust());
     service_ = std::make_unique<CatalogGrpcService>(catalog_.get(), dispatcher_.get());
     ServerOptions options;
     options.metrics_port = -1;
@@ -47,6 +48,7 @@ class CatalogGrpcTest : public ::testing::Test {
 
   grpc::Status CreateLeadType() {
     grpc::ClientContext ctx;
+    genesis::testing::AsOperator(&ctx);  // an administrative method
     v1::CreateItemTypeRequest req;
     req.set_item_type_id("lead");
     auto* a = req.mutable_item_type()->add_attributes();

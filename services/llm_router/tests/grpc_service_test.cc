@@ -13,6 +13,7 @@
 #include "services/llm_router/simulator/simulator.h"
 #include "services/llm_router/tests/fake_store.h"
 #include "services/llm_router/tests/test_util.h"
+#include "tests/testing/operator_identity.h"
 
 namespace genesis::llmrouter {
 namespace {
@@ -48,10 +49,12 @@ class LlmRouterGrpcTest : public ::testing::Test {
     ASSERT_TRUE(router_->Init(CallContext::Background()).ok());
 
     workers_ = std::make_unique<WorkerPool>("test", 4, 64);
-    dispatcher_ = std::make_unique<RpcDispatcher>(kService, workers_.get(), &registry_,
-                                                  absl::Seconds(30), IdentityTrust{});
+    dispatcher_ =
+        std::make_unique<RpcDispatcher>(kService, workers_.get(), &registry_, absl::Seconds(30),
+                                        genesis::testing::TestGatewayTrust());
     streams_ = std::make_unique<ServerStreamDispatcher>(kService, workers_.get(), &registry_,
-                                                        absl::Seconds(30), IdentityTrust{});
+                                                        absl::Seconds(30),
+                                                        genesis::testing::TestGatewayTrust());
     service_ =
         std::make_unique<LlmRouterGrpcService>(router_.get(), dispatcher_.get(), streams_.get());
     ServerOptions options_host;
@@ -250,6 +253,7 @@ TEST_F(LlmRouterGrpcTest, BudgetsOverGrpc) {
   };
   {
     grpc::ClientContext ctx;
+    genesis::testing::AsOperator(&ctx);
     v1::SetBudgetRequest req;
     req.mutable_budget()->set_owner("user-7");
     req.mutable_budget()->set_token_limit(1);
@@ -260,6 +264,7 @@ TEST_F(LlmRouterGrpcTest, BudgetsOverGrpc) {
   }
   {
     grpc::ClientContext ctx;
+    genesis::testing::AsOperator(&ctx);
     v1::SetBudgetRequest req;
     req.mutable_budget()->set_scope(v1::BUDGET_SCOPE_SUBJECT);
     req.mutable_budget()->set_owner("user-7");
@@ -306,6 +311,7 @@ TEST_F(LlmRouterGrpcTest, BudgetsOverGrpc) {
 TEST_F(LlmRouterGrpcTest, SubjectSettingsOverGrpc) {
   {
     grpc::ClientContext ctx;
+    genesis::testing::AsOperator(&ctx);
     v1::UpdateSubjectSettingsRequest req;
     req.mutable_settings()->set_name("users/7");
     v1::SubjectSettings resp;
@@ -315,6 +321,7 @@ TEST_F(LlmRouterGrpcTest, SubjectSettingsOverGrpc) {
   }
   {
     grpc::ClientContext ctx;
+    genesis::testing::AsOperator(&ctx);
     v1::UpdateSubjectSettingsRequest req;
     req.mutable_settings()->set_name("subjects/user-7/settings");
     req.mutable_settings()->set_sandbox(true);
