@@ -3,9 +3,15 @@
 //   create-key --name N --roles bot [--expires 30d]  prints the key once
 //   list-keys                                        id, name, roles, times, state
 //   revoke-key ID
+//   key-audit [--limit 50]                           who created / revoked which key, newest first
+// create-key and revoke-key write the operator (user@host, or --actor) to the
+// audit table gateway.api_key_audit in the same transaction as the change.
 // The JWT flags (--jwt_hs256_secret[_file], --jwt_issuer, --jwt_audience) and
 // --pg_dsn are the gateway's; every flag can be set as GENESIS_<FLAG>.
 #include <gflags/gflags.h>
+
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -26,6 +32,10 @@
 DEFINE_string(subject, "", "mint-token: the sub claim.");
 DEFINE_string(roles, "", "mint-token, create-key: comma-separated roles, e.g. admin or bot.");
 DEFINE_string(ttl, "15m", "mint-token: lifetime (e.g. 90s, 15m, 12h, 7d).");
+DEFINE_string(actor, "",
+              "create-key, revoke-key: who is acting, for the audit log (default: the "
+              "operating-system user running the command, as user@host).");
+DEFINE_int32(limit, 50, "key-audit: how many entries, newest first.");
 DEFINE_string(name, "", "create-key: a name for the key (who or what uses it).");
 DEFINE_string(expires, "", "create-key: lifetime (e.g. 30d); empty never expires.");
 
@@ -57,6 +67,15 @@ int Fail(const std::string& message) {
 
 std::string Format(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+// user@host of whoever runs this (or --actor).
+std::string Actor() {
+  if (!FLAGS_actor.empty()) return FLAGS_actor;
+  const passwd* pw = ::getpwuid(::geteuid());
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return std::string(pw != nullptr ? pw->pw_name : std::to_string(::geteuid())) + "@" + host;
 }
 
 int MintToken() {
@@ -104,7 +123,7 @@ int CreateKey(ApiKeyStore* store) {
   }
   errors.ExitIfAny();
   auto key = GenerateApiKey(FLAGS_name, Roles(), expires, absl::Now());
-  if (auto st = store->Create(key.record, absl::Now() + absl::Seconds(10)); !st.ok()) {
+  if (auto st = store->Create(key.record, Actor(), absl::Now() + absl::Seconds(10)); !st.ok()) {
     return Fail(std::string(st.message()));
   }
   std::fprintf(stderr, "created API key %s (%s) roles=%s expires=%s; it is shown only once:\n",
@@ -131,6 +150,20 @@ int ListKeys(ApiKeyStore* store) {
   return 0;
 }
 
+int KeyAudit(ApiKeyStore* store) {
+  if (FLAGS_limit < 1 || FLAGS_limit > 100000) return Fail("--limit: want 1 to 100000");
+  auto entries = store->ListAudit(FLAGS_limit, absl::Now() + absl::Seconds(10));
+  if (!entries.ok()) return Fail(std::string(entries.status().message()));
+  std::printf("%-20s  %-24s  %-7s  %-16s  %-20s  %s\n", "TIME", "ACTOR", "ACTION", "ID", "NAME",
+              "ROLES");
+  for (const auto& e : *entries) {
+    std::printf("%-20s  %-24s  %-7s  %-16s  %-20s  %s\n", Format(e.time).c_str(), e.actor.c_str(),
+                e.action.c_str(), e.key_id.c_str(), e.name.c_str(),
+                absl::StrJoin(e.roles, ",").c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,6 +173,7 @@ int main(int argc, char** argv) {
                     "  create-key --name N --roles bot [--expires 30d]\n"
                     "  list-keys\n"
                     "  revoke-key ID\n"
+                    "  key-audit [--limit 50]\n"
                     "JWT flags and --pg_dsn as for genesis-gateway (GENESIS_<FLAG> works).");
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return Fail("a command is required (see --help)");
@@ -147,9 +181,10 @@ int main(int argc, char** argv) {
   if (cmd == "mint-token" && args.size() == 1) return MintToken();
   if (cmd == "create-key" && args.size() == 1) return WithStore(CreateKey);
   if (cmd == "list-keys" && args.size() == 1) return WithStore(ListKeys);
+  if (cmd == "key-audit" && args.size() == 1) return WithStore(KeyAudit);
   if (cmd == "revoke-key" && args.size() == 2) {
     return WithStore([&](ApiKeyStore* store) {
-      if (auto st = store->Revoke(args[1], absl::Now() + absl::Seconds(10)); !st.ok()) {
+      if (auto st = store->Revoke(args[1], Actor(), absl::Now() + absl::Seconds(10)); !st.ok()) {
         return Fail(std::string(st.message()));
       }
       std::fprintf(stderr, "revoked API key %s\n", args[1].c_str());

@@ -103,7 +103,20 @@ absl::StatusOr<ApiKeyRecord> CheckApiKey(ApiKeyStore* store, absl::string_view k
   return r;
 }
 
-absl::Status PgApiKeyStore::Create(const ApiKeyRecord& r, absl::Time deadline) {
+namespace {
+
+void WriteAudit(pqxx::work& tx, const std::string& actor, const char* action,
+                const std::string& key_id, const std::string& name, const std::string& roles) {
+  tx.exec_params(
+      "INSERT INTO gateway.api_key_audit (actor, action, key_id, name, roles) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      actor, std::string(action), key_id, name, roles);
+}
+
+}  // namespace
+
+absl::Status PgApiKeyStore::Create(const ApiKeyRecord& r, const std::string& actor,
+                                   absl::Time deadline) {
   return pool_->Transaction(deadline, [&](pqxx::work& tx) -> absl::Status {
     auto res = tx.exec_params(
         "INSERT INTO gateway.api_keys (id, name, roles, secret_sha256, create_time, expire_time) "
@@ -113,6 +126,7 @@ absl::Status PgApiKeyStore::Create(const ApiKeyRecord& r, absl::Time deadline) {
         absl::ToUnixMicros(r.create_time), Micros(r.expire_time));
     if (res.affected_rows() == 0)
       return absl::AlreadyExistsError(absl::StrCat("API key ", r.id, " exists"));
+    WriteAudit(tx, actor, "create", r.id, r.name, absl::StrJoin(r.roles, ","));
     return absl::OkStatus();
   });
 }
@@ -140,14 +154,39 @@ absl::StatusOr<std::vector<ApiKeyRecord>> PgApiKeyStore::List(absl::Time deadlin
       });
 }
 
-absl::Status PgApiKeyStore::Revoke(const std::string& id, absl::Time deadline) {
+absl::Status PgApiKeyStore::Revoke(const std::string& id, const std::string& actor,
+                                   absl::Time deadline) {
   return pool_->Transaction(deadline, [&](pqxx::work& tx) -> absl::Status {
     auto res = tx.exec_params(
-        "UPDATE gateway.api_keys SET revoke_time = coalesce(revoke_time, now()) WHERE id = $1", id);
-    if (res.affected_rows() == 0)
-      return absl::NotFoundError(absl::StrCat("no API key with id ", id));
+        "UPDATE gateway.api_keys SET revoke_time = coalesce(revoke_time, now()) WHERE id = $1 "
+        "RETURNING name, roles",
+        id);
+    if (res.empty()) return absl::NotFoundError(absl::StrCat("no API key with id ", id));
+    WriteAudit(tx, actor, "revoke", id, res[0][0].as<std::string>(), res[0][1].as<std::string>());
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<std::vector<ApiKeyAuditEntry>> PgApiKeyStore::ListAudit(int limit,
+                                                                       absl::Time deadline) {
+  return pool_->ReadOnly(
+      deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<ApiKeyAuditEntry>> {
+        std::vector<ApiKeyAuditEntry> out;
+        for (const auto& row : tx.exec_params(
+                 "SELECT (extract(epoch from time) * 1000000)::bigint, actor, action, key_id, "
+                 "name, roles FROM gateway.api_key_audit ORDER BY id DESC LIMIT $1",
+                 limit)) {
+          ApiKeyAuditEntry e;
+          e.time = absl::FromUnixMicros(row[0].as<int64_t>());
+          e.actor = row[1].as<std::string>();
+          e.action = row[2].as<std::string>();
+          e.key_id = row[3].as<std::string>();
+          e.name = row[4].as<std::string>();
+          e.roles = absl::StrSplit(row[5].as<std::string>(), ',', absl::SkipEmpty());
+          out.push_back(std::move(e));
+        }
+        return out;
+      });
 }
 
 }  // namespace genesis::gateway

@@ -32,28 +32,47 @@ struct ApiKeyRecord {
   std::optional<absl::Time> revoke_time;
 };
 
+// One line of the API keys' audit log: `actor` created or revoked a key.
+struct ApiKeyAuditEntry {
+  absl::Time time = absl::InfinitePast();
+  std::string actor;   // user@host of the operator
+  std::string action;  // "create" or "revoke"
+  std::string key_id;
+  std::string name;
+  std::vector<std::string> roles;
+};
+
 class ApiKeyStore {
  public:
   virtual ~ApiKeyStore() = default;
-  // ALREADY_EXISTS when the id is taken.
-  virtual absl::Status Create(const ApiKeyRecord& record, absl::Time deadline) = 0;
+  // ALREADY_EXISTS when the id is taken. `actor` (who asked) is written to
+  // the audit log with the change.
+  virtual absl::Status Create(const ApiKeyRecord& record, const std::string& actor,
+                              absl::Time deadline) = 0;
   // nullopt when there is no such key.
   virtual absl::StatusOr<std::optional<ApiKeyRecord>> Get(const std::string& id,
                                                           absl::Time deadline) = 0;
   // Every key, oldest first.
   virtual absl::StatusOr<std::vector<ApiKeyRecord>> List(absl::Time deadline) = 0;
-  // Sets revoke_time (once); NOT_FOUND for an unknown id.
-  virtual absl::Status Revoke(const std::string& id, absl::Time deadline) = 0;
+  // Sets revoke_time (once); NOT_FOUND for an unknown id. `actor` as for Create.
+  virtual absl::Status Revoke(const std::string& id, const std::string& actor,
+                              absl::Time deadline) = 0;
+  // The newest `limit` audit entries, newest first.
+  virtual absl::StatusOr<std::vector<ApiKeyAuditEntry>> ListAudit(int limit,
+                                                                  absl::Time deadline) = 0;
 };
 
 class PgApiKeyStore final : public ApiKeyStore {
  public:
   explicit PgApiKeyStore(PgPool* pool) : pool_(pool) {}
-  absl::Status Create(const ApiKeyRecord& record, absl::Time deadline) override;
+  absl::Status Create(const ApiKeyRecord& record, const std::string& actor,
+                      absl::Time deadline) override;
   absl::StatusOr<std::optional<ApiKeyRecord>> Get(const std::string& id,
                                                   absl::Time deadline) override;
   absl::StatusOr<std::vector<ApiKeyRecord>> List(absl::Time deadline) override;
-  absl::Status Revoke(const std::string& id, absl::Time deadline) override;
+  absl::Status Revoke(const std::string& id, const std::string& actor,
+                      absl::Time deadline) override;
+  absl::StatusOr<std::vector<ApiKeyAuditEntry>> ListAudit(int limit, absl::Time deadline) override;
 
  private:
   PgPool* pool_;

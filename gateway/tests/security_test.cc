@@ -115,7 +115,7 @@ TEST(RateLimitTest, RedisDownFallsBackToALocalLimiterAndCountsIt) {
 
 class FakeKeyStore : public ApiKeyStore {
  public:
-  absl::Status Create(const ApiKeyRecord& r, absl::Time) override {
+  absl::Status Create(const ApiKeyRecord& r, const std::string&, absl::Time) override {
     return keys.emplace(r.id, r).second ? absl::OkStatus() : absl::AlreadyExistsError(r.id);
   }
   absl::StatusOr<std::optional<ApiKeyRecord>> Get(const std::string& id, absl::Time) override {
@@ -127,10 +127,13 @@ class FakeKeyStore : public ApiKeyStore {
   absl::StatusOr<std::vector<ApiKeyRecord>> List(absl::Time) override {
     return std::vector<ApiKeyRecord>();
   }
-  absl::Status Revoke(const std::string& id, absl::Time) override {
+  absl::Status Revoke(const std::string& id, const std::string&, absl::Time) override {
     if (!keys.count(id)) return absl::NotFoundError(id);
     keys[id].revoke_time = kNow;
     return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<ApiKeyAuditEntry>> ListAudit(int, absl::Time) override {
+    return std::vector<ApiKeyAuditEntry>();
   }
   std::map<std::string, ApiKeyRecord> keys;
   bool down = false;
@@ -143,7 +146,7 @@ TEST(ApiKeyTest, HashingAndChecks) {
   EXPECT_TRUE(LooksLikeApiKey(key.key));
   EXPECT_EQ(key.key.find(key.record.secret_sha256), std::string::npos);
   EXPECT_EQ(key.record.id.size(), 16u);
-  ASSERT_TRUE(store.Create(key.record, kNow).ok());
+  ASSERT_TRUE(store.Create(key.record, "ops@test", kNow).ok());
   auto got = CheckApiKey(&store, key.key, kNow, kNow);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->roles, std::vector<std::string>{"bot"});
@@ -157,7 +160,7 @@ TEST(ApiKeyTest, HashingAndChecks) {
   EXPECT_EQ(CheckApiKey(&store, key.key, kNow, kNow).status().code(),
             absl::StatusCode::kUnavailable);
   store.down = false;
-  ASSERT_TRUE(store.Revoke(key.record.id, kNow).ok());
+  ASSERT_TRUE(store.Revoke(key.record.id, "ops@test", kNow).ok());
   EXPECT_FALSE(CheckApiKey(&store, key.key, kNow, kNow).ok());
   EXPECT_NE(GenerateApiKey("x", {}, std::nullopt, kNow).key, key.key);
 }
@@ -258,11 +261,11 @@ TEST_F(AdmissionTest, AuthMatrix) {
 
 TEST_F(AdmissionTest, ApiKeys) {
   auto key = GenerateApiKey("crm-bot", {"bot"}, std::nullopt, kNow);
-  ASSERT_TRUE(keys_.Create(key.record, kNow).ok());
+  ASSERT_TRUE(keys_.Create(key.record, "ops@test", kNow).ok());
   EXPECT_EQ(Serve("POST", "/v1/shelves/2/books", {{"x-api-key", key.key}}, "{}").status, 200);
   EXPECT_EQ(backend_.last_metadata[2].second, "apikey/" + key.record.id);
   EXPECT_EQ(Serve("GET", "/v1/shelves/2", {{"authorization", "Bearer " + key.key}}).status, 200);
-  ASSERT_TRUE(keys_.Revoke(key.record.id, kNow).ok());
+  ASSERT_TRUE(keys_.Revoke(key.record.id, "ops@test", kNow).ok());
   EXPECT_EQ(Serve("GET", "/v1/shelves/2", {{"x-api-key", key.key}}).status, 401);
   keys_.down = true;
   EXPECT_EQ(Serve("GET", "/v1/shelves/2", {{"x-api-key", key.key}}).status, 503);

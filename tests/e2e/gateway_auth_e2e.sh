@@ -155,6 +155,12 @@ check_eq "... and works as a bearer token" 200 "$CODE"
 admin list-keys | grep -q "^$KEY_ID .*crm-bot .* active$" && pass "list-keys shows it active" ||
   fail "list-keys shows it active" "$(admin list-keys)"
 admin revoke-key "$KEY_ID" && pass "revoke-key" || fail "revoke-key" "$(cat "$WORK/admin.err")"
+AUDIT="$(admin key-audit --limit=2)"
+ME="$(id -un)@$(hostname)"
+grep -Eq "^[0-9TZ:-]+ +$ME +revoke +$KEY_ID +crm-bot +bot$" <<<"$(sed -n 2p <<<"$AUDIT")" &&
+  grep -Eq "^[0-9TZ:-]+ +$ME +create +$KEY_ID +crm-bot +bot$" <<<"$(sed -n 3p <<<"$AUDIT")" &&
+  pass "key-audit names who created and who revoked the key, newest first" ||
+  fail "key-audit names who created and who revoked the key" "$AUDIT"
 req GET /v1/types/lead "X-Api-Key: $KEY"
 check_eq "revoked key: 401" 401 "$CODE"
 admin list-keys | grep -q "^$KEY_ID .* revoked$" && pass "list-keys shows it revoked" ||
