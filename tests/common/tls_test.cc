@@ -68,9 +68,16 @@ class TlsTest : public ::testing::Test {
   }
 
   // One grpc.health.v1.Health/Check (empty request: the whole server) over
-  // `creds` to the server at 127.0.0.1.
-  grpc::Status Check(const std::shared_ptr<grpc::ChannelCredentials>& creds) {
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()), creds);
+  // `creds` to the server at 127.0.0.1. With `new_connection` the call gets a
+  // connection (a handshake) of its own; the server's certificate (PEM) goes
+  // to `server_pem` when given.
+  grpc::Status Check(const std::shared_ptr<grpc::ChannelCredentials>& creds,
+                     bool new_connection = false, std::string* server_pem = nullptr) {
+    grpc::ChannelArguments args;
+    // No connection shared with other channels to the same address.
+    if (new_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel =
+        grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(host_->grpc_port()), creds, args);
     grpc::GenericStub stub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -79,7 +86,13 @@ class TlsTest : public ::testing::Test {
     std::promise<grpc::Status> done;
     stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                    [&done](grpc::Status st) { done.set_value(std::move(st)); });
-    return done.get_future().get();
+    grpc::Status st = done.get_future().get();
+    if (server_pem != nullptr && ctx.auth_context() != nullptr) {
+      for (const auto& v : ctx.auth_context()->FindPropertyValues("x509_pem_cert")) {
+        server_pem->assign(v.data(), v.size());
+      }
+    }
+    return st;
   }
 
   // Credentials trusting the dev CA, presenting leaf `name` (none when empty).
@@ -209,30 +222,6 @@ class TlsRotationTest : public TlsTest {
     c.reload_interval_s = 1;
     return c;
   }
-
-  // One health check on a new connection; the server's certificate (PEM) in `server_pem`.
-  grpc::Status CheckOnNewConnection(const std::shared_ptr<grpc::ChannelCredentials>& creds,
-                                    std::string* server_pem) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // no connection shared across channels
-    auto channel =
-        grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(host_->grpc_port()), creds, args);
-    grpc::GenericStub stub(channel);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    grpc::Slice empty("");
-    grpc::ByteBuffer request(&empty, 1), response;
-    std::promise<grpc::Status> done;
-    stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
-                   [&done](grpc::Status st) { done.set_value(std::move(st)); });
-    grpc::Status st = done.get_future().get();
-    if (server_pem != nullptr && ctx.auth_context() != nullptr) {
-      for (const auto& v : ctx.auth_context()->FindPropertyValues("x509_pem_cert")) {
-        server_pem->assign(v.data(), v.size());
-      }
-    }
-    return st;
-  }
 };
 
 TEST_F(TlsRotationTest, CertificatesReplacedUnderLoadAreUsedWithoutAFailedCall) {
@@ -252,7 +241,7 @@ TEST_F(TlsRotationTest, CertificatesReplacedUnderLoadAreUsedWithoutAFailedCall) 
   for (int t = 0; t < 4; ++t) {
     callers.emplace_back([&] {
       while (!stop.load()) {
-        grpc::Status st = CheckOnNewConnection(client, nullptr);
+        grpc::Status st = Check(client, /*new_connection=*/true);
         calls.fetch_add(1);
         if (!st.ok()) {
           failures.fetch_add(1);
@@ -263,7 +252,7 @@ TEST_F(TlsRotationTest, CertificatesReplacedUnderLoadAreUsedWithoutAFailedCall) 
     });
   }
   std::string seen;
-  ASSERT_TRUE(CheckOnNewConnection(client, &seen).ok());
+  ASSERT_TRUE(Check(client, /*new_connection=*/true, &seen).ok());
   EXPECT_EQ(seen, first_server_cert);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -274,7 +263,7 @@ TEST_F(TlsRotationTest, CertificatesReplacedUnderLoadAreUsedWithoutAFailedCall) 
   for (int i = 0; i < 100 && !rotated; ++i) {  // the watcher re-reads every second
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     seen.clear();
-    if (CheckOnNewConnection(client, &seen).ok()) rotated = seen == second_server_cert;
+    if (Check(client, /*new_connection=*/true, &seen).ok()) rotated = seen == second_server_cert;
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   stop = true;
