@@ -25,8 +25,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/base/metrics.h"
+#include "common/base/status.h"
 #include "common/rpc/call_context.h"
 #include "common/rpc/call_path.h"
+#include "common/rpc/request_checks.h"
 #include "common/runtime/worker_pool.h"
 
 namespace genesis {
@@ -171,7 +173,10 @@ template <typename Req, typename Resp>
 void BidiCall<Req, Resp>::Run(bool got_message) {
   std::optional<Resp> last;
   absl::Status status = CallPath::RunWork(call_, [&]() -> absl::Status {
-    if (got_message) return OnMessage(request_);
+    if (got_message) {
+      GENESIS_RETURN_IF_ERROR(CheckRequest(request_));  // request_checks.h, for every message
+      return OnMessage(request_);
+    }
     absl::StatusOr<Resp> final_message = OnClientDone();
     if (!final_message.ok()) return final_message.status();
     last = *std::move(final_message);

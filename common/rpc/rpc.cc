@@ -1,5 +1,7 @@
 #include "common/rpc/rpc.h"
 
+#include "common/rpc/request_checks.h"
+
 namespace genesis {
 
 RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
@@ -19,7 +21,9 @@ grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx,
   const absl::Time start = absl::Now();
   auto* reactor = ctx->DefaultReactor();
   CallContext call = path_.BeginCall(ctx, start);
-  if (absl::Status admitted = path_.Admit(method, call); !admitted.ok()) {
+  absl::Status admitted = path_.Admit(method, call);
+  if (admitted.ok() && request != nullptr) admitted = CheckRequest(*request);
+  if (!admitted.ok()) {
     reactor->Finish(path_.FinishCall(method, call, start, admitted, request));
     return reactor;
   }

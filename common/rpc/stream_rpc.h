@@ -24,6 +24,7 @@
 #include "common/base/status.h"
 #include "common/rpc/call_context.h"
 #include "common/rpc/call_path.h"
+#include "common/rpc/request_checks.h"
 #include "common/runtime/logging.h"
 #include "common/runtime/worker_pool.h"
 
@@ -53,11 +54,13 @@ class ServerStreamDispatcher {
   ServerStreamDispatcher(std::string service, WorkerPool* pool, MetricsRegistry* registry,
                          absl::Duration max_deadline, IdentityTrust trust);
 
-  // Returns the reactor for a server-streaming callback method. `work` reads
-  // the request (captured by the caller; valid until the call ends), writes
-  // messages and returns the call's final status.
+  // Returns the reactor for a server-streaming callback method. `request` is
+  // checked (request_checks.h) before any work; `work` reads it (captured by
+  // the caller; valid until the call ends), writes messages and returns the
+  // call's final status.
   template <typename Resp>
   grpc::ServerWriteReactor<Resp>* ServerStream(grpc::CallbackServerContext* ctx, const char* method,
+                                               const google::protobuf::Message* request,
                                                Work<Resp> work);
 
  private:
@@ -129,10 +132,16 @@ class ServerStreamDispatcher::Reactor final : public grpc::ServerWriteReactor<Re
 
 template <typename Resp>
 grpc::ServerWriteReactor<Resp>* ServerStreamDispatcher::ServerStream(
-    grpc::CallbackServerContext* ctx, const char* method, Work<Resp> work) {
+    grpc::CallbackServerContext* ctx, const char* method, const google::protobuf::Message* request,
+    Work<Resp> work) {
   const absl::Time start = absl::Now();
   auto* reactor = new Reactor<Resp>(ctx);
   CallContext call = path_.BeginCall(ctx, start);
+  if (absl::Status checked = request != nullptr ? CheckRequest(*request) : absl::OkStatus();
+      !checked.ok()) {
+    reactor->Finish(path_.FinishCall(method, call, start, checked));
+    return reactor;
+  }
   reactor->set_deadline(call.deadline);
   call.is_cancelled = [ctx, reactor] { return reactor->Cancelled() || ctx->IsCancelled(); };
   auto task = [this, reactor, call, work = std::move(work), method = std::string(method), start] {

@@ -21,7 +21,7 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::Complete(grpc::CallbackServerCon
 grpc::ServerWriteReactor<v1::StreamCompleteResponse>* LlmRouterGrpcService::StreamComplete(
     grpc::CallbackServerContext* ctx, const v1::StreamCompleteRequest* req) {
   return stream_dispatcher_->ServerStream<v1::StreamCompleteResponse>(
-      ctx, "StreamComplete",
+      ctx, "StreamComplete", req,
       [=, this](const CallContext& call, StreamWriter<v1::StreamCompleteResponse>& out) {
         v1::StreamCompleteResponse chunk;
         TextSink sink = [&](std::string_view text) {

@@ -247,7 +247,7 @@ grpc::ServerUnaryReactor* VoiceGrpcService::SynthesizeAudio(grpc::CallbackServer
 grpc::ServerWriteReactor<v1::StreamSynthesizeResponse>* VoiceGrpcService::StreamSynthesize(
     grpc::CallbackServerContext* ctx, const v1::StreamSynthesizeRequest* req) {
   return streams_->ServerStream<v1::StreamSynthesizeResponse>(
-      ctx, "StreamSynthesize",
+      ctx, "StreamSynthesize", req,
       [=, this](const CallContext& call, StreamWriter<v1::StreamSynthesizeResponse>& writer) {
         const SpeakParams params = SpeakFrom(*req);
         return voice_->StreamSynthesize(
@@ -360,7 +360,7 @@ grpc::ServerUnaryReactor* VoiceGrpcService::Converse(grpc::CallbackServerContext
 grpc::ServerWriteReactor<v1::StreamConverseResponse>* VoiceGrpcService::StreamConverse(
     grpc::CallbackServerContext* ctx, const v1::StreamConverseRequest* req) {
   return streams_->ServerStream<v1::StreamConverseResponse>(
-      ctx, "StreamConverse",
+      ctx, "StreamConverse", req,
       [=, this](const CallContext& call, StreamWriter<v1::StreamConverseResponse>& writer) {
         GENESIS_ASSIGN_OR_RETURN(ConverseParams params, ConverseFrom(*req, nullptr));
         auto out = voice_->Converse(

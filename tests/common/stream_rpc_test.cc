@@ -39,7 +39,7 @@ class TestService final : public v1::LlmRouterService::CallbackService {
   grpc::ServerWriteReactor<Resp>* StreamComplete(grpc::CallbackServerContext* ctx,
                                                  const v1::StreamCompleteRequest* req) override {
     return d_->ServerStream<Resp>(
-        ctx, "StreamComplete", [=, this](const CallContext& call, StreamWriter<Resp>& out) {
+        ctx, "StreamComplete", req, [=, this](const CallContext& call, StreamWriter<Resp>& out) {
           {
             std::lock_guard lock(mu_);
             last_deadline_ = call.deadline;

@@ -200,6 +200,34 @@ TEST_F(LlmRouterGrpcTest, BadRequestFailsBeforeAnyMessage) {
   EXPECT_EQ(bad.field_violations(0).field(), "messages");
 }
 
+TEST_F(LlmRouterGrpcTest, UnknownEnumValuesAreRefusedNamingEachFieldUnaryAndStreaming) {
+  // Proto3 keeps 99 in the field; the router used to take it for "unset" and
+  // answer. Now both doors refuse it before any model is called.
+  v1::StreamCompleteRequest streamed = Ask("olá");
+  streamed.set_task(static_cast<v1::Task>(99));
+  streamed.set_strategy(static_cast<v1::Strategy>(99));
+  grpc::ClientContext ctx;
+  Streamed s = Stream(streamed, &ctx);
+  ASSERT_EQ(s.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.status.error_message();
+  google::rpc::BadRequest bad;
+  ASSERT_TRUE(RpcStatusOf(s.status).details(0).UnpackTo(&bad));
+  ASSERT_EQ(bad.field_violations_size(), 2);
+  EXPECT_EQ(bad.field_violations(0).field(), "task");
+  EXPECT_EQ(bad.field_violations(1).field(), "strategy");
+
+  v1::CompleteRequest unary;
+  *unary.mutable_messages() = streamed.messages();
+  unary.mutable_constraints()->add_required_capabilities(static_cast<v1::Capability>(99));
+  grpc::ClientContext uctx;
+  v1::CompleteResponse resp;
+  grpc::Status st = stub_->Complete(&uctx, unary, &resp);
+  ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  ASSERT_TRUE(RpcStatusOf(st).details(0).UnpackTo(&bad));
+  ASSERT_EQ(bad.field_violations_size(), 1);
+  EXPECT_EQ(bad.field_violations(0).field(), "constraints.required_capabilities[0]");
+  EXPECT_EQ(sim_->Requests("cloud-a"), 0);
+}
+
 TEST_F(LlmRouterGrpcTest, ClientCancellingMidStreamStopsTheModel) {
   // 40 words, 250 ms apart: ten seconds if nobody stopped it.
   sim::ModelScript slow;
