@@ -160,7 +160,12 @@ absl::StatusOr<PcmAudio> DecodeAudio(const AudioBlob& blob, const AudioLimits& l
     }
   }
   if (encoding == Encoding::kWav) return DecodeWav(blob.data, limits, field);
-  GENESIS_RETURN_IF_ERROR(CheckRate(blob.sample_rate_hz, limits, field));
+  // Raw PCM: the rate is the caller's sample_rate_hz, beside `field` ("audio.data").
+  std::string rate_field = "sample_rate_hz";
+  if (const size_t dot = field.rfind('.'); dot != std::string::npos) {
+    rate_field = field.substr(0, dot + 1) + rate_field;
+  }
+  GENESIS_RETURN_IF_ERROR(CheckRate(blob.sample_rate_hz, limits, rate_field));
   if (blob.data.size() % 2 != 0) {
     return InvalidField(field, absl::StrCat("raw PCM 16-bit audio of ", blob.data.size(),
                                             " bytes is truncated (odd byte count)"));

@@ -462,11 +462,8 @@ std::string Voice::Record(InteractionRecord record, const CallContext& ctx) {
 absl::StatusOr<InteractionPage> Voice::ListInteractions(int page_size,
                                                         const std::string& page_token,
                                                         const CallContext& ctx) {
-  if (page_size < 0 || page_size > 100) {
-    return InvalidField("page_size",
-                        absl::StrCat(page_size, " is out of range: 1-100, or 0 for 20"));
-  }
-  const int limit = page_size == 0 ? 20 : page_size;
+  // AIP-158, as every other list: 0 means 20, above 100 is clamped to 100.
+  GENESIS_ASSIGN_OR_RETURN(const int limit, PageSize(page_size, 20, 100));
   std::optional<InteractionCursor> after;
   if (!page_token.empty()) {
     GENESIS_ASSIGN_OR_RETURN(std::string position,

@@ -95,6 +95,19 @@ TEST(DecodeAudio, UnsupportedWidthRateAndFormatAreNamed) {
       HasSubstr("sample rate 4000 Hz is not supported"));
 }
 
+TEST(DecodeAudio, AnUnsupportedRateOfRawPcmNamesTheRateFieldNotTheData) {
+  const std::string pcm(3200, '\0');
+  auto v = FieldViolationsOf(DecodeAudio({pcm, Encoding::kPcm16, 5}, {}, "audio.data").status());
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].first, "audio.sample_rate_hz");
+  EXPECT_THAT(v[0].second, HasSubstr("sample rate 5 Hz is not supported"));
+  // A WAV file's rate is in its header, inside the data.
+  v = FieldViolationsOf(
+      DecodeAudio({EncodeWav(Tone(4000, 0.1)), Encoding::kWav, 0}, {}, "audio.data").status());
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].first, "audio.data");
+}
+
 TEST(DecodeAudio, DurationAndSizeLimits) {
   AudioLimits limits;
   limits.max_duration = absl::Seconds(1);

@@ -283,6 +283,20 @@ TEST_F(VoiceGrpcTest, ListInteractionsRejectsAForeignPageToken) {
   EXPECT_EQ(Fields(st), std::vector<std::string>{"page_token"});
 }
 
+TEST_F(VoiceGrpcTest, ListInteractionsClampsAnOversizedPageSizeLikeEveryOtherList) {
+  grpc::ClientContext ctx;
+  v1::ListInteractionsRequest req;
+  req.set_page_size(1000);  // AIP-158: clamped to the maximum, not refused
+  v1::ListInteractionsResponse resp;
+  grpc::Status st = stub_->ListInteractions(&ctx, req, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  grpc::ClientContext neg;
+  req.set_page_size(-1);
+  st = stub_->ListInteractions(&neg, req, &resp);
+  ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Fields(st), std::vector<std::string>{"page_size"});
+}
+
 TEST_F(VoiceGrpcTest, ListVoicesAndEngines) {
   grpc::ClientContext ctx;
   v1::ListVoicesRequest req;
