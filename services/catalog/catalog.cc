@@ -156,18 +156,21 @@ absl::StatusOr<Item> Catalog::CreateItem(Item item, const std::string& request_i
   if (request_id.size() > 128 || !IsStorableText(request_id)) {
     v.Add("request_id", "must be at most 128 characters without NUL");
   }
+  std::optional<std::string> type_id;
   if (item.type_id.empty()) {
     v.Add("item.type", "is required, e.g. \"types/lead\"");
-    return v.ToStatus();
-  }
-  auto type_id = ParseTypeName(item.type_id, /*allow_bare=*/true);
-  if (!type_id) {
+  } else if (type_id = ParseTypeName(item.type_id, /*allow_bare=*/true); !type_id) {
     v.Add("item.type", absl::StrCat("'", item.type_id, "' is not a type name like \"types/lead\""));
+  }
+  if (!type_id) {  // every other problem that does not need the type, with it
+    ValidateItemFields(item, "item", &v);
     return v.ToStatus();
   }
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   auto type = store_->GetType(*type_id, ctx);
   if (type.status().code() == absl::StatusCode::kNotFound) {
+    ValidateItemFields(item, "item", &v);  // a bad request first, then the missing type
+    GENESIS_RETURN_IF_ERROR(v.ToStatus());
     return absl::NotFoundError(
         absl::StrCat("type 'types/", *type_id, "' does not exist; create it with CreateItemType"));
   }

@@ -167,7 +167,8 @@ void ValidateItemType(const std::string& id, const ItemType& type, absl::string_
   }
 }
 
-void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, FieldViolations* v) {
+void ValidateItemFields(const Item& item_in, absl::string_view prefix, FieldViolations* v) {
+  const Item* item = &item_in;
   const std::string p(prefix);
   if (item->title.empty()) {
     v->Add(p + ".title", "is required");
@@ -191,10 +192,13 @@ void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, Fi
                           " bytes of valid UTF-8 without NUL characters"));
     }
   }
-  if (!item->attributes.is_object()) {
-    v->Add(p + ".attributes", "must be an object");
-    return;
-  }
+  if (!item->attributes.is_object()) v->Add(p + ".attributes", "must be an object");
+}
+
+void ValidateItemAttributes(Item* item, const ItemType& type, absl::string_view prefix,
+                            FieldViolations* v) {
+  const std::string p(prefix);
+  if (!item->attributes.is_object()) return;  // ValidateItemFields says so
   // A null value means "not set".
   for (auto it = item->attributes.begin(); it != item->attributes.end();) {
     if (it->is_null())
@@ -227,6 +231,11 @@ void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, Fi
              absl::StrCat("is required by type '", type.id, "' (", KindName(def.kind), ")"));
     }
   }
+}
+
+void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix, FieldViolations* v) {
+  ValidateItemFields(*item, prefix, v);
+  ValidateItemAttributes(item, type, prefix, v);
 }
 
 size_t ItemSize(const Item& item) {

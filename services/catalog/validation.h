@@ -28,8 +28,17 @@ bool ValidItemId(absl::string_view id);
 void ValidateItemType(const std::string& id, const ItemType& type, absl::string_view prefix,
                       FieldViolations* violations);
 
-// Checks title, body and labels; drops null attributes; checks attributes
-// against `type` (unknown, wrong kind, missing required).
+// Checks what does not depend on the item's type: title, body, labels, and
+// that attributes is an object (so a request with a missing or unknown type
+// still hears about every other problem).
+void ValidateItemFields(const Item& item, absl::string_view prefix, FieldViolations* violations);
+
+// Drops null attributes; checks attributes against `type` (unknown, wrong
+// kind, missing required).
+void ValidateItemAttributes(Item* item, const ItemType& type, absl::string_view prefix,
+                            FieldViolations* violations);
+
+// ValidateItemFields and ValidateItemAttributes.
 void ValidateItem(Item* item, const ItemType& type, absl::string_view prefix,
                   FieldViolations* violations);
 

@@ -126,6 +126,19 @@ TEST_F(CatalogTest, ItemAttributesAreCheckedAgainstTheType) {
                                    "item.attributes.color", "item.attributes.city"));
 }
 
+TEST_F(CatalogTest, AMissingOrMalformedTypeDoesNotHideTheOtherViolations) {
+  Item it;
+  it.title = "";
+  it.labels = {{"Bad Key", "x"}};
+  it.attributes = {{"city", "Recife"}};
+  auto st = catalog_->CreateItem(it, "", ctx_).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ViolatedFields(st), UnorderedElementsAre("item.type", "item.title", "item.labels"));
+  it.type_id = "types/Not A Type";
+  st = catalog_->CreateItem(it, "", ctx_).status();
+  EXPECT_THAT(ViolatedFields(st), UnorderedElementsAre("item.type", "item.title", "item.labels"));
+}
+
 TEST_F(CatalogTest, ValidItemRoundTripsSpecialCharactersAsData) {
   CreateLeadType();
   Item it = NewLead(R"(Casa "grande" 100% C:\temp — ação)");
