@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -27,9 +28,10 @@ bool ValidEnvName(const std::string& name) {
 absl::Status ValidateBot(const BotConfig& bot, const std::string& prefix) {
   FieldViolations v;
   auto f = [&](const char* name) { return absl::StrCat(prefix, name); };
-  // Every text that is stored: PostgreSQL holds neither NUL nor invalid UTF-8
-  // (the other rules below would echo such a value back).
-  bool storable = true;
+  // Every text that is stored: PostgreSQL holds neither NUL nor invalid UTF-8.
+  // The other rules skip such a field (some would echo its value back) and
+  // check all the others, so every violation is reported at once.
+  std::set<std::string> unstorable;
   for (const auto& [name, value] :
        std::initializer_list<std::pair<const char*, const std::string*>>{
            {"display_name", &bot.display_name},
@@ -41,14 +43,15 @@ absl::Status ValidateBot(const BotConfig& bot, const std::string& prefix) {
            {"phone_number_id", &bot.phone_number_id},
            {"alexa_skill_id", &bot.alexa_skill_id},
            {"quiet_hours.time_zone", &bot.quiet_hours.time_zone}}) {
-    storable = CheckStorableText(f(name), *value, &v) && storable;
+    if (!CheckStorableText(f(name), *value, &v)) unstorable.insert(name);
   }
-  if (!storable) return v.ToStatus();
-  if (bot.display_name.size() > 200) v.Add(f("display_name"), "at most 200 bytes");
-  if (bot.system_prompt.size() > kMaxPromptBytes) {
+  auto ok = [&](const char* name) { return unstorable.count(name) == 0; };
+  if (ok("display_name") && bot.display_name.size() > 200)
+    v.Add(f("display_name"), "at most 200 bytes");
+  if (ok("system_prompt") && bot.system_prompt.size() > kMaxPromptBytes) {
     v.Add(f("system_prompt"), absl::StrCat("at most ", kMaxPromptBytes, " bytes"));
   }
-  if (!TaskOf(bot.task_type)) {
+  if (ok("task_type") && !TaskOf(bot.task_type)) {
     v.Add(f("task_type"), absl::StrCat("unknown task '", bot.task_type,
                                        "' (chat, reasoning, classification, extraction, "
                                        "long_context, summarization, or empty)"));
@@ -56,7 +59,9 @@ absl::Status ValidateBot(const BotConfig& bot, const std::string& prefix) {
   // Alexa requests are signed by Amazon's certificate and answered in the
   // response: an Alexa bot needs its skill id, no secret nor sending token.
   const bool alexa = bot.channel == Channel::kAlexa;
-  if (alexa) {
+  if (!ok("alexa_skill_id")) {
+    // reported above
+  } else if (alexa) {
     if (bot.alexa_skill_id.empty() || bot.alexa_skill_id.size() > 200 ||
         !std::all_of(bot.alexa_skill_id.begin(), bot.alexa_skill_id.end(),
                      [](char c) { return absl::ascii_isgraph(c); })) {
@@ -67,24 +72,25 @@ absl::Status ValidateBot(const BotConfig& bot, const std::string& prefix) {
   } else if (!bot.alexa_skill_id.empty()) {
     v.Add(f("alexa_skill_id"), "only Alexa bots have a skill id");
   }
-  if (!alexa && !ValidEnvName(bot.webhook_secret_env)) {
+  if (!alexa && ok("webhook_secret_env") && !ValidEnvName(bot.webhook_secret_env)) {
     v.Add(f("webhook_secret_env"),
           "required: the name of the environment variable holding the webhook secret "
           "(A-Z, 0-9, _)");
   }
-  if (!alexa && !ValidEnvName(bot.access_token_env)) {
+  if (!alexa && ok("access_token_env") && !ValidEnvName(bot.access_token_env)) {
     v.Add(f("access_token_env"),
           "required: the name of the environment variable holding the sending token (A-Z, 0-9, "
           "_)");
   }
   if (bot.channel == Channel::kWhatsApp) {
-    if (!ValidEnvName(bot.verify_token_env)) {
+    if (ok("verify_token_env") && !ValidEnvName(bot.verify_token_env)) {
       v.Add(f("verify_token_env"),
             "required for WhatsApp: the environment variable holding the verification token");
     }
-    if (bot.phone_number_id.empty() ||
-        !std::all_of(bot.phone_number_id.begin(), bot.phone_number_id.end(),
-                     [](char c) { return absl::ascii_isdigit(c); })) {
+    if (ok("phone_number_id") &&
+        (bot.phone_number_id.empty() ||
+         !std::all_of(bot.phone_number_id.begin(), bot.phone_number_id.end(),
+                      [](char c) { return absl::ascii_isdigit(c); }))) {
       v.Add(f("phone_number_id"), "required for WhatsApp: the digits of the sending number's id");
     }
   }
@@ -101,7 +107,8 @@ absl::Status ValidateBot(const BotConfig& bot, const std::string& prefix) {
   if (q.start_hour < 0 || q.start_hour > 23) v.Add(f("quiet_hours.start_hour"), "must be 0-23");
   if (q.end_hour < 0 || q.end_hour > 23) v.Add(f("quiet_hours.end_hour"), "must be 0-23");
   absl::TimeZone tz;
-  if (!q.time_zone.empty() && !absl::LoadTimeZone(q.time_zone, &tz)) {
+  if (ok("quiet_hours.time_zone") && !q.time_zone.empty() &&
+      !absl::LoadTimeZone(q.time_zone, &tz)) {
     v.Add(f("quiet_hours.time_zone"),
           absl::StrCat("unknown time zone '", q.time_zone, "' (IANA, e.g. America/Sao_Paulo)"));
   }

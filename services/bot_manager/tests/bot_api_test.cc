@@ -149,6 +149,22 @@ TEST_F(BotManagerTest, CreateBotNamesEveryBadField) {
                                    "bot.quiet_hours.start_hour", "bot.quiet_hours.time_zone"));
 }
 
+TEST_F(BotManagerTest, AnUnstorableTextDoesNotHideTheOtherViolations) {
+  BotConfig b;
+  b.channel = Channel::kWhatsApp;
+  b.display_name = std::string("Sup") + std::string(1, '\0') + "orte";
+  b.task_type = "poe\xc3";  // cut in the middle of a character
+  b.max_context_messages = 0;
+  auto st = logic_->CreateBot("wa", b, ctx_).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Fields(st),
+              UnorderedElementsAre("bot.display_name", "bot.task_type", "bot.webhook_secret_env",
+                                   "bot.access_token_env", "bot.verify_token_env",
+                                   "bot.phone_number_id", "bot.max_context_messages"));
+  // The bad bytes are not echoed back by another rule.
+  EXPECT_EQ(std::string(st.message()).find("poe\xc3"), std::string::npos) << st.message();
+}
+
 TEST_F(BotManagerTest, UpdateBotChecksTheMaskAndTheResult) {
   CreateWa();
   BotConfig change = WhatsAppBot();
