@@ -2,7 +2,9 @@
 
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -47,6 +49,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::atomic<int> connections{0};
   std::atomic<int> busy{0};  // requests between read and written
   std::atomic<bool> stopping{false};
+  std::atomic<bool> stopped{false};
   std::atomic<size_t> buffered{0};  // body bytes reserved by all connections
   std::shared_ptr<spdlog::logger> log = Logger("gateway.http");
 
@@ -58,12 +61,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(const HttpServerOptions& o, Handler h)
       : options(o),
         handler(std::move(h)),
-        io(o.io_threads),
+        io(std::max(1, o.io_threads)),
         acceptor(asio::make_strand(io)),
         accept_backoff(acceptor.get_executor()) {}
 
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
+  // Starts a connection from `address` within the limits; false: refused (closed).
+  bool Serve(tcp::socket socket, std::string address);
 
   // Counts a connection from `address` against the limits; false: refuse it.
   bool AdmitClient(const std::string& address) {
@@ -600,14 +605,18 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   beast::error_code endpoint_error;
   auto remote = socket.remote_endpoint(endpoint_error);
   std::string address = endpoint_error ? "unknown" : remote.address().to_string();
+  Serve(std::move(socket), std::move(address));
+  Accept();
+}
+
+bool HttpServer::Impl::Serve(tcp::socket socket, std::string address) {
   if (!AdmitClient(address)) {
     beast::error_code ignored;
     socket.close(ignored);
-  } else {
-    std::make_shared<Connection>(std::move(socket), shared_from_this(), std::move(address))
-        ->Start();
+    return false;
   }
-  Accept();
+  std::make_shared<Connection>(std::move(socket), shared_from_this(), std::move(address))->Start();
+  return true;
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
@@ -632,8 +641,31 @@ int HttpServer::port() const {
 
 int HttpServer::busy() const { return impl_->busy.load(); }
 
+absl::Status HttpServer::Adopt(int fd, std::string address) {
+  if (impl_->stopping) {
+    ::close(fd);
+    return absl::FailedPreconditionError("the HTTP server is stopping");
+  }
+  tcp::socket socket(asio::make_strand(impl_->io));
+  beast::error_code ec;
+  socket.assign(tcp::v4(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot serve descriptor ", fd, ": ", ec.message()));
+  }
+  if (!impl_->Serve(std::move(socket), std::move(address))) {
+    return absl::ResourceExhaustedError("connection limit reached");
+  }
+  return absl::OkStatus();
+}
+
+size_t HttpServer::Poll(absl::Duration timeout) {
+  return impl_->io.run_one_for(absl::ToChronoNanoseconds(timeout)) + impl_->io.poll();
+}
+
 void HttpServer::Stop(absl::Duration grace) {
-  if (impl_->threads.empty()) return;
+  if (impl_->stopped.exchange(true)) return;
   impl_->stopping = true;
   asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
     beast::error_code ignored;
@@ -650,7 +682,14 @@ void HttpServer::Stop(absl::Duration grace) {
   for (auto& c : open) c->Drain();
   open.clear();
   const absl::Time deadline = absl::Now() + grace;
-  while (impl_->busy.load() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  while (impl_->busy.load() > 0 && absl::Now() < deadline) {
+    if (impl_->threads.empty()) {
+      Poll(absl::Milliseconds(10));  // nobody else runs the work
+    } else {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  if (impl_->threads.empty()) impl_->io.poll();  // the acceptor's close, the drains
   impl_->work.reset();
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
