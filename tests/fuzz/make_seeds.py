@@ -230,6 +230,27 @@ write("bot_webhooks", [
     "x" + "a=1&b=%20&c&=d&e=%",
 ])
 
+# --- bot manager: what a channel answers to a send --------------------------------------
+# Byte 0: channel (0 WhatsApp, 1 Telegram, 2 Mattermost); byte 1: HTTP status
+# index (0: 200, 3: 400, 8: 429, 9: 500); then the body.
+def send(channel, status, body):
+    return bytes([channel, status]) + (body.encode() if isinstance(body, str) else body)
+
+
+write("bot_channel_send", [
+    send(0, 0, '{"messaging_product": "whatsapp", "contacts": [{"input": "5511", "wa_id": "5511"}],'
+               ' "messages": [{"id": "wamid.HBgM"}]}'),
+    send(1, 0, '{"ok": true, "result": {"message_id": 42, "chat": {"id": 7}, "text": "Olá"}}'),
+    send(2, 1, '{"id": "p1x", "channel_id": "c1", "message": "Olá"}'),
+    send(0, 0, '{"messages": []}'),
+    send(1, 0, '{"ok": true, "result": {"message_id": "42"}}'),
+    send(2, 0, 'not json'),
+    send(0, 3, '{"error": {"message": "(#100) Invalid parameter", "code": 100}}'),
+    send(1, 8, '{"ok": false, "error_code": 429, "parameters": {"retry_after": 3}}'),
+    send(2, 9, b"<html>\xff bad gateway</html>"),
+    send(0, 4, ""),
+])
+
 # --- llm router: SSE streams of each provider -------------------------------------
 openai_stream = "".join(
     "data: " + json.dumps({"id": "c1", "object": "chat.completion.chunk", "choices": [
