@@ -6,6 +6,10 @@
 #
 #   bench/fuzz/run.sh [TARGET...] [-runs=N] [-max_total_time=S] [-no-merge] [libFuzzer flags]
 #
+# Fuzzers run at the lowest priority (nice 19): on a machine shared with
+# builds they take idle CPU only. Two runs of different targets may go at
+# once (they build one after the other).
+#
 # TARGET is a name of tests/fuzz/<name>_fuzz.cc (all of them when none is
 # given). Each runs for N executions (default 10 000 000) or S seconds,
 # whichever ends first. New inputs go to build-fuzz/corpus/<name>/; unless
@@ -48,6 +52,9 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 mkdir -p "$BUILD"
+# Two runs side by side (two cores) configure and build one after the other.
+exec 9>"$BUILD/.build.lock"
+flock 9
 if [ ! -f "$BUILD/build.ninja" ]; then
   if ! CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DGENESIS_FUZZ=ON -DGENESIS_BUILD_BENCH=OFF "${launcher[@]}" >"$BUILD/configure.log" 2>&1; then
@@ -59,6 +66,7 @@ fi
 build_targets=()
 for t in "${targets[@]}"; do build_targets+=("${t}_fuzz"); done
 cmake --build "$BUILD" --target "${build_targets[@]}" -j"${GENESIS_FUZZ_JOBS:-2}"
+flock -u 9
 
 mkdir -p "$BUILD/artifacts"
 [ -f "$BUILD/results.tsv" ] ||
@@ -73,7 +81,7 @@ for t in "${targets[@]}"; do
   echo "== $t: up to $runs executions ${flags[*]:-}"
   start=$(date +%s)
   status=0
-  "$BUILD/tests/fuzz/${t}_fuzz" -runs="$runs" -print_final_stats=1 \
+  nice -n 19 "$BUILD/tests/fuzz/${t}_fuzz" -runs="$runs" -print_final_stats=1 \
     -artifact_prefix="$BUILD/artifacts/$t-" "${flags[@]}" "$scratch" "$seeds" >"$log" 2>&1 || status=$?
   seconds=$(($(date +%s) - start))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -99,7 +107,7 @@ for t in "${targets[@]}"; do
     # lands there beyond the committed inputs is what the run added.
     merged="$BUILD/merge/$t"
     rm -rf "$merged" && mkdir -p "$merged"
-    "$BUILD/tests/fuzz/${t}_fuzz" -merge=1 -use_counters=0 "$merged" "$seeds" "$scratch" >"$BUILD/$t.merge.log" 2>&1 || true
+    nice -n 19 "$BUILD/tests/fuzz/${t}_fuzz" -merge=1 -use_counters=0 "$merged" "$seeds" "$scratch" >"$BUILD/$t.merge.log" 2>&1 || true
     new=()
     for f in "$merged"/*; do
       [ -f "$f" ] || continue

@@ -2,7 +2,9 @@
 
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -71,6 +73,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::atomic<int> connections{0};
   std::atomic<int> busy{0};  // requests between read and written
   std::atomic<bool> stopping{false};
+  std::atomic<bool> stopped{false};
   std::atomic<size_t> buffered{0};  // body bytes reserved by all connections
   std::shared_ptr<spdlog::logger> log = Logger("gateway.http");
 
@@ -83,10 +86,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   ServerTlsContext tls;  // guarded by tls_mu; replaced whole by ReloadCertificate
 
   Impl(const HttpServerOptions& o, Handler h)
-      : options(o), handler(std::move(h)), io(o.io_threads) {}
+      : options(o), handler(std::move(h)), io(std::max(1, o.io_threads)) {}
 
   void Accept(Listener* listener);
   void OnAccept(Listener* listener, beast::error_code ec, tcp::socket socket);
+  // Starts a connection from `address` (HTTPS when `tls`) within the limits;
+  // false: refused (closed).
+  bool Serve(tcp::socket socket, std::string address, bool tls);
   std::shared_ptr<ssl::context> TlsContext() const {
     std::lock_guard lock(tls_mu);
     return tls.context;
@@ -719,10 +725,17 @@ void HttpServer::Impl::OnAccept(Listener* listener, beast::error_code ec, tcp::s
   beast::error_code endpoint_error;
   auto remote = socket.remote_endpoint(endpoint_error);
   std::string address = endpoint_error ? "unknown" : remote.address().to_string();
+  Serve(std::move(socket), std::move(address), listener->tls);
+  Accept(listener);
+}
+
+bool HttpServer::Impl::Serve(tcp::socket socket, std::string address, bool tls) {
   if (!AdmitClient(address)) {
     beast::error_code ignored;
     socket.close(ignored);
-  } else if (listener->tls) {
+    return false;
+  }
+  if (tls) {
     std::make_shared<Connection<TlsStream>>(std::move(socket), shared_from_this(),
                                             std::move(address), TlsContext())
         ->Start();
@@ -731,7 +744,7 @@ void HttpServer::Impl::OnAccept(Listener* listener, beast::error_code ec, tcp::s
                                                     std::move(address))
         ->Start();
   }
-  Accept(listener);
+  return true;
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
@@ -804,8 +817,31 @@ std::string HttpServer::certificate() const {
 
 int HttpServer::busy() const { return impl_->busy.load(); }
 
+absl::Status HttpServer::Adopt(int fd, std::string address) {
+  if (impl_->stopping) {
+    ::close(fd);
+    return absl::FailedPreconditionError("the HTTP server is stopping");
+  }
+  tcp::socket socket(asio::make_strand(impl_->io));
+  beast::error_code ec;
+  socket.assign(tcp::v4(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot serve descriptor ", fd, ": ", ec.message()));
+  }
+  if (!impl_->Serve(std::move(socket), std::move(address), /*tls=*/false)) {
+    return absl::ResourceExhaustedError("connection limit reached");
+  }
+  return absl::OkStatus();
+}
+
+size_t HttpServer::Poll(absl::Duration timeout) {
+  return impl_->io.run_one_for(absl::ToChronoNanoseconds(timeout)) + impl_->io.poll();
+}
+
 void HttpServer::Stop(absl::Duration grace) {
-  if (impl_->threads.empty()) return;
+  if (impl_->stopped.exchange(true)) return;
   impl_->stopping = true;
   for (Listener* l : {impl_->plain.get(), impl_->secure.get()}) {
     if (l == nullptr) continue;
@@ -825,7 +861,14 @@ void HttpServer::Stop(absl::Duration grace) {
   for (auto& c : open) c->Drain();
   open.clear();
   const absl::Time deadline = absl::Now() + grace;
-  while (impl_->busy.load() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  while (impl_->busy.load() > 0 && absl::Now() < deadline) {
+    if (impl_->threads.empty()) {
+      Poll(absl::Milliseconds(10));  // nobody else runs the work
+    } else {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  if (impl_->threads.empty()) impl_->io.poll();  // the acceptor's close, the drains
   impl_->work.reset();
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();

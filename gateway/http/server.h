@@ -62,6 +62,8 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // plain HTTP; 0 picks a free port, -1: none (HTTPS only)
   HttpsOptions https;
+  // Threads serving the connections. 0: none; whoever embeds the server runs
+  // its work with Poll() (a single-threaded harness: no hand-off between threads).
   int io_threads = 2;
   size_t max_body_bytes = 1 << 20;
   // The request line and header fields; the connection's read buffer holds
@@ -109,6 +111,15 @@ class HttpServer {
   // The certificate served now (empty without HTTPS).
   [[nodiscard]] std::string certificate() const;
 
+  // Serves `fd`, a connected stream socket the server now owns (accepted
+  // elsewhere, or one end of a socketpair(2)), as a connection accepted from
+  // `address`: the same limits, parsing and answers. FAILED_PRECONDITION
+  // once stopping; RESOURCE_EXHAUSTED (fd closed) past the connection limits.
+  absl::Status Adopt(int fd, std::string address);
+  // With io_threads = 0: runs the server's ready work, waiting up to
+  // `timeout` for the first; returns how many handlers ran (0: none was ready
+  // in time).
+  size_t Poll(absl::Duration timeout);
   // Drains: stops accepting (new connections are refused), closes
   // connections waiting for a request, answers requests in progress with
   // `Connection: close`, and returns as soon as the last of them (streams

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/status.h"
+#include "common/base/text.h"
 #include "gateway/http/strict_json.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -207,7 +208,9 @@ absl::StatusOr<ChatRequest> ParseChatRequest(const std::string& body,
     if (auto task = ParseTask(*task_text)) {
       req.set_task(*task);
     } else {
-      violations.Add(task_field, absl::StrCat("'", *task_text, "' is not a task: ", kTaskNames));
+      // A header value is any bytes: quoted as text the error's JSON can carry.
+      violations.Add(task_field, absl::StrCat("'", ToStorableText(*task_text),
+                                              "' is not a task: ", kTaskNames));
     }
   }
   if (sensitive_text) {
@@ -374,8 +377,10 @@ std::string ErrorJson(const google::rpc::Status& status) {
     break;
   }
   if (message.empty()) message = code;
+  // A message that is not UTF-8 (a backend's, a quoted header) gets U+FFFD
+  // instead of making the serializer throw.
   return json({{"error", {{"message", message}, {"type", type}, {"param", param}, {"code", code}}}})
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 google::rpc::Status StatusFromJson(const std::string& text, int http_status) {

@@ -119,6 +119,25 @@ TEST(OpenAiErrorTest, OpenAiShapeWithParamFromTheFirstViolation) {
   EXPECT_TRUE(e["error"]["param"].is_null());
 }
 
+// Header values are bytes: one that is not UTF-8 is quoted with U+FFFD in
+// the refusal, and the error object stays JSON (it used to throw).
+TEST(OpenAiErrorTest, ATaskHeaderThatIsNotUtf8IsRefusedInJson) {
+  auto parsed = openai::ParseChatRequest(R"({"messages": [{"role": "user", "content": "x"}]})",
+                                         {{"x-genesis-task", "\xff\xfe"}}, "s");
+  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  json e = json::parse(openai::ErrorJson(RpcStatusFromAbsl(parsed.status())));
+  EXPECT_EQ(e["error"]["param"], "X-Genesis-Task");
+  EXPECT_NE(
+      e["error"]["message"].get<std::string>().find("'\xEF\xBF\xBD\xEF\xBF\xBD' is not a task"),
+      std::string::npos)
+      << e.dump();
+  google::rpc::Status s;
+  s.set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+  s.set_message("backend said \xc3");
+  e = json::parse(openai::ErrorJson(s));
+  EXPECT_EQ(e["error"]["message"], "backend said \xEF\xBF\xBD");
+}
+
 // The llm_router descriptors from the compiled-in pool, as the build's set would hold them.
 pb::FileDescriptorSet RouterDescriptors() {
   pb::FileDescriptorSet set;

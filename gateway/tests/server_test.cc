@@ -1,5 +1,8 @@
 #include "gateway/http/server.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -102,6 +105,53 @@ TEST_F(HttpServerTest, StopIsIdempotent) {
   server_->Stop(absl::Milliseconds(100));
   server_->Stop(absl::Milliseconds(100));
   SUCCEED();
+}
+
+// A socket handed to the server (Adopt) is served like an accepted one, and
+// with io_threads = 0 the caller's thread runs the server (Poll).
+TEST(HttpServerAdoptTest, ServesAnAdoptedSocketPairOnTheCallersThread) {
+  HttpServerOptions options;
+  options.io_threads = 0;
+  options.max_connections_per_client = 1;
+  std::string seen_address;
+  auto server = HttpServer::Start(options, [&](HttpRequest req, auto done) {
+    seen_address = req.remote_address;
+    HttpResponse r;
+    r.body = req.method + " " + req.target;
+    done(std::move(r));
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  ASSERT_TRUE((*server)->Adopt(fds[1], "10.0.0.7").ok());
+  const std::string request = "GET /v1/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fds[0], request.data(), request.size(), 0),
+            static_cast<ssize_t>(request.size()));
+
+  // A second connection from the same address is over its limit of one.
+  int more[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, more), 0);
+  EXPECT_EQ((*server)->Adopt(more[1], "10.0.0.7").code(), absl::StatusCode::kResourceExhausted);
+  ::close(more[0]);
+
+  std::string reply;
+  char buf[4096];
+  for (int i = 0; i < 100; ++i) {
+    (*server)->Poll(absl::Milliseconds(100));
+    const ssize_t n = ::recv(fds[0], buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) reply.append(buf, static_cast<size_t>(n));
+    if (n == 0) break;  // the server closed after its answer
+  }
+  ::close(fds[0]);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("GET /v1/x"), std::string::npos) << reply;
+  EXPECT_EQ(seen_address, "10.0.0.7");
+
+  (*server)->Stop(absl::Seconds(1));
+  int late[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, late), 0);
+  EXPECT_EQ((*server)->Adopt(late[1], "10.0.0.8").code(), absl::StatusCode::kFailedPrecondition);
+  ::close(late[0]);
 }
 
 }  // namespace

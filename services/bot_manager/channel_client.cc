@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "common/base/text.h"
 
 namespace genesis::bot {
 namespace {
@@ -23,6 +24,17 @@ absl::Status StatusOfHttp(long status, const std::string& body, const std::strin
   if (status == 403) return absl::PermissionDeniedError(msg);
   if (status == 404) return absl::FailedPreconditionError(msg);
   return absl::InvalidArgumentError(msg);
+}
+
+// The id member of a channel's answer when it is a string the outbox can
+// store; "" (no external id) for any other shape, so an answer in an
+// unexpected format never throws out of Send.
+std::string IdOf(const json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return "";
+  std::string id = it->get<std::string>();
+  return IsStorableText(id) ? id : "";
 }
 
 }  // namespace
@@ -111,7 +123,7 @@ absl::StatusOr<SendResult> HttpChannelSender::Send(const BotConfig& bot, const O
   if (answer.is_object()) {
     if (bot.channel == Channel::kWhatsApp && answer.contains("messages") &&
         answer["messages"].is_array() && !answer["messages"].empty()) {
-      out.external_id = answer["messages"][0].value("id", "");
+      out.external_id = IdOf(answer["messages"][0], "id");
     } else if (bot.channel == Channel::kTelegram && answer.contains("result") &&
                answer["result"].is_object()) {
       auto id = answer["result"].find("message_id");
@@ -119,7 +131,7 @@ absl::StatusOr<SendResult> HttpChannelSender::Send(const BotConfig& bot, const O
         out.external_id = std::to_string(id->get<int64_t>());
       }
     } else if (bot.channel == Channel::kMattermost) {
-      out.external_id = answer.value("id", "");
+      out.external_id = IdOf(answer, "id");
     }
   }
   return out;

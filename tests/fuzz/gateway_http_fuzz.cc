@@ -1,18 +1,21 @@
-// The gateway's HTTP/1.1 server (gateway/server.h, Boost.Beast underneath):
-// the input is what a client sends on one connection (then it half-closes),
-// to a real HttpServer on 127.0.0.1 with small limits. Covers the request
+// The gateway's HTTP/1.1 server (gateway/http/server.h, Boost.Beast
+// underneath): the input is what a client sends on one connection (then it
+// half-closes), to a real HttpServer with small limits. Covers the request
 // line, fields, Content-Length and chunked framing, the smuggling refusals
 // (Transfer-Encoding with Content-Length, codings other than chunked,
 // Transfer-Encoding in HTTP/1.0, trailers, Host rules) and keep-alive.
+// The connection is one end of a socket pair handed to the server
+// (HttpServer::Adopt), and the server has no io thread: this thread runs its
+// work (HttpServer::Poll), so an input costs no TCP handshake and no hand-off
+// between threads; the server's code from the accepted socket on is the same.
 // Invariants: the server answers with status lines of the codes it
 // documents, within its timeouts (never hangs); the handler only ever sees
 // requests within the limits.
-#include <netinet/in.h>
+#include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -20,7 +23,6 @@
 #include <string>
 #include <string_view>
 
-#include "absl/strings/numbers.h"
 #include "gateway/http/server.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -30,10 +32,10 @@ using namespace genesis::gateway;
 
 constexpr size_t kMaxBody = 2048;
 
-int Port() {
+HttpServer& Server() {
   static HttpServer* server = [] {
     HttpServerOptions o;
-    o.io_threads = 1;
+    o.io_threads = 0;  // run by this thread (Poll)
     o.max_body_bytes = kMaxBody;
     o.max_header_bytes = 2048;
     o.max_chunk_extension_bytes = 64;
@@ -54,7 +56,7 @@ int Port() {
     FUZZ_CHECK(s.ok());
     return s->release();
   }();
-  return server->port();
+  return *server;
 }
 
 bool KnownStatus(std::string_view code) {
@@ -68,37 +70,55 @@ bool KnownStatus(std::string_view code) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 16384) return 0;
-  const int port = Port();
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  FUZZ_CHECK(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  FUZZ_CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  timeval tv{8, 0};  // beyond the server's 2 s timeouts: reaching it is a hang
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  HttpServer& server = Server();
+  int fds[2];
+  FUZZ_CHECK(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+  const int client = fds[0];
+  // Room for the whole input, so it is written before the server reads.
+  int room = 64 << 10;
+  ::setsockopt(client, SOL_SOCKET, SO_SNDBUF, &room, sizeof(room));
+  ::setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &room, sizeof(room));
+  FUZZ_CHECK(::fcntl(client, F_SETFL, O_NONBLOCK) == 0);
+  FUZZ_CHECK(server.Adopt(fds[1], "127.0.0.1").ok());
+
+  // Send what the socket takes, run the server, read its answer, until it
+  // closes; the input is half-closed once sent. The server's timeouts are
+  // 2 s: nothing to do for 8 s is a hang.
   size_t at = 0;
-  while (at < size) {
-    const ssize_t n = ::send(fd, data + at, size - at, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server refused and closed
-    at += static_cast<size_t>(n);
-  }
-  ::shutdown(fd, SHUT_WR);
+  bool sent = false, closed = false, hung = false;
   std::string reply;
   char buf[8192];
-  bool hung = false;
-  for (;;) {
-    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n > 0) {
-      reply.append(buf, static_cast<size_t>(n));
-      continue;
+  while (!closed) {
+    while (!sent && at < size) {
+      const ssize_t n = ::send(client, data + at, size - at, MSG_NOSIGNAL);
+      if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        sent = true;  // the server refused and closed
+        break;
+      }
+      at += static_cast<size_t>(n);
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) hung = true;
-    break;  // EOF, reset, or the timeout
+    if (!sent && at == size) {
+      ::shutdown(client, SHUT_WR);
+      sent = true;
+    }
+    for (;;) {
+      const ssize_t n = ::recv(client, buf, sizeof(buf), 0);
+      if (n > 0) {
+        reply.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) closed = true;  // EOF or reset
+      break;
+    }
+    if (closed) break;
+    if (server.Poll(absl::Seconds(8)) == 0) {
+      hung = true;
+      break;
+    }
   }
-  ::close(fd);
+  ::close(client);
+  server.Poll(absl::ZeroDuration());                     // the server's side of the close
   if (std::getenv("GENESIS_FUZZ_VERBOSE") != nullptr) {  // what each input got, for seed writing
     std::fprintf(
         stderr, "%zu bytes in -> %s\n", size,

@@ -73,6 +73,41 @@ write("gateway_strict_json", [
     '{"a" 1}',
 ])
 
+# --- gateway: OpenAI-compatible chat requests ----------------------------------------
+# A flags byte (1: an X-Genesis-Task line, 2: an X-Genesis-Sensitive line), the
+# header lines, then the body.
+def oa(body, task=None, sensitive=None):
+    flags = (1 if task is not None else 0) | (2 if sensitive is not None else 0)
+    out = bytes([0x40 | flags])
+    for h in (task, sensitive):
+        if h is not None:
+            out += (h.encode() if isinstance(h, str) else h) + b"\n"
+    return out + (body.encode() if isinstance(body, str) else body)
+
+
+write("gateway_openai", [
+    oa('{"model": "auto", "messages": [{"role": "user", "content": "Olá"}]}'),
+    oa('{"model": "models/sim-local", "messages": [{"role": "system", "content": "Be brief."},'
+       ' {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}],'
+       ' "max_completion_tokens": 64, "temperature": 0.2, "stream": true,'
+       ' "stream_options": {"include_usage": true}, "user": "u1"}'),
+    oa('{"messages": [{"role": "developer", "content": "x"}, {"role": "assistant", "content": "y"}],'
+       ' "max_tokens": 10, "n": 1, "tools": [], "response_format": {"type": "json_object"},'
+       ' "genesis_task": "reasoning", "genesis_sensitive": true}'),
+    oa('{"messages": [{"role": "user", "content": "x"}]}', task="summarization", sensitive="yes"),
+    oa('{"messages": [{"role": "user", "content": "x"}]}', task=b"\xff\xfe", sensitive="maybe"),
+    oa('{"messages": [{"role": "tool", "content": ""}, 5, {"role": "user", "content": [{"type": "image_url"}]}]}'),
+    oa('{"messages": [], "model": 5, "max_tokens": 0, "temperature": 3, "stream": "yes", "n": 2,'
+       ' "functions": [{}], "response_format": {"type": "xml"}, "user": 7, "genesis_task": 1,'
+       ' "genesis_sensitive": "x"}'),
+    oa('{"messages": [{"role": "user", "content": "x"}], "max_tokens": 18446744073709551615,'
+       ' "temperature": -0.0, "user": ""}'),
+    oa('{"messages": [{"role": "user", "content": "a"}], "messages": []}'),
+    oa('{"messages": [{"role": "user", "content": "\\u0000\\ud83d\\ude00"}]}'),
+    oa('[1]'),
+    oa('{"messages": [{"role": "user", "content": "x"}],}'),
+])
+
 # --- gateway: path templates ------------------------------------------------------
 write("gateway_path_template", [
     "/v1/{name=items/*}\n/v1/items/42",
@@ -193,6 +228,27 @@ write("bot_webhooks", [
     "s" + "sha256=" + "0" * 64 + "\n" + body,
     "s" + "SHA256=abc\n{}",
     "x" + "a=1&b=%20&c&=d&e=%",
+])
+
+# --- bot manager: what a channel answers to a send --------------------------------------
+# Byte 0: channel (0 WhatsApp, 1 Telegram, 2 Mattermost); byte 1: HTTP status
+# index (0: 200, 3: 400, 8: 429, 9: 500); then the body.
+def send(channel, status, body):
+    return bytes([channel, status]) + (body.encode() if isinstance(body, str) else body)
+
+
+write("bot_channel_send", [
+    send(0, 0, '{"messaging_product": "whatsapp", "contacts": [{"input": "5511", "wa_id": "5511"}],'
+               ' "messages": [{"id": "wamid.HBgM"}]}'),
+    send(1, 0, '{"ok": true, "result": {"message_id": 42, "chat": {"id": 7}, "text": "Olá"}}'),
+    send(2, 1, '{"id": "p1x", "channel_id": "c1", "message": "Olá"}'),
+    send(0, 0, '{"messages": []}'),
+    send(1, 0, '{"ok": true, "result": {"message_id": "42"}}'),
+    send(2, 0, 'not json'),
+    send(0, 3, '{"error": {"message": "(#100) Invalid parameter", "code": 100}}'),
+    send(1, 8, '{"ok": false, "error_code": 429, "parameters": {"retry_after": 3}}'),
+    send(2, 9, b"<html>\xff bad gateway</html>"),
+    send(0, 4, ""),
 ])
 
 # --- llm router: SSE streams of each provider -------------------------------------

@@ -3,6 +3,9 @@
 // rate limits, delivery statuses, and what reaches logs and errors.
 #include "services/bot_manager/tests/bot_manager_fixture.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/http/sim_http_server.h"
+
 namespace genesis::bot {
 namespace {
 
@@ -187,6 +190,52 @@ TEST(ChannelSender, ErrorsNeverCarryTheAccessToken) {
   EXPECT_EQ(sent.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(sent.status().message(), Not(HasSubstr("very-secret-token")));
   EXPECT_THAT(sent.status().message(), HasSubstr("<token>"));
+}
+
+// A channel's answer to a send in a shape other than its documented one
+// (ids that are numbers, a message that is not an object, an id holding NUL)
+// is a send without an external id, never an exception out of Send.
+TEST(ChannelSender, AnAnswerOfAnotherShapeIsASendWithoutExternalId) {
+  std::string answer;
+  auto server = SimHttpServer::Start("127.0.0.1", 0, 4, [&](auto& socket, const auto& request) {
+    return SimHttpServer::Respond(socket, request, boost::beast::http::status::ok,
+                                  "application/json", answer);
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string base = absl::StrCat("http://127.0.0.1:", (*server)->port());
+  ChannelEndpoints endpoints;
+  endpoints.whatsapp_base_url = base;
+  endpoints.telegram_base_url = base;
+  endpoints.mattermost_base_url = base;
+  endpoints.timeout = absl::Seconds(5);
+  HttpChannelSender sender(
+      endpoints, [](const std::string&) -> std::optional<std::string> { return "token"; });
+  OutboxRow row;
+  row.recipient = "5511988887777";
+  row.text = "oi";
+  BotConfig bot;
+  bot.id = "b";
+  bot.access_token_env = "T";
+  bot.phone_number_id = "100";
+  struct Case {
+    Channel channel;
+    std::string answer, external_id;
+  };
+  const Case cases[] = {
+      {Channel::kMattermost, R"({"id": "p1"})", "p1"},
+      {Channel::kMattermost, R"({"id": 7})", ""},
+      {Channel::kMattermost, R"({"id": "a\u0000b"})", ""},
+      {Channel::kWhatsApp, R"({"messages": [{"id": "wamid.1"}]})", "wamid.1"},
+      {Channel::kWhatsApp, R"({"messages": [5]})", ""},
+      {Channel::kWhatsApp, R"({"messages": [{"id": ["x"]}]})", ""},
+  };
+  for (const Case& c : cases) {
+    bot.channel = c.channel;
+    answer = c.answer;
+    auto sent = sender.Send(bot, row, CallContext::Background());
+    ASSERT_TRUE(sent.ok()) << c.answer << ": " << sent.status();
+    EXPECT_EQ(sent->external_id, c.external_id) << c.answer;
+  }
 }
 
 }  // namespace
