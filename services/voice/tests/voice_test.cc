@@ -343,8 +343,12 @@ TEST(ListInteractions, PagesNewestFirstWithTokens) {
   auto bad = b.voice->ListInteractions(2, "garbage", CallContext::Background());
   ASSERT_TRUE(absl::IsInvalidArgument(bad.status()));
   EXPECT_EQ(FieldViolationsOf(bad.status())[0].first, "page_token");
+  // AIP-158: an oversized page is clamped to 100, a negative size refused.
+  auto clamped = b.voice->ListInteractions(101, "", CallContext::Background());
+  ASSERT_TRUE(clamped.ok()) << clamped.status();
+  EXPECT_EQ(clamped->values.size(), 5u);
   EXPECT_TRUE(absl::IsInvalidArgument(
-      b.voice->ListInteractions(101, "", CallContext::Background()).status()));
+      b.voice->ListInteractions(-1, "", CallContext::Background()).status()));
 }
 
 }  // namespace
