@@ -14,10 +14,16 @@ DEB_PACKAGES=(
   postgresql postgresql-contrib redis-server golang-github-gogo-googleapis-dev
   nodejs npm procps iproute2 jq ninja-build curl ccache
   libespeak-ng-dev espeak-ng-data libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
+  yamllint
 )
 BUF_VERSION="${GENESIS_BUF_VERSION:-1.61.0}"
 # The OpenAI SDK is the real client the tests drive the gateway's OpenAI-compatible API with.
 OPENAI_VERSION="${GENESIS_OPENAI_NPM_VERSION:-4.104.0}"
+# Schemas of the Kubernetes objects, checked offline by the manifest test (4.x: Node 20).
+# The test also needs kubectl >= 1.22 (kustomize v4+), which Debian 12 does not package
+# (its kubernetes-client is 1.20): install it from the Kubernetes project; without it
+# the test is skipped.
+K8S_MODELS_VERSION="${GENESIS_K8S_MODELS_NPM_VERSION:-4.5.1}"
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -56,5 +62,11 @@ if [ ! -f "$TOOLS/node_modules/openai/package.json" ]; then
   mkdir -p "$TOOLS"
   (cd "$TOOLS" && { [ -f package.json ] || echo '{"name":"genesis-tools","private":true}' > package.json; } \
     && npm install --no-audit --no-fund --silent "openai@$OPENAI_VERSION" >/dev/null)
+fi
+if [ ! -f "$TOOLS/node_modules/kubernetes-models/package.json" ]; then
+  echo "install-deps: installing kubernetes-models@$K8S_MODELS_VERSION (npm) into .genesis/tools"
+  mkdir -p "$TOOLS"
+  (cd "$TOOLS" && { [ -f package.json ] || echo '{"name":"genesis-tools","private":true}' > package.json; } \
+    && npm install --no-audit --no-fund --silent "kubernetes-models@$K8S_MODELS_VERSION" >/dev/null)
 fi
 exit 0

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Lays out what the runtime image holds, from a build directory, under OUT_DIR:
+#   usr/local/bin/genesis-*                     every service, the gateway, its admin CLI
+#                                               and the simulators (stripped)
+#   usr/share/genesis/genesis.binpb             the gateway's descriptor set
+#   usr/share/genesis/{rbac,models}.json        the default RBAC policy and model registry
+#   usr/share/genesis/runtime-packages.txt      the Debian packages they need
+# Used inside deploy/Containerfile and, from the host's build/, by scripts/image.sh.
+#   deploy/stage.sh BUILD_DIR OUT_DIR
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$1" out="$2"
+bins=(
+  gateway/genesis-gateway gateway/genesis-gateway-admin
+  services/catalog/genesis-catalog services/llm_router/genesis-llm-router
+  services/reasoning/genesis-reasoning services/bot_manager/genesis-bot-manager
+  services/voice/genesis-voice
+  services/llm_router/simulator/genesis-llm-simulator
+  services/bot_manager/simulator/genesis-channel-simulator
+  services/voice/simulator/genesis-wyoming-simulator
+)
+mkdir -p "$out/usr/local/bin" "$out/usr/share/genesis"
+for b in "${bins[@]}"; do
+  [ -x "$build/$b" ] || { echo "stage: $build/$b missing: build it first" >&2; exit 1; }
+  install -m 755 "$build/$b" "$out/usr/local/bin/"
+  strip --strip-unneeded "$out/usr/local/bin/${b##*/}"
+done
+install -m 644 "$build/proto/genesis.binpb" "$out/usr/share/genesis/genesis.binpb"
+install -m 644 "$ROOT/gateway/config/rbac.json" "$out/usr/share/genesis/rbac.json"
+install -m 644 "$ROOT/services/llm_router/config/models.json" "$out/usr/share/genesis/models.json"
+install -m 644 "$ROOT/deploy/runtime-packages.txt" "$out/usr/share/genesis/runtime-packages.txt"
