@@ -2,6 +2,7 @@
 
 #include <gflags/gflags.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
@@ -306,6 +307,7 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
   config.pg_dsn = FLAGS_pg_dsn;
   config.pg_pool_size = FLAGS_pg_pool_size;
   config.migrate = FLAGS_migrate;
+  config.db_wait = absl::Seconds(std::max(0, FLAGS_db_wait_s));
   config.rate_limits = FLAGS_rate_limits;
   config.redis_url = FLAGS_redis_url;
   config.redis_timeout = absl::Milliseconds(FLAGS_redis_timeout_ms);

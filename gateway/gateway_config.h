@@ -44,6 +44,7 @@ struct GatewayConfig {
   std::string pg_dsn;
   int pg_pool_size = 0;
   bool migrate = true;
+  absl::Duration db_wait = absl::Seconds(60);  // --db_wait_s
   // Rate limits: Redis token buckets when a URL is set, else per process.
   bool rate_limits = true;
   std::string redis_url;

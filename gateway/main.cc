@@ -39,7 +39,9 @@ absl::StatusOr<AuthParts> StartAuth(const GatewayConfig& config, MetricsRegistry
   AuthParts parts;
   if (config.auth && !config.pg_dsn.empty()) {
     if (config.migrate) {
-      if (auto st = ApplyMigrations(config.pg_dsn, "gateway", GatewayMigrations()); !st.ok()) {
+      if (auto st = ApplyMigrationsWhenReachable(config.pg_dsn, "gateway", GatewayMigrations(),
+                                                 config.db_wait);
+          !st.ok()) {
         return absl::Status(st.code(),
                             absl::StrCat("--pg_dsn: migrating schema gateway: ", st.message()));
       }

@@ -15,6 +15,9 @@ DEFINE_string(gateway_secret, "",
               "(x-genesis-subject/-roles) are trusted only with it; empty trusts none.");
 DEFINE_int32(pg_pool_size, 8, "Maximum PostgreSQL connections.");
 DEFINE_bool(migrate, true, "Apply pending schema migrations at start.");
+DEFINE_int32(db_wait_s, 60,
+             "At start, how long to wait for PostgreSQL to accept connections before "
+             "giving up (containers and pods start in any order).");
 DEFINE_string(redis_url, "",
               "Redis URL redis://[:password@]host:port[/db]; empty disables the cache.");
 DEFINE_int32(redis_timeout_ms, 100, "Redis connect and command timeout.");

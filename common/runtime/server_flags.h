@@ -24,5 +24,6 @@ DECLARE_int32(shutdown_grace_ms);
 DECLARE_string(gateway_secret);
 DECLARE_int32(pg_pool_size);
 DECLARE_bool(migrate);
+DECLARE_int32(db_wait_s);
 DECLARE_string(redis_url);
 DECLARE_int32(redis_timeout_ms);

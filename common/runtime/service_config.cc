@@ -2,6 +2,7 @@
 
 #include <gflags/gflags.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/rpc/tls.h"
@@ -66,6 +67,7 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   c.max_call_deadline = absl::Milliseconds(FLAGS_max_call_deadline_ms);
   c.migrate = FLAGS_migrate || FLAGS_migrate_only;
   c.migrate_only = FLAGS_migrate_only;
+  c.db_wait = absl::Seconds(std::max(0, FLAGS_db_wait_s));
   c.server.tls = TlsConfigFromFlags(errors);
   // mTLS: forwarded identities from --tls_trusted_peers, no secret.
   c.identity = IdentityTrust::For(FLAGS_gateway_secret, c.server.tls);
@@ -119,7 +121,9 @@ std::optional<int> MigrateForMain(const ServiceConfig& config, const std::string
   if (!config.migrate) return std::nullopt;
   auto log = Logger(config.service);
   int applied = 0;
-  if (auto st = ApplyMigrations(config.pg.dsn, schema, std::move(migrations), &applied); !st.ok()) {
+  if (auto st = ApplyMigrationsWhenReachable(config.pg.dsn, schema, std::move(migrations),
+                                             config.db_wait, &applied);
+      !st.ok()) {
     log->critical("migrations failed: {}", st.message());
     return 1;
   }

@@ -34,6 +34,8 @@ struct ServiceConfig {
   absl::Duration liveness_stall = absl::Seconds(60);
   bool migrate = true;        // apply migrations at start
   bool migrate_only = false;  // apply migrations and exit
+  // How long start-up waits for PostgreSQL to accept connections (--db_wait_s).
+  absl::Duration db_wait = absl::Seconds(60);
   // Whose forwarded caller identity every dispatcher reads (call_path.h):
   // --gateway_secret and, with mTLS, --tls_trusted_peers.
   IdentityTrust identity;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "common/runtime/logging.h"
 #include "common/storage/pg_pool.h"
 
@@ -107,6 +108,24 @@ absl::Status ApplyMigrations(const std::string& dsn, const std::string& schema,
     return PgPool::StatusFromException(e);
   }
   return absl::OkStatus();
+}
+
+absl::Status ApplyMigrationsWhenReachable(const std::string& dsn, const std::string& schema,
+                                          std::vector<Migration> migrations, absl::Duration wait,
+                                          int* applied) {
+  const absl::Time give_up = absl::Now() + wait;
+  absl::Duration pause = absl::Milliseconds(500);
+  for (int attempt = 1;; ++attempt) {
+    absl::Status st = ApplyMigrations(dsn, schema, migrations, applied);
+    if (st.code() != absl::StatusCode::kUnavailable) return st;
+    const absl::Duration left = give_up - absl::Now();
+    if (left <= absl::ZeroDuration()) return st;
+    Logger("migrations")
+        ->warn("schema {}: PostgreSQL not reachable yet (attempt {}: {}); trying again for {} s",
+               schema, attempt, st.message(), absl::ToInt64Seconds(left));
+    absl::SleepFor(std::min(pause, left));
+    pause = std::min(pause * 2, absl::Seconds(5));
+  }
 }
 
 }  // namespace genesis

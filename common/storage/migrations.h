@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace genesis {
 
@@ -27,5 +28,16 @@ std::string MigrationChecksum(const std::string& sql);
 // dedicated connection to `dsn`. Returns how many were applied in `applied`.
 absl::Status ApplyMigrations(const std::string& dsn, const std::string& schema,
                              std::vector<Migration> migrations, int* applied = nullptr);
+
+// ApplyMigrations, waiting up to `wait` for PostgreSQL to be reachable: while
+// the connection fails (UNAVAILABLE: the server is starting, its address does
+// not resolve yet, it refuses connections) it logs one line per attempt and
+// tries again (0.5 s, doubling to 5 s). Containers and pods start in any
+// order; a service started before its database then starts once the database
+// does instead of exiting. Any other error returns at once; so does the last
+// connection error when `wait` has passed.
+absl::Status ApplyMigrationsWhenReachable(const std::string& dsn, const std::string& schema,
+                                          std::vector<Migration> migrations, absl::Duration wait,
+                                          int* applied = nullptr);
 
 }  // namespace genesis
