@@ -2,6 +2,7 @@
 # Lays out what the runtime image holds, from a build directory, under OUT_DIR:
 #   usr/local/bin/genesis-*                     every service, the gateway, its admin CLI
 #                                               and the simulators (stripped)
+#   usr/local/bin/genesis-healthcheck          the containers' health check (healthcheck.sh)
 #   usr/share/genesis/genesis.binpb             the gateway's descriptor set
 #   usr/share/genesis/{rbac,models}.json        the default RBAC policy and model registry
 #   usr/share/genesis/runtime-packages.txt      the Debian packages they need
@@ -29,4 +30,5 @@ done
 install -m 644 "$build/proto/genesis.binpb" "$out/usr/share/genesis/genesis.binpb"
 install -m 644 "$ROOT/gateway/config/rbac.json" "$out/usr/share/genesis/rbac.json"
 install -m 644 "$ROOT/services/llm_router/config/models.json" "$out/usr/share/genesis/models.json"
+install -m 755 "$ROOT/deploy/healthcheck.sh" "$out/usr/local/bin/genesis-healthcheck"
 install -m 644 "$ROOT/deploy/runtime-packages.txt" "$out/usr/share/genesis/runtime-packages.txt"

@@ -15,7 +15,11 @@ DEB_PACKAGES=(
   nodejs npm procps iproute2 jq ninja-build curl ccache
   libespeak-ng-dev espeak-ng-data libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
   yamllint
+  podman podman-compose runc debootstrap golang-github-containernetworking-plugin-dnsname
 )
+# Containers (deploy/compose.yaml and its test): podman with runc, podman-compose, debootstrap
+# for a base image without a registry, and the CNI dnsname plugin so that containers find
+# each other by service name.
 BUF_VERSION="${GENESIS_BUF_VERSION:-1.61.0}"
 # The OpenAI SDK is the real client the tests drive the gateway's OpenAI-compatible API with.
 OPENAI_VERSION="${GENESIS_OPENAI_NPM_VERSION:-4.104.0}"
