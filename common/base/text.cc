@@ -1,6 +1,7 @@
 #include "common/base/text.h"
 
 #include <cstdio>
+#include <regex>
 
 #include "absl/strings/str_cat.h"
 
@@ -91,6 +92,26 @@ std::string ToStorableText(absl::string_view s) {
       out.append(s.data() + i, n);
       i += n;
     }
+  }
+  return out;
+}
+
+std::string ForCaller(absl::string_view text, size_t max_bytes) {
+  static const std::regex kUrl(R"([A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>)\]]+)");
+  static const std::regex kAddress(R"(\b\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?\b)");
+  static const std::regex kBearer(R"((Bearer|Basic)\s+[^\s"']+)", std::regex::icase);
+  static const std::regex kKeyLike(
+      R"(\b(sk|pk|rk|key|xai|AIza)[-_][A-Za-z0-9_-]{6,}|\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{24,})");
+  std::string out = ToStorableText(text);
+  out = std::regex_replace(out, kUrl, "<url>");
+  out = std::regex_replace(out, kBearer, "$1 <redacted>");
+  out = std::regex_replace(out, kKeyLike, "<redacted>");
+  out = std::regex_replace(out, kAddress, "<address>");
+  if (out.size() > max_bytes) {
+    size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+    out += "...";
   }
   return out;
 }

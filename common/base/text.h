@@ -35,4 +35,13 @@ bool CheckStorableText(absl::string_view field, absl::string_view value, FieldVi
 // unchanged.
 [[nodiscard]] std::string ToStorableText(absl::string_view s);
 
+// Text from another system (a provider's error message, a library's error)
+// made fit for a caller to read: URLs (scheme://...) become "<url>", IPv4
+// addresses (with a port, if any) "<address>", words that look like
+// credentials (sk-..., key-..., Bearer tokens, 24+ characters of letters,
+// digits, '_' and '-' holding a digit) "<redacted>"; at most `max_bytes`
+// bytes (cut on a UTF-8 boundary, "..." appended) and storable (ToStorableText).
+// The original goes to the log only.
+[[nodiscard]] std::string ForCaller(absl::string_view text, size_t max_bytes = 200);
+
 }  // namespace genesis

@@ -27,6 +27,8 @@ struct SimHttpServer::Impl {
   tcp::acceptor acceptor{io};
   int port = 0;
   int max_connections = 0;
+  size_t max_body_bytes = SimHttpServer::kDefaultMaxBodyBytes;
+  static constexpr size_t kHardBodyCap = 64 << 20;  // beyond it: the connection is closed
   Handler handler;
   std::thread accept_thread;
 
@@ -79,9 +81,22 @@ struct SimHttpServer::Impl {
     beast::flat_buffer buffer;
     beast::error_code ec;
     while (true) {
-      Request request;
-      http::read(socket, buffer, request, ec);
+      // Read whole (up to a hard cap), then refused with 413 when larger than
+      // the server's limit, as a real API answers: closing the connection
+      // mid-upload would look like a network failure to the client.
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(kHardBodyCap);
+      http::read(socket, buffer, parser, ec);
       if (ec) break;
+      Request request = parser.release();
+      if (request.body().size() > max_body_bytes) {
+        const std::string body = absl::StrCat(
+            R"({"error": {"code": 413, "type": "request_too_large", "message": "request body of )",
+            request.body().size(), " bytes is larger than the limit of ", max_body_bytes,
+            R"( bytes"}})");
+        Respond(socket, request, http::status::payload_too_large, "application/json", body);
+        break;
+      }
       if (!handler(socket, request)) break;
     }
     {
@@ -116,9 +131,11 @@ struct SimHttpServer::Impl {
 
 absl::StatusOr<std::unique_ptr<SimHttpServer>> SimHttpServer::Start(const std::string& host,
                                                                     int port, int max_connections,
-                                                                    Handler handler) {
+                                                                    Handler handler,
+                                                                    size_t max_body_bytes) {
   auto impl = std::make_unique<Impl>();
   impl->max_connections = max_connections;
+  impl->max_body_bytes = max_body_bytes;
   impl->handler = std::move(handler);
   if (auto st = ListenTcp(impl->acceptor, host, port, "HTTP"); !st.ok()) return st;
   impl->port = impl->acceptor.local_endpoint().port();

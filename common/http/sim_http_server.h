@@ -26,9 +26,16 @@ class SimHttpServer {
   // Answers `request` on `socket`; false closes the connection.
   using Handler = std::function<bool(Socket& socket, const Request& request)>;
 
+  // A request body larger than this is answered 413 with a JSON error
+  // ({"error": {"code": 413, "type": "request_too_large", "message": ...}}),
+  // as a real API's size limit does, and the connection is closed; bodies
+  // past 64 MiB are not read at all (the connection is closed).
+  static constexpr size_t kDefaultMaxBodyBytes = 1 << 20;
+
   // Listens on host:port (0: a free port) and serves until Stop().
-  static absl::StatusOr<std::unique_ptr<SimHttpServer>> Start(const std::string& host, int port,
-                                                              int max_connections, Handler handler);
+  static absl::StatusOr<std::unique_ptr<SimHttpServer>> Start(
+      const std::string& host, int port, int max_connections, Handler handler,
+      size_t max_body_bytes = kDefaultMaxBodyBytes);
   ~SimHttpServer();
   SimHttpServer(const SimHttpServer&) = delete;
   SimHttpServer& operator=(const SimHttpServer&) = delete;

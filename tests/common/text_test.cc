@@ -63,6 +63,33 @@ TEST(StorableTextTest, ReplacementKeepsEverythingValidAndReplacesEachBadPart) {
   }
 }
 
+TEST(ForCallerTest, UrlsAddressesAndKeysDoNotReachTheCaller) {
+  const std::string out = ForCaller(
+      "POST http://10.0.3.7:8443/v1beta/models/gemini:generateContent failed; upstream "
+      "192.168.1.20:9000 refused; Incorrect API key provided: sk-proj-abc123XYZ; "
+      "Authorization: Bearer eyJhbGciOi.x.y; token 9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+      1000);
+  EXPECT_EQ(out.find("10.0.3.7"), std::string::npos) << out;
+  EXPECT_EQ(out.find("generateContent"), std::string::npos) << out;
+  EXPECT_EQ(out.find("192.168.1.20"), std::string::npos) << out;
+  EXPECT_EQ(out.find("sk-proj"), std::string::npos) << out;
+  EXPECT_EQ(out.find("eyJhbGciOi"), std::string::npos) << out;
+  EXPECT_EQ(out.find("9f8e7d6c5b4a"), std::string::npos) << out;
+  EXPECT_NE(out.find("<url> failed"), std::string::npos) << out;
+  EXPECT_NE(out.find("Incorrect API key provided"), std::string::npos) << out;
+}
+
+TEST(ForCallerTest, PlainMessagesStayAndLongOnesAreCutOnACharacterBoundary) {
+  EXPECT_EQ(ForCaller("max_tokens is too large: 70000. This model supports at most 4096"),
+            "max_tokens is too large: 70000. This model supports at most 4096");
+  const std::string long_text(300, 'a');
+  EXPECT_EQ(ForCaller(long_text, 10), "aaaaaaaaaa...");
+  const std::string accents = "ação ação ação";  // 2-byte characters
+  const std::string cut = ForCaller(accents, 4);
+  EXPECT_TRUE(IsStorableText(cut)) << cut;
+  EXPECT_EQ(ForCaller(std::string("bad \xff byte")), "bad \xEF\xBF\xBD byte");
+}
+
 TEST(PgArrayTest, EveryValueStaysInsideItsOwnElement) {
   EXPECT_EQ(PgArray(std::vector<std::string>{"a\"b", "c\\d", "", "NULL"}),
             R"({"a\"b","c\\d","","NULL"})");

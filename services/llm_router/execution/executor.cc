@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/text.h"
+#include "common/runtime/logging.h"
 
 namespace genesis::llmrouter {
 
@@ -106,9 +108,28 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
         return ex;
       }
       a.outcome = AttemptOutcome::kFailed;
-      a.error = std::string(result.status.message());
+      // The provider's own text may name its URLs, addresses or echo a key:
+      // the caller (and the attempt list it gets) sees it redacted, the log
+      // keeps it whole.
+      a.error = ForCaller(result.status.message());
       if (a.error.empty()) a.error = absl::StatusCodeToString(result.status.code());
-      ex.attempts.push_back(std::move(a));
+      Logger("llm_router")
+          ->warn("model {} try {} failed ({}, HTTP {}): {}", model->id, attempt,
+                 absl::StatusCodeToString(result.status.code()), result.http_status,
+                 result.status.message());
+      ex.attempts.push_back(a);
+      // The provider refused the request itself (HTTP 400, 413, 422: too large,
+      // malformed, a parameter out of range). The caller's request is at fault,
+      // not the model: no retry, no breaker count, and no other model is tried
+      // (each would refuse it too, and a fallback storm costs every caller).
+      if (result.status.code() == absl::StatusCode::kInvalidArgument && result.http_status >= 400 &&
+          result.http_status < 500) {
+        health_->OnNeutral(model->id);
+        ex.status = absl::InvalidArgumentError(
+            absl::StrCat(model->id, " refused the request as invalid or too large (", a.error,
+                         "); it was not retried or sent to another model"));
+        return ex;
+      }
       const bool retryable = IsRetryable(result.status);
       if (retryable) {
         health_->OnFailure(model->id, clock_->Now());
@@ -127,9 +148,9 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
                              clock_->Now() < params.deadline;
         ex.status = absl::Status(
             stalled ? absl::StatusCode::kUnavailable : result.status.code(),
-            absl::StrCat("the answer of ", model->id,
-                         " broke off after text was sent (not restarted on another model): ",
-                         result.status.message()));
+            absl::StrCat(
+                "the answer of ", model->id,
+                " broke off after text was sent (not restarted on another model): ", a.error));
         return ex;
       }
       if (!retryable || attempt == options_.max_attempts_per_model) break;

@@ -132,7 +132,8 @@ struct ProviderSimulator::Impl {
     if (script.latency_ms > 0 && !Pause(script.latency_ms)) return false;
     if (ShouldFail(call.model, script)) {
       return Reply(socket, req, static_cast<http::status>(script.fail_status),
-                   ErrorBody(call.wire, script.fail_status), script.retry_after_s);
+                   ErrorBody(call.wire, script.fail_status, script.fail_message),
+                   script.retry_after_s);
     }
     std::optional<std::string> fixed = script.answer ? script.answer : options.answer;
     if (auto h = req.find("x-sim-answer"); h != req.end()) fixed = std::string(h->value());
@@ -198,6 +199,9 @@ struct ProviderSimulator::Impl {
       s.fail_status = j.value("fail_status", 0);
       s.fail_count = j.value("fail_count", -1);
       s.retry_after_s = j.value("retry_after_s", -1.0);
+      if (j.contains("fail_message") && j["fail_message"].is_string()) {
+        s.fail_message = j["fail_message"].get<std::string>();
+      }
       s.hang = j.value("hang", false);
       s.input_tokens = j.value("input_tokens", -1);
       s.output_tokens = j.value("output_tokens", -1);

@@ -35,6 +35,7 @@ struct ModelScript {
   int fail_status = 0;        // HTTP status to answer instead (0: none)
   int fail_count = -1;        // fail the next N requests, then succeed (-1: always)
   double retry_after_s = -1;  // Retry-After on failures (-1: none)
+  std::string fail_message;   // the error body's message (empty: "simulated failure ...")
   bool hang = false;          // never answer (until the client gives up)
   int input_tokens = -1;      // reported usage overrides (-1: counted)
   int output_tokens = -1;

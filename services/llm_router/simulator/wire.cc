@@ -82,8 +82,9 @@ std::vector<std::string> FixedPieces(const std::string& text) {
   return pieces;
 }
 
-std::string ErrorBody(Wire wire, int status) {
-  const std::string message = absl::StrCat("simulated failure (HTTP ", status, ")");
+std::string ErrorBody(Wire wire, int status, const std::string& custom) {
+  const std::string message =
+      custom.empty() ? absl::StrCat("simulated failure (HTTP ", status, ")") : custom;
   switch (wire) {
     case Wire::kAnthropic: {
       const char* type = status == 429   ? "rate_limit_error"

@@ -35,7 +35,7 @@ std::vector<std::string> AnswerWords(const Call& c);
 // sequences; they concatenate to the text).
 std::vector<std::string> FixedPieces(const std::string& text);
 // The provider's error body for an HTTP `status`.
-std::string ErrorBody(Wire wire, int status);
+std::string ErrorBody(Wire wire, int status, const std::string& message = "");
 // A whole (not streamed) answer.
 std::string Whole(const Call& c, const std::string& text, int64_t in, int64_t out);
 // A stream: the opening events, the events of one chunk of text (`last`:

@@ -105,12 +105,78 @@ TEST_F(ExecutorTest, TimeoutFallsBack) {
 
 TEST_F(ExecutorTest, EverythingFailsListsEveryAttempt) {
   Fail("sim-a", 503);
-  Fail("sim-b", 400);  // not retryable: one try, then the next model
-  Execution ex = executor_->Run({&a_, &b_}, params_, nullptr);
+  Fail("sim-b", 401);  // not retryable: one try, then the next model
+  Execution ex = executor_->Run({&a_, &b_, &c_}, params_, nullptr);
+  ASSERT_TRUE(ex.status.ok()) << ex.status;
+  EXPECT_EQ(ex.model->id, "sim-c");
+  EXPECT_EQ(sim_->Requests("sim-b"), 1);
+
+  Fail("sim-c", 502);
+  ex = executor_->Run({&a_, &b_, &c_}, params_, nullptr);
   EXPECT_EQ(ex.status.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(ex.attempts.size(), 4u);
-  EXPECT_NE(ex.status.message().find("sim-a try 3: HTTP 503"), std::string::npos) << ex.status;
-  EXPECT_NE(ex.status.message().find("sim-b try 1: HTTP 400"), std::string::npos) << ex.status;
+  EXPECT_NE(ex.status.message().find("sim-b try 1: HTTP 401"), std::string::npos) << ex.status;
+  EXPECT_NE(ex.status.message().find("sim-c try 3: HTTP 502"), std::string::npos) << ex.status;
+}
+
+// A request the provider refuses as invalid or too large is the caller's
+// fault: one call, no retry, no other model, and the breaker stays closed
+// however often it happens.
+TEST_F(ExecutorTest, ARequestTheProviderRefusesIsNotRetriedNorFallenBackNorCounted) {
+  for (int status : {400, 413, 422}) {
+    Fail("sim-a", status);
+    const int before = sim_->Requests("sim-a");
+    for (int i = 0; i < 10; ++i) {
+      Execution ex = executor_->Run({&a_, &b_}, params_, nullptr);
+      ASSERT_EQ(ex.status.code(), absl::StatusCode::kInvalidArgument) << ex.status;
+      EXPECT_NE(ex.status.message().find(absl::StrCat(
+                    "sim-a refused the request as invalid or too large (HTTP ", status)),
+                std::string::npos)
+          << ex.status;
+      ASSERT_EQ(ex.attempts.size(), 1u);
+    }
+    EXPECT_EQ(sim_->Requests("sim-a") - before, 10) << status;
+    EXPECT_EQ(sim_->Requests("sim-b"), 0) << status;
+    EXPECT_EQ(health_.State("sim-a", clock_.Now()), BreakerState::kClosed) << status;
+    EXPECT_TRUE(clock_.sleeps().empty());
+  }
+}
+
+// A prompt larger than the provider accepts (the simulator's limit is 1 MiB,
+// as a real API has one) comes back 413: the caller's fault as above, not a
+// broken connection that would be retried and open the breaker for everyone.
+TEST_F(ExecutorTest, APromptOverTheProvidersSizeLimitIsRefusedOnceForThatCallerOnly) {
+  std::vector<Message> huge = {{Role::kUser, std::string(1600 * 1024, 'x')}};
+  ExecutionParams params = params_;
+  params.messages = &huge;
+  for (int i = 0; i < 6; ++i) {
+    Execution ex = executor_->Run({&c_, &a_}, params, nullptr);
+    ASSERT_EQ(ex.status.code(), absl::StatusCode::kInvalidArgument) << ex.status;
+    EXPECT_NE(ex.status.message().find("HTTP 413"), std::string::npos) << ex.status;
+    ASSERT_EQ(ex.attempts.size(), 1u);
+  }
+  EXPECT_EQ(sim_->Requests("sim-a"), 0);
+  EXPECT_EQ(health_.State("sim-c", clock_.Now()), BreakerState::kClosed);
+  // Everyone else's calls still go to the model.
+  Execution ok = executor_->Run({&c_, &a_}, params_, nullptr);
+  ASSERT_TRUE(ok.status.ok()) << ok.status;
+  EXPECT_EQ(ok.model->id, "sim-c");
+}
+
+// What a provider says can name its internal URLs, addresses or echo a key:
+// the caller gets it redacted.
+TEST_F(ExecutorTest, ProviderErrorTextIsRedactedForTheCaller) {
+  ModelScript s;
+  s.fail_status = 503;
+  s.fail_message = "upstream http://10.1.2.3:8080/internal/v1 down (key sk-live-abcdef123456)";
+  sim_->Script("sim-a", s);
+  Fail("sim-b", 503);
+  Execution ex = executor_->Run({&a_, &b_}, params_, nullptr);
+  ASSERT_EQ(ex.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ex.status.message().find("10.1.2.3"), std::string::npos) << ex.status;
+  EXPECT_EQ(ex.status.message().find("sk-live"), std::string::npos) << ex.status;
+  EXPECT_EQ(ex.attempts[0].error.find("10.1.2.3"), std::string::npos) << ex.attempts[0].error;
+  EXPECT_NE(ex.attempts[0].error.find("upstream <url> down"), std::string::npos)
+      << ex.attempts[0].error;
 }
 
 TEST_F(ExecutorTest, BreakerOpensAfterFiveFailuresAndHalfOpensAfterSixtySeconds) {
