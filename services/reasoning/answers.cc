@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
 #include "services/reasoning/events.h"
 
 namespace genesis::reasoning {
@@ -62,15 +63,19 @@ size_t ObjectEnd(absl::string_view text, size_t begin) {
 // {...} among prose. A bare top-level array is accepted as the list itself.
 std::optional<json> FindList(absl::string_view text, const std::string& key) {
   text = text.substr(0, std::min(text.size(), kMaxAnswerBytes));
-  auto try_parse = [&key](absl::string_view candidate) -> std::optional<json> {
+  // The list is moved out, never copied: nlohmann::json parses and destroys
+  // nested values without recursion, but copies them recursively, and an
+  // answer may nest arrays a hundred thousand deep.
+  auto try_parse = [&key](absl::string_view candidate) {
+    std::optional<json> list;
     json v = json::parse(candidate.begin(), candidate.end(), nullptr, /*allow_exceptions=*/false);
     if (v.is_object()) {
       auto it = v.find(key);
-      if (it != v.end() && it->is_array()) return *it;
+      if (it != v.end() && it->is_array()) list = std::move(*it);
     } else if (v.is_array()) {
-      return v;
+      list = std::move(v);
     }
-    return std::nullopt;
+    return list;
   };
   // Fenced blocks: ```json\n...\n``` (the language tag is optional).
   for (size_t open = text.find("```"); open != absl::string_view::npos;) {
@@ -99,10 +104,11 @@ absl::Status NoJson(const std::string& key, absl::string_view example) {
                                              "); ask again or add the ", key, " by hand"));
 }
 
+// Storable text (NUL becomes U+FFFD), cut to kMaxExplanationBytes.
 std::string ExplanationOf(const json& entry) {
   auto it = entry.find("explanation");
   if (it == entry.end() || !it->is_string()) return "";
-  return Cut(it->get<std::string>(), kMaxExplanationBytes);
+  return Cut(ToStorableText(it->get_ref<const std::string&>()), kMaxExplanationBytes);
 }
 
 // The bare id of a hypothesis of `c` named by `ref` ("h1", "H1" or
@@ -155,8 +161,9 @@ absl::StatusOr<HypothesisSuggestions> ParseHypothesisAnswer(absl::string_view te
       }
       s.prior = prior->get<double>();
     }
-    if (s.statement.empty() || s.statement.size() > kMaxStatementBytes || !std::isfinite(s.prior) ||
-        s.prior < 0 || !seen.insert(NormalizedStatement(s.statement)).second) {
+    if (s.statement.empty() || s.statement.size() > kMaxStatementBytes ||
+        !IsStorableText(s.statement) || !std::isfinite(s.prior) || s.prior < 0 ||
+        !seen.insert(NormalizedStatement(s.statement)).second) {
       ++out.dropped;
       continue;
     }
