@@ -7,7 +7,7 @@
 // (common/rpc/llm_router_client.h: the caller's deadline, request id and subject
 // are forwarded). It passes the `sensitive` flag (the router's rule P0 then
 // keeps the call on local models) and parses the model's text with the
-// Parse*Answer functions below. Nothing is ever written: the suggestions are
+// Parse*Answer functions of answers.h. Nothing is ever written: the suggestions are
 // only returned.
 //
 // Errors:
@@ -33,6 +33,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/rpc/llm_router_client.h"
+#include "services/reasoning/answers.h"
 #include "services/reasoning/suggestions.h"
 
 namespace genesis::reasoning {
@@ -49,22 +50,6 @@ struct RouterSuggestionOptions {
 // OK for "host:port" (host a name, an IPv4 address or a bracketed IPv6 one;
 // port 1-65535); INVALID_ARGUMENT saying what is wrong otherwise.
 [[nodiscard]] absl::Status ValidateRouterAddress(absl::string_view address);
-
-// The parsed answers. `text` is the model's whole answer: a JSON object
-// (alone, inside ``` fences, or among prose) of the form
-//   {"hypotheses": [{"statement": "...", "prior": 1.0, "explanation": "..."}]}
-//   {"ratings": [{"hypothesis": "h1", "likelihood": 0.7, "explanation": "..."},
-//                {"hypothesis": "h2", "rating": "INCONSISTENT_WEAK"}]}
-// Entries that are not valid (no statement, a prior < 0, a statement the case
-// already has or repeated; a hypothesis the case does not have or rated twice,
-// a likelihood outside [0, 1], an unknown rating, both or neither of
-// likelihood and rating) are left out and counted in `dropped`. At most `max`
-// hypotheses are returned (the surplus is not counted). UNAVAILABLE when the
-// text holds no such JSON object.
-[[nodiscard]] absl::StatusOr<HypothesisSuggestions> ParseHypothesisAnswer(absl::string_view text,
-                                                                          const Case& c, int max);
-[[nodiscard]] absl::StatusOr<RatingSuggestions> ParseRatingAnswer(absl::string_view text,
-                                                                  const Case& c);
 
 // The prompts (exposed for tests).
 [[nodiscard]] std::string HypothesesSystemPrompt(int max);

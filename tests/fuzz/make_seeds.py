@@ -308,6 +308,45 @@ write("catalog_query", [
     'q',
 ])
 
+# --- reasoning: a model's answers to the LLM assist prompts ------------------------------
+# First byte: 'r' ratings, a digit the hypotheses' max, anything else hypotheses (max 5).
+hyps = json.dumps({"hypotheses": [
+    {"statement": "A competitor's campaign", "prior": 0.5, "explanation": "same week"},
+    {"statement": "Tracking broke"}]})
+write("reasoning_answers", [
+    "h" + hyps,
+    "2Here are my suggestions:\n```json\n" + hyps + "\n```\nI hope this helps {really}.",
+    "hSure { here it is: {\"hypotheses\":[{\"statement\":\"A bug in {signup} form\"}]} -- done",
+    'h[{"statement":"Bare array"},"not an object",7,null]',
+    '1{"hypotheses":[{"statement":"  seasonality "},{"statement":"x","prior":-1},'
+    '{"statement":"y","prior":"high"},{"statement":42},{"prior":1},{"statement":"z","prior":1e999}]}',
+    'h{"hypotheses":[{"statement":"a\\u0000b"},{"statement":"ok","explanation":"x\\u0000y"}]}',
+    'h{"hypotheses":[{"statement":"\\ud83d\\ude00 \\u00e9","prior":1.7976931348623157e308,'
+    '"explanation":null}]}',
+    'h{"hypotheses":"none"}',
+    'h{"hypotheses":[[[[{"statement":[{"a":{}}]}]]]]}',
+    "h```json\n{\"hypotheses\": [\n```",
+    "hI cannot help with that.",
+    "r```\n" + json.dumps({"ratings": [
+        {"hypothesis": "h1", "likelihood": 0.9, "explanation": "same day"},
+        {"hypothesis": "cases/c1/hypotheses/h2", "rating": "inconsistent_weak"},
+        {"hypothesis": "H3", "rating": "ACH_RATING_NEUTRAL"}]}) + "\n```",
+    'rThe ratings: {"ratings":[{"hypothesis":"h1","likelihood":1.5},'
+    '{"hypothesis":"h1","likelihood":-0.1},{"hypothesis":"h1","likelihood":"0.5"},'
+    '{"hypothesis":"h9","likelihood":0.5},{"hypothesis":"cases/other/hypotheses/h1","likelihood":0.5},'
+    '{"hypothesis":"h1","likelihood":0.5,"rating":"NEUTRAL"},{"hypothesis":"h1"},'
+    '{"hypothesis":"h1","rating":"MAYBE"},{"likelihood":0.5},{"hypothesis":"h2","likelihood":0},'
+    '{"hypothesis":"h2","likelihood":1}]} Thanks.',
+    'r{"ratings":[{"hypothesis":"h1","likelihood":1e-320},{"hypothesis":" h2 ","likelihood":'
+    '18446744073709551616},{"hypothesis":"h3","rating":" consistent_strong "}]}',
+    'r{"ratings":[{"hypothesis":"h1","likelihood":NaN},{"hypothesis":"h2","likelihood":Infinity}]}',
+    'r[{"hypothesis":"h1","likelihood":0.5,"explanation":"' + "\u00e9" * 2100 + '"}]',
+    'r{"ratings":[]}',
+    'r{"ratings":{"h1":0.5}} {"ratings":[{"hypothesis":"h1","rating":"NEUTRAL"}]}',
+    b'r{"ratings":[{"hypothesis":"h1\xff","likelihood":0.5}]}',
+    'r',
+])
+
 # --- voice: audio ---------------------------------------------------------------------
 
 

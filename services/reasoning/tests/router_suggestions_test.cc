@@ -8,7 +8,9 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -179,6 +181,61 @@ TEST(ReasoningAssistParseTest, GarbageIsUnavailableWithAClearMessage) {
   auto r = ParseRatingAnswer(R"({"hypotheses":[{"statement":"x"}]})", TwoHypotheses());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(r.status().message(), HasSubstr("\"ratings\""));
+}
+
+TEST(ReasoningAssistParseTest, StatementsThatCannotBeStoredAreDropped) {
+  // "\u0000" is valid JSON, but CreateHypothesis refuses a statement with NUL;
+  // an explanation keeps its text with U+FFFD in place of the NUL.
+  auto r = ParseHypothesisAnswer(
+      R"({"hypotheses":[{"statement":"Tracking\u0000 broke"},
+                        {"statement":"A competitor","explanation":"same\u0000week"}]})",
+      TwoHypotheses(), 5);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Statements(*r), ElementsAre("A competitor"));
+  EXPECT_EQ(r->suggestions[0].explanation, "same\xEF\xBF\xBDweek");
+  EXPECT_EQ(r->dropped, 1);
+
+  auto ratings = ParseRatingAnswer(
+      R"({"ratings":[{"hypothesis":"h1","likelihood":0.5,"explanation":"\u0000"}]})",
+      TwoHypotheses());
+  ASSERT_TRUE(ratings.ok()) << ratings.status();
+  ASSERT_EQ(ratings->suggestions.size(), 1u);
+  EXPECT_EQ(ratings->suggestions[0].explanation, "\xEF\xBF\xBD");
+}
+
+// Runs `f` on a thread with a 1 MiB stack, as small as a server's worker
+// thread may have.
+void OnSmallStack(std::function<void()> f) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1 << 20);
+  pthread_t thread;
+  auto run = [](void* p) -> void* {
+    (*static_cast<std::function<void()>*>(p))();
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&thread, &attr, run, &f), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+TEST(ReasoningAssistParseTest, DeeplyNestedJunkInTheListIsDropped) {
+  // 100,000 nested arrays (200 KB, under the answer limit): the list used to be
+  // copied out of the parsed answer, a recursion as deep as the nesting that
+  // overflowed the stack.
+  const int depth = 100000;
+  const std::string junk = absl::StrCat(std::string(depth, '['), std::string(depth, ']'));
+  OnSmallStack([&] {
+    auto r = ParseHypothesisAnswer(
+        absl::StrCat(R"({"hypotheses":[{"statement":"Tracking broke"},)", junk, "]}"),
+        TwoHypotheses(), 5);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_THAT(Statements(*r), ElementsAre("Tracking broke"));
+    EXPECT_EQ(r->dropped, 1);
+    auto ratings = ParseRatingAnswer(absl::StrCat("[", junk, "]"), TwoHypotheses());
+    ASSERT_TRUE(ratings.ok()) << ratings.status();
+    EXPECT_EQ(ratings->dropped, 1);
+  });
 }
 
 TEST(ReasoningAssistParseTest, EmptyListIsOk) {
