@@ -17,6 +17,7 @@ scripts/build.sh # builds Release unless GENESIS_BUILD_TYPE says otherwise
 
 STATE="$ROOT/.genesis/test"
 # Two test runs would share and then delete each other's servers.
+mkdir -p "$ROOT/.genesis"
 exec 9>"$ROOT/.genesis/test.lock"
 flock -n 9 || { echo "test: another scripts/test.sh is running" >&2; exit 1; }
 
