@@ -3,7 +3,8 @@
 # from Debian's golang-github-gogo-googleapis-dev, not from a registry).
 #
 #   scripts/buf.sh lint                 lint proto/genesis with proto/buf.yaml
-#   scripts/buf.sh breaking [GIT_REF]   wire/source compatibility against GIT_REF (default origin/main, else HEAD~1)
+#   scripts/buf.sh breaking [GIT_REF]   wire/source compatibility against GIT_REF (default: the latest
+#                                       release tag v*, else HEAD~1 — the previous commit of main)
 #   scripts/buf.sh image OUT.binpb      write a descriptor set of proto/ (with imports)
 set -euo pipefail
 
@@ -29,7 +30,11 @@ case "$cmd" in
   breaking)
     ref="${2:-}"
     if [ -z "$ref" ]; then
-      if git -C "$ROOT" rev-parse -q --verify origin/main >/dev/null; then ref=origin/main; else ref=HEAD~1; fi
+      ref="$(git -C "$ROOT" describe --tags --abbrev=0 --match 'v[0-9]*' 2>/dev/null || true)"
+      if [ -z "$ref" ]; then
+        git -C "$ROOT" rev-parse -q --verify HEAD~1 >/dev/null || { echo "buf breaking: no release tag and no previous commit; nothing to compare"; exit 0; }
+        ref=HEAD~1
+      fi
     fi
     tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
     mkdir -p "$tmp/old"
