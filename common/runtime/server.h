@@ -41,6 +41,11 @@
 
 namespace genesis {
 
+// Clients may ping a ServiceHost's connections this often (keepalive) or more
+// seldom; more often and the server answers GOAWAY (too_many_pings). Mesh
+// channels (common/rpc/mesh_channel.h) ping every 20 s.
+inline constexpr absl::Duration kMinClientPingInterval = absl::Seconds(10);
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int grpc_port = 0;     // 0 picks a free port
