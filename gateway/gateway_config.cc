@@ -43,7 +43,8 @@ DEFINE_string(backend, "",
               "Comma-separated <package.Service>=<host>:<port>[|<host>:<port>...] entries, e.g. "
               "genesis.catalog.v1.CatalogService=127.0.0.1:50051|127.0.0.1:50052 (several "
               "addresses: round-robin per call, GET retried once on the next address after "
-              "UNAVAILABLE). A service not listed uses "
+              "UNAVAILABLE; one dns:///host:port address is balanced per call over every "
+              "address the name resolves to). A service not listed uses "
               "GENESIS_<NAME>_ADDR (genesis.<name>.v1.*), as scripts/run.sh exports.");
 DEFINE_string(descriptor_set, GENESIS_DEFAULT_DESCRIPTOR_SET,
               "FileDescriptorSet (protoc --include_imports) with the services and their "

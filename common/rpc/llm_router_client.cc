@@ -1,8 +1,6 @@
 #include "common/rpc/llm_router_client.h"
 
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/support/channel_arguments.h>
 
 #include <algorithm>
 
@@ -10,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/status.h"
+#include "common/rpc/mesh_channel.h"
 #include "common/runtime/logging.h"
 
 namespace genesis {
@@ -69,10 +68,9 @@ absl::StatusOr<llm::CompleteResponse> GrpcLlmRouterClient::Complete(llm::Complet
 std::unique_ptr<LlmRouterClient> MakeLlmRouterClient(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
     LlmRouterClientOptions options) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options.max_reconnect_backoff)));
-  auto channel = grpc::CreateCustomChannel(address, std::move(credentials), args);
+  MeshChannelOptions mesh;
+  mesh.max_reconnect_backoff = options.max_reconnect_backoff;
+  auto channel = MakeMeshChannel(address, std::move(credentials), mesh);
   return std::make_unique<GrpcLlmRouterClient>(llm::LlmRouterService::NewStub(channel), options);
 }
 

@@ -72,9 +72,11 @@ class GrpcLlmRouterClient final : public LlmRouterClient {
   const LlmRouterClientOptions options_;
 };
 
-// Over a channel to `address` (host:port) with `credentials`, which main()
-// builds with MeshChannelCredentials(tls) (common/rpc/tls.h). The channel
-// connects lazily: an unreachable router shows up as UNAVAILABLE per call.
+// Over a mesh channel (common/rpc/mesh_channel.h: round_robin over every
+// address of `address`, e.g. dns:///llm-router:50051, keepalive) with
+// `credentials`, which main() builds with MeshChannelCredentials(tls)
+// (common/rpc/tls.h). The channel connects lazily: an unreachable router
+// shows up as UNAVAILABLE per call.
 [[nodiscard]] std::unique_ptr<LlmRouterClient> MakeLlmRouterClient(
     const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
     LlmRouterClientOptions options = {});

@@ -46,6 +46,11 @@ void ServiceHost::AddDependencyProbe(std::string name, std::function<absl::Statu
   probes_.push_back(std::move(p));
 }
 
+void ServiceHost::SetReadinessGate(std::function<absl::Status()> gate, absl::Duration period) {
+  gate_ = std::move(gate);
+  gate_period_ = period;
+}
+
 void ServiceHost::WatchWorkers(const WorkerPool* pool, absl::Duration stall_limit) {
   watched_pools_.push_back({pool, stall_limit});
 }
@@ -84,7 +89,8 @@ absl::Status ServiceHost::Start() {
       static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive_timeout)));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   // Let clients ping as often as every 10 s without being told to go away.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(kMinClientPingInterval)));
   for (auto& [service, name] : services_) builder.RegisterService(service);
   server_ = builder.BuildAndStart();
   if (!server_ || grpc_port_ == 0) {
@@ -101,8 +107,10 @@ absl::Status ServiceHost::Start() {
     }
     ops_ = std::move(*ops);
   }
-  // Serving from here on, whatever the dependencies say (see server.h).
-  SetServing(true);
+  // Serving from here on, whatever the dependencies say (see server.h), once
+  // the gate (if any) has passed.
+  SetServing(!gate_);
+  if (gate_) gate_thread_ = std::thread([this] { GateLoop(); });
   if (!probes_.empty()) {
     RunProbes();
     probe_thread_ = std::thread([this] { ProbeLoop(); });
@@ -158,6 +166,24 @@ void ServiceHost::ProbeLoop() {
   }
 }
 
+void ServiceHost::GateLoop() {
+  std::string last;
+  while (true) {
+    absl::Status st = gate_();
+    std::unique_lock<std::mutex> lock(mu_);
+    // Under mu_, so a shutdown that began meanwhile is never undone.
+    if (shutdown_requested_) return;
+    if (st.ok()) return SetServing(true);
+    if (st.message() != last) {
+      last = std::string(st.message());
+      Logger("server")->warn("{}", last);
+    }
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(gate_period_),
+                 [this] { return shutdown_requested_; });
+    if (shutdown_requested_) return;
+  }
+}
+
 void ServiceHost::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return shutdown_requested_; });
@@ -188,6 +214,7 @@ void ServiceHost::Shutdown() {
     if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
   }
   if (probe_thread_.joinable()) probe_thread_.join();
+  if (gate_thread_.joinable()) gate_thread_.join();
   if (server_) {
     auto log = Logger("server");
     if (options_.drain_delay > absl::ZeroDuration()) {

@@ -7,7 +7,9 @@
 //
 // Readiness ("send me traffic": gRPC health SERVING, /readyz 200) is false
 // only while the service cannot take calls at all: before Start() (migrations
-// run before it), and from the moment a shutdown begins (SIGTERM: readiness
+// run before it), until a readiness gate has passed (SetReadinessGate: a
+// schema older than the code, see service_runtime.h), and from the moment a
+// shutdown begins (SIGTERM: readiness
 // goes NOT_SERVING first, calls are still taken for `drain_delay` so load
 // balancers can notice, then the server stops accepting and drains calls in
 // flight for `shutdown_grace`). An outage of a dependency the service handles
@@ -41,6 +43,11 @@
 
 namespace genesis {
 
+// Clients may ping a ServiceHost's connections this often (keepalive) or more
+// seldom; more often and the server answers GOAWAY (too_many_pings). Mesh
+// channels (common/rpc/mesh_channel.h) ping every 20 s.
+inline constexpr absl::Duration kMinClientPingInterval = absl::Seconds(10);
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int grpc_port = 0;     // 0 picks a free port
@@ -72,6 +79,13 @@ class ServiceHost {
   // genesis_dependency_up{dependency=name} and logged when it changes; it
   // does not change readiness (see above). Before Start().
   void AddDependencyProbe(std::string name, std::function<absl::Status()> probe);
+  // Readiness waits for `gate`: from Start() health is NOT_SERVING and
+  // /readyz 503 until `gate` returns OK. It is run on its own thread at
+  // Start() and then every `period` until it passes once (not after); each
+  // new failure message is logged (warning, logger "server"). Unlike a
+  // dependency probe it is for what makes this process unfit to serve at all
+  // (its code needs a newer schema). Before Start().
+  void SetReadinessGate(std::function<absl::Status()> gate, absl::Duration period);
   // Liveness: /healthz answers 503 while `pool` has had tasks queued but
   // taken none for `stall_limit`. `pool` must outlive the host. Before Start().
   void WatchWorkers(const WorkerPool* pool, absl::Duration stall_limit);
@@ -98,6 +112,7 @@ class ServiceHost {
 
  private:
   void ProbeLoop();
+  void GateLoop();
   void RunProbes();
   void SetServing(bool serving);
 
@@ -126,6 +141,9 @@ class ServiceHost {
   bool shutdown_requested_ = false;
   bool shut_down_ = false;
   std::thread probe_thread_;
+  std::function<absl::Status()> gate_;
+  absl::Duration gate_period_;
+  std::thread gate_thread_;
   Gauge* ready_gauge_ = nullptr;
 };
 

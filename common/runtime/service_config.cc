@@ -3,8 +3,12 @@
 #include <gflags/gflags.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <memory>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/rpc/tls.h"
 #include "common/runtime/server_flags.h"
 
@@ -130,6 +134,29 @@ std::optional<int> MigrateForMain(const ServiceConfig& config, const std::string
   log->info("schema {} up to date ({} migration(s) applied now)", schema, applied);
   if (config.migrate_only) return 0;
   return std::nullopt;
+}
+
+std::function<absl::Status()> SchemaGateForMain(PgPool* pool, const std::string& schema,
+                                                int needed) {
+  auto warned_newer = std::make_shared<std::atomic<bool>>(false);
+  return [pool, schema, needed, warned_newer]() -> absl::Status {
+    int version = 0;
+    absl::Status st =
+        CheckSchemaCurrent(*pool, schema, needed, absl::Now() + absl::Seconds(2), &version);
+    if (st.ok()) {
+      if (version > needed && !warned_newer->exchange(true)) {
+        Logger(schema)->warn(
+            "schema {} is at version {}, newer than this build's {}: serving (this replica is "
+            "older than the last migration)",
+            schema, version, needed);
+      }
+      return st;
+    }
+    if (st.code() == absl::StatusCode::kFailedPrecondition) return st;
+    return absl::Status(
+        st.code(), absl::StrCat("the version of schema ", schema, " cannot be read (", st.message(),
+                                "): not ready until it can be checked"));
+  };
 }
 
 int ServeForMain(ServiceHost* host, const ServiceConfig& config, std::string_view program,

@@ -4,6 +4,7 @@
 // Service-specific flags live in that service's main.cc.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,9 @@ struct ServiceConfig {
   bool migrate_only = false;  // apply migrations and exit
   // How long start-up waits for PostgreSQL to accept connections (--db_wait_s).
   absl::Duration db_wait = absl::Seconds(60);
+  // Without --migrate: how often a schema older than the code is checked
+  // again while the service stays unready (SchemaGateForMain).
+  absl::Duration schema_check_period = absl::Seconds(5);
   // Whose forwarded caller identity every dispatcher reads (call_path.h):
   // --gateway_secret and, with mTLS, --tls_trusted_peers.
   IdentityTrust identity;
@@ -55,6 +59,17 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
 // nullopt to go on starting.
 std::optional<int> MigrateForMain(const ServiceConfig& config, const std::string& schema,
                                   std::vector<Migration> migrations);
+
+// The readiness gate (ServiceHost::SetReadinessGate) of a service that did
+// not migrate at start: OK once `schema` is at version `needed` or newer
+// (CheckSchemaCurrent over `pool`, 2 s per check). Its failures are the
+// messages the host logs: "schema catalog is at version 3, this build needs
+// 5: not ready until migrations are applied (run with --migrate or
+// --migrate_only)", or that the version cannot be read. A schema newer than
+// the code passes with one warning line (a replica older than the last
+// migration serves on). `pool` must outlive the gate.
+std::function<absl::Status()> SchemaGateForMain(PgPool* pool, const std::string& schema,
+                                                int needed);
 
 // main()'s serving step: SIGINT/SIGTERM handlers, Start(), the line
 // "<program> grpc=HOST:PORT metrics=HOST:PORT[ <extra>]" on stdout (what

@@ -33,12 +33,21 @@ std::optional<int> ServiceRuntime::Init() {
   errors_.ExitIfAny();
   InitLogging(config_.log_format, config_.log_level);
   log_ = Logger(spec_.name);
-  if (auto code = MigrateForMain(config_, spec_.name,
-                                 spec_.migrations ? spec_.migrations() : std::vector<Migration>{});
-      code.has_value()) {
+  std::vector<Migration> migrations =
+      spec_.migrations ? spec_.migrations() : std::vector<Migration>{};
+  const int needed = LatestMigrationVersion(migrations);
+  if (auto code = MigrateForMain(config_, spec_.name, std::move(migrations)); code.has_value()) {
     return code;
   }
   pool_ = std::make_unique<PgPool>(config_.pg, &registry_);
+  if (needed > 0) {
+    auto gate = SchemaGateForMain(pool_.get(), spec_.name, needed);
+    if (config_.migrate) {
+      (void)gate();  // current by now; only a newer schema is worth a line
+    } else {
+      schema_gate_ = std::move(gate);
+    }
+  }
   if (!config_.redis.url.empty()) {
     if (spec_.uses_redis) {
       auto client = RedisClient::Create(config_.redis, &registry_);
@@ -103,6 +112,7 @@ int ServiceRuntime::Serve(std::string_view extra) {
     }
     for (auto& [name, probe] : probes_) host.AddDependencyProbe(name, probe);
     host.WatchWorkers(workers_.get(), config_.liveness_stall);
+    if (schema_gate_) host.SetReadinessGate(schema_gate_, config_.schema_check_period);
     for (auto& loop : loops_) loop.Start();
     code = ServeForMain(&host, config_, program_, extra);
     for (auto& loop : loops_) loop.Stop();

@@ -13,7 +13,9 @@
 //    registers its gRPC services on Dispatcher()/StreamDispatcher())
 //   -> workers            AddLoop(): background loops (common/runtime/worker_loop.h)
 //   -> serve              Serve(): the ServiceHost (health, reflection, the
-//                         metrics port, readiness and liveness as in server.h,
+//                         metrics port, readiness and liveness as in server.h
+//                         — without --migrate, readiness also waits for the
+//                         schema: see "Schema readiness" below —
 //                         a "postgres" dependency probe and a "redis" one when
 //                         a client exists), the start-up line, until SIGTERM or
 //                         SIGINT
@@ -31,6 +33,20 @@
 //     rt.AddService(&service, "genesis.catalog.v1.CatalogService");
 //     return rt.Serve();
 //   }
+//
+// Schema readiness. With --migrate (the default) Init() applies the
+// migrations under an advisory lock (replicas starting together are
+// serialised) and a schema newer than the code is logged as a warning.
+// Without it (a release Job or another replica migrates), a replica whose
+// schema is OLDER than its code (the highest version in
+// <schema>.schema_migrations below the highest compiled in) serves nothing:
+// gRPC health stays NOT_SERVING and /readyz 503, with the line "schema
+// catalog is at version 3, this build needs 5: not ready until migrations are
+// applied (run with --migrate or --migrate_only)", and the schema is checked
+// again every config().schema_check_period (5 s) until it is current; then
+// the replica becomes ready. A schema that cannot be read (database down at
+// start) keeps it unready the same way. A NEWER schema (a rolled-back
+// replica) serves, with a warning line (SchemaGateForMain, service_config.h).
 //
 // Objects the main() builds after the runtime are destroyed before it, so the
 // pool, the Redis client and the registry outlive the logic that uses them.
@@ -141,6 +157,8 @@ class ServiceRuntime {
   std::vector<std::pair<std::string, std::function<absl::Status()>>> probes_;
   std::deque<WorkerLoop> loops_;
   std::vector<std::function<void()>> on_stop_;
+  // Without --migrate: what readiness waits for (SchemaGateForMain); null otherwise.
+  std::function<absl::Status()> schema_gate_;
 };
 
 }  // namespace genesis

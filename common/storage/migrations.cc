@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/base/status.h"
 #include "common/runtime/logging.h"
 #include "common/storage/pg_pool.h"
 
@@ -126,6 +127,29 @@ absl::Status ApplyMigrationsWhenReachable(const std::string& dsn, const std::str
     absl::SleepFor(std::min(pause, left));
     pause = std::min(pause * 2, absl::Seconds(5));
   }
+int LatestMigrationVersion(const std::vector<Migration>& migrations) {
+  int latest = 0;
+  for (const auto& m : migrations) latest = std::max(latest, m.version);
+  return latest;
+}
+
+absl::StatusOr<int> SchemaVersion(PgPool& pool, const std::string& schema, absl::Time deadline) {
+  return pool.ReadOnly(deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<int> {
+    const std::string table = tx.quote_name(schema) + ".schema_migrations";
+    // to_regclass: NULL (not an error) while the schema or table is missing.
+    if (tx.exec_params1("SELECT to_regclass($1) IS NULL", table)[0].as<bool>()) return 0;
+    return tx.exec1("SELECT coalesce(max(version), 0) FROM " + table)[0].as<int>();
+  });
+}
+
+absl::Status CheckSchemaCurrent(PgPool& pool, const std::string& schema, int needed,
+                                absl::Time deadline, int* version) {
+  GENESIS_ASSIGN_OR_RETURN(const int at, SchemaVersion(pool, schema, deadline));
+  if (version != nullptr) *version = at;
+  if (at >= needed) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "schema ", schema, " is at version ", at, ", this build needs ", needed,
+      ": not ready until migrations are applied (run with --migrate or --migrate_only)"));
 }
 
 }  // namespace genesis

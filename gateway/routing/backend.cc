@@ -1,14 +1,13 @@
 #include "gateway/routing/backend.h"
 
-#include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/channel_arguments.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/rpc/mesh_channel.h"
 #include "common/rpc/tls.h"
 #include "grpc/health/v1/health.pb.h"
 
@@ -93,12 +92,9 @@ std::shared_ptr<StreamCall> GrpcBackend::CallStream(const std::string& grpc_path
 
 GrpcBackend::GrpcBackend(const std::string& address, int max_request_bytes, int max_response_bytes,
                          std::shared_ptr<grpc::ChannelCredentials> credentials)
-    : channel_([&] {
-        grpc::ChannelArguments args;
-        args.SetMaxReceiveMessageSize(max_response_bytes);
-        args.SetMaxSendMessageSize(max_request_bytes);
-        return grpc::CreateCustomChannel(address, std::move(credentials), args);
-      }()),
+    : channel_(MakeMeshChannel(address, std::move(credentials),
+                               {.max_receive_message_bytes = max_response_bytes,
+                                .max_send_message_bytes = max_request_bytes})),
       stub_(channel_) {}
 
 void GrpcBackend::Call(const std::string& grpc_path, std::string request, absl::Time deadline,

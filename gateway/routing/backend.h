@@ -68,12 +68,15 @@ class Backend {
                            std::function<void(bool)> done) = 0;
 };
 
-// A Backend over one HTTP/2 channel with grpc::GenericStub.
+// A Backend over one gRPC channel with grpc::GenericStub: a mesh channel
+// (common/rpc/mesh_channel.h), so an address with several replicas
+// (dns:///catalog:50051, ipv4:10.0.0.5:50051,10.0.0.6:50051) is balanced per
+// call over all of them (round_robin), failed ones skipped.
 class GrpcBackend : public Backend {
  public:
-  // `max_request_bytes` bounds what is sent to the backend, `max_response_bytes` what is
-  // accepted from it (a voice answer of 5,000 characters is over 16 MB of audio);
-  // `credentials`: MeshChannelCredentials (common/rpc/tls.h).
+  // `address`: a gRPC target (mesh_channel.h). `max_request_bytes` bounds what is sent to the
+  // backend, `max_response_bytes` what is accepted from it (a voice answer of 5,000 characters is
+  // over 16 MB of audio); `credentials`: MeshChannelCredentials (common/rpc/tls.h).
   GrpcBackend(const std::string& address, int max_request_bytes, int max_response_bytes,
               std::shared_ptr<grpc::ChannelCredentials> credentials);
   void Call(const std::string& grpc_path, std::string request, absl::Time deadline,

@@ -16,7 +16,9 @@
 #include "services/bot_manager/pg_store.h"
 #include "services/bot_manager/router_client.h"
 
-DEFINE_string(llm_router_address, "", "host:port of genesis-llm-router (required).");
+DEFINE_string(llm_router_address, "",
+              "gRPC target of genesis-llm-router (required; host:port, dns:///host:port: calls "
+              "balanced over every address).");
 DEFINE_int32(reply_timeout_s, 30, "Longest wait for the router's answer, in seconds.");
 DEFINE_string(whatsapp_base_url, "https://graph.facebook.com",
               "Base URL of the WhatsApp Cloud (Graph) API; the channel simulator's in tests.");

@@ -10,7 +10,8 @@
 #include "services/reasoning/suggestions.h"
 
 DEFINE_string(llm_router_address, "",
-              "host:port of genesis-llm-router for LLM assist (SuggestHypotheses/SuggestRatings "
+              "gRPC target of genesis-llm-router (host:port, dns:///host:port: calls balanced over "
+              "every address) for LLM assist (SuggestHypotheses/SuggestRatings "
               "call its Complete with task \"reasoning\"); empty: LLM assist is not configured "
               "and those RPCs answer FAILED_PRECONDITION.");
 DEFINE_int32(llm_timeout_ms, 60000,

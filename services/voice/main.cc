@@ -38,7 +38,8 @@ DEFINE_int32(wyoming_listen_port, 10300,
              "picks a free port.");
 DEFINE_string(wyoming_listen_host, "127.0.0.1", "Address the Wyoming facade listens on.");
 DEFINE_string(llm_router_address, "",
-              "host:port of genesis-llm-router; empty: Converse answers FAILED_PRECONDITION.");
+              "gRPC target of genesis-llm-router (host:port, dns:///host:port: calls balanced over "
+              "every address); empty: Converse answers FAILED_PRECONDITION.");
 DEFINE_int32(llm_timeout_s, 30, "Longest wait for the LLM router in a Converse turn.");
 DEFINE_int32(llm_max_tokens, 256, "Most tokens of a spoken answer.");
 DEFINE_int32(max_audio_seconds, 60, "Longest audio accepted, in seconds.");
