@@ -12,6 +12,7 @@
 #   (else under $GENESIS_BUILD_DIR); node, npm; openapi-typescript, openapi-fetch and
 #   typescript in .genesis/tools (scripts/install-deps.sh; npm's cache then has openapi-fetch).
 # Exits 77 (skipped) when the servers or tools are missing, 1 when a check fails.
+# shellcheck disable=SC2016  # bash -c scripts: their $1 is meant literally
 set -euo pipefail
 
 # shellcheck source=lib.sh

@@ -46,7 +46,7 @@ e2e_start GW gateway 's/^genesis-gateway http=\([0-9.]*:[0-9]*\) .*$/http:\/\/\1
 pass "catalog at $CATALOG_ADDR, gateway at $GW"
 
 # The page and its files, without credentials.
-HDRS="$(curl -s --max-time 10 -D - -o "$WORK/docs.html" "$GW/docs" | tr -d '\r' | tr 'A-Z' 'a-z')"
+HDRS="$(curl -s --max-time 10 -D - -o "$WORK/docs.html" "$GW/docs" | tr -d '\r' | tr '[:upper:]' '[:lower:]')"
 check "GET /docs is 200 without credentials" grep -q '^http/1.1 200' <<<"$HDRS"
 check "... text/html" grep -q '^content-type: text/html' <<<"$HDRS"
 check "... with a Content-Security-Policy allowing only the gateway's own scripts" \
