@@ -41,6 +41,11 @@ else
   fail "--print_openapi writes the document the live gateway serves, byte for byte" \
     "$(diff <(jq -S . "$WORK/live.json") <(jq -S . "$WORK/generated.json") | head -20)"
 fi
+BUILT="$(dirname "$GATEWAY_BIN")/openapi.json"
+if [ -f "$BUILT" ]; then
+  check "the build's gateway/openapi.json is the document the live gateway serves" \
+    cmp -s "$WORK/live.json" "$BUILT"
+fi
 # Another server URL changes only the servers.
 env "${ENV_UNSET[@]}" "$GATEWAY_BIN" "${flags[@]}" --print_openapi \
   --openapi_server_url=https://api.example.org >"$WORK/proxied.json" 2>/dev/null
