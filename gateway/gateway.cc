@@ -142,10 +142,24 @@ absl::StatusOr<absl::Duration> RequestTimeout(const std::map<std::string, std::s
   return std::min(timeout, max);
 }
 
+OpenApiOptions OpenApiOptionsFor(const GatewayOptions& options, bool auth, bool rate_limits) {
+  OpenApiOptions o;
+  o.server_url = options.openapi_server_url;
+  o.auth = auth;
+  o.public_services = options.security.public_services;
+  o.rate_limits = rate_limits;
+  o.openai = options.openai.enabled;
+  o.docs_page = options.docs;
+  return o;
+}
+
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<Transcoder> transcoder, RouteTable routes,
                  std::map<std::string, Backend*> backends, const MetricsRegistry* registry,
                  GatewayMetrics metrics)
-    : options_(std::move(options)), registry_(registry), metrics_(metrics) {
+    : options_(std::move(options)),
+      docs_csp_(DocsContentSecurityPolicy(OriginOf(options_.openapi_server_url))),
+      registry_(registry),
+      metrics_(metrics) {
   if (options_.security.rbac != nullptr) {
     rbac_ = std::shared_ptr<const Rbac>(options_.security.rbac, [](const Rbac*) {});
   }
@@ -158,9 +172,9 @@ void Gateway::Swap(std::unique_ptr<Transcoder> transcoder, RouteTable routes,
   next->transcoder = std::move(transcoder);
   next->routes = std::move(routes);
   next->backends = std::move(backends);
-  next->openapi =
-      BuildOpenApi(next->routes, {.auth = options_.security.authenticator != nullptr,
-                                  .public_services = options_.security.public_services});
+  next->openapi = BuildOpenApi(
+      next->routes, OpenApiOptionsFor(options_, options_.security.authenticator != nullptr,
+                                      options_.security.rate_limiter != nullptr));
   std::lock_guard lock(mu_);
   snapshot_ = std::move(next);
 }
@@ -271,6 +285,23 @@ Gateway::Outcome Gateway::ServeLocally(Exchange& ex) const {
       r.status = ready() ? 200 : 503;
       r.body = ready() ? "ready\n" : "not ready: draining\n";
     }
+    return r;
+  }
+  if (request.method == "GET" && options_.docs &&
+      (path == "/docs" || absl::StartsWith(path, "/docs/"))) {
+    ex.label = "/docs";
+    const DocsPage* page = options_.docs_page.get();
+    auto file = page != nullptr ? page->find(path) : DocsPage::const_iterator();
+    if (page == nullptr || file == page->end()) {
+      return ErrorResponse(
+          MakeStatus(page == nullptr ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::NOT_FOUND,
+                     page == nullptr ? "the reference page's files are not installed (--docs_dir)"
+                                     : absl::StrCat("no such file: ", path)));
+    }
+    HttpResponse r;
+    r.content_type = file->second.content_type;
+    r.body = file->second.body;
+    r.headers.emplace_back("content-security-policy", docs_csp_);
     return r;
   }
   return std::nullopt;

@@ -23,6 +23,8 @@
 #include "gateway/auth/auth.h"
 #include "gateway/auth/rate_limit.h"
 #include "gateway/auth/rbac.h"
+#include "gateway/docs/docs_page.h"
+#include "gateway/docs/openapi.h"
 #include "gateway/http/streaming.h"
 #include "gateway/routing/backend.h"
 #include "gateway/routing/http_rules.h"
@@ -110,7 +112,18 @@ struct GatewayOptions {
   // Lower-case names of inbound headers copied to the backend call's metadata.
   std::vector<std::string> forward_headers = DefaultForwardHeaders();
   OpenAiOptions openai;
+  // servers[0].url of /openapi.json (--openapi_server_url).
+  std::string openapi_server_url = "/";
+  // GET /docs, the API reference page (--docs_dir; empty: no page). Its files
+  // are loaded once at start; null while they could not be (503).
+  bool docs = true;
+  std::shared_ptr<const DocsPage> docs_page;
 };
+
+// What /openapi.json documents for these options: `auth` and `rate_limits` say
+// whether an authenticator and a rate limiter are in place. The gateway and
+// `genesis-gateway --print_openapi` both use it, so the two documents are the same.
+OpenApiOptions OpenApiOptionsFor(const GatewayOptions& options, bool auth, bool rate_limits);
 
 // What the gateway routes with, replaced as a whole (Gateway::Swap): the
 // descriptors, the routes built from them, the backends of their services and
@@ -249,6 +262,7 @@ class Gateway {
   [[nodiscard]] std::shared_ptr<const Rbac> rbac() const;
 
   const GatewayOptions options_;
+  const std::string docs_csp_;  // the /docs page's Content-Security-Policy
   const MetricsRegistry* registry_;
   GatewayMetrics metrics_;
   mutable std::mutex mu_;

@@ -120,6 +120,15 @@ DEFINE_bool(openai, true,
             "Serve the OpenAI-compatible front door (POST /v1/chat/completions, GET /v1/models) "
             "onto genesis.llmrouter.v1.LlmRouterService; it takes precedence over transcoded "
             "routes with the same path.");
+DEFINE_string(openapi_server_url, "/",
+              "servers[0].url of /openapi.json: \"/\" (the host that served the document), or "
+              "the public URL when the gateway sits behind a proxy (https://api.example.com).");
+DEFINE_string(docs_dir, GENESIS_DEFAULT_DOCS_DIR,
+              "The files of the /docs API reference page (index.html, docs.js and Swagger UI's "
+              "swagger-ui-bundle.js and swagger-ui.css; the build copies them); empty: no /docs.");
+DEFINE_bool(print_openapi, false,
+            "Print the /openapi.json this configuration serves on stdout and exit (reads only "
+            "the descriptors; needs no credentials, backends, PostgreSQL or Redis).");
 DEFINE_string(cors_origins, "",
               "Comma-separated origins allowed by CORS (\"*\" = any); empty: CORS off.");
 
@@ -238,7 +247,8 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
     } else {
       errors.Add("rbac_config", std::string(loaded.status().message()));
     }
-    if (config.jwt.hs256_secret.empty() && FLAGS_jwks_file.empty() && FLAGS_pg_dsn.empty()) {
+    if (config.jwt.hs256_secret.empty() && FLAGS_jwks_file.empty() && FLAGS_pg_dsn.empty() &&
+        !FLAGS_print_openapi) {
       errors.Add("auth",
                  "on, but no credential can be checked: set --jwt_hs256_secret(_file), "
                  "--jwks_file or --pg_dsn (API keys), or --auth=off");
@@ -302,6 +312,17 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
   options.security.cors_origins = absl::StrSplit(FLAGS_cors_origins, ',', absl::SkipWhitespace());
   options.forward_headers = std::move(forward_headers);
   options.openai.enabled = FLAGS_openai;
+  options.openapi_server_url = FLAGS_openapi_server_url;
+  if (!(absl::StartsWith(FLAGS_openapi_server_url, "/") ||
+        !OriginOf(FLAGS_openapi_server_url).empty()) ||
+      FLAGS_openapi_server_url.find_first_of(" ;,\"'\r\n\t") != std::string::npos) {
+    errors.Add("openapi_server_url",
+               absl::StrCat("'", FLAGS_openapi_server_url,
+                            "' is neither a path (/, /api) nor an http(s):// URL"));
+  }
+  options.docs = !FLAGS_docs_dir.empty();
+  config.docs_dir = FLAGS_docs_dir;
+  config.print_openapi = FLAGS_print_openapi;
   options.default_timeout = absl::Milliseconds(FLAGS_default_timeout_ms);
   options.max_timeout = absl::Milliseconds(FLAGS_max_call_deadline_ms);
 

@@ -34,7 +34,9 @@ struct GatewayConfig {
   // rules and rate limiter are objects the wiring creates and points to.
   GatewayOptions gateway;
 
-  bool auth = true;  // --auth=on
+  bool print_openapi = false;  // --print_openapi: print the document, serve nothing
+  std::string docs_dir;        // --docs_dir: the /docs page's files (empty: no page)
+  bool auth = true;            // --auth=on
   JwtOptions jwt;
   std::string jwks_file;     // re-read on SIGHUP and when its mtime changes
   Jwks jwks;                 // loaded from jwks_file

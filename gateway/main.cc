@@ -181,6 +181,13 @@ int Run(const GatewayConfig& config) {
   }
   for (const auto& w : built->warnings) log->warn("{}", w);
   for (const auto& n : built->notes) log->info("{}", n);
+  if (config.print_openapi) {  // the document the gateway would serve, byte for byte
+    std::string doc = BuildOpenApi(
+        built->routes, OpenApiOptionsFor(config.gateway, config.auth, config.rate_limits));
+    std::fwrite(doc.data(), 1, doc.size(), stdout);
+    std::fflush(stdout);
+    return 0;
+  }
 
   // Block the stop signals before any thread starts; they are waited for below.
   sigset_t signals;
@@ -191,6 +198,18 @@ int Run(const GatewayConfig& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   MetricsRegistry registry;
+  GatewayOptions options = config.gateway;
+  if (options.docs) {
+    auto page = LoadDocsPage(config.docs_dir);
+    if (page.ok()) {
+      options.docs_page = std::make_shared<const DocsPage>(std::move(*page));
+    } else {
+      log->warn(
+          "--docs_dir: {}; /docs answers 503 (scripts/install-deps.sh installs "
+          "swagger-ui-dist, the build copies it)",
+          page.status().message());
+    }
+  }
   auto auth = StartAuth(config, &registry);
   if (!auth.ok()) {
     log->critical("{}", auth.status().message());
@@ -203,7 +222,6 @@ int Run(const GatewayConfig& config) {
   }
   LogSecurity(config, *auth, redis->get());
   RateLimiter limiter(redis->get(), &registry, absl::Now, config.redis_timeout);
-  GatewayOptions options = config.gateway;
   if (config.auth) {
     options.security.authenticator = auth->authenticator.get();
     options.security.rbac = &*config.rbac;

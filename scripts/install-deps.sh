@@ -16,10 +16,11 @@ DEB_PACKAGES=(
   libespeak-ng-dev espeak-ng-data libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
   yamllint
   podman podman-compose runc debootstrap golang-github-containernetworking-plugin-dnsname
+  chromium
 )
 # Containers (deploy/compose.yaml and its test): podman with runc, podman-compose, debootstrap
 # for a base image without a registry, and the CNI dnsname plugin so that containers find
-# each other by service name.
+# each other by service name. Chromium: the gateway's /docs page is tested in a real browser.
 BUF_VERSION="${GENESIS_BUF_VERSION:-1.61.0}"
 # The OpenAI SDK is the real client the tests drive the gateway's OpenAI-compatible API with.
 OPENAI_VERSION="${GENESIS_OPENAI_NPM_VERSION:-4.104.0}"
@@ -28,6 +29,15 @@ OPENAI_VERSION="${GENESIS_OPENAI_NPM_VERSION:-4.104.0}"
 # (its kubernetes-client is 1.20): install it from the Kubernetes project; without it
 # the test is skipped.
 K8S_MODELS_VERSION="${GENESIS_K8S_MODELS_NPM_VERSION:-4.5.1}"
+# The REST documentation: the linter of /openapi.json, the reference page's renderer (copied
+# into the build, served by the gateway at /docs), the headless-browser driver of its test,
+# and what the typed TypeScript client is generated and compiled with.
+REDOCLY_CLI_VERSION="${GENESIS_REDOCLY_CLI_NPM_VERSION:-2.77.0}"
+SWAGGER_UI_VERSION="${GENESIS_SWAGGER_UI_NPM_VERSION:-5.35.0}"
+PUPPETEER_CORE_VERSION="${GENESIS_PUPPETEER_CORE_NPM_VERSION:-24.43.1}"
+OPENAPI_TYPESCRIPT_VERSION="${GENESIS_OPENAPI_TYPESCRIPT_NPM_VERSION:-7.13.0}"
+OPENAPI_FETCH_VERSION="${GENESIS_OPENAPI_FETCH_NPM_VERSION:-0.17.0}"
+TYPESCRIPT_VERSION="${GENESIS_TYPESCRIPT_NPM_VERSION:-5.9.3}"
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -73,4 +83,20 @@ if [ ! -f "$TOOLS/node_modules/kubernetes-models/package.json" ]; then
   (cd "$TOOLS" && { [ -f package.json ] || echo '{"name":"genesis-tools","private":true}' > package.json; } \
     && npm install --no-audit --no-fund --silent "kubernetes-models@$K8S_MODELS_VERSION" >/dev/null)
 fi
+# name@version, then the file whose presence means it is installed.
+npm_tool() {
+  if [ ! -e "$TOOLS/node_modules/$2" ]; then
+    echo "install-deps: installing $1 (npm) into .genesis/tools"
+    mkdir -p "$TOOLS"
+    (cd "$TOOLS" && { [ -f package.json ] || echo '{"name":"genesis-tools","private":true}' > package.json; } \
+      && npm install --no-audit --no-fund --silent "$1" >/dev/null)
+  fi
+}
+npm_tool "@redocly/cli@$REDOCLY_CLI_VERSION" "@redocly/cli/package.json"
+npm_tool "swagger-ui-dist@$SWAGGER_UI_VERSION" "swagger-ui-dist/package.json"
+# puppeteer-core downloads no browser: the test drives Debian's /usr/bin/chromium.
+npm_tool "puppeteer-core@$PUPPETEER_CORE_VERSION" "puppeteer-core/package.json"
+npm_tool "openapi-typescript@$OPENAPI_TYPESCRIPT_VERSION" "openapi-typescript/package.json"
+npm_tool "openapi-fetch@$OPENAPI_FETCH_VERSION" "openapi-fetch/package.json"
+npm_tool "typescript@$TYPESCRIPT_VERSION" "typescript/package.json"
 exit 0

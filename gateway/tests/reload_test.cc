@@ -115,8 +115,8 @@ TEST_F(SwapTest, CallsInFlightFinishOnTheRoutesTheyStartedWith) {
   EXPECT_EQ(json::parse((*item)->body)["name"], "items/42");
 
   json doc = json::parse((*Start("GET", "/openapi.json"))->body);
-  EXPECT_TRUE(doc["paths"].contains("/v1/items/{name}")) << doc["paths"].dump();
-  EXPECT_FALSE(doc["paths"].contains("/v1/shelves/{name}"));
+  EXPECT_TRUE(doc["paths"].contains("/v1/items/{item}")) << doc["paths"].dump();
+  EXPECT_FALSE(doc["paths"].contains("/v1/shelves/{shelf}"));
 }
 
 TEST_F(SwapTest, ConcurrentSwapsAndRequestsStayConsistent) {
