@@ -127,6 +127,8 @@ absl::Status ApplyMigrationsWhenReachable(const std::string& dsn, const std::str
     absl::SleepFor(std::min(pause, left));
     pause = std::min(pause * 2, absl::Seconds(5));
   }
+}
+
 int LatestMigrationVersion(const std::vector<Migration>& migrations) {
   int latest = 0;
   for (const auto& m : migrations) latest = std::max(latest, m.version);
