@@ -83,6 +83,9 @@ req GET "/v1/$name"
 check_jq "REST: GET /v1/$name returns the item from the catalog's PostgreSQL" "$R" \
   '.title == "Casa na praia" and .attributes.city == "Recife"'
 
+CODE="$(curl -s --max-time 10 -o "$WORK/docs" -w '%{http_code}' "$GW/docs" || echo 000)"
+check_eq "REST: the API reference page /docs is served from the image" 200 "$CODE"
+
 # ---- OpenAI-compatible completion -> router -> provider simulator
 req POST /v1/chat/completions '{"model": "sim-local", "messages": [{"role": "user", "content": "hello from compose"}]}'
 check_eq "OpenAI: POST /v1/chat/completions -> 200" 200 "$CODE"
