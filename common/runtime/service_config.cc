@@ -86,6 +86,9 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   errors->RequirePort("grpc_port", FLAGS_grpc_port);
   if (FLAGS_metrics_port != -1) errors->RequirePort("metrics_port", FLAGS_metrics_port);
   errors->RequireNonEmpty("pg_dsn", FLAGS_pg_dsn);
+  if (auto dsn = ParsePgDsn(FLAGS_pg_dsn); !FLAGS_pg_dsn.empty() && !dsn.ok()) {
+    errors->Add("pg_dsn", std::string(dsn.status().message()));
+  }
   errors->RequireRange("pg_pool_size", FLAGS_pg_pool_size, 1, 1000);
   errors->RequireRange("pg_statement_timeout_ms", FLAGS_pg_statement_timeout_ms, 1, 3600000);
   errors->RequireRange("pg_acquire_timeout_ms", FLAGS_pg_acquire_timeout_ms, 1, 600000);
