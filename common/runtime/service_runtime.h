@@ -14,9 +14,10 @@
 //   -> workers            AddLoop(): background loops (common/runtime/worker_loop.h)
 //   -> serve              Serve(): the ServiceHost (health, reflection, the
 //                         metrics port, readiness and liveness as in server.h,
-//                         a "postgres" dependency probe and a "redis" one when
-//                         a client exists), the start-up line, until SIGTERM or
-//                         SIGINT
+//                         readiness following the pool's writable primary
+//                         unless the spec says otherwise, a "postgres"
+//                         dependency probe and a "redis" one when a client
+//                         exists), the start-up line, until SIGTERM or SIGINT
 //   -> drain              then: loops stopped, calls drained (worker pool shut
 //                         down), the OnStop() steps in order, "stopped" logged
 //
@@ -71,6 +72,11 @@ struct ServiceSpec {
   std::vector<Migration> (*migrations)() = nullptr;
   // Whether the service has a use for Redis; if not, a --redis_url is only noted.
   bool uses_redis = false;
+  // Whether readiness follows the pool's writable primary (NOT_SERVING while
+  // it has none, --pg_unready_after_failures). False for a service that still
+  // answers most calls without its database (the router, voice): pulling every
+  // replica would refuse those too.
+  bool ready_needs_primary = true;
 };
 
 class ServiceRuntime {
