@@ -10,15 +10,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/runtime/logging.h"
 
 namespace genesis {
-namespace {
 
 // libpq reads connect_timeout (whole seconds) from the DSN in either syntax.
-std::string WithConnectTimeout(const std::string& dsn, absl::Duration timeout) {
+std::string PgDsnWithConnectTimeout(const std::string& dsn, absl::Duration timeout) {
   if (absl::StrContains(dsn, "connect_timeout")) return dsn;
   const int64_t secs = std::max<int64_t>(1, absl::ToInt64Seconds(timeout));
   if (absl::StartsWith(dsn, "postgres://") || absl::StartsWith(dsn, "postgresql://")) {
@@ -26,6 +24,8 @@ std::string WithConnectTimeout(const std::string& dsn, absl::Duration timeout) {
   }
   return absl::StrCat(dsn, dsn.empty() ? "" : " ", "connect_timeout=", secs);
 }
+
+namespace {
 
 // What of a libpqxx error may be logged: its first line, without the
 // "ERROR:" prefix, at most 200 bytes. Data errors (classes 22 and 23) echo the
@@ -105,7 +105,7 @@ bool PgDsnFindsThePrimary(const PgDsnInfo& info) {
 
 PgPool::PgPool(PgPoolOptions options, MetricsRegistry* registry)
     : options_(std::move(options)),
-      dsn_with_timeout_(WithConnectTimeout(options_.dsn, options_.connect_timeout)) {
+      dsn_with_timeout_(PgDsnWithConnectTimeout(options_.dsn, options_.connect_timeout)) {
   if (auto info = ParsePgDsn(options_.dsn); info.ok() && !PgDsnFindsThePrimary(*info)) {
     Logger("pg")->warn(
         "pool {}: the DSN lists {} servers without target_session_attrs=read-write: new "

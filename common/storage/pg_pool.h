@@ -98,6 +98,11 @@ struct PgDsnInfo {
 // is not a value libpq knows, or when the ports match neither one server nor
 // each. The message never holds the DSN (it may hold a password).
 absl::StatusOr<PgDsnInfo> ParsePgDsn(const std::string& dsn);
+// `dsn` with libpq's connect_timeout (whole seconds, at least 1) unless it
+// sets one, in either syntax. libpq applies it to each server of a
+// multi-server DSN, so a dead one (packets dropped) costs that long, not the
+// kernel's two minutes of TCP retries, before the next is tried.
+std::string PgDsnWithConnectTimeout(const std::string& dsn, absl::Duration timeout);
 // Whether new connections can only land on a writable server: one host, or
 // target_session_attrs=read-write (or primary).
 bool PgDsnFindsThePrimary(const PgDsnInfo& info);

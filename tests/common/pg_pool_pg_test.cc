@@ -9,7 +9,14 @@
 #include "common/storage/migrations.h"
 #include "common/storage/pg_array.h"
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -407,6 +414,35 @@ TEST_F(PgPoolTest, AMultiServerDsnReachesTheWritableServerInEitherSyntax) {
     EXPECT_TRUE(Exec(pool, "INSERT INTO " + schema + ".t VALUES (1)").ok()) << dsn;
     EXPECT_TRUE(pool.PrimaryStatus().ok()) << dsn;
   }
+}
+
+// A server that takes the TCP connection and never answers (a host whose
+// packets vanish acts the same, for longer): start-up must reach the next
+// server of the DSN after a bounded wait, not hang in libpq.
+TEST_F(PgPoolTest, MigrationsGoPastAServerThatNeverAnswers) {
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(::listen(silent, 16), 0);  // never accepted, never answered
+  const Server s = ServerOf(db_->dsn());
+  const std::string dsn =
+      absl::StrCat("postgresql://", s.user.empty() ? "" : s.user + "@",
+                   "127.0.0.1:", ntohs(addr.sin_port), ",", s.host, ":", s.port, "/", s.db);
+  // On its own thread: without a bound it would never return.
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  auto applied = done->get_future();
+  std::thread([done, dsn] {
+    done->set_value(
+        ApplyMigrations(dsn, "past_silent", {{1, "0001_t.sql", "CREATE TABLE t (v int);"}}));
+  }).detach();
+  ASSERT_EQ(applied.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "ApplyMigrations still waits on the silent server";
+  EXPECT_TRUE(applied.get().ok());
+  ::close(silent);
 }
 
 TEST_F(PgPoolTest, NoWritablePrimaryAfterTheConfiguredFailuresInARow) {
