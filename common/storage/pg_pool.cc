@@ -219,7 +219,7 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire(absl::Time deadline) {
   ++waiting_;
   for (;;) {
     if (!idle_.empty()) {
-      Lease lease{std::move(idle_.back()), true};
+      Lease lease{std::move(idle_.back()), true, false};
       idle_.pop_back();
       --waiting_;
       ++in_use_;
@@ -262,9 +262,10 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire(absl::Time deadline) {
       standby = row[1].as<bool>();
     }
     // A standby (a single-server DSN, or one without target_session_attrs)
-    // still serves reads; its writes fail UNAVAILABLE (25006).
+    // still serves this call's reads (writes fail UNAVAILABLE, 25006); it is
+    // not pooled (Run), so the next call looks for the primary again.
     NotePrimary(!standby);
-    return Lease{std::move(conn), false};
+    return Lease{std::move(conn), false, standby};
   } catch (const std::exception& e) {
     lock.lock();
     --open_;
@@ -281,6 +282,10 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire(absl::Time deadline) {
 
 void PgPool::NotePrimary(bool found) {
   if (options_.unready_after_failures <= 0) return;
+  if (found && primary_failures_.load(std::memory_order_relaxed) == 0 &&
+      primary_ok_.load(std::memory_order_relaxed)) {
+    return;
+  }
   std::lock_guard<std::mutex> lock(primary_mu_);
   if (found) {
     primary_failures_ = 0;
@@ -290,12 +295,12 @@ void PgPool::NotePrimary(bool found) {
     }
     return;
   }
-  if (primary_failures_++ == 0) primary_failing_since_ = absl::Now();
+  if (primary_failures_.fetch_add(1) == 0) primary_failing_since_ = absl::Now();
   if (primary_failures_ >= options_.unready_after_failures && primary_ok_.load()) {
     primary_lost_at_unix_ms_ = absl::ToUnixMillis(primary_failing_since_);
     primary_ok_ = false;
     Logger("pg")->warn("pool {}: no writable primary: {} connection attempts in a row found none",
-                       options_.name, primary_failures_);
+                       options_.name, primary_failures_.load());
   }
 }
 

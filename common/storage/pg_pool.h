@@ -25,15 +25,19 @@
 // another (no call fails for it); a write that reached a read-only server
 // (SQLSTATE 25006: a standby, or a DSN without target_session_attrs) fails
 // UNAVAILABLE and its connection is dropped. New connections then find the
-// promoted standby by themselves. libpqxx's own silent reconnection is turned
-// off: it would lose the session's statement_timeout and leave the watchdog a
-// stale socket.
+// promoted standby by themselves. A connection that lands on a standby anyway
+// (a single-server DSN, or one without target_session_attrs) serves its one
+// call and is closed, so the pool follows a name that moves to the new primary. libpqxx's own
+// silent reconnection is turned off: it would lose the session's statement_timeout and leave the
+// watchdog a stale socket.
 //
 // Whether the pool has a writable primary is derived from its own connection
 // outcomes, with no query of its own (PrimaryStatus(), what readiness reads):
 // lost after `unready_after_failures` attempts in a row found none (refused,
 // timed out, only standbys, a write refused as read-only), back at the first
-// connection opened to a primary.
+// connection opened to a primary. A call that completes on a pooled primary
+// connection counts as finding one, so failed connects beside working
+// connections (the server's max_connections reached) do not add up.
 //
 // libpqxx exceptions become absl::Status here, once:
 //   broken_connection -> UNAVAILABLE     query canceled (57014) -> DEADLINE_EXCEEDED
@@ -151,12 +155,14 @@ class PgPool {
  private:
   struct Lease {
     std::unique_ptr<pqxx::connection> conn;
-    bool reused = false;  // taken idle from the pool, not opened for this call
+    bool reused = false;   // taken idle from the pool, not opened for this call
+    bool standby = false;  // opened to a read-only server: used once, never pooled
   };
   absl::StatusOr<Lease> Acquire(absl::Time deadline);
   void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
   // One outcome of looking for a writable primary: a connection opened to one
-  // (true), or an attempt that found none (false).
+  // or a call completed on one (true), or an attempt that found none (false).
+  // Lock-free in the common case (found, nothing failing).
   void NotePrimary(bool found);
   static bool IsReadOnlyError(const std::exception& e);
   // "SET LOCAL statement_timeout = N" when the deadline is nearer than `max`
@@ -195,7 +201,7 @@ class PgPool {
   std::thread watchdog_;
 
   std::mutex primary_mu_;
-  int primary_failures_ = 0;  // attempts in a row that found no writable primary
+  std::atomic<int> primary_failures_{0};  // attempts in a row that found no primary
   absl::Time primary_failing_since_ = absl::InfinitePast();
   std::atomic<bool> primary_ok_{true};
   std::atomic<int64_t> primary_lost_at_unix_ms_{0};
@@ -243,8 +249,11 @@ auto PgPool::Run(absl::Time deadline, Fn&& fn) -> std::invoke_result_t<Fn, Tx&> 
       result = Result(absl::DeadlineExceededError(
           "the database did not answer before the call's deadline; connection replaced"));
     }
+    // The server answered on a primary connection: it is still the primary (a
+    // primary becomes a standby only through a restart, which breaks it).
+    if (!broken && !lease->standby) NotePrimary(true);
     const bool stale = broken && !hung && !started && lease->reused;
-    Release(std::move(lease->conn), broken);
+    Release(std::move(lease->conn), broken || lease->standby);
     // An idle connection that broke meanwhile (the server restarted or failed
     // over) fails before any of the caller's work was sent: try another. Each
     // pass drops one idle connection, so this ends with a fresh one at most.

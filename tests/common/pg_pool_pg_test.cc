@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <future>
+#include <latch>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -332,6 +333,36 @@ TEST_F(PgPoolTest, AWriteOnAReadOnlyServerIsUnavailableAndItsConnectionIsDropped
   EXPECT_NE(*fresh_pid, *read_only_pid);
   EXPECT_TRUE(Exec(pool, "INSERT INTO t VALUES (2)").ok());
   // ... and the first connection opened to a primary restores it.
+  EXPECT_TRUE(pool.PrimaryStatus().ok()) << pool.PrimaryStatus();
+}
+
+// Failures in a row count, not failures: a call that completes on a pooled
+// primary connection in between shows the primary is there.
+TEST_F(PgPoolTest, ACallCompletedOnThePrimaryResetsTheFailuresInARow) {
+  PgPoolOptions options;
+  options.dsn = db_->dsn();
+  options.size = 2;
+  options.unready_after_failures = 2;
+  PgPool pool(options, nullptr);
+  ASSERT_TRUE(Exec(pool, "CREATE TABLE t (v int)").ok());
+  // Two pooled connections, both made read-only (each write on one is a failure).
+  std::latch both(2);
+  auto make_read_only = [&] {
+    return pool.Transaction(absl::Now() + absl::Seconds(10), [&](pqxx::work& tx) {
+      tx.exec0("SET SESSION default_transaction_read_only = on");
+      both.arrive_and_wait();  // so the two run on two connections
+      return absl::OkStatus();
+    });
+  };
+  absl::Status first, second;
+  std::thread other([&] { second = make_read_only(); });
+  first = make_read_only();
+  other.join();
+  ASSERT_TRUE(first.ok() && second.ok()) << first << " " << second;
+
+  EXPECT_EQ(Exec(pool, "INSERT INTO t VALUES (1)").code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(BackendPid(pool).ok());  // completes on the other pooled connection
+  EXPECT_EQ(Exec(pool, "INSERT INTO t VALUES (2)").code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(pool.PrimaryStatus().ok()) << pool.PrimaryStatus();
 }
 
