@@ -11,6 +11,7 @@
 #include "common/base/status.h"
 #include "common/runtime/config.h"
 #include "common/runtime/server_flags.h"  // the shared flags the gateway reads
+#include "common/storage/pg_pool.h"
 #include "gateway/auth/security_flags.h"
 #include "gateway/http/tls_context.h"
 
@@ -171,6 +172,9 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
   errors.RequireRange("https_max_handshake_bytes", FLAGS_https_max_handshake_bytes, 4096, 1 << 24);
   errors.RequireRange("hsts_max_age_s", FLAGS_hsts_max_age_s, 0, int64_t{1} << 31);
   if (FLAGS_metrics_port != -1) errors.RequirePort("metrics_port", FLAGS_metrics_port);
+  if (auto dsn = ParsePgDsn(FLAGS_pg_dsn); !FLAGS_pg_dsn.empty() && !dsn.ok()) {
+    errors.Add("pg_dsn", std::string(dsn.status().message()));
+  }
   errors.RequireOneOf("log_format", FLAGS_log_format, {"text", "json"});
   errors.RequireOneOf("log_level", FLAGS_log_level,
                       {"trace", "debug", "info", "warn", "err", "critical", "off"});

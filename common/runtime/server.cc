@@ -3,6 +3,8 @@
 #include <semaphore.h>
 #include <signal.h>
 
+#include <algorithm>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -49,6 +51,10 @@ void ServiceHost::AddDependencyProbe(std::string name, std::function<absl::Statu
 void ServiceHost::SetReadinessGate(std::function<absl::Status()> gate, absl::Duration period) {
   gate_ = std::move(gate);
   gate_period_ = period;
+}
+
+void ServiceHost::AddReadinessCheck(std::string name, std::function<absl::Status()> check) {
+  checks_.push_back(Check{std::move(name), std::move(check), true});
 }
 
 void ServiceHost::WatchWorkers(const WorkerPool* pool, absl::Duration stall_limit) {
@@ -107,11 +113,12 @@ absl::Status ServiceHost::Start() {
     }
     ops_ = std::move(*ops);
   }
-  // Serving from here on, whatever the dependencies say (see server.h), once
-  // the gate (if any) has passed.
-  SetServing(!gate_);
+  // Serving from here on once the gate (if any) has passed, unless a
+  // readiness check fails; dependency probes never change it (see server.h).
+  gate_passed_ = !gate_;
+  SetServing(gate_passed_ && RunReadinessChecks());
   if (gate_) gate_thread_ = std::thread([this] { GateLoop(); });
-  if (!probes_.empty()) {
+  if (!probes_.empty() || !checks_.empty()) {
     RunProbes();
     probe_thread_ = std::thread([this] { ProbeLoop(); });
   }
@@ -147,22 +154,49 @@ void ServiceHost::RunProbes() {
         Logger("server")->info("dependency {} is reachable again", p.name);
       } else {
         Logger("server")->warn(
-            "dependency {} is failing: {} (still SERVING: calls that need it answer UNAVAILABLE)",
-            p.name, st.message());
+            "dependency {} is failing: {} (calls that need it answer UNAVAILABLE)", p.name,
+            st.message());
       }
     }
     p.last_ok = st.ok();
   }
 }
 
+bool ServiceHost::RunReadinessChecks() {
+  bool all_ok = true;
+  for (auto& c : checks_) {
+    absl::Status st = c.fn();
+    if (st.ok() != c.last_ok) {
+      if (st.ok()) {
+        Logger("server")->info("readiness check {} passes again", c.name);
+      } else {
+        Logger("server")->warn("readiness check {} fails: {} (NOT_SERVING until it passes)", c.name,
+                               st.message());
+      }
+    }
+    c.last_ok = st.ok();
+    all_ok = all_ok && st.ok();
+  }
+  return all_ok;
+}
+
 void ServiceHost::ProbeLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  absl::Time next_probe = absl::Now() + options_.readiness_period;
   while (!shutdown_requested_) {
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.readiness_period));
+    absl::Duration wait = next_probe - absl::Now();
+    if (!checks_.empty()) wait = std::min(wait, options_.readiness_check_period);
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(std::max(wait, absl::ZeroDuration())));
     if (shutdown_requested_) break;
     lock.unlock();
-    RunProbes();
+    if (absl::Now() >= next_probe) {
+      RunProbes();
+      next_probe = absl::Now() + options_.readiness_period;
+    }
+    const bool serving = RunReadinessChecks() && gate_passed_;
     lock.lock();
+    // Under mu_: a shutdown that began meanwhile keeps NOT_SERVING.
+    if (!shutdown_requested_ && serving != ready_.load()) SetServing(serving);
   }
 }
 
@@ -173,7 +207,13 @@ void ServiceHost::GateLoop() {
     std::unique_lock<std::mutex> lock(mu_);
     // Under mu_, so a shutdown that began meanwhile is never undone.
     if (shutdown_requested_) return;
-    if (st.ok()) return SetServing(true);
+    if (st.ok()) {
+      gate_passed_ = true;
+      // The readiness checks' loop (ProbeLoop) turns it SERVING when they pass.
+      if (checks_.empty()) return SetServing(true);
+      cv_.notify_all();
+      return;
+    }
     if (st.message() != last) {
       last = std::string(st.message());
       Logger("server")->warn("{}", last);

@@ -6,17 +6,22 @@
 // /readyz) and graceful shutdown on SIGINT/SIGTERM.
 //
 // Readiness ("send me traffic": gRPC health SERVING, /readyz 200) is false
-// only while the service cannot take calls at all: before Start() (migrations
+// while the service cannot take calls at all: before Start() (migrations
 // run before it), until a readiness gate has passed (SetReadinessGate: a
-// schema older than the code, see service_runtime.h), and from the moment a
-// shutdown begins (SIGTERM: readiness
+// schema older than the code, see service_runtime.h), and from the
+// moment a shutdown begins (SIGTERM: readiness
 // goes NOT_SERVING first, calls are still taken for `drain_delay` so load
 // balancers can notice, then the server stops accepting and drains calls in
-// flight for `shutdown_grace`). An outage of a dependency the service handles
-// (PostgreSQL or Redis down or hung: calls answer UNAVAILABLE fast, or
-// degrade) does NOT make a service unready: every replica shares that
-// dependency, so pulling them would turn a partial outage into a total one.
-// Dependency probes only export genesis_dependency_up{dependency} and log.
+// flight for `shutdown_grace`). It is also false while a readiness check
+// fails (AddReadinessCheck): the service runtime's one is "no writable
+// PostgreSQL primary", from the pool's own connection outcomes (a failover:
+// nothing that needs the database can work on any replica, and one replica
+// cut off alone should get no traffic). Checks are cheap reads, asked every
+// `readiness_check_period`; the service keeps taking calls meanwhile (they
+// answer UNAVAILABLE fast) and turns SERVING at the first pass.
+// Other dependency outages (Redis down or hung, PostgreSQL hung: calls answer
+// UNAVAILABLE or degrade) do NOT make a service unready: dependency probes
+// only export genesis_dependency_up{dependency} and log.
 //
 // Liveness ("restart me": /healthz 503) is false only when the process is
 // wedged: a watched worker pool took no queued task for `stall_limit`
@@ -60,6 +65,8 @@ struct ServerOptions {
   absl::Duration keepalive_timeout = absl::Seconds(20);
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration readiness_period = absl::Seconds(2);  // dependency probe period
+  // How often readiness checks (AddReadinessCheck) are asked.
+  absl::Duration readiness_check_period = absl::Milliseconds(250);
   // After SIGTERM: NOT_SERVING while still taking calls, before refusing them.
   absl::Duration drain_delay = absl::ZeroDuration();
   // TLS/mTLS of the gRPC port (tls.h); off (plaintext) by default.
@@ -86,6 +93,11 @@ class ServiceHost {
   // dependency probe it is for what makes this process unfit to serve at all
   // (its code needs a newer schema). Before Start().
   void SetReadinessGate(std::function<absl::Status()> gate, absl::Duration period);
+
+  // Readiness follows `check` too: NOT_SERVING while it fails (logged with
+  // its reason when that changes), SERVING again once every check passes.
+  // `check` must be cheap (no I/O). Liveness never follows it. Before Start().
+  void AddReadinessCheck(std::string name, std::function<absl::Status()> check);
   // Liveness: /healthz answers 503 while `pool` has had tasks queued but
   // taken none for `stall_limit`. `pool` must outlive the host. Before Start().
   void WatchWorkers(const WorkerPool* pool, absl::Duration stall_limit);
@@ -114,6 +126,8 @@ class ServiceHost {
   void ProbeLoop();
   void GateLoop();
   void RunProbes();
+  // Asks every readiness check; true when all pass.
+  bool RunReadinessChecks();
   void SetServing(bool serving);
 
   const ServerOptions options_;
@@ -126,6 +140,12 @@ class ServiceHost {
     bool last_ok = true;
   };
   std::vector<Probe> probes_;
+  struct Check {
+    std::string name;
+    std::function<absl::Status()> fn;
+    bool last_ok = true;
+  };
+  std::vector<Check> checks_;
   struct Watched {
     const WorkerPool* pool;
     absl::Duration stall_limit;
@@ -144,6 +164,7 @@ class ServiceHost {
   std::function<absl::Status()> gate_;
   absl::Duration gate_period_;
   std::thread gate_thread_;
+  std::atomic<bool> gate_passed_{true};
   Gauge* ready_gauge_ = nullptr;
 };
 

@@ -17,6 +17,11 @@
 DEFINE_int32(grpc_port, 0, "gRPC port; 0 picks a free one (printed at start).");
 DEFINE_int32(pg_statement_timeout_ms, 5000, "Upper bound for one SQL transaction's statements.");
 DEFINE_int32(pg_acquire_timeout_ms, 2000, "How long a call waits for a free connection.");
+DEFINE_int32(pg_unready_after_failures, 3,
+             "Readiness (gRPC health NOT_SERVING, /readyz 503) turns false after this many "
+             "PostgreSQL connection attempts in a row found no writable primary (refused, timed "
+             "out, only standbys, a write refused as read-only) and true again at the first that "
+             "finds one; 0: readiness ignores PostgreSQL.");
 DEFINE_int32(redis_pool_size, 8, "Maximum Redis connections.");
 DEFINE_int32(redis_breaker_failures, 3,
              "Redis failures in a row (refused, timed out) after which calls stop trying "
@@ -55,6 +60,7 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   c.pg.size = FLAGS_pg_pool_size;
   c.pg.statement_timeout = absl::Milliseconds(FLAGS_pg_statement_timeout_ms);
   c.pg.acquire_timeout = absl::Milliseconds(FLAGS_pg_acquire_timeout_ms);
+  c.pg.unready_after_failures = FLAGS_pg_unready_after_failures;
   c.pg.name = service;
   c.redis.url = FLAGS_redis_url;
   c.redis.pool_size = FLAGS_redis_pool_size;
@@ -90,6 +96,10 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   errors->RequirePort("grpc_port", FLAGS_grpc_port);
   if (FLAGS_metrics_port != -1) errors->RequirePort("metrics_port", FLAGS_metrics_port);
   errors->RequireNonEmpty("pg_dsn", FLAGS_pg_dsn);
+  if (auto dsn = ParsePgDsn(FLAGS_pg_dsn); !FLAGS_pg_dsn.empty() && !dsn.ok()) {
+    errors->Add("pg_dsn", std::string(dsn.status().message()));
+  }
+  errors->RequireRange("pg_unready_after_failures", FLAGS_pg_unready_after_failures, 0, 1000);
   errors->RequireRange("pg_pool_size", FLAGS_pg_pool_size, 1, 1000);
   errors->RequireRange("pg_statement_timeout_ms", FLAGS_pg_statement_timeout_ms, 1, 3600000);
   errors->RequireRange("pg_acquire_timeout_ms", FLAGS_pg_acquire_timeout_ms, 1, 600000);

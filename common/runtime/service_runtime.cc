@@ -102,8 +102,15 @@ int ServiceRuntime::Serve(std::string_view extra) {
     // before the runtime.
     ServiceHost host(config_.server, &registry_);
     for (auto& [service, name] : services_) host.AddService(service, name);
-    // Neither a database outage nor a Redis one makes the service unready
-    // (server.h): they are probed for genesis_dependency_up only.
+    // Readiness follows one thing outside the process: whether the pool has a
+    // writable PostgreSQL primary (its connection outcomes, no query of its
+    // own; --pg_unready_after_failures), unless the service answers without
+    // one. Redis, and PostgreSQL's health otherwise, are probed for
+    // genesis_dependency_up only (server.h). The probe's connection attempts
+    // also keep the pool's view fresh when no call comes.
+    if (spec_.ready_needs_primary) {
+      host.AddReadinessCheck("postgres-primary", [this] { return pool_->PrimaryStatus(); });
+    }
     host.AddDependencyProbe("postgres",
                             [this] { return pool_->Ping(absl::Now() + absl::Seconds(2)); });
     if (redis_) {

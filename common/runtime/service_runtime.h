@@ -13,12 +13,13 @@
 //    registers its gRPC services on Dispatcher()/StreamDispatcher())
 //   -> workers            AddLoop(): background loops (common/runtime/worker_loop.h)
 //   -> serve              Serve(): the ServiceHost (health, reflection, the
-//                         metrics port, readiness and liveness as in server.h
-//                         — without --migrate, readiness also waits for the
-//                         schema: see "Schema readiness" below —
-//                         a "postgres" dependency probe and a "redis" one when
-//                         a client exists), the start-up line, until SIGTERM or
-//                         SIGINT
+//                         metrics port, readiness and liveness as in server.h,
+//                         readiness following the pool's writable primary
+//                         unless the spec says otherwise — without --migrate,
+//                         readiness also waits for the schema: see "Schema
+//                         readiness" below — a "postgres" dependency probe and
+//                         a "redis" one when a client exists), the start-up
+//                         line, until SIGTERM or SIGINT
 //   -> drain              then: loops stopped, calls drained (worker pool shut
 //                         down), the OnStop() steps in order, "stopped" logged
 //
@@ -87,6 +88,11 @@ struct ServiceSpec {
   std::vector<Migration> (*migrations)() = nullptr;
   // Whether the service has a use for Redis; if not, a --redis_url is only noted.
   bool uses_redis = false;
+  // Whether readiness follows the pool's writable primary (NOT_SERVING while
+  // it has none, --pg_unready_after_failures). False for a service that still
+  // answers most calls without its database (the router, voice): pulling every
+  // replica would refuse those too.
+  bool ready_needs_primary = true;
 };
 
 class ServiceRuntime {

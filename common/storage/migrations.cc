@@ -37,7 +37,9 @@ absl::Status ApplyMigrations(const std::string& dsn, const std::string& schema,
   }
   auto log = Logger("migrations");
   try {
-    pqxx::connection conn(dsn);
+    // Bounded like the pool's connects: a server of the DSN that does not answer
+    // must not hold start-up forever.
+    pqxx::connection conn(PgDsnWithConnectTimeout(dsn, absl::Seconds(5)));
     const std::string q_schema = conn.quote_name(schema);
     // Session-level lock: held across the per-file transactions below.
     {

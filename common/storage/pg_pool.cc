@@ -2,7 +2,10 @@
 
 #include <sys/socket.h>
 
+#include <libpq-fe.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -11,10 +14,9 @@
 #include "common/runtime/logging.h"
 
 namespace genesis {
-namespace {
 
 // libpq reads connect_timeout (whole seconds) from the DSN in either syntax.
-std::string WithConnectTimeout(const std::string& dsn, absl::Duration timeout) {
+std::string PgDsnWithConnectTimeout(const std::string& dsn, absl::Duration timeout) {
   if (absl::StrContains(dsn, "connect_timeout")) return dsn;
   const int64_t secs = std::max<int64_t>(1, absl::ToInt64Seconds(timeout));
   if (absl::StartsWith(dsn, "postgres://") || absl::StartsWith(dsn, "postgresql://")) {
@@ -22,6 +24,8 @@ std::string WithConnectTimeout(const std::string& dsn, absl::Duration timeout) {
   }
   return absl::StrCat(dsn, dsn.empty() ? "" : " ", "connect_timeout=", secs);
 }
+
+namespace {
 
 // What of a libpqxx error may be logged: its first line, without the
 // "ERROR:" prefix, at most 200 bytes. Data errors (classes 22 and 23) echo the
@@ -52,13 +56,69 @@ const char* DataErrorMessage(const std::string& sqlstate) {
   return "the database refused a value of the request";
 }
 
+int CommaSeparatedCount(const char* value) {
+  if (value == nullptr || *value == '\0') return 1;
+  return static_cast<int>(std::count(value, value + std::strlen(value), ',')) + 1;
+}
+
 }  // namespace
+
+absl::StatusOr<PgDsnInfo> ParsePgDsn(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (options == nullptr) {
+    // libpq's reason quotes the DSN (and so perhaps its password): not repeated.
+    if (error != nullptr) PQfreemem(error);
+    return absl::InvalidArgumentError(
+        "is not a libpq connection string (key=value pairs, or a postgresql:// URI)");
+  }
+  PgDsnInfo info;
+  int hosts = 1, hostaddrs = 1, ports = 1;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    const std::string keyword = o->keyword;
+    if (keyword == "host") hosts = CommaSeparatedCount(o->val);
+    if (keyword == "hostaddr") hostaddrs = CommaSeparatedCount(o->val);
+    if (keyword == "port") ports = CommaSeparatedCount(o->val);
+    if (keyword == "target_session_attrs" && o->val != nullptr) info.target_session_attrs = o->val;
+  }
+  PQconninfoFree(options);
+  info.hosts = std::max(hosts, hostaddrs);
+  if (ports != 1 && ports != info.hosts) {
+    return absl::InvalidArgumentError(absl::StrCat("lists ", info.hosts, " server(s) but ", ports,
+                                                   " ports: give one port, or one per server"));
+  }
+  static const char* const kAttrs[] = {"",        "any",     "read-write",    "read-only",
+                                       "primary", "standby", "prefer-standby"};
+  if (std::find(std::begin(kAttrs), std::end(kAttrs), info.target_session_attrs) ==
+      std::end(kAttrs)) {
+    return absl::InvalidArgumentError(
+        "target_session_attrs must be one of any, read-write, read-only, primary, standby, "
+        "prefer-standby (read-write to find the primary among several servers)");
+  }
+  return info;
+}
+
+bool PgDsnFindsThePrimary(const PgDsnInfo& info) {
+  return info.hosts <= 1 || info.target_session_attrs == "read-write" ||
+         info.target_session_attrs == "primary";
+}
 
 PgPool::PgPool(PgPoolOptions options, MetricsRegistry* registry)
     : options_(std::move(options)),
-      dsn_with_timeout_(WithConnectTimeout(options_.dsn, options_.connect_timeout)) {
+      dsn_with_timeout_(PgDsnWithConnectTimeout(options_.dsn, options_.connect_timeout)) {
+  if (auto info = ParsePgDsn(options_.dsn); info.ok() && !PgDsnFindsThePrimary(*info)) {
+    Logger("pg")->warn(
+        "pool {}: the DSN lists {} servers without target_session_attrs=read-write: new "
+        "connections may land on a standby, whose writes then fail UNAVAILABLE (fine only when "
+        "every server listed leads to the primary, e.g. several PgBouncers)",
+        options_.name, info->hosts);
+  }
   watchdog_ = std::thread([this] { WatchdogLoop(); });
   if (registry == nullptr) return;
+  registry->AddCallbackGauge("genesis_pg_pool_primary_up{pool=\"" + options_.name + "\"}",
+                             "1 while the pool's recent connection outcomes show a writable "
+                             "PostgreSQL primary (what readiness follows), else 0.",
+                             [this] { return primary_ok_.load() ? 1.0 : 0.0; });
   registry->AddCallbackGauge("genesis_pg_pool_hung_total{pool=\"" + options_.name + "\"}",
                              "PostgreSQL connections shut down because they did not answer "
                              "before their caller's deadline.",
@@ -153,17 +213,17 @@ std::string PgPool::StatementTimeoutSql(absl::Time deadline, absl::Duration max)
   return absl::StrCat("SET LOCAL statement_timeout = ", ms);
 }
 
-absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time deadline) {
+absl::StatusOr<PgPool::Lease> PgPool::Acquire(absl::Time deadline) {
   const absl::Time wait_until = std::min(deadline, absl::Now() + options_.acquire_timeout);
   std::unique_lock<std::mutex> lock(mu_);
   ++waiting_;
   for (;;) {
     if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
+      Lease lease{std::move(idle_.back()), true, false};
       idle_.pop_back();
       --waiting_;
       ++in_use_;
-      return conn;
+      return lease;
     }
     if (open_ < options_.size) break;
     if (cv_.wait_until(lock, absl::ToChronoTime(wait_until)) == std::cv_status::timeout &&
@@ -183,25 +243,79 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time dea
   lock.unlock();
   try {
     auto conn = std::make_unique<pqxx::connection>(dsn_with_timeout_);
+    // A broken connection must surface as broken_connection (and be dropped),
+    // not be reopened silently by libpqxx without the session's settings
+    // below and behind the watchdog's back (another socket).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    conn->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+    bool standby;
     {
-      // The session's bound; transactions with less time left lower it (Run).
+      // The session's bound (transactions with less time left lower it, Run)
+      // and whether this is a primary, in the one round trip it always took.
       pqxx::nontransaction tx(*conn);
-      tx.exec0(absl::StrCat(
-          "SET statement_timeout = ",
-          std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.statement_timeout))));
+      auto row = tx.exec1(
+          absl::StrCat("SELECT set_config('statement_timeout', '",
+                       std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.statement_timeout)),
+                       "', false), pg_is_in_recovery()"));
+      standby = row[1].as<bool>();
     }
-    return conn;
+    // A standby (a single-server DSN, or one without target_session_attrs)
+    // still serves this call's reads (writes fail UNAVAILABLE, 25006); it is
+    // not pooled (Run), so the next call looks for the primary again.
+    NotePrimary(!standby);
+    return Lease{std::move(conn), false, standby};
   } catch (const std::exception& e) {
     lock.lock();
     --open_;
     --in_use_;
     lock.unlock();
     cv_.notify_one();
+    NotePrimary(false);
     // The reason (host, port, role) is the operator's: logged, not returned.
     Logger("pg")->warn("pool {}: cannot connect to the database: {}", options_.name,
                        LoggableError(e, ""));
     return absl::UnavailableError("the database is unavailable; retry later");
   }
+}
+
+void PgPool::NotePrimary(bool found) {
+  if (options_.unready_after_failures <= 0) return;
+  if (found && primary_failures_.load(std::memory_order_relaxed) == 0 &&
+      primary_ok_.load(std::memory_order_relaxed)) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(primary_mu_);
+  if (found) {
+    primary_failures_ = 0;
+    primary_failing_since_ = absl::InfinitePast();
+    if (!primary_ok_.exchange(true)) {
+      Logger("pg")->info("pool {}: connected to a writable primary again", options_.name);
+    }
+    return;
+  }
+  if (primary_failures_.fetch_add(1) == 0) primary_failing_since_ = absl::Now();
+  if (primary_failures_ >= options_.unready_after_failures && primary_ok_.load()) {
+    primary_lost_at_unix_ms_ = absl::ToUnixMillis(primary_failing_since_);
+    primary_ok_ = false;
+    Logger("pg")->warn("pool {}: no writable primary: {} connection attempts in a row found none",
+                       options_.name, primary_failures_.load());
+  }
+}
+
+absl::Status PgPool::PrimaryStatus() const {
+  if (primary_ok_.load()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "no writable PostgreSQL primary for ",
+      absl::FormatDuration(absl::Trunc(
+          absl::Now() - absl::FromUnixMillis(primary_lost_at_unix_ms_.load()), absl::Seconds(1))),
+      " (", options_.unready_after_failures, "+ connection attempts in a row found none)"));
+}
+
+bool PgPool::IsReadOnlyError(const std::exception& e) {
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  return sql != nullptr && sql->sqlstate() == "25006";
 }
 
 void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
@@ -237,6 +351,9 @@ absl::Status PgPool::StatusFromException(const std::exception& e) {
     status = absl::UnavailableError(
         "the database connection was lost during a commit whose outcome is unknown; retry "
         "with the same request id");
+  } else if (sqlstate == "25006") {
+    status = absl::UnavailableError(
+        "the database is read-only for now (a standby, or a failover under way); retry");
   } else if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
     status = absl::AlreadyExistsError("a resource with the same key already exists");
   } else if (dynamic_cast<const pqxx::foreign_key_violation*>(&e) != nullptr ||
@@ -254,7 +371,8 @@ absl::Status PgPool::StatusFromException(const std::exception& e) {
     status = absl::AbortedError("the transaction conflicted with another; retry");
   } else if (sqlstate == "57014") {
     status = absl::DeadlineExceededError("the database statement timed out");
-  } else if (absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P03") {
+  } else if (absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+             sqlstate == "57P03") {
     status = absl::UnavailableError("the database is unavailable; retry later");
   } else if (sql != nullptr) {
     status = absl::InternalError("internal database error");

@@ -75,7 +75,10 @@ int main(int argc, char** argv) {
                      .description = "genesis-llm-router: selects and calls language models "
                                     "(genesis.llmrouter.v1).",
                      .migrations = LlmRouterMigrations,
-                     .uses_redis = true},
+                     .uses_redis = true,
+                     // It answers calls without subject or agent, and cached
+                     // settings, with no database (README, "Liveness").
+                     .ready_needs_primary = false},
                     &argc, &argv);
   ConfigErrors& errors = rt.errors();
   errors.RequireNonEmpty("models_config", FLAGS_models_config);

@@ -60,7 +60,10 @@ int main(int argc, char** argv) {
   ServiceRuntime rt({.name = "voice",
                      .description = "genesis-voice: speech in and out, and spoken conversations "
                                     "(genesis.voice.v1).",
-                     .migrations = VoiceMigrations},
+                     .migrations = VoiceMigrations,
+                     // Speech calls answer without the database (its record
+                     // is best effort): readiness does not follow it.
+                     .ready_needs_primary = false},
                     &argc, &argv);
   ConfigErrors& errors = rt.errors();
   ServiceConfig& config = rt.config();

@@ -1,5 +1,7 @@
 #include "common/runtime/config.h"
 
+#include "common/storage/pg_pool.h"
+
 #include <gflags/gflags.h>
 #include <gtest/gtest.h>
 
@@ -58,6 +60,38 @@ TEST(ConfigTest, ErrorsNameEveryBadFlag) {
   EXPECT_NE(m.find("--log_format"), std::string::npos);
   EXPECT_EQ(m.find("--pool"), std::string::npos);
   EXPECT_EXIT(e.ExitIfAny(), ::testing::ExitedWithCode(2), "--grpc_port");
+}
+
+TEST(ConfigTest, MultiServerDsnsAreAcceptedInBothSyntaxes) {
+  auto kv = ParsePgDsn(
+      "host=pg-a,pg-b port=5432,5433 dbname=genesis user=genesis target_session_attrs=read-write");
+  ASSERT_TRUE(kv.ok()) << kv.status();
+  EXPECT_EQ(kv->hosts, 2);
+  EXPECT_EQ(kv->target_session_attrs, "read-write");
+  EXPECT_TRUE(PgDsnFindsThePrimary(*kv));
+  auto uri = ParsePgDsn(
+      "postgresql://genesis:pw@pg-a:5432,pg-b:5433,pg-c/genesis?target_session_attrs=primary");
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  EXPECT_EQ(uri->hosts, 3);
+  EXPECT_TRUE(PgDsnFindsThePrimary(*uri));
+  auto one = ParsePgDsn("postgresql://genesis@pg:5432/genesis");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->hosts, 1);
+  EXPECT_TRUE(PgDsnFindsThePrimary(*one));
+  // Several servers, any of which may be a standby.
+  auto any = ParsePgDsn("host=pg-a,pg-b dbname=genesis");
+  ASSERT_TRUE(any.ok()) << any.status();
+  EXPECT_FALSE(PgDsnFindsThePrimary(*any));
+}
+
+TEST(ConfigTest, ABadDsnIsRefusedWithoutRepeatingIt) {
+  for (const std::string dsn :
+       {"host=pg password=hunter2 dbname", "postgresql://u:hunter2@pg/db?target_session_attrs=rw",
+        "host=a,b,c port=1,2 password=hunter2", "postgresql://u:hunter2@pg/db?no_such_option=1"}) {
+    auto info = ParsePgDsn(dsn);
+    EXPECT_EQ(info.status().code(), absl::StatusCode::kInvalidArgument) << dsn;
+    EXPECT_EQ(info.status().message().find("hunter2"), absl::string_view::npos) << info.status();
+  }
 }
 
 }  // namespace

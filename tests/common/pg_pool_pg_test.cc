@@ -1,17 +1,29 @@
 // PgPool against a real PostgreSQL: a statement never outlives the caller's
 // deadline nor the pool's statement_timeout; real database errors become the
 // most specific code with a stable message that holds none of the server's
-// text; array literals survive any bytes.
+// text; array literals survive any bytes; failover: a multi-server DSN finds
+// the writable one, a write on a read-only server is UNAVAILABLE and drops
+// its connection, an idle connection lost meanwhile costs no call.
 #include "common/storage/pg_pool.h"
 
+#include "common/storage/migrations.h"
 #include "common/storage/pg_array.h"
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <latch>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -276,6 +288,209 @@ TEST_F(PgPoolTest, AnUnreachableDatabaseIsUnavailableWithoutItsAddress) {
   EXPECT_FALSE(absl::StrContains(st.message(), "127.0.0.1")) << st;
   EXPECT_FALSE(absl::StrContains(st.message(), "genesis_nobody")) << st;
   EXPECT_FALSE(absl::StrContains(st.message(), "nowhere")) << st;
+}
+
+// The backend pid of a connection `pool` gives.
+absl::StatusOr<int> BackendPid(PgPool& pool) {
+  return pool.ReadOnly(absl::Now() + absl::Seconds(10),
+                       [](pqxx::read_transaction& tx) -> absl::StatusOr<int> {
+                         return tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+                       });
+}
+
+absl::Status Exec(PgPool& pool, const std::string& sql) {
+  return pool.Transaction(absl::Now() + absl::Seconds(10), [&](pqxx::work& tx) {
+    tx.exec0(sql);
+    return absl::OkStatus();
+  });
+}
+
+// What a write gets on a connection that landed on a standby (SQLSTATE 25006,
+// read_only_sql_transaction): a session made read-only stands in for one.
+TEST_F(PgPoolTest, AWriteOnAReadOnlyServerIsUnavailableAndItsConnectionIsDropped) {
+  PgPoolOptions options;
+  options.dsn = db_->dsn();
+  options.size = 1;
+  options.unready_after_failures = 1;
+  PgPool pool(options, nullptr);
+  ASSERT_TRUE(Exec(pool, "CREATE TABLE t (v int)").ok());
+  // Committed, so the session stays read-only: every later write is refused.
+  ASSERT_TRUE(Exec(pool, "SET SESSION default_transaction_read_only = on").ok());
+  auto read_only_pid = BackendPid(pool);
+  ASSERT_TRUE(read_only_pid.ok()) << read_only_pid.status();
+  EXPECT_TRUE(pool.PrimaryStatus().ok());
+
+  absl::Status st = Exec(pool, "INSERT INTO t VALUES (1)");
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_TRUE(absl::StrContains(st.message(), "retry")) << st;
+  EXPECT_FALSE(absl::StrContains(st.message(), "read-only transaction")) << st;  // server's text
+  // The refusal says the server is no writable primary.
+  EXPECT_EQ(pool.PrimaryStatus().code(), absl::StatusCode::kUnavailable);
+
+  // The connection was dropped: the next call gets a new session, which writes.
+  auto fresh_pid = BackendPid(pool);
+  ASSERT_TRUE(fresh_pid.ok()) << fresh_pid.status();
+  EXPECT_NE(*fresh_pid, *read_only_pid);
+  EXPECT_TRUE(Exec(pool, "INSERT INTO t VALUES (2)").ok());
+  // ... and the first connection opened to a primary restores it.
+  EXPECT_TRUE(pool.PrimaryStatus().ok()) << pool.PrimaryStatus();
+}
+
+// Failures in a row count, not failures: a call that completes on a pooled
+// primary connection in between shows the primary is there.
+TEST_F(PgPoolTest, ACallCompletedOnThePrimaryResetsTheFailuresInARow) {
+  PgPoolOptions options;
+  options.dsn = db_->dsn();
+  options.size = 2;
+  options.unready_after_failures = 2;
+  PgPool pool(options, nullptr);
+  ASSERT_TRUE(Exec(pool, "CREATE TABLE t (v int)").ok());
+  // Two pooled connections, both made read-only (each write on one is a failure).
+  std::latch both(2);
+  auto make_read_only = [&] {
+    return pool.Transaction(absl::Now() + absl::Seconds(10), [&](pqxx::work& tx) {
+      tx.exec0("SET SESSION default_transaction_read_only = on");
+      both.arrive_and_wait();  // so the two run on two connections
+      return absl::OkStatus();
+    });
+  };
+  absl::Status first, second;
+  std::thread other([&] { second = make_read_only(); });
+  first = make_read_only();
+  other.join();
+  ASSERT_TRUE(first.ok() && second.ok()) << first << " " << second;
+
+  EXPECT_EQ(Exec(pool, "INSERT INTO t VALUES (1)").code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(BackendPid(pool).ok());  // completes on the other pooled connection
+  EXPECT_EQ(Exec(pool, "INSERT INTO t VALUES (2)").code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(pool.PrimaryStatus().ok()) << pool.PrimaryStatus();
+}
+
+TEST_F(PgPoolTest, ReadOnlyRefusalsMapToUnavailable) {
+  const pqxx::sql_error read_only("ERROR:  cannot execute INSERT in a read-only transaction",
+                                  "INSERT INTO t VALUES (1)", "25006");
+  absl::Status st = PgPool::StatusFromException(read_only);
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  const pqxx::sql_error crash("FATAL:  terminating connection because of crash of another server",
+                              "", "57P02");
+  EXPECT_EQ(PgPool::StatusFromException(crash).code(), absl::StatusCode::kUnavailable);
+}
+
+// libpqxx would reopen a broken connection by itself, without the session's
+// statement_timeout; the pool drops it and tries the call on another instead.
+TEST_F(PgPoolTest, AnIdleConnectionLostMeanwhileCostsNoCallAndKeepsItsBounds) {
+  auto pool = Pool(absl::Milliseconds(300));
+  auto pid = BackendPid(*pool);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  {
+    pqxx::connection admin(db_->dsn());
+    pqxx::nontransaction tx(admin);
+    tx.exec_params("SELECT pg_terminate_backend($1)", *pid);
+  }
+  auto again = BackendPid(*pool);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_NE(*again, *pid);
+  auto [st, took] = Sleep(*pool, absl::Seconds(30), 5);
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded) << st;
+  EXPECT_LT(took, absl::Seconds(3));
+}
+
+// host:port of the test server and its database, from its URI
+// (postgresql://user@host:port/db).
+struct Server {
+  std::string user, host, port, db;
+};
+Server ServerOf(const std::string& uri) {
+  absl::string_view rest = uri;
+  absl::ConsumePrefix(&rest, "postgresql://") || absl::ConsumePrefix(&rest, "postgres://");
+  Server s;
+  if (auto at = rest.find('@'); at != absl::string_view::npos) {
+    s.user = std::string(rest.substr(0, at));
+    rest.remove_prefix(at + 1);
+  }
+  const auto slash = rest.find('/');
+  absl::string_view hostport = rest.substr(0, slash);
+  s.db = std::string(rest.substr(slash + 1, rest.find('?') - slash - 1));
+  const auto colon = hostport.rfind(':');
+  s.host = std::string(hostport.substr(0, colon));
+  s.port = colon == absl::string_view::npos ? "5432" : std::string(hostport.substr(colon + 1));
+  return s;
+}
+
+// Port 1 refuses at once: the first server listed is down, the second is the
+// primary, in both DSN syntaxes; the pool and the migrations find it.
+TEST_F(PgPoolTest, AMultiServerDsnReachesTheWritableServerInEitherSyntax) {
+  const Server s = ServerOf(db_->dsn());
+  const std::string user = s.user.empty() ? "" : s.user + "@";
+  const std::vector<std::string> dsns = {
+      absl::StrCat("host=", s.host, ",", s.host, " port=1,", s.port, " dbname=", s.db,
+                   s.user.empty() ? "" : " user=" + s.user, " target_session_attrs=read-write"),
+      absl::StrCat("postgresql://", user, s.host, ":1,", s.host, ":", s.port, "/", s.db,
+                   "?target_session_attrs=read-write"),
+  };
+  int n = 0;
+  for (const auto& dsn : dsns) {
+    auto info = ParsePgDsn(dsn);
+    ASSERT_TRUE(info.ok()) << dsn << ": " << info.status();
+    EXPECT_EQ(info->hosts, 2) << dsn;
+    EXPECT_TRUE(PgDsnFindsThePrimary(*info)) << dsn;
+    const std::string schema = absl::StrCat("multi", n++);
+    ASSERT_TRUE(ApplyMigrations(dsn, schema, {{1, "0001_t.sql", "CREATE TABLE t (v int);"}}).ok())
+        << dsn;
+    PgPoolOptions options;
+    options.dsn = dsn;
+    options.size = 1;
+    PgPool pool(options, nullptr);
+    EXPECT_TRUE(pool.Ping(absl::Now() + absl::Seconds(10)).ok()) << dsn;
+    EXPECT_TRUE(Exec(pool, "INSERT INTO " + schema + ".t VALUES (1)").ok()) << dsn;
+    EXPECT_TRUE(pool.PrimaryStatus().ok()) << dsn;
+  }
+}
+
+// A server that takes the TCP connection and never answers (a host whose
+// packets vanish acts the same, for longer): start-up must reach the next
+// server of the DSN after a bounded wait, not hang in libpq.
+TEST_F(PgPoolTest, MigrationsGoPastAServerThatNeverAnswers) {
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(::listen(silent, 16), 0);  // never accepted, never answered
+  const Server s = ServerOf(db_->dsn());
+  const std::string dsn =
+      absl::StrCat("postgresql://", s.user.empty() ? "" : s.user + "@",
+                   "127.0.0.1:", ntohs(addr.sin_port), ",", s.host, ":", s.port, "/", s.db);
+  // On its own thread: without a bound it would never return.
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  auto applied = done->get_future();
+  std::thread([done, dsn] {
+    done->set_value(
+        ApplyMigrations(dsn, "past_silent", {{1, "0001_t.sql", "CREATE TABLE t (v int);"}}));
+  }).detach();
+  ASSERT_EQ(applied.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "ApplyMigrations still waits on the silent server";
+  EXPECT_TRUE(applied.get().ok());
+  ::close(silent);
+}
+
+TEST_F(PgPoolTest, NoWritablePrimaryAfterTheConfiguredFailuresInARow) {
+  PgPoolOptions options;
+  options.dsn =
+      "postgresql://postgres@127.0.0.1:1,127.0.0.1:1/nowhere?target_session_attrs=read-write";
+  options.size = 1;
+  options.unready_after_failures = 3;
+  PgPool pool(options, nullptr);
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_TRUE(pool.PrimaryStatus().ok()) << "after " << i - 1 << " failure(s)";
+    EXPECT_EQ(pool.Ping(absl::Now() + absl::Seconds(5)).code(), absl::StatusCode::kUnavailable);
+  }
+  absl::Status st = pool.PrimaryStatus();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_TRUE(absl::StrContains(st.message(), "no writable PostgreSQL primary")) << st;
+  EXPECT_FALSE(absl::StrContains(st.message(), "127.0.0.1")) << st;
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // ServiceHost liveness and readiness (common/runtime/server.h): /healthz turns 503
 // only while a watched worker pool is wedged; /readyz and gRPC health stay
-// ready whatever the dependency probes say.
+// ready whatever the dependency probes say, and follow readiness checks.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -104,6 +104,32 @@ TEST(ServerHealthTest, AFailingDependencyDoesNotMakeTheServiceUnready) {
     return registry.Render().find("genesis_dependency_up{dependency=\"postgres\"} 1") !=
            std::string::npos;
   }));
+  host.Shutdown();
+  EXPECT_FALSE(host.ready());
+}
+
+// The service runtime's "no writable PostgreSQL primary" is such a check.
+TEST(ServerHealthTest, AFailingReadinessCheckMakesTheServiceUnreadyButNotDead) {
+  MetricsRegistry registry;
+  ServerOptions options;
+  options.readiness_check_period = absl::Milliseconds(10);
+  ServiceHost host(options, &registry);
+  std::atomic<bool> primary{true};
+  host.AddReadinessCheck("postgres-primary", [&] {
+    return primary ? absl::OkStatus() : absl::UnavailableError("no writable primary");
+  });
+  ASSERT_TRUE(host.Start().ok());
+  EXPECT_TRUE(host.ready());
+  EXPECT_EQ(HttpStatus(host.metrics_port(), "/readyz"), 200);
+  primary = false;
+  ASSERT_TRUE(Eventually([&] { return !host.ready(); }));
+  EXPECT_EQ(HttpStatus(host.metrics_port(), "/readyz"), 503);
+  EXPECT_EQ(HttpStatus(host.metrics_port(), "/healthz"), 200);
+  EXPECT_NE(registry.Render().find("genesis_ready 0"), std::string::npos);
+  primary = true;
+  ASSERT_TRUE(Eventually([&] { return host.ready(); }));
+  EXPECT_EQ(HttpStatus(host.metrics_port(), "/readyz"), 200);
+  // A shutdown wins over a passing check.
   host.Shutdown();
   EXPECT_FALSE(host.ready());
 }

@@ -8,9 +8,15 @@
 //   infra_driver create ADDR TYPE PREFIX THREADS SECONDS DEADLINE_MS
 //       THREADS writers create items "PREFIX-T-I" (request_id the same) for SECONDS,
 //       retrying each on UNAVAILABLE / DEADLINE_EXCEEDED with the same request_id (50 ms
-//       apart, for up to 20 s) until it is acknowledged; "ack TITLE ID" per item,
-//       "gaveup TITLE CODE" when the retries ran out, then
-//       "summary acked=N gaveup=N codes=C:N,... max_outage_ms=N".
+//       apart, for up to 20 s) until it is acknowledged; "ack TITLE ID UNIX_MS" per item,
+//       "fail CODE UNIX_MS" per failed attempt, "gaveup TITLE CODE" when the retries ran
+//       out, then "summary acked=N gaveup=N codes=C:N,... max_outage_ms=N".
+//   infra_driver reads ADDR NAME SECONDS DEADLINE_MS
+//       GetItem calls for SECONDS (20 ms apart); "read CODE UNIX_MS" per failed call,
+//       then "summary ok=N codes=C:N,...".
+//   infra_driver watch ADDR SECONDS
+//       grpc.health.v1 Check every 50 ms for SECONDS; "health STATUS UNIX_MS" at the
+//       first answer and at each change (STATUS as for `health`).
 //   infra_driver list ADDR TYPE
 //       every item of TYPE: "item TITLE ID" per item.
 //   infra_driver update ADDR NAME TITLE DEADLINE_MS
@@ -40,6 +46,12 @@ namespace {
 
 namespace v1 = genesis::catalog::v1;
 using Clock = std::chrono::steady_clock;
+
+long long UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 const char* CodeName(grpc::StatusCode code) {
   switch (code) {
@@ -168,9 +180,10 @@ int Create(const std::string& addr, const std::string& type, const std::string& 
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - first_try)
                     .count();
             max_outage_ms = std::max(max_outage_ms, waited);
-            std::printf("ack %s %s\n", title.c_str(), item.name().c_str());
+            std::printf("ack %s %s %lld\n", title.c_str(), item.name().c_str(), UnixMs());
             break;
           }
+          std::printf("fail %s %lld\n", CodeName(st.error_code()), UnixMs());
           if (!retry || Clock::now() >= give_up) {
             ++gaveup;
             std::printf("gaveup %s %s %s\n", title.c_str(), CodeName(st.error_code()),
@@ -188,6 +201,30 @@ int Create(const std::string& addr, const std::string& type, const std::string& 
   for (auto& w : writers) w.join();
   std::printf("summary acked=%d gaveup=%d codes=%s max_outage_ms=%lld\n", acked, gaveup,
               Codes(codes).c_str(), static_cast<long long>(max_outage_ms));
+  return 0;
+}
+
+int Reads(const std::string& addr, const std::string& name, int seconds, int deadline_ms) {
+  auto stub = Stub(addr);
+  std::map<std::string, int> codes;
+  int ok = 0;
+  const auto stop_at = Clock::now() + std::chrono::seconds(seconds);
+  while (Clock::now() < stop_at) {
+    grpc::ClientContext ctx;
+    Deadline(&ctx, deadline_ms);
+    v1::GetItemRequest req;
+    req.set_name(name);
+    v1::Item item;
+    grpc::Status st = stub->GetItem(&ctx, req, &item);
+    ++codes[CodeName(st.error_code())];
+    if (st.ok()) {
+      ++ok;
+    } else {
+      std::printf("read %s %lld\n", CodeName(st.error_code()), UnixMs());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::printf("summary ok=%d codes=%s\n", ok, Codes(codes).c_str());
   return 0;
 }
 
@@ -273,19 +310,36 @@ int Put(const std::string& addr, const std::string& type, const std::string& tit
   return 0;
 }
 
-int Health(const std::string& addr) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+std::string CheckHealth(grpc::health::v1::Health::Stub* stub) {
   grpc::ClientContext ctx;
   Deadline(&ctx, 2000);
   grpc::health::v1::HealthCheckRequest req;
   grpc::health::v1::HealthCheckResponse resp;
   grpc::Status st = stub->Check(&ctx, req, &resp);
-  if (!st.ok()) {
-    std::printf("%s\n", CodeName(st.error_code()));
-  } else {
-    std::printf("%s\n",
-                grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status()).c_str());
+  if (!st.ok()) return CodeName(st.error_code());
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+}
+
+int Health(const std::string& addr) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  std::printf("%s\n", CheckHealth(stub.get()).c_str());
+  return 0;
+}
+
+int Watch(const std::string& addr, int seconds) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  std::string last;
+  const auto stop_at = Clock::now() + std::chrono::seconds(seconds);
+  while (Clock::now() < stop_at) {
+    std::string now = CheckHealth(stub.get());
+    if (now != last) {
+      std::printf("health %s %lld\n", now.c_str(), UnixMs());
+      std::fflush(stdout);
+      last = now;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return 0;
 }
@@ -298,6 +352,8 @@ int main(int argc, char** argv) {
   if (a.size() == 7 && a[0] == "create") {
     return Create(a[1], a[2], a[3], std::stoi(a[4]), std::stoi(a[5]), std::stoi(a[6]));
   }
+  if (a.size() == 5 && a[0] == "reads") return Reads(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
+  if (a.size() == 3 && a[0] == "watch") return Watch(a[1], std::stoi(a[2]));
   if (a.size() == 3 && a[0] == "list") return List(a[1], a[2]);
   if (a.size() == 5 && a[0] == "update") return Update(a[1], a[2], a[3], std::stoi(a[4]));
   if (a.size() == 3 && a[0] == "type") return Type(a[1], a[2]);

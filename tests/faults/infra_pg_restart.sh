@@ -2,8 +2,9 @@
 # faults_infra_pg_restart: the catalog under a stream of idempotent creates (request_id,
 # retried by the client on UNAVAILABLE) while its PostgreSQL restarts, once fast and once
 # immediate (crash-like). Nothing acknowledged is lost, no item is created twice, the codes
-# seen are only OK and UNAVAILABLE; while PostgreSQL is down /readyz and gRPC health stay
-# ready and a read answers UNAVAILABLE at once.
+# seen are only OK and UNAVAILABLE; while PostgreSQL is down (no writable primary) /readyz
+# and gRPC health turn NOT_SERVING, /healthz stays 200 and a read answers UNAVAILABLE at
+# once; once it is back the catalog is ready again by itself.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 source ../e2e/lib.sh
@@ -22,15 +23,24 @@ WRITER=$!
 sleep 3
 fault_pg_restart fast 1
 sleep 2
-# Down, crash-like, for a moment: the service stays ready and fails fast.
+# Down, crash-like, for a moment: the service fails fast, reports NOT_SERVING (no writable
+# primary: the writers' connection attempts fail) and stays live.
 fault__as_pg "$FAULT_PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null
+"$DRIVER" get "$CATALOG" "$NAME" 1 5000 >"$WORK/get_down"
+readyz_is() { [ "$(infra_readyz)" = "$1" ]; }
+deadline=$((SECONDS + 5))
+until readyz_is 503 || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.05; done
 READY_DOWN="$(infra_readyz)"
 HEALTH_DOWN="$("$DRIVER" health "$CATALOG")"
-"$DRIVER" get "$CATALOG" "$NAME" 1 5000 >"$WORK/get_down"
+LIVE_DOWN="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$OPS/healthz")"
 sleep 1
 fault__pg_ctl_start
-check_eq "PostgreSQL down: /readyz stays 200" 200 "$READY_DOWN"
-check_eq "PostgreSQL down: gRPC health stays SERVING" SERVING "$HEALTH_DOWN"
+deadline=$((SECONDS + 10))
+until readyz_is 200 || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.05; done
+check_eq "PostgreSQL down: /readyz turns 503" 503 "$READY_DOWN"
+check_eq "PostgreSQL down: gRPC health turns NOT_SERVING" NOT_SERVING "$HEALTH_DOWN"
+check_eq "PostgreSQL down: /healthz stays 200" 200 "$LIVE_DOWN"
+check_eq "PostgreSQL back: /readyz 200 again, with no restart" 200 "$(infra_readyz)"
 check_eq "PostgreSQL down: a read is UNAVAILABLE" UNAVAILABLE "$(awk '/^call/{print $2}' "$WORK/get_down")"
 GET_DOWN_US="$(awk '/^call/{print $3}' "$WORK/get_down")"
 check "PostgreSQL down: ... at once, not at its deadline (${GET_DOWN_US} us)" [ "$GET_DOWN_US" -lt 2000000 ]

@@ -55,7 +55,7 @@ check() {
   echo "ok - $name: --helpfull checked ($#)"
 }
 
-service_flags=(+pg_dsn +pg_pool_size +pg_statement_timeout_ms +redis_url +redis_breaker_failures
+service_flags=(+pg_dsn +pg_pool_size +pg_statement_timeout_ms +pg_unready_after_failures +redis_url +redis_breaker_failures
   +grpc_port +metrics_port +worker_threads +liveness_stall_ms +migrate +migrate_only
   +gateway_secret +log_level +tls_cert +tls_trusted_peers)
 check genesis-catalog GENESIS_CATALOG_BIN "${service_flags[@]}" +purge_interval_s
@@ -66,7 +66,7 @@ check genesis-bot-manager GENESIS_BOT_MANAGER_BIN "${service_flags[@]}" +inbox_w
 
 # Flags only the services read.
 service_only=(-grpc_port -worker_threads -max_queued_calls -liveness_stall_ms -keepalive_time_ms
-  -shutdown_drain_delay_ms -migrate_only -pg_statement_timeout_ms -pg_acquire_timeout_ms
+  -shutdown_drain_delay_ms -migrate_only -pg_statement_timeout_ms -pg_acquire_timeout_ms -pg_unready_after_failures
   -redis_pool_size -redis_breaker_failures -redis_breaker_open_ms)
 check genesis-gateway GENESIS_GATEWAY_BIN "${service_only[@]}" +http_port +host +metrics_port \
   +pg_dsn +pg_pool_size +migrate +redis_url +redis_timeout_ms +gateway_secret +log_format \
