@@ -12,6 +12,7 @@
 #include "common/runtime/config.h"
 #include "common/runtime/server_flags.h"  // the shared flags the gateway reads
 #include "common/storage/pg_pool.h"
+#include "common/storage/redis_url.h"
 #include "gateway/auth/security_flags.h"
 #include "gateway/http/tls_context.h"
 
@@ -195,6 +196,11 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
   errors.RequireRange("max_connections", FLAGS_max_connections, 1, 1000000);
   errors.RequireRange("max_connections_per_client", FLAGS_max_connections_per_client, 1, 1000000);
   errors.RequireRange("shutdown_grace_ms", FLAGS_shutdown_grace_ms, 0, 600000);
+  if (!FLAGS_redis_url.empty()) {
+    if (auto url = ParseRedisUrl(FLAGS_redis_url); !url.ok()) {
+      errors.Add("redis_url", std::string(url.status().message()));
+    }
+  }
   auto backend_list = ParseBackendList(FLAGS_backend);
   if (!backend_list.ok()) errors.Add("backend", std::string(backend_list.status().message()));
   auto descriptor_source = ParseDescriptorSource(FLAGS_descriptors);

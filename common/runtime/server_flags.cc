@@ -19,5 +19,7 @@ DEFINE_int32(db_wait_s, 60,
              "At start, how long to wait for PostgreSQL to accept connections before "
              "giving up (containers and pods start in any order).");
 DEFINE_string(redis_url, "",
-              "Redis URL redis://[:password@]host:port[/db]; empty disables the cache.");
+              "Redis URL: redis://[:password@]host:port[/db] (one server) or "
+              "redis-sentinel://[:password@]host:port,host:port,.../master_name[/db] (the master "
+              "found through Redis Sentinel); empty disables the cache.");
 DEFINE_int32(redis_timeout_ms, 100, "Redis connect and command timeout.");

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "common/rpc/tls.h"
 #include "common/runtime/server_flags.h"
+#include "common/storage/redis_url.h"
 
 // The shared flags only the services read (ServiceConfigFromFlags); those the
 // gateway reads too are in server_flags.cc and database_flags.cc.
@@ -103,8 +104,10 @@ ServiceConfig ServiceConfigFromFlags(const std::string& service, ConfigErrors* e
   errors->RequireRange("pg_pool_size", FLAGS_pg_pool_size, 1, 1000);
   errors->RequireRange("pg_statement_timeout_ms", FLAGS_pg_statement_timeout_ms, 1, 3600000);
   errors->RequireRange("pg_acquire_timeout_ms", FLAGS_pg_acquire_timeout_ms, 1, 600000);
-  if (!FLAGS_redis_url.empty() && FLAGS_redis_url.rfind("redis://", 0) != 0) {
-    errors->Add("redis_url", "must start with redis://, got '" + FLAGS_redis_url + "'");
+  if (!FLAGS_redis_url.empty()) {
+    if (auto url = ParseRedisUrl(FLAGS_redis_url); !url.ok()) {
+      errors->Add("redis_url", std::string(url.status().message()));
+    }
   }
   errors->RequireRange("redis_pool_size", FLAGS_redis_pool_size, 1, 1000);
   errors->RequireRange("redis_timeout_ms", FLAGS_redis_timeout_ms, 1, 60000);

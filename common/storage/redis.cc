@@ -6,8 +6,10 @@
 
 #include <hiredis/hiredis.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/runtime/logging.h"
@@ -53,10 +55,32 @@ RedisReply Copy(const redisReply* r) {
   return out;
 }
 
+// Sends one command on a fresh connection (set-up and sentinel queries).
+absl::StatusOr<RedisReply> Roundtrip(redisContext* ctx, const std::vector<std::string>& argv) {
+  std::vector<const char*> args;
+  std::vector<size_t> lens;
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* r = static_cast<redisReply*>(
+      redisCommandArgv(ctx, static_cast<int>(args.size()), args.data(), lens.data()));
+  if (r == nullptr) return absl::UnavailableError(absl::StrCat(argv[0], " failed: ", ctx->errstr));
+  RedisReply reply = Copy(r);
+  freeReplyObject(r);
+  return reply;
+}
+
+std::string Address(const RedisEndpoint& ep) { return absl::StrCat(ep.host, ":", ep.port); }
+
 }  // namespace
 
 struct RedisClient::Conn {
   redisContext* ctx = nullptr;
+  // Sentinel: the master address generation this connection was opened in,
+  // and the master epoch.
+  uint64_t generation = 0;
+  uint64_t master_epoch = 0;
   // The socket timeout last set; setting it costs two syscalls, so it is
   // only changed when a call needs a different one.
   absl::Duration timeout = absl::ZeroDuration();
@@ -67,42 +91,9 @@ struct RedisClient::Conn {
 
 absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions options,
                                                                  MetricsRegistry* registry) {
-  absl::string_view rest = options.url;
-  if (!absl::ConsumePrefix(&rest, "redis://")) {
-    return absl::InvalidArgumentError("redis url must start with redis://, got '" + options.url +
-                                      "'");
-  }
-  std::string password;
-  if (auto at = rest.rfind('@'); at != absl::string_view::npos) {
-    absl::string_view userinfo = rest.substr(0, at);
-    rest.remove_prefix(at + 1);
-    if (auto colon = userinfo.find(':'); colon != absl::string_view::npos) {
-      password = std::string(userinfo.substr(colon + 1));
-    } else {
-      password = std::string(userinfo);
-    }
-  }
-  int db = 0;
-  if (auto slash = rest.find('/'); slash != absl::string_view::npos) {
-    absl::string_view db_text = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-    if (!db_text.empty() && !absl::SimpleAtoi(db_text, &db)) {
-      return absl::InvalidArgumentError("redis url database must be a number: '" + options.url +
-                                        "'");
-    }
-  }
-  std::string host(rest);
-  int port = 6379;
-  if (auto colon = rest.rfind(':'); colon != absl::string_view::npos) {
-    host = std::string(rest.substr(0, colon));
-    if (!absl::SimpleAtoi(rest.substr(colon + 1), &port) || port <= 0 || port > 65535) {
-      return absl::InvalidArgumentError("redis url port is invalid: '" + options.url + "'");
-    }
-  }
-  if (host.empty())
-    return absl::InvalidArgumentError("redis url has no host: '" + options.url + "'");
-  auto client = std::unique_ptr<RedisClient>(
-      new RedisClient(std::move(options), host, port, std::move(password), db));
+  auto url = ParseRedisUrl(options.url);
+  if (!url.ok()) return url.status();
+  auto client = std::unique_ptr<RedisClient>(new RedisClient(std::move(options), *std::move(url)));
   if (registry != nullptr) {
     const std::vector<std::string> label{client->options_.name};
     client->errors_ =
@@ -127,17 +118,28 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions op
                         "Redis breaker: 0 closed, 1 open (calls fail fast), 2 probing.", {"client"})
              .WithLabels(label);
     client->state_gauge_->Set(0);
+    if (client->url_.sentinel) {
+      auto& queries = registry->AddCounter(
+          "genesis_redis_sentinel_queries_total",
+          "Rounds of asking the sentinels for the Redis master, by result.", {"client", "result"});
+      client->sentinel_ok_ = &queries.WithLabels({client->options_.name, "ok"});
+      client->sentinel_failed_ = &queries.WithLabels({client->options_.name, "error"});
+      client->master_changes_ =
+          &registry
+               ->AddCounter("genesis_redis_master_changes_total",
+                            "Times the sentinels named a Redis master other than the previous "
+                            "one (the first discovery included).",
+                            {"client"})
+               .WithLabels(label);
+    }
   }
   return client;
 }
 
-RedisClient::RedisClient(RedisOptions options, std::string host, int port, std::string password,
-                         int db)
+RedisClient::RedisClient(RedisOptions options, RedisUrl url)
     : options_(std::move(options)),
-      host_(std::move(host)),
-      port_(port),
-      password_(std::move(password)),
-      db_(db),
+      url_(std::move(url)),
+      description_(url_.Describe()),
       open_for_(options_.breaker_open) {
   prober_ = std::thread([this] { ProbeLoop(); });
 }
@@ -151,39 +153,186 @@ RedisClient::~RedisClient() {
   if (prober_.joinable()) prober_.join();
 }
 
-absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Connect(absl::Time deadline) {
+absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Open(const RedisEndpoint& endpoint,
+                                                                     const std::string& password,
+                                                                     int db,
+                                                                     absl::Duration timeout) {
   auto conn = std::make_unique<Conn>();
-  const absl::Duration budget = std::min(options_.connect_timeout, deadline - absl::Now());
-  conn->ctx = redisConnectWithTimeout(host_.c_str(), port_, TimevalOf(budget));
+  conn->ctx = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, TimevalOf(timeout));
   if (conn->ctx == nullptr || conn->ctx->err != 0) {
     std::string why = conn->ctx != nullptr ? conn->ctx->errstr : "out of memory";
-    return absl::UnavailableError(absl::StrCat("redis ", host_, ":", port_, " unreachable: ", why));
+    return absl::UnavailableError(absl::StrCat("redis ", Address(endpoint), " unreachable: ", why));
   }
+  redisSetTimeout(conn->ctx, TimevalOf(timeout));
+  conn->timeout = timeout;
   auto setup = [&](std::vector<std::string> argv) -> absl::Status {
-    std::vector<const char*> args;
-    std::vector<size_t> lens;
-    for (const auto& a : argv) {
-      args.push_back(a.data());
-      lens.push_back(a.size());
+    auto reply = Roundtrip(conn->ctx, argv);
+    if (!reply.ok())
+      return absl::UnavailableError(absl::StrCat("redis: ", reply.status().message()));
+    if (reply->type == RedisReply::Type::kError) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("redis ", Address(endpoint), " ", argv[0], " refused: ", reply->str));
     }
-    auto* r = static_cast<redisReply*>(
-        redisCommandArgv(conn->ctx, static_cast<int>(args.size()), args.data(), lens.data()));
-    if (r == nullptr) return absl::UnavailableError(std::string("redis: ") + conn->ctx->errstr);
-    bool error = r->type == REDIS_REPLY_ERROR;
-    std::string msg = error ? std::string(r->str, r->len) : "";
-    freeReplyObject(r);
-    if (error) return absl::PermissionDeniedError("redis " + argv[0] + " refused: " + msg);
     return absl::OkStatus();
   };
-  redisSetTimeout(conn->ctx, TimevalOf(budget));
-  conn->timeout = budget;
-  if (!password_.empty()) {
-    if (auto st = setup({"AUTH", password_}); !st.ok()) return st;
+  if (!password.empty()) {
+    if (auto st = setup({"AUTH", password}); !st.ok()) return st;
   }
-  if (db_ != 0) {
-    if (auto st = setup({"SELECT", std::to_string(db_)}); !st.ok()) return st;
+  if (db != 0) {
+    if (auto st = setup({"SELECT", std::to_string(db)}); !st.ok()) return st;
   }
   return conn;
+}
+
+absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Connect(absl::Time deadline) {
+  const absl::Duration budget = std::min(options_.connect_timeout, deadline - absl::Now());
+  if (!url_.sentinel) return Open(url_.servers[0], url_.password, url_.db, budget);
+  auto target = CurrentMaster(deadline);
+  if (!target.ok()) return target.status();
+  auto conn = Open(target->endpoint, url_.password, url_.db,
+                   std::min(options_.connect_timeout, deadline - absl::Now()));
+  if (!conn.ok()) {
+    ForgetMaster(target->generation, conn.status());
+    return conn.status();
+  }
+  // The sentinels may still name a master that has just been demoted (or a
+  // replica promoted a moment ago may not be the one they name): only a
+  // server that says it is the master is used.
+  auto role = Roundtrip((*conn)->ctx, {"ROLE"});
+  absl::Status bad;
+  if (!role.ok()) {
+    bad = absl::UnavailableError(
+        absl::StrCat("redis ", Address(target->endpoint), ": ", role.status().message()));
+  } else if (role->type != RedisReply::Type::kArray || role->elements.empty() ||
+             role->elements[0].str != "master") {
+    bad = absl::UnavailableError(absl::StrCat(
+        "redis ", Address(target->endpoint), " named master of ", url_.master_name,
+        " says its role is '",
+        role->type == RedisReply::Type::kArray && !role->elements.empty() ? role->elements[0].str
+                                                                          : role->str,
+        "'"));
+  }
+  if (!bad.ok()) {
+    ForgetMaster(target->generation, bad);
+    return bad;
+  }
+  (*conn)->generation = target->generation;
+  (*conn)->master_epoch = target->master_epoch;
+  return conn;
+}
+
+absl::StatusOr<RedisClient::Target> RedisClient::CurrentMaster(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // Another caller asking the sentinels is waited for, as long as one round
+  // of them may take.
+  const absl::Time wait_until =
+      std::min(deadline, absl::Now() + options_.connect_timeout *
+                                           (2 * static_cast<int>(url_.servers.size()) + 1));
+  for (;;) {
+    if (master_.has_value()) return Target{*master_, generation_, master_epoch_.load()};
+    if (!resolving_) break;
+    if (resolve_cv_.wait_until(lock, absl::ToChronoTime(wait_until)) == std::cv_status::timeout &&
+        resolving_) {
+      return absl::UnavailableError(
+          absl::StrCat(description_, ": still asking the sentinels for the master"));
+    }
+  }
+  const absl::Time now = absl::Now();
+  if (now < last_resolve_ + options_.sentinel_retry_interval) {
+    return absl::UnavailableError(absl::StrCat(
+        description_, ": master unknown; the sentinels were asked ",
+        absl::FormatDuration(absl::Trunc(now - last_resolve_, absl::Milliseconds(1))), " ago"));
+  }
+  resolving_ = true;
+  last_resolve_ = now;
+  const size_t first = next_sentinel_;
+  lock.unlock();
+  size_t answered = first;
+  auto found = AskSentinels(first, deadline, &answered);
+  lock.lock();
+  resolving_ = false;
+  resolve_cv_.notify_all();
+  if (!found.ok()) {
+    if (sentinel_failed_ != nullptr) sentinel_failed_->Inc();
+    return found.status();
+  }
+  if (sentinel_ok_ != nullptr) sentinel_ok_->Inc();
+  next_sentinel_ = answered;
+  master_ = *found;
+  if (!(*found == last_master_)) {
+    const std::string before = last_master_.host.empty() ? "none" : Address(last_master_);
+    last_master_ = *found;
+    ++master_epoch_;
+    if (master_changes_ != nullptr) master_changes_->Inc();
+    lock.unlock();
+    Logger("redis")->info("{} ({}): the sentinels name {} as master (before: {})", description_,
+                          options_.name, Address(*found), before);
+    lock.lock();
+    // Forgotten again meanwhile: the caller's connection would be to a stale address.
+    if (!master_.has_value()) {
+      return absl::UnavailableError(absl::StrCat(description_, ": master changed meanwhile"));
+    }
+  }
+  return Target{*master_, generation_, master_epoch_.load()};
+}
+
+absl::StatusOr<RedisEndpoint> RedisClient::AskSentinels(size_t first, absl::Time deadline,
+                                                        size_t* answered) {
+  std::vector<std::string> problems;
+  const size_t n = url_.servers.size();
+  for (size_t i = 0; i < n; ++i) {
+    const size_t index = (first + i) % n;
+    const RedisEndpoint& sentinel = url_.servers[index];
+    const absl::Duration budget = std::min(options_.connect_timeout, deadline - absl::Now());
+    if (budget <= absl::ZeroDuration()) {
+      problems.push_back("deadline passed");
+      break;
+    }
+    auto conn = Open(sentinel, url_.sentinel_password, 0, budget);
+    if (!conn.ok()) {
+      problems.push_back(std::string(conn.status().message()));
+      continue;
+    }
+    auto reply = Roundtrip((*conn)->ctx, {"SENTINEL", "get-master-addr-by-name", url_.master_name});
+    if (!reply.ok()) {
+      problems.push_back(
+          absl::StrCat("sentinel ", Address(sentinel), ": ", reply.status().message()));
+      continue;
+    }
+    if (reply->type == RedisReply::Type::kNil) {
+      problems.push_back(
+          absl::StrCat("sentinel ", Address(sentinel), " does not know master ", url_.master_name));
+      continue;
+    }
+    int port = 0;
+    if (reply->type != RedisReply::Type::kArray || reply->elements.size() != 2 ||
+        reply->elements[0].str.empty() || !absl::SimpleAtoi(reply->elements[1].str, &port) ||
+        port <= 0 || port > 65535) {
+      problems.push_back(absl::StrCat(
+          "sentinel ", Address(sentinel), " answered ",
+          reply->type == RedisReply::Type::kError ? reply->str : "an unexpected reply"));
+      continue;
+    }
+    *answered = index;
+    return RedisEndpoint{reply->elements[0].str, port};
+  }
+  return absl::UnavailableError(absl::StrCat("no sentinel named the master ", url_.master_name,
+                                             ": ", absl::StrJoin(problems, "; ")));
+}
+
+void RedisClient::ForgetMaster(uint64_t generation, const absl::Status& why) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!url_.sentinel || generation != generation_ || !master_.has_value()) return;
+  const std::string address = Address(*master_);
+  master_.reset();
+  ++generation_;
+  open_ -= static_cast<int>(idle_.size());
+  std::vector<std::unique_ptr<Conn>> dropped = std::move(idle_);
+  idle_.clear();
+  lock.unlock();
+  cv_.notify_all();
+  Logger("redis")->warn("{} ({}): master {} dropped ({}); asking the sentinels again", description_,
+                        options_.name, address, why.message());
 }
 
 RedisBreakerState RedisClient::breaker_state() const {
@@ -196,6 +345,8 @@ int64_t RedisClient::breaker_trips() const {
   return trips_;
 }
 
+uint64_t RedisClient::master_epoch() const { return master_epoch_.load(); }
+
 void RedisClient::SetStateLocked(RedisBreakerState state) {
   state_ = state;
   if (state_gauge_ != nullptr) state_gauge_->Set(static_cast<double>(state));
@@ -204,7 +355,7 @@ void RedisClient::SetStateLocked(RedisBreakerState state) {
 absl::Status RedisClient::ShortCircuitLocked() {
   if (short_circuited_ != nullptr) short_circuited_->Inc();
   return absl::UnavailableError(
-      absl::StrCat("redis ", host_, ":", port_, " is failing; calls are paused (breaker open)"));
+      absl::StrCat(description_, " is failing; calls are paused (breaker open)"));
 }
 
 void RedisClient::RecordFailure() {
@@ -225,7 +376,7 @@ void RedisClient::RecordFailure() {
   lock.unlock();
   cv_.notify_all();
   probe_cv_.notify_all();
-  Logger("redis")->warn("redis {}:{} ({}): {} failures in a row, breaker open for {}", host_, port_,
+  Logger("redis")->warn("{} ({}): {} failures in a row, breaker open for {}", description_,
                         options_.name, options_.breaker_failures,
                         absl::FormatDuration(options_.breaker_open));
 }
@@ -271,13 +422,12 @@ void RedisClient::ProbeLoop() {
     if (probe.ok()) {
       consecutive_failures_ = 0;
       SetStateLocked(RedisBreakerState::kClosed);
-      if (open_ < options_.pool_size) {
+      if (open_ < options_.pool_size && (*conn)->generation == generation_) {
         idle_.push_back(std::move(*conn));
         ++open_;
       }
       lock.unlock();
-      Logger("redis")->info("redis {}:{} ({}) answers again, breaker closed", host_, port_,
-                            options_.name);
+      Logger("redis")->info("{} ({}) answers again, breaker closed", description_, options_.name);
       cv_.notify_all();
       lock.lock();
     } else {
@@ -328,8 +478,8 @@ absl::StatusOr<std::unique_ptr<RedisClient::Conn>> RedisClient::Acquire(absl::Ti
 void RedisClient::Release(std::unique_ptr<Conn> conn, bool broken) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (broken) {
-      --open_;
+    if (broken || conn->generation != generation_) {
+      --open_;  // broken, or to a master the sentinels no longer name
     } else if (state_ != RedisBreakerState::kClosed) {
       --open_;  // opened while this call ran: do not keep it
     } else {
@@ -341,6 +491,11 @@ void RedisClient::Release(std::unique_ptr<Conn> conn, bool broken) {
 
 absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& argv,
                                                 absl::Time deadline) {
+  return Command(argv, deadline, nullptr);
+}
+
+absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& argv,
+                                                absl::Time deadline, uint64_t* master_epoch) {
   if (argv.empty()) return absl::InvalidArgumentError("empty redis command");
   if (absl::Now() >= deadline)
     return absl::DeadlineExceededError("deadline passed before redis call");
@@ -365,13 +520,29 @@ absl::StatusOr<RedisReply> RedisClient::Command(const std::vector<std::string>& 
   if (r == nullptr) {
     const bool timed_out = ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
     std::string why = ctx->errstr;
+    const uint64_t generation = (*conn)->generation;
     Release(std::move(*conn), /*broken=*/true);
     RecordFailure();
-    if (timed_out) return absl::DeadlineExceededError("redis " + argv[0] + " timed out");
-    return absl::UnavailableError("redis " + argv[0] + " failed: " + why);
+    absl::Status status = timed_out
+                              ? absl::DeadlineExceededError("redis " + argv[0] + " timed out")
+                              : absl::UnavailableError("redis " + argv[0] + " failed: " + why);
+    ForgetMaster(generation, status);
+    return status;
   }
   RedisReply reply = Copy(r);
   freeReplyObject(r);
+  if (master_epoch != nullptr) *master_epoch = (*conn)->master_epoch;
+  if (url_.sentinel && reply.type == RedisReply::Type::kError &&
+      absl::StartsWith(reply.str, "READONLY")) {
+    // The master was demoted to a replica: the command was not applied.
+    const uint64_t generation = (*conn)->generation;
+    Release(std::move(*conn), /*broken=*/true);
+    RecordFailure();
+    absl::Status status = absl::UnavailableError(
+        absl::StrCat(description_, ": the server is now a replica (", reply.str, ")"));
+    ForgetMaster(generation, status);
+    return status;
+  }
   Release(std::move(*conn), /*broken=*/false);
   RecordSuccess();
   return reply;

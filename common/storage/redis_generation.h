@@ -10,12 +10,19 @@
 // nor filled) until a bump of the generation (INCR) has succeeded, which
 // orphans every older entry at once (they expire by their TTL). A new object
 // starts with one bump pending, for a predecessor that died between its
-// database commit and its invalidation. Thread-safe.
+// database commit and its invalidation.
+//
+// Behind Redis Sentinel a failover loses the writes the old master had
+// acknowledged but not yet replicated (an invalidation among them), so a
+// master the client had not bumped on is not trusted either: Usable() bumps
+// again when the client's master_epoch() moved, and Read() refuses a reply
+// that came from a master other than the one last bumped on. Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "common/storage/redis.h"
@@ -38,12 +45,18 @@ class RedisGeneration {
   bool Usable(absl::Time deadline);
   // A write meant to replace or remove an entry was not (known to be) applied.
   void WriteFailed() { failed_.fetch_add(1); }
+  // A cache read (a script that reads key()'s generation) after Usable():
+  // the reply, or UNAVAILABLE when it came from a master the generation was
+  // not bumped on (a failover happened in between; the next Usable() bumps).
+  absl::StatusOr<RedisReply> Read(const std::vector<std::string>& argv, absl::Time deadline);
 
  private:
   RedisClient* redis_;
   const std::string key_;
   std::atomic<uint64_t> failed_{1};  // the start-up bump
   std::atomic<uint64_t> covered_{0};
+  // The master epoch (RedisClient::master_epoch) of the last bump.
+  std::atomic<uint64_t> bumped_epoch_{0};
 };
 
 }  // namespace genesis

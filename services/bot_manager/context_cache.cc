@@ -54,9 +54,9 @@ std::optional<std::vector<Message>> RedisContextCache::Get(int64_t conversation_
     Logger("bot.cache")->warn("context cache unusable until its generation moves on");
     return std::nullopt;
   }
-  auto r = redis_->Command({"EVAL", kGetScript, "1", generation_.key(),
-                            prefix_ + "ctx:", std::to_string(conversation_id)},
-                           ctx.deadline);
+  auto r = generation_.Read({"EVAL", kGetScript, "1", generation_.key(),
+                             prefix_ + "ctx:", std::to_string(conversation_id)},
+                            ctx.deadline);
   if (!r.ok() || (r->type != RedisReply::Type::kString && r->type != RedisReply::Type::kNil)) {
     Logger("bot.cache")
         ->warn("context cache read failed: {}",

@@ -54,7 +54,7 @@ bool RedisItemCache::Usable(absl::Time deadline) {
 
 std::optional<Item> RedisItemCache::Get(const std::string& id, const CallContext& ctx) {
   if (!Usable(ctx.deadline)) return std::nullopt;
-  auto reply = redis_->Command({"EVAL", kGetScript, "1", kGenerationKey, id}, ctx.deadline);
+  auto reply = generation_.Read({"EVAL", kGetScript, "1", kGenerationKey, id}, ctx.deadline);
   absl::StatusOr<std::optional<std::string>> value;
   if (!reply.ok()) {
     value = reply.status();

@@ -5,6 +5,9 @@
 //   infra_driver get ADDR NAME COUNT DEADLINE_MS
 //       COUNT GetItem calls one after another; one line per call
 //       "call CODE LATENCY_US TITLE", then "summary ok=N codes=C:N,... p50_us=N max_us=N".
+//   infra_driver get_for ADDR NAME SECONDS DEADLINE_MS PAUSE_MS
+//       GetItem calls one after another for SECONDS, PAUSE_MS apart; one line per call
+//       "call CODE LATENCY_US TITLE UNIX_MS" (when it started), then the same summary.
 //   infra_driver create ADDR TYPE PREFIX THREADS SECONDS DEADLINE_MS
 //       THREADS writers create items "PREFIX-T-I" (request_id the same) for SECONDS,
 //       retrying each on UNAVAILABLE / DEADLINE_EXCEEDED with the same request_id (50 ms
@@ -117,12 +120,20 @@ std::string Codes(const std::map<std::string, int>& codes) {
   return out.empty() ? "none" : out;
 }
 
-int Get(const std::string& addr, const std::string& name, int count, int deadline_ms) {
+// `count` calls, or calls until `seconds` have passed when seconds > 0 (then
+// each line also has the call's start in Unix milliseconds).
+int Get(const std::string& addr, const std::string& name, int count, int deadline_ms,
+        int seconds = 0, int pause_ms = 0) {
   auto stub = Stub(addr);
   std::vector<int64_t> latencies;
   std::map<std::string, int> codes;
   int ok = 0;
-  for (int i = 0; i < count; ++i) {
+  const auto stop_at = Clock::now() + std::chrono::seconds(seconds);
+  for (int i = 0; seconds > 0 ? Clock::now() < stop_at : i < count; ++i) {
+    if (i > 0 && pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    const int64_t started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
     grpc::ClientContext ctx;
     Deadline(&ctx, deadline_ms);
     v1::GetItemRequest req;
@@ -135,8 +146,13 @@ int Get(const std::string& addr, const std::string& name, int count, int deadlin
     latencies.push_back(us);
     ++codes[CodeName(st.error_code())];
     if (st.ok()) ++ok;
-    std::printf("call %s %lld %s\n", CodeName(st.error_code()), static_cast<long long>(us),
-                st.ok() ? item.title().c_str() : "-");
+    if (seconds > 0) {
+      std::printf("call %s %lld %s %lld\n", CodeName(st.error_code()), static_cast<long long>(us),
+                  st.ok() ? item.title().c_str() : "-", static_cast<long long>(started_ms));
+    } else {
+      std::printf("call %s %lld %s\n", CodeName(st.error_code()), static_cast<long long>(us),
+                  st.ok() ? item.title().c_str() : "-");
+    }
   }
   std::sort(latencies.begin(), latencies.end());
   const int64_t p50 = latencies.empty() ? 0 : latencies[latencies.size() / 2];
@@ -349,6 +365,9 @@ int Watch(const std::string& addr, int seconds) {
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() == 5 && a[0] == "get") return Get(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
+  if (a.size() == 6 && a[0] == "get_for") {
+    return Get(a[1], a[2], 0, std::stoi(a[4]), std::stoi(a[3]), std::stoi(a[5]));
+  }
   if (a.size() == 7 && a[0] == "create") {
     return Create(a[1], a[2], a[3], std::stoi(a[4]), std::stoi(a[5]), std::stoi(a[6]));
   }

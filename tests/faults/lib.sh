@@ -1,8 +1,9 @@
 # Shared by the fault scenarios (sourced after ../e2e/lib.sh and ../e2e/harness.sh).
 #
-#   fault_redis_start NAME         a private redis-server under $WORK/NAME (REDIS_PORT, REDIS_PID,
-#                                  REDIS_URL); stopped at exit. Private, so SIGSTOP/kill of it
-#                                  touches no other test.
+#   fault_redis_start NAME [ARGS]  a private redis-server under $WORK/NAME (REDIS_PORT, REDIS_PID,
+#                                  REDIS_URL), extra server options ARGS (e.g. --replicaof H P);
+#                                  stopped at exit. Private, so SIGSTOP/kill of it touches no
+#                                  other test.
 #   fault_pg_start NAME            a private PostgreSQL cluster under $WORK/NAME (PG_PORT, PG_DIR,
 #                                  PG_DSN of its `postgres` database); stopped at exit. For
 #                                  restarts: fault_pg_restart MODE (fast|immediate) [DOWN_S].
@@ -31,7 +32,8 @@ fault_redis_start() {
   mkdir -p "$dir"
   REDIS_PORT="$(fault_free_port)"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
-    --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null
+    --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "${@:2}" \
+    >/dev/null
   local deadline=$((SECONDS + 10))
   until [ -s "$dir/redis.pid" ] && redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do
     [ "$SECONDS" -lt "$deadline" ] || { echo "redis did not start" >&2; return 1; }

@@ -3,7 +3,7 @@
 # never reads (common/runtime/server_flags.h): the services list the PostgreSQL, Redis,
 # gRPC and TLS flags; the gateway lists only the shared flags it reads (no
 # --grpc_port, no worker pool); its admin CLI only --pg_dsn of them; the
-# simulators none.
+# simulators none. A malformed --redis_url stops the catalog and the gateway at start-up.
 #
 # Binaries come from the environment (ctest sets them): GENESIS_<NAME>_BIN for
 # CATALOG, REASONING, VOICE, LLM_ROUTER, BOT_MANAGER, GATEWAY, GATEWAY_ADMIN,
@@ -82,6 +82,28 @@ shared=("${service_only[@]}" -pg_dsn -pg_pool_size -migrate -redis_url -redis_ti
 check genesis-channel-simulator GENESIS_CHANNEL_SIMULATOR_BIN "${shared[@]}" +host +http_port
 check genesis-llm-simulator GENESIS_LLM_SIMULATOR_BIN "${shared[@]}" +host +http_port
 check genesis-wyoming-simulator GENESIS_WYOMING_SIMULATOR_BIN "${shared[@]}" +host +port
+
+# A malformed --redis_url stops start-up (status 2) with a message that names the flag and
+# the part at fault, and never the password in it (checked before anything is connected).
+bad_redis_url() {
+  local name="$1" var="$2"
+  local bin="${!var:-}"
+  [ -n "$bin" ] || return
+  local out status=0
+  out="$(env -u GENESIS_REDIS_URL -u GENESIS_PG_DSN "$bin" --pg_dsn=postgresql://127.0.0.1:1/x \
+    --redis_url='redis-sentinel://:hunter2@127.0.0.1:26379' 2>&1 >/dev/null)" || status=$?
+  if [ "$status" = 2 ] && [[ "$out" == *--redis_url* ]] && [[ "$out" == *"needs the master's name"* ]] &&
+    [[ "$out" != *hunter2* ]]; then
+    echo "ok - $name: a redis-sentinel:// URL without a master name stops start-up naming --redis_url"
+    passed=$((passed + 1))
+  else
+    echo "not ok - $name: a redis-sentinel:// URL without a master name stops start-up naming --redis_url"
+    echo "#   exit $status: $out"
+    failed=$((failed + 1))
+  fi
+}
+bad_redis_url genesis-catalog GENESIS_CATALOG_BIN
+bad_redis_url genesis-gateway GENESIS_GATEWAY_BIN
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
