@@ -71,9 +71,8 @@ void CheckAccepted(const std::string& body, const openai::ChatRequest& chat) {
   v1::CompleteResponse response;
   response.set_text(text);
   response.set_model(req.model());
-  const json completion =
-      json::parse(openai::CompletionJson(response, "chatcmpl-1", absl::FromUnixSeconds(1)), nullptr,
-                  false);
+  const json completion = json::parse(
+      openai::CompletionJson(response, "chatcmpl-1", absl::FromUnixSeconds(1)), nullptr, false);
   FUZZ_CHECK(completion.is_object());
   FUZZ_CHECK(completion["choices"][0]["message"]["content"] == text);
   openai::ChunkEncoder encoder("chatcmpl-1", absl::FromUnixSeconds(1), chat.requested_model,
