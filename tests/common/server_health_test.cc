@@ -15,39 +15,13 @@
 #include "common/base/metrics.h"
 #include "common/runtime/server.h"
 #include "common/runtime/worker_pool.h"
+#include "tests/testing/probes.h"
 
 namespace genesis {
 namespace {
 
-// GET `path` on 127.0.0.1:port; the status code (0 when it failed).
-int HttpStatus(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return 0;
-  }
-  const std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-  (void)!write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[1024];
-  for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) resp.append(buf, static_cast<size_t>(n));
-  close(fd);
-  if (resp.size() < 12) return 0;
-  return std::stoi(resp.substr(9, 3));
-}
-
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time until = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < until) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return done();
-}
+using testing::Eventually;
+using testing::HttpStatus;
 
 TEST(ServerHealthTest, LivenessFailsOnlyWhileTheWorkerPoolIsWedged) {
   MetricsRegistry registry;
