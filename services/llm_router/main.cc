@@ -10,6 +10,7 @@
 #include "services/llm_router/execution/redis_response_cache.h"
 #include "services/llm_router/grpc_service.h"
 #include "services/llm_router/router.h"
+#include "services/llm_router/store/execution_partitions.h"
 #include "services/llm_router/store/pg_store.h"
 
 DEFINE_string(models_config, "services/llm_router/config/models.json",
@@ -64,6 +65,9 @@ DEFINE_int32(accounting_queue_rows, 20000,
              "Batched accounting: rows queued at most; beyond, a call writes its row itself.");
 DEFINE_bool(record_content, false,
             "Keep prompts and answers (personal data masked) in the executions table.");
+DEFINE_int32(execution_retention_days, 730,
+             "Drop executions rows (and the feedback on them) older than this many days; the "
+             "table is partitioned by day, so whole days go at once (0: keep every row).");
 
 namespace genesis {
 std::vector<Migration> LlmRouterMigrations();  // generated from migrations/*.sql
@@ -100,6 +104,7 @@ int main(int argc, char** argv) {
   errors.RequireRange("accounting_batch_rows", FLAGS_accounting_batch_rows, 1, 10000);
   errors.RequireRange("accounting_flush_ms", FLAGS_accounting_flush_ms, 1, 60000);
   errors.RequireRange("accounting_queue_rows", FLAGS_accounting_queue_rows, 1, 1000000);
+  errors.RequireRange("execution_retention_days", FLAGS_execution_retention_days, 0, 36500);
   if (!FLAGS_simulator_url.empty() && FLAGS_simulator_url.rfind("http://", 0) != 0) {
     errors.Add("simulator_url", "must start with http://");
   }
@@ -174,6 +179,22 @@ int main(int argc, char** argv) {
   // Readiness is the host's own (not a dependency's): the registry is loaded
   // before it starts.
   rt.AddService(&service, "genesis.llmrouter.v1.LlmRouterService");
+  // The executions table's daily partitions: made ahead, dropped past the
+  // retention (store/execution_partitions.h); again at once while a round
+  // changed something, else once an hour. Replicas take turns.
+  llmrouter::ExecutionPartitionOptions partition_options;
+  partition_options.retention = absl::Hours(24) * FLAGS_execution_retention_days;
+  llmrouter::ExecutionPartitions partitions(&rt.pool(), partition_options);
+  rt.AddLoop("llm_router.partitions", 1, absl::Hours(1), [&]() -> absl::StatusOr<int> {
+    GENESIS_ASSIGN_OR_RETURN(
+        llmrouter::PartitionWork work,
+        partitions.Maintain(absl::Now(), CallContext::Background(absl::Seconds(60))));
+    if (work.created + work.dropped > 0) {
+      log->info("executions partitions: {} created, {} dropped, {} rows moved", work.created,
+                work.dropped, work.moved);
+    }
+    return static_cast<int>(std::min<int64_t>(work.total(), 1 << 30));
+  });
   if (batched) {
     // Calls are drained: write what is queued before the pool goes away.
     rt.OnStop([batched, &log] {
