@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   auto tts = EspeakTts::Create("");
   PocketsphinxOptions po;
   po.decoders = 2;
+  po.preload = 2;
   const absl::Time load_start = absl::Now();
   auto stt = PocketsphinxStt::Create(po);
   if (!tts.ok() || !stt.ok()) {

@@ -22,7 +22,11 @@ DEFINE_string(pocketsphinx_lm, "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin
               "pocketsphinx n-gram language model (free dictation).");
 DEFINE_string(pocketsphinx_language, "en-US", "The language of the pocketsphinx models.");
 DEFINE_int32(stt_decoders, 2,
-             "pocketsphinx decoders kept loaded (calls transcribing at once; ~40 MB each).");
+             "Most pocketsphinx decoders (calls transcribing at once; ~90 MB each), loaded "
+             "when first needed and kept.");
+DEFINE_int32(stt_preload, 0,
+             "pocketsphinx decoders loaded at start (0: none until the first transcription, "
+             "which then waits ~0.2-1.5 s for its load).");
 DEFINE_string(wyoming_stt_address, "",
               "host:port of a Wyoming speech-to-text server (wyoming-faster-whisper, usually "
               "port 10300); empty: embedded engine only.");
@@ -68,6 +72,7 @@ int main(int argc, char** argv) {
   ConfigErrors& errors = rt.errors();
   ServiceConfig& config = rt.config();
   errors.RequireRange("stt_decoders", FLAGS_stt_decoders, 1, 16);
+  errors.RequireRange("stt_preload", FLAGS_stt_preload, 0, FLAGS_stt_decoders);
   errors.RequireRange("wyoming_timeout_ms", FLAGS_wyoming_timeout_ms, 100, 600000);
   errors.RequireRange("wyoming_probe_interval_s", FLAGS_wyoming_probe_interval_s, 1, 3600);
   errors.RequireRange("wyoming_listen_port", FLAGS_wyoming_listen_port, -1, 65535);
@@ -105,6 +110,7 @@ int main(int argc, char** argv) {
   ps_options.lm_path = FLAGS_pocketsphinx_lm;
   ps_options.language = FLAGS_pocketsphinx_language;
   ps_options.decoders = FLAGS_stt_decoders;
+  ps_options.preload = FLAGS_stt_preload;
   auto sphinx = PocketsphinxStt::Create(ps_options);
   if (!sphinx.ok()) {
     log->critical("{}", sphinx.status().message());

@@ -4,6 +4,7 @@
 #include <sphinxbase/err.h>
 #include <sphinxbase/logmath.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/base/status.h"
+#include "common/runtime/logging.h"
 
 namespace genesis::voice {
 
@@ -191,26 +193,32 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
   }
   err_set_logfp(nullptr);  // pocketsphinx logs every decode to stderr otherwise
   std::unique_ptr<PocketsphinxStt> engine(new PocketsphinxStt(options));
-  for (int i = 0; i < std::max(1, options.decoders); ++i) {
-    cmd_ln_t* config =
-        cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", options.hmm_dir.c_str(), "-dict",
-                    options.dict_path.c_str(), "-lm", options.lm_path.c_str(), nullptr);
-    if (config == nullptr) {
-      return absl::FailedPreconditionError("pocketsphinx rejected its configuration");
-    }
-    ps_decoder_t* ps = ps_init(config);
-    cmd_ln_free_r(config);  // the decoder holds its own reference
-    if (ps == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat("pocketsphinx could not load the model (",
-                                                        options.hmm_dir, ", ", options.dict_path,
-                                                        ", ", options.lm_path, ")"));
-    }
-    auto decoder = std::make_unique<Decoder>();
-    decoder->ps = ps;
+  const int preload = std::clamp(options.preload, 0, std::max(1, options.decoders));
+  for (int i = 0; i < preload; ++i) {
+    GENESIS_ASSIGN_OR_RETURN(auto decoder, engine->Load());
     engine->free_.push_back(decoder.get());
     engine->all_.push_back(std::move(decoder));
   }
   return engine;
+}
+
+absl::StatusOr<std::unique_ptr<PocketsphinxStt::Decoder>> PocketsphinxStt::Load() const {
+  cmd_ln_t* config =
+      cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", options_.hmm_dir.c_str(), "-dict",
+                  options_.dict_path.c_str(), "-lm", options_.lm_path.c_str(), nullptr);
+  if (config == nullptr) {
+    return absl::FailedPreconditionError("pocketsphinx rejected its configuration");
+  }
+  ps_decoder_t* ps = ps_init(config);
+  cmd_ln_free_r(config);  // the decoder holds its own reference
+  if (ps == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("pocketsphinx could not load the model (",
+                                                      options_.hmm_dir, ", ", options_.dict_path,
+                                                      ", ", options_.lm_path, ")"));
+  }
+  auto decoder = std::make_unique<Decoder>();
+  decoder->ps = ps;
+  return decoder;
 }
 
 PocketsphinxStt::PocketsphinxStt(PocketsphinxOptions options) : options_(std::move(options)) {}
@@ -218,20 +226,47 @@ PocketsphinxStt::~PocketsphinxStt() = default;
 
 absl::StatusOr<PocketsphinxStt::Decoder*> PocketsphinxStt::Acquire(const CallContext& ctx) {
   const absl::Time limit = std::min(ctx.deadline, absl::Now() + options_.acquire_timeout);
+  const int max = std::max(1, options_.decoders);
   std::unique_lock lock(mu_);
   while (free_.empty()) {
+    if (static_cast<int>(all_.size()) + loading_ < max) {
+      // Room for another: load it outside the lock (others keep using and
+      // returning the loaded ones meanwhile) and keep it for this call.
+      ++loading_;
+      lock.unlock();
+      const absl::Time start = absl::Now();
+      auto loaded = Load();
+      lock.lock();
+      --loading_;
+      if (!loaded.ok()) {
+        cv_.notify_all();  // a waiter may try to load instead
+        Logger("voice")->error("speech decoder {} of {} did not load: {}", all_.size() + 1, max,
+                               loaded.status().message());
+        return absl::UnavailableError(
+            "speech recognition is unavailable: its models could not be loaded");
+      }
+      Logger("voice")->info("speech decoder {} of {} loaded in {} ms", all_.size() + 1, max,
+                            absl::ToInt64Milliseconds(absl::Now() - start));
+      all_.push_back(std::move(*loaded));
+      return all_.back().get();
+    }
     if (cv_.wait_until(lock, absl::ToChronoTime(limit)) == std::cv_status::timeout &&
         free_.empty()) {
       if (ctx.Expired()) {
         return absl::DeadlineExceededError("the deadline passed waiting for a speech decoder");
       }
       return absl::ResourceExhaustedError(
-          absl::StrCat("all ", all_.size(), " speech decoders are busy; try again shortly"));
+          absl::StrCat("all ", max, " speech decoders are busy; try again shortly"));
     }
   }
   Decoder* d = free_.back();
   free_.pop_back();
   return d;
+}
+
+int PocketsphinxStt::loaded() {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(all_.size());
 }
 
 void PocketsphinxStt::Release(Decoder* decoder) {

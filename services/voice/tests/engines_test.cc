@@ -132,6 +132,45 @@ TEST(PocketsphinxStt, BusyDecodersAnswerResourceExhaustedOrDeadline) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(late.status())) << late.status();
 }
 
+TEST(PocketsphinxStt, DecodersLoadOnFirstUseUpToTheLimitAndStay) {
+  PocketsphinxOptions o;
+  o.decoders = 2;
+  o.acquire_timeout = absl::Milliseconds(50);
+  auto engine = PocketsphinxStt::Create(o);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  EXPECT_EQ((*engine)->loaded(), 0);
+  auto first = (*engine)->Transcribe(Speak("play some music"), {"en-us", kCommands, ""},
+                                     CallContext::Background());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->text, "play some music");
+  EXPECT_EQ((*engine)->loaded(), 1);
+  // One held: the next call loads the second; both held: the pool is full.
+  auto a = (*engine)->StartSession({"en-us", {}, ""}, 16000, CallContext::Background());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ((*engine)->loaded(), 1);
+  auto b = (*engine)->StartSession({"en-us", {}, ""}, 16000, CallContext::Background());
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ((*engine)->loaded(), 2);
+  auto busy =
+      (*engine)->Transcribe(Speak("stop"), {"en-us", kCommands, ""}, CallContext::Background());
+  EXPECT_TRUE(absl::IsResourceExhausted(busy.status())) << busy.status();
+  EXPECT_EQ((*engine)->loaded(), 2);
+  a->reset();
+  auto again =
+      (*engine)->Transcribe(Speak("stop"), {"en-us", kCommands, ""}, CallContext::Background());
+  EXPECT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*engine)->loaded(), 2);
+}
+
+TEST(PocketsphinxStt, PreloadedDecodersAreReadyAtCreate) {
+  PocketsphinxOptions o;
+  o.decoders = 2;
+  o.preload = 1;
+  auto engine = PocketsphinxStt::Create(o);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  EXPECT_EQ((*engine)->loaded(), 1);
+}
+
 TEST(PocketsphinxStt, MissingModelNamesTheFlag) {
   PocketsphinxOptions o;
   o.dict_path = "/nonexistent/dict";
