@@ -371,6 +371,11 @@ absl::Status PgPool::StatusFromException(const std::exception& e) {
     status = absl::AbortedError("the transaction conflicted with another; retry");
   } else if (sqlstate == "57014") {
     status = absl::DeadlineExceededError("the database statement timed out");
+  } else if (sqlstate == "55P03") {
+    status = absl::AbortedError("a row or table the request needs is locked by another; retry");
+  } else if (absl::StartsWith(sqlstate, "53")) {
+    status = absl::UnavailableError(
+        "the database is out of a resource (connections, memory or disk); retry later");
   } else if (absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P02" ||
              sqlstate == "57P03") {
     status = absl::UnavailableError("the database is unavailable; retry later");

@@ -45,7 +45,9 @@
 //   cannot connect now (57P03), connection errors (class 08) -> UNAVAILABLE
 //   unique_violation  -> ALREADY_EXISTS  foreign_key/restrict   -> FAILED_PRECONDITION
 //   check/not_null/data_exception (class 22) -> INVALID_ARGUMENT
-//   serialization_failure/deadlock -> ABORTED                other -> INTERNAL
+//   serialization_failure/deadlock, lock not available (55P03) -> ABORTED
+//   insufficient resources (class 53: connections, memory, disk) -> UNAVAILABLE
+//   other -> INTERNAL
 // with a stable message that says what kind of value was refused (by SQLSTATE)
 // and never the database's own text: that echoes values of other callers (a
 // group-committed batch), SQL and server addresses. The text is logged instead

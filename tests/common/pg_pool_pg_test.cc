@@ -376,6 +376,18 @@ TEST_F(PgPoolTest, ReadOnlyRefusalsMapToUnavailable) {
   EXPECT_EQ(PgPool::StatusFromException(crash).code(), absl::StatusCode::kUnavailable);
 }
 
+TEST_F(PgPoolTest, ExhaustedServerResourcesAreUnavailableAndLocksAborted) {
+  for (const char* state : {"53300", "53200", "53100"}) {
+    const pqxx::sql_error e("FATAL:  sorry, too many clients already", "", state);
+    absl::Status st = PgPool::StatusFromException(e);
+    EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << state << " " << st;
+    EXPECT_EQ(std::string(st.message()).find("sorry"), std::string::npos) << st;
+  }
+  const pqxx::sql_error locked("ERROR:  canceling statement due to lock timeout",
+                               "UPDATE t SET x = 1", "55P03");
+  EXPECT_EQ(PgPool::StatusFromException(locked).code(), absl::StatusCode::kAborted);
+}
+
 // libpqxx would reopen a broken connection by itself, without the session's
 // statement_timeout; the pool drops it and tries the call on another instead.
 TEST_F(PgPoolTest, AnIdleConnectionLostMeanwhileCostsNoCallAndKeepsItsBounds) {
