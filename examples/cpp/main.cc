@@ -67,7 +67,20 @@ int main(int argc, char** argv) {
   catalog::Item item;
   ctx = example::NewContext(seconds(5), "example-create-item");
   if (auto s = catalog_stub->CreateItem(ctx.get(), create_item, &item); s.ok()) {
-    std::cout << "catalog CreateItem: " << item.name() << "\n";
+    // The server sends the request id back (a new one if ours was not safe to log).
+    const auto& headers = ctx->GetServerInitialMetadata();
+    auto id = headers.find("x-request-id");
+    std::cout << "catalog CreateItem: " << item.name() << " (x-request-id "
+              << (id == headers.end() ? "" : std::string(id->second.data(), id->second.size()))
+              << ")\n";
+    // A retry with the same request_id (say, after a timeout) creates nothing new.
+    catalog::Item again;
+    ctx = example::NewContext(seconds(5), "example-create-item-retry");
+    if (auto r = catalog_stub->CreateItem(ctx.get(), create_item, &again); r.ok()) {
+      std::cout << "catalog CreateItem retried: " << again.name() << "\n";
+    } else {
+      failed("catalog CreateItem retried", r);
+    }
     std::cout << "catalog GetItem: " << example::DescribeItem(*catalog_stub, item.name()) << "\n";
   } else {
     failed("catalog CreateItem", s);

@@ -60,18 +60,20 @@ def main() -> int:
         print(f"catalog CreateItemType: {item_type.name}")
         attributes = struct_pb2.Struct()
         attributes.update({"city": "Recife"})
-        item, call = catalog.CreateItem.with_call(
-            catalog_pb2.CreateItemRequest(
-                request_id="example-item-1",
-                item=catalog_pb2.Item(
-                    type=item_type.name, title="Ana from Recife", attributes=attributes
-                ),
+        create_item = catalog_pb2.CreateItemRequest(
+            request_id="example-item-1",
+            item=catalog_pb2.Item(
+                type=item_type.name, title="Ana from Recife", attributes=attributes
             ),
-            timeout=TIMEOUT_S,
-            metadata=genesis_clients.call_metadata(),
+        )
+        item, call = catalog.CreateItem.with_call(
+            create_item, timeout=TIMEOUT_S, metadata=genesis_clients.call_metadata()
         )
         request_id = dict(call.initial_metadata()).get("x-request-id", "")
         print(f"catalog CreateItem: {item.name} (x-request-id {request_id})")
+        # A retry with the same request_id (say, after a timeout) creates nothing new.
+        again = catalog.CreateItem(create_item, timeout=TIMEOUT_S)
+        print(f"catalog CreateItem retried: {again.name}")
         got = catalog.GetItem(catalog_pb2.GetItemRequest(name=item.name), timeout=TIMEOUT_S)
         print(f'catalog GetItem: {got.name} "{got.title}" ({got.type})')
     except grpc.RpcError as e:
@@ -104,7 +106,8 @@ def main() -> int:
             lambda: llm_router_pb2_grpc.LlmRouterServiceStub(channel(args.llm_router)).ListModels(
                 llm_router_pb2.ListModelsRequest(), timeout=TIMEOUT_S
             ),
-            lambda r: f"{len(r.models)} models" + (f", first {r.models[0].name}" if r.models else ""),
+            lambda r: f"{len(r.models)} models"
+            + (f", first {r.models[0].name}" if r.models else ""),
         ),
         (
             "reasoning ListCases",
@@ -125,7 +128,8 @@ def main() -> int:
             lambda: voice_pb2_grpc.VoiceServiceStub(channel(args.voice)).ListVoices(
                 voice_pb2.ListVoicesRequest(), timeout=TIMEOUT_S
             ),
-            lambda r: f"{len(r.voices)} voices" + (f", first {r.voices[0].name}" if r.voices else ""),
+            lambda r: f"{len(r.voices)} voices"
+            + (f", first {r.voices[0].name}" if r.voices else ""),
         ),
         (
             "health Check",

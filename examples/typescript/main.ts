@@ -68,14 +68,18 @@ try {
   );
   console.log(`catalog CreateItemType: ${type.name}`);
   let requestId = "";
+  const createItem = {
+    requestId: "example-item-1",
+    item: { type: type.name, title: "Ana from Recife", attributes: { city: "Recife" } },
+  };
   const item = await catalogClient.createItem(
-    {
-      requestId: "example-item-1",
-      item: { type: type.name, title: "Ana from Recife", attributes: { city: "Recife" } },
-    },
+    createItem,
     callOptions({ timeoutMs: TIMEOUT_MS, onRequestId: (id) => (requestId = id) }),
   );
   console.log(`catalog CreateItem: ${item.name} (x-request-id ${requestId})`);
+  // A retry with the same requestId (say, after a timeout) creates nothing new.
+  const again = await catalogClient.createItem(createItem, { timeoutMs: TIMEOUT_MS });
+  console.log(`catalog CreateItem retried: ${again.name}`);
   const got = await catalogClient.getItem({ name: item.name }, { timeoutMs: TIMEOUT_MS });
   console.log(`catalog GetItem: ${got.name} "${got.title}" (${got.type})`);
 } catch (e) {
@@ -108,14 +112,17 @@ const calls: Array<[string, () => Promise<string>]> = [
   [
     "llmrouter ListModels",
     async () => {
-      const r = await createClient(llmrouter.LlmRouterService, transport(args["llm-router"])).listModels({}, opts);
-      return `${r.models.length} models` + (r.models.length > 0 ? `, first ${r.models[0].name}` : "");
+      const router = createClient(llmrouter.LlmRouterService, transport(args["llm-router"]));
+      const r = await router.listModels({}, opts);
+      const first = r.models.length > 0 ? `, first ${r.models[0].name}` : "";
+      return `${r.models.length} models${first}`;
     },
   ],
   [
     "reasoning ListCases",
     async () => {
-      const r = await createClient(reasoning.ReasoningService, transport(args.reasoning)).listCases({}, opts);
+      const client = createClient(reasoning.ReasoningService, transport(args.reasoning));
+      const r = await client.listCases({}, opts);
       return `${r.cases.length} cases`;
     },
   ],
@@ -129,8 +136,10 @@ const calls: Array<[string, () => Promise<string>]> = [
   [
     "voice ListVoices",
     async () => {
-      const r = await createClient(voice.VoiceService, transport(args.voice)).listVoices({}, opts);
-      return `${r.voices.length} voices` + (r.voices.length > 0 ? `, first ${r.voices[0].name}` : "");
+      const client = createClient(voice.VoiceService, transport(args.voice));
+      const r = await client.listVoices({}, opts);
+      const first = r.voices.length > 0 ? `, first ${r.voices[0].name}` : "";
+      return `${r.voices.length} voices${first}`;
     },
   ],
   [

@@ -71,6 +71,9 @@ has() { grep -qE "$1" <<<"$OUT"; }
 check "catalog CreateItemType -> types/lead" has '^catalog CreateItemType: types/lead$'
 check "catalog CreateItem -> items/..., the x-request-id sent back" \
   has '^catalog CreateItem: items/[^ ]+ \(x-request-id [0-9a-f-]{36}\)$'
+ITEM="$(sed -n 's/^catalog CreateItem: \(items\/[^ ]*\) .*$/\1/p' <<<"$OUT")"
+check_eq "a retried CreateItem with the same request_id returns the same item" \
+  "catalog CreateItem retried: $ITEM" "$(grep '^catalog CreateItem retried: ' <<<"$OUT")"
 check "catalog GetItem read the item back" has '^catalog GetItem: items/[^ ]+ "Ana from Recife" \(types/lead\)$'
 check "an invalid CreateItem -> INVALID_ARGUMENT" has '^catalog CreateItem \(invalid\): INVALID_ARGUMENT: '
 check "... with a BadRequest naming item.type" has '^  BadRequest violations: (.*, )?item\.type(,|$)'
