@@ -15,9 +15,12 @@ DEB_PACKAGES=(
   nodejs npm procps iproute2 jq ninja-build curl ccache
   libespeak-ng-dev espeak-ng-data libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
   yamllint
+  python3-grpcio python3-protobuf python3-build python3-venv python3-setuptools python3-wheel
   podman podman-compose runc debootstrap golang-github-containernetworking-plugin-dnsname
   chromium
 )
+# Python client package (scripts/build-clients.sh python and its test): Debian's grpcio and
+# protobuf it runs on, and the offline wheel build (python3 -m build --no-isolation).
 # Containers (deploy/compose.yaml and its test): podman with runc, podman-compose, debootstrap
 # for a base image without a registry, and the CNI dnsname plugin so that containers find
 # each other by service name. Chromium: the gateway's /docs page is tested in a real browser.
@@ -38,6 +41,12 @@ PUPPETEER_CORE_VERSION="${GENESIS_PUPPETEER_CORE_NPM_VERSION:-24.43.1}"
 OPENAPI_TYPESCRIPT_VERSION="${GENESIS_OPENAPI_TYPESCRIPT_NPM_VERSION:-7.13.0}"
 OPENAPI_FETCH_VERSION="${GENESIS_OPENAPI_FETCH_NPM_VERSION:-0.17.0}"
 TYPESCRIPT_VERSION="${GENESIS_TYPESCRIPT_NPM_VERSION:-5.9.3}"
+# The TypeScript gRPC client package (scripts/build-clients.sh typescript): protoc-gen-es
+# generates it, @bufbuild/protobuf and @connectrpc/connect(-node) are its runtime (also what
+# tsc compiles it against), @types/node the Node typings of the packages and their users.
+PROTOBUF_ES_VERSION="${GENESIS_PROTOBUF_ES_NPM_VERSION:-2.17.0}"
+CONNECT_VERSION="${GENESIS_CONNECT_NPM_VERSION:-2.3.0}"
+TYPES_NODE_VERSION="${GENESIS_TYPES_NODE_NPM_VERSION:-18.19.130}"
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -99,4 +108,9 @@ npm_tool "puppeteer-core@$PUPPETEER_CORE_VERSION" "puppeteer-core/package.json"
 npm_tool "openapi-typescript@$OPENAPI_TYPESCRIPT_VERSION" "openapi-typescript/package.json"
 npm_tool "openapi-fetch@$OPENAPI_FETCH_VERSION" "openapi-fetch/package.json"
 npm_tool "typescript@$TYPESCRIPT_VERSION" "typescript/package.json"
+npm_tool "@bufbuild/protoc-gen-es@$PROTOBUF_ES_VERSION" "@bufbuild/protoc-gen-es/package.json"
+npm_tool "@bufbuild/protobuf@$PROTOBUF_ES_VERSION" "@bufbuild/protobuf/package.json"
+npm_tool "@connectrpc/connect@$CONNECT_VERSION" "@connectrpc/connect/package.json"
+npm_tool "@connectrpc/connect-node@$CONNECT_VERSION" "@connectrpc/connect-node/package.json"
+npm_tool "@types/node@$TYPES_NODE_VERSION" "@types/node/package.json"
 exit 0
