@@ -80,7 +80,12 @@ e2e_before_cleanup() {
   exec 3>&- || true
   kill "$KEEP_PID" 2>/dev/null || true
 }
-answers() { grep -c '^ok' "$WORK/keep.out" 2>/dev/null || true; }
+# A number even before openssl has made its output file (grep then prints nothing).
+answers() {
+  local n
+  n="$(grep -c '^ok' "$WORK/keep.out" 2>/dev/null)" || true
+  echo "${n:-0}"
+}
 wait_answers() {  # wait_answers N: until the kept connection has N answers (10 s at most)
   local deadline=$((SECONDS + 10))
   while [ "$(answers)" -lt "$1" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
