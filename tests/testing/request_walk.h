@@ -162,12 +162,18 @@ inline void SetNonEmpty(google::protobuf::Message* m, const google::protobuf::Fi
   }
 }
 
-// Sets every REQUIRED field of `m` and of the Genesis messages it then holds.
+// Sets every REQUIRED field of `m` and of the Genesis messages it then holds,
+// and the first member of each oneof (a message needs one of them).
 inline void FillRequired(google::protobuf::Message* m, int depth) {
   const auto* d = m->GetDescriptor();
   for (int i = 0; i < d->field_count(); ++i) {
     const auto* f = d->field(i);
     if (Behaves(f, google::api::REQUIRED) && !f->is_map()) SetNonEmpty(m, f, depth);
+  }
+  for (int i = 0; i < d->oneof_decl_count(); ++i) {
+    const auto* oneof = d->oneof_decl(i);
+    if (oneof->is_synthetic() || m->GetReflection()->HasOneof(*m, oneof)) continue;
+    SetNonEmpty(m, oneof->field(0), depth);
   }
 }
 
