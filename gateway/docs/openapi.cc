@@ -11,6 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "google/api/field_behavior.pb.h"
+#include "google/api/resource.pb.h"
 
 namespace genesis::gateway {
 namespace {
@@ -35,6 +37,48 @@ std::string Comment(const D* d) {
   return std::string(absl::StripAsciiWhitespace(absl::StrJoin(lines, "\n")));
 }
 
+bool Behaves(const FieldDescriptor* f, google::api::FieldBehavior behavior) {
+  const auto& options = f->options();
+  for (int i = 0; i < options.ExtensionSize(google::api::field_behavior); ++i) {
+    if (options.GetExtension(google::api::field_behavior, i) == behavior) return true;
+  }
+  return false;
+}
+
+// What a field's leading comment says, for the document: the description,
+// and the example of its `Example: <JSON value>` line (e.g. `Example: "Lead"`,
+// `Example: 20`), which is not part of the description. An example that is
+// not JSON is taken as a string.
+struct FieldDoc {
+  std::string description;
+  json example;  // null when the comment gives none
+};
+
+FieldDoc DocOf(const FieldDescriptor* f) {
+  FieldDoc doc;
+  std::vector<std::string> kept;
+  for (absl::string_view line : absl::StrSplit(Comment(f), '\n')) {
+    if (absl::ConsumePrefix(&line, "Example:")) {
+      line = absl::StripAsciiWhitespace(line);
+      doc.example = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (doc.example.is_discarded()) doc.example = std::string(line);
+      continue;
+    }
+    kept.emplace_back(line);
+  }
+  doc.description = std::string(absl::StripAsciiWhitespace(absl::StrJoin(kept, "\n")));
+  if (Behaves(f, google::api::IMMUTABLE)) {
+    absl::StrAppend(&doc.description, doc.description.empty() ? "" : "\n\n",
+                    "Immutable: set when the resource is created, never changed afterwards.");
+  }
+  // 64-bit integers are JSON strings in the proto3 mapping.
+  if (doc.example.is_number() && (f->cpp_type() == FieldDescriptor::CPPTYPE_INT64 ||
+                                  f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64)) {
+    doc.example = doc.example.dump();
+  }
+  return doc;
+}
+
 // Builds components/schemas on demand, one entry per message reached.
 class Schemas {
  public:
@@ -44,18 +88,87 @@ class Schemas {
     if (!schemas_.contains(name)) {
       schemas_[name] = json::object();  // placeholder: recursive messages
       json props = json::object();
+      json required = json::array();
       for (int i = 0; i < m->field_count(); ++i) {
         const FieldDescriptor* f = m->field(i);
         json s = Field(f);
-        if (auto c = Comment(f); !c.empty()) {
+        const FieldDoc doc = DocOf(f);
+        const bool output_only = Behaves(f, google::api::OUTPUT_ONLY);
+        if (!doc.description.empty() || !doc.example.is_null() || output_only) {
           // A $ref takes no siblings in OpenAPI 3.0: wrap it to describe the field.
           if (s.contains("$ref")) s = {{"allOf", json::array({s})}};
-          s["description"] = c;
         }
+        if (!doc.description.empty()) s["description"] = doc.description;
+        if (!doc.example.is_null()) s["example"] = doc.example;
+        // https://google.aip.dev/203: set by the service, ignored in requests.
+        if (output_only) s["readOnly"] = true;
+        if (Behaves(f, google::api::REQUIRED)) required.push_back(f->json_name());
         props[f->json_name()] = s;
       }
       json schema = {{"type", "object"}, {"properties", props}};
+      if (!required.empty()) schema["required"] = required;
       if (auto c = Comment(m); !c.empty()) schema["description"] = c;
+      schemas_[name] = schema;
+    }
+    return {{"$ref", "#/components/schemas/" + name}};
+  }
+
+  // A copy of the schema of `m`, to alter. The schema of `m` itself stays
+  // only if something else refers to it (no unused components).
+  json Variant(const Descriptor* m) {
+    const bool existed = schemas_.contains(m->full_name());
+    Ref(m);
+    json schema = schemas_[m->full_name()];
+    if (!existed) schemas_.erase(m->full_name());
+    return schema;
+  }
+
+  // The body of an update (https://google.aip.dev/134): the resource `m` with
+  // no field required, since only the fields in `update_mask` (or the fields
+  // set) change. Resources hold their create-time REQUIRED fields in
+  // `required`.
+  json PartialRef(const Descriptor* m) {
+    const std::string name = m->full_name() + ".partial";
+    if (!schemas_.contains(name)) {
+      json schema = Variant(m);
+      schema.erase("required");
+      schema["description"] = absl::StrCat(
+          "A ", m->name(),
+          " in an update: no field is required; the fields named in `update_mask` change (without "
+          "paths, the fields set).");
+      schemas_[name] = schema;
+    }
+    return {{"$ref", "#/components/schemas/" + name}};
+  }
+
+  // The body of a `body: "*"` route: the request `m` without the fields the
+  // path sets (`bound`), which the body does not carry.
+  json BodyRef(const Descriptor* m, const std::set<std::string>& bound) {
+    std::vector<const FieldDescriptor*> fields;
+    for (const std::string& b : bound) {
+      if (const FieldDescriptor* f = m->FindFieldByName(b); f != nullptr) fields.push_back(f);
+    }
+    if (fields.empty()) return Ref(m);
+    const std::string name = m->full_name() + ".body";
+    if (!schemas_.contains(name)) {
+      json schema = Variant(m);
+      std::vector<std::string> names;
+      for (const FieldDescriptor* f : fields) {
+        schema["properties"].erase(f->json_name());
+        names.push_back(absl::StrCat("`", f->json_name(), "`"));
+        if (schema.contains("required")) {
+          json kept = json::array();
+          for (const auto& r : schema["required"]) {
+            if (r != f->json_name()) kept.push_back(r);
+          }
+          schema["required"] = kept;
+          if (kept.empty()) schema.erase("required");
+        }
+      }
+      const std::string about = schema.value("description", "");
+      schema["description"] =
+          absl::StrCat(about, about.empty() ? "" : "\n\n", "The path sets ",
+                       absl::StrJoin(names, ", "), "; the body carries the other fields.");
       schemas_[name] = schema;
     }
     return {{"$ref", "#/components/schemas/" + name}};
@@ -213,7 +326,11 @@ void AddQueryParameters(Schemas* schemas, const FieldDescriptor* f, const std::s
     return;
   }
   json p = {{"name", name}, {"in", "query"}, {"schema", schemas->Field(f)}};
-  if (auto c = Comment(f); !c.empty()) p["description"] = c;
+  const FieldDoc doc = DocOf(f);
+  if (!doc.description.empty()) p["description"] = doc.description;
+  if (!doc.example.is_null()) p["example"] = doc.example;
+  // A REQUIRED field of the request itself (nested ones belong to an optional parent).
+  if (depth == 0 && Behaves(f, google::api::REQUIRED)) p["required"] = true;
   if (f->is_repeated()) p["explode"] = true;
   params->push_back(p);
 }
@@ -549,15 +666,23 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiOptions& options
     }
     if (route->body == "*") {
       if (!raw_request) {
-        op["requestBody"] = {{"required", true}, {"content", JsonContent(schemas.Ref(input))}};
+        op["requestBody"] = {{"required", true},
+                             {"content", JsonContent(schemas.BodyRef(input, bound))}};
       }
     } else {
       if (!route->body.empty()) {
         bound.insert(route->body);
         const FieldDescriptor* f = input->FindFieldByName(route->body);
         if (f != nullptr && !raw_request) {
-          json body = {{"required", true}, {"content", JsonContent(schemas.Field(f))}};
-          if (auto c = Comment(f); !c.empty()) body["description"] = c;
+          const bool partial_update =
+              f->message_type() != nullptr && !f->is_repeated() &&
+              f->message_type()->options().HasExtension(google::api::resource) &&
+              input->FindFieldByName("update_mask") != nullptr;
+          json body = {
+              {"required", true},
+              {"content", JsonContent(partial_update ? schemas.PartialRef(f->message_type())
+                                                     : schemas.Field(f))}};
+          if (auto c = DocOf(f).description; !c.empty()) body["description"] = c;
           op["requestBody"] = body;
         }
       }

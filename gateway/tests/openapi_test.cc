@@ -285,5 +285,63 @@ TEST(OpenApiProjectTest, BotConversationParametersLandInTheName) {
   EXPECT_EQ(msg->GetReflection()->GetString(*msg, name), "bots/b1/conversations/c2");
 }
 
+// The contracts' field behaviours (AIP-203) and `Example:` comment lines
+// become `required`, `readOnly`, an "Immutable" note and `example`.
+TEST(OpenApiProjectTest, FieldBehavioursAndExamplesFromTheContracts) {
+  auto set = Transcoder::ReadDescriptorSet(GENESIS_DESCRIPTOR_SET);
+  ASSERT_TRUE(set.ok()) << set.status();
+  auto transcoder = Transcoder::Create(*set, {});
+  ASSERT_TRUE(transcoder.ok()) << transcoder.status();
+  auto routes = RouteTable::Build((*transcoder)->Services());
+  ASSERT_TRUE(routes.ok()) << routes.status();
+  OpenApiOptions options;
+  options.public_services = DefaultPublicServices();
+  json doc = json::parse(BuildOpenApi(*routes, options));
+  const json& schemas = doc["components"]["schemas"];
+
+  const json& item = schemas["genesis.catalog.v1.Item"];
+  EXPECT_EQ(item["required"], json({"type", "title"}));
+  EXPECT_EQ(item["properties"]["createTime"]["readOnly"], true);
+  EXPECT_FALSE(item["properties"]["title"].contains("readOnly"));
+  EXPECT_EQ(item["properties"]["title"]["example"], "Apartamento na praia");
+  EXPECT_EQ(item["properties"]["attributes"]["example"]["city"], "Recife");
+  EXPECT_FALSE(
+      absl::StrContains(item["properties"]["title"]["description"].get<std::string>(), "Example"));
+  EXPECT_TRUE(
+      absl::StrContains(item["properties"]["type"]["description"].get<std::string>(), "Immutable"));
+  // A message field that is output only: the $ref is wrapped to carry readOnly.
+  const json& kase = schemas["genesis.reasoning.v1.Case"];
+  EXPECT_EQ(kase["properties"]["hypotheses"]["readOnly"], true);
+  // 64-bit integers are strings, their examples too.
+  EXPECT_EQ(schemas["genesis.llmrouter.v1.Budget"]["properties"]["tokenLimit"]["example"],
+            "2000000");
+
+  // Create takes the resource with its required fields; update, a partial one.
+  auto body_ref = [&](const std::string& path, const std::string& verb) {
+    return doc["paths"][path][verb]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        .get<std::string>();
+  };
+  EXPECT_EQ(body_ref("/v1/items", "post"), "#/components/schemas/genesis.catalog.v1.Item");
+  EXPECT_EQ(body_ref("/v1/items/{item}", "patch"),
+            "#/components/schemas/genesis.catalog.v1.Item.partial");
+  EXPECT_FALSE(schemas["genesis.catalog.v1.Item.partial"].contains("required"));
+  // A `body: "*"` route: the body is the request without what the path sets.
+  EXPECT_EQ(body_ref("/v1/bots/{bot}/conversations/{conversation}:reply", "post"),
+            "#/components/schemas/genesis.bot.v1.ReplyToConversationRequest.body");
+  const json& reply = schemas["genesis.bot.v1.ReplyToConversationRequest.body"];
+  EXPECT_FALSE(reply["properties"].contains("name"));
+  EXPECT_EQ(reply["required"], json({"text"}));
+
+  // A REQUIRED request field in the query is a required parameter.
+  bool found = false;
+  for (const json& p : doc["paths"]["/v1/items:search"]["get"]["parameters"]) {
+    if (p["name"] != "query") continue;
+    found = true;
+    EXPECT_EQ(p["required"], true);
+    EXPECT_EQ(p["example"], "praia varanda -aluguel");
+  }
+  EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace genesis::gateway

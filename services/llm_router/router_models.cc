@@ -67,6 +67,7 @@ absl::StatusOr<ModelSpec> Router::UpdateModel(const std::string& name, const Mod
                                               const std::vector<std::string>& mask,
                                               const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "UpdateModel"));
+  if (ModelId(name).empty()) return InvalidField("model.name", "is required: models/{model}");
   GENESIS_ASSIGN_OR_RETURN(ModelSpec m, GetModel(name));
   FieldViolations v;
   if (mask.empty()) v.Add("update_mask", "names no field to update");

@@ -18,6 +18,7 @@
 #include "genesis/llmrouter/v1/llm_router.pb.h"
 #include "genesis/reasoning/v1/reasoning.pb.h"
 #include "genesis/voice/v1/voice.pb.h"
+#include "tests/testing/request_walk.h"
 
 namespace genesis {
 namespace {
@@ -26,77 +27,32 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-// One enum field reachable from a request: the fields from the top, and the
-// path the violation must name.
-struct EnumPath {
-  std::vector<const FieldDescriptor*> fields;
-  std::string path;
-};
-
-void Collect(const Descriptor* d, std::vector<const FieldDescriptor*> trail, std::string prefix,
-             std::set<const Descriptor*> on_path, std::vector<EnumPath>* out) {
-  if (on_path.count(d) > 0 || trail.size() > 6) return;  // recursive types: once
-  on_path.insert(d);
-  for (int i = 0; i < d->field_count(); ++i) {
-    const FieldDescriptor* f = d->field(i);
-    auto t = trail;
-    t.push_back(f);
-    std::string path = prefix.empty() ? f->name() : prefix + "." + f->name();
-    if (f->is_map()) continue;  // map values: CheckEnumValuesCoversMapsAndRepeatedFields
-    if (f->is_repeated()) path += "[0]";
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
-      out->push_back({t, path});
-    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
-               f->message_type()->file()->package().rfind("genesis.", 0) == 0) {
-      Collect(f->message_type(), t, path, on_path, out);
-    }
-  }
-}
+using testing::FieldPath;
 
 // Sets the enum at the end of `p` to `value` in `m`, creating the messages on the way.
-void SetPath(Message* m, const EnumPath& p, int value) {
-  for (size_t i = 0; i < p.fields.size(); ++i) {
-    const FieldDescriptor* f = p.fields[i];
-    const auto* r = m->GetReflection();
-    const bool last = i + 1 == p.fields.size();
-    if (last) {
-      if (f->is_repeated()) {
-        r->AddEnumValue(m, f, value);
-      } else {
-        r->SetEnumValue(m, f, value);
-      }
-    } else {
-      m = f->is_repeated() ? r->AddMessage(m, f) : r->MutableMessage(m, f);
-    }
+void SetPath(Message* m, const FieldPath& p, int value) {
+  Message* holder = testing::Holder(m, p);
+  const FieldDescriptor* f = p.fields.back();
+  const auto* r = holder->GetReflection();
+  if (f->is_repeated()) {
+    r->ClearField(holder, f);
+    r->AddEnumValue(holder, f, value);
+  } else {
+    r->SetEnumValue(holder, f, value);
   }
-}
-
-std::vector<const Descriptor*> RequestTypes() {
-  std::vector<const Descriptor*> out;
-  // One message of each file (naming it links the file's descriptors in).
-  for (const google::protobuf::FileDescriptor* fd :
-       {bot::v1::CreateBotRequest::descriptor()->file(),
-        catalog::v1::CreateItemTypeRequest::descriptor()->file(),
-        llmrouter::v1::CompleteRequest::descriptor()->file(),
-        reasoning::v1::CreateCaseRequest::descriptor()->file(),
-        voice::v1::SynthesizeRequest::descriptor()->file()}) {
-    for (int s = 0; s < fd->service_count(); ++s) {
-      for (int m = 0; m < fd->service(s)->method_count(); ++m) {
-        out.push_back(fd->service(s)->method(m)->input_type());
-      }
-    }
-  }
-  return out;
 }
 
 TEST(RequestChecksTest, EveryEnumFieldOfEveryRequestRefusesAnUnknownValueNamingItsPath) {
   google::protobuf::DynamicMessageFactory factory;
   std::set<std::string> seen;
   int checked = 0;
-  for (const Descriptor* request : RequestTypes()) {
-    std::vector<EnumPath> paths;
-    Collect(request, {}, "", {}, &paths);
-    for (const EnumPath& p : paths) {
+  for (const Descriptor* request : testing::RequestTypes()) {
+    std::vector<FieldPath> paths;
+    testing::CollectPaths(
+        request,
+        [](const FieldDescriptor* f) { return f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM; },
+        [](const FieldDescriptor*) { return true; }, &paths);
+    for (const FieldPath& p : paths) {
       std::unique_ptr<Message> m(factory.GetPrototype(request)->New());
       SetPath(m.get(), p, 99);
       absl::Status st = CheckRequest(*m);

@@ -81,10 +81,10 @@ else
 fi
 if (cd "$APP" && "$TSC" --strict --noEmit --target ES2022 --module NodeNext \
   --moduleResolution NodeNext --lib ES2022,DOM,DOM.Iterable wrong.ts >"$WORK/wrong.out" 2>&1); then
-  fail "wrong.ts (a missing path parameter, a number for a string) does not compile"
+  fail "wrong.ts (a missing path parameter, a number for a string, no title) does not compile"
 else
-  check "wrong.ts does not compile: the missing path parameter and the title given as a number" \
-    bash -c 'grep -q "wrong.ts(6," "$1" && grep -q "wrong.ts(7," "$1"' _ "$WORK/wrong.out"
+  check "wrong.ts does not compile: the missing path parameter, the title given as a number, the item without its required title" \
+    bash -c 'grep -q "wrong.ts(7," "$1" && grep -q "wrong.ts(8," "$1" && grep -q "wrong.ts(9," "$1"' _ "$WORK/wrong.out"
 fi
 
 if OUT="$(cd "$APP" && GW="$GW" GW_LIMITED="$GW_LIMITED" TOKEN="$TOKEN" node dist/main.js 2>&1)"; then :; fi

@@ -133,9 +133,21 @@ absl::StatusOr<Message> Conversations::ReplyToConversation(const std::string& na
                                                            const std::string& text,
                                                            const std::string& request_id,
                                                            const CallContext& ctx) {
-  GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "name", "conversations"));
-  GENESIS_ASSIGN_OR_RETURN(int64_t id, ConversationIdOf(parts, "name"));
+  // Every violation in one answer, the name's among them.
   FieldViolations v;
+  std::vector<std::string> parts;
+  int64_t id = 0;
+  auto add = [&v](const absl::Status& st) {
+    for (auto& [field, what] : FieldViolationsOf(st)) v.Add(field, what);
+  };
+  if (auto split = SplitName(name, "name", "conversations"); !split.ok()) {
+    add(split.status());
+  } else if (auto conversation = ConversationIdOf(*split, "name"); !conversation.ok()) {
+    add(conversation.status());
+  } else {
+    parts = *std::move(split);
+    id = *conversation;
+  }
   if (auto st = ResolveAgent(&agent, ctx); !st.ok()) v.Add("agent", std::string(st.message()));
   if (absl::StripAsciiWhitespace(text).empty()) v.Add("text", "required");
   if (text.size() > kMaxTextBytes) v.Add("text", absl::StrCat("at most ", kMaxTextBytes, " bytes"));

@@ -13,6 +13,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/catalog/tests/fake_store.h"
 #include "tests/testing/operator_identity.h"
+#include "tests/testing/required_fields.h"
 
 namespace genesis::catalog {
 namespace {
@@ -86,6 +87,19 @@ TEST_F(CatalogGrpcTest, InvalidArgumentCarriesBadRequestDetails) {
   std::vector<std::string> fields;
   for (const auto& v : bad.field_violations()) fields.push_back(v.field());
   EXPECT_EQ(fields, (std::vector<std::string>{"item.title", "item.attributes.city"}));
+}
+
+// Every REQUIRED field of every method (from the descriptors) is refused when
+// empty, naming its path; OUTPUT_ONLY fields in creates and updates are not.
+TEST_F(CatalogGrpcTest, FieldBehavioursAgreeWithWhatTheServiceRefuses) {
+  ASSERT_TRUE(CreateLeadType().ok());
+  auto seen =
+      genesis::testing::ExpectRequiredFieldsRefused(channel_, "genesis.catalog.v1.CatalogService");
+  for (const char* want :
+       {"CreateItemRequest:item.title", "CreateItemRequest:item.type", "SearchItemsRequest:query",
+        "GetItemRequest:name", "CreateItemRequest:item.create_time (output only)"}) {
+    EXPECT_TRUE(seen.count(want)) << want;
+  }
 }
 
 TEST_F(CatalogGrpcTest, RequestIdIsEchoedOrGenerated) {

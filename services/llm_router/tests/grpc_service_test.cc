@@ -14,6 +14,7 @@
 #include "services/llm_router/tests/fake_store.h"
 #include "services/llm_router/tests/test_util.h"
 #include "tests/testing/operator_identity.h"
+#include "tests/testing/required_fields.h"
 
 namespace genesis::llmrouter {
 namespace {
@@ -123,6 +124,21 @@ class LlmRouterGrpcTest : public ::testing::Test {
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::LlmRouterService::Stub> stub_;
 };
+
+// Every REQUIRED field of every method (from the descriptors) is refused when
+// empty, naming its path; OUTPUT_ONLY fields in creates and updates are not.
+TEST_F(LlmRouterGrpcTest, FieldBehavioursAgreeWithWhatTheServiceRefuses) {
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  auto seen = genesis::testing::ExpectRequiredFieldsRefused(
+      channel, "genesis.llmrouter.v1.LlmRouterService");
+  for (const char* want :
+       {"CompleteRequest:messages", "CompleteRequest:messages[0].content",
+        "StreamCompleteRequest:messages[0].role", "SetBudgetRequest:budget.owner",
+        "GetUsageReportRequest:start_time", "CreateExperimentRequest:experiment.task"}) {
+    EXPECT_TRUE(seen.count(want)) << want;
+  }
+}
 
 TEST_F(LlmRouterGrpcTest, StreamsChunksThenTheSummary) {
   grpc::ClientContext ctx;

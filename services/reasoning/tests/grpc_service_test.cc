@@ -3,6 +3,7 @@
 // details, resource names, proto presence (prior, reliability, confidence),
 // the caller's identity in the audit trail, and health.
 #include "services/reasoning/grpc_service.h"
+#include "tests/testing/required_fields.h"
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -81,6 +82,32 @@ class ReasoningGrpcTest : public ::testing::Test {
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::ReasoningService::Stub> stub_;
 };
+
+// Every REQUIRED field of every method (from the descriptors) is refused when
+// empty, naming its path; OUTPUT_ONLY fields in creates and updates are not.
+TEST_F(ReasoningGrpcTest, FieldBehavioursAgreeWithWhatTheServiceRefuses) {
+  const std::string name = CreateCase().name();
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  // Methods on a case name the one that exists, so a refusal is about the field.
+  auto seen = genesis::testing::ExpectRequiredFieldsRefused(
+      channel, "genesis.reasoning.v1.ReasoningService",
+      [&](const google::protobuf::MethodDescriptor*, google::protobuf::Message* m) {
+        for (const char* field : {"name", "parent"}) {
+          const auto* f = m->GetDescriptor()->FindFieldByName(field);
+          if (f != nullptr && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+            m->GetReflection()->SetString(m, f, name);
+          }
+        }
+      },
+      // "The draft evidence: `description` is required; ratings are ignored."
+      {"SuggestRatingsRequest:evidence.ratings"});
+  for (const char* want : {"CreateCaseRequest:case.question", "CreateCaseRequest:case.owner",
+                           "CreateEvidenceRequest:evidence.description",
+                           "DecideCaseRequest:rationale", "ReopenCaseRequest:reason"}) {
+    EXPECT_TRUE(seen.count(want)) << want;
+  }
+}
 
 TEST_F(ReasoningGrpcTest, InferThroughTheWire) {
   const v1::Case c = CreateCase();

@@ -7,6 +7,7 @@
 
 #include "services/voice/simulator/wyoming_simulator.h"
 #include "services/voice/tests/grpc_test_fixture.h"
+#include "tests/testing/required_fields.h"
 
 namespace genesis::voice {
 namespace {
@@ -34,6 +35,17 @@ double Roughness(const std::string& pcm, bool big_endian) {
 
 // ---------------------------------------------------------------------------
 // Unary and server-streaming methods: codes, details, conversion
+
+// Every REQUIRED field of every method (from the descriptors) is refused when
+// empty, naming its path (streaming methods too).
+TEST_F(VoiceGrpcTest, FieldBehavioursAgreeWithWhatTheServiceRefuses) {
+  auto seen =
+      genesis::testing::ExpectRequiredFieldsRefused(channel_, "genesis.voice.v1.VoiceService");
+  for (const char* want : {"SynthesizeRequest:text", "StreamSynthesizeRequest:text",
+                           "StreamTranscribeRequest:config.sample_rate_hz"}) {
+    EXPECT_TRUE(seen.count(want)) << want;
+  }
+}
 
 TEST_F(VoiceGrpcTest, SynthesizeAnswersWavOrRawPcmAtTheAskedRate) {
   grpc::ClientContext ctx;

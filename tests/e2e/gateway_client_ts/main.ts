@@ -58,12 +58,13 @@ check(
   missing.error,
 );
 
+// The title is required (the type says so); an empty one is refused by the service.
 const invalid = await client.POST("/v1/items", {
-  body: { type: "lead", attributes: { city: "Recife" } },
+  body: { type: "lead", title: "", attributes: { city: "Recife" } },
 });
 const violations = fieldViolations(invalid.error);
 check(
-  "an item without a title is a 400 naming item.title in its field violations",
+  "an item with an empty title is a 400 naming item.title in its field violations",
   invalid.response.status === 400 && violations.some((v) => v.field === "item.title"),
   invalid.error,
 );
