@@ -129,14 +129,18 @@ void GrpcBackend::CallIdempotent(const std::string& grpc_path, std::string reque
 
     static void Start(const std::shared_ptr<Attempts>& self) {
       --self->left;
-      self->backend->Call(self->grpc_path, self->request, self->deadline, self->metadata,
-                          [self](grpc::Status status, std::string response) {
-                            if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-                                self->left > 0 && absl::Now() < self->deadline) {
-                              return Start(self);
-                            }
-                            self->done(std::move(status), std::move(response));
-                          });
+      self->backend->Call(
+          self->grpc_path, self->request, self->deadline, self->metadata,
+          [self](grpc::Status status, std::string response) {
+            // CANCELLED: the gateway cancels no unary call, so it
+            // came from a replica shutting down that had not started it.
+            const auto code = status.error_code();
+            if ((code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::CANCELLED) &&
+                self->left > 0 && absl::Now() < self->deadline) {
+              return Start(self);
+            }
+            self->done(std::move(status), std::move(response));
+          });
     }
   };
   auto attempts = std::make_shared<Attempts>(Attempts{.backend = this,

@@ -74,9 +74,10 @@ class Backend {
 // (common/rpc/mesh_channel.h), so an address with several replicas
 // (dns:///catalog:50051, ipv4:10.0.0.5:50051,10.0.0.6:50051) is balanced per
 // call over all of them (round_robin), failed ones skipped. An idempotent
-// call that fails with UNAVAILABLE is tried again at once, at most
-// kMeshRetryAttempts times in all and within its deadline: round_robin picks
-// the next connected replica for it.
+// call that fails with UNAVAILABLE (or CANCELLED: a replica shutting down
+// cancels calls it had not started; the gateway cancels no unary call) is
+// tried again at once, at most kMeshRetryAttempts times in all and within its
+// deadline: round_robin picks the next connected replica for it.
 class GrpcBackend : public Backend {
  public:
   // `address`: a gRPC target (mesh_channel.h). `max_request_bytes` bounds what is sent to the
