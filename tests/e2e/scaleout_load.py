@@ -12,7 +12,8 @@ examples of failed calls, and for webhooks the ids acknowledged (200).
   --complete N          LLM router completions (POST /v1/llm:complete, no request_id: never
                         repeated), N callers one after another
   --stream N            streamed completions (POST /v1/llm:streamComplete, SSE); a stream
-                        counts as 200 only when it ended with its final event and no error
+                        counts as 200 only when it ended with its summary event and no error
+                        event (else 599)
   --cases N             reasoning cases created (POST /v1/cases, never repeated)
   --voices N            voice listings (GET /v1/voices)
   --webhooks COUNT      COUNT Telegram webhooks for bot --bot (secret in $SCALEOUT_TG_SECRET),
@@ -26,10 +27,11 @@ import os
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+import http.client
+import urllib.parse
 
 lock = threading.Lock()
+connections = threading.local()
 summary = {}
 acked_updates = []
 
@@ -43,17 +45,33 @@ def record(kind, status, detail=""):
 
 
 def call(gw, method, path, body=None, headers=None, timeout=30):
+    """One call on this thread's keep-alive connection (opened again after an error or a
+    close), as an HTTP client library does."""
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     h = {"Content-Type": "application/json"} if data is not None else {}
     h.update(headers or {})
-    req = urllib.request.Request(gw + path, data=data, headers=h, method=method)
+    conn = getattr(connections, "conn", None)
+    if conn is None:
+        u = urllib.parse.urlsplit(gw)
+        conn = connections.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        text = r.read().decode("utf-8", "replace")
+        if r.will_close:
+            conn.close()
+            connections.conn = None
+        return r.status, text
     except Exception as e:  # refused, reset, timed out: no HTTP status
+        conn.close()
+        connections.conn = None
         return 0, repr(e)
+
+
+def pause(status):
+    """After a failed call, as a client would, rather than a tight loop."""
+    if status != 200:
+        time.sleep(0.05)
 
 
 def stopped(args):
@@ -91,6 +109,7 @@ def catalog_reader(args):
         i += 1
         status, body = call(args.gateway, "GET", f"/v1/{name}")
         record("read", status, body)
+        pause(status)
 
 
 def complete(args, n):
@@ -101,26 +120,21 @@ def complete(args, n):
                             {"model": "sim-local", "noCache": True,
                              "messages": [{"role": "ROLE_USER", "content": f"c{n}-{i}"}]})
         record("complete", status, body)
+        pause(status)
 
 
 def stream(args):
+    body = {"model": "sim-local", "noCache": True,
+            "messages": [{"role": "ROLE_USER", "content": "a stream through a rolling restart"}]}
     while not stopped(args):
-        req = urllib.request.Request(
-            args.gateway + "/v1/llm:streamComplete",
-            data=json.dumps({"model": "sim-local", "noCache": True, "messages": [
-                {"role": "ROLE_USER", "content": "a stream through a rolling restart"}]}).encode(),
-            headers={"Content-Type": "application/json", "Accept": "text/event-stream"},
-            method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                text = r.read().decode("utf-8", "replace")
-            error = "event: error" in text
-            done = '"summary"' in text.strip().splitlines()[-1] if text.strip() else False
-            record("stream", 200 if (not error and done) else 599, text[-200:])
-        except urllib.error.HTTPError as e:
-            record("stream", e.code, e.read().decode("utf-8", "replace"))
-        except Exception as e:
-            record("stream", 0, repr(e))
+        status, text = call(args.gateway, "POST", "/v1/llm:streamComplete", body,
+                            {"Accept": "text/event-stream"})
+        lines = text.strip().splitlines()
+        # Complete: no error event, and the last event carries the summary.
+        if status == 200 and ("event: error" in text or not lines or '"summary"' not in lines[-1]):
+            status = 599
+        record("stream", status, text[-200:])
+        pause(status)
 
 
 def case(args, n):
@@ -130,12 +144,14 @@ def case(args, n):
         status, body = call(args.gateway, "POST", "/v1/cases",
                             {"question": f"q{n}-{i}", "owner": "scaleout"})
         record("case", status, body)
+        pause(status)
 
 
 def voices(args):
     while not stopped(args):
         status, body = call(args.gateway, "GET", "/v1/voices")
         record("voices", status, body)
+        pause(status)
 
 
 def webhooks(args):
