@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/rpc/mesh_channel.h"
 #include "common/runtime/logging.h"
 #include "gateway/docs/openapi.h"
 #include "gateway/http/errors.h"
@@ -440,9 +441,12 @@ void Gateway::Call(Exchange ex, Finish finish) {
                 std::move(ex.limit_headers), std::move(finish));
     return;
   }
+  // Safe to repeat after UNAVAILABLE: a GET, or a request whose request_id
+  // makes the service answer a repeat with the first outcome.
+  const bool idempotent = ex.route->http_method == "GET" ||
+                          RetryableWithRequestId(*ex.route->method->input_type(), ex.message);
   backend->second->CallIdempotent(
-      ex.route->grpc_path, std::move(ex.message), absl::Now() + ex.timeout, metadata,
-      ex.route->http_method == "GET",
+      ex.route->grpc_path, std::move(ex.message), absl::Now() + ex.timeout, metadata, idempotent,
       [this, snap = ex.snapshot, route = ex.route, finish = std::move(finish),
        limit_headers = std::move(ex.limit_headers)](grpc::Status status,
                                                     std::string response) mutable {

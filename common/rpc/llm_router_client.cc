@@ -70,6 +70,7 @@ std::unique_ptr<LlmRouterClient> MakeLlmRouterClient(
     LlmRouterClientOptions options) {
   MeshChannelOptions mesh;
   mesh.max_reconnect_backoff = options.max_reconnect_backoff;
+  mesh.idempotent_services = {llm::LlmRouterService::service_full_name()};
   auto channel = MakeMeshChannel(address, std::move(credentials), mesh);
   return std::make_unique<GrpcLlmRouterClient>(llm::LlmRouterService::NewStub(channel), options);
 }

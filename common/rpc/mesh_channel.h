@@ -34,6 +34,18 @@
 //   reconnects   the backoff between attempts to a failed address grows to
 //                at most `max_reconnect_backoff` (gRPC's own grows to 120 s)
 //   sizes        the largest message received and sent
+//   retries      a call of an idempotent method that fails with UNAVAILABLE
+//                is tried again, at most kMeshRetryAttempts times in all, each
+//                attempt picked anew by round_robin (so on another replica
+//                while one is connected), within the call's deadline.
+//                Idempotent here means GET-mapped (google.api.http `get`, also
+//                as an additional binding) in one of the services named in
+//                `idempotent_services`; every other method is never retried
+//                after it reached a server (gRPC's transparent retry of a call
+//                no server received, on by default in 1.51, stays). Calls
+//                whose request carries a `request_id` are idempotent too, but
+//                a channel cannot see the request: their callers retry
+//                (RetryableWithRequestId, the gateway's backends).
 // Credentials are the caller's: MeshChannelCredentials (common/rpc/tls.h).
 // Channels connect lazily; thread-safe like any grpc::Channel.
 #pragma once
@@ -44,6 +56,10 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
+
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
 
 #include "absl/time/time.h"
 
@@ -58,10 +74,35 @@ struct MeshChannelOptions {
   absl::Duration keepalive_timeout = absl::Seconds(10);
   absl::Duration max_reconnect_backoff = absl::Seconds(5);
   absl::Duration min_time_between_resolutions = absl::Seconds(2);
+  // The services (full names, found among the compiled-in descriptors) whose
+  // GET-mapped methods are retried on UNAVAILABLE (above); usually the one
+  // service the caller's stub is for: Stub::service_full_name().
+  std::vector<std::string> idempotent_services;
 };
 
-// The default service config every mesh channel has.
+// The default service config every mesh channel has (no retries).
 inline constexpr char kMeshServiceConfig[] = R"({"loadBalancingConfig":[{"round_robin":{}}]})";
+
+// Attempts of an idempotent call in all (the first one and two retries), and
+// the pause before the first retry (doubled for the next, at most 0.5 s).
+inline constexpr int kMeshRetryAttempts = 3;
+inline constexpr absl::Duration kMeshRetryBackoff = absl::Milliseconds(50);
+
+// The methods of `service` mapped to an HTTP GET (google.api.http), which the
+// project treats as safe to repeat.
+[[nodiscard]] std::vector<const google::protobuf::MethodDescriptor*> GetMappedMethods(
+    const google::protobuf::ServiceDescriptor& service);
+
+// The service config of a mesh channel: round_robin, and a retryPolicy
+// (UNAVAILABLE only) for the GET-mapped methods of `idempotent_services`
+// (full names; one not compiled in is skipped).
+[[nodiscard]] std::string MeshServiceConfig(const std::vector<std::string>& idempotent_services);
+
+// True when `request` (a serialized `type`) has a top-level string field
+// `request_id` that is set and not empty: the server then answers a repeat
+// with the first outcome, so the call may be retried after UNAVAILABLE.
+[[nodiscard]] bool RetryableWithRequestId(const google::protobuf::Descriptor& type,
+                                          const std::string& request);
 
 // The channel arguments described above.
 [[nodiscard]] grpc::ChannelArguments MeshChannelArguments(const MeshChannelOptions& options = {});

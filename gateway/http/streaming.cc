@@ -51,7 +51,9 @@ void StreamRelay::SetCall(std::shared_ptr<StreamCall> call) {
   bool cancel;
   {
     std::lock_guard lock(mu_);
-    call_ = call;
+    // Kept only while the call runs: the call holds this relay (its handlers), so
+    // keeping it after OnDone would keep both, and the HTTP connection, forever.
+    if (!call_done_) call_ = call;
     cancel = cancelled_ || failed_.has_value();
   }
   if (cancel && call) call->Cancel();
@@ -91,8 +93,11 @@ void StreamRelay::OnMessage(std::string message, std::function<void()> more) {
 
 void StreamRelay::OnDone(grpc::Status status) {
   Phase phase;
+  std::shared_ptr<StreamCall> call;  // released after the lock, on return
   {
     std::lock_guard lock(mu_);
+    call_done_ = true;
+    call = std::move(call_);
     if (failed_) status = *failed_;
     phase = phase_;
     if (phase == Phase::kWaiting && status.ok()) phase_ = Phase::kPending;

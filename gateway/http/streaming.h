@@ -102,7 +102,8 @@ class StreamRelay : public StreamSource, public std::enable_shared_from_this<Str
   bool cancelled_ = false;              // by the client
   std::optional<grpc::Status> failed_;  // a message did not convert
   std::shared_ptr<BodyWriter> writer_;
-  std::shared_ptr<StreamCall> call_;
+  std::shared_ptr<StreamCall> call_;  // until OnDone
+  bool call_done_ = false;
   // What arrived between on_first and Start(): frames and the final status.
   std::deque<std::pair<std::string, std::function<void()>>> pending_;
   std::optional<grpc::Status> ended_;

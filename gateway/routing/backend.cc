@@ -111,6 +111,47 @@ void GrpcBackend::Call(const std::string& grpc_path, std::string request, absl::
                   });
 }
 
+void GrpcBackend::CallIdempotent(const std::string& grpc_path, std::string request,
+                                 absl::Time deadline, const Metadata& metadata, bool idempotent,
+                                 std::function<void(grpc::Status, std::string)> done) {
+  if (!idempotent) {
+    return Call(grpc_path, std::move(request), deadline, metadata, std::move(done));
+  }
+  // What the attempts share; each one is a new call, which round_robin
+  // sends to the next connected address.
+  struct Attempts {
+    GrpcBackend* backend;
+    std::string grpc_path, request;
+    absl::Time deadline;
+    Metadata metadata;
+    std::function<void(grpc::Status, std::string)> done;
+    int left = kMeshRetryAttempts;
+
+    static void Start(const std::shared_ptr<Attempts>& self) {
+      --self->left;
+      self->backend->Call(
+          self->grpc_path, self->request, self->deadline, self->metadata,
+          [self](grpc::Status status, std::string response) {
+            // CANCELLED: the gateway cancels no unary call, so it
+            // came from a replica shutting down that had not started it.
+            const auto code = status.error_code();
+            if ((code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::CANCELLED) &&
+                self->left > 0 && absl::Now() < self->deadline) {
+              return Start(self);
+            }
+            self->done(std::move(status), std::move(response));
+          });
+    }
+  };
+  auto attempts = std::make_shared<Attempts>(Attempts{.backend = this,
+                                                      .grpc_path = grpc_path,
+                                                      .request = std::move(request),
+                                                      .deadline = deadline,
+                                                      .metadata = metadata,
+                                                      .done = std::move(done)});
+  Attempts::Start(attempts);
+}
+
 void GrpcBackend::CheckHealth(const std::string& service, absl::Time deadline,
                               std::function<void(bool)> done) {
   grpc::health::v1::HealthCheckRequest req;

@@ -49,9 +49,11 @@ class Backend {
   virtual void Call(const std::string& grpc_path, std::string request, absl::Time deadline,
                     const Metadata& metadata,
                     std::function<void(grpc::Status, std::string)> done) = 0;
-  // Call() for a route whose HTTP method is idempotent (`idempotent`: GET):
+  // Call() for a call that is idempotent (`idempotent`: a GET route, or a
+  // request with a non-empty `request_id`, see common/rpc/mesh_channel.h):
   // such a call may be retried on another address after UNAVAILABLE
-  // (RoundRobinBackend). The default ignores the flag.
+  // (GrpcBackend, RoundRobinBackend); any other call never is. The default
+  // ignores the flag.
   virtual void CallIdempotent(const std::string& grpc_path, std::string request,
                               absl::Time deadline, const Metadata& metadata, bool idempotent,
                               std::function<void(grpc::Status, std::string)> done) {
@@ -71,7 +73,11 @@ class Backend {
 // A Backend over one gRPC channel with grpc::GenericStub: a mesh channel
 // (common/rpc/mesh_channel.h), so an address with several replicas
 // (dns:///catalog:50051, ipv4:10.0.0.5:50051,10.0.0.6:50051) is balanced per
-// call over all of them (round_robin), failed ones skipped.
+// call over all of them (round_robin), failed ones skipped. An idempotent
+// call that fails with UNAVAILABLE (or CANCELLED: a replica shutting down
+// cancels calls it had not started; the gateway cancels no unary call) is
+// tried again at once, at most kMeshRetryAttempts times in all and within its
+// deadline: round_robin picks the next connected replica for it.
 class GrpcBackend : public Backend {
  public:
   // `address`: a gRPC target (mesh_channel.h). `max_request_bytes` bounds what is sent to the
@@ -81,6 +87,9 @@ class GrpcBackend : public Backend {
               std::shared_ptr<grpc::ChannelCredentials> credentials);
   void Call(const std::string& grpc_path, std::string request, absl::Time deadline,
             const Metadata& metadata, std::function<void(grpc::Status, std::string)> done) override;
+  void CallIdempotent(const std::string& grpc_path, std::string request, absl::Time deadline,
+                      const Metadata& metadata, bool idempotent,
+                      std::function<void(grpc::Status, std::string)> done) override;
   std::shared_ptr<StreamCall> CallStream(const std::string& grpc_path, std::string request,
                                          absl::Time deadline, const Metadata& metadata,
                                          StreamHandlers handlers) override;

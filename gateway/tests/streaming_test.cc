@@ -39,6 +39,7 @@ class ScriptedBackend : public Backend {
    public:
     void Cancel() override { cancelled = true; }
     bool cancelled = false;
+    StreamHandlers handlers;  // with handlers_in_call, as a gRPC reactor holds them
   };
   void Call(const std::string&, std::string, absl::Time, const Metadata&,
             std::function<void(grpc::Status, std::string)> done) override {
@@ -51,22 +52,24 @@ class ScriptedBackend : public Backend {
                                          const Metadata&, StreamHandlers handlers) override {
     last_path = grpc_path;
     call = std::make_shared<FakeCall>();
-    handlers_ = std::move(handlers);
+    (handlers_in_call ? call->handlers : handlers_) = std::move(handlers);
     Next(0);
     return call;
   }
   void Next(size_t i) {
+    StreamHandlers& h = handlers_in_call ? call->handlers : handlers_;
     if (i < messages.size() && !call->cancelled) {
-      handlers_.on_message(messages[i], [this, i] { Next(i + 1); });
+      h.on_message(messages[i], [this, i] { Next(i + 1); });
       return;
     }
-    handlers_.on_done(call->cancelled ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")
-                                      : final_status);
+    h.on_done(call->cancelled ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")
+                              : final_status);
   }
   std::vector<std::string> messages;
   grpc::Status final_status;
   std::shared_ptr<FakeCall> call;
   std::string last_path;
+  bool handlers_in_call = false;
 
  private:
   StreamHandlers handlers_;
@@ -144,6 +147,23 @@ TEST_F(StreamingGatewayTest, SseMessagesThenAnErrorEvent) {
       registry_.Render().find(
           R"(genesis_gateway_backend_errors_total{service="genesis.gwtest.v1.LibraryService",grpc_code="UNAVAILABLE"} 1)"),
       std::string::npos);
+}
+
+TEST_F(StreamingGatewayTest, AnEndedStreamKeepsNothingAlive) {
+  backend_.handlers_in_call = true;
+  HttpResponse r = Watch("text/event-stream");
+  ASSERT_NE(r.stream, nullptr);
+  auto writer = std::make_shared<CollectingWriter>();
+  std::weak_ptr<CollectingWriter> alive = writer;
+  r.stream->Start(writer);
+  EXPECT_EQ(writer->finished, 1);
+  // Once the call is over and the server let go of the stream, the call (which holds the
+  // relay through its handlers) and the relay (which holds the writer and, through it, the
+  // HTTP connection with its per-client count) are gone.
+  writer.reset();
+  r.stream.reset();
+  backend_.call.reset();
+  EXPECT_TRUE(alive.expired()) << "the writer, and so the connection, is kept alive";
 }
 
 TEST_F(StreamingGatewayTest, NdjsonLinesAndCleanEnd) {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/status.h"
@@ -47,6 +48,13 @@ absl::Status ValidateRouterAddress(absl::string_view address) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat("'", address, "' is not host:port (", why, ")"));
   };
+  // The gRPC target forms of several replicas (common/rpc/mesh_channel.h);
+  // gRPC itself checks the rest.
+  for (absl::string_view scheme : {"dns:", "ipv4:", "ipv6:", "unix:"}) {
+    if (absl::StartsWith(address, scheme) && address.size() > scheme.size()) {
+      return absl::OkStatus();
+    }
+  }
   size_t colon = address.rfind(':');
   if (colon == absl::string_view::npos) return bad("no port");
   absl::string_view host = address.substr(0, colon);

@@ -48,7 +48,9 @@ struct RouterSuggestionOptions {
 };
 
 // OK for "host:port" (host a name, an IPv4 address or a bracketed IPv6 one;
-// port 1-65535); INVALID_ARGUMENT saying what is wrong otherwise.
+// port 1-65535) and for the gRPC targets of several replicas
+// ("dns:///host:port", "ipv4:a:p,b:p", "ipv6:…", "unix:…"); INVALID_ARGUMENT
+// saying what is wrong otherwise.
 [[nodiscard]] absl::Status ValidateRouterAddress(absl::string_view address);
 
 // The prompts (exposed for tests).

@@ -3,6 +3,8 @@
 // DNS name with two A records (answered by a small DNS server of the test,
 // asked through the target's authority: gRPC's c-ares resolver), a replica
 // that stops is skipped, and the LLM router client is built on such a channel.
+// A replica that answers UNAVAILABLE: a GET-mapped call is retried onto the
+// other one, any other call is not (the replica sees exactly one attempt).
 #include "common/rpc/mesh_channel.h"
 
 #include <arpa/inet.h>
@@ -11,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -22,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "common/rpc/llm_router_client.h"
 #include "common/runtime/server.h"
+#include "genesis/catalog/v1/catalog.pb.h"
 #include "tests/testing/fake_llm_router.h"
 
 namespace genesis {
@@ -140,6 +144,14 @@ struct Replica {
   int calls() {
     std::lock_guard lock(router.mu);
     return router.calls;
+  }
+  int list_calls() {
+    std::lock_guard lock(router.mu);
+    return router.list_calls;
+  }
+  void FailWith(grpc::Status status) {
+    std::lock_guard lock(router.mu);
+    router.status = std::move(status);
   }
   ~Replica() { Stop(); }
 };
@@ -261,6 +273,115 @@ TEST_F(MeshChannelTest, TheLlmRouterClientBalancesOverEveryAddress) {
   }
   EXPECT_GT(a_.calls(), 0);
   EXPECT_GT(b_.calls(), 0);
+}
+
+// The LLM router client's channel: GET-mapped methods retried.
+std::shared_ptr<grpc::Channel> RetryingChannel(const std::string& target) {
+  MeshChannelOptions options;
+  options.idempotent_services = {llm::LlmRouterService::service_full_name()};
+  return MakeMeshChannel(target, grpc::InsecureChannelCredentials(), options);
+}
+
+grpc::Status ListModels(llm::LlmRouterService::Stub* stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  llm::ListModelsResponse resp;
+  return stub->ListModels(&ctx, llm::ListModelsRequest(), &resp);
+}
+
+TEST_F(MeshChannelTest, AGetMappedCallIsRetriedOntoTheLiveReplica) {
+  StartReplicas();
+  auto stub = llm::LlmRouterService::NewStub(RetryingChannel(StaticTarget()));
+  ASSERT_TRUE(BothAnswer(stub.get()));
+  // A replica that is up but answers UNAVAILABLE (nothing done: draining,
+  // no database): every call still succeeds, some of them after trying it.
+  a_.FailWith(grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining"));
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(ListModels(stub.get()).ok()) << "call " << i;
+  EXPECT_GT(a_.list_calls(), 0) << "the failing replica was never tried";
+  EXPECT_EQ(b_.list_calls(), 20);
+}
+
+TEST_F(MeshChannelTest, ANonIdempotentCallIsNeverRetried) {
+  StartReplicas();
+  auto stub = llm::LlmRouterService::NewStub(RetryingChannel(StaticTarget()));
+  ASSERT_TRUE(BothAnswer(stub.get()));
+  a_.FailWith(grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining"));
+  const int a0 = a_.calls(), b0 = b_.calls();
+  int failed = 0;
+  for (int i = 0; i < 20; ++i) {
+    const grpc::Status st = Call(stub.get());
+    if (!st.ok()) {
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+      ++failed;
+    }
+  }
+  // Each call reached one replica once: the failed ones ended where they failed.
+  EXPECT_GT(failed, 0);
+  EXPECT_EQ(a_.calls() - a0, failed);
+  EXPECT_EQ(b_.calls() - b0, 20 - failed);
+}
+
+TEST_F(MeshChannelTest, WithoutIdempotentServicesNothingIsRetried) {
+  StartReplicas();
+  auto stub = llm::LlmRouterService::NewStub(
+      MakeMeshChannel(StaticTarget(), grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(BothAnswer(stub.get()));
+  a_.FailWith(grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining"));
+  int failed = 0;
+  for (int i = 0; i < 20; ++i) failed += ListModels(stub.get()).ok() ? 0 : 1;
+  EXPECT_GT(failed, 0);
+  EXPECT_EQ(a_.list_calls(), failed);
+}
+
+TEST_F(MeshChannelTest, TheLlmRouterClientsChannelRetriesOnlyGetMappedMethods) {
+  StartReplicas();
+  a_.FailWith(grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining"));
+  auto client = MakeLlmRouterClient(StaticTarget(), grpc::InsecureChannelCredentials());
+  auto ctx = CallContext::Background(absl::Seconds(5));
+  int failed = 0;
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  // Complete (POST) is never retried: once A took a call, that call failed.
+  while (absl::Now() < give_up && a_.calls() < 3) {
+    llm::CompleteRequest req;
+    req.add_messages()->set_content("hi");
+    if (!client->Complete(req, ctx).ok()) ++failed;
+  }
+  EXPECT_EQ(a_.calls(), failed);
+}
+
+TEST(MeshServiceConfigTest, RetriesTheGetMappedMethodsOnUnavailableOnly) {
+  std::vector<std::string> names;
+  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      llm::LlmRouterService::service_full_name());
+  ASSERT_NE(service, nullptr);
+  for (const auto* m : GetMappedMethods(*service)) {
+    names.push_back(m->name());
+  }
+  EXPECT_THAT(names, ::testing::Contains("ListModels"));
+  EXPECT_THAT(names, ::testing::Contains("GetModel"));
+  EXPECT_THAT(names, ::testing::Not(::testing::Contains("Complete")));
+  EXPECT_THAT(names, ::testing::Not(::testing::Contains("StreamComplete")));
+  EXPECT_THAT(names, ::testing::Not(::testing::Contains("UpdateModel")));
+
+  const std::string config = MeshServiceConfig({llm::LlmRouterService::service_full_name()});
+  EXPECT_THAT(config, ::testing::HasSubstr(R"("round_robin")"));
+  EXPECT_THAT(config, ::testing::HasSubstr(R"("retryableStatusCodes":["UNAVAILABLE"])"));
+  EXPECT_THAT(config, ::testing::HasSubstr(R"("method":"ListModels")"));
+  EXPECT_THAT(config, ::testing::Not(::testing::HasSubstr(R"("method":"Complete")")));
+  EXPECT_EQ(MeshServiceConfig({}), kMeshServiceConfig);
+  EXPECT_EQ(MeshServiceConfig({"no.such.Service"}), kMeshServiceConfig);
+}
+
+TEST(RetryableWithRequestIdTest, OnlyANonEmptyRequestIdCounts) {
+  llm::CompleteRequest no_field;  // has no request_id field at all
+  EXPECT_FALSE(RetryableWithRequestId(*no_field.GetDescriptor(), no_field.SerializeAsString()));
+  catalog::v1::CreateItemRequest create;
+  create.mutable_item()->set_title("x");
+  const auto& type = *create.GetDescriptor();
+  EXPECT_FALSE(RetryableWithRequestId(type, create.SerializeAsString()));
+  create.set_request_id("r-1");
+  EXPECT_TRUE(RetryableWithRequestId(type, create.SerializeAsString()));
+  EXPECT_FALSE(RetryableWithRequestId(type, "\xff\xff"));  // not a message
 }
 
 TEST(MeshChannelArgumentsTest, RoundRobinKeepaliveAndLimits) {

@@ -39,12 +39,24 @@ class FakeLlmRouter final : public llmrouter::v1::LlmRouterService::Service {
     return grpc::Status::OK;
   }
 
+  // A GET-mapped method (retried by mesh channels): counted, fails with
+  // `status` too.
+  grpc::Status ListModels(grpc::ServerContext*, const llmrouter::v1::ListModelsRequest*,
+                          llmrouter::v1::ListModelsResponse* resp) override {
+    std::lock_guard lock(mu);
+    ++list_calls;
+    if (!status.ok()) return status;
+    resp->add_models()->set_name("models/sim-local");
+    return grpc::Status::OK;
+  }
+
   std::mutex mu;
   llmrouter::v1::CompleteRequest last_request;
   absl::Time last_deadline;
   std::string last_request_id;
-  int calls = 0;
-  std::string text;  // the answer
+  int calls = 0;       // Complete
+  int list_calls = 0;  // ListModels
+  std::string text;    // the answer
   grpc::Status status;
   bool hang = false;
 };

@@ -278,12 +278,13 @@ TEST(ReasoningAssistPromptTest, SystemPromptsAskForStrictJson) {
   EXPECT_THAT(RatingsSystemPrompt(), HasSubstr(R"({"ratings":[{"hypothesis":"h1","likelihood")"));
 }
 
-TEST(ReasoningAssistAddressTest, HostPortOnly) {
-  for (const char* ok : {"127.0.0.1:50051", "llm-router:9000", "[::1]:1", "a.b_c-d:65535"}) {
+TEST(ReasoningAssistAddressTest, HostPortOrAMeshTarget) {
+  for (const char* ok : {"127.0.0.1:50051", "llm-router:9000", "[::1]:1", "a.b_c-d:65535",
+                         "dns:///llm-router:9000", "ipv4:127.0.0.1:1,127.0.0.1:2"}) {
     EXPECT_TRUE(ValidateRouterAddress(ok).ok()) << ok;
   }
   for (const char* bad : {"127.0.0.1", ":50051", "host:", "host:0", "host:65536", "host:12x",
-                          "http://host:80", "ho st:80", "[::1:80"}) {
+                          "http://host:80", "ho st:80", "[::1:80", "dns:"}) {
     EXPECT_EQ(ValidateRouterAddress(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }
