@@ -46,8 +46,8 @@ DEFINE_int32(default_max_tokens, 1024, "max_tokens when a request gives none.");
 DEFINE_int32(response_cache_ttl_s, 3600,
              "How long an answer stays in the Redis response cache, in seconds (0: no cache).");
 DEFINE_int32(refresh_interval_s, 30,
-             "How often running experiments and feedback posteriors are re-read from the "
-             "database (other router instances change them), in seconds.");
+             "How often the models' tunables, running experiments and feedback posteriors are "
+             "re-read from the database (other router instances change them), in seconds.");
 DEFINE_uint64(thompson_seed, 0,
               "Seed of the feedback-weighted selection's random draws (0: random).");
 DEFINE_int32(settings_cache_ms, 1000,

@@ -76,6 +76,8 @@ void Router::RefreshIfStale() {
     refreshed_ = now;  // one refresher at a time; the others keep the old view
   }
   const CallContext ctx = CallContext::Background(absl::Seconds(2));
+  // The registry's tunables: another replica's UpdateModel applies here now.
+  auto stored = store_->LoadModels(ctx);
   auto running = store_->ListExperiments(Task::kUnspecified, true, ctx);
   std::optional<std::vector<FeedbackStat>> stats;
   if (!config_.feedback_weighted.empty()) {
@@ -86,7 +88,14 @@ void Router::RefreshIfStale() {
       log_->warn("could not read the feedback posteriors: {}", st.status().message());
     }
   }
+  std::shared_ptr<const std::vector<ModelSpec>> models;
+  if (stored.ok()) {
+    models = WithStoredTunables(*stored);
+  } else {
+    log_->warn("could not re-read the model registry: {}", stored.status().message());
+  }
   std::lock_guard<std::mutex> lock(mu_);
+  if (models) models_ = std::move(models);
   if (running.ok()) {
     running_ = std::make_shared<const std::vector<Experiment>>(std::move(*running));
   } else {
@@ -183,6 +192,7 @@ absl::Status Router::Validate(const CompletionRequest& r) const {
 
 absl::StatusOr<Selection> Router::Select(const CompletionRequest& request, const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(Validate(request));
+  RefreshIfStale();  // before the registry is read: a refreshed one applies to this call
   auto models = Models();
   return SelectFor(request, *models, clock_->Now(), ctx);
 }
@@ -226,6 +236,7 @@ absl::Status Router::Refuse(const Call& call, absl::Status status) {
 }
 
 absl::Status Router::ChooseModels(Call& call) {
+  RefreshIfStale();  // before the registry is read: a refreshed one applies to this call
   call.models = Models();
   Selection& sel = call.selection;
   sel = SelectFor(call.request, *call.models, call.start, call.ctx);

@@ -62,8 +62,9 @@ struct RouterOptions {
   bool record_content = false;  // keep prompts and answers (PII masked) in executions
   ExecutorOptions executor;
   HealthOptions health;
-  // How often running experiments and feedback posteriors are re-read from
-  // the store (other router instances change them too).
+  // How often the registry's tunables, running experiments and feedback
+  // posteriors are re-read from the store (other router instances change
+  // them too): the bound on how stale another replica's change can be here.
   absl::Duration refresh_interval = absl::Seconds(30);
   uint64_t thompson_seed = 0;  // 0: from std::random_device
   // How long a subject's sandbox flag and a "no budget applies" answer are
@@ -208,6 +209,8 @@ class Router {
   // `ctx` with its deadline cut to settings_read_timeout from now.
   CallContext SettingsReadContext(const CallContext& ctx) const;
   void RefreshIfStale();
+  std::shared_ptr<const std::vector<ModelSpec>> WithStoredTunables(
+      const std::vector<ModelSpec>& stored) const;
   // Selection with health, rate limits, the arm and feedback weighting.
   Selection SelectFor(const CompletionRequest& request, const std::vector<ModelSpec>& models,
                       absl::Time now, const CallContext& ctx);

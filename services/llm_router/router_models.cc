@@ -1,6 +1,7 @@
 // Router: the model registry — seeded from the configuration and loaded at
-// start (Init), read by every call (Models), and its tunables changed by
-// UpdateModel.
+// start (Init), read by every call (Models), its tunables changed by
+// UpdateModel and re-read every refresh_interval (RefreshIfStale), so a change
+// made through another replica applies here within that time.
 #include <algorithm>
 
 #include "common/base/status.h"
@@ -16,9 +17,10 @@ std::string ModelId(const std::string& name) {
 
 }  // namespace
 
-absl::Status Router::Init(const CallContext& ctx) {
-  GENESIS_RETURN_IF_ERROR(store_->SeedModels(config_.models, ctx));
-  GENESIS_ASSIGN_OR_RETURN(auto stored, store_->LoadModels(ctx));
+// The configured models with the tunables stored for them (an admin's
+// UpdateModel through any replica), sorted by id.
+std::shared_ptr<const std::vector<ModelSpec>> Router::WithStoredTunables(
+    const std::vector<ModelSpec>& stored) const {
   auto models = std::make_shared<std::vector<ModelSpec>>();
   for (const auto& c : config_.models) {
     ModelSpec m = c;
@@ -36,6 +38,13 @@ absl::Status Router::Init(const CallContext& ctx) {
   }
   std::sort(models->begin(), models->end(),
             [](const ModelSpec& a, const ModelSpec& b) { return a.id < b.id; });
+  return models;
+}
+
+absl::Status Router::Init(const CallContext& ctx) {
+  GENESIS_RETURN_IF_ERROR(store_->SeedModels(config_.models, ctx));
+  GENESIS_ASSIGN_OR_RETURN(auto stored, store_->LoadModels(ctx));
+  auto models = WithStoredTunables(stored);
   int configured = 0;
   for (const auto& m : *models) configured += m.configured && m.enabled;
   log_->info("registry: {} models, {} configured and enabled", models->size(), configured);

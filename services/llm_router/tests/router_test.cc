@@ -147,6 +147,23 @@ TEST_F(RouterTest, SelectExplainsWithoutCalling) {
   EXPECT_TRUE(store_->executions().empty());
 }
 
+// Another replica's UpdateModel reaches the shared store; this one applies it
+// at its next refresh, within refresh_interval (30 s), not before.
+TEST_F(RouterTest, AnotherReplicasModelChangeAppliesWithinTheRefreshInterval) {
+  ModelSpec changed = *router_->GetModel("models/cloud-a");
+  changed.enabled = false;
+  ASSERT_TRUE(store_->SaveTunables(changed, ctx_).ok());
+  clock_->Advance(absl::Seconds(29));
+  auto before = router_->Complete(Ask("oi"), ctx_);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->model_id, "cloud-a");  // still the view of the last refresh
+  clock_->Advance(absl::Seconds(2));
+  auto after = router_->Complete(Ask("oi"), ctx_);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->model_id, "cloud-b");
+  EXPECT_FALSE(router_->GetModel("models/cloud-a")->enabled);
+}
+
 TEST_F(RouterTest, UpdateModelDisablesIt) {
   ModelSpec values;
   values.enabled = false;
