@@ -9,6 +9,11 @@
 #                        CATALOG_ADDR ROUTER_ADDR REASONING_ADDR BOT_ADDR VOICE_ADDR (host:port)
 #                        and MESH_CA MESH_CERT MESH_KEY: the CA and an operator's certificate
 #                        (CN admin, the administrator certificate of the mesh), PEM files
+#   clients_check_calls OUTPUT REQUEST_ID_RE INVALID_CODE [health]
+#                        checks the lines every example (examples/*) prints for its calls:
+#                        REQUEST_ID_RE is the x-request-id the example sends, INVALID_CODE
+#                        how its language spells INVALID_ARGUMENT; "health" when it also
+#                        calls grpc.health.v1
 #
 # The clients under test get only these addresses and files, as another team would.
 
@@ -59,4 +64,27 @@ clients_mesh_start() {
     "$VOICE_BIN" --grpc_port=0 --metrics_port=-1 --wyoming_listen_port=-1 --pg_dsn="$DB_DSN" \
     $(tls voice) --stt_decoders=1 --log_level=warn
   pass "mesh (mTLS): catalog $CATALOG_ADDR, llm router $ROUTER_ADDR, reasoning $REASONING_ADDR, bot manager $BOT_ADDR, voice $VOICE_ADDR"
+}
+
+clients_check_calls() {
+  local out="$1" rid="$2" invalid="$3" health="${4:-}" item
+  has() { grep -qE "$1" <<<"$out"; }
+  check "catalog CreateItemType -> types/lead" has '^catalog CreateItemType: types/lead$'
+  check "catalog CreateItem -> items/..., the x-request-id sent back" \
+    has "^catalog CreateItem: items/[^ ]+ \\(x-request-id $rid\\)\$"
+  item="$(sed -n 's/^catalog CreateItem: \(items\/[^ ]*\) .*$/\1/p' <<<"$out")"
+  check_eq "a retried CreateItem with the same request_id returns the same item" \
+    "catalog CreateItem retried: $item" "$(grep '^catalog CreateItem retried: ' <<<"$out")"
+  check "catalog GetItem read the item back" \
+    has '^catalog GetItem: items/[^ ]+ "Ana from Recife" \(types/lead\)$'
+  check "an invalid CreateItem -> $invalid" has "^catalog CreateItem \\(invalid\\): $invalid: "
+  check "... with a BadRequest naming item.type" has '^  BadRequest violations: (.*, )?item\.type(,|$)'
+  check "... and item.title" has '^  BadRequest violations: (.*, )?item\.title(,|$)'
+  check "llmrouter ListModels answered with models" has '^llmrouter ListModels: [1-9][0-9]* models'
+  check "reasoning ListCases answered" has '^reasoning ListCases: 0 cases$'
+  check "bot ListBots answered" has '^bot ListBots: 0 bots$'
+  check "voice ListVoices answered with voices" has '^voice ListVoices: [1-9][0-9]* voices'
+  if [ "$health" = health ]; then
+    check "health Check -> SERVING" has '^health Check: SERVING$'
+  fi
 }

@@ -72,22 +72,7 @@ else
   fail "the example ran against the mesh (exit 0)" "$OUT"
 fi
 echo "$OUT" | sed 's/^/#   /'
-has() { grep -qE "$1" <<<"$OUT"; }
-check "catalog CreateItemType -> types/lead" has '^catalog CreateItemType: types/lead$'
-check "catalog CreateItem -> items/..., the x-request-id sent back" \
-  has '^catalog CreateItem: items/[^ ]+ \(x-request-id [0-9a-f-]{36}\)$'
-ITEM="$(sed -n 's/^catalog CreateItem: \(items\/[^ ]*\) .*$/\1/p' <<<"$OUT")"
-check_eq "a retried CreateItem with the same request_id returns the same item" \
-  "catalog CreateItem retried: $ITEM" "$(grep '^catalog CreateItem retried: ' <<<"$OUT")"
-check "catalog GetItem read the item back" has '^catalog GetItem: items/[^ ]+ "Ana from Recife" \(types/lead\)$'
-check "an invalid CreateItem -> InvalidArgument" has '^catalog CreateItem \(invalid\): InvalidArgument: '
-check "... with a BadRequest naming item.type" has '^  BadRequest violations: (.*, )?item\.type(,|$)'
-check "... and item.title" has '^  BadRequest violations: (.*, )?item\.title(,|$)'
-check "llmrouter ListModels answered with models" has '^llmrouter ListModels: [1-9][0-9]* models'
-check "reasoning ListCases answered" has '^reasoning ListCases: 0 cases$'
-check "bot ListBots answered" has '^bot ListBots: 0 bots$'
-check "voice ListVoices answered with voices" has '^voice ListVoices: [1-9][0-9]* voices'
-check "health Check -> SERVING" has '^health Check: SERVING$'
+clients_check_calls "$OUT" '[0-9a-f-]{36}' InvalidArgument health
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
