@@ -120,6 +120,28 @@ TEST_F(PgStoreTest, ConcurrentMigrationRunsApplyEachFileOnce) {
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM things.t")[0].as<int>(), 1);
 }
 
+// A retried CreateItemType (same request_id, same type) returns the first type
+// and stores no second row; the key with another type is REQUEST_ID_REUSED.
+TEST_F(PgStoreTest, CreateItemTypeRequestIdMakesRetriesSafe) {
+  ItemType t;
+  t.display_name = "Deal";
+  t.attributes = {{"value", AttributeKind::kNumber, true, ""}};
+  auto first = catalog_->CreateItemType("deal", t, "type-req-1", ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = catalog_->CreateItemType("deal", t, "type-req-1", ctx_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, "deal");
+  EXPECT_EQ(again->create_time, first->create_time);
+  t.display_name = "Other";
+  auto other = catalog_->CreateItemType("deal2", t, "type-req-1", ctx_);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReasonOf(other.status()), "REQUEST_ID_REUSED");
+  pqxx::connection conn(db_->dsn());
+  pqxx::work tx(conn);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM catalog.item_types WHERE id LIKE 'deal%'")[0].as<int>(),
+            1);
+}
+
 TEST_F(PgStoreTest, ItemsRoundTripExactly) {
   const std::string title = R"(Casa "grande" 100% C:\temp\ — ação 🏠 'x')";
   const std::string body = "linha\n\ttab % _ \\\\ ' \" ünïcödé";
