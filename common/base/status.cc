@@ -130,31 +130,36 @@ grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view domain) 
   google::rpc::Status rpc_status;
   rpc_status.set_code(static_cast<int>(status.code()));
   rpc_status.set_message(std::string(status.message()));
-  bool has_error_info = false, has_retry_info = false;
+  // Details in a fixed order, whatever the payloads' (absl does not keep it):
+  // the others (BadRequest) first, then ErrorInfo, then RetryInfo.
+  std::optional<google::rpc::ErrorInfo> error_info;
+  std::optional<std::string> retry_info;
   status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
-    google::protobuf::Any* any = rpc_status.add_details();
-    any->set_type_url(std::string(type_url));
     if (type_url == kErrorInfoTypeUrl) {
       google::rpc::ErrorInfo info;
-      if (info.ParseFromString(std::string(payload)) && !info.reason().empty()) {
-        has_error_info = true;
-        if (info.domain().empty()) info.set_domain(std::string(domain));
-        any->set_value(info.SerializeAsString());
-        return;
-      }
-      rpc_status.mutable_details()->RemoveLast();  // unreadable: replaced by the default
+      // An unreadable one is replaced by the default below.
+      if (info.ParseFromString(std::string(payload)) && !info.reason().empty()) error_info = info;
       return;
     }
-    if (type_url == kRetryInfoTypeUrl) has_retry_info = true;
+    if (type_url == kRetryInfoTypeUrl) {
+      retry_info = std::string(payload);
+      return;
+    }
+    google::protobuf::Any* any = rpc_status.add_details();
+    any->set_type_url(std::string(type_url));
     any->set_value(std::string(payload));
   });
-  if (!has_error_info) {
-    google::rpc::ErrorInfo info;
-    info.set_reason(DefaultReason(status.code()));
-    info.set_domain(std::string(domain));
-    rpc_status.add_details()->PackFrom(info);
+  if (!error_info) {
+    error_info.emplace();
+    error_info->set_reason(DefaultReason(status.code()));
   }
-  if (!has_retry_info && Retryable(status.code())) {
+  if (error_info->domain().empty()) error_info->set_domain(std::string(domain));
+  rpc_status.add_details()->PackFrom(*error_info);
+  if (retry_info) {
+    google::protobuf::Any* any = rpc_status.add_details();
+    any->set_type_url(kRetryInfoTypeUrl);
+    any->set_value(*retry_info);
+  } else if (Retryable(status.code())) {
     google::rpc::RetryInfo info;
     *info.mutable_retry_delay() = ToProtoDuration(kDefaultRetryDelay);
     rpc_status.add_details()->PackFrom(info);

@@ -117,6 +117,20 @@ TEST(StatusTest, ABadRequestKeepsItsViolationsBesideAReason) {
   EXPECT_EQ(ErrorInfoOf(rpc)->reason(), "REQUEST_ID_INVALID");
 }
 
+// absl keeps no payload order; the details come in a fixed one so clients
+// reading details[0] of a 400 find the BadRequest.
+TEST(StatusTest, DetailsComeBadRequestThenErrorInfoThenRetryInfo) {
+  for (int i = 0; i < 20; ++i) {
+    absl::Status st = WithReason(
+        WithRetryDelay(InvalidField("item", "too large"), absl::Seconds(i)), "ITEM_TOO_LARGE");
+    google::rpc::Status rpc = RpcStatusOf(ToGrpcStatus(st));
+    ASSERT_EQ(rpc.details_size(), 3);
+    EXPECT_EQ(rpc.details(0).type_url(), kBadRequestTypeUrl);
+    EXPECT_EQ(rpc.details(1).type_url(), kErrorInfoTypeUrl);
+    EXPECT_EQ(rpc.details(2).type_url(), kRetryInfoTypeUrl);
+  }
+}
+
 TEST(StatusTest, ErrorDomainFollowsTheServicePackage) {
   EXPECT_EQ(ErrorDomainOf("genesis.catalog.v1.CatalogService"), "catalog.genesis.dev");
   EXPECT_EQ(ErrorDomainOf("genesis.llmrouter.v1.LlmRouterService"), "llmrouter.genesis.dev");
