@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/base/status.h"
 #include "common/storage/migrations.h"
 #include "services/catalog/catalog.h"
 #include "tests/testing/test_database.h"

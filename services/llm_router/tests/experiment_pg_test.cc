@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "common/base/status.h"
 #include "common/storage/migrations.h"
 #include "services/llm_router/execution/redis_rate_limiter.h"
 #include "services/llm_router/router.h"

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status.h"
 #include "common/storage/migrations.h"
 #include "services/reasoning/events.h"
 #include "services/reasoning/reasoning.h"
