@@ -525,7 +525,7 @@ LoadReport LoadItems() {
   });
   if (!cleared.ok()) Die("clearing bench items: " + std::string(cleared.message()));
   FlushCachedBenchItems();
-  if (auto t = store.CreateType(BenchItemType(DataSetName()), ctx); !t.ok()) {
+  if (auto t = store.CreateType(BenchItemType(DataSetName()), std::nullopt, ctx); !t.ok()) {
     Die("creating the bench type: " + std::string(t.status().message()));
   }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/base/status.h"
 #include "common/rpc/mesh_channel.h"
 #include "common/runtime/logging.h"
 #include "gateway/docs/openapi.h"
@@ -18,11 +19,9 @@
 namespace genesis::gateway {
 namespace {
 
+// The gateway's own errors carry an ErrorInfo in its domain like every service's.
 google::rpc::Status MakeStatus(grpc::StatusCode code, std::string message) {
-  google::rpc::Status s;
-  s.set_code(static_cast<int>(code));
-  s.set_message(std::move(message));
-  return s;
+  return RpcStatusFromAbsl(absl::Status(static_cast<absl::StatusCode>(code), message));
 }
 
 // A caller's X-Request-Id when it is sane (printable ASCII, at most 128), else a new one.
@@ -199,6 +198,9 @@ HttpResponse Gateway::ErrorResponse(const google::rpc::Status& status) const {
   HttpResponse r;
   r.status = HttpStatusFromCode(status.code());
   r.body = snapshot()->transcoder->StatusToJson(status);
+  if (auto seconds = RetryAfterSeconds(status)) {
+    r.headers.emplace_back("retry-after", absl::StrCat(*seconds));
+  }
   return r;
 }
 
@@ -391,11 +393,14 @@ Gateway::Outcome Gateway::LimitRate(Exchange& ex) const {
                         {"ratelimit-remaining", absl::StrCat(static_cast<int64_t>(d.remaining))},
                         {"ratelimit-reset", absl::StrCat(CeilSeconds(d.reset))}};
   if (!d.allowed) {
-    HttpResponse r = ErrorResponse(MakeStatus(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("rate limit exceeded; retry after ", CeilSeconds(d.retry_after), " s")));
-    r.headers = std::move(headers);
-    r.headers.emplace_back("retry-after", absl::StrCat(std::max(1, CeilSeconds(d.retry_after))));
+    // Retry-After comes from the RetryInfo (ErrorResponse).
+    HttpResponse r = ErrorResponse(RpcStatusFromAbsl(WithRetryDelay(
+        WithReason(absl::ResourceExhaustedError(absl::StrCat("rate limit exceeded; retry after ",
+                                                             CeilSeconds(d.retry_after), " s")),
+                   kReasonRateLimited,
+                   {{"limit", absl::StrCat(static_cast<int64_t>(policy.burst))}}),
+        d.retry_after)));
+    r.headers.insert(r.headers.begin(), headers.begin(), headers.end());
     return r;
   }
   ex.limit_headers = std::move(headers);
@@ -460,7 +465,7 @@ HttpResponse Gateway::Render(const RouteSnapshot& snap, const Route& route,
   if (!status.ok()) {
     CountBackendError(route.method->service()->full_name(), status.error_code());
     HttpResponse r = ErrorResponse(RpcStatusFromGrpc(status));
-    r.headers = std::move(limit_headers);
+    r.headers.insert(r.headers.begin(), limit_headers.begin(), limit_headers.end());
     return r;
   }
   auto rendered = snap.transcoder->RenderResponse(route, response);
@@ -566,7 +571,7 @@ void Gateway::StartStream(std::shared_ptr<const RouteSnapshot> snap, const Route
       [this, snap, &route, finish, limit_headers, count_error](const grpc::Status& s) {
         count_error(s);
         HttpResponse r = ErrorResponse(RpcStatusFromGrpc(s));
-        r.headers = limit_headers;
+        r.headers.insert(r.headers.begin(), limit_headers.begin(), limit_headers.end());
         finish(route.label, std::move(r));
       },
       [count_error](const grpc::Status& s) {

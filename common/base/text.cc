@@ -79,6 +79,15 @@ bool CheckStorableText(absl::string_view field, absl::string_view value, FieldVi
   return false;
 }
 
+bool CheckRequestId(absl::string_view field, absl::string_view request_id, FieldViolations* v) {
+  if (request_id.size() > kMaxRequestIdBytes) {
+    v->Add(std::string(field), absl::StrCat("must be at most ", kMaxRequestIdBytes,
+                                            " bytes (it is ", request_id.size(), ")"));
+    return false;
+  }
+  return CheckStorableText(field, request_id, v);
+}
+
 std::string ToStorableText(absl::string_view s) {
   std::string out;
   out.reserve(s.size());

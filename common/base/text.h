@@ -30,6 +30,14 @@ inline constexpr char kReplacementCharacter[] = "\xEF\xBF\xBD";
 // whether it could.
 bool CheckStorableText(absl::string_view field, absl::string_view value, FieldViolations* v);
 
+// The longest idempotency key (`request_id`) a create method accepts.
+inline constexpr size_t kMaxRequestIdBytes = 128;
+
+// Adds a violation for `field` when `request_id` (optional: empty is fine) is
+// longer than kMaxRequestIdBytes or cannot be stored; returns whether it is
+// usable. Every create method's `request_id` is checked with it.
+bool CheckRequestId(absl::string_view field, absl::string_view request_id, FieldViolations* v);
+
 // `s` with each NUL and each invalid UTF-8 sequence (its maximal ill-formed
 // part, as Unicode recommends) replaced by U+FFFD; valid text comes back
 // unchanged.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/base/reasons.h"
 #include "common/base/status.h"
 #include "common/runtime/logging.h"
 #include "genesis/api/v1/access.pb.h"
@@ -171,6 +172,7 @@ std::string AuditFieldValue(const google::protobuf::Message& message, const std:
 CallPath::CallPath(std::string service, MetricsRegistry* registry, absl::Duration max_deadline,
                    IdentityTrust trust, std::shared_ptr<AuditLog> audit)
     : service_(std::move(service)),
+      domain_(ErrorDomainOf(service_)),
       max_deadline_(max_deadline),
       trust_(std::move(trust)),
       audit_(audit ? std::move(audit) : std::make_shared<AuditLog>()),
@@ -270,12 +272,13 @@ grpc::Status CallPath::FinishCall(const std::string& method, const CallContext& 
     log_->debug("{}/{} {} in {:.3f} ms", service_, method, code,
                 absl::ToDoubleMilliseconds(elapsed));
   }
-  return ToGrpcStatus(status);
+  return ToGrpcStatus(status, domain_);
 }
 
 absl::Status CallPath::Overloaded() {
-  return absl::ResourceExhaustedError(
-      "server overloaded: too many calls queued; retry with backoff");
+  return WithReason(
+      absl::ResourceExhaustedError("server overloaded: too many calls queued; retry with backoff"),
+      reasons::kServerOverloaded);
 }
 
 }  // namespace genesis

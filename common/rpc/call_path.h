@@ -14,11 +14,10 @@
 // certificate; every call of such a method, allowed or refused, is written
 // to the audit log (audit_log.h) by FinishCall;
 // and, from FinishCall, one outcome: the absl::Status converted once
-// (ToGrpcStatus), counted in genesis_grpc_server_handled_total and
-// genesis_grpc_server_handling_seconds (labels grpc_service, grpc_method,
-// grpc_code; the time is the whole call) and logged with the request id
-// (INTERNAL, UNKNOWN and DATA_LOSS at error level with their message, the
-// rest at debug).
+// (ToGrpcStatus, errors in the service's domain, ErrorDomainOf), counted in
+// genesis_grpc_server_handled_total and genesis_grpc_server_handling_seconds (labels grpc_service,
+// grpc_method, grpc_code; the time is the whole call) and logged with the request id (INTERNAL,
+// UNKNOWN and DATA_LOSS at error level with their message, the rest at debug).
 #pragma once
 
 #include <functional>
@@ -126,6 +125,8 @@ class CallPath {
 
  private:
   const std::string service_;
+  // The ErrorInfo domain of the service's errors ("catalog.genesis.dev").
+  const std::string domain_;
   const absl::Duration max_deadline_;
   const IdentityTrust trust_;
   // Administrative methods of the service: name -> audit_fields.

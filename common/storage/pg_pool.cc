@@ -11,6 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/base/reasons.h"
+#include "common/base/status.h"
 #include "common/runtime/logging.h"
 
 namespace genesis {
@@ -233,8 +235,10 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire(absl::Time deadline) {
         return absl::DeadlineExceededError(
             "deadline passed while waiting for a database connection");
       }
-      return absl::UnavailableError(
-          absl::StrCat("all ", options_.size, " database connections are busy; retry later"));
+      return WithReason(absl::UnavailableError(absl::StrCat("all ", options_.size,
+                                                            " database connections are busy; "
+                                                            "retry later")),
+                        reasons::kDatabaseUnavailable);
     }
   }
   --waiting_;
@@ -276,7 +280,8 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire(absl::Time deadline) {
     // The reason (host, port, role) is the operator's: logged, not returned.
     Logger("pg")->warn("pool {}: cannot connect to the database: {}", options_.name,
                        LoggableError(e, ""));
-    return absl::UnavailableError("the database is unavailable; retry later");
+    return WithReason(absl::UnavailableError("the database is unavailable; retry later"),
+                      reasons::kDatabaseUnavailable);
   }
 }
 
@@ -386,6 +391,9 @@ absl::Status PgPool::StatusFromException(const std::exception& e) {
   }
   Logger("pg")->warn("database error{}{} -> {}: {}", sqlstate.empty() ? "" : " SQLSTATE ", sqlstate,
                      absl::StatusCodeToString(status.code()), LoggableError(e, sqlstate));
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    return WithReason(std::move(status), reasons::kDatabaseUnavailable);
+  }
   return status;
 }
 

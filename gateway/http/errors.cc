@@ -1,5 +1,7 @@
 #include "gateway/http/errors.h"
 
+#include <algorithm>
+
 #include "common/base/status.h"
 
 namespace genesis::gateway {
@@ -50,7 +52,14 @@ int HttpStatusFromCode(int grpc_code) {
 }
 
 google::rpc::Status RpcStatusFromAbsl(const absl::Status& status) {
-  return RpcStatusFromGrpc(ToGrpcStatus(status));
+  return RpcStatusFromGrpc(ToGrpcStatus(status, kGatewayErrorDomain));
+}
+
+std::optional<int> RetryAfterSeconds(const google::rpc::Status& status) {
+  auto delay = RetryDelayOf(status);
+  if (!delay) return std::nullopt;
+  const int64_t seconds = absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1)));
+  return static_cast<int>(std::clamp<int64_t>(seconds, 1, 86400));
 }
 
 google::rpc::Status RpcStatusFromGrpc(const grpc::Status& status) {

@@ -4,6 +4,7 @@
 
 #include <grpcpp/support/status.h>
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -19,8 +20,19 @@ int HttpStatusFromCode(int grpc_code);
 // spelling, the same as the services' grpc_code metric label).
 std::string GrpcCodeName(grpc::StatusCode code);
 
-// google.rpc.Status of an absl::Status, its payloads (BadRequest...) as details.
+// The ErrorInfo domain of the gateway's own errors (refused before any backend).
+inline constexpr char kGatewayErrorDomain[] = "gateway.genesis.dev";
+// The reason of a request refused by the gateway's rate limit.
+inline constexpr char kReasonRateLimited[] = "RATE_LIMITED";
+
+// google.rpc.Status of an absl::Status raised by the gateway itself: its
+// payloads (BadRequest...) as details, ErrorInfo in kGatewayErrorDomain, and
+// RetryInfo on UNAVAILABLE / RESOURCE_EXHAUSTED (common/base/status.h).
 google::rpc::Status RpcStatusFromAbsl(const absl::Status& status);
+
+// The Retry-After of an error response: the RetryInfo delay among `status`'s
+// details rounded up to whole seconds, at least 1; nullopt without RetryInfo.
+std::optional<int> RetryAfterSeconds(const google::rpc::Status& status);
 
 // google.rpc.Status of a backend's grpc::Status: the grpc-status-details-bin
 // trailer when present (its code and message win only if they agree), else

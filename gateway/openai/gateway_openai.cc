@@ -16,6 +16,10 @@ HttpResponse OpenAiError(const google::rpc::Status& status) {
   HttpResponse r;
   r.status = HttpStatusFromCode(status.code());
   r.body = openai::ErrorJson(status);
+  // The same Retry-After as every route: the backend's RetryInfo.
+  if (auto seconds = RetryAfterSeconds(status)) {
+    r.headers.emplace_back("retry-after", absl::StrCat(*seconds));
+  }
   return r;
 }
 
@@ -91,7 +95,7 @@ void Gateway::ServeOpenAi(const HttpRequest& request, const std::string& path,
           } else {
             r.body = openai::ModelListJson(models);
           }
-          r.headers = limit_headers;
+          r.headers.insert(r.headers.begin(), limit_headers.begin(), limit_headers.end());
           finish(label, std::move(r));
         });
     return;
@@ -100,31 +104,31 @@ void Gateway::ServeOpenAi(const HttpRequest& request, const std::string& path,
   auto parsed = openai::ParseChatRequest(request.body, request.headers, identity.subject);
   if (!parsed.ok()) {
     HttpResponse r = OpenAiError(RpcStatusFromAbsl(parsed.status()));
-    r.headers = limit_headers;
+    r.headers.insert(r.headers.begin(), limit_headers.begin(), limit_headers.end());
     finish(label, std::move(r));
     return;
   }
   const std::string id = absl::StrCat("chatcmpl-", NewRequestId());
   const absl::Time created = absl::Now();
   if (!parsed->stream) {
-    backend->second->Call(prefix + "Complete", parsed->request.SerializeAsString(), deadline,
-                          metadata,
-                          [label, finish, count_error, limit_headers, id, created](
-                              grpc::Status status, std::string bytes) {
-                            v1::CompleteResponse response;
-                            HttpResponse r;
-                            if (!status.ok()) {
-                              count_error(status);
-                              r = OpenAiError(RpcStatusFromGrpc(status));
-                            } else if (!response.ParseFromString(bytes)) {
-                              r = OpenAiError(Status(absl::StatusCode::kInternal,
-                                                     "the LLM router sent a malformed completion"));
-                            } else {
-                              r.body = openai::CompletionJson(response, id, created);
-                            }
-                            r.headers = limit_headers;
-                            finish(label, std::move(r));
-                          });
+    backend->second->Call(
+        prefix + "Complete", parsed->request.SerializeAsString(), deadline, metadata,
+        [label, finish, count_error, limit_headers, id, created](grpc::Status status,
+                                                                 std::string bytes) {
+          v1::CompleteResponse response;
+          HttpResponse r;
+          if (!status.ok()) {
+            count_error(status);
+            r = OpenAiError(RpcStatusFromGrpc(status));
+          } else if (!response.ParseFromString(bytes)) {
+            r = OpenAiError(
+                Status(absl::StatusCode::kInternal, "the LLM router sent a malformed completion"));
+          } else {
+            r.body = openai::CompletionJson(response, id, created);
+          }
+          r.headers.insert(r.headers.begin(), limit_headers.begin(), limit_headers.end());
+          finish(label, std::move(r));
+        });
     return;
   }
 
@@ -147,7 +151,7 @@ void Gateway::ServeOpenAi(const HttpRequest& request, const std::string& path,
       [label, finish, limit_headers, count_error](const grpc::Status& s) {
         count_error(s);
         HttpResponse r = OpenAiError(RpcStatusFromGrpc(s));
-        r.headers = limit_headers;
+        r.headers.insert(r.headers.begin(), limit_headers.begin(), limit_headers.end());
         finish(label, std::move(r));
       },
       [count_error](const grpc::Status& s) {

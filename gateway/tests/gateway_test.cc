@@ -150,7 +150,9 @@ TEST_F(GatewayTest, BackendErrorsKeepTheirDetails) {
   EXPECT_EQ(json::parse(r.body), json::parse(R"({"code": 3,
     "message": "invalid request: name: malformed",
     "details": [{"@type": "type.googleapis.com/google.rpc.BadRequest",
-                 "fieldViolations": [{"field": "name", "description": "malformed"}]}]})"));
+                 "fieldViolations": [{"field": "name", "description": "malformed"}]},
+                {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                 "reason": "INVALID_ARGUMENT", "domain": "genesis.dev"}]})"));
 
   backend_.replies[kGetShelf] = {grpc::Status(grpc::StatusCode::NOT_FOUND, "no shelf"), ""};
   r = Serve("GET", "/v1/shelves/7");
@@ -266,6 +268,46 @@ TEST_F(GatewayTest, Every429CarriesRetryAfter) {
   HttpResponse r = Serve("GET", "/v1/shelves/7");
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(Header(r, "retry-after"), "1");
+}
+
+// A backend's RetryInfo decides Retry-After (503 and 429 alike); its ErrorInfo
+// and RetryInfo reach the JSON body as details.
+TEST_F(GatewayTest, RetryAfterFollowsTheBackendsRetryInfo) {
+  backend_.replies[kGetShelf] = {
+      ToGrpcStatus(WithRetryDelay(WithReason(absl::UnavailableError("provider down"),
+                                             "PROVIDER_UNAVAILABLE", {{"model", "m1"}}),
+                                  absl::Milliseconds(6200)),
+                   "llmrouter.genesis.dev"),
+      ""};
+  HttpResponse r = Serve("GET", "/v1/shelves/7");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(Header(r, "retry-after"), "7");
+  json body = json::parse(r.body);
+  ASSERT_EQ(body["details"].size(), 2u) << r.body;
+  json error_info, retry_info;  // the order of details is not part of the contract
+  for (const json& d : body["details"]) {
+    if (d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo") error_info = d;
+    if (d["@type"] == "type.googleapis.com/google.rpc.RetryInfo") retry_info = d;
+  }
+  EXPECT_EQ(error_info["reason"], "PROVIDER_UNAVAILABLE") << r.body;
+  EXPECT_EQ(error_info["domain"], "llmrouter.genesis.dev");
+  EXPECT_EQ(error_info["metadata"]["model"], "m1");
+  EXPECT_EQ(retry_info["retryDelay"], "6.200s") << r.body;
+
+  backend_.replies[kGetShelf] = {
+      ToGrpcStatus(WithRetryDelay(absl::ResourceExhaustedError("budget"), absl::Seconds(42))), ""};
+  r = Serve("GET", "/v1/shelves/7");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(Header(r, "retry-after"), "42");
+}
+
+TEST_F(GatewayTest, TheGatewaysOwnErrorsCarryErrorInfoInItsDomain) {
+  HttpResponse r = Serve("GET", "/v1/nowhere");
+  EXPECT_EQ(r.status, 404);
+  json body = json::parse(r.body);
+  ASSERT_FALSE(body["details"].empty()) << r.body;
+  EXPECT_EQ(body["details"][0]["reason"], "NOT_FOUND");
+  EXPECT_EQ(body["details"][0]["domain"], "gateway.genesis.dev");
 }
 
 TEST_F(GatewayTest, DuplicateKeysAndTrailingCommasAre400) {

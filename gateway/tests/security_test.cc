@@ -283,6 +283,9 @@ TEST_F(AdmissionTest, RateLimitsPerCredentialAndRouteClass) {
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(Header(r, "retry-after"), "1");
   EXPECT_NE(r.body.find("\"code\":8"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"reason\":\"RATE_LIMITED\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"domain\":\"gateway.genesis.dev\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"retryDelay\":"), std::string::npos) << r.body;
   EXPECT_EQ(Serve("GET", "/v1/books:search", alice).status, 200);  // its own class
   r = Serve("GET", "/v1/books:search", alice);
   EXPECT_EQ(r.status, 429);

@@ -224,7 +224,9 @@ TEST_F(TranscoderTest, StatusRendersBadRequestDetailsAsJson) {
   json out = json::parse(transcoder_->StatusToJson(status));
   EXPECT_EQ(out, json::parse(R"({"code": 3, "message": "invalid request: item.title: is required",
     "details": [{"@type": "type.googleapis.com/google.rpc.BadRequest",
-                 "fieldViolations": [{"field": "item.title", "description": "is required"}]}]})"));
+                 "fieldViolations": [{"field": "item.title", "description": "is required"}]},
+                {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                 "reason": "INVALID_ARGUMENT", "domain": "gateway.genesis.dev"}]})"));
 }
 
 TEST(ErrorsTest, CanonicalHttpStatusTable) {
@@ -257,8 +259,9 @@ TEST(ErrorsTest, GrpcStatusWithAndWithoutDetails) {
   EXPECT_EQ(plain.details_size(), 0);
   google::rpc::Status detailed = RpcStatusFromGrpc(ToGrpcStatus(InvalidField("name", "bad")));
   EXPECT_EQ(detailed.code(), 3);
-  ASSERT_EQ(detailed.details_size(), 1);
+  ASSERT_EQ(detailed.details_size(), 2);
   EXPECT_EQ(detailed.details(0).type_url(), kBadRequestTypeUrl);
+  EXPECT_EQ(detailed.details(1).type_url(), kErrorInfoTypeUrl);
 }
 
 TEST(RequestTimeoutTest, DefaultHeadersAndCap) {

@@ -52,8 +52,12 @@ class BotManager {
 
   // --- bots (registry/bot_registry.h)
   absl::StatusOr<BotConfig> CreateBot(const std::string& bot_id, BotConfig bot,
+                                      const std::string& request_id, const CallContext& ctx) {
+    return registry_.CreateBot(bot_id, std::move(bot), request_id, ctx);
+  }
+  absl::StatusOr<BotConfig> CreateBot(const std::string& bot_id, BotConfig bot,
                                       const CallContext& ctx) {
-    return registry_.CreateBot(bot_id, std::move(bot), ctx);
+    return registry_.CreateBot(bot_id, std::move(bot), "", ctx);
   }
   absl::StatusOr<BotConfig> GetBot(const std::string& name, const CallContext& ctx) {
     return registry_.GetBot(name, ctx);

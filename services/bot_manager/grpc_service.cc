@@ -196,7 +196,7 @@ GENESIS_BOT_UNARY(CreateBot, v1::CreateBotRequest, v1::Bot, {
                         "required: CHANNEL_WHATSAPP, CHANNEL_TELEGRAM, "
                         "CHANNEL_MATTERMOST or CHANNEL_ALEXA");
   }
-  auto bot = logic_->CreateBot(req->bot_id(), FromProto(req->bot(), true), call);
+  auto bot = logic_->CreateBot(req->bot_id(), FromProto(req->bot(), true), req->request_id(), call);
   if (bot.ok()) *resp = ToProto(*bot);
   return bot.status();
 })

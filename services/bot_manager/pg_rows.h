@@ -12,7 +12,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/base/status.h"
 #include "services/bot_manager/model.h"
+#include "services/bot_manager/reasons.h"
 
 namespace genesis::bot::pg {
 
@@ -161,12 +163,21 @@ inline ProactiveMessage ProactiveOf(const pqxx::row& r) {
 }
 
 inline absl::Status BotNotFound(const std::string& id) {
-  return absl::NotFoundError(absl::StrCat("bot 'bots/", id, "' does not exist"));
+  return WithReason(absl::NotFoundError(absl::StrCat("bot 'bots/", id, "' does not exist")),
+                    reasons::kBotNotFound, {{"bot", absl::StrCat("bots/", id)}});
 }
 
 inline absl::Status ConversationNotFound(const std::string& bot_id, int64_t id) {
-  return absl::NotFoundError(
-      absl::StrCat("conversation 'bots/", bot_id, "/conversations/", id, "' does not exist"));
+  const std::string name = absl::StrCat("bots/", bot_id, "/conversations/", id);
+  return WithReason(absl::NotFoundError(absl::StrCat("conversation '", name, "' does not exist")),
+                    reasons::kConversationNotFound, {{"conversation", name}});
+}
+
+inline absl::Status ProactiveNotFound(const std::string& bot_id, const std::string& id) {
+  const std::string name = absl::StrCat("bots/", bot_id, "/proactiveMessages/", id);
+  return WithReason(
+      absl::NotFoundError(absl::StrCat("proactive message '", name, "' does not exist")),
+      reasons::kProactiveMessageNotFound, {{"proactive_message", name}});
 }
 
 // The conversation row, locked.

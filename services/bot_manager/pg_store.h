@@ -14,7 +14,9 @@ class PgBotStore final : public BotStore {
  public:
   explicit PgBotStore(PgPool* pool) : pool_(pool) {}
 
-  absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot, const CallContext& ctx) override;
+  absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot, const std::optional<RequestKey>& key,
+                                      const CallContext& ctx) override;
+  using BotRegistryStore::CreateBot;
   absl::StatusOr<BotConfig> GetBot(const std::string& id, const CallContext& ctx) override;
   absl::StatusOr<std::vector<BotConfig>> ListBots(const std::string& after_id, int limit,
                                                   const CallContext& ctx) override;

@@ -13,6 +13,7 @@
 #include "common/runtime/logging.h"
 #include "common/storage/migrations.h"
 #include "services/catalog/filter.h"
+#include "services/catalog/reasons.h"
 #include "services/catalog/search_query.h"
 #include "services/catalog/validation.h"
 
@@ -57,9 +58,10 @@ absl::StatusOr<std::string> Catalog::ItemIdFromName(const std::string& name,
 absl::Status Catalog::CheckEtag(const std::string& etag, int64_t version,
                                 const std::string& field) {
   if (etag.empty() || etag == EtagOf(version)) return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat(field, " '", etag,
-                                         "' is stale: the resource changed (current etag '",
-                                         EtagOf(version), "'); read it again and retry"));
+  return WithReason(absl::AbortedError(absl::StrCat(
+                        field, " '", etag, "' is stale: the resource changed (current etag '",
+                        EtagOf(version), "'); read it again and retry")),
+                    reasons::kEtagMismatch, {{"field", field}});
 }
 
 std::string Catalog::NewItemId() {
@@ -74,14 +76,28 @@ std::string Catalog::NewItemId() {
 // ---- types ------------------------------------------------------------------
 
 absl::StatusOr<ItemType> Catalog::CreateItemType(const std::string& type_id, ItemType type,
+                                                 const std::string& request_id,
                                                  const CallContext& ctx) {
   FieldViolations v;
   ValidateItemType(type_id, type, "item_type", &v);
+  CheckRequestId("request_id", request_id, &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   type.id = type_id;
-  auto created = store_->CreateType(type, ctx);
-  if (created.status().code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError(absl::StrCat("type 'types/", type_id, "' already exists"));
+  std::optional<IdempotencyKey> key;
+  if (!request_id.empty()) {
+    nlohmann::json attributes = nlohmann::json::array();
+    for (const auto& a : type.attributes) {
+      attributes.push_back({a.name, static_cast<int>(a.kind), a.required, a.description});
+    }
+    nlohmann::json fingerprint = {type.id, type.display_name, attributes};
+    key = IdempotencyKey{request_id, MigrationChecksum(fingerprint.dump())};
+  }
+  auto created = store_->CreateType(type, key, ctx);
+  if (created.status().code() == absl::StatusCode::kAlreadyExists &&
+      ReasonOf(created.status()) != reasons::kRequestIdReused) {
+    return WithReason(
+        absl::AlreadyExistsError(absl::StrCat("type 'types/", type_id, "' already exists")),
+        reasons::kItemTypeAlreadyExists, {{"item_type", absl::StrCat("types/", type_id)}});
   }
   return created;
 }
@@ -135,10 +151,12 @@ absl::StatusOr<ItemType> Catalog::UpdateItemType(const std::string& name, const 
   const bool compatible = CompatibleAttributeChange(current, updated);
   auto result = store_->UpdateType(updated, current.version, !compatible, ctx);
   if (result.status().code() == absl::StatusCode::kFailedPrecondition) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "type 'types/", id,
-        "' has items: its attributes may only gain optional ones (existing definitions and "
-        "required flags cannot change until its items are deleted)"));
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "type 'types/", id,
+            "' has items: its attributes may only gain optional ones (existing definitions and "
+            "required flags cannot change until its items are deleted)")),
+        reasons::kItemTypeInUse, {{"item_type", absl::StrCat("types/", id)}});
   }
   return result;
 }
@@ -171,16 +189,21 @@ absl::StatusOr<Item> Catalog::CreateItem(Item item, const std::string& request_i
   if (type.status().code() == absl::StatusCode::kNotFound) {
     ValidateItemFields(item, "item", &v);  // a bad request first, then the missing type
     GENESIS_RETURN_IF_ERROR(v.ToStatus());
-    return absl::NotFoundError(
-        absl::StrCat("type 'types/", *type_id, "' does not exist; create it with CreateItemType"));
+    return WithReason(absl::NotFoundError(absl::StrCat("type 'types/", *type_id,
+                                                       "' does not exist; create it with "
+                                                       "CreateItemType")),
+                      reasons::kItemTypeNotFound,
+                      {{"item_type", absl::StrCat("types/", *type_id)}});
   }
   GENESIS_RETURN_IF_ERROR(type.status());
   item.type_id = *type_id;
   ValidateItem(&item, *type, "item", &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   if (size_t size = ItemSize(item); size > options_.max_item_bytes) {
-    return InvalidField("item", absl::StrCat("is ", size, " bytes; the limit is ",
-                                             options_.max_item_bytes, " bytes"));
+    return WithReason(InvalidField("item", absl::StrCat("is ", size, " bytes; the limit is ",
+                                                        options_.max_item_bytes, " bytes")),
+                      reasons::kItemTooLarge,
+                      {{"limit_bytes", absl::StrCat(options_.max_item_bytes)}});
   }
   item.id = NewItemId();
   std::optional<IdempotencyKey> key;
@@ -201,9 +224,10 @@ absl::StatusOr<Item> Catalog::GetItem(const std::string& name, const CallContext
   if (metrics_.cache_misses) metrics_.cache_misses->Inc();
   GENESIS_ASSIGN_OR_RETURN(Item item, store_->GetItem(id, ctx));
   if (item.delete_time) {
-    return absl::NotFoundError(absl::StrCat("item '", name,
-                                            "' is deleted; UndeleteItem restores it until ",
-                                            absl::FormatTime(PurgeTime(*item.delete_time))));
+    return WithReason(absl::NotFoundError(absl::StrCat(
+                          "item '", name, "' is deleted; UndeleteItem restores it until ",
+                          absl::FormatTime(PurgeTime(*item.delete_time)))),
+                      reasons::kItemDeleted, {{"item", name}});
   }
   cache_->Put(item, ctx);
   return item;
@@ -261,7 +285,9 @@ absl::StatusOr<Item> Catalog::UpdateItem(const std::string& name, Item item,
   }
   GENESIS_ASSIGN_OR_RETURN(Item current, store_->GetItem(id, ctx));
   if (current.delete_time) {
-    return absl::NotFoundError(absl::StrCat("item '", name, "' is deleted; undelete it first"));
+    return WithReason(
+        absl::NotFoundError(absl::StrCat("item '", name, "' is deleted; undelete it first")),
+        reasons::kItemDeleted, {{"item", name}});
   }
   if (!item.type_id.empty()) {
     auto given = ParseTypeName(item.type_id, true);
@@ -281,8 +307,10 @@ absl::StatusOr<Item> Catalog::UpdateItem(const std::string& name, Item item,
   ValidateItem(&updated, type, "item", &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   if (size_t size = ItemSize(updated); size > options_.max_item_bytes) {
-    return InvalidField("item", absl::StrCat("is ", size, " bytes; the limit is ",
-                                             options_.max_item_bytes, " bytes"));
+    return WithReason(InvalidField("item", absl::StrCat("is ", size, " bytes; the limit is ",
+                                                        options_.max_item_bytes, " bytes")),
+                      reasons::kItemTooLarge,
+                      {{"limit_bytes", absl::StrCat(options_.max_item_bytes)}});
   }
   auto result = store_->UpdateItem(updated, current.version, type.version, ctx);
   // On an unknown outcome the next version is the bound to invalidate up to.
@@ -295,7 +323,8 @@ absl::StatusOr<Item> Catalog::DeleteItem(const std::string& name, const std::str
   GENESIS_ASSIGN_OR_RETURN(std::string id, ItemIdFromName(name, "name"));
   GENESIS_ASSIGN_OR_RETURN(Item current, store_->GetItem(id, ctx));
   if (current.delete_time) {
-    return absl::NotFoundError(absl::StrCat("item '", name, "' is already deleted"));
+    return WithReason(absl::NotFoundError(absl::StrCat("item '", name, "' is already deleted")),
+                      reasons::kItemDeleted, {{"item", name}});
   }
   GENESIS_RETURN_IF_ERROR(CheckEtag(etag, current.version, "etag"));
   auto result = store_->SetDeleteTime(id, options_.clock->Now(), current.version, ctx);
@@ -308,12 +337,16 @@ absl::StatusOr<Item> Catalog::UndeleteItem(const std::string& name, const CallCo
   GENESIS_ASSIGN_OR_RETURN(std::string id, ItemIdFromName(name, "name"));
   GENESIS_ASSIGN_OR_RETURN(Item current, store_->GetItem(id, ctx));
   if (!current.delete_time) {
-    return absl::FailedPreconditionError(absl::StrCat("item '", name, "' is not deleted"));
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat("item '", name, "' is not deleted")),
+        reasons::kItemNotDeleted, {{"item", name}});
   }
   if (options_.clock->Now() >= PurgeTime(*current.delete_time)) {
-    return absl::NotFoundError(absl::StrCat("item '", name, "' was deleted more than ",
-                                            absl::FormatDuration(options_.undelete_window),
-                                            " ago and can no longer be restored"));
+    return WithReason(
+        absl::NotFoundError(absl::StrCat("item '", name, "' was deleted more than ",
+                                         absl::FormatDuration(options_.undelete_window),
+                                         " ago and can no longer be restored")),
+        reasons::kUndeleteWindowPassed, {{"item", name}});
   }
   auto result = store_->SetDeleteTime(id, std::nullopt, current.version, ctx);
   // On an unknown outcome the next version is the bound to invalidate up to.

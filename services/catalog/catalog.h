@@ -65,8 +65,13 @@ class Catalog {
   Catalog(std::unique_ptr<CatalogStore> store, std::unique_ptr<ItemCache> cache,
           CatalogOptions options, CatalogMetrics metrics = {});
 
+  // `request_id` may be empty (see CreateItemTypeRequest.request_id).
   absl::StatusOr<ItemType> CreateItemType(const std::string& type_id, ItemType type,
-                                          const CallContext& ctx);
+                                          const std::string& request_id, const CallContext& ctx);
+  absl::StatusOr<ItemType> CreateItemType(const std::string& type_id, ItemType type,
+                                          const CallContext& ctx) {
+    return CreateItemType(type_id, std::move(type), "", ctx);
+  }
   absl::StatusOr<ItemType> GetItemType(const std::string& name, const CallContext& ctx);
   absl::StatusOr<Page<ItemType>> ListItemTypes(int page_size, const std::string& page_token,
                                                const CallContext& ctx);

@@ -37,7 +37,8 @@ grpc::ServerUnaryReactor* CatalogGrpcService::CreateItemType(grpc::CallbackServe
                                                              const v1::CreateItemTypeRequest* req,
                                                              v1::ItemType* resp) {
   return dispatcher_->Unary(ctx, "CreateItemType", req, [=, this](const CallContext& call) {
-    auto type = catalog_->CreateItemType(req->item_type_id(), FromProto(req->item_type()), call);
+    auto type = catalog_->CreateItemType(req->item_type_id(), FromProto(req->item_type()),
+                                         req->request_id(), call);
     if (type.ok()) *resp = ToProto(*type);
     return type.status();
   });

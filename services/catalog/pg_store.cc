@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status.h"
+#include "services/catalog/reasons.h"
 
 namespace genesis::catalog {
 namespace {
@@ -188,35 +189,62 @@ std::string FilterSql(const std::optional<std::string>& type_id,
 
 absl::Status ItemWriteConflict(pqxx::transaction_base& tx, const std::string& id) {
   auto r = tx.exec_params("SELECT delete_time IS NOT NULL FROM catalog.items WHERE id = $1", id);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("item 'items/", id, "' does not exist"));
-  return absl::AbortedError(absl::StrCat(
-      "item 'items/", id, "' was changed by another request meanwhile; read it again and retry"));
+  if (r.empty()) return reasons::ItemNotFound(id);
+  return reasons::ConcurrentModification(
+      absl::StrCat("item 'items/", id,
+                   "' was changed by another request meanwhile; read it again and retry"),
+      absl::StrCat("items/", id));
 }
 
 absl::Status TypeVersionCheck(pqxx::transaction_base& tx, const std::string& type_id,
                               int64_t type_version, const char* lock) {
   auto r = tx.exec_params(
       absl::StrCat("SELECT version FROM catalog.item_types WHERE id = $1 ", lock), type_id);
-  if (r.empty())
-    return absl::NotFoundError(absl::StrCat("type 'types/", type_id, "' does not exist"));
+  if (r.empty()) return reasons::ItemTypeNotFound(type_id);
   if (r[0][0].as<int64_t>() != type_version) {
-    return absl::AbortedError(
-        absl::StrCat("type 'types/", type_id, "' changed while the item was checked; retry"));
+    return reasons::ConcurrentModification(
+        absl::StrCat("type 'types/", type_id, "' changed while the item was checked; retry"),
+        absl::StrCat("types/", type_id));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<ItemType> PgCatalogStore::CreateType(const ItemType& type, const CallContext& ctx) {
+absl::StatusOr<ItemType> PgCatalogStore::CreateType(const ItemType& type,
+                                                    const std::optional<IdempotencyKey>& key,
+                                                    const CallContext& ctx) {
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<ItemType> {
+    if (key) {
+      auto prior = tx.exec_params(
+          "SELECT request_hash FROM catalog.item_types WHERE request_id = $1", key->request_id);
+      if (!prior.empty()) {
+        if (prior[0][0].as<std::string>() != key->request_hash) {
+          return WithReason(
+              absl::AlreadyExistsError(absl::StrCat(
+                  "request_id '", key->request_id,
+                  "' was already used for a different type; use a new request_id per new type")),
+              reasons::kRequestIdReused, {{"request_id", key->request_id}});
+        }
+        auto existing =
+            tx.exec_params(absl::StrCat("SELECT ", kTypeColumns,
+                                        " FROM catalog.item_types t WHERE t.request_id = $1"),
+                           key->request_id);
+        return TypeFromRow(existing[0]);
+      }
+    }
     auto r = tx.exec_params(
-        absl::StrCat("INSERT INTO catalog.item_types AS t (id, display_name, attributes) "
-                     "VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING RETURNING ",
+        absl::StrCat("INSERT INTO catalog.item_types AS t (id, display_name, attributes, "
+                     "request_id, request_hash) "
+                     "VALUES ($1, $2, $3::jsonb, NULLIF($4, ''), NULLIF($5, '')) "
+                     "ON CONFLICT (id) DO NOTHING RETURNING ",
                      kTypeColumns),
-        type.id, type.display_name, AttributesJson(type.attributes));
+        type.id, type.display_name, AttributesJson(type.attributes),
+        key ? key->request_id : std::string(), key ? key->request_hash : std::string());
     if (r.empty())
-      return absl::AlreadyExistsError(absl::StrCat("type 'types/", type.id, "' already exists"));
+      return WithReason(
+          absl::AlreadyExistsError(absl::StrCat("type 'types/", type.id, "' already exists")),
+          reasons::kItemTypeAlreadyExists, {{"item_type", absl::StrCat("types/", type.id)}});
     return TypeFromRow(r[0]);
   });
 }
@@ -225,7 +253,7 @@ absl::StatusOr<ItemType> PgCatalogStore::GetType(const std::string& id, const Ca
   return pool_->ReadOnly(ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<ItemType> {
     auto r = tx.exec_params(
         absl::StrCat("SELECT ", kTypeColumns, " FROM catalog.item_types t WHERE t.id = $1"), id);
-    if (r.empty()) return absl::NotFoundError(absl::StrCat("type 'types/", id, "' does not exist"));
+    if (r.empty()) return reasons::ItemTypeNotFound(id);
     return TypeFromRow(r[0]);
   });
 }
@@ -257,7 +285,9 @@ absl::StatusOr<ItemType> PgCatalogStore::UpdateType(const ItemType& type, int64_
       auto n =
           tx.exec_params("SELECT EXISTS (SELECT 1 FROM catalog.items WHERE type_id = $1)", type.id);
       if (n[0][0].as<bool>()) {
-        return absl::FailedPreconditionError(absl::StrCat("type 'types/", type.id, "' has items"));
+        return WithReason(
+            absl::FailedPreconditionError(absl::StrCat("type 'types/", type.id, "' has items")),
+            reasons::kItemTypeInUse, {{"item_type", absl::StrCat("types/", type.id)}});
       }
     }
     auto r = tx.exec_params(
@@ -272,17 +302,21 @@ absl::StatusOr<ItemType> PgCatalogStore::UpdateType(const ItemType& type, int64_
 absl::Status PgCatalogStore::DeleteType(const std::string& id, const CallContext& ctx) {
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
     auto t = tx.exec_params("SELECT 1 FROM catalog.item_types WHERE id = $1 FOR UPDATE", id);
-    if (t.empty()) return absl::NotFoundError(absl::StrCat("type 'types/", id, "' does not exist"));
+    if (t.empty()) return reasons::ItemTypeNotFound(id);
     auto n = tx.exec_params(
         "SELECT count(*), count(*) FILTER (WHERE delete_time IS NOT NULL) "
         "FROM catalog.items WHERE type_id = $1",
         id);
     const int64_t total = n[0][0].as<int64_t>(), deleted = n[0][1].as<int64_t>();
     if (total > 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "type 'types/", id, "' still has ", total, " item(s)",
-          deleted > 0 ? absl::StrCat(", ", deleted, " of them deleted but still restorable") : "",
-          "; delete its items first (deleted items are purged after the undelete window)"));
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat(
+              "type 'types/", id, "' still has ", total, " item(s)",
+              deleted > 0 ? absl::StrCat(", ", deleted, " of them deleted but still restorable")
+                          : "",
+              "; delete its items first (deleted items are purged after the undelete window)")),
+          reasons::kItemTypeInUse,
+          {{"item_type", absl::StrCat("types/", id)}, {"items", absl::StrCat(total)}});
     }
     tx.exec_params("DELETE FROM catalog.item_types WHERE id = $1", id);
     return absl::OkStatus();
@@ -303,16 +337,20 @@ absl::StatusOr<Item> PgCatalogStore::CreateItem(const Item& item, int64_t type_v
             "SELECT request_hash, item_id FROM catalog.create_requests WHERE request_id = $1",
             key->request_id);
         if (prior[0][0].as<std::string>() != key->request_hash) {
-          return absl::AlreadyExistsError(absl::StrCat(
-              "request_id '", key->request_id,
-              "' was already used for a different item; use a new request_id per new item"));
+          return WithReason(
+              absl::AlreadyExistsError(absl::StrCat(
+                  "request_id '", key->request_id,
+                  "' was already used for a different item; use a new request_id per new item")),
+              reasons::kRequestIdReused, {{"request_id", key->request_id}});
         }
         auto existing = tx.exec_params(
             absl::StrCat("SELECT ", kItemColumns, " FROM catalog.items i WHERE i.id = $1"),
             prior[0][1].as<std::string>());
         if (existing.empty()) {
-          return absl::NotFoundError(absl::StrCat("the item created for request_id '",
-                                                  key->request_id, "' has since been purged"));
+          return WithReason(
+              absl::NotFoundError(absl::StrCat("the item created for request_id '", key->request_id,
+                                               "' has since been purged")),
+              reasons::kRequestIdExpired, {{"request_id", key->request_id}});
         }
         return ItemFromRow(existing[0]);
       }
@@ -333,7 +371,7 @@ absl::StatusOr<Item> PgCatalogStore::GetItem(const std::string& id, const CallCo
   return pool_->ReadOnly(ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<Item> {
     auto r = tx.exec_params(
         absl::StrCat("SELECT ", kItemColumns, " FROM catalog.items i WHERE i.id = $1"), id);
-    if (r.empty()) return absl::NotFoundError(absl::StrCat("item 'items/", id, "' does not exist"));
+    if (r.empty()) return reasons::ItemNotFound(id);
     return ItemFromRow(r[0]);
   });
 }

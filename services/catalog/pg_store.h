@@ -12,7 +12,9 @@ class PgCatalogStore final : public CatalogStore {
   // `pool` must outlive the store.
   explicit PgCatalogStore(PgPool* pool) : pool_(pool) {}
 
-  absl::StatusOr<ItemType> CreateType(const ItemType& type, const CallContext& ctx) override;
+  absl::StatusOr<ItemType> CreateType(const ItemType& type,
+                                      const std::optional<IdempotencyKey>& key,
+                                      const CallContext& ctx) override;
   absl::StatusOr<ItemType> GetType(const std::string& id, const CallContext& ctx) override;
   absl::StatusOr<TypePage> ListTypes(const std::string& after_id, int limit,
                                      const CallContext& ctx) override;

@@ -61,7 +61,7 @@ struct SearchPage {
   bool more = false;
 };
 
-// How CreateItem treats a client request id.
+// How CreateItem and CreateType treat a client request id.
 struct IdempotencyKey {
   std::string request_id;
   std::string request_hash;  // fingerprint of the request's content
@@ -71,8 +71,12 @@ class CatalogStore {
  public:
   virtual ~CatalogStore() = default;
 
-  // ALREADY_EXISTS when the id is taken.
-  virtual absl::StatusOr<ItemType> CreateType(const ItemType& type, const CallContext& ctx) = 0;
+  // ALREADY_EXISTS when the id is taken. With a key: when a type still
+  // stored was created with the key and the same hash, returns it instead;
+  // with another hash, ALREADY_EXISTS (REQUEST_ID_REUSED).
+  virtual absl::StatusOr<ItemType> CreateType(const ItemType& type,
+                                              const std::optional<IdempotencyKey>& key,
+                                              const CallContext& ctx) = 0;
   virtual absl::StatusOr<ItemType> GetType(const std::string& id, const CallContext& ctx) = 0;
   // Types with id > after_id, in id order.
   virtual absl::StatusOr<TypePage> ListTypes(const std::string& after_id, int limit,

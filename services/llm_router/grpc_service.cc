@@ -220,7 +220,8 @@ grpc::ServerUnaryReactor* LlmRouterGrpcService::CreateExperiment(
       ctx, "CreateExperiment", req, [=, this](const CallContext& call) -> absl::Status {
         GENESIS_ASSIGN_OR_RETURN(
             Experiment e,
-            router_->CreateExperiment(FromProto(req->experiment_id(), req->experiment()), call));
+            router_->CreateExperiment(FromProto(req->experiment_id(), req->experiment()),
+                                      req->request_id(), call));
         *resp = ToProto(e);
         return absl::OkStatus();
       });

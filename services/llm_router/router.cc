@@ -115,6 +115,7 @@ Selection Router::SelectFor(const CompletionRequest& request, const std::vector<
     for (const auto& m : models) {
       if (m.id == id && (m.rpm > 0 || m.tpm > 0)) {
         h.rate_limited = RateLimitReason({m.rpm, m.tpm}, limiter_->Peek(id, now), now);
+        if (!h.rate_limited.empty()) h.rate_limited_for = NextWindow(now) - now;
       }
     }
     return h;

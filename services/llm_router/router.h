@@ -131,7 +131,12 @@ class Router {
 
   // Experiments (admin: create, stop). INVALID_ARGUMENT naming the field;
   // ALREADY_EXISTS; FAILED_PRECONDITION while another runs on the task.
-  absl::StatusOr<Experiment> CreateExperiment(Experiment experiment, const CallContext& ctx);
+  // `request_id` (may be empty) makes retries safe (CreateExperimentRequest.request_id).
+  absl::StatusOr<Experiment> CreateExperiment(Experiment experiment, const std::string& request_id,
+                                              const CallContext& ctx);
+  absl::StatusOr<Experiment> CreateExperiment(Experiment experiment, const CallContext& ctx) {
+    return CreateExperiment(std::move(experiment), "", ctx);
+  }
   absl::StatusOr<Experiment> GetExperiment(const std::string& name, const CallContext& ctx);
   absl::StatusOr<std::vector<Experiment>> ListExperiments(Task task, bool running_only,
                                                           const CallContext& ctx);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status.h"
+#include "services/llm_router/reasons.h"
 #include "services/llm_router/roles.h"
 #include "services/llm_router/router.h"
 
@@ -31,11 +32,13 @@ absl::Status Router::CheckBudget(const CompletionRequest& request, absl::Time no
     // is unreadable; the caller retries instead. Errors are never cached.
     RouterMetrics::Inc(metrics_.budget_check_errors);
     log_->warn("could not read the budgets, failing the call: {}", budgets.status().message());
-    return absl::UnavailableError(
-        "the budgets of this subject or agent could not be read right now; retry the call");
+    return WithReason(
+        absl::UnavailableError(
+            "the budgets of this subject or agent could not be read right now; retry the call"),
+        reasons::kSettingsUnavailable);
   }
   if (budgets->empty()) settings_.PutNoBudgets(request.subject, request.agent, now, epoch);
-  absl::Status st = CheckBudgets(*budgets);
+  absl::Status st = CheckBudgets(*budgets, now);
   if (!st.ok()) {
     RouterMetrics::Inc(metrics_.budget_rejections);
     log_->warn("{}", st.message());
@@ -62,8 +65,10 @@ absl::StatusOr<bool> Router::Sandbox(const std::string& subject, const CallConte
   RouterMetrics::Inc(metrics_.sandbox_unknown);
   log_->warn("could not read the sandbox mode of the subject, failing the call: {}",
              sandbox.status().message());
-  return absl::UnavailableError(
-      "the subject's settings (sandbox mode) could not be read right now; retry the call");
+  return WithReason(
+      absl::UnavailableError(
+          "the subject's settings (sandbox mode) could not be read right now; retry the call"),
+      reasons::kSettingsUnavailable);
 }
 
 absl::StatusOr<bool> Router::GetSandbox(const std::string& subject, const CallContext& ctx) {

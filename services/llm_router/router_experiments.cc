@@ -5,7 +5,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/paging.h"
+#include "common/base/request_key.h"
 #include "common/base/status.h"
+#include "common/base/text.h"
+#include "services/llm_router/reasons.h"
 #include "services/llm_router/roles.h"
 #include "services/llm_router/router.h"
 #include "services/llm_router/selection/pii.h"
@@ -42,23 +45,50 @@ absl::StatusOr<Feedback> Router::RecordFeedback(const Feedback& feedback, const 
   return out;
 }
 
-absl::StatusOr<Experiment> Router::CreateExperiment(Experiment e, const CallContext& ctx) {
+absl::StatusOr<Experiment> Router::CreateExperiment(Experiment e, const std::string& request_id,
+                                                    const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "CreateExperiment"));
   auto models = Models();
   for (auto& a : e.arms) {
     if (a.model.rfind("models/", 0) == 0) a.model = a.model.substr(7);
   }
-  GENESIS_RETURN_IF_ERROR(ValidateExperiment(e, [&](const std::string& id) {
+  absl::Status valid = ValidateExperiment(e, [&](const std::string& id) {
     return std::any_of(models->begin(), models->end(),
                        [&](const ModelSpec& m) { return m.id == id; });
-  }));
+  });
+  {
+    FieldViolations v;
+    if (!CheckRequestId("request_id", request_id, &v)) {
+      for (auto& [field, description] : FieldViolationsOf(valid)) v.Add(field, description);
+      return v.ToStatus();
+    }
+  }
+  GENESIS_RETURN_IF_ERROR(valid);
+  nlohmann::json arms = nlohmann::json::array();
+  for (const auto& a : e.arms) {
+    arms.push_back({a.id, a.model, static_cast<int>(a.strategy), a.percent});
+  }
+  const std::optional<RequestKey> key =
+      MakeRequestKey(request_id, {e.id, e.description, static_cast<int>(e.task), std::move(arms)});
   e.running = true;
   e.create_time = clock_->Now();
   e.stop_time = absl::InfinitePast();
-  GENESIS_RETURN_IF_ERROR(store_->CreateExperiment(e, ctx));
+  auto created = store_->CreateExperiment(e, key, ctx);
+  created =
+      WithReasonFor(std::move(created), absl::StatusCode::kAlreadyExists,
+                    reasons::kExperimentAlreadyExists, {{"experiment", "experiments/" + e.id}});
+  created = WithReasonFor(std::move(created), absl::StatusCode::kFailedPrecondition,
+                          reasons::kExperimentConflict, {{"task", std::string(TaskName(e.task))}});
+  if (!created.ok()) return created.status();
+  // A retry gets the first attempt's experiment (its own creation time).
+  if (created->create_time != e.create_time) return created;
   log_->info("experiment {} started on task {} with {} arms", e.id, TaskName(e.task),
              e.arms.size());
   std::lock_guard<std::mutex> lock(mu_);
+  if (std::any_of(running_->begin(), running_->end(),
+                  [&](const Experiment& x) { return x.id == e.id; })) {
+    return e;
+  }
   auto running = std::make_shared<std::vector<Experiment>>(*running_);
   running->push_back(e);
   running_ = std::move(running);
@@ -67,7 +97,8 @@ absl::StatusOr<Experiment> Router::CreateExperiment(Experiment e, const CallCont
 
 absl::StatusOr<Experiment> Router::GetExperiment(const std::string& name, const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(std::string id, ExperimentId(name));
-  return store_->GetExperiment(id, ctx);
+  return WithReasonFor(store_->GetExperiment(id, ctx), absl::StatusCode::kNotFound,
+                       reasons::kExperimentNotFound, {{"experiment", name}});
 }
 
 absl::StatusOr<std::vector<Experiment>> Router::ListExperiments(Task task, bool running_only,
@@ -119,7 +150,13 @@ absl::StatusOr<Router::ExperimentPage> Router::ListExperimentsPage(Task task, bo
 absl::StatusOr<Experiment> Router::StopExperiment(const std::string& name, const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(RequireAdmin(ctx, "StopExperiment"));
   GENESIS_ASSIGN_OR_RETURN(std::string id, ExperimentId(name));
-  GENESIS_ASSIGN_OR_RETURN(Experiment e, store_->StopExperiment(id, clock_->Now(), ctx));
+  GENESIS_ASSIGN_OR_RETURN(
+      Experiment e,
+      WithReasonFor(
+          WithReasonFor(store_->StopExperiment(id, clock_->Now(), ctx), absl::StatusCode::kNotFound,
+                        reasons::kExperimentNotFound, {{"experiment", name}}),
+          absl::StatusCode::kFailedPrecondition, reasons::kExperimentStopped,
+          {{"experiment", name}}));
   log_->info("experiment {} stopped", id);
   std::lock_guard<std::mutex> lock(mu_);
   auto running = std::make_shared<std::vector<Experiment>>();

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/base/status.h"
+#include "services/llm_router/reasons.h"
 #include "services/llm_router/roles.h"
 #include "services/llm_router/router.h"
 
@@ -69,7 +70,8 @@ absl::StatusOr<ModelSpec> Router::GetModel(const std::string& name) const {
     if (m.id == id) return m;
   }
   if (id.empty()) return InvalidField("name", "is required: models/{model}");
-  return absl::NotFoundError("model " + name + " not found");
+  return WithReason(absl::NotFoundError("model " + name + " not found"), reasons::kModelNotFound,
+                    {{"model", "models/" + id}});
 }
 
 absl::StatusOr<ModelSpec> Router::UpdateModel(const std::string& name, const ModelSpec& values,

@@ -29,7 +29,7 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::CreateCase(Ctx* ctx,
                                                            const v1::CreateCaseRequest* req,
                                                            v1::Case* resp) {
   return dispatcher_->Unary(ctx, "CreateCase", req, [=, this](const CallContext& call) {
-    auto c = logic_->CreateCase(FromProto(req->case_()), call);
+    auto c = logic_->CreateCase(FromProto(req->case_()), req->request_id(), call);
     if (c.ok()) *resp = ToProto(*c);
     return c.status();
   });
@@ -69,8 +69,8 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::UpdateCase(Ctx* ctx,
 grpc::ServerUnaryReactor* ReasoningGrpcService::CreateHypothesis(
     Ctx* ctx, const v1::CreateHypothesisRequest* req, v1::Hypothesis* resp) {
   return dispatcher_->Unary(ctx, "CreateHypothesis", req, [=, this](const CallContext& call) {
-    auto c =
-        logic_->CreateHypothesis(req->parent(), FromProto(req->hypothesis()), req->etag(), call);
+    auto c = logic_->CreateHypothesis(req->parent(), FromProto(req->hypothesis()), req->etag(),
+                                      req->request_id(), call);
     if (c.ok()) *resp = ToProto(*c, c->hypotheses.back());
     return c.status();
   });
@@ -80,7 +80,8 @@ grpc::ServerUnaryReactor* ReasoningGrpcService::CreateEvidence(Ctx* ctx,
                                                                const v1::CreateEvidenceRequest* req,
                                                                v1::Evidence* resp) {
   return dispatcher_->Unary(ctx, "CreateEvidence", req, [=, this](const CallContext& call) {
-    auto c = logic_->CreateEvidence(req->parent(), FromProto(req->evidence()), req->etag(), call);
+    auto c = logic_->CreateEvidence(req->parent(), FromProto(req->evidence()), req->etag(),
+                                    req->request_id(), call);
     if (c.ok()) *resp = ToProto(c->id, c->evidence.back());
     return c.status();
   });

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status.h"
+#include "services/reasoning/reasons.h"
 
 namespace genesis::reasoning {
 namespace {
@@ -64,7 +66,8 @@ absl::Status Fold(const InferenceInput& in, std::optional<size_t> skip, std::vec
 
 absl::Status CheckInput(const InferenceInput& in) {
   if (in.priors.empty()) {
-    return absl::FailedPreconditionError("the case has no hypotheses; add some first");
+    return WithReason(absl::FailedPreconditionError("the case has no hypotheses; add some first"),
+                      reasons::kNoHypotheses);
   }
   double sum = 0;
   for (size_t h = 0; h < in.priors.size(); ++h) {

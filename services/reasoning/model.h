@@ -97,6 +97,9 @@ struct Event {
   std::string actor;
   absl::Time time;
   nlohmann::json data = nlohmann::json::object();
+  // The create request's idempotency key and request hash ("" when none).
+  std::string request_id;
+  std::string request_hash;
 };
 
 }  // namespace genesis::reasoning

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "common/base/status.h"
 #include "services/reasoning/events.h"
+#include "services/reasoning/reasons.h"
 
 namespace genesis::reasoning {
 namespace {
@@ -55,8 +56,10 @@ std::string FormatDouble(double v) {
 absl::Status CaseWriteConflict(pqxx::transaction_base& tx, const std::string& id) {
   auto r = tx.exec_params("SELECT 1 FROM reasoning.cases WHERE id = $1", id);
   if (r.empty()) return absl::NotFoundError(absl::StrCat("case 'cases/", id, "' does not exist"));
-  return absl::AbortedError(absl::StrCat(
-      "case 'cases/", id, "' was changed by another request meanwhile; read it again and retry"));
+  return WithReason(absl::AbortedError(absl::StrCat("case 'cases/", id,
+                                                    "' was changed by another request meanwhile; "
+                                                    "read it again and retry")),
+                    reasons::kConcurrentModification, {{"case", absl::StrCat("cases/", id)}});
 }
 
 void InsertProjection(pqxx::work& tx, const Event& event, const Case& c) {
@@ -153,7 +156,9 @@ absl::Status PgReasoningStore::Append(const Event& event, const Case& after,
           after.id, after.question, after.context, after.owner, CaseStateName(after.state),
           after.creator, Micros(after.create_time));
       if (r.empty()) {
-        return absl::AlreadyExistsError(absl::StrCat("case 'cases/", after.id, "' already exists"));
+        return WithReason(
+            absl::AlreadyExistsError(absl::StrCat("case 'cases/", after.id, "' already exists")),
+            reasons::kCaseAlreadyExists, {{"case", absl::StrCat("cases/", after.id)}});
       }
     } else {
       auto r = tx.exec_params(
@@ -164,13 +169,40 @@ absl::Status PgReasoningStore::Append(const Event& event, const Case& after,
       if (r.affected_rows() == 0) return CaseWriteConflict(tx, after.id);
     }
     tx.exec_params(
-        "INSERT INTO reasoning.case_events (case_id, version, type, actor, event_time, data) "
-        "VALUES ($1, $2, $3, $4, " GENESIS_TS("$5") ", $6::jsonb)",
+        "INSERT INTO reasoning.case_events (case_id, version, type, actor, event_time, data, "
+        "request_id, request_hash) "
+        "VALUES ($1, $2, $3, $4, " GENESIS_TS("$5") ", $6::jsonb, NULLIF($7, ''), NULLIF($8, ''))",
         event.case_id, event.version, EventTypeName(event.type), event.actor, Micros(event.time),
-        event.data.dump());
+        event.data.dump(), event.request_id, event.request_hash);
     InsertProjection(tx, event, after);
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<std::optional<Event>> PgReasoningStore::FindRequest(const std::string& case_id,
+                                                                   const std::string& request_id,
+                                                                   const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::optional<Event>> {
+        auto r = case_id.empty()
+                     ? tx.exec_params(
+                           "SELECT case_id, version, type, request_hash FROM "
+                           "reasoning.case_events WHERE request_id = $1 AND version = 1",
+                           request_id)
+                     : tx.exec_params(
+                           "SELECT case_id, version, type, request_hash FROM "
+                           "reasoning.case_events WHERE case_id = $1 AND "
+                           "request_id = $2 AND version > 1",
+                           case_id, request_id);
+        if (r.empty()) return std::optional<Event>();
+        Event e;
+        e.case_id = r[0][0].as<std::string>();
+        e.version = r[0][1].as<int64_t>();
+        e.type = EventTypeFromName(r[0][2].as<std::string>());
+        e.request_id = request_id;
+        e.request_hash = r[0][3].as<std::string>();
+        return std::optional<Event>(std::move(e));
+      });
 }
 
 absl::StatusOr<Case> PgReasoningStore::GetCase(const std::string& id, const CallContext& ctx) {

@@ -21,6 +21,9 @@ class PgReasoningStore final : public ReasoningStore {
   absl::StatusOr<EventPage> ListEvents(const std::string& case_id, int64_t after_version,
                                        std::optional<absl::Time> until, int limit,
                                        const CallContext& ctx) override;
+  absl::StatusOr<std::optional<Event>> FindRequest(const std::string& case_id,
+                                                   const std::string& request_id,
+                                                   const CallContext& ctx) override;
   absl::Status Ping(const CallContext& ctx) override { return pool_->Ping(ctx.deadline); }
 
  private:

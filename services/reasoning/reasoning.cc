@@ -10,7 +10,9 @@
 #include "absl/strings/str_split.h"
 #include "common/base/paging.h"
 #include "common/base/status.h"
+#include "common/base/text.h"
 #include "services/reasoning/events.h"
+#include "services/reasoning/reasons.h"
 #include "services/reasoning/validation.h"
 
 namespace genesis::reasoning {
@@ -37,9 +39,10 @@ absl::StatusOr<std::string> CaseIdFromName(const std::string& name, const std::s
 
 absl::Status RequireOpen(const Case& c, absl::string_view action) {
   if (c.state == CaseState::kOpen) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("case '", CaseName(c.id), "' is ", CaseStateName(c.state), ": ", action,
-                   " needs an OPEN case; reopen it first (ReopenCase with a reason)"));
+  return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                        "case '", CaseName(c.id), "' is ", CaseStateName(c.state), ": ", action,
+                        " needs an OPEN case; reopen it first (ReopenCase with a reason)")),
+                    reasons::kCaseNotOpen, {{"case", CaseName(c.id)}});
 }
 
 // Event times are kept to the microsecond, as PostgreSQL and the API store them.
@@ -98,14 +101,55 @@ std::string Reasoning::NewCaseId() {
                          r1 & 0xfff, 0x8000 | ((r1 >> 12) & 0x3fff), r2 & 0xffffffffffff);
 }
 
+std::optional<absl::StatusOr<Case>> Reasoning::EarlierAttempt(const std::string& case_id,
+                                                              const RequestKey& key, EventType type,
+                                                              absl::string_view resource,
+                                                              const CallContext& ctx) {
+  auto prior = store_->FindRequest(case_id, key.request_id, ctx);
+  if (!prior.ok()) return absl::StatusOr<Case>(prior.status());
+  if (!prior->has_value()) return std::nullopt;
+  const Event& e = **prior;
+  if (e.type != type || e.request_hash != key.request_hash) {
+    return absl::StatusOr<Case>(RequestIdReused(key.request_id, resource));
+  }
+  return ReplayToVersion(e.case_id, e.version, ctx);
+}
+
+absl::StatusOr<Case> Reasoning::ReplayToVersion(const std::string& id, int64_t version,
+                                                const CallContext& ctx) {
+  Case c;
+  while (c.version < version) {
+    GENESIS_ASSIGN_OR_RETURN(EventPage page,
+                             store_->ListEvents(id, c.version, std::nullopt, 1000, ctx));
+    for (const auto& e : page.events) {
+      if (e.version > version) break;
+      GENESIS_RETURN_IF_ERROR(Apply(e, &c));
+    }
+    if (!page.more) break;
+  }
+  if (c.version != version) {
+    return absl::InternalError(absl::StrCat("case '", CaseName(id), "' has no event ", version));
+  }
+  return c;
+}
+
 absl::StatusOr<Case> Reasoning::Mutate(
-    const std::string& id, const std::string& etag, EventType type, const CallContext& ctx,
+    const std::string& id, const std::string& etag, EventType type,
+    const std::optional<RequestKey>& key, const CallContext& ctx,
     const std::function<absl::Status(const Case&, Event*)>& build) {
-  GENESIS_ASSIGN_OR_RETURN(Case current, store_->GetCase(id, ctx));
+  const absl::string_view resource = type == EventType::kEvidenceAdded ? "evidence" : "hypothesis";
+  if (key) {
+    if (auto earlier = EarlierAttempt(id, *key, type, resource, ctx)) return *std::move(earlier);
+  }
+  GENESIS_ASSIGN_OR_RETURN(Case current,
+                           WithReasonFor(store_->GetCase(id, ctx), absl::StatusCode::kNotFound,
+                                         reasons::kCaseNotFound, {{"case", CaseName(id)}}));
   if (!etag.empty() && etag != EtagOf(current.version)) {
-    return absl::AbortedError(absl::StrCat("etag '", etag, "' is stale: case '", CaseName(id),
-                                           "' changed (current etag '", EtagOf(current.version),
-                                           "'); read it again and retry"));
+    return WithReason(
+        absl::AbortedError(absl::StrCat("etag '", etag, "' is stale: case '", CaseName(id),
+                                        "' changed (current etag '", EtagOf(current.version),
+                                        "'); read it again and retry")),
+        reasons::kEtagMismatch, {{"case", CaseName(id)}});
   }
   Event event;
   event.case_id = id;
@@ -114,18 +158,37 @@ absl::StatusOr<Case> Reasoning::Mutate(
   event.actor = Actor(ctx);
   // Never before the previous event, so replaying "as of" a time is monotonic.
   event.time = std::max(Micros(options_.clock->Now()), current.update_time);
+  if (key) {
+    event.request_id = key->request_id;
+    event.request_hash = key->request_hash;
+  }
   GENESIS_RETURN_IF_ERROR(build(current, &event));
   Case after = std::move(current);
   GENESIS_RETURN_IF_ERROR(Apply(event, &after));
-  GENESIS_RETURN_IF_ERROR(store_->Append(event, after, ctx));
+  if (absl::Status appended = store_->Append(event, after, ctx); !appended.ok()) {
+    // A concurrent attempt with the same key got there first: its result.
+    if (key && appended.code() == absl::StatusCode::kAlreadyExists) {
+      if (auto earlier = EarlierAttempt(id, *key, type, resource, ctx)) return *std::move(earlier);
+    }
+    return appended;
+  }
   if (metrics_.events) metrics_.events->Inc();
   return after;
 }
 
-absl::StatusOr<Case> Reasoning::CreateCase(const Case& c, const CallContext& ctx) {
+absl::StatusOr<Case> Reasoning::CreateCase(const Case& c, const std::string& request_id,
+                                           const CallContext& ctx) {
   FieldViolations v;
   ValidateCaseFields(c, "case", options_.max_text_bytes, &v);
+  CheckRequestId("request_id", request_id, &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  const std::optional<RequestKey> key =
+      MakeRequestKey(request_id, {c.question, c.context, c.owner});
+  if (key) {
+    if (auto earlier = EarlierAttempt("", *key, EventType::kCaseCreated, "case", ctx)) {
+      return *std::move(earlier);
+    }
+  }
   Event event;
   event.case_id = NewCaseId();
   event.version = 1;
@@ -133,9 +196,20 @@ absl::StatusOr<Case> Reasoning::CreateCase(const Case& c, const CallContext& ctx
   event.actor = Actor(ctx);
   event.time = Micros(options_.clock->Now());
   event.data = {{"question", c.question}, {"context", c.context}, {"owner", c.owner}};
+  if (key) {
+    event.request_id = key->request_id;
+    event.request_hash = key->request_hash;
+  }
   Case created;
   GENESIS_RETURN_IF_ERROR(Apply(event, &created));
-  GENESIS_RETURN_IF_ERROR(store_->Append(event, created, ctx));
+  if (absl::Status appended = store_->Append(event, created, ctx); !appended.ok()) {
+    if (key && appended.code() == absl::StatusCode::kAlreadyExists) {
+      if (auto earlier = EarlierAttempt("", *key, EventType::kCaseCreated, "case", ctx)) {
+        return *std::move(earlier);
+      }
+    }
+    return appended;
+  }
   if (metrics_.events) metrics_.events->Inc();
   return created;
 }
@@ -151,8 +225,10 @@ absl::StatusOr<Case> Reasoning::Replay(const std::string& id, absl::Time as_of,
     after = c.version;
   }
   if (c.version == 0) {
-    return absl::NotFoundError(absl::StrCat("case '", CaseName(id), "' did not exist yet at ",
-                                            absl::FormatTime(as_of, absl::UTCTimeZone())));
+    return WithReason(
+        absl::NotFoundError(absl::StrCat("case '", CaseName(id), "' did not exist yet at ",
+                                         absl::FormatTime(as_of, absl::UTCTimeZone()))),
+        reasons::kCaseNotFound, {{"case", CaseName(id)}});
   }
   return c;
 }
@@ -161,7 +237,8 @@ absl::StatusOr<Case> Reasoning::GetCase(const std::string& name, std::optional<a
                                         const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(std::string id, CaseIdFromName(name, "name"));
   if (as_of) return Replay(id, *as_of, ctx);
-  return store_->GetCase(id, ctx);
+  return WithReasonFor(store_->GetCase(id, ctx), absl::StatusCode::kNotFound,
+                       reasons::kCaseNotFound, {{"case", CaseName(id)}});
 }
 
 absl::StatusOr<Page<Case>> Reasoning::ListCases(int page_size, const std::string& page_token,
@@ -191,7 +268,7 @@ absl::StatusOr<Case> Reasoning::UpdateCase(const std::string& name, const Case& 
                                                       "context and/or owner"));
     }
   }
-  return Mutate(id, etag, EventType::kCaseUpdated, ctx, [&](const Case& c, Event* e) {
+  return Mutate(id, etag, EventType::kCaseUpdated, std::nullopt, ctx, [&](const Case& c, Event* e) {
     GENESIS_RETURN_IF_ERROR(RequireOpen(c, "UpdateCase"));
     Case updated = c;
     for (const auto& path : mask) {
@@ -210,17 +287,24 @@ absl::StatusOr<Case> Reasoning::UpdateCase(const std::string& name, const Case& 
 }
 
 absl::StatusOr<Case> Reasoning::CreateHypothesis(const std::string& parent, const Hypothesis& h,
-                                                 const std::string& etag, const CallContext& ctx) {
+                                                 const std::string& etag,
+                                                 const std::string& request_id,
+                                                 const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(std::string id, CaseIdFromName(parent, "parent"));
   FieldViolations v;
   ValidateHypothesis(h, options_.max_text_bytes, &v);
+  CheckRequestId("request_id", request_id, &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
-  return Mutate(id, etag, EventType::kHypothesisAdded, ctx, [&](const Case& c, Event* e) {
+  const std::optional<RequestKey> key = MakeRequestKey(request_id, HypothesisData(h));
+  return Mutate(id, etag, EventType::kHypothesisAdded, key, ctx, [&](const Case& c, Event* e) {
     GENESIS_RETURN_IF_ERROR(RequireOpen(c, "CreateHypothesis"));
     if (static_cast<int>(c.hypotheses.size()) >= options_.max_hypotheses) {
-      return absl::FailedPreconditionError(absl::StrCat("case '", CaseName(c.id), "' already has ",
-                                                        c.hypotheses.size(),
-                                                        " hypotheses, the limit"));
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat("case '", CaseName(c.id), "' already has ",
+                                                     c.hypotheses.size(),
+                                                     " hypotheses, the limit")),
+          reasons::kHypothesisLimit,
+          {{"case", CaseName(c.id)}, {"limit", absl::StrCat(options_.max_hypotheses)}});
     }
     for (const auto& other : c.hypotheses) {
       if (h.none_of_these && other.none_of_these) {
@@ -238,18 +322,28 @@ absl::StatusOr<Case> Reasoning::CreateHypothesis(const std::string& parent, cons
 }
 
 absl::StatusOr<Case> Reasoning::CreateEvidence(const std::string& parent, const Evidence& e,
-                                               const std::string& etag, const CallContext& ctx) {
+                                               const std::string& etag,
+                                               const std::string& request_id,
+                                               const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(std::string id, CaseIdFromName(parent, "parent"));
-  return Mutate(id, etag, EventType::kEvidenceAdded, ctx, [&](const Case& c, Event* ev) {
+  {
+    FieldViolations v;
+    CheckRequestId("request_id", request_id, &v);
+    GENESIS_RETURN_IF_ERROR(v.ToStatus());
+  }
+  const std::optional<RequestKey> key = MakeRequestKey(request_id, EvidenceData(e));
+  return Mutate(id, etag, EventType::kEvidenceAdded, key, ctx, [&](const Case& c, Event* ev) {
     Evidence added = e;
     FieldViolations v;
     ValidateEvidence(c, &added, options_.max_text_bytes, &v);
     GENESIS_RETURN_IF_ERROR(v.ToStatus());
     GENESIS_RETURN_IF_ERROR(RequireOpen(c, "CreateEvidence"));
     if (static_cast<int>(c.evidence.size()) >= options_.max_evidence) {
-      return absl::FailedPreconditionError(absl::StrCat("case '", CaseName(c.id), "' already has ",
-                                                        c.evidence.size(),
-                                                        " evidence items, the limit"));
+      return WithReason(absl::FailedPreconditionError(
+                            absl::StrCat("case '", CaseName(c.id), "' already has ",
+                                         c.evidence.size(), " evidence items, the limit")),
+                        reasons::kEvidenceLimit,
+                        {{"case", CaseName(c.id)}, {"limit", absl::StrCat(options_.max_evidence)}});
     }
     added.id = absl::StrCat("e", c.evidence.size() + 1);
     added.observe_time =
@@ -273,8 +367,10 @@ absl::StatusOr<CaseInference> Reasoning::InferCase(const std::string& name,
                                                    const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(std::string id, CaseIdFromName(name, "name"));
   // The current state comes from the lean projection read; a past one from replay.
-  GENESIS_ASSIGN_OR_RETURN(Case c,
-                           as_of ? Replay(id, *as_of, ctx) : store_->GetCaseForInference(id, ctx));
+  GENESIS_ASSIGN_OR_RETURN(
+      Case c,
+      WithReasonFor(as_of ? Replay(id, *as_of, ctx) : store_->GetCaseForInference(id, ctx),
+                    absl::StatusCode::kNotFound, reasons::kCaseNotFound, {{"case", CaseName(id)}}));
   GENESIS_ASSIGN_OR_RETURN(InferenceResult result, Compute(c));
   return CaseInference{std::move(c), std::move(result)};
 }
@@ -291,48 +387,56 @@ absl::StatusOr<Case> Reasoning::DecideCase(const std::string& name, const Decide
   }
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   bool overridden = false;
-  auto after = Mutate(id, p.etag, EventType::kDecided, ctx, [&](const Case& c, Event* e) {
-    GENESIS_RETURN_IF_ERROR(RequireOpen(c, "DecideCase"));
-    auto hid = ParseHypothesisRef(p.hypothesis, c.id);
-    size_t chosen = c.hypotheses.size();
-    for (size_t i = 0; hid && i < c.hypotheses.size(); ++i) {
-      if (c.hypotheses[i].id == *hid) chosen = i;
-    }
-    if (chosen == c.hypotheses.size()) {
-      return InvalidField("hypothesis", absl::StrCat("'", p.hypothesis, "' is not a hypothesis of ",
-                                                     CaseName(c.id)));
-    }
-    Decision d;
-    d.hypothesis_id = c.hypotheses[chosen].id;
-    d.rationale = p.rationale;
-    d.override_reason = p.override_reason;
-    auto result = Compute(c);
-    if (result.ok()) {
-      d.leading_hypothesis_id = c.hypotheses[result->leading].id;
-      d.posterior = result->posterior[chosen];
-      // A hypothesis tied with the leader counts as leading.
-      overridden = result->log_posterior[chosen] < result->log_posterior[result->leading];
-      if (overridden && p.override_reason.empty()) {
-        return absl::FailedPreconditionError(absl::StrFormat(
-            "hypothesis: '%s' is not the leading hypothesis ('%s', posterior %.4g against "
-            "%.4g); give override_reason to choose it anyway",
-            HypothesisName(c.id, d.hypothesis_id), HypothesisName(c.id, d.leading_hypothesis_id),
-            result->posterior[result->leading], d.posterior));
-      }
-    } else if (result.status().code() == absl::StatusCode::kFailedPrecondition) {
-      if (p.override_reason.empty()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("hypothesis: the leading hypothesis cannot be computed (",
-                         result.status().message(), "); give override_reason to decide anyway"));
-      }
-      overridden = true;
-    } else {
-      return result.status();
-    }
-    d.confidence = p.confidence.value_or(d.posterior);
-    e->data = DecisionData(d);
-    return absl::OkStatus();
-  });
+  auto after =
+      Mutate(id, p.etag, EventType::kDecided, std::nullopt, ctx, [&](const Case& c, Event* e) {
+        GENESIS_RETURN_IF_ERROR(RequireOpen(c, "DecideCase"));
+        auto hid = ParseHypothesisRef(p.hypothesis, c.id);
+        size_t chosen = c.hypotheses.size();
+        for (size_t i = 0; hid && i < c.hypotheses.size(); ++i) {
+          if (c.hypotheses[i].id == *hid) chosen = i;
+        }
+        if (chosen == c.hypotheses.size()) {
+          return InvalidField(
+              "hypothesis",
+              absl::StrCat("'", p.hypothesis, "' is not a hypothesis of ", CaseName(c.id)));
+        }
+        Decision d;
+        d.hypothesis_id = c.hypotheses[chosen].id;
+        d.rationale = p.rationale;
+        d.override_reason = p.override_reason;
+        auto result = Compute(c);
+        if (result.ok()) {
+          d.leading_hypothesis_id = c.hypotheses[result->leading].id;
+          d.posterior = result->posterior[chosen];
+          // A hypothesis tied with the leader counts as leading.
+          overridden = result->log_posterior[chosen] < result->log_posterior[result->leading];
+          if (overridden && p.override_reason.empty()) {
+            return WithReason(
+                absl::FailedPreconditionError(absl::StrFormat(
+                    "hypothesis: '%s' is not the leading hypothesis ('%s', posterior %.4g against "
+                    "%.4g); give override_reason to choose it anyway",
+                    HypothesisName(c.id, d.hypothesis_id),
+                    HypothesisName(c.id, d.leading_hypothesis_id),
+                    result->posterior[result->leading], d.posterior)),
+                reasons::kOverrideReasonRequired,
+                {{"leading_hypothesis", HypothesisName(c.id, d.leading_hypothesis_id)}});
+          }
+        } else if (result.status().code() == absl::StatusCode::kFailedPrecondition) {
+          if (p.override_reason.empty()) {
+            return WithReason(
+                absl::FailedPreconditionError(absl::StrCat(
+                    "hypothesis: the leading hypothesis cannot be computed (",
+                    result.status().message(), "); give override_reason to decide anyway")),
+                reasons::kOverrideReasonRequired);
+          }
+          overridden = true;
+        } else {
+          return result.status();
+        }
+        d.confidence = p.confidence.value_or(d.posterior);
+        e->data = DecisionData(d);
+        return absl::OkStatus();
+      });
   if (after.ok()) {
     Counter* counter = overridden ? metrics_.overridden_decisions : metrics_.decisions;
     if (counter) counter->Inc();
@@ -343,13 +447,15 @@ absl::StatusOr<Case> Reasoning::DecideCase(const std::string& name, const Decide
 absl::StatusOr<Case> Reasoning::CloseCase(const std::string& name, const std::string& etag,
                                           const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(std::string id, CaseIdFromName(name, "name"));
-  return Mutate(id, etag, EventType::kClosed, ctx, [&](const Case& c, Event*) {
+  return Mutate(id, etag, EventType::kClosed, std::nullopt, ctx, [&](const Case& c, Event*) {
     if (c.state == CaseState::kDecided) return absl::OkStatus();
-    return absl::FailedPreconditionError(
-        c.state == CaseState::kOpen
-            ? absl::StrCat("case '", CaseName(id),
-                           "' is OPEN: decide it (DecideCase) before closing")
-            : absl::StrCat("case '", CaseName(id), "' is already CLOSED"));
+    return WithReason(absl::FailedPreconditionError(
+                          c.state == CaseState::kOpen
+                              ? absl::StrCat("case '", CaseName(id),
+                                             "' is OPEN: decide it (DecideCase) before closing")
+                              : absl::StrCat("case '", CaseName(id), "' is already CLOSED")),
+                      reasons::kCaseStateConflict,
+                      {{"case", CaseName(id)}, {"state", std::string(CaseStateName(c.state))}});
   });
 }
 
@@ -359,10 +465,11 @@ absl::StatusOr<Case> Reasoning::ReopenCase(const std::string& name, const std::s
   FieldViolations v;
   CheckText("reason", reason, true, options_.max_text_bytes, &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
-  return Mutate(id, etag, EventType::kReopened, ctx, [&](const Case& c, Event* e) {
+  return Mutate(id, etag, EventType::kReopened, std::nullopt, ctx, [&](const Case& c, Event* e) {
     if (c.state == CaseState::kOpen) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("case '", CaseName(id), "' is already OPEN"));
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat("case '", CaseName(id), "' is already OPEN")),
+          reasons::kCaseStateConflict, {{"case", CaseName(id)}, {"state", "OPEN"}});
     }
     e->data = {{"reason", reason}};
     return absl::OkStatus();
@@ -422,8 +529,10 @@ absl::StatusOr<RatingSuggestions> Reasoning::SuggestRatings(const std::string& n
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   GENESIS_ASSIGN_OR_RETURN(Case c, GetCase(name, std::nullopt, ctx));
   if (c.hypotheses.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("case '", CaseName(c.id), "' has no hypotheses to rate evidence against"));
+    return WithReason(
+        absl::FailedPreconditionError(
+            absl::StrCat("case '", CaseName(c.id), "' has no hypotheses to rate evidence against")),
+        reasons::kNoHypotheses, {{"case", CaseName(c.id)}});
   }
   GENESIS_ASSIGN_OR_RETURN(RatingSuggestions answer,
                            suggestions_->RateEvidence(c, draft, options, ctx));

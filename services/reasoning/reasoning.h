@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "common/base/paging.h"
+#include "common/base/request_key.h"
 #include "common/rpc/call_context.h"
 #include "services/reasoning/inference.h"
 #include "services/reasoning/metrics.h"
@@ -72,7 +73,14 @@ class Reasoning {
             ReasoningOptions options, ReasoningMetrics metrics = {});
 
   // `c.question` and `c.owner` are required; other fields are ignored.
-  absl::StatusOr<Case> CreateCase(const Case& c, const CallContext& ctx);
+  // `request_id` (may be empty) makes a retry return the case as the first
+  // attempt created it (CreateCaseRequest.request_id); the same holds for the
+  // hypotheses and evidence below, per case.
+  absl::StatusOr<Case> CreateCase(const Case& c, const std::string& request_id,
+                                  const CallContext& ctx);
+  absl::StatusOr<Case> CreateCase(const Case& c, const CallContext& ctx) {
+    return CreateCase(c, "", ctx);
+  }
   // With `as_of`, the case replayed from its events up to that time.
   absl::StatusOr<Case> GetCase(const std::string& name, std::optional<absl::Time> as_of,
                                const CallContext& ctx);
@@ -86,12 +94,22 @@ class Reasoning {
   // `h.prior` is the weight given (1 when the caller gave none). Returns the
   // case; the new hypothesis is its last.
   absl::StatusOr<Case> CreateHypothesis(const std::string& parent, const Hypothesis& h,
-                                        const std::string& etag, const CallContext& ctx);
+                                        const std::string& etag, const std::string& request_id,
+                                        const CallContext& ctx);
+  absl::StatusOr<Case> CreateHypothesis(const std::string& parent, const Hypothesis& h,
+                                        const std::string& etag, const CallContext& ctx) {
+    return CreateHypothesis(parent, h, etag, "", ctx);
+  }
   // `e.reliability` NaN means not given (required). `e.observe_time`
   // InfinitePast means now. Ratings name hypotheses of the case. Returns the
   // case; the new item is its last.
   absl::StatusOr<Case> CreateEvidence(const std::string& parent, const Evidence& e,
-                                      const std::string& etag, const CallContext& ctx);
+                                      const std::string& etag, const std::string& request_id,
+                                      const CallContext& ctx);
+  absl::StatusOr<Case> CreateEvidence(const std::string& parent, const Evidence& e,
+                                      const std::string& etag, const CallContext& ctx) {
+    return CreateEvidence(parent, e, etag, "", ctx);
+  }
   // The returned state holds only what inference needs (see
   // ReasoningStore::GetCaseForInference) unless `as_of` is given.
   absl::StatusOr<CaseInference> InferCase(const std::string& name, std::optional<absl::Time> as_of,
@@ -121,11 +139,23 @@ class Reasoning {
 
  private:
   // Reads the case, checks `etag`, lets `build` fill the event (and check the
-  // rules against the current state), applies it and appends both.
+  // rules against the current state), applies it and appends both. With a
+  // key, a retry of the request (FindRequest) returns the case as its first
+  // attempt left it instead.
   absl::StatusOr<Case> Mutate(const std::string& id, const std::string& etag, EventType type,
-                              const CallContext& ctx,
+                              const std::optional<RequestKey>& key, const CallContext& ctx,
                               const std::function<absl::Status(const Case&, Event*)>& build);
+  // The result of an earlier attempt with `key` (of `type`, on case `case_id`,
+  // "" for a creation): the case right after its event; REQUEST_ID_REUSED for
+  // another request; nullopt when there was none.
+  std::optional<absl::StatusOr<Case>> EarlierAttempt(const std::string& case_id,
+                                                     const RequestKey& key, EventType type,
+                                                     absl::string_view resource,
+                                                     const CallContext& ctx);
   absl::StatusOr<Case> Replay(const std::string& id, absl::Time as_of, const CallContext& ctx);
+  // The case right after its event `version`.
+  absl::StatusOr<Case> ReplayToVersion(const std::string& id, int64_t version,
+                                       const CallContext& ctx);
   absl::StatusOr<InferenceResult> Compute(const Case& c);
   std::string NewCaseId();
 

@@ -57,6 +57,11 @@ class ReasoningStore {
   virtual absl::StatusOr<EventPage> ListEvents(const std::string& case_id, int64_t after_version,
                                                std::optional<absl::Time> until, int limit,
                                                const CallContext& ctx) = 0;
+  // The event appended with `request_id`: the case's creation anywhere when
+  // `case_id` is empty, else an event of that case; nullopt when none.
+  virtual absl::StatusOr<std::optional<Event>> FindRequest(const std::string& case_id,
+                                                           const std::string& request_id,
+                                                           const CallContext& ctx) = 0;
   // OK when the store can serve.
   virtual absl::Status Ping(const CallContext& ctx) = 0;
 };

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/base/status.h"
 #include "common/runtime/logging.h"
+#include "services/voice/reasons.h"
 #include "services/voice/validation.h"
 
 namespace genesis::voice {
@@ -106,9 +107,10 @@ absl::StatusOr<SpeakResult> Voice::Speak(const SpeakParams& params, const CallCo
     for (const auto& e : tts_) {
       for (const auto& v : e->Voices()) langs.insert(v.languages.begin(), v.languages.end());
     }
-    return absl::FailedPreconditionError(
-        absl::StrCat("no text-to-speech engine speaks '", params.language,
-                     "'; available languages: ", absl::StrJoin(langs, ", ")));
+    return WithReason(absl::FailedPreconditionError(
+                          absl::StrCat("no text-to-speech engine speaks '", params.language,
+                                       "'; available languages: ", absl::StrJoin(langs, ", "))),
+                      reasons::kLanguageNotSupported, {{"language", params.language}});
   }
   absl::Status last;
   bool fallback = false;
@@ -149,7 +151,9 @@ absl::StatusOr<SpeakResult> Voice::Speak(const SpeakParams& params, const CallCo
     }
     return out;
   }
-  return last.ok() ? absl::UnavailableError("every text-to-speech engine is down") : last;
+  return WithReasonFor(
+      last.ok() ? absl::UnavailableError("every text-to-speech engine is down") : last,
+      absl::StatusCode::kUnavailable, reasons::kEngineUnavailable);
 }
 
 absl::StatusOr<SpeakResult> Voice::Synthesize(const SpeakParams& params, const CallContext& ctx) {
@@ -229,11 +233,13 @@ absl::StatusOr<ListenResult> Voice::Listen(const ListenParams& params, PcmAudio*
   }
   if (candidates.empty()) {
     const auto langs = SttLanguages();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no speech-to-text engine understands '",
-        params.language.empty() ? language : params.language,
-        "'; available languages: ", langs.empty() ? "none" : absl::StrJoin(langs, ", "),
-        " (configure a Wyoming whisper backend with --wyoming_stt_address for more)"));
+    const std::string asked = params.language.empty() ? language : params.language;
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "no speech-to-text engine understands '", asked,
+            "'; available languages: ", langs.empty() ? "none" : absl::StrJoin(langs, ", "),
+            " (configure a Wyoming whisper backend with --wyoming_stt_address for more)")),
+        reasons::kLanguageNotSupported, {{"language", asked}});
   }
   GENESIS_ASSIGN_OR_RETURN(*decoded,
                            DecodeAudio(params.audio, options_.limits, params.audio_field));
@@ -274,7 +280,9 @@ absl::StatusOr<ListenResult> Voice::Listen(const ListenParams& params, PcmAudio*
     out.processing = took;
     return out;
   }
-  return last.ok() ? absl::UnavailableError("every speech-to-text engine is down") : last;
+  return WithReasonFor(
+      last.ok() ? absl::UnavailableError("every speech-to-text engine is down") : last,
+      absl::StatusCode::kUnavailable, reasons::kEngineUnavailable);
 }
 
 absl::StatusOr<ListenResult> Voice::Transcribe(const ListenParams& params, const CallContext& ctx) {
@@ -320,9 +328,10 @@ absl::StatusOr<TranscriptionStream> Voice::StartTranscription(
     }
   }
   const auto langs = SttLanguages();
-  return absl::FailedPreconditionError(
-      absl::StrCat("no speech-to-text engine understands '", language_in,
-                   "'; available languages: ", absl::StrJoin(langs, ", ")));
+  return WithReason(absl::FailedPreconditionError(
+                        absl::StrCat("no speech-to-text engine understands '", language_in,
+                                     "'; available languages: ", absl::StrJoin(langs, ", "))),
+                    reasons::kLanguageNotSupported, {{"language", language_in}});
 }
 
 void Voice::RecordTranscription(const TranscriptionStream& stream, absl::Duration audio,
@@ -358,8 +367,10 @@ absl::StatusOr<ConverseResult> Voice::Converse(const ConverseParams& params, con
     GENESIS_RETURN_IF_ERROR(v.ToStatus());
   }
   if (reply_ == nullptr) {
-    return absl::FailedPreconditionError(
-        "Converse needs the LLM router: start genesis-voice with --llm_router_address");
+    return WithReason(
+        absl::FailedPreconditionError("Converse needs the LLM router: start genesis-voice with "
+                                      "--llm_router_address"),
+        reasons::kLlmRouterNotConfigured);
   }
   if (!notify(ConverseEventType::kRunStart) || !notify(ConverseEventType::kSttStart)) return gone();
   PcmAudio decoded;
@@ -386,8 +397,9 @@ absl::StatusOr<ConverseResult> Voice::Converse(const ConverseParams& params, con
   Observe(Stage::kLlm, "router", llm_took);
   if (!notify(ConverseEventType::kLlmEnd)) return gone();
   if (absl::StripAsciiWhitespace(result.reply.text).empty()) {
-    return absl::UnavailableError(
-        absl::StrCat("the model ", result.reply.model, " answered with no text; ask again"));
+    return WithReason(absl::UnavailableError(absl::StrCat("the model ", result.reply.model,
+                                                          " answered with no text; ask again")),
+                      reasons::kEmptyModelReply, {{"model", result.reply.model}});
   }
   if (!notify(ConverseEventType::kTtsStart)) return gone();
   SpeakParams speak;

@@ -66,8 +66,10 @@ absl::StatusOr<Conversation> PgBotStore::Claim(const std::string& bot_id, int64_
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<Conversation> {
     GENESIS_ASSIGN_OR_RETURN(Conversation c, LockConversation(tx, bot_id, id));
     if (c.state == kStateHandoffActive && c.agent != agent) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the conversation is held by '", c.agent, "'; they must release it first"));
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat("the conversation is held by '", c.agent,
+                                                     "'; they must release it first")),
+          reasons::kConversationHeldByOther, {{"agent", c.agent}});
     }
     auto r = tx.exec_params(
         absl::StrCat("UPDATE bot_manager.conversations c SET state = 'handoff_active', agent = $2, "
@@ -84,11 +86,13 @@ absl::StatusOr<Conversation> PgBotStore::Release(const std::string& bot_id, int6
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<Conversation> {
     GENESIS_ASSIGN_OR_RETURN(Conversation c, LockConversation(tx, bot_id, id));
     if (c.state == kStateHandoffActive && c.agent != agent) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the conversation is held by '", c.agent, "', not by '", agent, "'"));
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            "the conversation is held by '", c.agent, "', not by '", agent, "'")),
+                        reasons::kConversationHeldByOther, {{"agent", c.agent}});
     }
     if (c.state == kStateBot) {
-      return absl::FailedPreconditionError("the conversation is already with the bot");
+      return WithReason(absl::FailedPreconditionError("the conversation is already with the bot"),
+                        reasons::kConversationWithBot);
     }
     auto r = tx.exec_params(
         absl::StrCat("UPDATE bot_manager.conversations c SET state = 'bot', agent = '', "
@@ -116,9 +120,11 @@ absl::StatusOr<Message> PgBotStore::HumanReply(const std::string& bot_id, int64_
       }
     }
     if (c.state != kStateHandoffActive || c.agent != agent) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "'", agent, "' does not hold this conversation; claim it first (state ", c.state,
-          c.agent.empty() ? "" : absl::StrCat(", held by '", c.agent, "'"), ")"));
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat(
+              "'", agent, "' does not hold this conversation; claim it first (state ", c.state,
+              c.agent.empty() ? "" : absl::StrCat(", held by '", c.agent, "'"), ")")),
+          reasons::kConversationNotHeld);
     }
     // Where replies go: the last inbound message's reply address, else the contact.
     auto to = tx.exec_params(
@@ -166,9 +172,10 @@ absl::StatusOr<ProactiveMessage> PgBotStore::CreateProactive(const NewProactive&
         "AND day = $3::date",
         p.bot_id, p.recipient, p.day);
     if (count[0][0].as<int64_t>() >= p.daily_limit) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("the recipient already has ", p.daily_limit,
-                       " proactive message(s) today (the daily maximum); try tomorrow"));
+      return WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                            "the recipient already has ", p.daily_limit,
+                            " proactive message(s) today (the daily maximum); try tomorrow")),
+                        reasons::kProactiveDailyLimit, {{"limit", absl::StrCat(p.daily_limit)}});
     }
     bool known = contact[0][0].as<bool>();
     if (!known) {
@@ -203,10 +210,7 @@ absl::StatusOr<ProactiveMessage> PgBotStore::GetProactive(const std::string& bot
       ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<ProactiveMessage> {
         auto r = tx.exec_params(absl::StrCat(kProactiveSelect, "WHERE p.bot_id = $1 AND p.id = $2"),
                                 bot_id, id);
-        if (r.empty()) {
-          return absl::NotFoundError(absl::StrCat("proactive message 'bots/", bot_id,
-                                                  "/proactiveMessages/", id, "' does not exist"));
-        }
+        if (r.empty()) return ProactiveNotFound(bot_id, id);
         return ProactiveOf(r[0]);
       });
 }
@@ -221,12 +225,10 @@ absl::StatusOr<ProactiveMessage> PgBotStore::ApproveProactive(const std::string&
                      " FROM bot_manager.proactive_messages p JOIN bot_manager.bots b ON "
                      "b.id = p.bot_id WHERE p.bot_id = $1 AND p.id = $2 FOR UPDATE OF p"),
         bot_id, id);
-    if (r.empty()) {
-      return absl::NotFoundError(absl::StrCat("proactive message 'bots/", bot_id,
-                                              "/proactiveMessages/", id, "' does not exist"));
-    }
+    if (r.empty()) return ProactiveNotFound(bot_id, id);
     if (r[0][0].as<std::string>() != kProactiveAwaitingApproval) {
-      return absl::FailedPreconditionError("the message is not awaiting approval");
+      return WithReason(absl::FailedPreconditionError("the message is not awaiting approval"),
+                        reasons::kProactiveNotAwaitingApproval);
     }
     const std::string recipient = r[0][1].as<std::string>();
     send_time = std::max(send_time, TimeOf(r[0][4]));

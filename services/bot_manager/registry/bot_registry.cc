@@ -6,8 +6,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/request_key.h"
 #include "common/base/status.h"
 #include "common/base/text.h"
+#include "services/bot_manager/reasons.h"
 #include "services/bot_manager/resource_names.h"
 #include "services/bot_manager/router_client.h"
 
@@ -138,6 +140,7 @@ void BotRegistry::Forget(const std::string& id) {
 }
 
 absl::StatusOr<BotConfig> BotRegistry::CreateBot(const std::string& bot_id, BotConfig bot,
+                                                 const std::string& request_id,
                                                  const CallContext& ctx) {
   FieldViolations v;
   if (!ValidBotId(bot_id)) {
@@ -146,9 +149,17 @@ absl::StatusOr<BotConfig> BotRegistry::CreateBot(const std::string& bot_id, BotC
   if (auto st = ValidateBot(bot, "bot."); !st.ok()) {
     for (auto& [field, desc] : FieldViolationsOf(st)) v.Add(field, desc);
   }
+  CheckRequestId("request_id", request_id, &v);
   GENESIS_RETURN_IF_ERROR(v.ToStatus());
   bot.id = bot_id;
-  return store_->CreateBot(bot, ctx);
+  const QuietHours& q = bot.quiet_hours;
+  const std::optional<RequestKey> key = MakeRequestKey(
+      request_id,
+      {bot.id, static_cast<int>(bot.channel), bot.display_name, bot.system_prompt, bot.task_type,
+       bot.webhook_secret_env, bot.access_token_env, bot.verify_token_env, bot.phone_number_id,
+       bot.alexa_skill_id, bot.max_context_messages, bot.max_reply_tokens,
+       bot.proactive_daily_limit, q.start_hour, q.end_hour, q.time_zone, bot.sandbox});
+  return store_->CreateBot(bot, key, ctx);
 }
 
 absl::StatusOr<BotConfig> BotRegistry::GetBot(const std::string& name, const CallContext& ctx) {
@@ -182,7 +193,9 @@ absl::StatusOr<BotConfig> BotRegistry::UpdateBot(const std::string& name, const 
   GENESIS_ASSIGN_OR_RETURN(auto parts, SplitName(name, "bot.name", nullptr));
   GENESIS_ASSIGN_OR_RETURN(BotConfig current, store_->GetBot(parts[1], ctx));
   if (!etag.empty() && etag != absl::StrCat("\"", current.version, "\"")) {
-    return absl::AbortedError("the bot changed since it was read (stale etag); get it again");
+    return WithReason(
+        absl::AbortedError("the bot changed since it was read (stale etag); get it again"),
+        reasons::kEtagMismatch, {{"bot", name}});
   }
   BotConfig next = current;
   FieldViolations v;

@@ -30,8 +30,9 @@ class BotRegistry {
  public:
   BotRegistry(BotRegistryStore* store, const BotManagerOptions& options);
 
+  // `request_id` may be empty (CreateBotRequest.request_id).
   absl::StatusOr<BotConfig> CreateBot(const std::string& bot_id, BotConfig bot,
-                                      const CallContext& ctx);
+                                      const std::string& request_id, const CallContext& ctx);
   absl::StatusOr<BotConfig> GetBot(const std::string& name, const CallContext& ctx);
   absl::StatusOr<Page<BotConfig>> ListBots(int page_size, const std::string& page_token,
                                            const CallContext& ctx);

@@ -11,15 +11,34 @@ namespace genesis::bot {
 
 using namespace pg;  // NOLINT: the row mapping of the bot manager's tables
 
-absl::StatusOr<BotConfig> PgBotStore::CreateBot(const BotConfig& bot, const CallContext& ctx) {
+absl::StatusOr<BotConfig> PgBotStore::CreateBot(const BotConfig& bot,
+                                                const std::optional<RequestKey>& key,
+                                                const CallContext& ctx) {
   return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<BotConfig> {
-    auto r = tx.exec_params(absl::StrCat("INSERT INTO bot_manager.bots (id, channel, config) "
-                                         "VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING "
-                                         "RETURNING ",
-                                         kBotColumns),
-                            bot.id, ChannelName(bot.channel), BotJson(bot).dump());
+    if (key) {
+      auto prior = tx.exec_params("SELECT request_hash FROM bot_manager.bots WHERE request_id = $1",
+                                  key->request_id);
+      if (!prior.empty()) {
+        if (prior[0][0].as<std::string>() != key->request_hash) {
+          return RequestIdReused(key->request_id, "bot");
+        }
+        auto existing = tx.exec_params(
+            absl::StrCat("SELECT ", kBotColumns, " FROM bot_manager.bots WHERE request_id = $1"),
+            key->request_id);
+        return BotOf(existing[0]);
+      }
+    }
+    auto r = tx.exec_params(
+        absl::StrCat("INSERT INTO bot_manager.bots (id, channel, config, request_id, request_hash) "
+                     "VALUES ($1, $2, $3::jsonb, NULLIF($4, ''), NULLIF($5, '')) "
+                     "ON CONFLICT (id) DO NOTHING RETURNING ",
+                     kBotColumns),
+        bot.id, ChannelName(bot.channel), BotJson(bot).dump(),
+        key ? key->request_id : std::string(), key ? key->request_hash : std::string());
     if (r.empty()) {
-      return absl::AlreadyExistsError(absl::StrCat("bot 'bots/", bot.id, "' already exists"));
+      return WithReason(
+          absl::AlreadyExistsError(absl::StrCat("bot 'bots/", bot.id, "' already exists")),
+          reasons::kBotAlreadyExists, {{"bot", absl::StrCat("bots/", bot.id)}});
     }
     return BotOf(r[0]);
   });
@@ -62,8 +81,9 @@ absl::StatusOr<BotConfig> PgBotStore::UpdateBot(const BotConfig& bot, int64_t ex
     if (!r.empty()) return BotOf(r[0]);
     auto exists = tx.exec_params("SELECT 1 FROM bot_manager.bots WHERE id = $1", bot.id);
     if (exists.empty()) return BotNotFound(bot.id);
-    return absl::AbortedError(
-        absl::StrCat("bot 'bots/", bot.id, "' was changed meanwhile; get it again and retry"));
+    return WithReason(absl::AbortedError(absl::StrCat(
+                          "bot 'bots/", bot.id, "' was changed meanwhile; get it again and retry")),
+                      reasons::kConcurrentModification, {{"bot", absl::StrCat("bots/", bot.id)}});
   });
 }
 

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/base/request_key.h"
 #include "common/rpc/call_context.h"
 #include "services/bot_manager/model.h"
 
@@ -25,7 +26,15 @@ class BotRegistryStore {
  public:
   virtual ~BotRegistryStore() = default;
 
-  virtual absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot, const CallContext& ctx) = 0;
+  // ALREADY_EXISTS when the id is taken. With a key: when a bot still stored
+  // was created with the key and the same hash, returns it instead; with
+  // another hash, ALREADY_EXISTS (REQUEST_ID_REUSED).
+  virtual absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot,
+                                              const std::optional<RequestKey>& key,
+                                              const CallContext& ctx) = 0;
+  absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot, const CallContext& ctx) {
+    return CreateBot(bot, std::nullopt, ctx);
+  }
   virtual absl::StatusOr<BotConfig> GetBot(const std::string& id, const CallContext& ctx) = 0;
   // Bots with id > after_id in id order, at most `limit`.
   virtual absl::StatusOr<std::vector<BotConfig>> ListBots(const std::string& after_id, int limit,

@@ -188,6 +188,52 @@ TEST_F(BotManagerTest, UpdateBotChecksTheMaskAndTheResult) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(BotManagerTest, CreateBotWithARequestIdIsSafeToRetry) {
+  auto first = logic_->CreateBot("retry", WhatsAppBot(), "create-bot-1", ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = logic_->CreateBot("retry", WhatsAppBot(), "create-bot-1", ctx_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, "retry");
+  EXPECT_EQ(again->version, first->version);
+  EXPECT_EQ(store_->BotCount(), 1u);
+  BotConfig other = WhatsAppBot();
+  other.display_name = "Someone else";
+  auto reused = logic_->CreateBot("retry2", other, "create-bot-1", ctx_);
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReasonOf(reused.status()), "REQUEST_ID_REUSED");
+  EXPECT_THAT(
+      Fields(logic_->CreateBot("long", WhatsAppBot(), std::string(129, 'x'), ctx_).status()),
+      ElementsAre("request_id"));
+}
+
+// AIP-158: an oversized page_size is clamped to the maximum, on every list.
+TEST_F(BotManagerTest, EveryListClampsAnOversizedPageSize) {
+  CreateWa();
+  const int huge = 1 << 30;
+  auto bots = logic_->ListBots(huge, "", ctx_);
+  ASSERT_TRUE(bots.ok()) << bots.status();
+  EXPECT_EQ(bots->values.size(), 1u);
+  EXPECT_TRUE(logic_->ListConversations("bots/wa", "", huge, "", ctx_).ok());
+  EXPECT_TRUE(logic_->ListHandoffQueue(huge, "", ctx_).ok());
+  EXPECT_TRUE(logic_->ListInbox("bots/wa", huge, "", ctx_).ok());
+  EXPECT_TRUE(logic_->ListOutbox("bots/wa", huge, "", ctx_).ok());
+}
+
+// Each error names its specific reason (README.md, "Error reasons").
+TEST_F(BotManagerTest, ErrorsNameTheirReason) {
+  auto missing = logic_->GetBot("bots/nobody", ctx_);
+  EXPECT_EQ(ReasonOf(missing.status()), "BOT_NOT_FOUND");
+  EXPECT_EQ(ErrorInfoOf(missing.status())->metadata().at("bot"), "bots/nobody");
+  CreateWa();
+  EXPECT_EQ(ReasonOf(logic_->CreateBot("wa", WhatsAppBot(), ctx_).status()), "BOT_ALREADY_EXISTS");
+  EXPECT_EQ(
+      ReasonOf(
+          logic_->UpdateBot("bots/wa", WhatsAppBot(), {"display_name"}, "\"7\"", ctx_).status()),
+      "ETAG_MISMATCH");
+  EXPECT_EQ(ReasonOf(logic_->GetConversation("bots/wa/conversations/42", 0, ctx_).status()),
+            "CONVERSATION_NOT_FOUND");
+}
+
 TEST_F(BotManagerTest, BadNamesAndRequestsAreInvalidArguments) {
   CreateWa();
   EXPECT_THAT(Fields(logic_->GetBot("wa", ctx_).status()), ElementsAre("name"));

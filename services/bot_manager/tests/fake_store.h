@@ -14,8 +14,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/clock.h"
+#include "common/base/status.h"
 #include "services/bot_manager/deps.h"
 #include "services/bot_manager/pipeline/completion_rules.h"
+#include "services/bot_manager/reasons.h"
 #include "services/bot_manager/store.h"
 #include "services/bot_manager/tests/fake_deps.h"
 
@@ -80,13 +82,29 @@ class FakeBotStore final : public BotStore {
     return {in->lease_until, in->row.attempts, in->row.state};
   }
 
-  absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot, const CallContext&) override {
+  using BotRegistryStore::CreateBot;
+  size_t BotCount() {
     std::lock_guard<std::mutex> l(mu_);
-    if (bots_.count(bot.id)) return absl::AlreadyExistsError("bot exists");
+    return bots_.size();
+  }
+  absl::StatusOr<BotConfig> CreateBot(const BotConfig& bot, const std::optional<RequestKey>& key,
+                                      const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (key) {
+      for (const auto& [id, k] : bot_keys_) {
+        if (k.request_id != key->request_id || !bots_.count(id)) continue;
+        if (k.request_hash != key->request_hash) return RequestIdReused(key->request_id, "bot");
+        return bots_.at(id);
+      }
+    }
+    if (bots_.count(bot.id)) {
+      return WithReason(absl::AlreadyExistsError("bot exists"), reasons::kBotAlreadyExists);
+    }
     BotConfig b = bot;
     b.version = 1;
     b.create_time = b.update_time = clock_->Now();
     bots_[b.id] = b;
+    if (key) bot_keys_[b.id] = *key;
     return b;
   }
   absl::StatusOr<BotConfig> GetBot(const std::string& id, const CallContext&) override {
@@ -285,7 +303,9 @@ class FakeBotStore final : public BotStore {
                                                int message_limit, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
     Conversation* c = ConvById(bot_id, id);
-    if (c == nullptr) return absl::NotFoundError("conversation does not exist");
+    if (c == nullptr)
+      return WithReason(absl::NotFoundError("conversation does not exist"),
+                        reasons::kConversationNotFound);
     Conversation out = *c;
     out.messages = Recent(id, message_limit);
     return out;
@@ -314,7 +334,9 @@ class FakeBotStore final : public BotStore {
                                      const std::string& agent, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
     Conversation* c = ConvById(bot_id, id);
-    if (c == nullptr) return absl::NotFoundError("conversation does not exist");
+    if (c == nullptr)
+      return WithReason(absl::NotFoundError("conversation does not exist"),
+                        reasons::kConversationNotFound);
     if (c->state == kStateHandoffActive && c->agent != agent) {
       return absl::FailedPreconditionError("held by someone else");
     }
@@ -326,7 +348,9 @@ class FakeBotStore final : public BotStore {
                                        const std::string& agent, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
     Conversation* c = ConvById(bot_id, id);
-    if (c == nullptr) return absl::NotFoundError("conversation does not exist");
+    if (c == nullptr)
+      return WithReason(absl::NotFoundError("conversation does not exist"),
+                        reasons::kConversationNotFound);
     if (c->state == kStateHandoffActive && c->agent != agent) {
       return absl::FailedPreconditionError("held by someone else");
     }
@@ -343,7 +367,9 @@ class FakeBotStore final : public BotStore {
                                      const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
     Conversation* c = ConvById(bot_id, id);
-    if (c == nullptr) return absl::NotFoundError("conversation does not exist");
+    if (c == nullptr)
+      return WithReason(absl::NotFoundError("conversation does not exist"),
+                        reasons::kConversationNotFound);
     if (!request_id.empty()) {
       for (const auto& o : outbox_) {
         if (o.row.bot_id == bot_id && o.request_id == request_id) {
@@ -541,7 +567,8 @@ class FakeBotStore final : public BotStore {
     return absl::OkStatus();
   }
   static absl::Status NotFoundBot(const std::string& id) {
-    return absl::NotFoundError(absl::StrCat("bot 'bots/", id, "' does not exist"));
+    return WithReason(absl::NotFoundError(absl::StrCat("bot 'bots/", id, "' does not exist")),
+                      reasons::kBotNotFound, {{"bot", absl::StrCat("bots/", id)}});
   }
   FakeInbox* FindInbox(int64_t id) {
     for (auto& i : inbox_) {
@@ -601,6 +628,7 @@ class FakeBotStore final : public BotStore {
   int ingest_batches_ = 0;
   int complete_batches_ = 0;
   std::map<std::string, BotConfig> bots_;
+  std::map<std::string, RequestKey> bot_keys_;  // bot id -> its create key
   std::vector<FakeInbox> inbox_;
   std::vector<FakeOutbox> outbox_;
   std::deque<Conversation> convs_;

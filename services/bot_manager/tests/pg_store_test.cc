@@ -13,6 +13,25 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
+// A retried CreateBot returns the stored bot and writes no second row.
+TEST_F(BotPgStoreTest, CreateBotRequestIdStoresOneRow) {
+  BotConfig b;
+  b.channel = Channel::kTelegram;
+  b.webhook_secret_env = "S";
+  b.access_token_env = "T";
+  b.verify_token_env = "V";
+  b.phone_number_id = "1";
+  auto first = logic_->CreateBot("tg-retry", b, "bot-req-1", ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = logic_->CreateBot("tg-retry", b, "bot-req-1", ctx_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->create_time, first->create_time);
+  EXPECT_EQ(Count("SELECT count(*) FROM bot_manager.bots WHERE id = 'tg-retry'"), 1);
+  b.display_name = "changed";
+  EXPECT_EQ(ReasonOf(logic_->CreateBot("tg-retry2", b, "bot-req-1", ctx_).status()),
+            "REQUEST_ID_REUSED");
+}
+
 TEST_F(BotPgStoreTest, InboxIsIdempotentPerBotChannelAndExternalId) {
   auto first = store_->Ingest("wa", "whatsapp", Messages("5511", {"wamid.1", "wamid.2"}), ctx_);
   ASSERT_TRUE(first.ok()) << first.status();

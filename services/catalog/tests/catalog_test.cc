@@ -192,6 +192,22 @@ TEST_F(CatalogTest, RequestIdMakesCreateIdempotent) {
   EXPECT_NE(fresh->id, a->id);
 }
 
+TEST_F(CatalogTest, RequestIdMakesCreateItemTypeIdempotent) {
+  auto a = catalog_->CreateItemType("lead", LeadType(), "type-1", ctx_);
+  auto b = catalog_->CreateItemType("lead", LeadType(), "type-1", ctx_);
+  ASSERT_TRUE(a.ok() && b.ok()) << b.status();
+  EXPECT_EQ(a->id, b->id);
+  EXPECT_EQ(store_->type_count(), 1u);
+  ItemType changed = LeadType();
+  changed.display_name = "Changed";
+  auto reused = catalog_->CreateItemType("lead2", changed, "type-1", ctx_);
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReasonOf(reused.status()), "REQUEST_ID_REUSED");
+  EXPECT_THAT(ViolatedFields(
+                  catalog_->CreateItemType("x", LeadType(), std::string(129, 'r'), ctx_).status()),
+              ElementsAre("request_id"));
+}
+
 TEST_F(CatalogTest, UpdateAppliesOnlyTheMaskAndChecksEtag) {
   CreateLeadType();
   Item it = NewLead("old title");
@@ -284,6 +300,31 @@ TEST_F(CatalogTest, DeleteStaleEtagIsAborted) {
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(catalog_->DeleteItem("items/" + created->id, "999", ctx_).status().code(),
             absl::StatusCode::kAborted);
+}
+
+// Each error names its specific reason (README.md, "Error reasons") and the resource.
+TEST_F(CatalogTest, ErrorsNameTheirReasonAndResource) {
+  auto missing = catalog_->GetItem("items/nope", ctx_);
+  EXPECT_EQ(ReasonOf(missing.status()), "ITEM_NOT_FOUND");
+  EXPECT_EQ(ErrorInfoOf(missing.status())->metadata().at("item"), "items/nope");
+  EXPECT_EQ(ReasonOf(catalog_->GetItemType("types/nope", ctx_).status()), "ITEM_TYPE_NOT_FOUND");
+  CreateLeadType();
+  EXPECT_EQ(ReasonOf(catalog_->CreateItemType("lead", LeadType(), ctx_).status()),
+            "ITEM_TYPE_ALREADY_EXISTS");
+  auto created = catalog_->CreateItem(NewLead("x"), "req-r", ctx_);
+  ASSERT_TRUE(created.ok());
+  const std::string name = "items/" + created->id;
+  EXPECT_EQ(ReasonOf(catalog_->CreateItem(NewLead("y"), "req-r", ctx_).status()),
+            "REQUEST_ID_REUSED");
+  auto stale = catalog_->DeleteItem(name, "999", ctx_);
+  EXPECT_EQ(ReasonOf(stale.status()), "ETAG_MISMATCH");
+  EXPECT_EQ(ErrorInfoOf(stale.status())->metadata().at("field"), "etag");
+  EXPECT_EQ(ReasonOf(catalog_->UndeleteItem(name, ctx_).status()), "ITEM_NOT_DELETED");
+  ASSERT_TRUE(catalog_->DeleteItem(name, "", ctx_).ok());
+  EXPECT_EQ(ReasonOf(catalog_->GetItem(name, ctx_).status()), "ITEM_DELETED");
+  EXPECT_EQ(ReasonOf(catalog_->DeleteItemType("types/lead", ctx_)), "ITEM_TYPE_IN_USE");
+  clock_.Advance(absl::Hours(24 * 31));
+  EXPECT_EQ(ReasonOf(catalog_->UndeleteItem(name, ctx_).status()), "UNDELETE_WINDOW_PASSED");
 }
 
 TEST_F(CatalogTest, DeleteTypeWithItemsIsFailedPrecondition) {
@@ -394,6 +435,22 @@ TEST_F(CatalogTest, SearchValidatesQueryAndPaginates) {
   EXPECT_TRUE(second->next_page_token.empty());
   p.query = "praia";
   EXPECT_EQ(catalog_->SearchItems(p, ctx_).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// AIP-158: an oversized page_size is clamped to the maximum, on every list.
+TEST_F(CatalogTest, EveryListClampsAnOversizedPageSize) {
+  CreateLeadType();
+  ASSERT_TRUE(catalog_->CreateItem(NewLead("praia"), "", ctx_).ok());
+  EXPECT_TRUE(catalog_->ListItemTypes(1 << 30, "", ctx_).ok());
+  ListItemsParams items;
+  items.page_size = 1 << 30;
+  auto listed = catalog_->ListItems(items, ctx_);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->values.size(), 1u);
+  SearchParams search;
+  search.query = "praia";
+  search.page_size = 1 << 30;
+  EXPECT_TRUE(catalog_->SearchItems(search, ctx_).ok());
 }
 
 TEST_F(CatalogTest, BadNamesAreInvalidArgument) {

@@ -12,26 +12,42 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/catalog/reasons.h"
 #include "services/catalog/store.h"
 
 namespace genesis::catalog::testing {
 
 class FakeCatalogStore final : public CatalogStore {
  public:
-  absl::StatusOr<ItemType> CreateType(const ItemType& type, const CallContext&) override {
+  absl::StatusOr<ItemType> CreateType(const ItemType& type,
+                                      const std::optional<IdempotencyKey>& key,
+                                      const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
+    if (key) {
+      auto prior = type_keys_.find(key->request_id);
+      if (prior != type_keys_.end() && types_.count(prior->second.second)) {
+        if (prior->second.first != key->request_hash) {
+          return WithReason(absl::AlreadyExistsError("key reused"), reasons::kRequestIdReused);
+        }
+        return types_.at(prior->second.second);
+      }
+    }
     if (types_.count(type.id)) return absl::AlreadyExistsError("type exists");
     ItemType t = type;
     t.version = 1;
     t.create_time = t.update_time = absl::Now();
     types_[t.id] = t;
+    if (key) type_keys_[key->request_id] = {key->request_hash, t.id};
     return t;
+  }
+  size_t type_count() {
+    std::lock_guard<std::mutex> l(mu_);
+    return types_.size();
   }
   absl::StatusOr<ItemType> GetType(const std::string& id, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
     auto it = types_.find(id);
-    if (it == types_.end())
-      return absl::NotFoundError(absl::StrCat("type 'types/", id, "' does not exist"));
+    if (it == types_.end()) return reasons::ItemTypeNotFound(id);
     return it->second;
   }
   absl::StatusOr<TypePage> ListTypes(const std::string& after_id, int limit,
@@ -58,7 +74,7 @@ class FakeCatalogStore final : public CatalogStore {
     if (it == types_.end()) return absl::NotFoundError("no type");
     if (it->second.version != expected_version) return absl::AbortedError("type changed");
     if (require_no_items && CountItemsLocked(type.id) > 0) {
-      return absl::FailedPreconditionError("type has items");
+      return WithReason(absl::FailedPreconditionError("type has items"), reasons::kItemTypeInUse);
     }
     ItemType t = type;
     t.version = expected_version + 1;
@@ -69,8 +85,9 @@ class FakeCatalogStore final : public CatalogStore {
   }
   absl::Status DeleteType(const std::string& id, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
-    if (!types_.count(id)) return absl::NotFoundError("no type");
-    if (CountItemsLocked(id) > 0) return absl::FailedPreconditionError("type has items");
+    if (!types_.count(id)) return reasons::ItemTypeNotFound(id);
+    if (CountItemsLocked(id) > 0)
+      return WithReason(absl::FailedPreconditionError("type has items"), reasons::kItemTypeInUse);
     types_.erase(id);
     return absl::OkStatus();
   }
@@ -80,7 +97,9 @@ class FakeCatalogStore final : public CatalogStore {
     std::lock_guard<std::mutex> l(mu_);
     if (key) {
       if (auto it = keys_.find(key->request_id); it != keys_.end()) {
-        if (it->second.first != key->request_hash) return absl::AlreadyExistsError("key reused");
+        if (it->second.first != key->request_hash) {
+          return WithReason(absl::AlreadyExistsError("key reused"), reasons::kRequestIdReused);
+        }
         return items_.at(it->second.second).item;
       }
     }
@@ -99,15 +118,14 @@ class FakeCatalogStore final : public CatalogStore {
     std::lock_guard<std::mutex> l(mu_);
     ++get_item_calls;
     auto it = items_.find(id);
-    if (it == items_.end())
-      return absl::NotFoundError(absl::StrCat("item 'items/", id, "' does not exist"));
+    if (it == items_.end()) return reasons::ItemNotFound(id);
     return it->second.item;
   }
   absl::StatusOr<Item> UpdateItem(const Item& item, int64_t expected_version, int64_t type_version,
                                   const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
     auto it = items_.find(item.id);
-    if (it == items_.end()) return absl::NotFoundError("no item");
+    if (it == items_.end()) return reasons::ItemNotFound(item.id);
     if (it->second.item.version != expected_version || it->second.item.delete_time) {
       return absl::AbortedError("item changed");
     }
@@ -246,6 +264,8 @@ class FakeCatalogStore final : public CatalogStore {
   std::map<std::string, ItemType> types_;
   std::map<std::string, Row> items_;
   std::map<std::string, std::pair<std::string, std::string>> keys_;
+  // CreateType's request ids: request_id -> (hash, type id).
+  std::map<std::string, std::pair<std::string, std::string>> type_keys_;
   int64_t seq_ = 0;
 };
 

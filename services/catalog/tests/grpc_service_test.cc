@@ -81,7 +81,11 @@ TEST_F(CatalogGrpcTest, InvalidArgumentCarriesBadRequestDetails) {
   grpc::Status st = stub_->CreateItem(&ctx, req, &resp);
   ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   google::rpc::Status details = RpcStatusOf(st);
-  ASSERT_EQ(details.details_size(), 1);
+  ASSERT_EQ(details.details_size(), 2);
+  auto info = ErrorInfoOf(details);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "INVALID_ARGUMENT");
+  EXPECT_EQ(info->domain(), "catalog.genesis.dev");
   google::rpc::BadRequest bad;
   ASSERT_TRUE(details.details(0).UnpackTo(&bad));
   std::vector<std::string> fields;

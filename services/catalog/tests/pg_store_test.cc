@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/base/status.h"
 #include "common/storage/migrations.h"
 #include "services/catalog/catalog.h"
 #include "tests/testing/test_database.h"
@@ -118,6 +119,28 @@ TEST_F(PgStoreTest, ConcurrentMigrationRunsApplyEachFileOnce) {
   pqxx::connection conn(other->dsn());
   pqxx::read_transaction tx(conn);
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM things.t")[0].as<int>(), 1);
+}
+
+// A retried CreateItemType (same request_id, same type) returns the first type
+// and stores no second row; the key with another type is REQUEST_ID_REUSED.
+TEST_F(PgStoreTest, CreateItemTypeRequestIdMakesRetriesSafe) {
+  ItemType t;
+  t.display_name = "Deal";
+  t.attributes = {{"value", AttributeKind::kNumber, true, ""}};
+  auto first = catalog_->CreateItemType("deal", t, "type-req-1", ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = catalog_->CreateItemType("deal", t, "type-req-1", ctx_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, "deal");
+  EXPECT_EQ(again->create_time, first->create_time);
+  t.display_name = "Other";
+  auto other = catalog_->CreateItemType("deal2", t, "type-req-1", ctx_);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReasonOf(other.status()), "REQUEST_ID_REUSED");
+  pqxx::connection conn(db_->dsn());
+  pqxx::work tx(conn);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM catalog.item_types WHERE id LIKE 'deal%'")[0].as<int>(),
+            1);
 }
 
 TEST_F(PgStoreTest, ItemsRoundTripExactly) {

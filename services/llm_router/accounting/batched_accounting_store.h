@@ -126,8 +126,10 @@ class BatchedAccountingStore final : public RouterStore {
                           const CallContext& ctx) override {
     return inner_->SetSandbox(subject, sandbox, ctx);
   }
-  absl::Status CreateExperiment(const Experiment& experiment, const CallContext& ctx) override {
-    return inner_->CreateExperiment(experiment, ctx);
+  absl::StatusOr<Experiment> CreateExperiment(const Experiment& experiment,
+                                              const std::optional<RequestKey>& key,
+                                              const CallContext& ctx) override {
+    return inner_->CreateExperiment(experiment, key, ctx);
   }
   absl::StatusOr<Experiment> GetExperiment(const std::string& id, const CallContext& ctx) override {
     return inner_->GetExperiment(id, ctx);

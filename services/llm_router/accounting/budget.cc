@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/base/status.h"
+#include "services/llm_router/reasons.h"
 
 namespace genesis::llmrouter {
 
@@ -13,18 +14,34 @@ const char* BudgetScopeName(BudgetScope s) {
 }
 const char* BudgetPeriodName(BudgetPeriod p) { return p == BudgetPeriod::kMonth ? "month" : "day"; }
 
-absl::Status CheckBudgets(const std::vector<Budget>& budgets) {
+absl::Time BudgetPeriodEnd(BudgetPeriod period, absl::Time now) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::CivilSecond civil = absl::ToCivilSecond(now, utc);
+  if (period == BudgetPeriod::kMonth) {
+    return absl::FromCivil(absl::CivilMonth(civil) + 1, utc);
+  }
+  return absl::FromCivil(absl::CivilDay(civil) + 1, utc);
+}
+
+absl::Status CheckBudgets(const std::vector<Budget>& budgets, absl::Time now) {
   for (const auto& b : budgets) {
     const std::string who = absl::StrCat("budget of ", BudgetScopeName(b.scope), " '", b.owner,
                                          "' per ", BudgetPeriodName(b.period), " is spent: ");
+    absl::Status spent;
     if (b.token_limit > 0 && b.used_tokens >= b.token_limit) {
-      return absl::ResourceExhaustedError(
+      spent = absl::ResourceExhaustedError(
           absl::StrCat(who, b.used_tokens, " of ", b.token_limit, " tokens used"));
-    }
-    if (b.cost_limit_usd > 0 && b.used_cost_usd >= b.cost_limit_usd) {
-      return absl::ResourceExhaustedError(absl::StrCat(
+    } else if (b.cost_limit_usd > 0 && b.used_cost_usd >= b.cost_limit_usd) {
+      spent = absl::ResourceExhaustedError(absl::StrCat(
           who, absl::StrFormat("%.6f of %.6f", b.used_cost_usd, b.cost_limit_usd), " USD used"));
+    } else {
+      continue;
     }
+    return WithRetryDelay(WithReason(std::move(spent), reasons::kBudgetExceeded,
+                                     {{"scope", BudgetScopeName(b.scope)},
+                                      {"owner", b.owner},
+                                      {"period", BudgetPeriodName(b.period)}}),
+                          BudgetPeriodEnd(b.period, now) - now);
   }
   return absl::OkStatus();
 }

@@ -54,8 +54,13 @@ inline constexpr double kBudgetAlertRatio = 1.2;
 // The log line of an alert: "budget alert: subject 'ana' used ...".
 std::string BudgetAlertMessage(const BudgetAlert& alert);
 
-// RESOURCE_EXHAUSTED naming the first spent budget (used >= limit), else OK.
-absl::Status CheckBudgets(const std::vector<Budget>& budgets);
+// RESOURCE_EXHAUSTED naming the first spent budget (used >= limit), else OK;
+// reason BUDGET_EXCEEDED (metadata scope, owner, period) and a RetryInfo of
+// the time from `now` to the end of the budget's UTC day or month.
+absl::Status CheckBudgets(const std::vector<Budget>& budgets, absl::Time now);
+
+// The start of the UTC day or month after the one containing `now`.
+absl::Time BudgetPeriodEnd(BudgetPeriod period, absl::Time now);
 
 // INVALID_ARGUMENT naming the field (budget.owner, budget.token_limit...).
 absl::Status ValidateBudget(const Budget& budget);

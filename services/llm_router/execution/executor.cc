@@ -5,8 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/status.h"
 #include "common/base/text.h"
 #include "common/runtime/logging.h"
+#include "services/llm_router/reasons.h"
 
 namespace genesis::llmrouter {
 
@@ -125,9 +127,11 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
       if (result.status.code() == absl::StatusCode::kInvalidArgument && result.http_status >= 400 &&
           result.http_status < 500) {
         health_->OnNeutral(model->id);
-        ex.status = absl::InvalidArgumentError(
-            absl::StrCat(model->id, " refused the request as invalid or too large (", a.error,
-                         "); it was not retried or sent to another model"));
+        ex.status =
+            WithReason(absl::InvalidArgumentError(
+                           absl::StrCat(model->id, " refused the request as invalid or too large (",
+                                        a.error, "); it was not retried or sent to another model")),
+                       reasons::kProviderRejectedRequest, {{"model", "models/" + model->id}});
         return ex;
       }
       const bool retryable = IsRetryable(result.status);
@@ -171,8 +175,10 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
     ex.status = absl::DeadlineExceededError(absl::StrCat(
         "the deadline passed before any model answered; attempts: ", list.empty() ? "none" : list));
   } else {
-    ex.status = absl::UnavailableError(
-        absl::StrCat("every model failed (", ex.attempts.size(), " attempts): ", list));
+    ex.status =
+        WithReason(absl::UnavailableError(absl::StrCat("every model failed (", ex.attempts.size(),
+                                                       " attempts): ", list)),
+                   reasons::kProviderUnavailable, {{"attempts", absl::StrCat(ex.attempts.size())}});
   }
   return ex;
 }

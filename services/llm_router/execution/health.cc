@@ -15,6 +15,7 @@ ModelHealth HealthBook::Health(const std::string& model_id, absl::Time now) cons
   ModelHealth h;
   h.available = state == BreakerState::kClosed ||
                 (state == BreakerState::kHalfOpen && !it->second.probe_in_flight);
+  if (state == BreakerState::kOpen) h.open_for = *it->second.open_until - now;
   h.latency_ewma = it->second.ewma;
   return h;
 }

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/base/status.h"
+#include "services/llm_router/reasons.h"
 #include "services/llm_router/selection/pii.h"
 
 namespace genesis::llmrouter {
@@ -84,27 +86,48 @@ bool Selection::RateLimited() const {
 }
 
 absl::Status Selection::ToStatus() const {
-  std::vector<std::string> reasons;
+  std::vector<std::string> why;
   bool breaker_only = false, rate_limited = false;
+  // The shortest wait among the models excluded by a breaker / a rate limit.
+  std::optional<absl::Duration> breaker_wait, rate_wait;
+  auto shortest = [](std::optional<absl::Duration>& into, std::optional<absl::Duration> d) {
+    if (d && (!into || *d < *into)) into = d;
+  };
   for (const auto& c : candidates) {
     if (c.eligible) return absl::OkStatus();
     if (c.reason.rfind("not the requested model", 0) == 0) continue;
-    if (c.reason.rfind("circuit breaker open", 0) == 0) breaker_only = true;
-    if (c.reason.rfind("rate limit: ", 0) == 0) rate_limited = true;
-    reasons.push_back(c.model_id + ": " + c.reason);
+    if (c.reason.rfind("circuit breaker open", 0) == 0) {
+      breaker_only = true;
+      shortest(breaker_wait, c.retry_after);
+    }
+    if (c.reason.rfind("rate limit: ", 0) == 0) {
+      rate_limited = true;
+      shortest(rate_wait, c.retry_after);
+    }
+    why.push_back(c.model_id + ": " + c.reason);
   }
-  const std::string list = absl::StrJoin(reasons, "; ");
+  const std::string list = absl::StrJoin(why, "; ");
   if (sensitive) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "P0: the request is sensitive (", sensitive_reason,
-        ") and no local model can take it; it was not sent to any cloud model. ", list));
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "P0: the request is sensitive (", sensitive_reason,
+            ") and no local model can take it; it was not sent to any cloud model. ", list)),
+        reasons::kSensitiveNoLocalModel);
   }
   if (rate_limited) {
-    return absl::ResourceExhaustedError(
-        "every model that could take the request is at its provider rate limit: " + list);
+    absl::Status st = WithReason(
+        absl::ResourceExhaustedError(
+            "every model that could take the request is at its provider rate limit: " + list),
+        reasons::kRateLimited);
+    return rate_wait ? WithRetryDelay(std::move(st), *rate_wait) : st;
   }
-  if (breaker_only) return absl::UnavailableError("no model is available now: " + list);
-  return absl::FailedPreconditionError("no model meets the request: " + list);
+  if (breaker_only) {
+    absl::Status st = WithReason(absl::UnavailableError("no model is available now: " + list),
+                                 reasons::kCircuitOpen);
+    return breaker_wait ? WithRetryDelay(std::move(st), *breaker_wait) : st;
+  }
+  return WithReason(absl::FailedPreconditionError("no model meets the request: " + list),
+                    reasons::kNoEligibleModel);
 }
 
 Selection SelectModels(const CompletionRequest& request, const SelectionInputs& in) {
@@ -180,8 +203,10 @@ Selection SelectModels(const CompletionRequest& request, const SelectionInputs& 
                             s.view.estimated_cost_usd, request.constraints.max_cost_usd);
     } else if (!health.available) {
       why = "circuit breaker open after repeated failures";
+      s.view.retry_after = health.open_for;
     } else if (!health.rate_limited.empty()) {
       why = "rate limit: " + health.rate_limited;
+      s.view.retry_after = health.rate_limited_for;
     }
     if (why.empty()) {
       s.view.eligible = true;

@@ -41,6 +41,11 @@ struct ModelHealth {
   std::optional<absl::Duration> latency_ewma;
   // Why the model is at its provider rate limit ("" when it is not).
   std::string rate_limited;
+  // When not available: how long its circuit breaker stays open (nullopt:
+  // unknown, e.g. a half-open breaker whose probe is in flight).
+  std::optional<absl::Duration> open_for;
+  // When rate limited: how long until its rate window frees.
+  std::optional<absl::Duration> rate_limited_for;
 };
 using HealthLookup = std::function<ModelHealth(const std::string& model_id)>;
 
@@ -51,6 +56,8 @@ struct CandidateView {
   std::string reason;
   double estimated_cost_usd = 0;
   std::optional<absl::Duration> latency_ewma;
+  // Rejected by its open breaker or its rate limit: when that may change.
+  std::optional<absl::Duration> retry_after;
 };
 
 struct Selection {
@@ -71,7 +78,9 @@ struct Selection {
   // P0 or constraints that exclude every model, UNAVAILABLE when a model was
   // excluded only by its open circuit breaker, RESOURCE_EXHAUSTED when
   // provider rate limits are what excluded the rest; the message lists the
-  // reasons.
+  // reasons. The ErrorInfo reason says which (reasons.h); RATE_LIMITED and
+  // CIRCUIT_OPEN carry the shortest wait of the models they excluded as
+  // RetryInfo.
   [[nodiscard]] absl::Status ToStatus() const;
   // True when some model was rejected only because of its rate limit.
   [[nodiscard]] bool RateLimited() const;

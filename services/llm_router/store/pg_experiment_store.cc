@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/request_key.h"
 #include "services/llm_router/store/pg_store.h"
 
 namespace genesis::llmrouter {
@@ -105,8 +106,23 @@ absl::StatusOr<std::vector<FeedbackStat>> PgRouterStore::FeedbackStats(const Cal
       });
 }
 
-absl::Status PgRouterStore::CreateExperiment(const Experiment& e, const CallContext& ctx) {
-  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::Status {
+absl::StatusOr<Experiment> PgRouterStore::CreateExperiment(const Experiment& e,
+                                                           const std::optional<RequestKey>& key,
+                                                           const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<Experiment> {
+    if (key) {
+      auto prior = tx.exec_params(
+          "SELECT request_hash FROM llm_router.experiments WHERE request_id = $1", key->request_id);
+      if (!prior.empty()) {
+        if (prior[0][0].as<std::string>() != key->request_hash) {
+          return RequestIdReused(key->request_id, "experiment");
+        }
+        auto again = tx.exec_params(std::string("SELECT ") + kExperimentColumns +
+                                        " FROM llm_router.experiments WHERE request_id = $1",
+                                    key->request_id);
+        return ExperimentFromRow(again[0]);
+      }
+    }
     if (!tx.exec_params("SELECT 1 FROM llm_router.experiments WHERE id = $1", e.id).empty()) {
       return absl::AlreadyExistsError("experiment experiments/" + e.id + " already exists");
     }
@@ -121,10 +137,12 @@ absl::Status PgRouterStore::CreateExperiment(const Experiment& e, const CallCont
     const std::string created =
         absl::FormatTime(absl::RFC3339_full, e.create_time, absl::UTCTimeZone());
     tx.exec_params(
-        "INSERT INTO llm_router.experiments (id, description, task, arms, create_time) "
-        "VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz)",
-        e.id, e.description, std::string(TaskName(e.task)), ArmsJson(e.arms), created);
-    return absl::OkStatus();
+        "INSERT INTO llm_router.experiments (id, description, task, arms, create_time, "
+        "request_id, request_hash) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz, NULLIF($6, ''), NULLIF($7, ''))",
+        e.id, e.description, std::string(TaskName(e.task)), ArmsJson(e.arms), created,
+        key ? key->request_id : std::string(), key ? key->request_hash : std::string());
+    return e;
   });
 }
 

@@ -43,7 +43,9 @@ class PgRouterStore final : public RouterStore {
   absl::StatusOr<Feedback> UpsertFeedback(const Feedback& feedback, absl::Time now, bool* created,
                                           const CallContext& ctx) override;
   absl::StatusOr<std::vector<FeedbackStat>> FeedbackStats(const CallContext& ctx) override;
-  absl::Status CreateExperiment(const Experiment& experiment, const CallContext& ctx) override;
+  absl::StatusOr<Experiment> CreateExperiment(const Experiment& experiment,
+                                              const std::optional<RequestKey>& key,
+                                              const CallContext& ctx) override;
   absl::StatusOr<Experiment> GetExperiment(const std::string& id, const CallContext& ctx) override;
   absl::StatusOr<std::vector<Experiment>> ListExperiments(Task task, bool running_only,
                                                           const CallContext& ctx) override;

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/base/request_key.h"
 #include "common/rpc/call_context.h"
 #include "services/llm_router/accounting/budget.h"
 #include "services/llm_router/model.h"
@@ -121,8 +122,12 @@ class RouterStore {
   // Feedback summed per (task, model) over every execution with feedback.
   virtual absl::StatusOr<std::vector<FeedbackStat>> FeedbackStats(const CallContext& ctx) = 0;
   // ALREADY_EXISTS for a used id; FAILED_PRECONDITION naming the running
-  // experiment when one already runs on the task.
-  virtual absl::Status CreateExperiment(const Experiment& experiment, const CallContext& ctx) = 0;
+  // experiment when one already runs on the task. With a key: when an
+  // experiment was created with the key and the same hash, returns it
+  // instead; with another hash, ALREADY_EXISTS (REQUEST_ID_REUSED).
+  virtual absl::StatusOr<Experiment> CreateExperiment(const Experiment& experiment,
+                                                      const std::optional<RequestKey>& key,
+                                                      const CallContext& ctx) = 0;
   // NOT_FOUND for an unknown id.
   virtual absl::StatusOr<Experiment> GetExperiment(const std::string& id,
                                                    const CallContext& ctx) = 0;

@@ -67,6 +67,27 @@ TEST(SettingsCacheTest, AZeroTtlKeepsNothingAndTheSizeIsBounded) {
   EXPECT_LE(small.size(), 4u);  // at most 2 of each kind
 }
 
+TEST(BudgetTest, ASpentBudgetSaysWhichAndWhenItRenews) {
+  Budget day;
+  day.owner = "ana";
+  day.token_limit = 100;
+  day.used_tokens = 100;
+  const absl::Time now =
+      absl::FromCivil(absl::CivilSecond(2026, 3, 31, 22, 0, 0), absl::UTCTimeZone());
+  absl::Status st = CheckBudgets({day}, now);
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ReasonOf(st), "BUDGET_EXCEEDED");
+  auto info = ErrorInfoOf(st);
+  EXPECT_EQ(info->metadata().at("owner"), "ana");
+  EXPECT_EQ(info->metadata().at("period"), "day");
+  EXPECT_EQ(RetryDelayOf(st), absl::Hours(2));
+  Budget month = day;
+  month.period = BudgetPeriod::kMonth;
+  EXPECT_EQ(RetryDelayOf(CheckBudgets({month}, now - absl::Hours(24))), absl::Hours(26));
+  day.used_tokens = 99;
+  EXPECT_TRUE(CheckBudgets({day}, now).ok());
+}
+
 TEST(BudgetTest, ValidationNamesTheField) {
   auto st = ValidateBudget({BudgetScope::kSubject, "", BudgetPeriod::kDay, -1, 0});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);

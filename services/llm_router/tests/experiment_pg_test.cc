@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "common/base/status.h"
 #include "common/storage/migrations.h"
 #include "services/llm_router/execution/redis_rate_limiter.h"
 #include "services/llm_router/router.h"
@@ -67,6 +68,23 @@ TEST_F(ExperimentPgTest, FeedbackIsStoredOncePerSubjectAndUpdatable) {
   auto missing = router_->RecordFeedback({c->execution_id + 1000, "u1", 3}, ctx_);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("not found"), std::string::npos);
+}
+
+// A retried CreateExperiment returns the stored experiment and writes no second row.
+TEST_F(ExperimentPgTest, CreateExperimentRequestIdStoresOneRow) {
+  Experiment e;
+  e.id = "exp-once";
+  e.task = Task::kChat;
+  e.arms = {{"a", "cloud-a", Strategy::kPolicy, 50}, {"b", "cloud-b", Strategy::kPolicy, 50}};
+  auto first = router_->CreateExperiment(e, "exp-req-1", ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = router_->CreateExperiment(e, "exp-req-1", ctx_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, "exp-once");
+  EXPECT_EQ(Value("SELECT count(*) FROM llm_router.experiments"), 1);
+  e.description = "another";
+  EXPECT_EQ(ReasonOf(router_->CreateExperiment(e, "exp-req-1", ctx_).status()),
+            "REQUEST_ID_REUSED");
 }
 
 TEST_F(ExperimentPgTest, ReportPerArmIsComputedFromTheRows) {

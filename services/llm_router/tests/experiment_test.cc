@@ -296,6 +296,43 @@ TEST_F(RouterExtrasTest, FeedbackIsOnePerExecutionAndSubjectAndUpdatable) {
             std::vector<std::string>{"score"});
 }
 
+TEST_F(RouterExtrasTest, CreateExperimentWithARequestIdIsSafeToRetry) {
+  Build();
+  const CallContext ctx = CallContext::Background();
+  auto first = router_->CreateExperiment(TwoArms("exp-retry", 50), "create-exp-1", ctx);
+  ASSERT_TRUE(first.ok()) << first.status();
+  clock_->Advance(absl::Seconds(3));
+  auto again = router_->CreateExperiment(TwoArms("exp-retry", 50), "create-exp-1", ctx);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, "exp-retry");
+  EXPECT_EQ(again->create_time, first->create_time);
+  EXPECT_EQ(store_->experiment_count(), 1u);
+  auto reused = router_->CreateExperiment(TwoArms("exp-retry", 30), "create-exp-1", ctx);
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReasonOf(reused.status()), "REQUEST_ID_REUSED");
+  // Without a request id the same create is the usual conflict, with its reason.
+  auto plain = router_->CreateExperiment(TwoArms("exp-retry", 50), ctx);
+  EXPECT_EQ(ReasonOf(plain.status()), "EXPERIMENT_ALREADY_EXISTS");
+  EXPECT_EQ(
+      FieldViolationsOf(
+          router_->CreateExperiment(TwoArms("exp-x", 50), std::string(200, 'k'), ctx).status())
+          .at(0)
+          .first,
+      "request_id");
+  EXPECT_EQ(ReasonOf(router_->GetExperiment("experiments/nope", ctx).status()),
+            "EXPERIMENT_NOT_FOUND");
+}
+
+// AIP-158: an oversized page_size is clamped to the maximum.
+TEST_F(RouterExtrasTest, ListExperimentsClampsAnOversizedPageSize) {
+  Build();
+  ASSERT_TRUE(router_->CreateExperiment(TwoArms("exp-page", 50), CallContext::Background()).ok());
+  auto page = router_->ListExperimentsPage(Task::kUnspecified, false, 1 << 30, "",
+                                           CallContext::Background());
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->experiments.size(), 1u);
+}
+
 TEST_F(RouterExtrasTest, ExperimentArmIsAppliedShownAndRecorded) {
   Build();
   Experiment e = TwoArms("exp-ab", 50);

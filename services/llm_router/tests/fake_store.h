@@ -171,8 +171,20 @@ class FakeRouterStore final : public RouterStore {
     for (auto& [k, v] : stats) out.push_back(v);
     return out;
   }
-  absl::Status CreateExperiment(const Experiment& e, const CallContext&) override {
+  absl::StatusOr<Experiment> CreateExperiment(const Experiment& e,
+                                              const std::optional<RequestKey>& key,
+                                              const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (key) {
+      for (const auto& [id, x] : experiments_) {
+        auto k = experiment_keys_.find(id);
+        if (k == experiment_keys_.end() || k->second.request_id != key->request_id) continue;
+        if (k->second.request_hash != key->request_hash) {
+          return RequestIdReused(key->request_id, "experiment");
+        }
+        return x;
+      }
+    }
     if (experiments_.count(e.id)) return absl::AlreadyExistsError("experiment exists");
     for (const auto& [id, x] : experiments_) {
       if (x.running && x.task == e.task) {
@@ -180,7 +192,12 @@ class FakeRouterStore final : public RouterStore {
       }
     }
     experiments_[e.id] = e;
-    return absl::OkStatus();
+    if (key) experiment_keys_[e.id] = *key;
+    return e;
+  }
+  size_t experiment_count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return experiments_.size();
   }
   absl::StatusOr<Experiment> GetExperiment(const std::string& id, const CallContext&) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -315,6 +332,7 @@ class FakeRouterStore final : public RouterStore {
   std::vector<RetryRecord> retries_;
   std::map<std::pair<int64_t, std::string>, Feedback> feedback_;
   std::map<std::string, Experiment> experiments_;
+  std::map<std::string, RequestKey> experiment_keys_;  // experiment id -> its create key
 };
 
 }  // namespace genesis::llmrouter::testing

@@ -209,7 +209,8 @@ TEST_F(LlmRouterGrpcTest, BadRequestFailsBeforeAnyMessage) {
   EXPECT_TRUE(s.chunks.empty());
   EXPECT_TRUE(s.summaries.empty());
   google::rpc::Status details = RpcStatusOf(s.status);
-  ASSERT_EQ(details.details_size(), 1);
+  ASSERT_EQ(details.details_size(), 2);  // BadRequest, then the ErrorInfo
+  EXPECT_EQ(ErrorInfoOf(details)->domain(), "llmrouter.genesis.dev");
   google::rpc::BadRequest bad;
   ASSERT_TRUE(details.details(0).UnpackTo(&bad));
   ASSERT_GE(bad.field_violations_size(), 1);
@@ -289,7 +290,7 @@ TEST_F(LlmRouterGrpcTest, BudgetsOverGrpc) {
   auto field_of = [](const grpc::Status& st) {
     google::rpc::BadRequest bad;
     google::rpc::Status details = RpcStatusOf(st);
-    if (details.details_size() != 1 || !details.details(0).UnpackTo(&bad) ||
+    if (details.details_size() < 1 || !details.details(0).UnpackTo(&bad) ||
         bad.field_violations_size() < 1) {
       return std::string();
     }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/base/status.h"
 #include "services/llm_router/config.h"
 
 namespace genesis::llmrouter {
@@ -101,6 +102,39 @@ TEST_F(SelectionTest, P0WithoutHealthyLocalModelFailsPrecondition) {
   absl::Status st = s.ToStatus();
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(st.message().find("local: circuit breaker open"), std::string::npos) << st;
+}
+
+// The reasons say which rule excluded every model; breakers and rate limits
+// tell the caller the shortest wait as RetryInfo.
+TEST_F(SelectionTest, ExclusionsNameTheirReasonAndTheShortestWait) {
+  for (const char* id : {"claude", "gpt", "mini", "local"}) {
+    health_[id].available = false;
+    health_[id].open_for = absl::Seconds(40);
+  }
+  health_["gpt"].open_for = absl::Seconds(12);
+  absl::Status open = Select(Ask("hello")).ToStatus();
+  EXPECT_EQ(open.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(open), "CIRCUIT_OPEN");
+  EXPECT_EQ(RetryDelayOf(open), absl::Seconds(12));
+
+  health_.clear();
+  for (const char* id : {"claude", "gpt", "mini", "local"}) {
+    health_[id].rate_limited = "at its limit of 3 requests per minute";
+    health_[id].rate_limited_for = absl::Seconds(25);
+  }
+  absl::Status limited = Select(Ask("hello")).ToStatus();
+  EXPECT_EQ(limited.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ReasonOf(limited), "RATE_LIMITED");
+  EXPECT_EQ(RetryDelayOf(limited), absl::Seconds(25));
+
+  health_.clear();
+  CompletionRequest huge = Ask("hello");
+  huge.max_tokens = 10'000'000;
+  EXPECT_EQ(ReasonOf(Select(huge).ToStatus()), "NO_ELIGIBLE_MODEL");
+  health_["local"].available = false;
+  CompletionRequest p0 = Ask("oi");
+  p0.sensitive = true;
+  EXPECT_EQ(ReasonOf(Select(p0).ToStatus()), "SENSITIVE_NO_LOCAL_MODEL");
 }
 
 TEST_F(SelectionTest, Strategies) {

@@ -78,6 +78,24 @@ class FakeReasoningStore final : public ReasoningStore {
     return page;
   }
 
+  absl::StatusOr<std::optional<Event>> FindRequest(const std::string& case_id,
+                                                   const std::string& request_id,
+                                                   const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [id, events] : events_) {
+      if (!case_id.empty() && id != case_id) continue;
+      for (const auto& e : events) {
+        if (e.request_id == request_id && (case_id.empty() ? e.version == 1 : e.version > 1)) {
+          return std::optional<Event>(e);
+        }
+      }
+    }
+    return std::optional<Event>();
+  }
+  size_t CaseCount() {
+    std::lock_guard<std::mutex> l(mu_);
+    return cases_.size();
+  }
   absl::Status Ping(const CallContext&) override { return ping_status; }
 
   // Knobs for tests.

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status.h"
 #include "common/storage/migrations.h"
 #include "services/reasoning/events.h"
 #include "services/reasoning/reasoning.h"
@@ -189,6 +190,36 @@ TEST_F(ReasoningPgTest, StaleVersionIsAbortedAndMissingCaseNotFound) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(logic_->ListCaseEvents("cases/missing", 0, "", ctx_).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// Retried creates (same request_id) return the first result and append no event.
+TEST_F(ReasoningPgTest, RequestIdsMakeCreatesSafeToRetry) {
+  Case c;
+  c.question = "Why?";
+  c.owner = "ana";
+  auto first = logic_->CreateCase(c, "pg-case-1", ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  Tick();
+  auto again = logic_->CreateCase(c, "pg-case-1", ctx_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(again->create_time, first->create_time);
+  const std::string name = CaseName(first->id);
+  Hypothesis h;
+  h.statement = "A";
+  h.prior = 1;
+  ASSERT_TRUE(logic_->CreateHypothesis(name, h, "", "pg-hyp-1", ctx_).ok());
+  auto retried = logic_->CreateHypothesis(name, h, "", "pg-hyp-1", ctx_);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->hypotheses.size(), 1u);
+  auto count =
+      pool_->ReadOnly(ctx_.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<int64_t> {
+        return tx.exec1("SELECT count(*) FROM reasoning.case_events")[0].as<int64_t>();
+      });
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 2);  // created + one hypothesis
+  c.owner = "bia";
+  EXPECT_EQ(ReasonOf(logic_->CreateCase(c, "pg-case-1", ctx_).status()), "REQUEST_ID_REUSED");
 }
 
 TEST_F(ReasoningPgTest, AuditTrailIsAppendOnly) {

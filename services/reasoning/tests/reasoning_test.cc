@@ -286,6 +286,79 @@ TEST_F(ReasoningTest, StaleEtagIsAborted) {
   EXPECT_TRUE(logic_->CreateHypothesis(name, h, "2", ctx_).ok());
 }
 
+TEST_F(ReasoningTest, CreatesWithARequestIdAreSafeToRetry) {
+  Case c;
+  c.question = "Why did churn rise?";
+  c.owner = "ana";
+  auto first = logic_->CreateCase(c, "case-req-1", ctx_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = logic_->CreateCase(c, "case-req-1", ctx_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(store_->CaseCount(), 1u);
+  Case other = c;
+  other.question = "Something else?";
+  EXPECT_EQ(ReasonOf(logic_->CreateCase(other, "case-req-1", ctx_).status()), "REQUEST_ID_REUSED");
+
+  const std::string name = CaseName(first->id);
+  Hypothesis h;
+  h.statement = "Prices went up";
+  h.prior = 1;
+  auto added = logic_->CreateHypothesis(name, h, "", "hyp-req-1", ctx_);
+  ASSERT_TRUE(added.ok()) << added.status();
+  AddHypothesis(name, "Competitor launched");
+  // The retry returns the hypothesis the first attempt added, not the newest, and adds none.
+  auto retried = logic_->CreateHypothesis(name, h, "", "hyp-req-1", ctx_);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->hypotheses.back().id, added->hypotheses.back().id);
+  EXPECT_EQ(retried->hypotheses.back().statement, "Prices went up");
+  auto now = logic_->GetCase(name, std::nullopt, ctx_);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->hypotheses.size(), 2u);
+  h.statement = "Different";
+  EXPECT_EQ(ReasonOf(logic_->CreateHypothesis(name, h, "", "hyp-req-1", ctx_).status()),
+            "REQUEST_ID_REUSED");
+
+  Evidence e;
+  e.description = "survey";
+  e.source = "https://example.com/survey";
+  e.reliability = 0.9;
+  e.ratings = {{added->hypotheses.back().id, 0.8, AchRating::kUnspecified}};
+  auto ev = logic_->CreateEvidence(name, e, "", "ev-req-1", ctx_);
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  auto ev_again = logic_->CreateEvidence(name, e, "", "ev-req-1", ctx_);
+  ASSERT_TRUE(ev_again.ok()) << ev_again.status();
+  EXPECT_EQ(ev_again->evidence.size(), 1u);
+  EXPECT_EQ(Fields(logic_->CreateEvidence(name, e, "", std::string(129, 'z'), ctx_).status()),
+            std::vector<std::string>{"request_id"});
+}
+
+// AIP-158: an oversized page_size is clamped to the maximum, on every list.
+TEST_F(ReasoningTest, EveryListClampsAnOversizedPageSize) {
+  const std::string name = NewCase();
+  auto cases = logic_->ListCases(1 << 30, "", ctx_);
+  ASSERT_TRUE(cases.ok()) << cases.status();
+  EXPECT_EQ(cases->values.size(), 1u);
+  auto events = logic_->ListCaseEvents(name, 1 << 30, "", ctx_);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->values.size(), 1u);
+}
+
+// Each error names its specific reason (README.md, "Error reasons").
+TEST_F(ReasoningTest, ErrorsNameTheirReason) {
+  auto missing = logic_->GetCase("cases/nope", std::nullopt, ctx_);
+  EXPECT_EQ(ReasonOf(missing.status()), "CASE_NOT_FOUND");
+  EXPECT_EQ(ErrorInfoOf(missing.status())->metadata().at("case"), "cases/nope");
+  Hypothesis h;
+  h.statement = "A";
+  EXPECT_EQ(ReasonOf(logic_->CreateHypothesis("cases/nope", h, "", ctx_).status()),
+            "CASE_NOT_FOUND");
+  const std::string name = NewCase();
+  EXPECT_EQ(ReasonOf(logic_->CloseCase(name, "", ctx_).status()), "CASE_STATE_CONFLICT");
+  EXPECT_EQ(ReasonOf(logic_->CreateHypothesis(name, h, "9", ctx_).status()), "ETAG_MISMATCH");
+  EXPECT_EQ(ReasonOf(logic_->InferCase(name, std::nullopt, ctx_).status()), "NO_HYPOTHESES");
+}
+
 TEST_F(ReasoningTest, UpdateCaseChangesOnlyMaskedFields) {
   const std::string name = NewCase();
   Case fields;

@@ -143,6 +143,8 @@ TEST(Synthesize, UnknownLanguageListsTheAvailableOnes) {
   EXPECT_THAT(
       std::string(out.status().message()),
       HasSubstr("no text-to-speech engine speaks 'de-DE'; available languages: en-US, pt-BR"));
+  EXPECT_EQ(ReasonOf(out.status()), "LANGUAGE_NOT_SUPPORTED");
+  EXPECT_EQ(ErrorInfoOf(out.status())->metadata().at("language"), "de-DE");
 }
 
 TEST(StreamSynthesize, OneMessagePerSentenceAndStopsWhenTheClientLeaves) {
@@ -278,6 +280,7 @@ TEST(Converse, WithoutARouterIsFailedPrecondition) {
   auto out = b.voice->Converse(p, CallContext::Background());
   ASSERT_TRUE(absl::IsFailedPrecondition(out.status()));
   EXPECT_THAT(std::string(out.status().message()), HasSubstr("--llm_router_address"));
+  EXPECT_EQ(ReasonOf(out.status()), "LLM_ROUTER_NOT_CONFIGURED");
 }
 
 TEST(Converse, SilenceIsInvalidArgumentOnTheAudio) {
