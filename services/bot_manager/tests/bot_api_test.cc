@@ -165,6 +165,27 @@ TEST_F(BotManagerTest, AnUnstorableTextDoesNotHideTheOtherViolations) {
   EXPECT_EQ(std::string(st.message()).find("poe\xc3"), std::string::npos) << st.message();
 }
 
+// Replicas share the store and each keeps its own cache of bots for the hot
+// paths: a change made through one reaches another's cache once bot_cache_ttl
+// has passed (the bound the README states), and the writer's own at once.
+TEST_F(BotManagerTest, AnotherReplicasBotChangeReachesTheCacheWithinItsTtl) {
+  CreateWa();
+  BotManagerOptions options;
+  options.bot_cache_ttl = absl::Milliseconds(200);
+  BotRegistry writer(store_, options);
+  BotRegistry reader(store_, options);
+  auto before = reader.Cached("wa", ctx_);
+  ASSERT_TRUE(before.ok()) << before.status();
+  BotConfig change = WhatsAppBot();
+  change.display_name = "Suporte 2";
+  ASSERT_TRUE(writer.UpdateBot("bots/wa", change, {"display_name"}, "", ctx_).ok());
+  EXPECT_EQ(writer.Cached("wa", ctx_)->display_name, "Suporte 2");
+  absl::SleepFor(absl::Milliseconds(250));
+  auto after = reader.Cached("wa", ctx_);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->display_name, "Suporte 2");
+}
+
 TEST_F(BotManagerTest, UpdateBotChecksTheMaskAndTheResult) {
   CreateWa();
   BotConfig change = WhatsAppBot();
