@@ -78,8 +78,8 @@ clients_check_calls() {
   check "catalog GetItem read the item back" \
     has '^catalog GetItem: items/[^ ]+ "Ana from Recife" \(types/lead\)$'
   check "an invalid CreateItem -> $invalid" has "^catalog CreateItem \\(invalid\\): $invalid: "
-  check "... with a BadRequest naming item.type" has '^  BadRequest violations: (.*, )?item\.type(,|$)'
-  check "... and item.title" has '^  BadRequest violations: (.*, )?item\.title(,|$)'
+  check "... with a BadRequest naming item.type" has '^  BadRequest violations: (.*, )?item\.type(,|;|$)'
+  check "... and item.title" has '^  BadRequest violations: (.*, )?item\.title(,|;|$)'
   check "llmrouter ListModels answered with models" has '^llmrouter ListModels: [1-9][0-9]* models'
   check "reasoning ListCases answered" has '^reasoning ListCases: 0 cases$'
   check "bot ListBots answered" has '^bot ListBots: 0 bots$'
