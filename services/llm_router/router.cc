@@ -109,7 +109,7 @@ void Router::RefreshIfStale() {
 
 Selection Router::SelectFor(const CompletionRequest& request, const std::vector<ModelSpec>& models,
                             absl::Time now, const CallContext& ctx) {
-  RefreshIfStale();
+  // The caller refreshed before reading the registry (Select, ChooseModels).
   auto health = [&](const std::string& id) {
     ModelHealth h = health_.Health(id, now);
     for (const auto& m : models) {
