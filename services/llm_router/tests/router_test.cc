@@ -164,6 +164,19 @@ TEST_F(RouterTest, AnotherReplicasModelChangeAppliesWithinTheRefreshInterval) {
   EXPECT_FALSE(router_->GetModel("models/cloud-a")->enabled);
 }
 
+// A registry re-read that fails keeps the last view: calls go on being routed.
+TEST_F(RouterTest, AFailedRegistryReReadKeepsTheLastView) {
+  store_->set_up(false);
+  clock_->Advance(absl::Seconds(31));
+  CompletionRequest r = Ask("oi");
+  r.subject.clear();  // no settings or budgets to read: only the registry refresh fails
+  r.agent.clear();
+  auto c = router_->Complete(r, ctx_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->model_id, "cloud-a");
+  EXPECT_EQ(router_->ListModels().size(), 3u);
+}
+
 TEST_F(RouterTest, UpdateModelDisablesIt) {
   ModelSpec values;
   values.enabled = false;
