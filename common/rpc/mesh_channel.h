@@ -20,6 +20,15 @@
 //                the next connected address, every resolved address is
 //                connected, one that fails is skipped until it reconnects.
 //                Service configs published in DNS (TXT records) are ignored
+//   health       each connection watches the server's gRPC health (service
+//                "", grpc.health.v1.Health/Watch): a replica that reports
+//                NOT_SERVING (starting, no database primary, or shutting
+//                down: common/runtime/server.h) gets no new call until it
+//                reports SERVING again. A replica that begins to shut down
+//                is thus skipped within a round trip, while it still takes
+//                calls for its drain delay (--shutdown_drain_delay_ms), so no
+//                call is sent to a server that has stopped accepting. A
+//                server without the health service counts as serving
 //   re-resolving gRPC resolves the name again when a connection fails or is
 //                closed (a pod going away), at most every
 //                `min_time_between_resolutions`; a name is not re-resolved
@@ -81,7 +90,8 @@ struct MeshChannelOptions {
 };
 
 // The default service config every mesh channel has (no retries).
-inline constexpr char kMeshServiceConfig[] = R"({"loadBalancingConfig":[{"round_robin":{}}]})";
+inline constexpr char kMeshServiceConfig[] =
+    R"({"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}})";
 
 // Attempts of an idempotent call in all (the first one and two retries), and
 // the pause before the first retry (doubled for the next, at most 0.5 s).

@@ -32,10 +32,11 @@ DEFINE_int32(redis_breaker_open_ms, 1000,
              "(doubling while it fails, up to 8x).");
 DEFINE_int32(worker_threads, 16, "Threads that run RPC work (database and cache calls).");
 DEFINE_int32(max_queued_calls, 1024, "Calls waiting for a worker before RESOURCE_EXHAUSTED.");
-DEFINE_int32(shutdown_drain_delay_ms, 0,
+DEFINE_int32(shutdown_drain_delay_ms, 1000,
              "On SIGTERM, how long the service reports NOT_SERVING while still taking calls "
-             "before it stops accepting (give load balancers time to notice; e.g. 5000 on "
-             "Kubernetes).");
+             "before it stops accepting: the mesh's own clients, which watch health, stop "
+             "picking it within a round trip; other load balancers need longer (e.g. 5000 on "
+             "Kubernetes). 0 stops accepting at once.");
 DEFINE_int32(liveness_stall_ms, 60000,
              "/healthz answers 503 (restart me) when the worker pool has had calls queued but "
              "taken none for this long; must exceed --max_call_deadline_ms.");

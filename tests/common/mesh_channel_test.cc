@@ -18,7 +18,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -130,6 +132,9 @@ struct Replica {
   int port = 0;
 
   bool Start(const std::string& host, int want_port) {
+    // gRPC's health service ("" SERVING until told otherwise), which mesh
+    // channels watch.
+    grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     builder.AddListeningPort(absl::StrCat(host, ":", want_port), grpc::InsecureServerCredentials(),
                              &port);
@@ -149,6 +154,7 @@ struct Replica {
     std::lock_guard lock(router.mu);
     return router.list_calls;
   }
+  void SetServing(bool serving) { server->GetHealthCheckService()->SetServingStatus(serving); }
   void FailWith(grpc::Status status) {
     std::lock_guard lock(router.mu);
     router.status = std::move(status);
@@ -273,6 +279,107 @@ TEST_F(MeshChannelTest, TheLlmRouterClientBalancesOverEveryAddress) {
   }
   EXPECT_GT(a_.calls(), 0);
   EXPECT_GT(b_.calls(), 0);
+}
+
+TEST_F(MeshChannelTest, AReplicaNotServingGetsNoCallsUntilItServesAgain) {
+  StartReplicas();
+  auto stub = llm::LlmRouterService::NewStub(
+      MakeMeshChannel(StaticTarget(), grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(BothAnswer(stub.get()));
+
+  a_.SetServing(false);
+  // The channel learns it over its health watch: within a bound, 20 calls in
+  // a row reach B only, every one OK (none is sent to A and refused).
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  int a_before = a_.calls();
+  int failed = 0;
+  while (absl::Now() < give_up) {
+    a_before = a_.calls();
+    const auto [to_a, to_b] = Spread(stub.get());
+    if (to_a == 0 && to_b == 20) break;
+  }
+  for (int i = 0; i < 20; ++i) failed += Call(stub.get()).ok() ? 0 : 1;
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(a_.calls(), a_before) << "a NOT_SERVING replica still took calls";
+
+  a_.SetServing(true);
+  const absl::Time back = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < back && a_.calls() == a_before) ASSERT_TRUE(Call(stub.get()).ok());
+  EXPECT_GT(a_.calls(), a_before) << "A serves again but gets no call";
+}
+
+// A replica run by a ServiceHost, as every service is: shutting it down (what
+// SIGTERM does) while two callers keep calling a method that is never retried
+// (Complete) loses no call, over three restarts: the channel stops picking it
+// when health turns NOT_SERVING, before its server stops accepting.
+TEST(MeshChannelShutdownTest, AReplicaShuttingDownLosesNoCall) {
+  struct Host {
+    FakeRouter router;
+    MetricsRegistry registry;
+    std::unique_ptr<ServiceHost> host;
+    bool Start(const std::string& address, int port) {
+      ServerOptions options;
+      options.host = address;
+      options.grpc_port = port;
+      options.metrics_port = -1;
+      options.drain_delay = absl::Milliseconds(500);
+      options.shutdown_grace = absl::Seconds(5);
+      host = std::make_unique<ServiceHost>(options, &registry);
+      host->AddService(&router, llm::LlmRouterService::service_full_name());
+      return host->Start().ok();
+    }
+    int calls() {
+      std::lock_guard lock(router.mu);
+      return router.calls;
+    }
+  };
+  Host b;
+  ASSERT_TRUE(b.Start("127.0.0.2", 0));
+  const int port = b.host->grpc_port();
+  auto a = std::make_unique<Host>();
+  ASSERT_TRUE(a->Start("127.0.0.1", port)) << "127.0.0.1:" << port << " is taken";
+  auto stub = llm::LlmRouterService::NewStub(
+      MakeMeshChannel(absl::StrCat("ipv4:127.0.0.1:", port, ",127.0.0.2:", port),
+                      grpc::InsecureChannelCredentials()));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::mutex mu;
+  std::vector<std::string> failures;
+  auto caller = [&] {
+    while (!stop) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      llm::CompleteRequest req;
+      req.add_messages()->set_content("hi");
+      llm::CompleteResponse resp;
+      const grpc::Status st = stub->Complete(&ctx, req, &resp);
+      if (st.ok()) {
+        ++ok;
+      } else {
+        std::lock_guard lock(mu);
+        failures.push_back(absl::StrCat(st.error_code(), ": ", st.error_message()));
+      }
+    }
+  };
+  std::thread c1(caller), c2(caller);
+
+  for (int round = 0; round < 3; ++round) {
+    // A takes calls before it goes (a bound, not a timing target).
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < give_up && a->calls() < 20) absl::SleepFor(absl::Milliseconds(5));
+    ASSERT_GE(a->calls(), 20) << "round " << round << ": replica A got no calls";
+    a->host->Shutdown();
+    a = std::make_unique<Host>();
+    ASSERT_TRUE(a->Start("127.0.0.1", port)) << "round " << round;
+  }
+  stop = true;
+  c1.join();
+  c2.join();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_GT(b.calls(), 0);
+  EXPECT_THAT(failures, ::testing::IsEmpty());
+  b.host->Shutdown();
 }
 
 // The LLM router client's channel: GET-mapped methods retried.
