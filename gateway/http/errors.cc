@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "common/base/status.h"
+#include "common/base/text.h"
+#include "common/runtime/logging.h"
 
 namespace genesis::gateway {
 
@@ -65,10 +67,21 @@ std::optional<int> RetryAfterSeconds(const google::rpc::Status& status) {
 google::rpc::Status RpcStatusFromGrpc(const grpc::Status& status) {
   google::rpc::Status out = RpcStatusOf(status);
   if (out.code() != static_cast<int>(status.error_code())) {
-    // No (or inconsistent) details: the status line is the truth.
+    // No (or inconsistent) details: the status line is the truth. Every
+    // Genesis service sends details, so this status was made by gRPC itself
+    // (no replica reachable or ready, a broken connection) and its text names
+    // internal addresses: the caller gets a stable message, the log the rest.
     out.Clear();
     out.set_code(static_cast<int>(status.error_code()));
-    out.set_message(status.error_message());
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      out.set_message(std::string(kBackendUnavailableMessage));
+    } else {
+      out.set_message(ForCaller(status.error_message()));
+    }
+    if (out.message() != status.error_message()) {
+      Logger("gateway")->debug("backend status {}: {}", GrpcCodeName(status.error_code()),
+                               status.error_message());
+    }
   }
   return out;
 }

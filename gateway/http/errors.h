@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "google/rpc/status.pb.h"
 
 namespace genesis::gateway {
@@ -34,9 +35,18 @@ google::rpc::Status RpcStatusFromAbsl(const absl::Status& status);
 // details rounded up to whole seconds, at least 1; nullopt without RetryInfo.
 std::optional<int> RetryAfterSeconds(const google::rpc::Status& status);
 
+// What a caller reads when gRPC itself failed a call to a backend with
+// UNAVAILABLE (no replica reachable, or none reporting SERVING).
+inline constexpr absl::string_view kBackendUnavailableMessage =
+    "the service behind this route is unavailable (no replica is reachable and ready); "
+    "retry with back-off";
+
 // google.rpc.Status of a backend's grpc::Status: the grpc-status-details-bin
 // trailer when present (its code and message win only if they agree), else
-// the code and message alone.
+// the code alone with a message fit for a caller (gRPC's own text names
+// internal addresses): kBackendUnavailableMessage for UNAVAILABLE, the text
+// through ForCaller (common/base/text.h) otherwise; the original is logged
+// (debug).
 google::rpc::Status RpcStatusFromGrpc(const grpc::Status& status);
 
 }  // namespace genesis::gateway

@@ -12,9 +12,19 @@
 #include "gateway/gateway.h"
 #include "gateway/http/errors.h"
 #include "gateway/tests/fake_backend.h"
+#include "google/rpc/status.pb.h"
 
 namespace genesis::gateway {
 namespace {
+
+// A status as a Genesis service sends it: the code and message also in the
+// grpc-status-details-bin trailer (gRPC's own failures have none).
+grpc::Status ServiceStatus(grpc::StatusCode code, const std::string& message) {
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(code));
+  details.set_message(message);
+  return grpc::Status(code, message, details.SerializeAsString());
+}
 
 namespace v1 = genesis::llmrouter::v1;
 namespace pb = google::protobuf;
@@ -283,7 +293,7 @@ TEST_F(OpenAiGatewayTest, StreamFailingMidWayEndsWithAnErrorEventAndNoDone) {
   v1::StreamCompleteResponse a;
   a.set_text("Ol");
   backend_.streams[kStream] = {{a.SerializeAsString()},
-                               grpc::Status(grpc::StatusCode::UNAVAILABLE, "provider went away")};
+                               ServiceStatus(grpc::StatusCode::UNAVAILABLE, "provider went away")};
   HttpResponse r = Serve("POST", "/v1/chat/completions",
                          R"({"messages": [{"role": "user", "content": "oi"}], "stream": true})");
   ASSERT_EQ(r.status, 200);

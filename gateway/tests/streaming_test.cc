@@ -11,9 +11,19 @@
 #include "gateway/gateway.h"
 #include "gateway/http/server.h"
 #include "gateway/tests/test_util.h"
+#include "google/rpc/status.pb.h"
 
 namespace genesis::gateway {
 namespace {
+
+// A status as a Genesis service sends it: the code and message also in the
+// grpc-status-details-bin trailer (gRPC's own failures have none).
+grpc::Status ServiceStatus(grpc::StatusCode code, const std::string& message) {
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(code));
+  details.set_message(message);
+  return grpc::Status(code, message, details.SerializeAsString());
+}
 
 constexpr char kService[] = "genesis.gwtest.v1.LibraryService";
 
@@ -130,7 +140,7 @@ class StreamingGatewayTest : public ::testing::Test {
 };
 
 TEST_F(StreamingGatewayTest, SseMessagesThenAnErrorEvent) {
-  backend_.final_status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "provider dropped");
+  backend_.final_status = ServiceStatus(grpc::StatusCode::UNAVAILABLE, "provider dropped");
   HttpResponse r = Watch("text/event-stream");
   ASSERT_NE(r.stream, nullptr);
   EXPECT_EQ(r.status, 200);

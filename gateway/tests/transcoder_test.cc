@@ -1,5 +1,6 @@
 #include "gateway/routing/transcoder.h"
 
+#include <gmock/gmock.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -262,6 +263,26 @@ TEST(ErrorsTest, GrpcStatusWithAndWithoutDetails) {
   ASSERT_EQ(detailed.details_size(), 2);
   EXPECT_EQ(detailed.details(0).type_url(), kBadRequestTypeUrl);
   EXPECT_EQ(detailed.details(1).type_url(), kErrorInfoTypeUrl);
+}
+
+// gRPC's own failures (no details) name internal addresses: the caller never
+// reads them.
+TEST(ErrorsTest, GrpcsOwnFailureTextNamesNoInternalAddress) {
+  google::rpc::Status down = RpcStatusFromGrpc(
+      grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                   "failed to connect to all addresses; last error: UNKNOWN: ipv4:10.1.2.3:50051: "
+                   "Failed to connect to remote host: Connection refused"));
+  EXPECT_EQ(down.code(), 14);
+  EXPECT_EQ(down.message(), kBackendUnavailableMessage);
+  google::rpc::Status unhealthy = RpcStatusFromGrpc(
+      grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                   "connections to all backends failing; last error: UNAVAILABLE: "
+                   "ipv4:127.0.0.1:41234: backend unhealthy"));
+  EXPECT_EQ(unhealthy.message(), kBackendUnavailableMessage);
+  google::rpc::Status reset =
+      RpcStatusFromGrpc(grpc::Status(grpc::StatusCode::INTERNAL, "stream reset by 10.1.2.3:50051"));
+  EXPECT_EQ(reset.code(), 13);
+  EXPECT_THAT(reset.message(), ::testing::Not(::testing::HasSubstr("10.1.2.3")));
 }
 
 TEST(RequestTimeoutTest, DefaultHeadersAndCap) {
