@@ -43,3 +43,7 @@ while read -r pid; do
 done <.genesis/run/services.pids
 printf '%-28s %10s  (%s MB) after %s s idle\n' "services + gateway" "$total" \
   "$(awk -v k="$total" 'BEGIN { printf "%.0f", k / 1000 }')" "$idle_s"
+# shellcheck source-path=SCRIPTDIR source=lib/figures.sh
+source bench/lib/figures.sh
+bench_figure "mesh: idle RSS of the services and the gateway" \
+  "$(awk -v k="$total" 'BEGIN { printf "%.0f", k / 1000 }')" - le 200 MB

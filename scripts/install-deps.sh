@@ -2,6 +2,8 @@
 # Installs what Genesis needs to build, run and test, and nothing else.
 # Idempotent: when every package is present it only checks and returns (well under a second).
 #   Debian packages via apt-get; the buf CLI via npm into .genesis/tools (no global install).
+#   scripts/install-deps.sh --bench   also what the benchmarks drive and compare with
+#                                     (bench/run_all.sh runs it so)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,6 +49,20 @@ TYPESCRIPT_VERSION="${GENESIS_TYPESCRIPT_NPM_VERSION:-5.9.3}"
 PROTOBUF_ES_VERSION="${GENESIS_PROTOBUF_ES_NPM_VERSION:-2.17.0}"
 CONNECT_VERSION="${GENESIS_CONNECT_NPM_VERSION:-2.3.0}"
 TYPES_NODE_VERSION="${GENESIS_TYPES_NODE_NPM_VERSION:-18.19.130}"
+
+# The benchmarks' load generators (wrk, h2load) and their peers: grpc-gateway built offline
+# from Debian's Go packages (bench/gateway); Portkey is installed from npm by bench/door.
+BENCH_DEB_PACKAGES=(
+  wrk nghttp2-client golang-go golang-grpc-gateway golang-github-grpc-ecosystem-grpc-gateway-dev
+  protoc-gen-go-1-3 golang-github-golang-protobuf-1-3-dev golang-google-genproto-dev
+  golang-google-grpc-dev
+)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) DEB_PACKAGES+=("${BENCH_DEB_PACKAGES[@]}") ;;
+    *) echo "install-deps: unknown argument '$arg' (only --bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

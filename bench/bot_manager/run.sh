@@ -166,7 +166,7 @@ rc=0
 "$BENCH_BIN" --gateway="$GW" --bot_manager="$BOT" --simulator="$CSIM" --secret="$WA_SECRET" \
   --pg_dsn="$PG_DSN" --operator_secret="$OPERATOR_SECRET" \
   --watch="gateway=$GW_PID,bot_manager=$BOT_PID,llm_router=$ROUTER_PID,channel_sim=$CSIM_PID,llm_sim=$LSIM_PID" \
-  ${BENCH_ARGS:-} || rc=$?
+  ${BENCH_ARGS:-} | tee "$OUT/bench.out" || rc=$?
 ROWS="$("$PSQL" -X -q -tA -d "$PG_DSN" -c "SELECT (SELECT count(*) FROM bot_manager.inbox) ||
   ' inbox rows (' || (SELECT count(*) FROM bot_manager.inbox WHERE state = 'done') || ' done), ' ||
   (SELECT count(*) FROM bot_manager.outbox) || ' outbox rows (' ||
@@ -178,4 +178,13 @@ echo "  in the database afterwards: $ROWS"
   WHERE state <> 'bot'; SELECT 'inbox rows that needed more than one attempt: ' || count(*) ||
   coalesce(' (an error: ' || min(error) || ')', '') FROM bot_manager.inbox WHERE attempts > 1" |
   sed 's/^/  /' || true
+# shellcheck source-path=SCRIPTDIR source=../lib/figures.sh
+source "$ROOT/bench/lib/figures.sh"
+rate="$(sed -n 's/.*acknowledged (HTTP 200): [0-9]* = \([0-9]*\) webhooks\/s.*/\1/p' "$OUT/bench.out")"
+p95="$(grep -A1 'from the scheduled send time:' "$OUT/bench.out" | sed -n 's/.*p95 \([0-9.]*\) ms.*/\1/p' | head -1)"
+lost="$(sed -n 's/.*lost (acknowledged, never answered within the drain): \([0-9]*\).*/\1/p' "$OUT/bench.out")"
+dup="$(sed -n 's/.*duplicated (answered more than once): \([0-9]*\).*/\1/p' "$OUT/bench.out")"
+bench_figure "bots: webhooks acknowledged per second (closed loop)" "${rate:-0}" - ge 3000 webhooks/s
+bench_figure "bots: reply p95 at 500 webhooks/s (open loop)" "${p95:-999999}" - le 50 ms
+bench_figure "bots: replies lost + duplicated" "$((${lost:-1} + ${dup:-1}))" - le 0 replies
 exit "$rc"

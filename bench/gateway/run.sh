@@ -34,6 +34,8 @@ done
 for bin in "$GATEWAY_BIN" "$CATALOG_BIN"; do
   [ -x "$bin" ] || { echo "bench/gateway: $bin is missing; build it first" >&2; exit 1; }
 done
+# shellcheck source-path=SCRIPTDIR source=../lib/figures.sh
+source "$ROOT/bench/lib/figures.sh"
 mkdir -p "$OUT"
 log() { echo "bench/gateway: $*" >&2; }
 
@@ -204,16 +206,23 @@ h2load -t1 -c"$CONNS" -m1 -D 2 "${H2_GRPC[@]}" "$GRPC_URL" >/dev/null
 # 5. Maximum throughput (closed loop: each connection has one request in flight)
 
 ERR0="$(grpc_errors)"
-# wrk_rps URL: requests/s; non-2xx responses fail the run.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, clock ticks
+HZ="$(getconf CLK_TCK)"
+# wrk_run URL PID: "requests/s CPU-µs-per-request" (the CPU of process PID over the run, from
+# /proc); non-2xx responses fail the run.
 wrk_run() {
-  local out
+  local out t0 t1 n
+  t0="$(ticks "$2")"
   out="$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$1")"
+  t1="$(ticks "$2")"
   echo "$out" >>"$OUT/wrk.log"
   if grep -q "Non-2xx" <<<"$out"; then log "non-2xx responses from $1"; echo "$out" >&2; exit 1; fi
-  awk '/^Requests\/sec/ {print int($2)}' <<<"$out"
+  n="$(awk '/requests in/ {print $1}' <<<"$out")"
+  echo "$(awk '/^Requests\/sec/ {print int($2)}' <<<"$out")" \
+    "$(awk -v d="$((t1 - t0))" -v hz="$HZ" -v n="$n" 'BEGIN {printf "%.0f", d * 1e6 / hz / n}')"
 }
-MAX_GW="$(wrk_run "http://$GW$PATH_GET")"
-MAX_PEER="$(wrk_run "http://$PEER_ADDR$PATH_GET")"
+read -r MAX_GW CPU_GW <<<"$(wrk_run "http://$GW$PATH_GET" "$GATEWAY_PID")"
+read -r MAX_PEER CPU_PEER <<<"$(wrk_run "http://$PEER_ADDR$PATH_GET" "$PEER_PID")"
 H2OUT="$(h2load -t1 -c"$CONNS" -m1 -D "$DURATION" "${H2_GRPC[@]}" "$GRPC_URL")"
 echo "$H2OUT" >>"$OUT/h2load.log"
 MAX_GRPC="$(awk '/^finished in/ {gsub(/,/, ""); print int($4)}' <<<"$H2OUT")"
@@ -268,7 +277,13 @@ genesis-gateway benchmark: GET $PATH_GET (Catalog GetItem), $(nproc) CPU(s), $(d
   grpc-gateway 1.6.4     $(printf '%9s' "$MAX_PEER")   $(printf '%12s' "$RATE_PEER")   $(printf '%6s' "$P50_PEER")   $(printf '%6s' "$P99_PEER")   $(mb "$IDLE_PEER_KB") / $(mb "$AFTER_PEER_KB")
   direct gRPC (h2load)   $(printf '%9s' "$MAX_GRPC")   $(printf '%12s' "$RATE_GRPC")   $(printf '%6s' "$P50_GRPC")   $(printf '%6s' "$P99_GRPC")
 
+  CPU per request at maximum throughput: genesis-gateway $CPU_GW µs, grpc-gateway $CPU_PEER µs ($(ratio "$CPU_GW" "$CPU_PEER")x; target <= 0.5x)
   throughput genesis-gateway / grpc-gateway: $(ratio "$MAX_GW" "$MAX_PEER")x   (target >= 2x)
   added latency over direct gRPC at $RATE req/s: p50 $(sub_ms "$P50_GW" "$P50_GRPC") ms (target <= 0.3), p99 $(sub_ms "$P99_GW" "$P99_GRPC") ms (target <= 2)
   genesis-gateway idle RSS: $(mb "$IDLE_GW_KB") MB (target <= 40)
 REPORT
+bench_figure "gateway: CPU per GetItem vs grpc-gateway (same catalog backend)" "$CPU_GW" "$CPU_PEER" \
+  ratio_le 0.5 µs
+bench_figure "gateway: GetItem req/s vs grpc-gateway (catalog backend)" "$MAX_GW" "$MAX_PEER" \
+  ratio_ge 1.5 req/s
+bench_figure "gateway: idle RSS" "$(mb "$IDLE_GW_KB")" "$(mb "$IDLE_PEER_KB")" le 40 MB
