@@ -1,6 +1,7 @@
 // Unit tests of the bot manager's API on in-memory fakes: webhooks stored
 // only when verified, WhatsApp's verification, quiet hours and the proactive
 // day, erasure and input validation.
+#include "services/bot_manager/conversations/conversation_cache.h"
 #include "services/bot_manager/tests/bot_manager_fixture.h"
 
 namespace genesis::bot {
@@ -184,6 +185,34 @@ TEST_F(BotManagerTest, AnotherReplicasBotChangeReachesTheCacheWithinItsTtl) {
   auto after = reader.Cached("wa", ctx_);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->display_name, "Suporte 2");
+}
+
+// The conversation cache of another replica over the same store: a person
+// claiming the conversation through this replica reaches it within its TTL
+// (services/bot_manager/README.md, "Caches across replicas"), not before the
+// entry expires and never later.
+TEST_F(BotManagerTest, AnotherReplicasClaimReachesTheConversationCacheWithinItsTtl) {
+  CreateWa();
+  ASSERT_TRUE(Receive("5511988887777", "oi", 1).ok());
+  Drain();
+  const absl::Duration ttl = absl::Milliseconds(300);
+  ConversationCache other(store_, ttl);
+  auto cached = other.Get("wa", "5511988887777", ctx_);
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  const absl::Time cached_at = absl::Now();
+  ASSERT_EQ(cached->state, kStateBot);
+  const std::string name = absl::StrCat("bots/wa/conversations/", cached->id);
+  ASSERT_TRUE(logic_->ClaimConversation(name, "ana", ctx_).ok());
+  // Within the TTL the other replica may still see the old state (the bound
+  // is a bound, not a promise of staleness: only checked when still early).
+  auto early = other.Get("wa", "5511988887777", ctx_);
+  ASSERT_TRUE(early.ok());
+  if (absl::Now() - cached_at < ttl / 2) EXPECT_EQ(early->state, kStateBot);
+  absl::SleepFor(ttl - (absl::Now() - cached_at) + absl::Milliseconds(50));
+  auto after = other.Get("wa", "5511988887777", ctx_);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->state, kStateHandoffActive);
+  EXPECT_EQ(after->agent, "ana");
 }
 
 TEST_F(BotManagerTest, UpdateBotChecksTheMaskAndTheResult) {
