@@ -255,13 +255,16 @@ absl::StatusOr<std::unique_ptr<XapianSearchIndex>> XapianSearchIndex::Open(
     return index;
   } catch (const Xapian::DatabaseLockError& e) {
     return absl::UnavailableError(
-        absl::StrCat("the search index in ", dir, " is in use by another process: ", e.get_msg()));
+        absl::StrCat("the search index in ", dir, " is in use by another process"));
   } catch (const Xapian::Error& e) {
+    Logger("catalog")->error("search index {}: {}", dir, e.get_description());
     return absl::UnavailableError(
-        absl::StrCat("cannot open the search index in ", dir, ": ", e.get_description()));
+        absl::StrCat("cannot open the search index in ", dir, " (the reason is in the log)"));
   } catch (const fs::filesystem_error& e) {
+    Logger("catalog")->error("search index directory {}: {}", dir,
+                             e.what());  // error text: log only
     return absl::UnavailableError(
-        absl::StrCat("cannot use the search index directory ", dir, ": ", e.what()));
+        absl::StrCat("cannot use the search index directory ", dir, " (the reason is in the log)"));
   }
 }
 
@@ -318,7 +321,8 @@ absl::Status XapianSearchIndex::Install(std::unique_ptr<Xapian::WritableDatabase
     std::ofstream(dir / "CURRENT.tmp") << generation << "\n";
     fs::rename(dir / "CURRENT.tmp", dir / "CURRENT");
   } catch (const fs::filesystem_error& e) {
-    Logger("catalog")->error("search index: cannot switch to the rebuilt index: {}", e.what());
+    Logger("catalog")->error("search index: cannot switch to the rebuilt index: {}",
+                             e.what());  // error text: log only
     return absl::UnavailableError("the search index cannot switch to the rebuilt index");
   }
   writer_ = std::move(db);
