@@ -16,11 +16,12 @@ DEB_PACKAGES=(
   postgresql postgresql-contrib redis-server golang-github-gogo-googleapis-dev
   nodejs npm procps iproute2 jq ninja-build curl ccache
   libespeak-ng-dev espeak-ng-data libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
-  yamllint
+  yamllint libxapian-dev
   python3-grpcio python3-protobuf python3-build python3-venv python3-setuptools python3-wheel
   podman podman-compose runc debootstrap golang-github-containernetworking-plugin-dnsname
   chromium
 )
+# libxapian-dev: the catalog's search index engine (GPL-2.0-or-later; see THIRD_PARTY_NOTICES.md).
 # Python client package (scripts/build-clients.sh python and its test): Debian's grpcio and
 # protobuf it runs on, and the offline wheel build (python3 -m build --no-isolation).
 # Containers (deploy/compose.yaml and its test): podman with runc, podman-compose, debootstrap

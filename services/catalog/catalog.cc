@@ -1,5 +1,6 @@
 #include "services/catalog/catalog.h"
 
+#include <map>
 #include <random>
 
 #include "absl/strings/escaping.h"
@@ -29,11 +30,25 @@ constexpr absl::string_view kOtherQuery =
 std::string EtagOf(int64_t version) { return absl::StrCat(version); }
 
 Catalog::Catalog(std::unique_ptr<CatalogStore> store, std::unique_ptr<ItemCache> cache,
-                 CatalogOptions options, CatalogMetrics metrics)
+                 CatalogOptions options, CatalogMetrics metrics, std::unique_ptr<SearchIndex> index)
     : store_(std::move(store)),
       cache_(cache ? std::move(cache) : std::make_unique<NoItemCache>()),
       options_(std::move(options)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      index_(std::move(index)) {
+  if (index_) {
+    sync_ = std::make_unique<IndexSync>(
+        store_.get(), index_.get(), options_.index_sync,
+        IndexSyncMetrics{metrics_.index_changes_applied, metrics_.index_rebuilds,
+                         metrics_.index_ready, metrics_.index_items});
+  }
+}
+
+void Catalog::NoteWrite(const absl::StatusOr<Item>& written) {
+  if (sync_ && written.ok() && written->index_position > 0) {
+    sync_->NoteWrite(written->index_position);
+  }
+}
 
 absl::StatusOr<std::string> Catalog::TypeIdFromName(const std::string& name,
                                                     const std::string& field, bool allow_bare) {
@@ -212,7 +227,9 @@ absl::StatusOr<Item> Catalog::CreateItem(Item item, const std::string& request_i
                                   item.labels};
     key = IdempotencyKey{request_id, MigrationChecksum(fingerprint.dump())};
   }
-  return store_->CreateItem(item, type->version, key, ctx);
+  auto created = store_->CreateItem(item, type->version, key, ctx);
+  NoteWrite(created);
+  return created;
 }
 
 absl::StatusOr<Item> Catalog::GetItem(const std::string& name, const CallContext& ctx) {
@@ -313,6 +330,7 @@ absl::StatusOr<Item> Catalog::UpdateItem(const std::string& name, Item item,
                       {{"limit_bytes", absl::StrCat(options_.max_item_bytes)}});
   }
   auto result = store_->UpdateItem(updated, current.version, type.version, ctx);
+  NoteWrite(result);
   // On an unknown outcome the next version is the bound to invalidate up to.
   cache_->Invalidate(id, result.ok() ? result->version : current.version + 1, ctx);
   return result;
@@ -328,6 +346,7 @@ absl::StatusOr<Item> Catalog::DeleteItem(const std::string& name, const std::str
   }
   GENESIS_RETURN_IF_ERROR(CheckEtag(etag, current.version, "etag"));
   auto result = store_->SetDeleteTime(id, options_.clock->Now(), current.version, ctx);
+  NoteWrite(result);
   // On an unknown outcome the next version is the bound to invalidate up to.
   cache_->Invalidate(id, result.ok() ? result->version : current.version + 1, ctx);
   return result;
@@ -349,6 +368,7 @@ absl::StatusOr<Item> Catalog::UndeleteItem(const std::string& name, const CallCo
         reasons::kUndeleteWindowPassed, {{"item", name}});
   }
   auto result = store_->SetDeleteTime(id, std::nullopt, current.version, ctx);
+  NoteWrite(result);
   // On an unknown outcome the next version is the bound to invalidate up to.
   cache_->Invalidate(id, result.ok() ? result->version : current.version + 1, ctx);
   return result;
@@ -362,7 +382,8 @@ absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
   q.limit = limit;
   q.rank_window = options_.search_rank_window;
   if (params.query.empty()) return InvalidField("query", "is required");
-  GENESIS_ASSIGN_OR_RETURN(q.tsquery, BuildTsQuery(params.query));
+  GENESIS_ASSIGN_OR_RETURN(ParsedSearch parsed, ParseSearchQuery(params.query));
+  q.tsquery = ToTsQuery(parsed);
   if (!params.type.empty()) {
     GENESIS_ASSIGN_OR_RETURN(q.type_id, TypeIdFromName(params.type, "type", true));
   }
@@ -376,7 +397,7 @@ absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
       return InvalidField("page_token", "is not a token this service issued");
     }
   }
-  GENESIS_ASSIGN_OR_RETURN(SearchPage page, store_->SearchItems(q, ctx));
+  GENESIS_ASSIGN_OR_RETURN(SearchPage page, SearchIndexed(q, parsed, ctx));
   Page<SearchHit> out;
   out.values = std::move(page.hits);
   if (page.more) {
@@ -384,6 +405,51 @@ absl::StatusOr<Page<SearchHit>> Catalog::SearchItems(const SearchParams& params,
         "search", fingerprint, absl::StrCat(q.offset + static_cast<int>(out.values.size())));
   }
   return out;
+}
+
+absl::StatusOr<SearchPage> Catalog::SearchIndexed(const SearchQuery& q, const ParsedSearch& parsed,
+                                                  const CallContext& ctx) {
+  if (!index_) return store_->SearchItems(q, ctx);
+  auto fallback = [&](Counter* counter) {
+    if (counter != nullptr) counter->Inc();
+    return store_->SearchItems(q, ctx);
+  };
+  if (!sync_->Ready()) return fallback(metrics_.search_fallback_building);
+  if (!sync_->WaitForWrites(std::min(ctx.deadline, absl::Now() + options_.search_index_wait))) {
+    return fallback(metrics_.search_fallback_lagging);
+  }
+  IndexQuery iq;
+  iq.search = parsed;
+  iq.type_id = q.type_id;
+  iq.filter = q.filter;
+  iq.offset = q.offset;
+  iq.limit = q.limit;
+  auto ranked = index_->Search(iq);
+  if (!ranked.ok()) return fallback(metrics_.search_fallback_error);
+  std::vector<std::string> ids;
+  for (const auto& h : ranked->hits) ids.push_back(h.id);
+  GENESIS_ASSIGN_OR_RETURN(std::vector<Item> items, store_->GetItems(ids, ctx));
+  std::map<std::string, Item*> by_id;
+  for (auto& it : items) by_id[it.id] = &it;
+  SearchPage page;
+  page.more = ranked->more;
+  for (const auto& h : ranked->hits) {
+    auto it = by_id.find(h.id);
+    // Deleted, purged or changed out of the filter since the index last
+    // applied the log: not shown.
+    if (it == by_id.end() || it->second->delete_time ||
+        !ItemMatchesFilter(it->second->attributes, it->second->labels, q.filter)) {
+      continue;
+    }
+    SearchHit hit;
+    hit.item = std::move(*it->second);
+    hit.score = h.score;
+    hit.snippet = index_->Highlight(hit.item.body, parsed);
+    if (hit.snippet.empty()) hit.snippet = index_->Highlight(hit.item.title, parsed);
+    if (hit.snippet.empty()) hit.snippet = hit.item.title;
+    page.hits.push_back(std::move(hit));
+  }
+  return page;
 }
 
 absl::StatusOr<int64_t> Catalog::PurgeExpired(const CallContext& ctx) {
@@ -394,6 +460,10 @@ absl::StatusOr<int64_t> Catalog::PurgeExpired(const CallContext& ctx) {
     if (metrics_.items_purged) metrics_.items_purged->Inc(static_cast<double>(*purged));
     Logger("catalog")->info("purged {} items deleted more than {} ago", *purged,
                             absl::FormatDuration(options_.undelete_window));
+  }
+  if (purged.ok()) {
+    auto trimmed = store_->TrimIndexChanges(now - options_.index_log_retention, ctx);
+    if (!trimmed.ok()) return trimmed.status();
   }
   return purged;
 }

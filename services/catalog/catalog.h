@@ -25,8 +25,10 @@
 #include "common/base/paging.h"
 #include "common/rpc/call_context.h"
 #include "services/catalog/cache.h"
+#include "services/catalog/index_sync.h"
 #include "services/catalog/metrics.h"
 #include "services/catalog/model.h"
+#include "services/catalog/search_index.h"
 #include "services/catalog/store.h"
 
 namespace genesis::catalog {
@@ -42,6 +44,12 @@ struct CatalogOptions {
   // Searches rank at most this many matching items (0: all); see SearchItems.
   int search_rank_window = 10000;
   Clock* clock = Clock::Real();  // time of soft deletes, purges and etags
+  // With a search index: how long a search waits for it to apply this
+  // replica's own earlier writes before answering from PostgreSQL instead.
+  absl::Duration search_index_wait = absl::Seconds(1);
+  // How long the search index's change log is kept (PurgeExpired trims it).
+  absl::Duration index_log_retention = absl::Hours(24);
+  IndexSyncOptions index_sync;
 };
 
 struct ListItemsParams {
@@ -62,8 +70,14 @@ struct SearchParams {
 
 class Catalog {
  public:
+  // Without `index`, SearchItems uses PostgreSQL's full-text index. With one,
+  // it ranks with the index (kept in step by index_sync()) and reads the items
+  // from the store; until the index is built, when it lags behind this
+  // replica's writes for longer than `search_index_wait`, or when it fails,
+  // the search is answered from PostgreSQL (same query language and filters).
   Catalog(std::unique_ptr<CatalogStore> store, std::unique_ptr<ItemCache> cache,
-          CatalogOptions options, CatalogMetrics metrics = {});
+          CatalogOptions options, CatalogMetrics metrics = {},
+          std::unique_ptr<SearchIndex> index = nullptr);
 
   // `request_id` may be empty (see CreateItemTypeRequest.request_id).
   absl::StatusOr<ItemType> CreateItemType(const std::string& type_id, ItemType type,
@@ -98,6 +112,9 @@ class Catalog {
 
   // Removes items whose undelete window has passed; returns how many.
   absl::StatusOr<int64_t> PurgeExpired(const CallContext& ctx);
+  // The search index's synchroniser; null without an index.
+  [[nodiscard]] IndexSync* index_sync() { return sync_.get(); }
+
   // OK when storage answers (readiness).
   absl::Status Ready(const CallContext& ctx) { return store_->Ping(ctx); }
 
@@ -113,11 +130,17 @@ class Catalog {
   absl::StatusOr<std::string> ItemIdFromName(const std::string& name, const std::string& field);
   absl::Status CheckEtag(const std::string& etag, int64_t version, const std::string& field);
   std::string NewItemId();
+  // A write through this replica committed: the search index will wait for it.
+  void NoteWrite(const absl::StatusOr<Item>& written);
+  absl::StatusOr<SearchPage> SearchIndexed(const SearchQuery& q, const ParsedSearch& parsed,
+                                           const CallContext& ctx);
 
   std::unique_ptr<CatalogStore> store_;
   std::unique_ptr<ItemCache> cache_;
   const CatalogOptions options_;
   CatalogMetrics metrics_;
+  std::unique_ptr<SearchIndex> index_;
+  std::unique_ptr<IndexSync> sync_;  // after index_ and store_: destroyed first
 };
 
 // The etag of a version, and back.

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <optional>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status.h"
@@ -161,6 +163,89 @@ absl::StatusOr<std::vector<Condition>> ParseFilter(absl::string_view filter,
     return InvalidField(std::string(field_name), std::move(problem));
   }
   return Parser(filter, field_name).Parse();
+}
+
+}  // namespace genesis::catalog
+
+namespace genesis::catalog {
+namespace {
+
+nlohmann::json JsonValue(const std::variant<std::monostate, std::string, double, bool>& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  if (auto* b = std::get_if<bool>(&v)) return *b;
+  return nullptr;
+}
+
+// jsonb equality as containment sees it for a scalar: numbers by value.
+bool JsonEquals(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
+  return a == b;
+}
+
+template <typename T>
+bool Compare(const T& a, Condition::Op op, const T& b) {
+  switch (op) {
+    case Condition::Op::kLt:
+      return a < b;
+    case Condition::Op::kLe:
+      return a <= b;
+    case Condition::Op::kGt:
+      return a > b;
+    case Condition::Op::kGe:
+      return a >= b;
+    default:
+      return false;
+  }
+}
+
+bool ConditionHolds(const nlohmann::json& attributes,
+                    const std::map<std::string, std::string>& labels, const Condition& c) {
+  std::optional<nlohmann::json> value;
+  if (c.target == Condition::Target::kLabel) {
+    if (auto it = labels.find(c.key); it != labels.end()) value = it->second;
+  } else if (attributes.is_object()) {
+    if (auto it = attributes.find(c.key); it != attributes.end()) value = *it;
+  }
+  const nlohmann::json want = JsonValue(c.value);
+  switch (c.op) {
+    case Condition::Op::kEq:
+      return value && JsonEquals(*value, want);
+    case Condition::Op::kNe:
+      return !(value && JsonEquals(*value, want));
+    case Condition::Op::kHas:
+      if (!value) return false;
+      if (std::holds_alternative<std::monostate>(c.value)) return true;
+      if (value->is_array()) {
+        for (const auto& e : *value) {
+          if (JsonEquals(e, want)) return true;
+        }
+        return false;
+      }
+      return JsonEquals(*value, want);
+    default:
+      if (!value) return false;
+      if (const double* d = std::get_if<double>(&c.value)) {
+        return value->is_number() && Compare(value->get<double>(), c.op, *d);
+      }
+      {
+        // As the SQL does: anything but a number compares as a string (a bool as "").
+        const std::string* s = std::get_if<std::string>(&c.value);
+        return value->is_string() &&
+               Compare(value->get<std::string>(), c.op, s != nullptr ? *s : std::string());
+      }
+  }
+}
+
+}  // namespace
+
+bool ItemMatchesFilter(const nlohmann::json& attributes,
+                       const std::map<std::string, std::string>& labels,
+                       const std::vector<Condition>& filter) {
+  for (const auto& c : filter) {
+    if (!ConditionHolds(attributes, labels, c)) return false;
+  }
+  return true;
 }
 
 }  // namespace genesis::catalog

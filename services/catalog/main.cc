@@ -3,10 +3,12 @@
 #include <gflags/gflags.h>
 
 #include "common/runtime/service_runtime.h"
+#include "common/runtime/worker_loop.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/grpc_service.h"
 #include "services/catalog/pg_store.h"
 #include "services/catalog/redis_cache.h"
+#include "services/catalog/xapian_index.h"
 
 DEFINE_int32(item_cache_ttl_s, 3600, "How long GetItem keeps an item in Redis, in seconds.");
 DEFINE_int32(max_item_bytes, 1 << 20,
@@ -14,6 +16,25 @@ DEFINE_int32(max_item_bytes, 1 << 20,
 DEFINE_int32(search_rank_window, 10000,
              "SearchItems ranks at most this many matching items (0: all); bounds the cost "
              "of words that match a large share of the catalog.");
+DEFINE_string(search_engine, "postgres",
+              "What ranks SearchItems: postgres (PostgreSQL's full-text index) or xapian (a "
+              "search index per replica, fed from PostgreSQL's change log).");
+DEFINE_string(search_index_dir, "",
+              "With --search_engine=xapian: the directory of this replica's search index (kept "
+              "across restarts; one process per directory). Empty: in memory, rebuilt at every "
+              "start.");
+DEFINE_int32(search_index_poll_ms, 200,
+             "With --search_engine=xapian: how often the index looks for changes made through "
+             "other replicas (this replica's own writes wake it at once).");
+DEFINE_int32(search_index_wait_ms, 1000,
+             "With --search_engine=xapian: how long a search waits for the index to apply this "
+             "replica's earlier writes before answering from PostgreSQL instead.");
+DEFINE_int32(search_index_log_retention_h, 24,
+             "How long the search index's change log is kept; a replica whose index is further "
+             "behind rebuilds it.");
+DEFINE_bool(search_index_rebuild, false,
+            "With --search_engine=xapian: rebuild the index from PostgreSQL at start even when "
+            "it is up to date.");
 DEFINE_int32(purge_interval_s, 3600,
              "How often soft-deleted items past their 30-day undelete window are purged; 0 never.");
 
@@ -34,6 +55,13 @@ int main(int argc, char** argv) {
   errors.RequireRange("max_item_bytes", FLAGS_max_item_bytes, 1024, 64 << 20);
   errors.RequireRange("purge_interval_s", FLAGS_purge_interval_s, 0, 30 * 86400);
   errors.RequireRange("search_rank_window", FLAGS_search_rank_window, 0, 100000000);
+  if (FLAGS_search_engine != "postgres" && FLAGS_search_engine != "xapian") {
+    errors.Add("search_engine", "must be postgres or xapian");
+  }
+  errors.RequireRange("search_index_poll_ms", FLAGS_search_index_poll_ms, 10, 60000);
+  errors.RequireRange("search_index_wait_ms", FLAGS_search_index_wait_ms, 0, 60000);
+  errors.RequireRange("search_index_log_retention_h", FLAGS_search_index_log_retention_h, 1,
+                      24 * 365);
   if (FLAGS_max_item_bytes + (64 << 10) > rt.config().server.max_message_bytes) {
     errors.Add("max_item_bytes", "must be at least 64 KiB below --max_message_bytes");
   }
@@ -51,8 +79,19 @@ int main(int argc, char** argv) {
   catalog::CatalogOptions options;
   options.max_item_bytes = static_cast<size_t>(FLAGS_max_item_bytes);
   options.search_rank_window = FLAGS_search_rank_window;
+  options.search_index_wait = absl::Milliseconds(FLAGS_search_index_wait_ms);
+  options.index_log_retention = absl::Hours(FLAGS_search_index_log_retention_h);
+  std::unique_ptr<catalog::SearchIndex> index;
+  if (FLAGS_search_engine == "xapian") {
+    auto opened = catalog::XapianSearchIndex::Open({.dir = FLAGS_search_index_dir});
+    if (!opened.ok()) {
+      rt.log()->critical("--search_index_dir: {}", opened.status().message());
+      return 1;
+    }
+    index = std::move(*opened);
+  }
   catalog::Catalog logic(std::make_unique<catalog::PgCatalogStore>(&rt.pool()), std::move(cache),
-                         options, metrics);
+                         options, metrics, std::move(index));
   catalog::CatalogGrpcService service(&logic, &rt.Dispatcher("genesis.catalog.v1.CatalogService"));
   rt.AddService(&service, "genesis.catalog.v1.CatalogService");
 
@@ -65,6 +104,18 @@ int main(int argc, char** argv) {
                  if (!purged.ok()) rt.log()->warn("purge failed: {}", purged.status().message());
                  return 0;
                });
+  }
+  // Keeps the search index in step with PostgreSQL (builds it first when needed).
+  if (catalog::IndexSync* sync = logic.index_sync()) {
+    if (FLAGS_search_index_rebuild) sync->RequestRebuild();
+    WorkerLoop& loop =
+        rt.AddLoop("catalog.search_index", 1, absl::Milliseconds(FLAGS_search_index_poll_ms),
+                   [&rt, sync]() -> absl::StatusOr<int> {
+                     auto n = sync->Step(CallContext::Background(absl::Hours(6)));
+                     if (!n.ok()) rt.log()->warn("search index: {}", n.status().message());
+                     return n.ok() ? *n : 0;
+                   });
+    sync->set_wake([&loop] { loop.Notify(); });
   }
   return rt.Serve();
 }

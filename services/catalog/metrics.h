@@ -11,6 +11,16 @@ struct CatalogMetrics {
   Counter* cache_misses = nullptr;  // GetItem read from PostgreSQL
   Counter* cache_errors = nullptr;  // Redis failed; the call went on without it
   Counter* items_purged = nullptr;  // soft-deleted items removed for good
+  // SearchItems answered by PostgreSQL although a search index is configured,
+  // by reason: "building" (not built yet), "lagging" (it had not applied this
+  // replica's writes within --search_index_wait_ms), "error" (it failed).
+  Counter* search_fallback_building = nullptr;
+  Counter* search_fallback_lagging = nullptr;
+  Counter* search_fallback_error = nullptr;
+  Counter* index_changes_applied = nullptr;  // item changes applied to the search index
+  Counter* index_rebuilds = nullptr;         // complete rebuilds of the search index
+  Gauge* index_ready = nullptr;              // 1 once the search index is built
+  Gauge* index_items = nullptr;              // items in the search index
 
   static CatalogMetrics Register(MetricsRegistry* registry) {
     CatalogMetrics m;
@@ -24,6 +34,29 @@ struct CatalogMetrics {
                           ->AddCounter("genesis_catalog_items_purged_total",
                                        "Soft-deleted items purged after the undelete window.")
                           .WithLabels({});
+    auto& fallback = registry->AddCounter(
+        "genesis_catalog_search_fallback_total",
+        "SearchItems answered by PostgreSQL instead of the search index, by reason.", {"reason"});
+    m.search_fallback_building = &fallback.WithLabels({"building"});
+    m.search_fallback_lagging = &fallback.WithLabels({"lagging"});
+    m.search_fallback_error = &fallback.WithLabels({"error"});
+    m.index_changes_applied =
+        &registry
+             ->AddCounter("genesis_catalog_search_index_changes_total",
+                          "Item changes applied to this replica's search index.")
+             .WithLabels({});
+    m.index_rebuilds = &registry
+                            ->AddCounter("genesis_catalog_search_index_rebuilds_total",
+                                         "Complete rebuilds of this replica's search index.")
+                            .WithLabels({});
+    m.index_ready = &registry
+                         ->AddGauge("genesis_catalog_search_index_ready",
+                                    "1 once this replica's search index is built.")
+                         .WithLabels({});
+    m.index_items = &registry
+                         ->AddGauge("genesis_catalog_search_index_items",
+                                    "Items in this replica's search index.")
+                         .WithLabels({});
     return m;
   }
 };

@@ -44,6 +44,11 @@ struct Item {
   absl::Time create_time;
   absl::Time update_time;
   std::optional<absl::Time> delete_time;
+  // Set by the writes that return an item (create, update, delete, undelete):
+  // where the change stands in the search index's change log (the writing
+  // transaction's id); the index holds the change once it has applied past it.
+  // 0 otherwise. Never sent to clients.
+  int64_t index_position = 0;
 };
 
 // One condition of a list/search filter (see filter.h).

@@ -1,5 +1,7 @@
 #include "services/catalog/pg_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/status.h"
 #include "services/catalog/reasons.h"
@@ -106,6 +108,15 @@ Item ItemFromRow(const pqxx::row& r, int offset = 0) {
   it.create_time = FromMicros(r[offset + 7]);
   it.update_time = FromMicros(r[offset + 8]);
   if (!r[offset + 9].is_null()) it.delete_time = FromMicros(r[offset + 9]);
+  return it;
+}
+
+// The writing transaction's id, after kItemColumns in a write's RETURNING.
+constexpr char kPositionColumn[] = ", pg_current_xact_id()::text";
+
+Item WrittenItemFromRow(const pqxx::row& r) {
+  Item it = ItemFromRow(r);
+  it.index_position = r[kItemColumnCount].as<int64_t>();
   return it;
 }
 
@@ -360,10 +371,10 @@ absl::StatusOr<Item> PgCatalogStore::CreateItem(const Item& item, int64_t type_v
         absl::StrCat(
             "INSERT INTO catalog.items AS i (id, type_id, title, body, attributes, labels) "
             "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb) RETURNING ",
-            kItemColumns),
+            kItemColumns, kPositionColumn),
         item.id, item.type_id, item.title, item.body, item.attributes.dump(),
         LabelsJson(item.labels));
-    return ItemFromRow(r[0]);
+    return WrittenItemFromRow(r[0]);
   });
 }
 
@@ -384,11 +395,11 @@ absl::StatusOr<Item> PgCatalogStore::UpdateItem(const Item& item, int64_t expect
         absl::StrCat("UPDATE catalog.items i SET title = $3, body = $4, attributes = $5::jsonb, "
                      "labels = $6::jsonb, version = version + 1, update_time = now() "
                      "WHERE id = $1 AND version = $2 AND delete_time IS NULL RETURNING ",
-                     kItemColumns),
+                     kItemColumns, kPositionColumn),
         item.id, expected_version, item.title, item.body, item.attributes.dump(),
         LabelsJson(item.labels));
     if (r.empty()) return ItemWriteConflict(tx, item.id);
-    return ItemFromRow(r[0]);
+    return WrittenItemFromRow(r[0]);
   });
 }
 
@@ -400,7 +411,7 @@ absl::StatusOr<Item> PgCatalogStore::SetDeleteTime(const std::string& id,
     pqxx::result r;
     const std::string tail = absl::StrCat(
         ", version = version + 1, update_time = now() WHERE id = $1 AND version = $2 RETURNING ",
-        kItemColumns);
+        kItemColumns, kPositionColumn);
     if (delete_time) {
       r = tx.exec_params(absl::StrCat("UPDATE catalog.items i SET delete_time = "
                                       "to_timestamp($3::double precision / 1000000)",
@@ -411,7 +422,7 @@ absl::StatusOr<Item> PgCatalogStore::SetDeleteTime(const std::string& id,
                          expected_version);
     }
     if (r.empty()) return ItemWriteConflict(tx, id);
-    return ItemFromRow(r[0]);
+    return WrittenItemFromRow(r[0]);
   });
 }
 
@@ -475,6 +486,122 @@ absl::StatusOr<SearchPage> PgCatalogStore::SearchItems(const SearchQuery& q,
         }
         return page;
       });
+}
+
+absl::StatusOr<std::vector<Item>> PgCatalogStore::GetItems(const std::vector<std::string>& ids,
+                                                           const CallContext& ctx) {
+  if (ids.empty()) return std::vector<Item>{};
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<std::vector<Item>> {
+        Params p;
+        std::string list;
+        for (const auto& id : ids) absl::StrAppend(&list, list.empty() ? "" : ", ", p.Add(id));
+        std::vector<Item> out;
+        for (const auto& row :
+             p.Exec(tx, absl::StrCat("SELECT ", kItemColumns,
+                                     " FROM catalog.items i WHERE i.id IN (", list, ")"))) {
+          out.push_back(ItemFromRow(row));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<IndexChangeBatch> PgCatalogStore::ReadIndexChanges(int64_t from,
+                                                                  int max_transactions,
+                                                                  const CallContext& ctx) {
+  return pool_->ReadOnly(
+      ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<IndexChangeBatch> {
+        // One snapshot for the horizon, the log and the items' states.
+        tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        auto head = tx.exec(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text, trimmed_through::text "
+            "FROM catalog.search_outbox_state");
+        const int64_t horizon = head[0][0].as<int64_t>();
+        const int64_t trimmed = head[0][1].as<int64_t>();
+        if (from < trimmed) {
+          return absl::FailedPreconditionError(
+              "the search index change log was trimmed past this index's position");
+        }
+        auto txs = tx.exec_params(
+            "SELECT DISTINCT xid::text::bigint AS x FROM catalog.search_outbox "
+            "WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8 ORDER BY x LIMIT $3",
+            from, horizon, max_transactions + 1);
+        IndexChangeBatch batch;
+        batch.applied_through = std::max(from, horizon);
+        if (txs.empty()) return batch;
+        int64_t last = txs[0][0].as<int64_t>();
+        for (int i = 0; i < std::min<int>(max_transactions, txs.size()); ++i) {
+          last = txs[i][0].as<int64_t>();
+        }
+        if (static_cast<int>(txs.size()) > max_transactions) {
+          batch.more = true;
+          batch.applied_through = last + 1;
+        }
+        auto rows =
+            tx.exec_params(absl::StrCat("SELECT o.item_id, ", kItemColumns,
+                                        " FROM (SELECT DISTINCT item_id FROM catalog.search_outbox "
+                                        "WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8) o "
+                                        "LEFT JOIN catalog.items i ON i.id = o.item_id"),
+                           from, batch.applied_through);
+        for (const auto& row : rows) {
+          IndexChange change;
+          change.id = row[0].as<std::string>();
+          if (!row[1].is_null()) {
+            Item item = ItemFromRow(row, 1);
+            if (!item.delete_time) change.item = std::move(item);
+          }
+          batch.changes.push_back(std::move(change));
+        }
+        return batch;
+      });
+}
+
+absl::StatusOr<int64_t> PgCatalogStore::ScanLiveItems(
+    const std::function<absl::Status(std::vector<Item>)>& sink, const CallContext& ctx) {
+  return pool_->ReadOnly(ctx.deadline, [&](pqxx::read_transaction& tx) -> absl::StatusOr<int64_t> {
+    tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    // Changes of transactions from the horizon on may be missing from this
+    // snapshot; the log has them.
+    const int64_t horizon =
+        tx.exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")[0][0].as<int64_t>();
+    int64_t after = 0;
+    for (;;) {
+      auto rows = tx.exec_params(
+          absl::StrCat("SELECT i.seq, ", kItemColumns,
+                       " FROM catalog.items i WHERE i.seq > $1 AND i.delete_time IS NULL "
+                       "ORDER BY i.seq LIMIT 2000"),
+          after);
+      if (rows.empty()) break;
+      std::vector<Item> batch;
+      batch.reserve(rows.size());
+      for (const auto& row : rows) {
+        after = row[0].as<int64_t>();
+        batch.push_back(ItemFromRow(row, 1));
+      }
+      GENESIS_RETURN_IF_ERROR(sink(std::move(batch)));
+    }
+    return horizon;
+  });
+}
+
+absl::StatusOr<int64_t> PgCatalogStore::TrimIndexChanges(absl::Time cutoff,
+                                                         const CallContext& ctx) {
+  return pool_->Transaction(ctx.deadline, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+    // Below the oldest transaction that is newer than the cutoff or still
+    // running: every row below it is older than the cutoff.
+    auto bound = tx.exec_params(
+        "SELECT least(coalesce((SELECT min(xid) FROM catalog.search_outbox "
+        "WHERE create_time >= to_timestamp($1::double precision / 1000000)), "
+        "pg_snapshot_xmin(pg_current_snapshot())), pg_snapshot_xmin(pg_current_snapshot()))::text",
+        absl::ToUnixMicros(cutoff));
+    const std::string through = bound[0][0].as<std::string>();
+    auto gone = tx.exec_params("DELETE FROM catalog.search_outbox WHERE xid < $1::xid8", through);
+    tx.exec_params(
+        "UPDATE catalog.search_outbox_state SET trimmed_through = greatest(trimmed_through, "
+        "$1::xid8)",
+        through);
+    return static_cast<int64_t>(gone.affected_rows());
+  });
 }
 
 absl::StatusOr<int64_t> PgCatalogStore::Purge(absl::Time cutoff, absl::Time keys_cutoff,

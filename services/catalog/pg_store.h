@@ -31,6 +31,13 @@ class PgCatalogStore final : public CatalogStore {
                                      int64_t expected_version, const CallContext& ctx) override;
   absl::StatusOr<ItemPage> ListItems(const ListItemsQuery& query, const CallContext& ctx) override;
   absl::StatusOr<SearchPage> SearchItems(const SearchQuery& query, const CallContext& ctx) override;
+  absl::StatusOr<std::vector<Item>> GetItems(const std::vector<std::string>& ids,
+                                             const CallContext& ctx) override;
+  absl::StatusOr<IndexChangeBatch> ReadIndexChanges(int64_t from, int max_transactions,
+                                                    const CallContext& ctx) override;
+  absl::StatusOr<int64_t> ScanLiveItems(const std::function<absl::Status(std::vector<Item>)>& sink,
+                                        const CallContext& ctx) override;
+  absl::StatusOr<int64_t> TrimIndexChanges(absl::Time cutoff, const CallContext& ctx) override;
   absl::StatusOr<int64_t> Purge(absl::Time cutoff, absl::Time keys_cutoff,
                                 const CallContext& ctx) override;
   absl::Status Ping(const CallContext& ctx) override { return pool_->Ping(ctx.deadline); }

@@ -9,6 +9,7 @@
 // are thread-safe.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "common/rpc/call_context.h"
 #include "services/catalog/model.h"
+#include "services/catalog/search_index.h"
 
 namespace genesis::catalog {
 
@@ -59,6 +61,15 @@ struct SearchHit {
 struct SearchPage {
   std::vector<SearchHit> hits;
   bool more = false;
+};
+
+// Changes for the search index, read from its change log (see ReadIndexChanges).
+struct IndexChangeBatch {
+  std::vector<IndexChange> changes;  // one per item, its state now
+  // Every change of a transaction below this position is in `changes` or was
+  // in an earlier batch; the next batch starts here.
+  int64_t applied_through = 0;
+  bool more = false;  // the next batch is already readable
 };
 
 // How CreateItem and CreateType treat a client request id.
@@ -111,6 +122,26 @@ class CatalogStore {
                                              const CallContext& ctx) = 0;
   virtual absl::StatusOr<SearchPage> SearchItems(const SearchQuery& query,
                                                  const CallContext& ctx) = 0;
+  // Items by id, deleted ones too; ids not found are left out (any order).
+  virtual absl::StatusOr<std::vector<Item>> GetItems(const std::vector<std::string>& ids,
+                                                     const CallContext& ctx) = 0;
+
+  // The search index's change log. Positions are transaction ids: a batch
+  // holds the changes of transactions at or above `from` and below the oldest
+  // transaction still running (so one that commits late is never skipped), at
+  // most `max_transactions` of them, each as the item's current state (nullopt
+  // when it is deleted or gone). FAILED_PRECONDITION when the log was trimmed
+  // past `from`: the index must be rebuilt (ScanLiveItems).
+  virtual absl::StatusOr<IndexChangeBatch> ReadIndexChanges(int64_t from, int max_transactions,
+                                                            const CallContext& ctx) = 0;
+  // Every live item as of one moment, in batches to `sink` (which may fail the
+  // scan); returns the position to read changes from afterwards.
+  virtual absl::StatusOr<int64_t> ScanLiveItems(
+      const std::function<absl::Status(std::vector<Item>)>& sink, const CallContext& ctx) = 0;
+  // Drops the change log of transactions that started before `cutoff`
+  // (indexes that had not applied them rebuild); returns how many rows went.
+  virtual absl::StatusOr<int64_t> TrimIndexChanges(absl::Time cutoff, const CallContext& ctx) = 0;
+
   // Hard-deletes items deleted before `cutoff` and idempotency keys older
   // than `keys_cutoff`; returns how many items went.
   virtual absl::StatusOr<int64_t> Purge(absl::Time cutoff, absl::Time keys_cutoff,

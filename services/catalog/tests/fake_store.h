@@ -4,9 +4,11 @@
 // stemming are tested on PostgreSQL in pg_store_test.cc).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -112,7 +114,7 @@ class FakeCatalogStore final : public CatalogStore {
     row.item.create_time = row.item.update_time = absl::Now();
     items_[item.id] = row;
     if (key) keys_[key->request_id] = {key->request_hash, item.id};
-    return row.item;
+    return LoggedLocked(row.item);
   }
   absl::StatusOr<Item> GetItem(const std::string& id, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -135,7 +137,7 @@ class FakeCatalogStore final : public CatalogStore {
     updated.create_time = it->second.item.create_time;
     updated.update_time = absl::Now();
     it->second.item = updated;
-    return updated;
+    return LoggedLocked(updated);
   }
   absl::StatusOr<Item> SetDeleteTime(const std::string& id, std::optional<absl::Time> delete_time,
                                      int64_t expected_version, const CallContext&) override {
@@ -145,7 +147,7 @@ class FakeCatalogStore final : public CatalogStore {
     if (it->second.item.version != expected_version) return absl::AbortedError("item changed");
     it->second.item.delete_time = delete_time;
     ++it->second.item.version;
-    return it->second.item;
+    return LoggedLocked(it->second.item);
   }
   absl::StatusOr<ItemPage> ListItems(const ListItemsQuery& q, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -197,6 +199,7 @@ class FakeCatalogStore final : public CatalogStore {
     int64_t n = 0;
     for (auto it = items_.begin(); it != items_.end();) {
       if (it->second.item.delete_time && *it->second.item.delete_time < cutoff) {
+        log_.emplace_back(++position_, it->first);
         it = items_.erase(it);
         ++n;
       } else {
@@ -207,12 +210,73 @@ class FakeCatalogStore final : public CatalogStore {
   }
   absl::Status Ping(const CallContext&) override { return ping_status; }
 
+  absl::StatusOr<std::vector<Item>> GetItems(const std::vector<std::string>& ids,
+                                             const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<Item> out;
+    for (const auto& id : ids) {
+      if (auto it = items_.find(id); it != items_.end()) out.push_back(it->second.item);
+    }
+    return out;
+  }
+  // The change log: every write gets the next position; nothing is ever in flight.
+  absl::StatusOr<IndexChangeBatch> ReadIndexChanges(int64_t from, int max_transactions,
+                                                    const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!read_changes_status.ok()) return read_changes_status;
+    if (from < trimmed_through_) return absl::FailedPreconditionError("trimmed");
+    IndexChangeBatch batch;
+    batch.applied_through = std::max(from, position_ + 1);
+    std::set<std::string> seen;
+    int n = 0;
+    for (const auto& [pos, id] : log_) {
+      if (pos < from) continue;
+      if (n == max_transactions) {
+        batch.more = true;
+        batch.applied_through = pos;
+        break;
+      }
+      ++n;
+      if (!seen.insert(id).second) continue;
+      IndexChange change{id, std::nullopt};
+      if (auto it = items_.find(id); it != items_.end() && !it->second.item.delete_time) {
+        change.item = it->second.item;
+      }
+      batch.changes.push_back(std::move(change));
+    }
+    return batch;
+  }
+  absl::StatusOr<int64_t> ScanLiveItems(const std::function<absl::Status(std::vector<Item>)>& sink,
+                                        const CallContext&) override {
+    std::vector<Item> live;
+    int64_t position;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (const Row* r : SortedRows()) {
+        if (!r->item.delete_time) live.push_back(r->item);
+      }
+      position = position_ + 1;
+    }
+    ++scans;
+    GENESIS_RETURN_IF_ERROR(sink(std::move(live)));
+    return position;
+  }
+  absl::StatusOr<int64_t> TrimIndexChanges(absl::Time, const CallContext&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    const int64_t n = static_cast<int64_t>(log_.size());
+    trimmed_through_ = position_ + 1;
+    log_.clear();
+    return n;
+  }
+
   // Test hooks.
   absl::Status ping_status = absl::OkStatus();
   absl::Duration list_types_delay = absl::ZeroDuration();  // simulates a slow query
   std::atomic<int> list_types_started{0};
   int get_item_calls = 0;
   std::string last_tsquery;
+  int scans = 0;  // ScanLiveItems calls
+  absl::Status read_changes_status = absl::OkStatus();
 
  private:
   struct Row {
@@ -229,6 +293,11 @@ class FakeCatalogStore final : public CatalogStore {
     for (const auto& [id, r] : items_) rows.push_back(&r);
     std::sort(rows.begin(), rows.end(), [](const Row* a, const Row* b) { return a->seq < b->seq; });
     return rows;
+  }
+  Item LoggedLocked(Item item) {
+    item.index_position = ++position_;
+    log_.emplace_back(item.index_position, item.id);
+    return item;
   }
   static absl::StatusOr<bool> Matches(const Item& item, const std::vector<Condition>& filter) {
     for (const auto& c : filter) {
@@ -267,6 +336,9 @@ class FakeCatalogStore final : public CatalogStore {
   // CreateType's request ids: request_id -> (hash, type id).
   std::map<std::string, std::pair<std::string, std::string>> type_keys_;
   int64_t seq_ = 0;
+  int64_t position_ = 0;
+  int64_t trimmed_through_ = 0;
+  std::vector<std::pair<int64_t, std::string>> log_;
 };
 
 // A cache that remembers items in a map; counts calls.

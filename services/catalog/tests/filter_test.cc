@@ -69,5 +69,33 @@ TEST(FilterTest, NulIsRejectedNotCutShort) {
   EXPECT_EQ(v[0].first, "filter");
 }
 
+// The rules ItemMatchesFilter applies outside PostgreSQL are the SQL's
+// (search_index_pg_test.cc runs the same filters through both engines).
+TEST(FilterTest, ItemMatchesFilterFollowsTheSqlRules) {
+  const nlohmann::json attributes = {
+      {"city", "Recife"}, {"price", 100000}, {"tags", {"vip", "new"}}, {"active", true}};
+  const std::map<std::string, std::string> labels = {{"stage", "hot"}};
+  auto matches = [&](const std::string& filter) {
+    auto parsed = ParseFilter(filter);
+    EXPECT_TRUE(parsed.ok()) << filter;
+    return parsed.ok() && ItemMatchesFilter(attributes, labels, *parsed);
+  };
+  EXPECT_TRUE(matches(""));
+  EXPECT_TRUE(matches("attributes.city = \"Recife\" AND labels.stage = hot"));
+  EXPECT_FALSE(matches("attributes.city = \"recife\""));
+  EXPECT_TRUE(matches("attributes.price = 100000"));  // numbers by value
+  EXPECT_TRUE(matches("attributes.price < 100000.5 AND attributes.price >= 100000"));
+  EXPECT_FALSE(matches("attributes.price > \"1\""));  // a number is not a string
+  EXPECT_TRUE(matches("attributes.city > \"P\""));
+  EXPECT_FALSE(matches("attributes.missing < 5"));
+  EXPECT_TRUE(matches("attributes.missing != 5"));
+  EXPECT_FALSE(matches("labels.stage != hot"));
+  EXPECT_TRUE(matches("attributes.tags:\"vip\" AND labels.stage:*"));
+  EXPECT_FALSE(matches("attributes.tags:\"old\""));
+  EXPECT_FALSE(matches("attributes.tags = \"vip\""));  // = is not "contains"
+  EXPECT_TRUE(matches("attributes.active = true"));
+  EXPECT_FALSE(matches("labels.owner:*"));
+}
+
 }  // namespace
 }  // namespace genesis::catalog
