@@ -381,14 +381,17 @@ std::optional<std::string> HttpGet(const std::string& host, int port, const std:
   return resp.substr(body + 4);
 }
 
-// genesis_catalog_item_cache_total{result="hit"|"miss"|"error"} from /metrics.
-std::map<std::string, double> CacheCounters(const Service& s) {
+// genesis_catalog_item_cache_total{result="hit"|"miss"|"error"} from /metrics
+// (or another counter family labelled by result: `family`).
+std::map<std::string, double> CacheCounters(
+    const Service& s, const std::string& family = "genesis_catalog_item_cache_total") {
   std::map<std::string, double> out;
   if (s.metrics_port <= 0) return out;
   auto body = HttpGet(s.metrics_host, s.metrics_port, "/metrics");
   if (!body) return out;
+  const std::string prefix = family + "{result=\"";
   for (absl::string_view line : absl::StrSplit(*body, '\n')) {
-    if (!absl::ConsumePrefix(&line, "genesis_catalog_item_cache_total{result=\"")) continue;
+    if (!absl::ConsumePrefix(&line, prefix)) continue;
     const size_t q = line.find('"');
     const size_t sp = line.rfind(' ');
     if (q == absl::string_view::npos || sp == absl::string_view::npos) continue;
@@ -1204,21 +1207,40 @@ int Main() {
     for (int c : concurrency) {
       std::fprintf(stderr, "catalog_bench: GetItem x%d\n", c);
       HotGets w(&hot);
+      const char* kLocal = "genesis_catalog_item_local_cache_total";
       const auto before = CacheCounters(svc);
+      const auto local_before = CacheCounters(svc, kLocal);
       RunResult r =
           client.Run(w, c, absl::Seconds(FLAGS_warmup_s), absl::Seconds(FLAGS_duration_s), svc.pid);
       const auto after = CacheCounters(svc);
+      const auto local_after = CacheCounters(svc, kLocal);
       Row row = MakeRow("GetItem", c, r, w.Kinds());
+      auto delta = [](const std::map<std::string, double>& after_,
+                      const std::map<std::string, double>& before_, const char* k) {
+        auto a = after_.find(k), b = before_.find(k);
+        return (a == after_.end() ? 0 : a->second) - (b == before_.end() ? 0 : b->second);
+      };
       if (!after.empty()) {
-        auto delta = [&](const char* k) {
-          auto a = after.find(k), b = before.find(k);
-          return (a == after.end() ? 0 : a->second) - (b == before.end() ? 0 : b->second);
-        };
-        const double hits = delta("hit"), misses = delta("miss"), errors = delta("error");
+        const double hits = delta(after, before, "hit"), misses = delta(after, before, "miss"),
+                     errors = delta(after, before, "error");
         const double all = hits + misses;
-        row.detail.push_back(
-            absl::StrFormat("  - Redis cache: %.1f%% hits (%.0f hits, %.0f misses, %.0f errors)",
-                            all > 0 ? 100.0 * hits / all : 0.0, hits, misses, errors));
+        row.detail.push_back(absl::StrFormat(
+            "  - cache (memory or Redis): %.1f%% hits (%.0f hits, %.0f misses, %.0f errors)",
+            all > 0 ? 100.0 * hits / all : 0.0, hits, misses, errors));
+      }
+      if (!local_after.empty()) {
+        const double hits = delta(local_after, local_before, "hit"),
+                     misses = delta(local_after, local_before, "miss"),
+                     bypassed = delta(local_after, local_before, "bypassed");
+        const double all = hits + misses + bypassed;
+        row.detail.push_back(absl::StrFormat(
+            "  - of which in-process tier: %.1f%% hits (%.0f hits, %.0f misses, %.0f bypassed)",
+            all > 0 ? 100.0 * hits / all : 0.0, hits, misses, bypassed));
+      }
+      if (row.rps > 0 && row.service_cpu >= 0) {
+        row.detail.push_back(absl::StrFormat(
+            "  - service CPU per call: %.1f us (utime+stime over the window / calls)",
+            row.service_cpu * 1e6 / row.rps));
       }
       report(row, r);
       if (r.error_count() == 0 && (!best_get_rps || row.rps > *best_get_rps)) {

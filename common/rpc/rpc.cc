@@ -1,6 +1,7 @@
 #include "common/rpc/rpc.h"
 
 #include "common/rpc/request_checks.h"
+#include "common/runtime/logging.h"
 
 namespace genesis {
 
@@ -18,6 +19,12 @@ RpcDispatcher::RpcDispatcher(std::string service, WorkerPool* pool, MetricsRegis
 grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx, const char* method,
                                                const google::protobuf::Message* request,
                                                Work work) {
+  return Unary(ctx, method, request, Inline(), std::move(work));
+}
+
+grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx, const char* method,
+                                               const google::protobuf::Message* request,
+                                               const Inline& inline_answer, Work work) {
   const absl::Time start = absl::Now();
   auto* reactor = ctx->DefaultReactor();
   CallContext call = path_.BeginCall(ctx, start);
@@ -26,6 +33,17 @@ grpc::ServerUnaryReactor* RpcDispatcher::Unary(grpc::CallbackServerContext* ctx,
   if (!admitted.ok()) {
     reactor->Finish(path_.FinishCall(method, call, start, admitted, request));
     return reactor;
+  }
+  if (inline_answer) {
+    std::optional<absl::Status> answered;
+    {
+      RequestIdScope scope(call.request_id);
+      answered = inline_answer(call);
+    }
+    if (answered) {
+      reactor->Finish(path_.FinishCall(method, call, start, *answered, request));
+      return reactor;
+    }
   }
   call.is_cancelled = [ctx] { return ctx->IsCancelled(); };
   auto task = [this, reactor, call, request, work = std::move(work), method = std::string(method),

@@ -4,10 +4,14 @@
 //   * work for calls that were cancelled or expired while queued is skipped;
 //   * RESOURCE_EXHAUSTED at once when the pool's queue is full;
 //   * an administrative method (access.proto) refused by CallPath::Admit()
-//     before any work, and audited with its request.
+//     before any work, and audited with its request;
+//   * optionally, an answer found without waiting (an in-memory cache hit)
+//     given at once on the gRPC thread that received the call, with no hop
+//     to the pool and back.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <google/protobuf/message.h>
@@ -25,6 +29,11 @@ namespace genesis {
 class RpcDispatcher {
  public:
   using Work = std::function<absl::Status(const CallContext&)>;
+  // Tried first, on the gRPC callback thread, after the call was admitted:
+  // the call's status when it could answer (the response filled), nullopt
+  // when `work` must run. It must never block (no I/O, no lock held across
+  // I/O): it runs on gRPC's own threads, which serve every other call.
+  using Inline = std::function<std::optional<absl::Status>(const CallContext&)>;
 
   // `service` is the full proto service name, used as a metric label;
   // `trust` says whose forwarded caller identity is read (call_path.h);
@@ -39,6 +48,10 @@ class RpcDispatcher {
   // the caller) and returns the call's status.
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method,
                                   const google::protobuf::Message* request, Work work);
+  // The same, with `inline_answer` tried first (above).
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* method,
+                                  const google::protobuf::Message* request,
+                                  const Inline& inline_answer, Work work);
 
  private:
   WorkerPool* pool_;

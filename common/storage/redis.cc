@@ -89,6 +89,19 @@ struct RedisClient::Conn {
   }
 };
 
+void RedisContextFree::operator()(redisContext* ctx) const {
+  if (ctx != nullptr) redisFree(ctx);
+}
+
+absl::StatusOr<RedisContextPtr> RedisClient::OpenDedicated(absl::Time deadline) {
+  if (absl::Now() >= deadline) return absl::DeadlineExceededError("deadline passed before connect");
+  auto conn = Connect(deadline);
+  if (!conn.ok()) return conn.status();
+  RedisContextPtr ctx((*conn)->ctx);
+  (*conn)->ctx = nullptr;
+  return ctx;
+}
+
 absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions options,
                                                                  MetricsRegistry* registry) {
   auto url = ParseRedisUrl(options.url);

@@ -75,6 +75,12 @@ struct RedisOptions {
   std::string name = "default";  // metrics label
 };
 
+// Owns a hiredis context of its own (RedisClient::OpenDedicated).
+struct RedisContextFree {
+  void operator()(redisContext* ctx) const;
+};
+using RedisContextPtr = std::unique_ptr<redisContext, RedisContextFree>;
+
 enum class RedisBreakerState { kClosed = 0, kOpen = 1, kProbing = 2 };
 
 // A Redis reply, copied out of hiredis.
@@ -114,6 +120,14 @@ class RedisClient {
   absl::Status Del(const std::vector<std::string>& keys, absl::Time deadline);
   // PING.
   absl::Status Ping(absl::Time deadline);
+
+  // A connection of the caller's own, outside the pool and the breaker: to
+  // the server (behind Sentinel: the master the sentinels name, checked with
+  // ROLE), authenticated and with the db selected, opened within `deadline`
+  // and the connect timeout; its socket timeout is the connect timeout. For a
+  // subscriber (redis_subscriber.h), which holds its connection while it
+  // listens. UNAVAILABLE when no server could be reached.
+  absl::StatusOr<RedisContextPtr> OpenDedicated(absl::Time deadline);
 
   [[nodiscard]] RedisBreakerState breaker_state() const;
   // Times the breaker opened from closed since the client was created.

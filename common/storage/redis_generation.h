@@ -32,7 +32,14 @@ namespace genesis {
 class RedisGeneration {
  public:
   // `redis` must outlive this object; `key` holds the generation number.
-  RedisGeneration(RedisClient* redis, std::string key) : redis_(redis), key_(std::move(key)) {}
+  // With a `bump_channel`, every bump also PUBLISHes `bump_message` there (in
+  // the same script), for processes that hold entries in memory as well.
+  RedisGeneration(RedisClient* redis, std::string key, std::string bump_channel = "",
+                  std::string bump_message = "")
+      : redis_(redis),
+        key_(std::move(key)),
+        bump_channel_(std::move(bump_channel)),
+        bump_message_(std::move(bump_message)) {}
 
   // A Lua line that sets the local `g` to the generation; the script's
   // KEYS[1] must be key().
@@ -53,6 +60,8 @@ class RedisGeneration {
  private:
   RedisClient* redis_;
   const std::string key_;
+  const std::string bump_channel_;
+  const std::string bump_message_;
   std::atomic<uint64_t> failed_{1};  // the start-up bump
   std::atomic<uint64_t> covered_{0};
   // The master epoch (RedisClient::master_epoch) of the last bump.

@@ -250,6 +250,14 @@ absl::StatusOr<Item> Catalog::GetItem(const std::string& name, const CallContext
   return item;
 }
 
+std::shared_ptr<const Item> Catalog::PeekItem(const std::string& name) {
+  auto id = ParseItemName(name);
+  if (!id) return nullptr;
+  auto item = cache_->Peek(*id);
+  if (item && metrics_.cache_hits) metrics_.cache_hits->Inc();
+  return item;
+}
+
 absl::StatusOr<Page<Item>> Catalog::ListItems(const ListItemsParams& params,
                                               const CallContext& ctx) {
   GENESIS_ASSIGN_OR_RETURN(int limit, PageSize(params.page_size, options_.default_page_size,

@@ -99,6 +99,11 @@ class Catalog {
   // `item.type_id` may be "types/x" or "x". `request_id` may be empty.
   absl::StatusOr<Item> CreateItem(Item item, const std::string& request_id, const CallContext& ctx);
   absl::StatusOr<Item> GetItem(const std::string& name, const CallContext& ctx);
+  // GetItem answered from this process' memory alone (ItemCache::Peek): the
+  // item, or null when it is not held there or `name` is not an item name
+  // (GetItem then gives the answer or the error). Never blocks on I/O, so the
+  // transport may call it on a thread that must not wait.
+  std::shared_ptr<const Item> PeekItem(const std::string& name);
   absl::StatusOr<Page<Item>> ListItems(const ListItemsParams& params, const CallContext& ctx);
   // `mask` paths: title, body, attributes, labels (the caller resolves an
   // empty mask). `item.type_id`, if set, must equal the stored type.

@@ -98,11 +98,21 @@ grpc::ServerUnaryReactor* CatalogGrpcService::CreateItem(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* CatalogGrpcService::GetItem(grpc::CallbackServerContext* ctx,
                                                       const v1::GetItemRequest* req,
                                                       v1::Item* resp) {
-  return dispatcher_->Unary(ctx, "GetItem", req, [=, this](const CallContext& call) {
-    auto item = catalog_->GetItem(req->name(), call);
-    if (item.ok()) *resp = ToProto(*item, purge_window());
-    return item.status();
-  });
+  // An item held in this process' memory is answered on the gRPC thread, with
+  // no hop to the worker pool; anything else (Redis, PostgreSQL) goes there.
+  return dispatcher_->Unary(
+      ctx, "GetItem", req,
+      [=, this](const CallContext&) -> std::optional<absl::Status> {
+        auto item = catalog_->PeekItem(req->name());
+        if (item == nullptr) return std::nullopt;
+        *resp = ToProto(*item, purge_window());
+        return absl::OkStatus();
+      },
+      [=, this](const CallContext& call) {
+        auto item = catalog_->GetItem(req->name(), call);
+        if (item.ok()) *resp = ToProto(*item, purge_window());
+        return item.status();
+      });
 }
 
 grpc::ServerUnaryReactor* CatalogGrpcService::ListItems(grpc::CallbackServerContext* ctx,

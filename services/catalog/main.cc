@@ -4,13 +4,24 @@
 
 #include "common/runtime/service_runtime.h"
 #include "common/runtime/worker_loop.h"
+#include "common/storage/redis_subscriber.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/grpc_service.h"
+#include "services/catalog/local_cache.h"
 #include "services/catalog/pg_store.h"
 #include "services/catalog/redis_cache.h"
 #include "services/catalog/xapian_index.h"
 
 DEFINE_int32(item_cache_ttl_s, 3600, "How long GetItem keeps an item in Redis, in seconds.");
+DEFINE_int32(item_local_cache_entries, 100000,
+             "Items GetItem keeps in this process' memory in front of Redis (0: none; needs "
+             "--redis_url, whose pub/sub carries the invalidations).");
+DEFINE_int32(item_local_cache_mb, 64,
+             "Memory bound of the in-process item cache, in MiB (items counted by their text, "
+             "attributes and labels plus a fixed overhead).");
+DEFINE_int32(item_local_cache_max_age_ms, 5000,
+             "An item read from Redis is served from memory for at most this long, even if "
+             "no invalidation arrives: the bound on staleness should one be lost.");
 DEFINE_int32(max_item_bytes, 1 << 20,
              "Largest item (title + body + attributes + labels), in bytes.");
 DEFINE_int32(search_rank_window, 10000,
@@ -52,6 +63,10 @@ int main(int argc, char** argv) {
                     &argc, &argv);
   ConfigErrors& errors = rt.errors();
   errors.RequireRange("item_cache_ttl_s", FLAGS_item_cache_ttl_s, 1, 30 * 86400);
+  errors.RequireRange("item_local_cache_entries", FLAGS_item_local_cache_entries, 0, 10000000);
+  errors.RequireRange("item_local_cache_mb", FLAGS_item_local_cache_mb, 1, 64 << 10);
+  errors.RequireRange("item_local_cache_max_age_ms", FLAGS_item_local_cache_max_age_ms, 1,
+                      3600 * 1000);
   errors.RequireRange("max_item_bytes", FLAGS_max_item_bytes, 1024, 64 << 20);
   errors.RequireRange("purge_interval_s", FLAGS_purge_interval_s, 0, 30 * 86400);
   errors.RequireRange("search_rank_window", FLAGS_search_rank_window, 0, 100000000);
@@ -69,9 +84,46 @@ int main(int argc, char** argv) {
 
   catalog::CatalogMetrics metrics = catalog::CatalogMetrics::Register(&rt.registry());
   std::unique_ptr<catalog::ItemCache> cache;
+  // The in-process tier and the subscriber that feeds it invalidations; the
+  // subscriber is stopped (OnStop) before the logic that owns the tier goes.
+  std::unique_ptr<RedisSubscriber> subscriber;
+  catalog::TieredItemCache* tier = nullptr;
   if (rt.redis() != nullptr) {
-    cache = std::make_unique<catalog::RedisItemCache>(
-        rt.redis(), absl::Seconds(FLAGS_item_cache_ttl_s), metrics);
+    // Invalidations are published whether or not this process keeps items in
+    // memory: other replicas may.
+    auto shared = std::make_unique<catalog::RedisItemCache>(
+        rt.redis(), absl::Seconds(FLAGS_item_cache_ttl_s), metrics,
+        catalog::RedisItemCache::kInvalidationChannel);
+    if (FLAGS_item_local_cache_entries > 0) {
+      RedisSubscriberOptions so;
+      so.channels = {catalog::RedisItemCache::kInvalidationChannel};
+      so.name = "catalog_items";
+      subscriber = std::make_unique<RedisSubscriber>(
+          rt.redis(), so,
+          RedisSubscriber::Handler{
+              .on_message = [&tier](const std::string&,
+                                    const std::string& message) { tier->OnMessage(message); },
+              .on_subscribed = [&tier] { tier->Clear(); },
+              .on_lost = [&tier] { tier->Clear(); }},
+          &rt.registry());
+      catalog::LocalCacheOptions lo;
+      lo.max_entries = static_cast<size_t>(FLAGS_item_local_cache_entries);
+      lo.max_bytes = static_cast<size_t>(FLAGS_item_local_cache_mb) << 20;
+      lo.max_age = absl::Milliseconds(FLAGS_item_local_cache_max_age_ms);
+      auto tiered = std::make_unique<catalog::TieredItemCache>(
+          std::move(shared), lo, [s = subscriber.get()] { return s->Live(); }, metrics);
+      tier = tiered.get();
+      rt.registry().AddCallbackGauge(
+          "genesis_catalog_item_local_cache_entries", "Items held in the in-process tier.",
+          [tier] { return static_cast<double>(tier->local().entries()); });
+      rt.registry().AddCallbackGauge(
+          "genesis_catalog_item_local_cache_bytes",
+          "Bytes the in-process tier counts against --item_local_cache_mb.",
+          [tier] { return static_cast<double>(tier->local().bytes()); });
+      cache = std::move(tiered);
+    } else {
+      cache = std::move(shared);
+    }
   } else {
     rt.log()->warn("--redis_url is empty: GetItem reads PostgreSQL every time");
     cache = std::make_unique<catalog::NoItemCache>();
@@ -94,6 +146,10 @@ int main(int argc, char** argv) {
                          options, metrics, std::move(index));
   catalog::CatalogGrpcService service(&logic, &rt.Dispatcher("genesis.catalog.v1.CatalogService"));
   rt.AddService(&service, "genesis.catalog.v1.CatalogService");
+  if (subscriber != nullptr) {
+    subscriber->Start();
+    rt.OnStop([&subscriber] { subscriber->Stop(); });
+  }
 
   // Purges soft-deleted items past their undelete window, off the request path:
   // at start, then every --purge_interval_s (a failure waits for the next round).
@@ -117,5 +173,7 @@ int main(int argc, char** argv) {
                    });
     sync->set_wake([&loop] { loop.Notify(); });
   }
-  return rt.Serve();
+  const int code = rt.Serve();
+  if (subscriber != nullptr) subscriber->Stop();  // already, unless serving failed early
+  return code;
 }

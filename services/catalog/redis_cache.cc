@@ -27,9 +27,12 @@ redis.call('SET', k, ARGV[2], 'PX', ARGV[4])
 return 1
 )lua";
 
-// ARGV = id, tombstone, ttl ms.
+// ARGV = id, tombstone, ttl ms, channel (empty: none). The publish follows
+// the write in the same script: a process that drops its copy on the message
+// and reads Redis again finds the tombstone.
 constexpr char kTombstoneScript[] = GENESIS_ENTRY_KEY R"lua(
 redis.call('SET', k, ARGV[2], 'PX', ARGV[3])
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
 return 1
 )lua";
 
@@ -106,10 +109,10 @@ void RedisItemCache::Invalidate(const std::string& id, int64_t version, const Ca
     generation_.WriteFailed();
     return;
   }
-  auto reply = redis_->Command(
-      {"EVAL", kTombstoneScript, "1", kGenerationKey, id,
-       kTombstonePrefix + std::to_string(version), std::to_string(absl::ToInt64Milliseconds(ttl_))},
-      deadline);
+  auto reply = redis_->Command({"EVAL", kTombstoneScript, "1", kGenerationKey, id,
+                                kTombstonePrefix + std::to_string(version),
+                                std::to_string(absl::ToInt64Milliseconds(ttl_)), channel_},
+                               deadline);
   if (!reply.ok() || reply->type == RedisReply::Type::kError) {
     // Not delivered (or not known to be): the entry may still hold the old
     // item, so nothing is read from the cache until the generation moves on.

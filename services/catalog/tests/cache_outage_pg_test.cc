@@ -2,13 +2,6 @@
 // (SIGSTOP, a hung server) and continues: an item updated while Redis could
 // not take the invalidation is never served stale once Redis is back
 // (label `pg`).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -17,6 +10,7 @@
 #include "services/catalog/catalog.h"
 #include "services/catalog/pg_store.h"
 #include "services/catalog/redis_cache.h"
+#include "services/catalog/tests/private_redis.h"
 #include "tests/testing/test_database.h"
 
 namespace genesis {
@@ -26,48 +20,6 @@ std::vector<Migration> CatalogMigrations();
 namespace genesis::catalog {
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// A redis-server of this test's own, so stopping it touches nothing else.
-class PrivateRedis {
- public:
-  static std::unique_ptr<PrivateRedis> Start() {
-    const int port = FreePort();
-    const std::string port_text = std::to_string(port);
-    pid_t pid = fork();
-    if (pid == 0) {
-      execlp("redis-server", "redis-server", "--bind", "127.0.0.1", "--port", port_text.c_str(),
-             "--save", "", "--appendonly", "no", "--loglevel", "warning", nullptr);
-      _exit(127);
-    }
-    if (pid < 0) return nullptr;
-    return std::unique_ptr<PrivateRedis>(new PrivateRedis(pid, port));
-  }
-  ~PrivateRedis() {
-    kill(pid_, SIGCONT);
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  void Stop() { kill(pid_, SIGSTOP); }
-  void Continue() { kill(pid_, SIGCONT); }
-  [[nodiscard]] std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  PrivateRedis(pid_t pid, int port) : pid_(pid), port_(port) {}
-  pid_t pid_;
-  int port_;
-};
-
 class CacheOutageTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -75,7 +27,7 @@ class CacheOutageTest : public ::testing::Test {
     if (!db_) GTEST_SKIP() << "GENESIS_TEST_PG_DSN not set (scripts/test.sh sets it)";
     if (system("command -v redis-server >/dev/null 2>&1") != 0) GTEST_SKIP() << "no redis-server";
     ASSERT_TRUE(ApplyMigrations(db_->dsn(), "catalog", CatalogMigrations()).ok());
-    redis_server_ = PrivateRedis::Start();
+    redis_server_ = testing::PrivateRedis::Start();
     ASSERT_NE(redis_server_, nullptr);
     RedisOptions ro;
     ro.url = redis_server_->url();
@@ -117,7 +69,7 @@ class CacheOutageTest : public ::testing::Test {
 
   MetricsRegistry registry_;
   std::unique_ptr<genesis::testing::TestDatabase> db_;
-  std::unique_ptr<PrivateRedis> redis_server_;
+  std::unique_ptr<testing::PrivateRedis> redis_server_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<PgPool> pool_;
   CatalogMetrics metrics_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -341,14 +342,22 @@ class FakeCatalogStore final : public CatalogStore {
   std::vector<std::pair<int64_t, std::string>> log_;
 };
 
-// A cache that remembers items in a map; counts calls.
+// A cache that remembers items in a map; counts calls. `during_next_get`, when
+// set, runs once inside the next Get(), after the value was read: a write that
+// lands while a read is in flight.
 class FakeItemCache final : public ItemCache {
  public:
   std::optional<Item> Get(const std::string& id, const CallContext&) override {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = items.find(id);
-    if (it == items.end()) return std::nullopt;
-    return it->second;
+    std::optional<Item> found;
+    std::function<void()> hook;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++gets;
+      if (auto it = items.find(id); it != items.end()) found = it->second;
+      hook.swap(during_next_get);
+    }
+    if (hook) hook();
+    return found;
   }
   void Put(const Item& item, const CallContext&) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -365,6 +374,8 @@ class FakeItemCache final : public ItemCache {
   std::map<std::string, int64_t> tombstones;
   std::map<std::string, Item> items;
   int invalidations = 0;
+  int gets = 0;
+  std::function<void()> during_next_get;
 
  private:
   std::mutex mu_;

@@ -11,6 +11,7 @@
 #include "common/base/status.h"
 #include "common/runtime/server.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "services/catalog/local_cache.h"
 #include "services/catalog/tests/fake_store.h"
 #include "tests/testing/operator_identity.h"
 #include "tests/testing/required_fields.h"
@@ -23,7 +24,7 @@ class CatalogGrpcTest : public ::testing::Test {
   void SetUp() override {
     auto store = std::make_unique<testing::FakeCatalogStore>();
     store_ = store.get();
-    catalog_ = std::make_unique<Catalog>(std::move(store), nullptr, CatalogOptions{});
+    catalog_ = std::make_unique<Catalog>(std::move(store), MakeCache(), CatalogOptions{});
     workers_ = std::make_unique<WorkerPool>("test", 4, 64);
     dispatcher_ = std::make_unique<RpcDispatcher>("genesis.catalog.v1.CatalogService",
                                                   workers_.get(), &registry_, absl::Seconds(5),
@@ -46,6 +47,7 @@ class CatalogGrpcTest : public ::testing::Test {
     host_->Shutdown();
     workers_->Shutdown();
   }
+  virtual std::unique_ptr<ItemCache> MakeCache() { return nullptr; }
 
   grpc::Status CreateLeadType() {
     grpc::ClientContext ctx;
@@ -245,6 +247,56 @@ TEST_F(CatalogGrpcDrainTest, ShutdownTurnsNotServingBeforeItRefusesCalls) {
   v1::ListItemTypesResponse resp;
   EXPECT_TRUE(stub_->ListItemTypes(&ctx, req, &resp).ok());
   stopper.join();
+}
+
+// GetItem of an item held in the process' memory is answered on the gRPC
+// thread: with the worker pool shut down (every queued call refused), it is
+// still served, while an item that must be read elsewhere is refused.
+class CatalogGrpcMemoryTest : public CatalogGrpcTest {
+ protected:
+  std::unique_ptr<ItemCache> MakeCache() override {
+    return std::make_unique<TieredItemCache>(std::make_unique<testing::FakeItemCache>(),
+                                             LocalCacheOptions{}, [] { return true; });
+  }
+  std::string CreateItem(const std::string& title) {
+    grpc::ClientContext ctx;
+    v1::CreateItemRequest req;
+    req.mutable_item()->set_type("types/lead");
+    req.mutable_item()->set_title(title);
+    (*req.mutable_item()->mutable_attributes()->mutable_fields())["city"].set_string_value(
+        "Recife");
+    v1::Item resp;
+    EXPECT_TRUE(stub_->CreateItem(&ctx, req, &resp).ok());
+    return resp.name();
+  }
+  grpc::Status Get(const std::string& name, v1::Item* resp) {
+    grpc::ClientContext ctx;
+    v1::GetItemRequest req;
+    req.set_name(name);
+    return stub_->GetItem(&ctx, req, resp);
+  }
+};
+
+TEST_F(CatalogGrpcMemoryTest, AHeldItemIsAnsweredWithoutTheWorkerPool) {
+  ASSERT_TRUE(CreateLeadType().ok());
+  const std::string held = CreateItem("held in memory");
+  const std::string elsewhere = CreateItem("only in the store");
+  v1::Item resp;
+  ASSERT_TRUE(Get(held, &resp).ok());  // read from the store, put in the shared tier
+  ASSERT_TRUE(Get(held, &resp).ok());  // read from the shared tier, kept in memory
+  ASSERT_NE(catalog_->PeekItem(held), nullptr);
+  workers_->Shutdown();
+
+  v1::Item got;
+  grpc::Status st = Get(held, &got);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(got.name(), held);
+  EXPECT_EQ(got.title(), "held in memory");
+  EXPECT_EQ(got.attributes().fields().at("city").string_value(), "Recife");
+  EXPECT_FALSE(got.etag().empty());
+
+  st = Get(elsewhere, &got);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
 }
 
 }  // namespace
