@@ -426,17 +426,42 @@ void AddOpenAi(json* paths, json* schemas, bool rate_limits) {
   json s = json::parse(R"json({
     "openai.ChatMessage": {
       "type": "object",
-      "required": ["role", "content"],
+      "required": ["role"],
       "properties": {
-        "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
+        "role": {"type": "string", "enum": ["system", "developer", "user", "assistant", "tool"]},
         "content": {
-          "description": "A string, or an array of {\"type\": \"text\", \"text\": ...} parts.",
+          "description": "A string, or an array of {\"type\": \"text\", \"text\": ...} parts; null only for an assistant message with tool_calls.",
+          "nullable": true,
           "oneOf": [
             {"type": "string"},
             {"type": "array", "items": {"type": "object", "properties": {
               "type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}}}}
           ]
-        }
+        },
+        "tool_calls": {"type": "array", "description": "Assistant messages: the tool calls the model made.",
+                       "items": {"$ref": "#/components/schemas/openai.ToolCall"}},
+        "tool_call_id": {"type": "string", "description": "Tool messages: the call this result answers."}
+      }
+    },
+    "openai.ToolCall": {
+      "type": "object",
+      "properties": {
+        "id": {"type": "string"},
+        "type": {"type": "string", "enum": ["function"]},
+        "function": {"type": "object", "properties": {
+          "name": {"type": "string"},
+          "arguments": {"type": "string", "description": "JSON text of the arguments."}}}
+      }
+    },
+    "openai.Tool": {
+      "type": "object",
+      "required": ["type", "function"],
+      "properties": {
+        "type": {"type": "string", "enum": ["function"]},
+        "function": {"type": "object", "required": ["name"], "properties": {
+          "name": {"type": "string"},
+          "description": {"type": "string"},
+          "parameters": {"type": "object", "additionalProperties": true, "description": "JSON Schema of the arguments (an object schema)."}}}
       }
     },
     "openai.ChatCompletionRequest": {
@@ -453,6 +478,11 @@ void AddOpenAi(json* paths, json* schemas, bool rate_limits) {
         "user": {"type": "string", "description": "The subject accounted and budgeted (default: the caller)."},
         "n": {"type": "integer", "enum": [1]},
         "response_format": {"type": "object", "properties": {"type": {"type": "string", "enum": ["text", "json_object"]}}},
+        "tools": {"type": "array", "items": {"$ref": "#/components/schemas/openai.Tool"}, "description": "Functions the model may call (only models with the tools capability are selected)."},
+        "tool_choice": {"description": "auto, none, required, or {\"type\": \"function\", \"function\": {\"name\"}}.",
+                        "oneOf": [{"type": "string", "enum": ["auto", "none", "required"]},
+                                  {"type": "object", "properties": {"type": {"type": "string", "enum": ["function"]},
+                                   "function": {"type": "object", "properties": {"name": {"type": "string"}}}}}]},
         "genesis_task": {"type": "string", "description": "chat, reasoning, classification, extraction, long_context or summarization (the X-Genesis-Task header wins)."},
         "genesis_sensitive": {"type": "boolean", "description": "Local models only (the X-Genesis-Sensitive header wins)."}
       }

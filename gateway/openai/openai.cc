@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
@@ -60,14 +61,52 @@ void ParseMessages(const json& body, v1::CompleteRequest* out, FieldViolations* 
       message->set_role(v1::ROLE_USER);
     } else if (r == "assistant") {
       message->set_role(v1::ROLE_ASSISTANT);
+    } else if (r == "tool") {
+      message->set_role(v1::ROLE_TOOL);
+      auto id = m.find("tool_call_id");
+      if (id == m.end() || !id->is_string() || id->get<std::string>().empty()) {
+        violations->Add(absl::StrCat(at, ".tool_call_id"),
+                        "is required: the id of the tool call this message answers");
+      } else {
+        message->set_tool_call_id(id->get<std::string>());
+      }
     } else {
       violations->Add(absl::StrCat(at, ".role"),
-                      r.empty() ? "is required: system, developer, user or assistant"
+                      r.empty() ? "is required: system, developer, user, assistant or tool"
                                 : absl::StrCat("'", r,
-                                               "' is not supported: use system, developer, user "
-                                               "or assistant (tools are not supported)"));
+                                               "' is not supported: use system, developer, user, "
+                                               "assistant or tool"));
+    }
+    bool has_calls = false;
+    if (auto calls = m.find("tool_calls");
+        r == "assistant" && calls != m.end() && !calls->is_null()) {
+      if (!calls->is_array()) {
+        violations->Add(absl::StrCat(at, ".tool_calls"), "must be an array of tool calls");
+      } else {
+        for (size_t c = 0; c < calls->size(); ++c) {
+          const json& call = (*calls)[c];
+          const std::string call_at = absl::StrCat(at, ".tool_calls[", c, "]");
+          const json& f = call.is_object() ? call.value("function", json::object()) : json();
+          auto id = call.is_object() ? call.find("id") : call.end();
+          auto name = f.is_object() ? f.find("name") : f.end();
+          auto args = f.is_object() ? f.find("arguments") : f.end();
+          if (!call.is_object() || id == call.end() || !id->is_string() || name == f.end() ||
+              !name->is_string() || (args != f.end() && !args->is_string())) {
+            violations->Add(call_at,
+                            "must be {\"id\", \"type\": \"function\", \"function\": {\"name\", "
+                            "\"arguments\"}} with string values");
+            continue;
+          }
+          auto* p = message->add_tool_calls();
+          p->set_id(id->get<std::string>());
+          p->set_name(name->get<std::string>());
+          p->set_arguments(args != f.end() ? args->get<std::string>() : "{}");
+          has_calls = true;
+        }
+      }
     }
     auto content = m.find("content");
+    if (has_calls && (content == m.end() || content->is_null())) continue;  // calls only
     std::string text;
     bool bad_part = false;
     if (content != m.end() && content->is_string()) {
@@ -96,6 +135,69 @@ void ParseMessages(const json& body, v1::CompleteRequest* out, FieldViolations* 
       violations->Add(absl::StrCat(at, ".content"), "must not be empty");
     }
     message->set_content(std::move(text));
+  }
+}
+
+// "tools": [{"type": "function", "function": {"name", "description",
+// "parameters"}}] and "tool_choice". The router checks names, schemas and
+// duplicates (its violations name tools[i].name...: the same paths).
+void ParseTools(const json& doc, v1::CompleteRequest* out, FieldViolations* violations) {
+  if (auto it = doc.find("functions");
+      it != doc.end() && !it->is_null() && !(it->is_array() && it->empty())) {
+    violations->Add("functions", "the deprecated functions parameter is not supported: use tools");
+  }
+  if (auto it = doc.find("tools"); it != doc.end() && !it->is_null()) {
+    if (!it->is_array()) {
+      violations->Add("tools", "must be an array of {\"type\": \"function\", \"function\": {...}}");
+    } else {
+      for (size_t i = 0; i < it->size(); ++i) {
+        const json& t = (*it)[i];
+        const std::string at = absl::StrCat("tools[", i, "]");
+        if (!t.is_object() || t.value("type", "") != "function" || !t.contains("function") ||
+            !t["function"].is_object()) {
+          violations->Add(at,
+                          "only {\"type\": \"function\", \"function\": {...}} tools are supported");
+          continue;
+        }
+        const json& f = t["function"];
+        v1::Tool* tool = out->add_tools();
+        if (f.contains("name") && f["name"].is_string()) {
+          tool->set_name(f["name"].get<std::string>());
+        } else {
+          violations->Add(at + ".function.name", "is required");
+        }
+        if (f.contains("description") && f["description"].is_string()) {
+          tool->set_description(f["description"].get<std::string>());
+        }
+        if (auto p = f.find("parameters"); p != f.end() && !p->is_null()) {
+          if (!p->is_object() ||
+              !google::protobuf::util::JsonStringToMessage(p->dump(), tool->mutable_parameters())
+                   .ok()) {
+            violations->Add(at + ".function.parameters", "must be a JSON Schema object");
+          }
+        }
+      }
+    }
+  }
+  if (auto it = doc.find("tool_choice"); it != doc.end() && !it->is_null()) {
+    v1::ToolChoice* choice = out->mutable_tool_choice();
+    if (it->is_string() && *it == "auto") {
+      choice->set_mode(v1::TOOL_CHOICE_MODE_AUTO);
+    } else if (it->is_string() && *it == "none") {
+      choice->set_mode(v1::TOOL_CHOICE_MODE_NONE);
+    } else if (it->is_string() && *it == "required") {
+      choice->set_mode(v1::TOOL_CHOICE_MODE_REQUIRED);
+    } else if (it->is_object() && it->value("type", "") == "function" &&
+               it->value("function", json::object()).is_object() &&
+               it->value("function", json::object()).contains("name") &&
+               (*it)["function"]["name"].is_string()) {
+      choice->set_mode(v1::TOOL_CHOICE_MODE_TOOL);
+      choice->set_tool_name((*it)["function"]["name"].get<std::string>());
+    } else {
+      violations->Add("tool_choice",
+                      "must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", "
+                      "\"function\": {\"name\": ...}}");
+    }
   }
 }
 
@@ -164,12 +266,7 @@ absl::StatusOr<ChatRequest> ParseChatRequest(const std::string& body,
   if (auto it = doc.find("n"); it != doc.end() && !it->is_null() && *it != 1) {
     violations.Add("n", "only n = 1 is supported");
   }
-  for (const char* name : {"tools", "functions"}) {
-    auto it = doc.find(name);
-    if (it != doc.end() && !it->is_null() && !(it->is_array() && it->empty())) {
-      violations.Add(name, "tool and function calling are not supported by this endpoint");
-    }
-  }
+  ParseTools(doc, &req, &violations);
   if (auto it = doc.find("response_format"); it != doc.end() && it->is_object()) {
     auto type = it->find("type");
     if (type != it->end() && *type == "json_object") {
@@ -228,8 +325,26 @@ namespace {
 
 std::string FinishReason(const std::string& reason) {
   if (reason.empty()) return "stop";
-  if (reason == "stop" || reason == "length" || reason == "content_filter") return reason;
+  if (reason == "stop" || reason == "length" || reason == "content_filter" ||
+      reason == "tool_calls") {
+    return reason;
+  }
   return "stop";
+}
+
+// The assistant message of an answer: content null when it only called tools.
+json MessageJson(const v1::CompleteResponse& r) {
+  json message = {{"role", "assistant"}, {"content", r.text()}};
+  if (r.tool_calls().empty()) return message;
+  if (r.text().empty()) message["content"] = nullptr;
+  json calls = json::array();
+  for (const auto& c : r.tool_calls()) {
+    calls.push_back({{"id", c.id()},
+                     {"type", "function"},
+                     {"function", {{"name", c.name()}, {"arguments", c.arguments()}}}});
+  }
+  message["tool_calls"] = std::move(calls);
+  return message;
 }
 
 json UsageJson(const v1::Usage& usage) {
@@ -256,7 +371,7 @@ std::string CompletionJson(const v1::CompleteResponse& response, const std::stri
       {"created", absl::ToUnixSeconds(created)},
       {"model", ModelId(response.model())},
       {"choices", json::array({{{"index", 0},
-                                {"message", {{"role", "assistant"}, {"content", response.text()}}},
+                                {"message", MessageJson(response)},
                                 {"logprobs", nullptr},
                                 {"finish_reason", FinishReason(response.finish_reason())}}})},
       {"usage", UsageJson(response.usage())},
@@ -291,6 +406,25 @@ absl::StatusOr<std::string> ChunkEncoder::Encode(const std::string& serialized) 
         "the LLM router sent a message that is not a StreamCompleteResponse");
   }
   std::string out;
+  if (message.has_tool_call_delta()) {
+    const v1::ToolCallDelta& d = message.tool_call_delta();
+    json call = {{"index", d.index()}};
+    json function = json::object();
+    if (!d.id().empty()) {
+      call["id"] = d.id();
+      call["type"] = "function";
+    }
+    if (!d.name().empty()) function["name"] = d.name();
+    function["arguments"] = d.arguments();
+    call["function"] = std::move(function);
+    json delta = {{"tool_calls", json::array({std::move(call)})}};
+    if (!role_sent_) {
+      delta["role"] = "assistant";
+      delta["content"] = nullptr;
+    }
+    role_sent_ = true;
+    out += Chunk(model_, delta.dump(), "");
+  }
   if (!message.text().empty()) {
     json delta = {{"content", message.text()}};
     if (!role_sent_) delta["role"] = "assistant";

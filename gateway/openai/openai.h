@@ -10,12 +10,20 @@
 // `max_tokens`, `temperature` (0..2), `stream`, `stream_options.include_usage`,
 // `user` (the subject accounted and budgeted; default: the caller's identity),
 // `n` (1 only), `response_format` ({"type": "json_object"} requires a model
-// with the JSON capability). Genesis extensions, as body fields or headers
-// (the header wins): `genesis_task` / `X-Genesis-Task` (chat, reasoning,
+// with the JSON capability), function calling: `tools` (type "function"
+// only; the parameters schema becomes a google.protobuf.Struct),
+// `tool_choice` ("auto", "none", "required" or {"type": "function",
+// "function": {"name"}}), assistant messages with `tool_calls` (content may
+// be null) and `role: "tool"` messages with `tool_call_id`;
+// `parallel_tool_calls` is ignored (the model may call several tools). Genesis extensions, as body
+// fields or headers (the header wins): `genesis_task` / `X-Genesis-Task` (chat, reasoning,
 // classification, extraction, long_context, summarization) and
 // `genesis_sensitive` / `X-Genesis-Sensitive` (true/false: P0, local models
-// only). Other OpenAI fields (tools, logprobs...) are refused when they ask
-// for something the router cannot do, and ignored otherwise.
+// only). Other OpenAI fields (the deprecated `functions`, logprobs...) are
+// refused when they ask for something the router cannot do, and ignored
+// otherwise. Answers carry `message.tool_calls` (finish_reason
+// "tool_calls"); streams send `delta.tool_calls` pieces by index: a call's
+// id, type and name first, then fragments of its arguments.
 #pragma once
 
 #include <map>

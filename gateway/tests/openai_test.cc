@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "common/base/status.h"
 #include "gateway/gateway.h"
 #include "gateway/http/errors.h"
@@ -105,9 +106,9 @@ TEST(OpenAiParseTest, NamesEveryBadParameter) {
   std::set<std::string> fields;
   for (const auto& [field, why] : FieldViolationsOf(parsed.status())) fields.insert(field);
   EXPECT_EQ(fields,
-            (std::set<std::string>{"messages[0].role", "messages[1].content",
+            (std::set<std::string>{"messages[0].tool_call_id", "messages[1].content",
                                    "messages[2].content[0]", "temperature", "max_tokens", "n",
-                                   "tools", "genesis_task", "X-Genesis-Sensitive", "stream"}));
+                                   "tools[0]", "genesis_task", "X-Genesis-Sensitive", "stream"}));
   EXPECT_EQ(openai::ParseChatRequest(R"({"messages": []})", {}, "").status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(openai::ParseChatRequest("[1]", {}, "").status().code(),
@@ -286,6 +287,116 @@ TEST_F(OpenAiGatewayTest, StreamingIsOpenAiSseEndingWithDone) {
   EXPECT_EQ(usage["choices"], json::array());
   EXPECT_EQ(usage["usage"]["total_tokens"], 15);
   EXPECT_EQ(backend_.last_path, kStream);
+}
+
+TEST(OpenAiParseTest, ToolsToolChoiceAndToolMessagesPassThrough) {
+  auto parsed = openai::ParseChatRequest(R"({
+      "messages": [{"role": "user", "content": "where is A-1?"},
+                   {"role": "assistant", "content": null, "tool_calls": [
+                     {"id": "call_1", "type": "function",
+                      "function": {"name": "get_order", "arguments": "{\"order_id\":\"A-1\"}"}}]},
+                   {"role": "tool", "tool_call_id": "call_1", "content": "shipped"}],
+      "tools": [{"type": "function", "function": {"name": "get_order", "description": "Looks up.",
+                 "parameters": {"type": "object", "properties": {"order_id": {"type": "string",
+                   "maxLength": 16}}, "required": ["order_id"]}}}],
+      "tool_choice": {"type": "function", "function": {"name": "get_order"}},
+      "parallel_tool_calls": true})",
+                                         {}, "");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const v1::CompleteRequest& r = parsed->request;
+  ASSERT_EQ(r.messages_size(), 3);
+  EXPECT_EQ(r.messages(1).role(), v1::ROLE_ASSISTANT);
+  EXPECT_EQ(r.messages(1).content(), "");
+  ASSERT_EQ(r.messages(1).tool_calls_size(), 1);
+  EXPECT_EQ(r.messages(1).tool_calls(0).id(), "call_1");
+  EXPECT_EQ(r.messages(1).tool_calls(0).name(), "get_order");
+  EXPECT_EQ(r.messages(1).tool_calls(0).arguments(), R"({"order_id":"A-1"})");
+  EXPECT_EQ(r.messages(2).role(), v1::ROLE_TOOL);
+  EXPECT_EQ(r.messages(2).tool_call_id(), "call_1");
+  EXPECT_EQ(r.messages(2).content(), "shipped");
+  ASSERT_EQ(r.tools_size(), 1);
+  EXPECT_EQ(r.tools(0).name(), "get_order");
+  EXPECT_EQ(r.tools(0).description(), "Looks up.");
+  const auto& props = r.tools(0).parameters().fields().at("properties").struct_value();
+  EXPECT_EQ(props.fields().at("order_id").struct_value().fields().at("maxLength").number_value(),
+            16);
+  EXPECT_EQ(r.tool_choice().mode(), v1::TOOL_CHOICE_MODE_TOOL);
+  EXPECT_EQ(r.tool_choice().tool_name(), "get_order");
+
+  for (auto [text, mode] :
+       {std::pair{"auto", v1::TOOL_CHOICE_MODE_AUTO}, std::pair{"none", v1::TOOL_CHOICE_MODE_NONE},
+        std::pair{"required", v1::TOOL_CHOICE_MODE_REQUIRED}}) {
+    auto p = openai::ParseChatRequest(
+        absl::StrCat(R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": ")", text,
+                     R"("})"),
+        {}, "");
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(p->request.tool_choice().mode(), mode) << text;
+  }
+  auto bad = openai::ParseChatRequest(
+      R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "always",
+          "tools": [{"type": "retrieval"}], "functions": [{"name": "f"}]})",
+      {}, "");
+  std::set<std::string> fields;
+  for (const auto& [field, why] : FieldViolationsOf(bad.status())) fields.insert(field);
+  EXPECT_EQ(fields, (std::set<std::string>{"tool_choice", "tools[0]", "functions"}));
+}
+
+TEST_F(OpenAiGatewayTest, ToolCallsInTheAnswerAndInStreamDeltas) {
+  Start(false);
+  v1::CompleteResponse answer = Answer();
+  answer.set_text("");
+  answer.set_finish_reason("tool_calls");
+  answer.set_stop_reason(v1::STOP_REASON_TOOL_CALLS);
+  auto* call = answer.add_tool_calls();
+  call->set_id("call_1");
+  call->set_name("get_order");
+  call->set_arguments(R"({"order_id":"A-1"})");
+  backend_.replies[kComplete] = {grpc::Status::OK, answer.SerializeAsString()};
+  const std::string body = R"({"messages": [{"role": "user", "content": "oi"}],
+      "tools": [{"type": "function", "function": {"name": "get_order"}}]})";
+  HttpResponse r = Serve("POST", "/v1/chat/completions", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json doc = json::parse(r.body);
+  EXPECT_EQ(doc["choices"][0]["finish_reason"], "tool_calls");
+  EXPECT_EQ(doc["choices"][0]["message"], json::parse(R"({"role": "assistant", "content": null,
+      "tool_calls": [{"id": "call_1", "type": "function",
+                      "function": {"name": "get_order", "arguments": "{\"order_id\":\"A-1\"}"}}]})"));
+  v1::CompleteRequest sent;
+  ASSERT_TRUE(sent.ParseFromString(backend_.last_request));
+  ASSERT_EQ(sent.tools_size(), 1);
+  EXPECT_EQ(sent.tools(0).name(), "get_order");
+
+  v1::StreamCompleteResponse start, frag, summary;
+  start.mutable_tool_call_delta()->set_index(0);
+  start.mutable_tool_call_delta()->set_id("call_1");
+  start.mutable_tool_call_delta()->set_name("get_order");
+  frag.mutable_tool_call_delta()->set_index(0);
+  frag.mutable_tool_call_delta()->set_arguments(R"({"order_id":"A-1"})");
+  *summary.mutable_summary() = answer;
+  backend_.streams[kStream] = {
+      {start.SerializeAsString(), frag.SerializeAsString(), summary.SerializeAsString()},
+      grpc::Status::OK};
+  HttpResponse s = Serve("POST", "/v1/chat/completions",
+                         absl::StrCat(body.substr(0, body.size() - 1), R"(, "stream": true})"));
+  ASSERT_EQ(s.status, 200) << s.body;
+  auto writer = std::make_shared<testing::CollectingWriter>();
+  s.stream->Start(writer);
+  std::vector<json> chunks;
+  for (size_t at = 0; at < writer->body.size();) {
+    size_t end = writer->body.find("\n\n", at);
+    ASSERT_NE(end, std::string::npos) << writer->body;
+    std::string event = writer->body.substr(at + 6, end - at - 6);
+    if (event != "[DONE]") chunks.push_back(json::parse(event));
+    at = end + 2;
+  }
+  ASSERT_EQ(chunks.size(), 3u) << writer->body;
+  EXPECT_EQ(chunks[0]["choices"][0]["delta"], json::parse(R"({"role": "assistant", "content": null,
+      "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                      "function": {"name": "get_order", "arguments": ""}}]})"));
+  EXPECT_EQ(chunks[1]["choices"][0]["delta"], json::parse(R"({"tool_calls": [{"index": 0,
+      "function": {"arguments": "{\"order_id\":\"A-1\"}"}}]})"));
+  EXPECT_EQ(chunks[2]["choices"][0]["finish_reason"], "tool_calls");
 }
 
 TEST_F(OpenAiGatewayTest, StreamFailingMidWayEndsWithAnErrorEventAndNoDone) {

@@ -1,5 +1,6 @@
 #include "services/llm_router/convert.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,8 @@ Role RoleFrom(v1::Role r) {
       return Role::kUser;
     case v1::ROLE_ASSISTANT:
       return Role::kAssistant;
+    case v1::ROLE_TOOL:
+      return Role::kTool;
     default:
       return Role::kUnspecified;
   }
@@ -75,13 +78,59 @@ uint32_t CapsFrom(const google::protobuf::RepeatedField<int>& caps) {
 
 }  // namespace
 
+v1::StopReason StopReasonOf(const std::string& finish_reason) {
+  if (finish_reason.empty()) return v1::STOP_REASON_UNSPECIFIED;
+  if (finish_reason == "stop") return v1::STOP_REASON_STOP;
+  if (finish_reason == "length") return v1::STOP_REASON_LENGTH;
+  if (finish_reason == "tool_calls") return v1::STOP_REASON_TOOL_CALLS;
+  if (finish_reason == "content_filter") return v1::STOP_REASON_CONTENT_FILTER;
+  return v1::STOP_REASON_OTHER;
+}
+
+v1::ToolCallDelta ToProto(const ToolCallDelta& d) {
+  v1::ToolCallDelta out;
+  out.set_index(d.index);
+  out.set_id(d.id);
+  out.set_name(d.name);
+  out.set_arguments(d.arguments);
+  return out;
+}
+
 namespace {
 
 // CompleteRequest and StreamCompleteRequest have the same fields.
 template <typename Req>
 CompletionRequest RequestFromProto(const Req& req) {
   CompletionRequest r;
-  for (const auto& m : req.messages()) r.messages.push_back({RoleFrom(m.role()), m.content()});
+  for (const auto& m : req.messages()) {
+    Message message{RoleFrom(m.role()), m.content()};
+    for (const auto& c : m.tool_calls())
+      message.tool_calls.push_back({c.id(), c.name(), c.arguments()});
+    message.tool_call_id = m.tool_call_id();
+    r.messages.push_back(std::move(message));
+  }
+  for (const auto& t : req.tools()) {
+    ToolSpec tool{t.name(), t.description(), ""};
+    if (t.has_parameters()) {
+      // A Struct always prints as a JSON object.
+      (void)google::protobuf::util::MessageToJsonString(t.parameters(), &tool.parameters);
+    }
+    r.tools.push_back(std::move(tool));
+  }
+  switch (req.tool_choice().mode()) {
+    case v1::TOOL_CHOICE_MODE_NONE:
+      r.tool_choice.mode = ToolChoiceMode::kNone;
+      break;
+    case v1::TOOL_CHOICE_MODE_REQUIRED:
+      r.tool_choice.mode = ToolChoiceMode::kRequired;
+      break;
+    case v1::TOOL_CHOICE_MODE_TOOL:
+      r.tool_choice.mode = ToolChoiceMode::kTool;
+      break;
+    default:
+      r.tool_choice.mode = ToolChoiceMode::kAuto;
+  }
+  r.tool_choice.name = req.tool_choice().tool_name();
   r.task = TaskFrom(req.task());
   r.model = req.model().rfind("models/", 0) == 0 ? req.model().substr(7) : req.model();
   r.max_tokens = req.max_tokens();
@@ -139,6 +188,13 @@ v1::CompleteResponse ToProto(const Completion& c) {
   out.set_cached(c.cached);
   out.set_sandbox(c.sandbox);
   out.set_finish_reason(c.finish_reason);
+  out.set_stop_reason(StopReasonOf(c.finish_reason));
+  for (const auto& call : c.tool_calls) {
+    auto* p = out.add_tool_calls();
+    p->set_id(call.id);
+    p->set_name(call.name);
+    p->set_arguments(call.arguments);
+  }
   out.set_simulated(c.simulated);
   if (c.execution_id > 0) out.set_execution(absl::StrCat("executions/", c.execution_id));
   if (!c.experiment_id.empty()) out.set_experiment("experiments/" + c.experiment_id);

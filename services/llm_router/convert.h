@@ -5,6 +5,7 @@
 #include "genesis/llmrouter/v1/llm_router.pb.h"
 #include "services/llm_router/accounting/budget.h"
 #include "services/llm_router/model.h"
+#include "services/llm_router/providers/provider.h"
 #include "services/llm_router/selection/experiment.h"
 #include "services/llm_router/selection/selection.h"
 
@@ -16,6 +17,9 @@ namespace genesis::llmrouter {
 CompletionRequest FromProto(const v1::CompleteRequest& req);
 CompletionRequest FromProto(const v1::StreamCompleteRequest& req);
 v1::CompleteResponse ToProto(const Completion& c);
+// "stop", "length", "tool_calls", "content_filter"; others: OTHER; "": UNSPECIFIED.
+v1::StopReason StopReasonOf(const std::string& finish_reason);
+v1::ToolCallDelta ToProto(const ToolCallDelta& delta);
 v1::SelectResponse ToProto(const Selection& s);
 v1::Model ToProto(const ModelSpec& m);
 // Only the tunables (see Router::UpdateModel).

@@ -23,13 +23,18 @@ grpc::ServerWriteReactor<v1::StreamCompleteResponse>* LlmRouterGrpcService::Stre
   return stream_dispatcher_->ServerStream<v1::StreamCompleteResponse>(
       ctx, "StreamComplete", req,
       [=, this](const CallContext& call, StreamWriter<v1::StreamCompleteResponse>& out) {
-        v1::StreamCompleteResponse chunk;
         TextSink sink = [&](std::string_view text) {
           if (text.empty()) return true;
+          v1::StreamCompleteResponse chunk;
           chunk.set_text(std::string(text));
           return out.Write(chunk);  // false: the client went away, stop the model
         };
-        auto c = router_->StreamComplete(FromProto(*req), sink, call);
+        ToolCallSink tool_sink = [&](const ToolCallDelta& delta) {
+          v1::StreamCompleteResponse chunk;
+          *chunk.mutable_tool_call_delta() = ToProto(delta);
+          return out.Write(chunk);
+        };
+        auto c = router_->StreamComplete(FromProto(*req), sink, call, &tool_sink);
         if (!c.ok()) return c.status();
         v1::StreamCompleteResponse last;
         *last.mutable_summary() = ToProto(*c);

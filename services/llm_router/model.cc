@@ -72,4 +72,12 @@ std::vector<std::string> CapabilityNames(uint32_t capabilities) {
   return names;
 }
 
+bool UsesTools(const CompletionRequest& request) {
+  if (!request.tools.empty()) return true;
+  for (const auto& m : request.messages) {
+    if (m.role == Role::kTool || !m.tool_calls.empty()) return true;
+  }
+  return false;
+}
+
 }  // namespace genesis::llmrouter

@@ -11,7 +11,7 @@
 
 namespace genesis::llmrouter {
 
-enum class Role { kUnspecified, kSystem, kUser, kAssistant };
+enum class Role { kUnspecified, kSystem, kUser, kAssistant, kTool };
 enum class Protocol { kOpenAi, kAnthropic, kGemini };
 enum class Locality { kLocal, kCloud };
 enum class Strategy { kPolicy, kCheapest, kLowestLatency, kQualityFirst };
@@ -72,9 +72,34 @@ struct ModelSpec {
   }
 };
 
+// Function calling. A tool the model may call: `parameters` is the JSON
+// Schema of its arguments as JSON text (an object schema; "" = none).
+struct ToolSpec {
+  std::string name;
+  std::string description;
+  std::string parameters;
+};
+
+// One call of a tool by the model; `arguments` is JSON text (an object).
+struct ToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;
+
+  bool operator==(const ToolCall&) const = default;
+};
+
+enum class ToolChoiceMode { kAuto, kNone, kRequired, kTool };
+struct ToolChoice {
+  ToolChoiceMode mode = ToolChoiceMode::kAuto;
+  std::string name;  // kTool: a declared tool
+};
+
 struct Message {
   Role role = Role::kUser;
   std::string content;
+  std::vector<ToolCall> tool_calls{};  // kAssistant: the calls the model made
+  std::string tool_call_id{};          // kTool: the call this result answers
 };
 
 struct Constraints {
@@ -94,7 +119,13 @@ struct CompletionRequest {
   std::string subject;
   std::string agent;
   bool no_cache = false;
+  std::vector<ToolSpec> tools{};
+  ToolChoice tool_choice{};
 };
+
+// True when the request declares tools or its conversation carries tool
+// calls or results (never answered from the response cache).
+bool UsesTools(const CompletionRequest& request);
 
 struct Usage {
   int64_t input_tokens = 0;
@@ -122,7 +153,8 @@ struct Completion {
   std::vector<Attempt> attempts;
   Task task = Task::kUnspecified;
   bool sensitive = false;
-  std::string finish_reason;
+  std::string finish_reason;  // "tool_calls" when the model called tools
+  std::vector<ToolCall> tool_calls{};
   bool simulated = false;
   bool cached = false;        // from the response cache: usage and cost are 0
   bool sandbox = false;       // the subject is in sandbox mode (or it could not be read)

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/status.h"
 #include "services/llm_router/selection/pii.h"
@@ -20,7 +22,12 @@ namespace {
 std::string RequestJson(const CompletionRequest& r) {
   nlohmann::json messages = nlohmann::json::array();
   for (const auto& m : r.messages) {
-    messages.push_back({{"role", static_cast<int>(m.role)}, {"content", m.content}});
+    nlohmann::json message = {{"role", static_cast<int>(m.role)}, {"content", m.content}};
+    if (!m.tool_call_id.empty()) message["tool_call_id"] = m.tool_call_id;
+    for (const auto& c : m.tool_calls) {
+      message["tool_calls"].push_back({{"id", c.id}, {"name", c.name}, {"arguments", c.arguments}});
+    }
+    messages.push_back(std::move(message));
   }
   nlohmann::json j = {{"messages", messages},
                       {"task", TaskName(r.task)},
@@ -30,6 +37,14 @@ std::string RequestJson(const CompletionRequest& r) {
                       {"strategy", static_cast<int>(r.strategy)},
                       {"max_cost_usd", r.constraints.max_cost_usd}};
   if (r.temperature) j["temperature"] = *r.temperature;
+  for (const auto& t : r.tools) {
+    j["tools"].push_back(
+        {{"name", t.name}, {"description", t.description}, {"parameters", t.parameters}});
+  }
+  if (!r.tools.empty()) {
+    j["tool_choice"] = {{"mode", static_cast<int>(r.tool_choice.mode)},
+                        {"name", r.tool_choice.name}};
+  }
   return j.dump();
 }
 
@@ -124,7 +139,7 @@ Selection Router::SelectFor(const CompletionRequest& request, const std::vector<
   // The task as SelectModels resolves it, to find the experiment on it.
   Task task = request.task;
   if (task == Task::kUnspecified) {
-    task = ClassifyTask(request.messages, EstimateInputTokens(request.messages));
+    task = ClassifyTask(request.messages, EstimateInputTokens(request));
   }
   std::shared_ptr<const std::vector<Experiment>> running;
   {
@@ -160,14 +175,51 @@ absl::Status Router::Validate(const CompletionRequest& r) const {
   if (r.messages.empty()) v.Add("messages", "at least one message is required");
   size_t bytes = 0;
   bool has_user = false;
+  ValidateTools(r, &v);
+  std::set<std::string> call_ids;  // of the tool calls seen so far
   for (size_t i = 0; i < r.messages.size(); ++i) {
     const auto& m = r.messages[i];
+    const std::string at = absl::StrCat("messages[", i, "]");
     if (m.role == Role::kUnspecified) {
-      v.Add(absl::StrCat("messages[", i, "].role"), "must be system, user or assistant");
+      v.Add(at + ".role", "must be system, user, assistant or tool");
     }
-    if (m.content.empty()) v.Add(absl::StrCat("messages[", i, "].content"), "must not be empty");
+    // An assistant turn that only called tools has no text.
+    if (m.content.empty() && !(m.role == Role::kAssistant && !m.tool_calls.empty())) {
+      v.Add(at + ".content", "must not be empty");
+    }
+    if (!m.tool_calls.empty() && m.role != Role::kAssistant) {
+      v.Add(at + ".tool_calls", "only assistant messages carry tool calls");
+    }
+    for (size_t j = 0; j < m.tool_calls.size(); ++j) {
+      const ToolCall& c = m.tool_calls[j];
+      const std::string call_at = absl::StrCat(at, ".tool_calls[", j, "]");
+      if (c.id.empty()) v.Add(call_at + ".id", "is required (the id the answer gave the call)");
+      if (!call_ids.insert(c.id).second && !c.id.empty()) {
+        v.Add(call_at + ".id", "'" + c.id + "' is the id of an earlier call");
+      }
+      if (c.name.empty()) v.Add(call_at + ".name", "is required");
+      auto args = nlohmann::json::parse(c.arguments.empty() ? "{}" : c.arguments, nullptr, false);
+      if (args.is_discarded() || !args.is_object()) {
+        v.Add(call_at + ".arguments", "must be a JSON object");
+      }
+      bytes += c.arguments.size();
+    }
+    if (m.role == Role::kTool) {
+      if (m.tool_call_id.empty()) {
+        v.Add(at + ".tool_call_id", "is required for a tool result");
+      } else if (!call_ids.count(m.tool_call_id)) {
+        v.Add(at + ".tool_call_id",
+              "'" + m.tool_call_id +
+                  "' is not the id of a tool call of an earlier assistant message");
+      }
+    } else if (!m.tool_call_id.empty()) {
+      v.Add(at + ".tool_call_id", "only tool messages answer a tool call");
+    }
     has_user |= m.role == Role::kUser;
     bytes += m.content.size();
+  }
+  if (r.tools.empty() && UsesTools(r)) {
+    v.Add("tools", "the conversation has tool calls or results: declare the tools");
   }
   if (!r.messages.empty() && !has_user) v.Add("messages", "needs at least one user message");
   if (bytes > options_.max_request_bytes) {
@@ -191,6 +243,58 @@ absl::Status Router::Validate(const CompletionRequest& r) const {
   return v.ToStatus();
 }
 
+void Router::ValidateTools(const CompletionRequest& r, FieldViolations* v) {
+  // What OpenAI, Anthropic and Gemini all accept.
+  auto valid_name = [](const std::string& name) {
+    if (name.empty() || name.size() > 64) return false;
+    if (!absl::ascii_isalpha(name[0]) && name[0] != '_') return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) { return absl::ascii_isalnum(c) || c == '_' || c == '-'; });
+  };
+  if (r.tools.size() > kMaxTools) v->Add("tools", absl::StrCat("at most ", kMaxTools, " tools"));
+  std::set<std::string> names;
+  for (size_t i = 0; i < r.tools.size(); ++i) {
+    const ToolSpec& t = r.tools[i];
+    const std::string at = absl::StrCat("tools[", i, "]");
+    if (!valid_name(t.name)) {
+      v->Add(at + ".name",
+             "must be 1 to 64 letters, digits, '_' or '-', starting with a letter or '_'");
+    } else if (!names.insert(t.name).second) {
+      v->Add(at + ".name", "'" + t.name + "' is declared twice");
+    }
+    if (t.description.size() > 4096) v->Add(at + ".description", "at most 4096 bytes");
+    if (!t.parameters.empty()) {
+      auto schema = nlohmann::json::parse(t.parameters, nullptr, false);
+      if (schema.is_discarded() || !schema.is_object() || !schema.contains("type") ||
+          schema["type"] != "object") {
+        v->Add(at + ".parameters",
+               "must be a JSON Schema of an object ({\"type\": \"object\", \"properties\": ...})");
+      }
+    }
+  }
+  switch (r.tool_choice.mode) {
+    case ToolChoiceMode::kAuto:
+    case ToolChoiceMode::kNone:
+      if (!r.tool_choice.name.empty()) {
+        v->Add("tool_choice.tool_name", "only with mode TOOL_CHOICE_MODE_TOOL");
+      }
+      break;
+    case ToolChoiceMode::kRequired:
+      if (r.tools.empty()) v->Add("tool_choice.mode", "requires tools");
+      if (!r.tool_choice.name.empty()) {
+        v->Add("tool_choice.tool_name", "only with mode TOOL_CHOICE_MODE_TOOL");
+      }
+      break;
+    case ToolChoiceMode::kTool:
+      if (r.tool_choice.name.empty()) {
+        v->Add("tool_choice.tool_name", "is required with mode TOOL_CHOICE_MODE_TOOL");
+      } else if (!names.count(r.tool_choice.name)) {
+        v->Add("tool_choice.tool_name", "'" + r.tool_choice.name + "' is not one of the tools");
+      }
+      break;
+  }
+}
+
 absl::StatusOr<Selection> Router::Select(const CompletionRequest& request, const CallContext& ctx) {
   GENESIS_RETURN_IF_ERROR(Validate(request));
   RefreshIfStale();  // before the registry is read: a refreshed one applies to this call
@@ -204,13 +308,14 @@ absl::StatusOr<Completion> Router::Complete(const CompletionRequest& request,
 }
 
 absl::StatusOr<Completion> Router::StreamComplete(const CompletionRequest& request,
-                                                  const TextSink& sink, const CallContext& ctx) {
-  return Run(request, &sink, ctx);
+                                                  const TextSink& sink, const CallContext& ctx,
+                                                  const ToolCallSink* tool_sink) {
+  return Run(request, &sink, ctx, tool_sink);
 }
 
 absl::StatusOr<Completion> Router::Run(const CompletionRequest& request, const TextSink* sink,
-                                       const CallContext& ctx) {
-  Call call{request, sink, ctx, clock_->Now()};
+                                       const CallContext& ctx, const ToolCallSink* tool_sink) {
+  Call call{request, sink, ctx, tool_sink, clock_->Now()};
   GENESIS_RETURN_IF_ERROR(Validate(request));
   if (absl::Status st = ChooseModels(call); !st.ok()) return Refuse(call, st);
   if (absl::Status st = ReadSandbox(call); !st.ok()) return Refuse(call, st);
@@ -264,8 +369,11 @@ absl::Status Router::ReadSandbox(Call& call) {
 }
 
 std::optional<CachedAnswer> Router::LookUpCache(Call& call) {
-  // Never for sensitive requests (P0: the caller's flag or personal data).
-  call.cacheable = cache_ && !call.request.no_cache && !call.selection.sensitive;
+  // Never for sensitive requests (P0: the caller's flag or personal data),
+  // nor with tools: a tool call is an action the caller takes on the state
+  // of the world at that moment, which a replayed answer knows nothing of.
+  call.cacheable =
+      cache_ && !call.request.no_cache && !call.selection.sensitive && !UsesTools(call.request);
   if (!call.cacheable) {
     RouterMetrics::Inc(metrics_.cache_skipped);
     return std::nullopt;
@@ -305,8 +413,15 @@ Execution Router::Execute(Call& call) {
       if (m.id == id) order.push_back(&m);
     }
   }
-  ExecutionParams params{&call.request.messages, sel.max_tokens, call.request.temperature,
-                         call.ctx.deadline, call.ctx.is_cancelled};
+  ExecutionParams params;
+  params.messages = &call.request.messages;
+  params.tools = &call.request.tools;
+  params.tool_choice = call.request.tool_choice;
+  params.tool_sink = call.tool_sink;
+  params.max_tokens = sel.max_tokens;
+  params.temperature = call.request.temperature;
+  params.deadline = call.ctx.deadline;
+  params.cancelled = call.ctx.is_cancelled;
   // Admission reserves the prompt's estimated tokens against a TPM limit;
   // settled below, when the real usage is known.
   CallRateLimits limits(limiter_.get(), clock_, sel.estimated_input_tokens,
@@ -357,6 +472,7 @@ Completion Router::Answer(const Call& call, Execution ex, int64_t execution_id) 
   c.task = call.selection.task;
   c.sensitive = call.selection.sensitive;
   c.finish_reason = ex.reply.finish_reason;
+  c.tool_calls = std::move(ex.reply.tool_calls);
   c.simulated = ex.model->simulated;
   c.sandbox = call.sandbox;
   c.execution_id = execution_id;

@@ -3,7 +3,9 @@
 // (accounting/usage_recorder.h), and keep the model registry. Plain types in, absl::Status out;
 // no gRPC (grpc_service.h is the transport). Errors:
 //   INVALID_ARGUMENT naming each field (messages, messages[i].content,
-//     messages[i].role, max_tokens, temperature, model, constraints.max_cost_usd);
+//     messages[i].role, messages[i].tool_call_id, messages[i].tool_calls[j].*,
+//     max_tokens, temperature, model, constraints.max_cost_usd, tools,
+//     tools[i].name, tools[i].parameters, tool_choice.mode, tool_choice.tool_name);
 //   FAILED_PRECONDITION when P0 or the constraints leave no model;
 //   UNAVAILABLE listing the attempts when every model failed (the request is
 //     then kept in the retry queue); DEADLINE_EXCEEDED, CANCELLED;
@@ -39,6 +41,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/base/clock.h"
+#include "common/base/status.h"
 #include "common/rpc/call_context.h"
 #include "common/runtime/logging.h"
 #include "services/llm_router/accounting/settings_cache.h"
@@ -97,10 +100,12 @@ class Router {
   absl::Status Init(const CallContext& ctx);
 
   absl::StatusOr<Completion> Complete(const CompletionRequest& request, const CallContext& ctx);
-  // Streams text to `sink` as it arrives; the result has no text (the
-  // caller has it) but usage, cost and attempts.
+  // Streams text to `sink` and tool-call pieces to `tool_sink` (may be
+  // null) as they arrive; the result has no text (the caller has it) but
+  // usage, cost, attempts and the complete tool calls.
   absl::StatusOr<Completion> StreamComplete(const CompletionRequest& request, const TextSink& sink,
-                                            const CallContext& ctx);
+                                            const CallContext& ctx,
+                                            const ToolCallSink* tool_sink = nullptr);
   // The choice Complete would make, without calling any model.
   absl::StatusOr<Selection> Select(const CompletionRequest& request, const CallContext& ctx);
 
@@ -163,6 +168,7 @@ class Router {
     const CompletionRequest& request;
     const TextSink* sink;  // null: a plain call
     const CallContext& ctx;
+    const ToolCallSink* tool_sink;  // streams: tool-call pieces (may be null)
     absl::Time start;
     std::shared_ptr<const std::vector<ModelSpec>> models;  // the registry the call saw
     Selection selection;
@@ -174,9 +180,12 @@ class Router {
   };
 
   absl::Status Validate(const CompletionRequest& request) const;
+  // Tools and tool choice: names, schemas, duplicates, the named tool.
+  static void ValidateTools(const CompletionRequest& request, FieldViolations* violations);
+  static constexpr size_t kMaxTools = 128;
   // Complete and StreamComplete: the steps below, in this order.
   absl::StatusOr<Completion> Run(const CompletionRequest& request, const TextSink* sink,
-                                 const CallContext& ctx);
+                                 const CallContext& ctx, const ToolCallSink* tool_sink = nullptr);
   // 1. The models to try, in order; when only provider rate limits stand in
   // the way, waits once for the next minute window if the deadline allows.
   absl::Status ChooseModels(Call& call);

@@ -28,6 +28,7 @@ async function thrown(promise) {
 }
 
 async function main() {
+  let e;
   const client = new OpenAI({baseURL: process.env.GW + '/v1', apiKey: process.env.TOKEN,
                              maxRetries: 0, timeout: 30000});
   const prompt = 'hello through the openai front door';
@@ -86,6 +87,95 @@ async function main() {
   check('stream: include_usage adds a usage chunk without choices',
         usage.choices.length === 0 && usage.usage.total_tokens > 0, usage);
 
+  // Function calling: the simulator calls the first declared tool with
+  // arguments from its schema's required properties, then answers from the
+  // tool's result.
+  const tools = [{
+    type: 'function',
+    function: {
+      name: 'get_order',
+      description: 'Looks up an order by its number.',
+      parameters: {type: 'object', properties: {order_id: {type: 'string'}},
+                   required: ['order_id']},
+    },
+  }, {type: 'function', function: {name: 'ping', parameters: {type: 'object', properties: {}}}}];
+  const ask = [{role: 'user', content: 'where is my order?'}];
+  const called = await client.chat.completions.create({model: 'sim-gpt-4o', messages: ask, tools});
+  const calls = called.choices[0].message.tool_calls || [];
+  check('tools: finish_reason tool_calls', called.choices[0].finish_reason === 'tool_calls',
+        called.choices[0]);
+  check('tools: one call of get_order with JSON arguments from its schema',
+        calls.length === 1 && calls[0].type === 'function' && calls[0].function.name === 'get_order' &&
+            JSON.parse(calls[0].function.arguments).order_id === 'sample' && calls[0].id.length > 0,
+        calls);
+  check('tools: content is null when the model only called tools',
+        called.choices[0].message.content === null, called.choices[0].message);
+  const answered = await client.chat.completions.create({
+    model: 'sim-gpt-4o',
+    tools,
+    messages: [...ask, called.choices[0].message,
+               {role: 'tool', tool_call_id: calls[0] && calls[0].id, content: '{"status":"shipped"}'}],
+  });
+  check('tools: after the tool result the model answers text',
+        answered.choices[0].finish_reason === 'stop' &&
+            /shipped/.test(answered.choices[0].message.content || ''),
+        answered.choices[0]);
+  const named = await client.chat.completions.create({
+    model: 'sim-claude-sonnet', messages: ask, tools,
+    tool_choice: {type: 'function', function: {name: 'ping'}},
+  });
+  check('tools: a named tool_choice is honoured (Anthropic protocol behind)',
+        (named.choices[0].message.tool_calls || []).map((c) => c.function.name).join() === 'ping',
+        named.choices[0]);
+
+  // A streamed tool call, accumulated by index as the SDK documents.
+  const toolStream = await client.chat.completions.create(
+      {model: 'sim-gemini-flash', messages: ask, tools, stream: true});
+  const streamedCalls = [];
+  let streamFinish = null;
+  let streamText = '';
+  for await (const chunk of toolStream) {
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    streamText += choice.delta.content || '';
+    for (const d of choice.delta.tool_calls || []) {
+      if (!streamedCalls[d.index]) streamedCalls[d.index] = {id: '', name: '', arguments: ''};
+      const c = streamedCalls[d.index];
+      if (d.id) c.id = d.id;
+      if (d.function && d.function.name) c.name += d.function.name;
+      if (d.function && d.function.arguments) c.arguments += d.function.arguments;
+    }
+    if (choice.finish_reason) streamFinish = choice.finish_reason;
+  }
+  check('tools stream: one call of get_order rebuilt from the deltas (Gemini protocol behind)',
+        streamedCalls.length === 1 && streamedCalls[0].name === 'get_order' &&
+            streamedCalls[0].id.length > 0 &&
+            JSON.parse(streamedCalls[0].arguments).order_id === 'sample',
+        streamedCalls);
+  check('tools stream: finish_reason tool_calls and no text',
+        streamFinish === 'tool_calls' && streamText === '', {streamFinish, streamText});
+  // The SDK's own stream helper assembles the same call.
+  const runner = client.beta && client.beta.chat && client.beta.chat.completions &&
+      client.beta.chat.completions.stream ?
+      client.beta.chat.completions.stream({model: 'sim-gpt-4o', messages: ask, tools}) :
+      (client.chat.completions.stream ?
+           client.chat.completions.stream({model: 'sim-gpt-4o', messages: ask, tools}) : null);
+  if (runner) {
+    const final = await runner.finalChatCompletion();
+    const fc = final.choices[0].message.tool_calls || [];
+    check('tools stream: the SDK stream helper assembles the call',
+          fc.length === 1 && fc[0].function.name === 'get_order' &&
+              JSON.parse(fc[0].function.arguments).order_id === 'sample',
+          final.choices[0]);
+  }
+  e = await thrown(client.chat.completions.create({
+    model: 'sim-local', messages: ask,
+    tools: [{type: 'function', function: {name: 'get order'}}],
+  }));
+  check('tools: a bad tool name is a BadRequestError naming tools[0].name',
+        e instanceof OpenAI.BadRequestError && e.param === 'tools[0].name',
+        e && {status: e.status, error: e.error});
+
   // Models.
   const models = [];
   for await (const m of client.models.list()) models.push(m);
@@ -93,7 +183,7 @@ async function main() {
         models.some((m) => m.id === 'sim-local' && m.object === 'model'), models.map((m) => m.id));
 
   // Errors in OpenAI's shape, raised as the SDK's typed errors.
-  let e = await thrown(client.chat.completions.create({model: 'sim-local', messages: []}));
+  e = await thrown(client.chat.completions.create({model: 'sim-local', messages: []}));
   check('empty messages: BadRequestError 400 naming the param',
         e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === 'messages' &&
             e.type === 'invalid_request_error',

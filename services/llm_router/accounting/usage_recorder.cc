@@ -5,6 +5,14 @@
 #include "services/llm_router/selection/pii.h"
 
 namespace genesis::llmrouter {
+namespace {
+
+// A tool call as recorded content: "tool call get_order {\"order_id\": ...}".
+std::string CallText(const ToolCall& call) {
+  return "tool call " + call.name + " " + call.arguments;
+}
+
+}  // namespace
 
 UsageRecorder::UsageRecorder(RouterStore* store, Clock* clock, bool record_content,
                              RouterMetrics metrics)
@@ -30,7 +38,10 @@ ExecutionRecord UsageRecorder::Row(const AccountedCall& call) const {
   r.arm = sel.arm;
   r.time = clock_->Now();
   if (record_content_) {
-    for (const auto& m : request.messages) r.prompt += MaskPii(m.content) + "\n";
+    for (const auto& m : request.messages) {
+      r.prompt += MaskPii(m.content) + "\n";
+      for (const auto& c : m.tool_calls) r.prompt += MaskPii(CallText(c)) + "\n";
+    }
   }
   return r;
 }
@@ -54,7 +65,10 @@ int64_t UsageRecorder::Executed(const AccountedCall& call, const Execution& ex) 
     r.cost_usd = ex.model->Cost(r.usage.input_tokens, r.usage.output_tokens);
     r.simulated = ex.model->simulated;
   }
-  if (record_content_) r.response = MaskPii(ex.reply.text);
+  if (record_content_) {
+    r.response = MaskPii(ex.reply.text);
+    for (const auto& c : ex.reply.tool_calls) r.response += "\n" + MaskPii(CallText(c));
+  }
   return Write(r);
 }
 

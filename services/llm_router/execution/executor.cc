@@ -82,6 +82,8 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
       ProviderRequest req;
       req.model = model;
       req.messages = params.messages;
+      req.tools = params.tools;
+      req.tool_choice = params.tool_choice;
       req.max_tokens = params.max_tokens;
       req.temperature = params.temperature;
       req.timeout = std::min(options_.provider_timeout, params.deadline - start);
@@ -96,6 +98,11 @@ Execution Executor::Run(const std::vector<const ModelSpec*>& order, const Execut
           ex.streamed_any = true;
           return (*sink)(text);
         };
+        ToolCallSink counting_tools = [&](const ToolCallDelta& delta) {
+          ex.streamed_any = true;
+          return (*params.tool_sink)(delta);
+        };
+        if (params.tool_sink) req.tool_sink = &counting_tools;
         result = client_->Stream(req, counting);
       } else {
         result = client_->Complete(req);

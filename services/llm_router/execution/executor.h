@@ -2,7 +2,8 @@
 // model for retryable failures (429, 5xx) with exponential backoff and
 // jitter, honouring Retry-After, never past the caller's deadline; skips
 // models whose circuit breaker is open; then falls back to the next model.
-// A stream falls back only while no text has reached the caller.
+// A stream falls back only while no text (nor a tool-call piece) has reached
+// the caller.
 //
 // Interactive calls (someone waits on the deadline), so every wait is cut to
 // the time that is left:
@@ -51,6 +52,11 @@ struct ExecutorOptions {
 
 struct ExecutionParams {
   const std::vector<Message>* messages = nullptr;
+  const std::vector<ToolSpec>* tools = nullptr;  // function calling (null: none)
+  ToolChoice tool_choice{};
+  // Streams: tool-call pieces (null: none passed on). A piece that reached
+  // the caller stops fallbacks as text does.
+  const ToolCallSink* tool_sink = nullptr;
   int max_tokens = 1024;
   std::optional<float> temperature;
   absl::Time deadline = absl::InfiniteFuture();

@@ -30,6 +30,23 @@ void HttpProviderClient::StreamState::Emit(std::string_view text) {
   if (sink && !sink_stopped && !(*sink)(text)) sink_stopped = true;
 }
 
+void HttpProviderClient::StreamState::EmitToolDelta(int index, std::string_view id,
+                                                    std::string_view name,
+                                                    std::string_view arguments) {
+  if (index < 0 || index > 1024) return;  // untrusted input: bounded
+  if (static_cast<size_t>(index) >= reply.tool_calls.size()) reply.tool_calls.resize(index + 1);
+  ToolCall& call = reply.tool_calls[index];
+  if (!id.empty()) call.id = std::string(id);
+  if (!name.empty()) call.name.append(name);
+  call.arguments.append(arguments);
+  if (id.empty() && name.empty() && arguments.empty()) return;
+  if (tool_sink && !sink_stopped &&
+      !(*tool_sink)(
+          ToolCallDelta{index, std::string(id), std::string(name), std::string(arguments)})) {
+    sink_stopped = true;
+  }
+}
+
 ProviderResult HttpProviderClient::Complete(const ProviderRequest& request) {
   ProviderResult result;
   auto response = HttpPost(Timed(BuildRequest(request, /*stream=*/false), request));
@@ -54,6 +71,7 @@ ProviderResult HttpProviderClient::Complete(const ProviderRequest& request) {
     return result;
   }
   result.reply = std::move(*reply);
+  SettleToolCalls(&result.reply);
   return result;
 }
 
@@ -61,6 +79,7 @@ ProviderResult HttpProviderClient::Stream(const ProviderRequest& request, const 
   ProviderResult result;
   StreamState state;
   state.sink = &sink;
+  state.tool_sink = request.tool_sink;
   absl::Status event_status;
   SseParser parser([&](std::string_view event, std::string_view data) {
     try {
@@ -76,8 +95,10 @@ ProviderResult HttpProviderClient::Stream(const ProviderRequest& request, const 
   };
   HttpRequest http = Timed(BuildRequest(request, /*stream=*/true), request);
   // Anthropic sends message_start at once: the first-byte limit runs until
-  // the first text (time to first token).
-  http.content_started = [&state] { return !state.reply.text.empty(); };
+  // the first text or tool call (time to first token).
+  http.content_started = [&state] {
+    return !state.reply.text.empty() || !state.reply.tool_calls.empty();
+  };
   auto response = HttpPost(http, &body);
   if (response.ok()) {
     result.http_status = response->status;
@@ -99,6 +120,7 @@ ProviderResult HttpProviderClient::Stream(const ProviderRequest& request, const 
     }
   }
   result.reply = std::move(state.reply);
+  SettleToolCalls(&result.reply);
   return result;
 }
 

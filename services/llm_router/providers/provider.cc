@@ -2,7 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <random>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/llm_router/providers/http_provider.h"
 
 namespace genesis::llmrouter {
 namespace {
@@ -36,6 +40,18 @@ class Dispatch final : public ProviderClient {
 }  // namespace
 
 std::unique_ptr<ProviderClient> MakeProviderClients() { return std::make_unique<Dispatch>(); }
+
+std::unique_ptr<HttpProviderClient> MakeWireClient(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kAnthropic:
+      return MakeAnthropicWire();
+    case Protocol::kGemini:
+      return MakeGeminiWire();
+    case Protocol::kOpenAi:
+      break;
+  }
+  return MakeOpenAiWire();
+}
 
 absl::Status StatusFromHttp(int http_status, std::string_view body) {
   std::string message;
@@ -78,6 +94,31 @@ bool IsRetryable(const absl::Status& status) {
       return true;
     default:
       return false;
+  }
+}
+
+std::string MakeToolCallId(int index) {
+  thread_local std::mt19937 random{std::random_device{}()};
+  return absl::StrFormat("call_%d_%08x", index, static_cast<uint32_t>(random()));
+}
+
+std::string ToolNameOf(const std::vector<Message>& messages, const std::string& tool_call_id) {
+  for (const auto& m : messages) {
+    for (const auto& call : m.tool_calls) {
+      if (call.id == tool_call_id) return call.name;
+    }
+  }
+  return "";
+}
+
+void SettleToolCalls(ProviderReply* reply) {
+  if (reply->tool_calls.empty()) return;
+  for (auto& call : reply->tool_calls) {
+    if (call.arguments.empty()) call.arguments = "{}";
+  }
+  if (reply->finish_reason.empty() || reply->finish_reason == "stop" ||
+      reply->finish_reason == "tool_use") {
+    reply->finish_reason = "tool_calls";
   }
 }
 

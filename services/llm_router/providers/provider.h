@@ -29,9 +29,27 @@
 
 namespace genesis::llmrouter {
 
+// A piece of a streamed tool call: the first one of a call has its id and
+// name, the next ones fragments of its arguments (they concatenate).
+struct ToolCallDelta {
+  int index = 0;  // which call of the answer, from 0, in order
+  std::string id;
+  std::string name;
+  std::string arguments;
+};
+// Receives tool-call pieces as the model generates them; false stops the stream.
+using ToolCallSink = std::function<bool(const ToolCallDelta& delta)>;
+
 struct ProviderRequest {
   const ModelSpec* model = nullptr;
   const std::vector<Message>* messages = nullptr;
+  // Function calling (null or empty: none). The request was validated: names
+  // are unique, a named tool choice is declared, every tool result answers a
+  // call of an earlier assistant message.
+  const std::vector<ToolSpec>* tools = nullptr;
+  ToolChoice tool_choice{};
+  // Streams: where tool-call pieces go (null: only kept in the reply).
+  const ToolCallSink* tool_sink = nullptr;
   int max_tokens = 1024;
   std::optional<float> temperature;
   absl::Duration timeout = absl::Seconds(30);  // the whole call
@@ -45,7 +63,10 @@ struct ProviderRequest {
 struct ProviderReply {
   std::string text;
   Usage usage;
-  std::string finish_reason;  // "stop", "length" or the provider's own value
+  // "stop", "length", "tool_calls" (whenever the answer has tool calls) or
+  // the provider's own value.
+  std::string finish_reason;
+  std::vector<ToolCall> tool_calls{};  // complete, in order; arguments "{}" at least
 };
 
 struct ProviderResult {
@@ -78,5 +99,15 @@ std::unique_ptr<ProviderClient> MakeProviderClients();
 absl::Status StatusFromHttp(int http_status, std::string_view body);
 // True for the failures worth retrying on the same model.
 bool IsRetryable(const absl::Status& status);
+
+// Shared by the wire protocols (function calling):
+// an id for a tool call the provider gave none for (Gemini): "call_{index}_{8 hex}".
+std::string MakeToolCallId(int index);
+// The tool's name for a tool result: the name of the call `tool_call_id` in
+// the earlier assistant messages ("" when none has that id).
+std::string ToolNameOf(const std::vector<Message>& messages, const std::string& tool_call_id);
+// "tool_calls" when there are calls and the provider said it stopped
+// normally (Gemini says STOP), else `finish_reason`; empty arguments become "{}".
+void SettleToolCalls(ProviderReply* reply);
 
 }  // namespace genesis::llmrouter

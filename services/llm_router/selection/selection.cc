@@ -30,8 +30,21 @@ std::string MissingCapabilities(uint32_t missing) {
 
 int64_t EstimateInputTokens(const std::vector<Message>& messages) {
   int64_t bytes = 0;
-  for (const auto& m : messages) bytes += static_cast<int64_t>(m.content.size()) + 16;
+  for (const auto& m : messages) {
+    bytes += static_cast<int64_t>(m.content.size() + m.tool_call_id.size()) + 16;
+    for (const auto& c : m.tool_calls) {
+      bytes += static_cast<int64_t>(c.id.size() + c.name.size() + c.arguments.size()) + 16;
+    }
+  }
   return (bytes + 3) / 4;
+}
+
+int64_t EstimateInputTokens(const CompletionRequest& request) {
+  int64_t bytes = 0;
+  for (const auto& t : request.tools) {
+    bytes += static_cast<int64_t>(t.name.size() + t.description.size() + t.parameters.size()) + 16;
+  }
+  return EstimateInputTokens(request.messages) + (bytes + 3) / 4;
 }
 
 Task ClassifyTask(const std::vector<Message>& messages, int64_t estimated_input_tokens) {
@@ -59,12 +72,19 @@ Task ClassifyTask(const std::vector<Message>& messages, int64_t estimated_input_
 
 std::string SensitiveReason(const CompletionRequest& request) {
   if (request.sensitive) return "marked sensitive by the caller";
+  // Tool results and the arguments of earlier tool calls are the
+  // conversation too: a CPF a lookup tool returned is as personal as one
+  // the user typed.
   std::vector<std::string> kinds;
-  for (const auto& m : request.messages) {
-    for (const auto& match : DetectPii(m.content)) {
+  auto scan = [&](std::string_view text) {
+    for (const auto& match : DetectPii(text)) {
       std::string name = PiiKindName(match.kind);
       if (std::find(kinds.begin(), kinds.end(), name) == kinds.end()) kinds.push_back(name);
     }
+  };
+  for (const auto& m : request.messages) {
+    scan(m.content);
+    for (const auto& c : m.tool_calls) scan(c.arguments);
   }
   if (kinds.empty()) return "";
   return "personal data: " + absl::StrJoin(kinds, ", ");
@@ -132,7 +152,7 @@ absl::Status Selection::ToStatus() const {
 
 Selection SelectModels(const CompletionRequest& request, const SelectionInputs& in) {
   Selection sel;
-  sel.estimated_input_tokens = EstimateInputTokens(request.messages);
+  sel.estimated_input_tokens = EstimateInputTokens(request);
   sel.task = request.task;
   if (sel.task == Task::kUnspecified) {
     sel.task = ClassifyTask(request.messages, sel.estimated_input_tokens);
@@ -164,6 +184,10 @@ Selection SelectModels(const CompletionRequest& request, const SelectionInputs& 
     return it == policy->end() ? -1 : static_cast<int>(it - policy->begin());
   };
 
+  // Tools (declared, or calls and results in the conversation) need a model
+  // with the tools capability.
+  const uint32_t required =
+      request.constraints.required_capabilities | (UsesTools(request) ? kCapTools : 0u);
   struct Scored {
     CandidateView view;
     const ModelSpec* spec;
@@ -177,7 +201,7 @@ Selection SelectModels(const CompletionRequest& request, const SelectionInputs& 
     s.view.estimated_cost_usd = m.Cost(sel.estimated_input_tokens, sel.max_tokens);
     ModelHealth health = in.health ? in.health(m.id) : ModelHealth{};
     s.view.latency_ewma = health.latency_ewma;
-    const uint32_t missing = request.constraints.required_capabilities & ~m.capabilities;
+    const uint32_t missing = required & ~m.capabilities;
     std::string& why = s.view.reason;
     if (!request.model.empty() && request.model != m.id) {
       why = "not the requested model";

@@ -5,10 +5,10 @@
 //
 // Order of the checks for each model: requested model, enabled, configured
 // (key / URL), P0 (sensitive requests: local models only), task policy,
-// capabilities, context window, cost limit, circuit breaker, provider rate
-// limit (execution/rate_limit.h). The eligible
-// models are then ordered by the strategy: the policy's order, cheapest
-// estimated cost, lowest latency moving average, or highest quality.
+// capabilities (the request's, plus tools when it uses tools), context window, cost limit, circuit
+// breaker, provider rate limit (execution/rate_limit.h). The eligible models are then ordered by
+// the strategy: the policy's order, cheapest estimated cost, lowest latency moving average, or
+// highest quality.
 #pragma once
 
 #include <functional>
@@ -30,6 +30,8 @@ Task ClassifyTask(const std::vector<Message>& messages, int64_t estimated_input_
 
 // About four bytes per token plus a few per message; deliberately generous.
 int64_t EstimateInputTokens(const std::vector<Message>& messages);
+// The messages (tool calls too) and the tool declarations.
+int64_t EstimateInputTokens(const CompletionRequest& request);
 
 // Why P0 applies ("" when it does not): the caller's flag, or the kinds of
 // personal data found in the messages ("personal data: cpf, email").

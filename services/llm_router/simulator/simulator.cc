@@ -26,6 +26,19 @@ namespace {
 
 constexpr int kMaxConnections = 256;
 
+// [{"name": "...", "arguments": {...} or "json text"}] (nullopt: not that shape).
+std::optional<std::vector<SimToolCall>> ParseToolCalls(const json& j) {
+  if (!j.is_array()) return std::nullopt;
+  std::vector<SimToolCall> calls;
+  for (const auto& c : j) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) return std::nullopt;
+    const json& args = c.value("arguments", json::object());
+    calls.push_back(
+        {c["name"].get<std::string>(), args.is_string() ? args.get<std::string>() : args.dump()});
+  }
+  return calls;
+}
+
 bool PeerClosed(int fd) {
   char c;
   return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
@@ -135,6 +148,26 @@ struct ProviderSimulator::Impl {
                    ErrorBody(call.wire, script.fail_status, script.fail_message),
                    script.retry_after_s);
     }
+    if (WantsToolCall(call)) {
+      std::vector<SimToolCall> calls =
+          script.tool_calls ? *script.tool_calls : DefaultToolCalls(call);
+      if (auto h = req.find("x-sim-tool-calls"); h != req.end()) {
+        auto parsed = ParseToolCalls(json::parse(std::string(h->value()), nullptr, false));
+        if (parsed) calls = std::move(*parsed);
+      }
+      const int64_t in =
+          script.input_tokens >= 0 ? script.input_tokens : (InputBytes(call) + 3) / 4;
+      int64_t bytes = 0;
+      for (const auto& c : calls) bytes += static_cast<int64_t>(c.name.size() + c.arguments.size());
+      const int64_t out =
+          script.output_tokens >= 0 ? script.output_tokens : std::max<int64_t>(1, (bytes + 3) / 4);
+      if (!call.stream) {
+        return Reply(socket, req, http::status::ok, WholeToolCalls(call, calls, in, out));
+      }
+      Stream(socket, ToolStreamHead(call, in), ToolCallEvents(call, calls, in, out),
+             ToolStreamTail(call, calls.size(), in, out), script);
+      return false;
+    }
     std::optional<std::string> fixed = script.answer ? script.answer : options.answer;
     if (auto h = req.find("x-sim-answer"); h != req.end()) fixed = std::string(h->value());
     auto words = fixed ? FixedPieces(*fixed) : AnswerWords(call);
@@ -144,13 +177,18 @@ struct ProviderSimulator::Impl {
     const int64_t out =
         script.output_tokens >= 0 ? script.output_tokens : static_cast<int64_t>(words.size());
     if (!call.stream) return Reply(socket, req, http::status::ok, Whole(call, text, in, out));
-    Stream(socket, call, words, in, out, script);
+    std::vector<std::string> events;
+    for (size_t i = 0; i < words.size(); ++i) {
+      events.push_back(ChunkEvents(call, words[i], in, out, i + 1 == words.size()));
+    }
+    Stream(socket, StreamHead(call, in), events, StreamTail(call, in, out), script);
     return false;
   }
 
   // Streams without Content-Length; the body ends when the connection closes.
-  void Stream(tcp::socket& socket, const Call& c, const std::vector<std::string>& words, int64_t in,
-              int64_t out, const ModelScript& s) {
+  // Scripted drops, stalls and delays count `events` (one chunk each).
+  void Stream(tcp::socket& socket, const std::string& head, const std::vector<std::string>& events,
+              const std::string& tail, const ModelScript& s) {
     beast::error_code ec;
     auto send = [&](const std::string& bytes) {
       if (!bytes.empty()) asio::write(socket, asio::buffer(bytes), ec);
@@ -158,10 +196,10 @@ struct ProviderSimulator::Impl {
     };
     if (!send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
               "Connection: close\r\n\r\n" +
-              StreamHead(c, in))) {
+              head)) {
       return;
     }
-    for (size_t i = 0; i < words.size(); ++i) {
+    for (size_t i = 0; i < events.size(); ++i) {
       if (s.drop_after_chunks >= 0 && static_cast<int>(i) >= s.drop_after_chunks) return;
       if (s.stall_after_chunks >= 0 && static_cast<int>(i) >= s.stall_after_chunks) {
         // Until the client gives up (closes) or the simulator stops.
@@ -170,9 +208,9 @@ struct ProviderSimulator::Impl {
         return;
       }
       if (i > 0 && s.chunk_delay_ms > 0 && !Pause(s.chunk_delay_ms)) return;
-      if (!send(ChunkEvents(c, words[i], in, out, i + 1 == words.size()))) return;
+      if (!send(events[i])) return;
     }
-    send(StreamTail(c, in, out));
+    send(tail);
   }
 
   bool Admin(tcp::socket& socket, const http::request<http::string_body>& req,
@@ -208,6 +246,14 @@ struct ProviderSimulator::Impl {
       s.chunk_delay_ms = j.value("chunk_delay_ms", 0);
       s.drop_after_chunks = j.value("drop_after_chunks", -1);
       s.stall_after_chunks = j.value("stall_after_chunks", -1);
+      if (j.contains("tool_calls")) {
+        s.tool_calls = ParseToolCalls(j["tool_calls"]);
+        if (!s.tool_calls) {
+          return Reply(
+              socket, req, http::status::bad_request,
+              R"({"error":{"message":"tool_calls must be [{\"name\": ..., \"arguments\": {...}}]"}})");
+        }
+      }
       if (j.contains("answer")) {
         // A string is answered as is; any other JSON value as its text.
         s.answer = j["answer"].is_string() ? j["answer"].get<std::string>() : j["answer"].dump();

@@ -13,7 +13,15 @@
 //
 // The answer is "echo: " + the last user message, cut to max_tokens words;
 // input tokens are ceil(bytes of all messages / 4), output tokens the words
-// answered (each overridable). A fixed answer replaces the echo, first found
+// answered (each overridable). Function calling: when the request offers
+// tools (tool choice not "none") and its conversation does not end with
+// tool results, the answer is tool calls — the script's `tool_calls`, the
+// request header `x-sim-tool-calls` (the same JSON array), or one call of
+// the named or first tool with arguments from its schema's required
+// properties (wire.h DefaultToolCalls) — plain or streamed (a call's id and
+// name, then its arguments in two fragments); after tool results, the echo
+// is of the last result. Output tokens of calls: their bytes / 4, at least 1.
+// A fixed answer replaces the echo, first found
 // of: the request header `x-sim-answer`, the model's script (`"answer"`), the
 // simulator's option (--answer / --answer_file); it is sent whole (not cut
 // to max_tokens), streamed in pieces that end after each space, and its
@@ -25,8 +33,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/llm_router/simulator/wire.h"
 
 namespace genesis::llmrouter::sim {
 
@@ -44,6 +54,11 @@ struct ModelScript {
   int stall_after_chunks = -1;  // stream: send nothing more after N chunks (connection kept open)
   // A fixed answer instead of the echo (any text, e.g. a JSON document).
   std::optional<std::string> answer;
+  // Function calling: the calls to answer with (instead of the default call)
+  // when the request offers tools and the conversation does not end with
+  // tool results; two or more are parallel calls. Script JSON:
+  // "tool_calls": [{"name": "...", "arguments": {...}}].
+  std::optional<std::vector<SimToolCall>> tool_calls;
 };
 
 // Options of the whole simulator.

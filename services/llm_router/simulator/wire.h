@@ -26,6 +26,37 @@ struct Call {
   json body;
 };
 
+// A tool call the simulator answers with (arguments: JSON object text).
+struct SimToolCall {
+  std::string name;
+  std::string arguments;
+};
+
+// Function calling. True when the request offers tools, its tool choice is
+// not "none", and its conversation does not end with tool results (after a
+// result the model answers text: the loop ends).
+bool WantsToolCall(const Call& c);
+// The default calls: one call of the named tool (a tool choice naming one)
+// or of the first declared tool, with arguments built from its schema's
+// required properties (string "sample" or the first enum value, number 1,
+// boolean true, array [], object {}).
+std::vector<SimToolCall> DefaultToolCalls(const Call& c);
+// The text of the last tool result when the conversation ends with tool
+// results (the answer then echoes it), else "".
+std::string LastToolResult(const Call& c);
+// Ids the simulator gives calls (OpenAI, Anthropic; Gemini gives none):
+// "call_sim_{messages in the request}_{index}", unique within a conversation.
+std::string SimToolCallId(const Call& c, size_t index);
+// A whole answer with tool calls, and a stream of them: the opening events,
+// one event per piece (a call's start, then its arguments in two
+// fragments), the closing events.
+std::string WholeToolCalls(const Call& c, const std::vector<SimToolCall>& calls, int64_t in,
+                           int64_t out);
+std::string ToolStreamHead(const Call& c, int64_t in);
+std::vector<std::string> ToolCallEvents(const Call& c, const std::vector<SimToolCall>& calls,
+                                        int64_t in, int64_t out);
+std::string ToolStreamTail(const Call& c, size_t calls, int64_t in, int64_t out);
+
 // Bytes of the prompt's text (messages, system, contents), for the input
 // token count.
 int64_t InputBytes(const Call& c);

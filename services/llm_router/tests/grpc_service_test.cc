@@ -130,11 +130,32 @@ class LlmRouterGrpcTest : public ::testing::Test {
 TEST_F(LlmRouterGrpcTest, FieldBehavioursAgreeWithWhatTheServiceRefuses) {
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
                                      grpc::InsecureChannelCredentials());
+  // Tool calls belong to an assistant message of a conversation that
+  // declares its tools and has a user message: the filled requests of the
+  // completion methods are made such a conversation, so that a missing field
+  // of a tool call is refused for that field alone.
+  auto prepare = [](const google::protobuf::MethodDescriptor* method,
+                    google::protobuf::Message* m) {
+    v1::CompleteRequest* complete = nullptr;
+    if (auto* r = dynamic_cast<v1::CompleteRequest*>(m)) complete = r;
+    if (auto* r = dynamic_cast<v1::SelectRequest*>(m)) complete = r->mutable_request();
+    auto shape = [](auto* r) {
+      if (r->messages_size() == 0) return;
+      r->mutable_messages(0)->set_role(v1::ROLE_ASSISTANT);
+      auto* user = r->add_messages();
+      user->set_role(v1::ROLE_USER);
+      user->set_content("hello");
+      r->add_tools()->set_name("x");
+    };
+    if (complete) shape(complete);
+    if (auto* r = dynamic_cast<v1::StreamCompleteRequest*>(m)) shape(r);
+  };
   auto seen = genesis::testing::ExpectRequiredFieldsRefused(
-      channel, "genesis.llmrouter.v1.LlmRouterService");
+      channel, "genesis.llmrouter.v1.LlmRouterService", prepare);
   for (const char* want :
        {"CompleteRequest:messages", "CompleteRequest:messages[0].content",
-        "StreamCompleteRequest:messages[0].role", "SetBudgetRequest:budget.owner",
+        "StreamCompleteRequest:messages[0].role", "CompleteRequest:messages[0].tool_calls[0].id",
+        "StreamCompleteRequest:tools[0].name", "SetBudgetRequest:budget.owner",
         "GetUsageReportRequest:start_time", "CreateExperimentRequest:experiment.task"}) {
     EXPECT_TRUE(seen.count(want)) << want;
   }
