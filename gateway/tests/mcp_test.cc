@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_join.h"
 #include "common/base/status.h"
 #include "gateway/gateway.h"
 #include "gateway/mcp/protocol.h"
@@ -462,8 +463,9 @@ TEST_F(McpGatewayTest, SameAuthenticationAndRbacAsRest) {
   Initialize();
   HttpResponse list = Post({{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/list"}});
   std::set<std::string> names;
-  for (const auto& t : json::parse(list.body)["result"]["tools"]) names.insert(t["name"]);
-  EXPECT_TRUE(names.contains("catalog_GetItem"));
+  const json listed = json::parse(list.body);  // outlives the loop over its tools
+  for (const auto& t : listed["result"]["tools"]) names.insert(t["name"].get<std::string>());
+  EXPECT_TRUE(names.contains("catalog_GetItem")) << absl::StrJoin(names, " ");
   EXPECT_FALSE(names.contains("catalog_CreateItem"));  // a viewer only reads
   json denied = Call("catalog_CreateItem", {{"item", {{"type", "lead"}, {"title", "x"}}}});
   EXPECT_EQ(denied["result"]["isError"], true);
