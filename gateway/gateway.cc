@@ -159,7 +159,9 @@ Gateway::Gateway(GatewayOptions options, std::unique_ptr<Transcoder> transcoder,
     : options_(std::move(options)),
       docs_csp_(DocsContentSecurityPolicy(OriginOf(options_.openapi_server_url))),
       registry_(registry),
-      metrics_(metrics) {
+      metrics_(metrics),
+      mcp_sessions_(std::make_unique<mcp::SessionTable>(options_.mcp.max_sessions,
+                                                        options_.mcp.session_idle_timeout)) {
   if (options_.security.rbac != nullptr) {
     rbac_ = std::shared_ptr<const Rbac>(options_.security.rbac, [](const Rbac*) {});
   }
@@ -172,6 +174,13 @@ void Gateway::Swap(std::unique_ptr<Transcoder> transcoder, RouteTable routes,
   next->transcoder = std::move(transcoder);
   next->routes = std::move(routes);
   next->backends = std::move(backends);
+  if (options_.mcp.enabled) {
+    mcp::ToolOptions tool_options;
+    tool_options.allow = options_.mcp.tools;
+    tool_options.exclude_services.assign(options_.security.public_services.begin(),
+                                         options_.security.public_services.end());
+    next->mcp_tools = mcp::ToolSet::Build(next->routes, tool_options);
+  }
   next->openapi = BuildOpenApi(
       next->routes, OpenApiOptionsFor(options_, options_.security.authenticator != nullptr,
                                       options_.security.rate_limiter != nullptr));
@@ -254,7 +263,8 @@ Gateway::Outcome Gateway::ServeLocally(Exchange& ex) const {
     if (!CorsOrigin(request).empty()) {
       r.headers = {{"access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"},
                    {"access-control-allow-headers",
-                    "authorization, content-type, x-api-key, x-request-id, x-request-timeout"},
+                    "authorization, content-type, x-api-key, x-request-id, x-request-timeout, "
+                    "mcp-session-id, mcp-protocol-version, last-event-id"},
                    {"access-control-max-age",
                     absl::StrCat(absl::ToInt64Seconds(options_.security.cors_max_age))}};
     } else {
@@ -345,7 +355,7 @@ Gateway::Outcome Gateway::FindRoute(Exchange& ex) const {
 
 Gateway::Outcome Gateway::Authenticate(Exchange& ex) const {
   const SecurityOptions& sec = options_.security;
-  ex.is_public = sec.public_services.contains(ex.service->full_name());
+  ex.is_public = ex.service != nullptr && sec.public_services.contains(ex.service->full_name());
   if (sec.authenticator == nullptr || ex.is_public) return std::nullopt;
   const HttpRequest& request = *ex.request;
   auto found = sec.authenticator->Authenticate(request.headers);
@@ -366,7 +376,7 @@ Gateway::Outcome Gateway::Authenticate(Exchange& ex) const {
 Gateway::Outcome Gateway::Authorize(Exchange& ex) const {
   if (options_.security.authenticator == nullptr || ex.is_public) return std::nullopt;
   const std::string& service = ex.service->full_name();
-  const std::string& method = ex.request->method;
+  const std::string& method = ex.route != nullptr ? ex.route->http_method : ex.request->method;
   auto rbac = this->rbac();
   if (rbac == nullptr || rbac->Allows(ex.identity.roles, service, method)) return std::nullopt;
   return ErrorResponse(
@@ -496,7 +506,8 @@ Gateway::Finish Gateway::Completion(const HttpRequest& request, const std::strin
       response.headers.emplace_back("access-control-allow-origin", cors);
       response.headers.emplace_back("access-control-expose-headers",
                                     "x-request-id, retry-after, ratelimit-limit, "
-                                    "ratelimit-remaining, ratelimit-reset, www-authenticate");
+                                    "ratelimit-remaining, ratelimit-reset, www-authenticate, "
+                                    "mcp-session-id");
       response.headers.emplace_back("vary", "Origin");
     }
     double seconds = absl::ToDoubleSeconds(absl::Now() - start);
@@ -529,6 +540,11 @@ void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done
   // The OpenAI-compatible front door takes precedence over transcoded routes.
   if (IsOpenAiRequest(request, ex.path)) {
     ServeOpenAi(request, ex.path, ex.request_id, std::move(finish));
+    return;
+  }
+  // So does the MCP endpoint.
+  if (options_.mcp.enabled && ex.path == options_.mcp.path) {
+    ServeMcp(request, ex.request_id, std::move(finish));
     return;
   }
   ex.snapshot = snapshot();

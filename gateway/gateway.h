@@ -26,6 +26,8 @@
 #include "gateway/docs/docs_page.h"
 #include "gateway/docs/openapi.h"
 #include "gateway/http/streaming.h"
+#include "gateway/mcp/sessions.h"
+#include "gateway/mcp/tools.h"
 #include "gateway/routing/backend.h"
 #include "gateway/routing/http_rules.h"
 #include "gateway/routing/transcoder.h"
@@ -105,6 +107,21 @@ struct OpenAiOptions {
   std::string service = "genesis.llmrouter.v1.LlmRouterService";
 };
 
+// The Model Context Protocol server at `path` (gateway/mcp/): every unary RPC
+// with an HTTP rule as a tool, behind the same authentication, RBAC and rate
+// limits as REST.
+struct McpOptions {
+  bool enabled = true;
+  std::string path = "/mcp";
+  // Empty: every eligible RPC; else the tools, methods, services or packages
+  // named (mcp::ToolOptions::allow).
+  std::vector<std::string> tools;
+  size_t max_sessions = 10000;
+  absl::Duration session_idle_timeout = absl::Hours(1);
+  size_t page_size = 50;  // tools per tools/list page
+  std::string server_version = "0.1.0";
+};
+
 struct GatewayOptions {
   absl::Duration default_timeout = absl::Seconds(30);
   absl::Duration max_timeout = absl::Seconds(30);
@@ -112,6 +129,7 @@ struct GatewayOptions {
   // Lower-case names of inbound headers copied to the backend call's metadata.
   std::vector<std::string> forward_headers = DefaultForwardHeaders();
   OpenAiOptions openai;
+  McpOptions mcp;
   // servers[0].url of /openapi.json (--openapi_server_url).
   std::string openapi_server_url = "/";
   // GET /docs, the API reference page (--docs_dir; empty: no page). Its files
@@ -134,6 +152,7 @@ struct RouteSnapshot {
   RouteTable routes;
   std::map<std::string, Backend*> backends;  // not owned
   std::string openapi;
+  mcp::ToolSet mcp_tools;  // the RPCs /mcp serves as tools (routes point into `routes`)
 };
 
 // Counters and histograms of the gateway, registered once.
@@ -225,6 +244,7 @@ class Gateway {
   // The caller's (or a public route's client address's) bucket: 429 with Retry-After.
   Outcome LimitRate(Exchange& ex) const;
   // Authenticate, Authorize and LimitRate (the OpenAI front door's admission too).
+  // Authorize reads the route's HTTP method (GET reads), else the request's.
   Outcome Admit(Exchange& ex) const;
   // The deadline (400 when malformed) and the request message (400 naming the field).
   Outcome Transcode(Exchange& ex) const;
@@ -249,6 +269,15 @@ class Gateway {
   // POST /v1/chat/completions and GET /v1/models (openai/gateway_openai.cc).
   void ServeOpenAi(const HttpRequest& request, const std::string& path,
                    const std::string& request_id, Finish finish);
+  // POST/GET/DELETE on the MCP endpoint (mcp/gateway_mcp.cc).
+  void ServeMcp(const HttpRequest& request, const std::string& request_id, Finish finish);
+  // tools/call: RBAC for the tool's route, the arguments as its request, the
+  // backend call; the answer (a tool result, isError on failure) goes to `reply`.
+  void CallTool(const Exchange& ex, const nlohmann::json& id, const nlohmann::json& params,
+                std::function<void(std::string)> reply);
+  // The tools `identity` may call (all with auth off), sorted by name.
+  [[nodiscard]] std::vector<const mcp::Tool*> VisibleTools(const RouteSnapshot& snap,
+                                                           const Identity& identity) const;
   // A server-streaming call relayed as SSE or NDJSON (http/streaming.h); `finish`
   // gets the 200 response once the first message (or the clean end) arrived,
   // or an ordinary error response when the call failed before any message.
@@ -269,6 +298,7 @@ class Gateway {
   std::shared_ptr<const RouteSnapshot> snapshot_;  // guarded by mu_
   std::shared_ptr<const Rbac> rbac_;               // guarded by mu_
   std::atomic<bool> draining_{false};
+  std::unique_ptr<mcp::SessionTable> mcp_sessions_;
 };
 
 }  // namespace genesis::gateway

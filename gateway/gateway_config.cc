@@ -122,6 +122,17 @@ DEFINE_bool(openai, true,
             "Serve the OpenAI-compatible front door (POST /v1/chat/completions, GET /v1/models) "
             "onto genesis.llmrouter.v1.LlmRouterService; it takes precedence over transcoded "
             "routes with the same path.");
+DEFINE_bool(mcp, true,
+            "Serve the Model Context Protocol at /mcp: every unary RPC with an HTTP rule as a "
+            "tool, with the same authentication, RBAC and rate limits as REST.");
+DEFINE_string(mcp_tools, "",
+              "Comma-separated allow-list of /mcp tools: tool names (catalog_SearchItems), full "
+              "method names, full service names or packages (genesis.catalog.v1); empty: every "
+              "eligible RPC.");
+DEFINE_int32(mcp_max_sessions, 10000,
+             "Most MCP sessions held at once; beyond it the least recently used is ended.");
+DEFINE_int32(mcp_session_idle_timeout_s, 3600,
+             "An MCP session unused this long is ended (the client initializes again).");
 DEFINE_string(openapi_server_url, "/",
               "servers[0].url of /openapi.json: \"/\" (the host that served the document), or "
               "the public URL when the gateway sits behind a proxy (https://api.example.com).");
@@ -322,6 +333,14 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
   options.security.cors_origins = absl::StrSplit(FLAGS_cors_origins, ',', absl::SkipWhitespace());
   options.forward_headers = std::move(forward_headers);
   options.openai.enabled = FLAGS_openai;
+  options.mcp.enabled = FLAGS_mcp;
+  options.mcp.tools = absl::StrSplit(FLAGS_mcp_tools, ',', absl::SkipWhitespace());
+  if (FLAGS_mcp_max_sessions < 1) errors.Add("mcp_max_sessions", "must be at least 1");
+  options.mcp.max_sessions = static_cast<size_t>(std::max(FLAGS_mcp_max_sessions, 1));
+  if (FLAGS_mcp_session_idle_timeout_s < 1) {
+    errors.Add("mcp_session_idle_timeout_s", "must be at least 1");
+  }
+  options.mcp.session_idle_timeout = absl::Seconds(std::max(FLAGS_mcp_session_idle_timeout_s, 1));
   options.openapi_server_url = FLAGS_openapi_server_url;
   if (!(absl::StartsWith(FLAGS_openapi_server_url, "/") ||
         !OriginOf(FLAGS_openapi_server_url).empty()) ||

@@ -50,6 +50,10 @@ TYPESCRIPT_VERSION="${GENESIS_TYPESCRIPT_NPM_VERSION:-5.9.3}"
 PROTOBUF_ES_VERSION="${GENESIS_PROTOBUF_ES_NPM_VERSION:-2.17.0}"
 CONNECT_VERSION="${GENESIS_CONNECT_NPM_VERSION:-2.3.0}"
 TYPES_NODE_VERSION="${GENESIS_TYPES_NODE_NPM_VERSION:-18.19.130}"
+# The Model Context Protocol: the official TypeScript SDK is the client the tests drive the
+# gateway's /mcp endpoint with, and the protocol's conformance suite runs against it.
+MCP_SDK_VERSION="${GENESIS_MCP_SDK_NPM_VERSION:-1.32.2}"
+MCP_CONFORMANCE_VERSION="${GENESIS_MCP_CONFORMANCE_NPM_VERSION:-0.1.16}"
 
 # The benchmarks' load generators (wrk, h2load) and their peers: grpc-gateway built offline
 # from Debian's Go packages (bench/gateway); Portkey is installed from npm by bench/door.
@@ -130,4 +134,7 @@ npm_tool "@bufbuild/protobuf@$PROTOBUF_ES_VERSION" "@bufbuild/protobuf/package.j
 npm_tool "@connectrpc/connect@$CONNECT_VERSION" "@connectrpc/connect/package.json"
 npm_tool "@connectrpc/connect-node@$CONNECT_VERSION" "@connectrpc/connect-node/package.json"
 npm_tool "@types/node@$TYPES_NODE_VERSION" "@types/node/package.json"
+npm_tool "@modelcontextprotocol/sdk@$MCP_SDK_VERSION" "@modelcontextprotocol/sdk/package.json"
+npm_tool "@modelcontextprotocol/conformance@$MCP_CONFORMANCE_VERSION" \
+  "@modelcontextprotocol/conformance/package.json"
 exit 0

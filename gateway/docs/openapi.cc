@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "gateway/docs/proto_docs.h"
 #include "google/api/field_behavior.pb.h"
 #include "google/api/resource.pb.h"
 
@@ -24,60 +25,6 @@ using nlohmann::json;
 
 constexpr const char* kOpenAiTag = "OpenAI-compatible";
 constexpr const char* kGatewayTag = "Gateway";
-
-template <typename D>
-std::string Comment(const D* d) {
-  google::protobuf::SourceLocation loc;
-  if (d == nullptr || !d->GetSourceLocation(&loc)) return "";
-  // "// a\n// b" arrives as " a\n b\n".
-  std::vector<std::string> lines;
-  for (absl::string_view line : absl::StrSplit(loc.leading_comments, '\n')) {
-    lines.emplace_back(absl::StripAsciiWhitespace(line));
-  }
-  return std::string(absl::StripAsciiWhitespace(absl::StrJoin(lines, "\n")));
-}
-
-bool Behaves(const FieldDescriptor* f, google::api::FieldBehavior behavior) {
-  const auto& options = f->options();
-  for (int i = 0; i < options.ExtensionSize(google::api::field_behavior); ++i) {
-    if (options.GetExtension(google::api::field_behavior, i) == behavior) return true;
-  }
-  return false;
-}
-
-// What a field's leading comment says, for the document: the description,
-// and the example of its `Example: <JSON value>` line (e.g. `Example: "Lead"`,
-// `Example: 20`), which is not part of the description. An example that is
-// not JSON is taken as a string.
-struct FieldDoc {
-  std::string description;
-  json example;  // null when the comment gives none
-};
-
-FieldDoc DocOf(const FieldDescriptor* f) {
-  FieldDoc doc;
-  std::vector<std::string> kept;
-  for (absl::string_view line : absl::StrSplit(Comment(f), '\n')) {
-    if (absl::ConsumePrefix(&line, "Example:")) {
-      line = absl::StripAsciiWhitespace(line);
-      doc.example = json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (doc.example.is_discarded()) doc.example = std::string(line);
-      continue;
-    }
-    kept.emplace_back(line);
-  }
-  doc.description = std::string(absl::StripAsciiWhitespace(absl::StrJoin(kept, "\n")));
-  if (Behaves(f, google::api::IMMUTABLE)) {
-    absl::StrAppend(&doc.description, doc.description.empty() ? "" : "\n\n",
-                    "Immutable: set when the resource is created, never changed afterwards.");
-  }
-  // 64-bit integers are JSON strings in the proto3 mapping.
-  if (doc.example.is_number() && (f->cpp_type() == FieldDescriptor::CPPTYPE_INT64 ||
-                                  f->cpp_type() == FieldDescriptor::CPPTYPE_UINT64)) {
-    doc.example = doc.example.dump();
-  }
-  return doc;
-}
 
 // Builds components/schemas on demand, one entry per message reached.
 class Schemas {
@@ -93,7 +40,7 @@ class Schemas {
         const FieldDescriptor* f = m->field(i);
         json s = Field(f);
         const FieldDoc doc = DocOf(f);
-        const bool output_only = Behaves(f, google::api::OUTPUT_ONLY);
+        const bool output_only = HasFieldBehavior(f, google::api::OUTPUT_ONLY);
         if (!doc.description.empty() || !doc.example.is_null() || output_only) {
           // A $ref takes no siblings in OpenAPI 3.0: wrap it to describe the field.
           if (s.contains("$ref")) s = {{"allOf", json::array({s})}};
@@ -102,12 +49,12 @@ class Schemas {
         if (!doc.example.is_null()) s["example"] = doc.example;
         // https://google.aip.dev/203: set by the service, ignored in requests.
         if (output_only) s["readOnly"] = true;
-        if (Behaves(f, google::api::REQUIRED)) required.push_back(f->json_name());
+        if (HasFieldBehavior(f, google::api::REQUIRED)) required.push_back(f->json_name());
         props[f->json_name()] = s;
       }
       json schema = {{"type", "object"}, {"properties", props}};
       if (!required.empty()) schema["required"] = required;
-      if (auto c = Comment(m); !c.empty()) schema["description"] = c;
+      if (auto c = ProtoComment(m); !c.empty()) schema["description"] = c;
       schemas_[name] = schema;
     }
     return {{"$ref", "#/components/schemas/" + name}};
@@ -330,7 +277,7 @@ void AddQueryParameters(Schemas* schemas, const FieldDescriptor* f, const std::s
   if (!doc.description.empty()) p["description"] = doc.description;
   if (!doc.example.is_null()) p["example"] = doc.example;
   // A REQUIRED field of the request itself (nested ones belong to an optional parent).
-  if (depth == 0 && Behaves(f, google::api::REQUIRED)) p["required"] = true;
+  if (depth == 0 && HasFieldBehavior(f, google::api::REQUIRED)) p["required"] = true;
   if (f->is_repeated()) p["explode"] = true;
   params->push_back(p);
 }
@@ -648,7 +595,7 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiOptions& options
     std::string path = OpenApiPath(route->path.text(), &path_params);
     const std::string& service = method->service()->full_name();
     if (tagged.insert(service).second) {
-      std::string about = Comment(method->service());
+      std::string about = ProtoComment(method->service());
       tags.push_back(
           {{"name", service},
            {"description", about.empty() ? absl::StrCat("The routes of ", service, ".") : about}});
@@ -659,7 +606,7 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiOptions& options
     int n = ++operation_ids[method->full_name()];
     op["operationId"] = n == 1 ? method->full_name() : absl::StrCat(method->full_name(), "_", n);
     op["tags"] = {service};
-    std::string comment = Comment(method);
+    std::string comment = ProtoComment(method);
     std::vector<std::string> lines = absl::StrSplit(comment, '\n');
     op["summary"] = comment.empty() ? method->name() : lines[0];
     op["description"] =
@@ -752,7 +699,7 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiOptions& options
              "The raw body (google.api.HttpBody) with the Content-Type the service chose."},
             {"content", RawContent()}};
     } else {
-      std::string about = Comment(method->output_type());
+      std::string about = ProtoComment(method->output_type());
       ok = {{"description", about.empty() ? "OK" : about},
             {"content", JsonContent(response_schema)}};
     }
