@@ -378,9 +378,8 @@ void AddOpenAi(json* paths, json* schemas, bool rate_limits) {
         "role": {"type": "string", "enum": ["system", "developer", "user", "assistant", "tool"]},
         "content": {
           "description": "A string, or an array of {\"type\": \"text\", \"text\": ...} parts; null only for an assistant message with tool_calls.",
-          "nullable": true,
           "oneOf": [
-            {"type": "string"},
+            {"type": "string", "nullable": true},
             {"type": "array", "items": {"type": "object", "properties": {
               "type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}}}}
           ]
