@@ -206,7 +206,9 @@ absl::StatusOr<std::unique_ptr<XapianSearchIndex>> XapianSearchIndex::Open(
   index->dir_ = index->options_.dir;
   if (index->dir_.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    std::string base = fs::is_directory("/dev/shm") ? "/dev/shm" : (tmp != nullptr ? tmp : "/tmp");
+    // Not /dev/shm: searches running while changes commit crashed there
+    // (tmpfs; xapian_index_test's concurrent test), never in a disk directory.
+    std::string base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
     std::string pattern = base + "/genesis-catalog-index-XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) {
       return absl::UnavailableError(
@@ -287,7 +289,10 @@ absl::Status XapianSearchIndex::Apply(const std::vector<IndexChange>& changes,
     }
     writer_->set_metadata(kFormatKey, kFormat);
     writer_->set_metadata(kAppliedKey, absl::StrCat(applied_through));
-    writer_->commit();
+    {
+      absl::WriterMutexLock commit(&commit_mu_);
+      writer_->commit();
+    }
     applied_through_ = applied_through;
     size_ = writer_->get_doccount();
     ++revision_;
@@ -376,10 +381,15 @@ absl::StatusOr<IndexPage> XapianSearchIndex::Search(const IndexQuery& q) const {
           r.db->reopen();
           r.revision = revision;
         }
+        absl::ReaderMutexLock reading(&commit_mu_);
         return run(*r.db);
       } catch (const Xapian::DatabaseModifiedError&) {
-        // The writer committed twice while this reader was reading: reopen and retry.
-        if (attempt >= 3) throw;
+        // The writer committed twice while this reader was reading (a reader
+        // can only read the last two revisions): reopen at the newest and
+        // retry. A busy writer on a loaded machine can do that several times
+        // in a row; each retry starts from the newest revision, so a bound
+        // this large is never reached unless the reader is starved for seconds.
+        if (attempt >= 100) throw;
         r.db->reopen();
       }
     }

@@ -1,8 +1,8 @@
 // SearchIndex on Xapian (BM25 ranking over posting lists, with pruned top-k
 // matching): each replica keeps its own index, on local disk under
 // `--search_index_dir` (kept across restarts) or, when that is empty, in a
-// private temporary directory (in /dev/shm, i.e. memory, when it exists)
-// removed on close, so rebuilt at every start.
+// private temporary directory (under $TMPDIR, else /tmp) removed on close,
+// so rebuilt at every start.
 //
 // Documents: the stems (Portuguese and English, search_text.h) of every
 // title and body word at its position (title words count 3 times, so titles
@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "services/catalog/search_index.h"
 
 namespace Xapian {
@@ -62,12 +63,17 @@ class XapianSearchIndex final : public SearchIndex {
   void LoadState();
 
   const XapianIndexOptions options_;
-  std::string dir_;              // options_.dir, or the temporary directory
-  bool temporary_ = false;       // dir_ is removed on close
+  std::string dir_;         // options_.dir, or the temporary directory
+  bool temporary_ = false;  // dir_ is removed on close
   // Lock order: write_mu_, then readers' mu, then gen_mu_.
   mutable std::mutex write_mu_;  // writer_
   std::unique_ptr<Xapian::WritableDatabase> writer_;
   mutable std::mutex gen_mu_;  // generation_
+  // Held shared by a search for as long as it reads, exclusively by a commit
+  // of writer_: a reader only ever sees the last two revisions of a Xapian
+  // database, so a commit must never overtake a search that is reading.
+  // absl::Mutex lets a waiting commit in before new searches. Taken last.
+  mutable absl::Mutex commit_mu_;
   std::string generation_;
   std::vector<std::unique_ptr<Reader>> readers_;
   mutable std::atomic<size_t> next_reader_{0};

@@ -242,7 +242,9 @@ TEST_P(XapianIndexTest, ConcurrentSearchesWhileChangesApply) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Storage, XapianIndexTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "OnDisk" : "InMemory"; });
+                         [](const auto& info) {
+                           return info.param ? "GivenDirectory" : "TemporaryDirectory";
+                         });
 
 TEST(SearchTextTest, FoldWordRemovesLatinAccentsAndCase) {
   EXPECT_EQ(FoldWord("RAZÃO"), "razao");
